@@ -1,0 +1,130 @@
+# Makefile: builds liboutbox (static and shared), the outbox command, its man page and tests.
+# `make` builds build/; `make check` builds a sanitized tree in build/check/ and runs every test.
+
+VERSION    := 0.1.0
+SOVERSION  := 0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+DESTDIR    ?=
+
+BUILD      ?= build
+SANITIZE   ?= 0
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PYTHON     ?= /usr/bin/python3
+
+LIB_PKGS   := sqlite3 openssl libsecret-1 libidn2
+# Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+
+WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+              -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+              -Iinclude -Isrc/lib $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS    ?=
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=address,undefined
+endif
+
+LIB_SRC    := $(sort $(wildcard src/lib/*.c))
+CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+STATIC_LIB := $(BUILD)/liboutbox.a
+SHARED_LIB := $(BUILD)/liboutbox.so.$(VERSION)
+OUTBOX     := $(BUILD)/outbox
+MANPAGE    := $(BUILD)/outbox.1
+PCFILE     := $(BUILD)/outbox.pc
+
+.PHONY: all check unit unit-bins e2e demo install uninstall clean deps bench
+all: $(OUTBOX) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE) $(PCFILE)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,liboutbox.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	ln -sf liboutbox.so.$(VERSION) $(BUILD)/liboutbox.so.$(SOVERSION)
+	ln -sf liboutbox.so.$(SOVERSION) $(BUILD)/liboutbox.so
+
+$(OUTBOX): $(CLI_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(PKG_LIBS)
+
+$(MANPAGE): doc/outbox.1.in
+	@mkdir -p $(BUILD)
+	sed -e 's/@VERSION@/$(VERSION)/g' $< > $@
+
+$(PCFILE): outbox.pc.in
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(LIB_PKGS)|g' $< > $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+deps:
+	scripts/install-deps
+
+# The test build: sanitizers on, in its own tree so it never mixes with the release objects.
+check:
+	scripts/install-deps
+	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 all unit-bins
+	$(MAKE) --no-print-directory BUILD=build/check unit e2e
+
+unit-bins: $(UNIT_BIN)
+
+unit: $(UNIT_BIN)
+	tests/run-unit $(UNIT_BIN)
+
+e2e: $(OUTBOX)
+	OUTBOX_BIN=$(abspath $(OUTBOX)) tests/run-e2e
+
+demo:
+	scripts/install-deps
+	$(MAKE) --no-print-directory all
+	scripts/demo $(abspath $(OUTBOX))
+
+bench: all
+	bench/run $(abspath $(OUTBOX))
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/outbox \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 0755 $(OUTBOX) $(DESTDIR)$(BINDIR)/outbox
+	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.a
+	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(VERSION)
+	ln -sf liboutbox.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(SOVERSION)
+	ln -sf liboutbox.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liboutbox.so
+	install -m 0644 include/outbox/*.h $(DESTDIR)$(INCLUDEDIR)/outbox/
+	install -m 0644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc
+	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/outbox.1
+	install -m 0644 contrib/completion/outbox.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(LIBDIR)/liboutbox.* \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc $(DESTDIR)$(MANDIR)/man1/outbox.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/outbox
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
