@@ -1,0 +1,13 @@
+/* outbox/outbox.h: the whole public API of liboutbox in one include.
+ * Front ends (the outbox command, its terminal UI) use nothing else. */
+#ifndef OUTBOX_OUTBOX_H
+#define OUTBOX_OUTBOX_H
+
+#include "error.h"
+#include "handle.h"
+#include "field.h"
+#include "server.h"
+#include "account.h"
+#include "undo.h"
+
+#endif

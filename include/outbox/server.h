@@ -1,0 +1,90 @@
+/* outbox/server.h: outgoing (SMTP) servers, the "Edit SMTP Server List" of a mail client.
+ * A server is edited as a draft: set fields (each checked at once), then save in one transaction. */
+#ifndef OUTBOX_SERVER_H
+#define OUTBOX_SERVER_H
+
+#include <stddef.h>
+#include "error.h"
+#include "field.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct outbox_server outbox_server;
+
+typedef enum {
+	OUTBOX_SERVER_NAME,        /* the handle used on the command line, unique */
+	OUTBOX_SERVER_DESCRIPTION, /* what lists show */
+	OUTBOX_SERVER_HOST,
+	OUTBOX_SERVER_PORT,     /* follows the security mode unless set: 465 tls, 587 starttls, 25 none */
+	OUTBOX_SERVER_SECURITY, /* tls, starttls, none */
+	OUTBOX_SERVER_AUTH,     /* auto, none, plain, login, cram-md5, scram-*, xoauth2, oauthbearer, external */
+	OUTBOX_SERVER_USER,
+	OUTBOX_SERVER_PASSWORD_COMMAND, /* run to obtain the password; only the command is stored */
+	OUTBOX_SERVER_ALLOW_INSECURE_AUTH,
+	OUTBOX_SERVER_TLS_VERIFY,
+	OUTBOX_SERVER_TLS_CA,
+	OUTBOX_SERVER_TLS_PIN, /* SHA-256 of the server certificate, 64 hex digits */
+	OUTBOX_SERVER_TLS_CERT,
+	OUTBOX_SERVER_TLS_KEY,
+	OUTBOX_SERVER_TIMEOUT, /* seconds per step */
+	OUTBOX_SERVER_DEFAULT,
+	OUTBOX_SERVER_FIELD_COUNT
+} outbox_server_field_id;
+
+/* Where a server's password is kept; never the password itself. */
+typedef enum {
+	OUTBOX_PASSWORD_NONE,
+	OUTBOX_PASSWORD_KEYRING, /* Secret Service, through libsecret */
+	OUTBOX_PASSWORD_FILE,    /* a 0600 file in the store's directory */
+	OUTBOX_PASSWORD_COMMAND  /* the password command's output, read when sending */
+} outbox_password_source;
+
+const outbox_field *outbox_server_field_info(outbox_server_field_id id);
+/* The field whose key is `key` ("tls-pin"), or -1. */
+int outbox_server_field_by_key(const char *key);
+
+/* A new draft with the defaults: starttls, port 587, auth auto, verify on, timeout 60. NULL on OOM. */
+outbox_server *outbox_server_new(void);
+/* A copy of the saved server `name` as a draft; OUTBOX_ENOTFOUND when there is none. */
+int outbox_server_load(outbox *h, const char *name, outbox_server **out);
+void outbox_server_free(outbox_server *s);
+
+/* The field as text, never NULL: "" when unset, "true"/"false" for flags, digits for numbers. */
+const char *outbox_server_get(const outbox_server *s, outbox_server_field_id id);
+/* Check `value` for the field and, when it is valid, put it in the draft. An empty value clears
+ * an optional field. On failure the draft is unchanged and the handle names the field. */
+int outbox_server_set(outbox *h, outbox_server *s, outbox_server_field_id id, const char *value);
+/* Give the draft a password to store on save (copied, wiped from memory when the draft is freed).
+ * NULL forgets the stored password on save. */
+int outbox_server_set_password(outbox *h, outbox_server *s, const char *password);
+
+outbox_password_source outbox_server_password_source(const outbox_server *s);
+const char *outbox_password_source_name(outbox_password_source src);
+/* Accounts whose outgoing server this is (loaded servers only); NULL-terminated. */
+const char *const *outbox_server_used_by(const outbox_server *s);
+/* Accounts that list this server as a fallback; NULL-terminated. */
+const char *const *outbox_server_fallback_for(const outbox_server *s);
+
+/* Whole-record checks that no single field can make: client certificate without key, a password
+ * method without TLS, a duplicate of another server (same host, port and user). */
+int outbox_server_validate(outbox *h, const outbox_server *s);
+/* Validate, then insert (a new draft) or update (a loaded one, renaming when the name changed) in
+ * one transaction, storing the password where it belongs. On failure nothing has changed. */
+int outbox_server_save(outbox *h, outbox_server *s);
+
+/* Every server that is not removed, ordered by name. */
+int outbox_server_list(outbox *h, outbox_server ***out, size_t *count);
+void outbox_server_list_free(outbox_server **list, size_t count);
+
+#define OUTBOX_REMOVE_PURGE 1u /* remove for good: no undo, the stored password is deleted */
+
+/* Remove a server. Accounts that use it move to `reassign` (a server name, or NULL); without it
+ * removal is refused while accounts use the server. Removal is undoable unless purged. */
+int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,112 @@
+/* migrate.c: the schema as a list of forward steps, one per version (PRAGMA user_version).
+ * A released step is never edited: a change to the schema is a new step at the end. */
+#include <stdio.h>
+
+#include "store.h"
+
+/* Version 1: servers, accounts and their ordered fallback servers. */
+static const char schema_v1[] =
+	"CREATE TABLE servers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  host TEXT NOT NULL,"
+	"  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+	"  security TEXT NOT NULL CHECK (security IN ('tls', 'starttls', 'none')),"
+	"  auth TEXT NOT NULL,"
+	"  username TEXT NOT NULL DEFAULT '',"
+	"  password_source TEXT NOT NULL DEFAULT 'none',"
+	"  password_command TEXT NOT NULL DEFAULT '',"
+	"  secret_id TEXT NOT NULL,"
+	"  allow_insecure_auth INTEGER NOT NULL DEFAULT 0,"
+	"  tls_verify INTEGER NOT NULL DEFAULT 1,"
+	"  tls_ca TEXT NOT NULL DEFAULT '',"
+	"  tls_pin TEXT NOT NULL DEFAULT '',"
+	"  tls_cert TEXT NOT NULL DEFAULT '',"
+	"  tls_key TEXT NOT NULL DEFAULT '',"
+	"  timeout INTEGER NOT NULL DEFAULT 60,"
+	"  is_default INTEGER NOT NULL DEFAULT 0,"
+	"  revision INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX servers_name ON servers (name);"
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  address TEXT NOT NULL,"
+	"  display_name TEXT NOT NULL DEFAULT '',"
+	"  server_id INTEGER NOT NULL REFERENCES servers (id),"
+	"  only_this_server INTEGER NOT NULL DEFAULT 0,"
+	"  is_default INTEGER NOT NULL DEFAULT 0,"
+	"  revision INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX accounts_address ON accounts (address COLLATE NOCASE);"
+	"CREATE INDEX accounts_server ON accounts (server_id);"
+	"CREATE TABLE account_fallbacks ("
+	"  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+	"  position INTEGER NOT NULL,"
+	"  server_id INTEGER NOT NULL REFERENCES servers (id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (account_id, position)"
+	");"
+	"CREATE INDEX account_fallbacks_server ON account_fallbacks (server_id);";
+
+/* Version 2: soft removal with a journal, so `outbox undo` can bring a server back together with
+ * the accounts that pointed at it. Names stay unique only among records that are not removed. */
+static const char schema_v2[] =
+	"ALTER TABLE servers ADD COLUMN removed_at INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN removed_at INTEGER;"
+	"DROP INDEX servers_name;"
+	"CREATE UNIQUE INDEX servers_name ON servers (name) WHERE removed_at IS NULL;"
+	"DROP INDEX accounts_address;"
+	"CREATE UNIQUE INDEX accounts_address ON accounts (address COLLATE NOCASE)"
+	"  WHERE removed_at IS NULL;"
+	"CREATE TABLE removals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('server', 'account')),"
+	"  object_id INTEGER NOT NULL,"
+	"  label TEXT NOT NULL,"
+	"  was_default INTEGER NOT NULL DEFAULT 0,"
+	"  removed_at INTEGER NOT NULL,"
+	"  undone_at INTEGER"
+	");"
+	/* What else a removal changed: an account moved to another server ('server', with the server
+	 * it had), or an account's fallback list shortened ('fallbacks', with the list it had). */
+	"CREATE TABLE removal_effects ("
+	"  removal_id INTEGER NOT NULL REFERENCES removals (id) ON DELETE CASCADE,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('server', 'fallbacks')),"
+	"  old_server_id INTEGER,"
+	"  old_fallbacks TEXT"
+	");"
+	"CREATE INDEX removal_effects_removal ON removal_effects (removal_id);";
+
+static const char *const steps[] = {schema_v1, schema_v2};
+
+int store_migrate(outbox *h, int target)
+{
+	char sql[64];
+	int rc, v;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	for (v = h->schema_version; v < target; v++) {
+		if (sqlite3_exec(h->db, steps[v], NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(sql, sizeof sql, "migrating the database to schema %d", v + 1);
+			rc = outbox_fail_db(h, sql);
+			store_rollback(h);
+			return rc;
+		}
+	}
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", target);
+	if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = outbox_fail_db(h, "recording the schema version");
+		store_rollback(h);
+		return rc;
+	}
+	if ((rc = store_commit(h)) < 0)
+		return rc;
+	h->schema_version = target;
+	return 0;
+}

@@ -1,0 +1,388 @@
+/* removal.c: removing servers and accounts, softly and journalled so `outbox undo` can restore
+ * them with everything the removal changed, or for good with --purge. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "outbox/account.h"
+#include "outbox/server.h"
+#include "outbox/undo.h"
+#include "record.h"
+#include "secret.h"
+#include "server_internal.h"
+#include "store.h"
+
+/* Names of live accounts matching `where` (with ?1 = server id), joined with ", ". */
+static int removal_account_names(outbox *h, const char *sql, long long id, struct buf *out, int *count)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*count = 0;
+	if ((rc = store_prepare(h, &st, sql)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (buf_printf(out, "%s%s", *count ? ", " : "", (const char *)sqlite3_column_text(st, 0)) < 0) {
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			break;
+		}
+		(*count)++;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, "reading accounts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The account's fallback server ids in order, as "3,7,9". */
+static int removal_fallback_list(outbox *h, long long account_id, struct buf *out)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	if ((rc = store_prepare(h, &st,
+				"SELECT server_id FROM account_fallbacks WHERE account_id = ?1 ORDER BY position")) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, account_id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if (buf_printf(out, "%s%lld", out->len ? "," : "", (long long)sqlite3_column_int64(st, 0)) < 0) {
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			break;
+		}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, "reading fallback servers");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Rewrite an account's fallbacks from "3,7,9", leaving out ids that are `skip`, the account's own
+ * server, or not live. */
+static int removal_write_fallbacks(outbox *h, long long account_id, const char *list, long long skip)
+{
+	const char *p = list;
+	long long pos = 0;
+	int rc;
+
+	if ((rc = store_exec(h, "DELETE FROM account_fallbacks WHERE account_id = ?1", "i", account_id)) < 0)
+		return rc;
+	while (p && *p) {
+		char *end;
+		long long sid = strtoll(p, &end, 10);
+		p = *end == ',' ? end + 1 : NULL;
+		if (sid == skip)
+			continue;
+		if ((rc = store_exec(h,
+				     "INSERT INTO account_fallbacks (account_id, position, server_id)"
+				     " SELECT ?1, ?2, s.id FROM servers s, accounts a WHERE s.id = ?3"
+				     " AND s.removed_at IS NULL AND a.id = ?1 AND a.server_id != s.id",
+				     "iii", account_id, pos, sid)) < 0)
+			return rc;
+		pos += sqlite3_changes(h->db);
+	}
+	return 0;
+}
+
+/* Live accounts that use server `id` or list it as a fallback: the ones a removal touches. */
+static int removal_touched_accounts(outbox *h, long long id, long long **out, size_t *count)
+{
+	sqlite3_stmt *st;
+	long long *grown;
+	int rc, step;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = store_prepare(h, &st,
+				"SELECT id FROM accounts WHERE removed_at IS NULL AND (server_id = ?1 OR id IN"
+				" (SELECT account_id FROM account_fallbacks WHERE server_id = ?1))")) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((grown = realloc(*out, (*count + 1) * sizeof **out)) == NULL) {
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			break;
+		}
+		*out = grown;
+		(*out)[(*count)++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, "reading accounts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Move the accounts of server `id` to `target` (when given) and take `id` out of every fallback
+ * list, journalling each touched account's server and fallback list under `removal_id` (0: none). */
+static int removal_detach(outbox *h, long long id, long long target, long long removal_id)
+{
+	long long *accounts = NULL;
+	char **lists = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = removal_touched_accounts(h, id, &accounts, &n)) < 0)
+		return rc;
+	if (n && (lists = calloc(n, sizeof *lists)) == NULL)
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct buf list = BUF_INIT;
+		if ((rc = removal_fallback_list(h, accounts[i], &list)) < 0)
+			break;
+		lists[i] = buf_detach(&list);
+		if (lists[i] == NULL)
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		else if (removal_id)
+			rc = store_exec(h,
+					"INSERT INTO removal_effects (removal_id, account_id, kind, old_fallbacks)"
+					" VALUES (?1, ?2, 'fallbacks', ?3)", "iit", removal_id, accounts[i], lists[i]);
+	}
+	if (rc == 0 && removal_id)
+		rc = store_exec(h,
+				"INSERT INTO removal_effects (removal_id, account_id, kind, old_server_id)"
+				" SELECT ?1, id, 'server', ?2 FROM accounts WHERE server_id = ?2"
+				" AND removed_at IS NULL", "ii", removal_id, id);
+	if (rc == 0 && target)
+		rc = store_exec(h, "UPDATE accounts SET server_id = ?1, revision = revision + 1"
+				   " WHERE server_id = ?2 AND removed_at IS NULL", "ii", target, id);
+	/* Rewriting after the move also drops a fallback that became the account's own server. */
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = removal_write_fallbacks(h, accounts[i], lists[i], id);
+	for (i = 0; lists && i < n; i++)
+		free(lists[i]);
+	free(lists);
+	free(accounts);
+	return rc;
+}
+
+static const char users_sql[] =
+	"SELECT address FROM accounts WHERE server_id = ?1 AND removed_at IS NULL ORDER BY address";
+
+int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags)
+{
+	int purge = (flags & OUTBOX_REMOVE_PURGE) != 0, users = 0, rc;
+	long long id = 0, target = 0, was_default = 0, others = 0, removal_id = 0;
+	struct buf names = BUF_INIT;
+	outbox_server *s = NULL;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	if ((rc = outbox_server_load(h, name, &s)) < 0)
+		goto done;
+	id = s->id;
+	was_default = strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0;
+	if (reassign && (rc = server_id_by_name(h, "reassign", reassign, &target)) < 0)
+		goto done;
+	if (target == id) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, "reassign", "\"%s\" is the server being removed", name);
+		goto done;
+	}
+	if ((rc = removal_account_names(h, users_sql, id, &names, &users)) < 0)
+		goto done;
+	if (users && !target) {
+		rc = outbox_fail(h, OUTBOX_EINUSE, NULL,
+				 "server \"%s\" is used by %s; move %s with --reassign OTHER_SERVER", name,
+				 names.data, users == 1 ? "it" : "them");
+		goto done;
+	}
+	if ((rc = store_int(h, &others, 0,
+			    "SELECT count(*) FROM servers WHERE removed_at IS NULL AND id != ?1", "i", id)) < 0)
+		goto done;
+	if (was_default && others && !target) {
+		rc = outbox_fail(h, OUTBOX_EINUSE, NULL,
+				 "server \"%s\" is the default server; name the new default with --reassign "
+				 "OTHER_SERVER", name);
+		goto done;
+	}
+	if (!purge) {
+		if ((rc = store_exec(h,
+				     "INSERT INTO removals (kind, object_id, label, was_default, removed_at)"
+				     " VALUES ('server', ?1, ?2, ?3, ?4)", "itii", id, name, was_default,
+				     store_now())) < 0)
+			goto done;
+		removal_id = sqlite3_last_insert_rowid(h->db);
+	}
+	if ((rc = removal_detach(h, id, target, removal_id)) < 0)
+		goto done;
+	if (was_default && target &&
+	    (rc = store_exec(h, "UPDATE servers SET is_default = (id = ?1)", "i", target)) < 0)
+		goto done;
+	if (purge) {
+		/* Removed accounts still pointing here can never come back: they go too. */
+		if ((rc = store_exec(h, "DELETE FROM removals WHERE kind = 'account' AND object_id IN"
+					" (SELECT id FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL)",
+				     "i", id)) < 0 ||
+		    (rc = store_exec(h, "DELETE FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL",
+				     "i", id)) < 0 ||
+		    (rc = store_exec(h, "DELETE FROM servers WHERE id = ?1", "i", id)) < 0)
+			goto done;
+	} else if ((rc = store_exec(h, "UPDATE servers SET removed_at = ?1, is_default = 0,"
+				       " revision = revision + 1 WHERE id = ?2", "ii", store_now(), id)) < 0) {
+		goto done;
+	}
+	rc = store_commit(h);
+	if (rc == 0 && purge && (s->password_source == OUTBOX_PASSWORD_KEYRING ||
+				 s->password_source == OUTBOX_PASSWORD_FILE))
+		secret_delete(h, s->secret_id, s->password_source);
+done:
+	if (rc < 0)
+		store_rollback(h);
+	else
+		outbox_clear_error(h);
+	outbox_server_free(s);
+	buf_free(&names);
+	return rc;
+}
+
+int outbox_account_remove(outbox *h, const char *address, unsigned flags)
+{
+	long long id = 0, was_default = 0;
+	char canonical[400];
+	sqlite3_stmt *st;
+	int rc, step;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	if ((rc = store_prepare(h, &st, "SELECT id, is_default, address FROM accounts WHERE address = ?1"
+					" COLLATE NOCASE AND removed_at IS NULL")) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		was_default = sqlite3_column_int64(st, 1);
+		snprintf(canonical, sizeof canonical, "%s", (const char *)sqlite3_column_text(st, 2));
+	} else if (step == SQLITE_DONE) {
+		rc = outbox_fail(h, OUTBOX_ENOTFOUND, "account",
+				 "no account with address \"%s\" (see: outbox account list)", address);
+	} else {
+		rc = outbox_fail_db(h, "reading accounts");
+	}
+	sqlite3_finalize(st);
+	if (rc < 0)
+		goto done;
+	if (flags & OUTBOX_REMOVE_PURGE)
+		rc = store_exec(h, "DELETE FROM accounts WHERE id = ?1", "i", id);
+	else if ((rc = store_exec(h,
+				  "INSERT INTO removals (kind, object_id, label, was_default, removed_at)"
+				  " VALUES ('account', ?1, ?2, ?3, ?4)", "itii", id, canonical, was_default,
+				  store_now())) == 0)
+		rc = store_exec(h, "UPDATE accounts SET removed_at = ?1, is_default = 0, revision = revision + 1"
+				   " WHERE id = ?2", "ii", store_now(), id);
+	if (rc == 0)
+		rc = store_commit(h);
+done:
+	if (rc < 0)
+		store_rollback(h);
+	return rc;
+}
+
+/* Put back what a server's removal changed: accounts moved away, fallback lists shortened. */
+static int undo_server_effects(outbox *h, long long removal_id, long long server_id, int *moved)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*moved = 0;
+	if ((rc = store_prepare(h, &st,
+				"SELECT e.account_id, e.kind, e.old_fallbacks FROM removal_effects e"
+				/* Servers first, so fallback lists are rewritten against each account's own server. */
+				" JOIN accounts a ON a.id = e.account_id WHERE e.removal_id = ?1"
+				" AND a.removed_at IS NULL ORDER BY e.kind DESC, e.rowid")) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, removal_id);
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		long long account = sqlite3_column_int64(st, 0);
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		if (strcmp(kind, "server") == 0) {
+			rc = store_exec(h, "UPDATE accounts SET server_id = ?1, revision = revision + 1"
+					   " WHERE id = ?2", "ii", server_id, account);
+			(*moved)++;
+		} else {
+			char *list = strdup((const char *)sqlite3_column_text(st, 2));
+			rc = list ? removal_write_fallbacks(h, account, list, 0)
+				  : outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			free(list);
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, "reading the removal journal");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int outbox_undo(outbox *h, char *what, size_t what_size)
+{
+	sqlite3_stmt *st;
+	long long removal_id = 0, object_id = 0, was_default = 0, clash = 0;
+	char kind[16], label[400];
+	int rc, step, moved = 0;
+
+	if (what_size)
+		what[0] = '\0';
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	if ((rc = store_prepare(h, &st, "SELECT id, kind, object_id, label, was_default FROM removals"
+					" WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1")) < 0)
+		goto done;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		removal_id = sqlite3_column_int64(st, 0);
+		snprintf(kind, sizeof kind, "%s", (const char *)sqlite3_column_text(st, 1));
+		object_id = sqlite3_column_int64(st, 2);
+		snprintf(label, sizeof label, "%s", (const char *)sqlite3_column_text(st, 3));
+		was_default = sqlite3_column_int64(st, 4);
+	} else {
+		rc = step == SQLITE_DONE ? outbox_fail(h, OUTBOX_ENOTHING, NULL, "nothing to undo")
+					 : outbox_fail_db(h, "reading the removal journal");
+	}
+	sqlite3_finalize(st);
+	if (rc < 0)
+		goto done;
+
+	if (strcmp(kind, "server") == 0) {
+		if ((rc = store_int(h, &clash, 0, "SELECT count(*) FROM servers WHERE name = ?1 AND removed_at IS NULL",
+				    "t", label)) < 0)
+			goto done;
+		if (clash) {
+			rc = outbox_fail(h, OUTBOX_EEXISTS, NULL,
+					 "cannot undo the removal of server \"%s\": a server of that name was added "
+					 "since; rename it first (outbox server edit %s --rename NEW)", label, label);
+			goto done;
+		}
+		if ((rc = store_exec(h, "UPDATE servers SET removed_at = NULL, revision = revision + 1 WHERE id = ?1",
+				     "i", object_id)) < 0 ||
+		    (rc = undo_server_effects(h, removal_id, object_id, &moved)) < 0)
+			goto done;
+		if (was_default && (rc = store_exec(h, "UPDATE servers SET is_default = (id = ?1)", "i", object_id)) < 0)
+			goto done;
+		if (moved)
+			snprintf(what, what_size, "server \"%s\", and moved %d account%s back to it", label, moved,
+				 moved == 1 ? "" : "s");
+		else
+			snprintf(what, what_size, "server \"%s\"", label);
+	} else {
+		if ((rc = store_int(h, &clash, 0, "SELECT count(*) FROM accounts WHERE address = ?1 COLLATE NOCASE"
+						  " AND removed_at IS NULL", "t", label)) < 0)
+			goto done;
+		if (clash) {
+			rc = outbox_fail(h, OUTBOX_EEXISTS, NULL,
+					 "cannot undo the removal of account %s: an account with that address was "
+					 "added since; remove it first", label);
+			goto done;
+		}
+		if ((rc = store_exec(h, "UPDATE accounts SET removed_at = NULL, revision = revision + 1 WHERE id = ?1",
+				     "i", object_id)) < 0)
+			goto done;
+		if (was_default && (rc = store_exec(h, "UPDATE accounts SET is_default = (id = ?1)", "i", object_id)) < 0)
+			goto done;
+		snprintf(what, what_size, "account %s", label);
+	}
+	if ((rc = store_exec(h, "UPDATE removals SET undone_at = ?1 WHERE id = ?2", "ii", store_now(),
+			     removal_id)) == 0)
+		rc = store_commit(h);
+done:
+	if (rc < 0)
+		store_rollback(h);
+	return rc;
+}

@@ -1,0 +1,25 @@
+/* secret.h: where passwords live. The Secret Service keyring (libsecret) when a session bus with
+ * a keyring answers, else a 0600 file under the store's directory. Nothing here logs a secret. */
+#ifndef OUTBOX_SECRET_H
+#define OUTBOX_SECRET_H
+
+#include <stddef.h>
+#include "outbox/server.h"
+
+/* Store `password` for the server whose stable secret id is `id` (32 hex digits). Tries the
+ * keyring first unless $OUTBOX_SECRET_BACKEND is "file" ("keyring" makes the keyring mandatory).
+ * *where tells which backend took it. */
+int secret_store(outbox *h, const char *id, const char *label, const char *password,
+		 outbox_password_source *where);
+/* Read the password back from `where` into a fresh string the caller wipes and frees. */
+int secret_lookup(outbox *h, const char *id, outbox_password_source where, char **password);
+/* Delete it; deleting what is not there is not an error. */
+int secret_delete(outbox *h, const char *id, outbox_password_source where);
+/* Run `command` with /bin/sh (no terminal input) and take the first line of its output. */
+int secret_run_command(outbox *h, const char *command, char **password);
+/* Overwrite and free a string that held a secret. */
+void secret_wipe(char *s);
+/* A new random id of 32 lowercase hex digits and a NUL. */
+int secret_new_id(outbox *h, char out[33]);
+
+#endif

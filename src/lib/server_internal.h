@@ -1,0 +1,35 @@
+/* server_internal.h: the server draft as the library sees it, shared by the model (server.c),
+ * its persistence (server_store.c) and, later, the code that connects to it. */
+#ifndef OUTBOX_SERVER_INTERNAL_H
+#define OUTBOX_SERVER_INTERNAL_H
+
+#include "outbox/server.h"
+#include "record.h"
+
+enum password_change { PASSWORD_KEEP, PASSWORD_SET, PASSWORD_FORGET };
+
+struct outbox_server {
+	struct record rec;
+	long long id;       /* 0 until saved */
+	long long revision; /* as loaded; a save of an older revision is a conflict */
+	int port_explicit;  /* the port was typed, so it no longer follows the security mode */
+	char secret_id[33];
+	outbox_password_source password_source; /* as saved */
+	enum password_change password_change;
+	char *new_password;
+	char **used_by;
+	char **fallback_for;
+};
+
+extern const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT];
+
+/* The port a security mode implies: 465, 587 or 25. */
+const char *server_default_port(const char *security);
+/* Whether an authentication method sends something an eavesdropper could reuse as a password. */
+int server_auth_reveals_password(const char *auth);
+/* Whether the method needs a user name. */
+int server_auth_needs_user(const char *auth);
+/* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */
+int server_id_by_name(outbox *h, const char *field, const char *name, long long *id);
+
+#endif

@@ -1,0 +1,178 @@
+/* store.c: opens the database with the pragmas every outbox process relies on (WAL, foreign keys,
+ * full sync, a busy timeout) and wraps transactions and statements with error reporting. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+/* The file is created here, not by SQLite, so it is 0600 from its first byte; SQLite gives its
+ * -wal and -shm files the same mode as the database. */
+static int store_create_file(outbox *h, const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
+				   strerror(errno));
+	close(fd);
+	return 0;
+}
+
+int store_open(outbox *h, const char *path)
+{
+	static const char *const pragmas =
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA trusted_schema = OFF;";
+	int rc;
+	long long version = 0;
+	char *mode = NULL;
+	sqlite3_stmt *st = NULL;
+
+	if ((rc = store_create_file(h, path)) < 0)
+		return rc;
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
+				 h->db ? sqlite3_errmsg(h->db) : "out of memory");
+		return rc;
+	}
+	sqlite3_busy_timeout(h->db, 10000);
+	sqlite3_extended_result_codes(h->db, 0);
+	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return outbox_fail_db(h, "setting up the database");
+	/* Switching to WAL writes the header once; asking again on a WAL database writes nothing. */
+	if ((rc = store_prepare(h, &st, "PRAGMA journal_mode = WAL")) < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		mode = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		free(mode);
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "the database %s cannot use write-ahead logging (is it on a network file system?)", path);
+	}
+	free(mode);
+	if ((rc = store_int(h, &version, 0, "PRAGMA user_version", "")) < 0)
+		return rc;
+	if (version > STORE_SCHEMA_VERSION)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "the database %s has schema version %lld, newer than this outbox (%d) knows; "
+				   "upgrade outbox", path, version, STORE_SCHEMA_VERSION);
+	h->schema_version = (int)version;
+	if (version < STORE_SCHEMA_VERSION)
+		return store_migrate(h, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+int store_begin(outbox *h)
+{
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return outbox_fail_db(h, "starting a transaction");
+	return 0;
+}
+
+int store_commit(outbox *h)
+{
+	if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = outbox_fail_db(h, "committing");
+		store_rollback(h);
+		return rc;
+	}
+	return 0;
+}
+
+void store_rollback(outbox *h)
+{
+	if (h->db && !sqlite3_get_autocommit(h->db))
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_prepare(outbox *h, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v2(h->db, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return outbox_fail_db(h, "preparing a query");
+	}
+	return 0;
+}
+
+int store_bindv(outbox *h, sqlite3_stmt *st, const char *types, va_list ap)
+{
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; types[i] && rc == SQLITE_OK; i++) {
+		switch (types[i]) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+			break;
+		case 't':
+			rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, i + 1);
+			break;
+		}
+	}
+	if (rc != SQLITE_OK)
+		return outbox_fail_db(h, "binding a query parameter");
+	return 0;
+}
+
+int store_exec(outbox *h, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if ((rc = store_prepare(h, &st, sql)) < 0)
+		return rc;
+	va_start(ap, types);
+	rc = store_bindv(h, st, types, ap);
+	va_end(ap);
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+		rc = outbox_fail_db(h, "writing to the database");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_int(outbox *h, long long *out, long long missing, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc, step;
+
+	if ((rc = store_prepare(h, &st, sql)) < 0)
+		return rc;
+	va_start(ap, types);
+	rc = store_bindv(h, st, types, ap);
+	va_end(ap);
+	if (rc == 0) {
+		step = sqlite3_step(st);
+		if (step == SQLITE_ROW)
+			*out = sqlite3_column_int64(st, 0);
+		else if (step == SQLITE_DONE)
+			*out = missing;
+		else
+			rc = outbox_fail_db(h, "reading the database");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+long long store_now(void)
+{
+	const char *fixed = getenv("OUTBOX_NOW");
+
+	if (fixed && *fixed) {
+		char *end;
+		long long v = strtoll(fixed, &end, 10);
+		if (*end == '\0')
+			return v;
+	}
+	return (long long)time(NULL);
+}

@@ -1,0 +1,35 @@
+/* store.h: the SQLite side of a handle: opening with the right pragmas, migrations, transactions,
+ * and small statement helpers so modules do not repeat prepare/step/finalize boilerplate. */
+#ifndef OUTBOX_STORE_H
+#define OUTBOX_STORE_H
+
+#include <sqlite3.h>
+#include "handle_internal.h"
+
+/* The schema version this build creates and migrates to. */
+#define STORE_SCHEMA_VERSION 2
+
+/* Open `path` (created 0600 when missing), set the pragmas, and migrate to the current schema. */
+int store_open(outbox *h, const char *path);
+/* Apply migrations up to `target`, one transaction for all of them. */
+int store_migrate(outbox *h, int target);
+
+/* BEGIN IMMEDIATE, so a writer learns at once when another holds the database. */
+int store_begin(outbox *h);
+int store_commit(outbox *h);
+/* Roll back; safe to call when no transaction is open. */
+void store_rollback(outbox *h);
+
+/* Prepare `sql`; on failure the handle says what failed. */
+int store_prepare(outbox *h, sqlite3_stmt **st, const char *sql);
+/* Run a statement without results, binding the variadic parameters: each is a type letter in
+ * `types` ('i' for long long, 't' for const char *, 'n' for NULL with no argument). */
+int store_exec(outbox *h, const char *sql, const char *types, ...);
+/* Run a query whose first row's first column is an integer; *out = `missing` without a row. */
+int store_int(outbox *h, long long *out, long long missing, const char *sql, const char *types, ...);
+/* Bind variadic parameters as store_exec does. */
+int store_bindv(outbox *h, sqlite3_stmt *st, const char *types, va_list ap);
+/* Seconds since the epoch, from the library's clock ($OUTBOX_NOW overrides it for tests). */
+long long store_now(void);
+
+#endif

@@ -1,0 +1,31 @@
+/* validate.h: checks of single values typed by a user, shared by every record type.
+ * Each returns 0, or OUTBOX_EINVALID with a one-line message on the handle that names `field`. */
+#ifndef OUTBOX_VALIDATE_H
+#define OUTBOX_VALIDATE_H
+
+#include <stddef.h>
+#include "outbox/error.h"
+
+/* Valid UTF-8 of at most `max` bytes without CR, LF, NUL or other control characters. */
+int validate_text(outbox *h, const char *field, const char *value, size_t max);
+/* A handle for the command line: 1-64 of [A-Za-z0-9._-], not starting with '-' or '.'. */
+int validate_name(outbox *h, const char *field, const char *value);
+/* A host name (international names checked through IDNA2008 with libidn2) or an IPv4/IPv6
+ * literal, without brackets or port. */
+int validate_host(outbox *h, const char *field, const char *value);
+/* A decimal integer in [min, max] with nothing around it, stored in *out. */
+int validate_int(outbox *h, const char *field, const char *value, long min, long max, long *out);
+/* true/false, yes/no, on/off, 1/0 in any case; *out is 1 or 0. */
+int validate_bool(outbox *h, const char *field, const char *value, int *out);
+/* One of the NULL-terminated `choices`, compared exactly; the message lists them. */
+int validate_choice(outbox *h, const char *field, const char *value, const char *const *choices);
+/* An RFC 5321 mailbox (local-part@domain or @[address literal]); UTF-8 local parts and
+ * international domains are allowed (RFC 6531). */
+int validate_address(outbox *h, const char *field, const char *value);
+/* A SHA-256 fingerprint: 64 hex digits, colons between pairs allowed. `out` gets the 64 lowercase
+ * digits and a NUL. */
+int validate_sha256_pin(outbox *h, const char *field, const char *value, char out[65]);
+/* An absolute or relative path to a regular file this process can read. */
+int validate_readable_file(outbox *h, const char *field, const char *path);
+
+#endif
