@@ -1,0 +1,56 @@
+/* cli.h: what the command groups of the outbox command share: opening the store, reporting a
+ * library error or a usage error with the right sysexits code, and the per-group entry points. */
+#ifndef OUTBOX_CLI_H
+#define OUTBOX_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include "outbox/outbox.h"
+
+/* Open the store named by the environment; on failure print why and return the exit code. */
+int cli_open(outbox **h);
+/* Print "outbox: <message>" for the handle's last error and return the sysexits code for rc. */
+int cli_fail(outbox *h, int rc);
+/* Print "outbox: <what>" and a hint to --help; return EX_USAGE. */
+int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True for "-h" and "--help" anywhere before a "--". */
+int cli_wants_help(int argc, char **argv);
+
+/* Long options for every field of a record: "--key VALUE" for text, "--key[=BOOL]" and
+ * "--no-key" for flags. Option values are the field index, or index + CLI_NEGATE for --no-key.
+ * `extra` options are appended; the result ends with a zero entry. */
+#define CLI_NEGATE 1000
+struct option *cli_field_options(const outbox_field *(*info)(int), int first, int count,
+				  const struct option *extra);
+/* Print "  --key VALUE   help" lines for fields first..count-1 to `out`. */
+void cli_print_field_help(FILE *out, const outbox_field *(*info)(int), int first, int count);
+
+/* Options collected before the store is opened, so usage errors never touch it. */
+struct cli_field_arg {
+	int field;
+	const char *value;
+};
+
+/* A table printed with columns padded to their widest cell (display width, not bytes). */
+struct cli_table {
+	int columns;
+	size_t rows;
+	char **cells; /* rows * columns copies */
+};
+void cli_table_init(struct cli_table *t, int columns);
+int cli_table_add(struct cli_table *t, const char *const *row);
+void cli_table_print(const struct cli_table *t, FILE *out);
+void cli_table_free(struct cli_table *t);
+/* Join a NULL-terminated list with ", ", into a new string ("" for an empty list). */
+char *cli_join(const char *const *items);
+
+/* Read a password: all of stdin without its final line break, or from the terminal without echo. */
+int cli_read_password_stdin(char **out);
+int cli_read_password_prompt(const char *prompt, char **out);
+void cli_wipe(char *secret);
+
+int cmd_server(int argc, char **argv);
+int cmd_account(int argc, char **argv);
+int cmd_undo(int argc, char **argv);
+
+#endif

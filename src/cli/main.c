@@ -1,0 +1,52 @@
+/* main.c: the outbox command's entry point: global options, help, and dispatch to the command
+ * groups. Only main() decides the process's exit status. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+
+static const char main_help[] =
+	"Usage: outbox COMMAND [ARGS]\n"
+	"\n"
+	"Send mail through your own outgoing (SMTP) servers.\n"
+	"\n"
+	"Commands:\n"
+	"  server    add, edit, remove, list and show outgoing servers\n"
+	"  account   add, edit, remove, list and show accounts; choose each one's server\n"
+	"  undo      restore the last removed server or account\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help     show help (also after any command: outbox server add --help)\n"
+	"  --version      show the version\n"
+	"\n"
+	"The store lives in $OUTBOX_HOME, else $XDG_DATA_HOME/outbox (~/.local/share/outbox).\n"
+	"See outbox(1) for more.\n";
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	setlocale(LC_ALL, "");
+	if (cmd == NULL) {
+		fputs(main_help, stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(main_help, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("outbox %s\n", OUTBOX_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "servers") == 0)
+		return cmd_server(argc - 1, argv + 1);
+	if (strcmp(cmd, "account") == 0 || strcmp(cmd, "accounts") == 0)
+		return cmd_account(argc - 1, argv + 1);
+	if (strcmp(cmd, "undo") == 0)
+		return cmd_undo(argc - 1, argv + 1);
+	fprintf(stderr, "outbox: unknown command \"%s\"\nTry: outbox --help\n", cmd);
+	return EX_USAGE;
+}
