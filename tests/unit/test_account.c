@@ -1,0 +1,164 @@
+/* test_account.c: the account model through the public API: its checks, the default server and
+ * default account, fallbacks, choosing a server, and removal with undo. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "outbox/outbox.h"
+#include "unit.h"
+
+struct fixture {
+	char home[64];
+	outbox *h;
+};
+
+static void add_server(outbox *h, const char *name)
+{
+	outbox_server *s = outbox_server_new();
+	char host[64];
+
+	snprintf(host, sizeof host, "%s.example.org", name);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_NAME, name), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_HOST, host), 0);
+	assert_int_equal(outbox_server_save(h, s), 0);
+	outbox_server_free(s);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	snprintf(f->home, sizeof f->home, "/tmp/outbox-account-XXXXXX");
+	if (mkdtemp(f->home) == NULL || outbox_open(&f->h, f->home) < 0)
+		return -1;
+	add_server(f->h, "main");
+	add_server(f->h, "spare");
+	add_server(f->h, "third");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	outbox_close(f->h);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int add_account(outbox *h, const char *address, const char *server, const char *fallback)
+{
+	outbox_account *a = outbox_account_new();
+	int rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address);
+
+	if (rc == 0 && server)
+		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server);
+	if (rc == 0 && fallback)
+		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_FALLBACK, fallback);
+	if (rc == 0)
+		rc = outbox_account_save(h, a);
+	outbox_account_free(a);
+	return rc;
+}
+
+static void test_refusals(void **state)
+{
+	struct fixture *f = *state;
+
+	EXPECT_INT(add_account(f->h, "no-at-sign", "main", NULL), OUTBOX_EINVALID, "address without @");
+	EXPECT_STR(outbox_errfield(f->h), "address", "field");
+	EXPECT_INT(add_account(f->h, "ann@example.org", "missing", NULL), OUTBOX_ENOTFOUND, "unknown server");
+	EXPECT_STR(outbox_errfield(f->h), "server", "field");
+	EXPECT_INT(add_account(f->h, "ann@example.org", "main", "spare,spare"), OUTBOX_EINVALID, "fallback twice");
+	EXPECT_STR(outbox_errfield(f->h), "fallback", "field");
+	EXPECT_INT(add_account(f->h, "ann@example.org", "main", "main"), OUTBOX_EINVALID, "fallback = server");
+	EXPECT_INT(add_account(f->h, "ann@example.org", "main", "nope"), OUTBOX_ENOTFOUND, "unknown fallback");
+	EXPECT_INT(add_account(f->h, "ann@example.org", "main", NULL), 0, "a good account");
+	EXPECT_INT(add_account(f->h, "ANN@example.org", "main", NULL), OUTBOX_EEXISTS, "same address, other case");
+}
+
+static void test_defaults(void **state)
+{
+	struct fixture *f = *state;
+	outbox_account *a;
+
+	EXPECT_INT(add_account(f->h, "first@example.org", NULL, NULL), 0, "add without a server");
+	assert_int_equal(outbox_account_load(f->h, "first@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "main", "the default server is used");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "true", "first account is the default");
+	outbox_account_free(a);
+	EXPECT_INT(add_account(f->h, "second@example.org", "spare", NULL), 0, "a second account");
+	assert_int_equal(outbox_account_load(f->h, "second@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "false", "second is not the default");
+	outbox_account_free(a);
+}
+
+static void test_fallbacks_and_set_server(void **state)
+{
+	struct fixture *f = *state;
+	outbox_account *a;
+
+	EXPECT_INT(add_account(f->h, "ann@example.org", "main", " spare , third "), 0, "add with fallbacks");
+	assert_int_equal(outbox_account_load(f->h, "ann@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "spare,third", "fallbacks in order");
+	EXPECT_STR(outbox_account_fallbacks(a)[1], "third", "second fallback");
+	outbox_account_free(a);
+
+	EXPECT_INT(outbox_account_set_server(f->h, "ann@example.org", "spare"), 0, "choose a fallback as server");
+	assert_int_equal(outbox_account_load(f->h, "ann@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "spare", "new server");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "third", "it left the fallback list");
+	outbox_account_free(a);
+	EXPECT_INT(outbox_account_set_server(f->h, "nobody@example.org", "main"), OUTBOX_ENOTFOUND, "unknown account");
+}
+
+static void test_fallback_server_removal_and_undo(void **state)
+{
+	struct fixture *f = *state;
+	outbox_account *a;
+	char what[200];
+
+	add_account(f->h, "ann@example.org", "main", "spare,third");
+	EXPECT_INT(outbox_server_remove(f->h, "spare", NULL, 0), 0, "remove a fallback-only server");
+	assert_int_equal(outbox_account_load(f->h, "ann@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "third", "it left the fallback list");
+	outbox_account_free(a);
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo");
+	assert_int_equal(outbox_account_load(f->h, "ann@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "spare,third", "fallbacks restored in order");
+	outbox_account_free(a);
+}
+
+static void test_remove_and_undo_account(void **state)
+{
+	struct fixture *f = *state;
+	outbox_account *a;
+	char what[200];
+
+	add_account(f->h, "ann@example.org", "main", NULL);
+	EXPECT_INT(outbox_account_remove(f->h, "ann@example.org", 0), 0, "remove");
+	EXPECT_INT(outbox_account_load(f->h, "ann@example.org", &a), OUTBOX_ENOTFOUND, "gone");
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo");
+	EXPECT_STR(what, "account ann@example.org", "undo says what");
+	EXPECT_INT(outbox_account_load(f->h, "ann@example.org", &a), 0, "back");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "true", "and the default again");
+	outbox_account_free(a);
+	EXPECT_INT(outbox_account_remove(f->h, "ann@example.org", OUTBOX_REMOVE_PURGE), 0, "purge");
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), OUTBOX_ENOTHING, "a purge cannot be undone");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallbacks_and_set_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_server_removal_and_undo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_and_undo_account, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
+}

@@ -1,0 +1,145 @@
+/* test_store.c: the store: creation with private permissions, the schema version, refusal of a
+ * newer schema, and migration of a real version-1 database with its data intact. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "outbox/outbox.h"
+#include "store.h"
+#include "unit.h"
+
+static char *make_home(void)
+{
+	char tmpl[] = "/tmp/outbox-store-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+
+	assert_non_null(dir);
+	return strdup(dir);
+}
+
+static void remove_home(char *home)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+	assert_int_equal(system(cmd), 0);
+	free(home);
+}
+
+static void test_new_store_is_private_and_current(void **state)
+{
+	char *home = make_home(), path[512];
+	outbox *h;
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/nested/outbox", home);
+	EXPECT_INT(outbox_open(&h, path), 0, "open a new store");
+	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "schema version of a new store");
+	assert_int_equal(stat(path, &st), 0);
+	EXPECT_INT(st.st_mode & 0777, 0700, "mode of the store directory");
+	snprintf(path, sizeof path, "%s/nested/outbox/outbox.db", home);
+	assert_int_equal(stat(path, &st), 0);
+	EXPECT_INT(st.st_mode & 0777, 0600, "mode of the database");
+	outbox_close(h);
+	remove_home(home);
+}
+
+static void test_refuses_group_writable_home(void **state)
+{
+	char *home = make_home();
+	outbox *h;
+
+	(void)state;
+	assert_int_equal(chmod(home, 0777), 0);
+	EXPECT_INT(outbox_open(&h, home), OUTBOX_ECONFIG, "open a world-writable home");
+	EXPECT_CONTAINS(outbox_errmsg(h), "chmod 700", "the message says how to fix it");
+	outbox_close(h);
+	remove_home(home);
+}
+
+static void load_fixture(const char *db_path, const char *sql_path)
+{
+	FILE *f = fopen(sql_path, "r");
+	char *sql;
+	long len;
+	sqlite3 *db;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	sql = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(sql, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+}
+
+static void test_migrates_version_1_with_its_data(void **state)
+{
+	char *home = make_home(), path[512];
+	outbox *h;
+	outbox_server *s;
+	outbox_account *a;
+	char what[200];
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/outbox.db", home);
+	load_fixture(path, "tests/data/schema-v1.sql");
+	EXPECT_INT(outbox_open(&h, home), 0, "open a version-1 store");
+	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "schema version after migration");
+
+	EXPECT_INT(outbox_server_load(h, "work", &s), 0, "load a server written by version 1");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_HOST), "smtp.work.example", "host");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_PORT), "465", "port");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true", "default");
+	EXPECT_STR(outbox_server_used_by(s)[0], "ann@work.example", "used by");
+	outbox_server_free(s);
+
+	EXPECT_INT(outbox_account_load(h, "ann@work.example", &a), 0, "load the account");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "backup", "fallbacks survive");
+	outbox_account_free(a);
+
+	/* What version 2 added works on the migrated data: removal and undo. */
+	EXPECT_INT(outbox_server_remove(h, "work", "backup", 0), 0, "remove with reassign");
+	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo");
+	EXPECT_STR(what, "server \"work\", and moved 1 account back to it", "undo says what it did");
+	EXPECT_INT(outbox_account_load(h, "ann@work.example", &a), 0, "load the account again");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "work", "server after undo");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "backup", "fallback after undo");
+	outbox_account_free(a);
+	outbox_close(h);
+	remove_home(home);
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+	char *home = make_home(), path[512];
+	sqlite3 *db;
+	outbox *h;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/outbox.db", home);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	EXPECT_INT(outbox_open(&h, home), OUTBOX_ECONFIG, "open a store from a newer outbox");
+	EXPECT_CONTAINS(outbox_errmsg(h), "upgrade outbox", "the message says what to do");
+	outbox_close(h);
+	remove_home(home);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_store_is_private_and_current),
+		cmocka_unit_test(test_refuses_group_writable_home),
+		cmocka_unit_test(test_migrates_version_1_with_its_data),
+		cmocka_unit_test(test_refuses_newer_schema),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
