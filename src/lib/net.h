@@ -1,0 +1,29 @@
+/* net.h: resolving a host and connecting to it: every address of both families, attempts staggered
+ * rather than one full timeout after another, one deadline for the whole step. */
+#ifndef OUTBOX_NET_H
+#define OUTBOX_NET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "outbox/error.h"
+
+/* Milliseconds on a monotonic clock; deadlines are absolute values of it. */
+long long net_now_ms(void);
+
+/* Connect to host:port (a DNS name, international names converted with IDNA2008, or an IP literal)
+ * before `deadline_ms`. Addresses are tried in the resolver's order with families interleaved
+ * (RFC 8305), a new attempt starting every 250 ms while earlier ones are still pending; the first
+ * to connect wins and the others are closed. *fd is a connected, non-blocking, close-on-exec
+ * socket with TCP_NODELAY. Errors: OUTBOX_EUNAVAILABLE when the name does not resolve,
+ * OUTBOX_ETEMPFAIL for a temporary DNS failure, refused connections or the deadline passing;
+ * the message names the host, port and each address's failure (field NULL). */
+int net_connect(outbox *h, const char *host, int port, long long deadline_ms, int *fd);
+
+/* Wait until fd is readable (events POLLIN) or writable (POLLOUT) or the deadline passes.
+ * Returns 1 when ready, 0 at the deadline, -1 with errno on error. */
+int net_wait(int fd, short events, long long deadline_ms);
+
+/* A text form of the peer address of a connected socket ("192.0.2.1" or "2001:db8::1"). */
+int net_peer_name(int fd, char *out, size_t size);
+
+#endif
