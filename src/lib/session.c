@@ -1,0 +1,311 @@
+/* session.c: the I/O around the protocol engine: sockets and TLS with a deadline per step, the
+ * message body streamed from its spool file (dot-stuffed for DATA), and the transcript. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "handle_internal.h"
+#include "message.h"
+#include "net.h"
+#include "server_internal.h"
+#include "session.h"
+#include "tls.h"
+
+struct session {
+	struct smtp *engine;
+	int fd;
+	struct tls_conn *tls;
+	long long step_ms;   /* the server's timeout, per step */
+	char tls_words[128];
+	const char *host;
+	int port;
+	int done;
+};
+
+static int session_write(outbox *h, struct session *s, const char *data, size_t len)
+{
+	long long deadline = net_now_ms() + s->step_ms;
+
+	if (s->tls)
+		return tls_write(h, s->tls, data, len, deadline);
+	while (len > 0) {
+		/* send() with MSG_NOSIGNAL: a server that hangs up must not kill the caller with SIGPIPE. */
+		ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int ready = net_wait(s->fd, POLLOUT, deadline);
+			if (ready > 0)
+				continue;
+			if (ready == 0)
+				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
+						   "%s port %d stopped accepting data for %lld s", s->host, s->port,
+						   s->step_ms / 1000);
+		}
+		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "the connection to %s port %d was lost: %s", s->host,
+				   s->port, strerror(errno));
+	}
+	return 0;
+}
+
+/* Read what is there; 0 means the server closed, negative a failure or the deadline. */
+static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size)
+{
+	long long deadline = net_now_ms() + s->step_ms;
+
+	if (s->tls)
+		return tls_read(h, s->tls, buf, size, deadline);
+	for (;;) {
+		ssize_t n = read(s->fd, buf, size);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			int ready = net_wait(s->fd, POLLIN, deadline);
+			if (ready > 0)
+				continue;
+			if (ready == 0)
+				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "no reply from %s port %d within %lld s",
+						   s->host, s->port, s->step_ms / 1000);
+		}
+		if (errno == ECONNRESET)
+			return 0;
+		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "the connection to %s port %d was lost: %s", s->host,
+				   s->port, strerror(errno));
+	}
+}
+
+static int session_start_tls(outbox *h, struct session *s, const outbox_server *srv)
+{
+	struct tls_options o;
+	const char *cb_type = NULL;
+	unsigned char cb[64];
+	size_t cb_len = sizeof cb;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.host = srv->rec.val[OUTBOX_SERVER_HOST];
+	o.verify = strcmp(srv->rec.val[OUTBOX_SERVER_TLS_VERIFY], "true") == 0;
+	o.ca_file = *srv->rec.val[OUTBOX_SERVER_TLS_CA] ? srv->rec.val[OUTBOX_SERVER_TLS_CA] : NULL;
+	o.pin = *srv->rec.val[OUTBOX_SERVER_TLS_PIN] ? srv->rec.val[OUTBOX_SERVER_TLS_PIN] : NULL;
+	o.cert_file = *srv->rec.val[OUTBOX_SERVER_TLS_CERT] ? srv->rec.val[OUTBOX_SERVER_TLS_CERT] : NULL;
+	o.key_file = *srv->rec.val[OUTBOX_SERVER_TLS_KEY] ? srv->rec.val[OUTBOX_SERVER_TLS_KEY] : NULL;
+	if ((rc = tls_connect(h, s->fd, &o, net_now_ms() + s->step_ms, &s->tls)) < 0)
+		return rc;
+	tls_description(s->tls, s->tls_words, sizeof s->tls_words);
+	if (tls_channel_binding(s->tls, &cb_type, cb, &cb_len) < 0) {
+		cb_type = NULL;
+		cb_len = 0;
+	}
+	smtp_tls_started(s->engine, cb_type, cb_type ? cb : NULL, cb_len);
+	explicit_bzero(cb, sizeof cb);
+	return 0;
+}
+
+/* Stream the body: BDAT takes the bytes as they are, DATA needs leading dots doubled. */
+static int session_send_body(outbox *h, struct session *s, struct smtp_txn *t, int fd)
+{
+	char chunk[65536];
+	struct buf stuffed = BUF_INIT;
+	int bdat = smtp_body_is_bdat(s->engine), at_line_start = 1, rc = 0;
+	off_t sent = 0;
+
+	while (rc == 0) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the message: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		sent += n;
+		if (bdat && sent > t->size) {
+			rc = outbox_fail(h, OUTBOX_EIO, NULL, "the message changed while it was being sent");
+			break;
+		}
+		if (bdat) {
+			rc = session_write(h, s, chunk, (size_t)n);
+		} else {
+			buf_reset(&stuffed);
+			if (message_dot_stuff(chunk, (size_t)n, &at_line_start, &stuffed) < 0)
+				rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			else
+				rc = session_write(h, s, stuffed.data, stuffed.len);
+		}
+	}
+	buf_free(&stuffed);
+	if (rc == 0 && sent != t->size)
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "the message is %lld bytes, expected %lld", (long long)sent,
+				 (long long)t->size);
+	return rc;
+}
+
+/* Run the engine until it needs the caller (ready, a transaction done, closed) or fails. */
+static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, const outbox_server *srv,
+		       enum smtp_action *stopped)
+{
+	char in[8192];
+	int rc;
+
+	for (;;) {
+		enum smtp_action a = smtp_next(s->engine);
+		switch (a) {
+		case SMTP_WRITE: {
+			size_t len;
+			const char *out = smtp_output(s->engine, &len);
+			rc = session_write(h, s, out, len);
+			smtp_consume_output(s->engine);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		case SMTP_READ: {
+			ssize_t n = session_read(h, s, in, sizeof in);
+			if (n < 0) {
+				if (t && t->data_sent)
+					outbox_fail(h, (int)n, NULL,
+						    "%s after the message was sent, before the server confirmed it: it "
+						    "may have been delivered", outbox_errmsg(h));
+				return (int)n;
+			}
+			smtp_input(s->engine, in, (size_t)n);
+			break;
+		}
+		case SMTP_START_TLS:
+			if ((rc = session_start_tls(h, s, srv)) < 0)
+				return rc;
+			break;
+		case SMTP_BODY:
+			if ((rc = session_send_body(h, s, t, body_fd)) < 0)
+				return rc;
+			smtp_body_sent(s->engine);
+			break;
+		case SMTP_FAILED:
+			return smtp_error(s->engine);
+		default:
+			*stopped = a;
+			return 0;
+		}
+	}
+}
+
+static const char *session_helo_name(char *buf, size_t size)
+{
+	if (gethostname(buf, size) < 0 || buf[0] == '\0' || strchr(buf, ' '))
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+	return buf;
+}
+
+int session_open(outbox *h, const struct session_params *p, struct session **out)
+{
+	const outbox_server *srv = p->server;
+	struct session *s = calloc(1, sizeof *s);
+	struct smtp_config cfg;
+	char helo[256];
+	const char *security = srv->rec.val[OUTBOX_SERVER_SECURITY];
+	enum smtp_action stopped = SMTP_FAILED;
+	int rc;
+
+	*out = NULL;
+	if (s == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	s->fd = -1;
+	s->host = srv->rec.val[OUTBOX_SERVER_HOST];
+	s->port = (int)strtol(srv->rec.val[OUTBOX_SERVER_PORT], NULL, 10);
+	s->step_ms = strtoll(srv->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.helo_name = session_helo_name(helo, sizeof helo);
+	cfg.security = strcmp(security, "tls") == 0 ? SMTP_SEC_TLS
+		       : strcmp(security, "starttls") == 0 ? SMTP_SEC_STARTTLS : SMTP_SEC_NONE;
+	cfg.auth = srv->rec.val[OUTBOX_SERVER_AUTH];
+	cfg.user = srv->rec.val[OUTBOX_SERVER_USER];
+	cfg.password = p->password;
+	cfg.host = s->host;
+	cfg.port = s->port;
+	cfg.allow_insecure_auth = strcmp(srv->rec.val[OUTBOX_SERVER_ALLOW_INSECURE_AUTH], "true") == 0;
+	cfg.transcript = p->transcript;
+	cfg.transcript_ctx = p->transcript_ctx;
+	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
+		goto fail;
+	if ((rc = net_connect(h, s->host, s->port, net_now_ms() + s->step_ms, &s->fd)) < 0)
+		goto fail;
+	if (cfg.security == SMTP_SEC_TLS && (rc = session_start_tls(h, s, srv)) < 0)
+		goto fail;
+	if ((rc = session_run(h, s, NULL, -1, srv, &stopped)) < 0)
+		goto fail;
+	if (stopped != SMTP_READY) {
+		rc = outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the session ended before it was ready");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	session_close(h, s);
+	return rc;
+}
+
+int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd)
+{
+	enum smtp_action stopped = SMTP_FAILED;
+	int rc;
+
+	if ((rc = smtp_begin(s->engine, t)) < 0)
+		return rc;
+	if ((rc = session_run(h, s, t, body_fd, NULL, &stopped)) < 0)
+		return rc;
+	if (stopped != SMTP_TXN_DONE)
+		return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
+	return 0;
+}
+
+void session_close(outbox *h, struct session *s)
+{
+	enum smtp_action stopped;
+
+	if (s == NULL)
+		return;
+	if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READY) {
+		struct outbox_error_copy saved;
+		outbox_error_save(h, &saved);
+		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* QUIT is a courtesy: don't wait long */
+		smtp_quit(s->engine);
+		session_run(h, s, NULL, -1, NULL, &stopped);
+		outbox_error_restore(h, &saved);
+	} else if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READ) {
+		/* A pipelined QUIT may still have its reply in flight; read it briefly. */
+		struct outbox_error_copy saved;
+		outbox_error_save(h, &saved);
+		s->step_ms = 1000;
+		session_run(h, s, NULL, -1, NULL, &stopped);
+		outbox_error_restore(h, &saved);
+	}
+	if (s->tls)
+		tls_close(s->tls);
+	if (s->fd >= 0)
+		close(s->fd);
+	smtp_free(s->engine);
+	free(s);
+}
+
+const struct smtp *session_engine(const struct session *s)
+{
+	return s->engine;
+}
+
+const char *session_tls_description(const struct session *s)
+{
+	return s->tls ? s->tls_words : "";
+}

@@ -1,0 +1,771 @@
+/* smtp.c: the SMTP client state machine. One handler per expected reply decides what comes next;
+ * commands are pipelined (RFC 2920) when offered, and BDAT (RFC 3030) replaces DATA when offered. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handle_internal.h"
+#include "sasl.h"
+#include "secret.h"
+#include "smtp.h"
+
+/* What each reply in flight answers, in order. */
+enum smtp_role { R_GREETING, R_EHLO, R_HELO, R_STARTTLS, R_AUTH, R_MAIL, R_RCPT, R_DATA,
+		 R_DATA_END, R_BDAT, R_RSET, R_QUIT };
+
+enum smtp_phase { P_TALK, P_START_TLS, P_BODY, P_READY, P_TXN_DONE, P_CLOSED, P_FAILED };
+
+#define SMTP_MAX_INFLIGHT 4096
+
+struct smtp {
+	outbox *h;
+	struct smtp_config cfg;
+	enum smtp_phase phase;
+	int error;
+	int tls, ehlo_done_after_tls, used_helo;
+	struct smtp_caps caps;
+	struct buf out;
+	struct buf in;
+	struct {
+		enum smtp_role role;
+		size_t index;
+	} expect[SMTP_MAX_INFLIGHT];
+	size_t expect_head, expect_count;
+	struct sasl_session *sasl;
+	const char *mech;
+	char cb_type[16];
+	unsigned char cb[64];
+	size_t cb_len;
+	struct smtp_txn *txn;
+	size_t next_rcpt;   /* without pipelining: the next RCPT to send */
+	int bdat;
+	int quit_sent;
+	int sasl_done;      /* the mechanism finished its side (SCRAM: the server proved itself) */
+};
+
+static void smtp_log(struct smtp *e, char dir, const char *line, size_t len)
+{
+	if (e->cfg.transcript)
+		e->cfg.transcript(e->cfg.transcript_ctx, dir, line, len);
+}
+
+/* Queue a command line. The transcript shows it whole, or, when `redact`, only its first `show`
+ * bytes followed by "<redacted>", so no credential reaches a log. */
+static int smtp_send_line(struct smtp *e, const char *line, int redact, size_t show)
+{
+	size_t len = strlen(line);
+
+	if (buf_append(&e->out, line, len) < 0 || buf_append(&e->out, "\r\n", 2) < 0)
+		return outbox_fail(e->h, OUTBOX_ENOMEM, NULL, "out of memory");
+	if (redact) {
+		char shown[128];
+		snprintf(shown, sizeof shown, "%.*s<redacted>", (int)(show < 100 ? show : 100), line);
+		smtp_log(e, '>', shown, strlen(shown));
+	} else {
+		smtp_log(e, '>', line, len);
+	}
+	return 0;
+}
+
+static void smtp_expect(struct smtp *e, enum smtp_role role, size_t index)
+{
+	size_t slot;
+
+	if (e->expect_count == SMTP_MAX_INFLIGHT)
+		return; /* cannot happen: callers cap recipients per transaction well below this */
+	slot = (e->expect_head + e->expect_count) % SMTP_MAX_INFLIGHT;
+	e->expect[slot].role = role;
+	e->expect[slot].index = index;
+	e->expect_count++;
+}
+
+static int smtp_fail(struct smtp *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int smtp_fail(struct smtp *e, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	e->phase = P_FAILED;
+	e->error = code;
+	return outbox_fail(e->h, code, NULL, "%s", msg);
+}
+
+/* The reply as one line for messages: "550 5.1.1 <x>: Recipient address rejected". */
+static const char *smtp_reply_words(const struct smtp_reply *r, char *buf, size_t size)
+{
+	size_t i;
+
+	if (r->enhanced[0])
+		snprintf(buf, size, "%d %d.%d.%d %.480s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2],
+			 r->text);
+	else
+		snprintf(buf, size, "%d %.480s", r->code, r->text);
+	for (i = 0; buf[i]; i++)
+		if (buf[i] == '\n')
+			buf[i] = ' ';
+	return buf;
+}
+
+/* A failure decided by the server's reply: 4xx temporary, 5xx permanent (with `perm_code`). */
+static int smtp_fail_reply(struct smtp *e, const struct smtp_reply *r, int perm_code, const char *doing)
+{
+	char words[600];
+
+	smtp_reply_words(r, words, sizeof words);
+	if (r->code == 421)
+		return smtp_fail(e, OUTBOX_ETEMPFAIL, "the server is shutting this connection down: %s", words);
+	if (smtp_reply_class(r) == 4)
+		return smtp_fail(e, OUTBOX_ETEMPFAIL, "the server refused %s for now: %s", doing, words);
+	return smtp_fail(e, perm_code, "the server refused %s: %s", doing, words);
+}
+
+int smtp_new(outbox *h, const struct smtp_config *cfg, struct smtp **out)
+{
+	struct smtp *e = calloc(1, sizeof *e);
+
+	*out = NULL;
+	if (e == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	e->h = h;
+	e->cfg = *cfg;
+	e->tls = cfg->security == SMTP_SEC_TLS;
+	buf_init(&e->out, 0);
+	buf_init(&e->in, SMTP_REPLY_MAX_TOTAL * 2);
+	e->phase = P_TALK;
+	smtp_expect(e, R_GREETING, 0);
+	*out = e;
+	return 0;
+}
+
+void smtp_free(struct smtp *e)
+{
+	if (e == NULL)
+		return;
+	sasl_end(e->sasl);
+	buf_free(&e->out);
+	buf_free(&e->in);
+	explicit_bzero(e->cb, sizeof e->cb);
+	free(e);
+}
+
+static int smtp_wants_auth(const struct smtp *e)
+{
+	if (e->cfg.auth && strcmp(e->cfg.auth, "none") == 0)
+		return 0;
+	if (e->cfg.auth && strcmp(e->cfg.auth, "external") == 0)
+		return 1;
+	return e->cfg.user && *e->cfg.user;
+}
+
+static int smtp_send_ehlo(struct smtp *e)
+{
+	char line[300];
+
+	snprintf(line, sizeof line, "EHLO %s", e->cfg.helo_name);
+	smtp_expect(e, R_EHLO, 0);
+	return smtp_send_line(e, line, 0, 0);
+}
+
+static int smtp_start_auth(struct smtp *e)
+{
+	struct sasl_params p;
+	char *response = NULL;
+	struct buf line = BUF_INIT;
+	int done = 0, rc;
+
+	if (!(e->caps.ext & SMTP_EXT_AUTH))
+		return smtp_fail(e, OUTBOX_EUNAVAILABLE,
+				 "the server does not offer authentication (AUTH)%s, but a user name is set: "
+				 "remove it with --user \"\" if this server needs no login, or check the port",
+				 e->tls ? "" : " on a connection without TLS");
+	rc = sasl_choose(e->h, e->caps.auth, e->cfg.auth ? e->cfg.auth : "auto", e->tls, e->cfg.allow_insecure_auth,
+			 e->cb_len > 0, &e->mech);
+	if (rc < 0) {
+		e->phase = P_FAILED;
+		e->error = rc;
+		return rc;
+	}
+	memset(&p, 0, sizeof p);
+	p.user = e->cfg.user;
+	p.password = e->cfg.password;
+	p.host = e->cfg.host;
+	p.port = e->cfg.port;
+	if (e->cb_len) {
+		p.cb_type = e->cb_type;
+		p.cb_data = e->cb;
+		p.cb_len = e->cb_len;
+	}
+	if ((rc = sasl_start(e->h, e->mech, &p, &e->sasl)) < 0) {
+		e->phase = P_FAILED;
+		e->error = rc;
+		return rc;
+	}
+	if (sasl_has_initial_response(e->mech)) {
+		if ((rc = sasl_step(e->h, e->sasl, NULL, &response, &done)) < 0) {
+			e->phase = P_FAILED;
+			e->error = rc;
+			return rc;
+		}
+		e->sasl_done = done;
+		rc = buf_printf(&line, "AUTH %s %s", e->mech, *response ? response : "=");
+		secret_wipe(response);
+	} else {
+		rc = buf_printf(&line, "AUTH %s", e->mech);
+	}
+	if (rc < 0)
+		return smtp_fail(e, OUTBOX_ENOMEM, "out of memory");
+	smtp_expect(e, R_AUTH, 0);
+	rc = smtp_send_line(e, line.data, sasl_has_initial_response(e->mech), strlen("AUTH ") + strlen(e->mech) + 1);
+	buf_free(&line);
+	return rc;
+}
+
+/* After the (last) EHLO: STARTTLS, AUTH or ready. */
+static int smtp_after_ehlo(struct smtp *e)
+{
+	if (e->cfg.security == SMTP_SEC_STARTTLS && !e->tls) {
+		if (!(e->caps.ext & SMTP_EXT_STARTTLS))
+			return smtp_fail(e, OUTBOX_EUNAVAILABLE,
+					 "the server does not offer STARTTLS, and this server's settings require "
+					 "it; if the port expects TLS from the first byte (usually 465), set "
+					 "--security tls");
+		smtp_expect(e, R_STARTTLS, 0);
+		return smtp_send_line(e, "STARTTLS", 0, 0);
+	}
+	if (smtp_wants_auth(e))
+		return smtp_start_auth(e);
+	e->phase = P_READY;
+	return 0;
+}
+
+static int smtp_on_greeting(struct smtp *e, const struct smtp_reply *r)
+{
+	if (r->code != 220)
+		return smtp_fail_reply(e, r, OUTBOX_EUNAVAILABLE, "the connection");
+	return smtp_send_ehlo(e);
+}
+
+static int smtp_on_ehlo(struct smtp *e, const struct smtp_reply *r)
+{
+	if (r->code == 250) {
+		smtp_caps_parse(r, &e->caps);
+		return smtp_after_ehlo(e);
+	}
+	if (r->code == 421 || smtp_reply_class(r) == 4)
+		return smtp_fail_reply(e, r, OUTBOX_EUNAVAILABLE, "EHLO");
+	/* HELO only where nothing EHLO brings is needed. */
+	if (e->cfg.security == SMTP_SEC_NONE && !smtp_wants_auth(e) && !e->used_helo) {
+		char line[300];
+		e->used_helo = 1;
+		snprintf(line, sizeof line, "HELO %s", e->cfg.helo_name);
+		smtp_expect(e, R_HELO, 0);
+		return smtp_send_line(e, line, 0, 0);
+	}
+	return smtp_fail_reply(e, r, OUTBOX_EUNAVAILABLE,
+			       "EHLO, without which it can do neither STARTTLS nor AUTH");
+}
+
+static int smtp_on_helo(struct smtp *e, const struct smtp_reply *r)
+{
+	if (r->code != 250)
+		return smtp_fail_reply(e, r, OUTBOX_EUNAVAILABLE, "HELO");
+	memset(&e->caps, 0, sizeof e->caps);
+	e->phase = P_READY;
+	return 0;
+}
+
+static int smtp_on_starttls(struct smtp *e, const struct smtp_reply *r)
+{
+	if (r->code != 220) {
+		if (smtp_reply_class(r) == 4)
+			return smtp_fail_reply(e, r, OUTBOX_ETEMPFAIL, "STARTTLS");
+		return smtp_fail_reply(e, r, OUTBOX_EUNAVAILABLE, "STARTTLS (nothing was sent without TLS)");
+	}
+	/* Anything already received came before the handshake and cannot be trusted. */
+	if (e->in.len > 0)
+		return smtp_fail(e, OUTBOX_EUNAVAILABLE,
+				 "the server sent %zu bytes after its STARTTLS reply, before TLS started: this is "
+				 "how a man-in-the-middle injects commands, so outbox stopped", e->in.len);
+	e->phase = P_START_TLS;
+	return 0;
+}
+
+static int smtp_on_auth(struct smtp *e, const struct smtp_reply *r)
+{
+	char *response = NULL;
+	int done = 0, rc;
+
+	if (r->code == 235) {
+		/* SCRAM is mutual: success without the server's proof is not success. */
+		if (!e->sasl_done && strncmp(e->mech, "SCRAM", 5) == 0)
+			return smtp_fail(e, OUTBOX_EAUTH,
+					 "the server accepted the login without proving it knows the password "
+					 "(SCRAM): refusing to trust it");
+		sasl_end(e->sasl);
+		e->sasl = NULL;
+		e->phase = P_READY;
+		return 0;
+	}
+	if (r->code == 334) {
+		if ((rc = sasl_step(e->h, e->sasl, r->text, &response, &done)) < 0) {
+			/* Cancel the exchange as RFC 4954 asks, then give up. */
+			e->phase = P_FAILED;
+			e->error = rc;
+			return rc;
+		}
+		e->sasl_done = done;
+		smtp_expect(e, R_AUTH, 0);
+		rc = smtp_send_line(e, response, 1, 0);
+		secret_wipe(response);
+		return rc;
+	}
+	if (r->code == 535 || r->code == 534 || r->code == 530 || smtp_reply_class(r) == 5) {
+		char words[600];
+		return smtp_fail(e, r->code == 538 ? OUTBOX_EUNAVAILABLE : OUTBOX_EAUTH,
+				 "the server refused the login for \"%s\" with %s: %s; check the user name and "
+				 "password (outbox server edit NAME --password-prompt)",
+				 e->cfg.user ? e->cfg.user : "", e->mech, smtp_reply_words(r, words, sizeof words));
+	}
+	return smtp_fail_reply(e, r, OUTBOX_EAUTH, "the login");
+}
+
+/* MAIL FROM with the parameters the server offers and the message needs. */
+static int smtp_send_mail(struct smtp *e)
+{
+	struct smtp_txn *t = e->txn;
+	struct buf line = BUF_INIT;
+	int rc;
+
+	rc = buf_printf(&line, "MAIL FROM:<%s>", t->from);
+	if (rc == 0 && (e->caps.ext & SMTP_EXT_SIZE))
+		rc = buf_printf(&line, " SIZE=%lld", (long long)t->size);
+	if (rc == 0 && t->body_8bit && (e->caps.ext & SMTP_EXT_8BITMIME))
+		rc = buf_puts(&line, " BODY=8BITMIME");
+	if (rc == 0 && t->smtputf8 && (e->caps.ext & SMTP_EXT_SMTPUTF8))
+		rc = buf_puts(&line, " SMTPUTF8");
+	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN) && t->envid && *t->envid) {
+		rc = buf_puts(&line, " RET=HDRS ENVID=");
+		if (rc == 0)
+			rc = smtp_xtext(&line, t->envid);
+	}
+	if (rc < 0) {
+		buf_free(&line);
+		return smtp_fail(e, OUTBOX_ENOMEM, "out of memory");
+	}
+	smtp_expect(e, R_MAIL, 0);
+	rc = smtp_send_line(e, line.data, 0, 0);
+	buf_free(&line);
+	return rc;
+}
+
+static int smtp_send_rcpt(struct smtp *e, size_t i)
+{
+	struct buf line = BUF_INIT;
+	int rc = buf_printf(&line, "RCPT TO:<%s>", e->txn->rcpt[i].address);
+
+	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN)) {
+		rc = buf_puts(&line, " NOTIFY=FAILURE,DELAY ORCPT=rfc822;");
+		if (rc == 0)
+			rc = smtp_xtext(&line, e->txn->rcpt[i].address);
+	}
+	if (rc < 0) {
+		buf_free(&line);
+		return smtp_fail(e, OUTBOX_ENOMEM, "out of memory");
+	}
+	smtp_expect(e, R_RCPT, i);
+	rc = smtp_send_line(e, line.data, 0, 0);
+	buf_free(&line);
+	return rc;
+}
+
+/* The command that introduces the body; for BDAT the body follows at once. */
+static int smtp_send_data_command(struct smtp *e)
+{
+	char line[64];
+
+	if (e->bdat) {
+		snprintf(line, sizeof line, "BDAT %lld LAST", (long long)e->txn->size);
+		smtp_expect(e, R_BDAT, 0);
+		if (smtp_send_line(e, line, 0, 0) < 0)
+			return -1;
+		e->phase = P_BODY;
+		return 0;
+	}
+	smtp_expect(e, R_DATA, 0);
+	return smtp_send_line(e, "DATA", 0, 0);
+}
+
+static size_t smtp_accepted(const struct smtp_txn *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->nrcpt; i++)
+		n += t->rcpt[i].state == SMTP_RCPT_ACCEPTED;
+	return n;
+}
+
+/* The outcome when no recipient was accepted: temporary if any refusal was. */
+static int smtp_outcome_without_recipients(const struct smtp_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrcpt; i++)
+		if (t->rcpt[i].state == SMTP_RCPT_TEMPFAIL)
+			return OUTBOX_ETEMPFAIL;
+	return OUTBOX_EREFUSED;
+}
+
+/* The transaction is over: settle every recipient and hand the outcome to the caller. */
+static void smtp_finish_txn(struct smtp *e, int outcome)
+{
+	struct smtp_txn *t = e->txn;
+	size_t i;
+
+	for (i = 0; i < t->nrcpt; i++) {
+		struct smtp_rcpt *r = &t->rcpt[i];
+		if (r->state == SMTP_RCPT_ACCEPTED || r->state == SMTP_RCPT_PENDING) {
+			if (outcome == 0) {
+				r->state = SMTP_RCPT_DELIVERED;
+				r->reply = t->data_reply;
+			} else if (t->data_reply.code && smtp_reply_class(&t->data_reply) == 5) {
+				r->state = SMTP_RCPT_REFUSED;
+				r->reply = t->data_reply;
+			} else if (r->state == SMTP_RCPT_PENDING && t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 5) {
+				r->state = SMTP_RCPT_REFUSED;
+				r->reply = t->mail_reply;
+			} else {
+				r->state = SMTP_RCPT_TEMPFAIL;
+				if (t->data_reply.code)
+					r->reply = t->data_reply;
+				else if (t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2)
+					r->reply = t->mail_reply;
+			}
+		}
+	}
+	t->outcome = outcome;
+	e->phase = P_TXN_DONE;
+	if (outcome && t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2) {
+		char words[600];
+		outbox_fail(e->h, outcome, NULL, "the server refused the sender <%s>: %s", t->from,
+			    smtp_reply_words(&t->mail_reply, words, sizeof words));
+	}
+}
+
+static int smtp_on_mail(struct smtp *e, const struct smtp_reply *r)
+{
+	struct smtp_txn *t = e->txn;
+
+	t->mail_reply = *r;
+	if (smtp_reply_class(r) == 2) {
+		if (!(e->caps.ext & SMTP_EXT_PIPELINING))
+			return smtp_send_rcpt(e, e->next_rcpt++);
+		return 0;
+	}
+	if (e->caps.ext & SMTP_EXT_PIPELINING)
+		return 0; /* the RCPT and DATA replies still in flight settle it */
+	smtp_finish_txn(e, smtp_reply_class(r) == 5 ? OUTBOX_EREFUSED : OUTBOX_ETEMPFAIL);
+	return 0;
+}
+
+static int smtp_on_rcpt(struct smtp *e, const struct smtp_reply *r, size_t i)
+{
+	struct smtp_txn *t = e->txn;
+
+	t->rcpt[i].reply = *r;
+	if (smtp_reply_class(r) == 2)
+		t->rcpt[i].state = SMTP_RCPT_ACCEPTED;
+	else if (smtp_reply_class(r) == 5 && !(t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 4))
+		t->rcpt[i].state = SMTP_RCPT_REFUSED;
+	else
+		t->rcpt[i].state = SMTP_RCPT_TEMPFAIL;
+	if (e->caps.ext & SMTP_EXT_PIPELINING)
+		return 0;
+	if (e->next_rcpt < t->nrcpt)
+		return smtp_send_rcpt(e, e->next_rcpt++);
+	if (smtp_accepted(t) == 0) {
+		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
+		return 0;
+	}
+	return smtp_send_data_command(e);
+}
+
+static int smtp_on_data(struct smtp *e, const struct smtp_reply *r)
+{
+	struct smtp_txn *t = e->txn;
+
+	if (r->code == 354) {
+		if (smtp_accepted(t) == 0) {
+			/* Pipelined DATA went out before the recipients were refused: end it empty. */
+			smtp_expect(e, R_DATA_END, 0);
+			return smtp_send_line(e, ".", 0, 0);
+		}
+		e->phase = P_BODY;
+		return 0;
+	}
+	/* DATA is the last command of a group, so every reply of the transaction is in. */
+	if (smtp_accepted(t) == 0) {
+		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
+		return 0;
+	}
+	t->data_reply = *r;
+	smtp_finish_txn(e, smtp_reply_class(r) == 5 ? OUTBOX_EREFUSED : OUTBOX_ETEMPFAIL);
+	return 0;
+}
+
+static int smtp_on_data_end(struct smtp *e, const struct smtp_reply *r)
+{
+	struct smtp_txn *t = e->txn;
+
+	if (smtp_accepted(t) == 0) {
+		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
+		return 0;
+	}
+	t->data_reply = *r;
+	if (smtp_reply_class(r) == 2)
+		smtp_finish_txn(e, 0);
+	else
+		smtp_finish_txn(e, smtp_reply_class(r) == 5 ? OUTBOX_EREFUSED : OUTBOX_ETEMPFAIL);
+	return 0;
+}
+
+static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, const struct smtp_reply *r)
+{
+	switch (role) {
+	case R_GREETING: return smtp_on_greeting(e, r);
+	case R_EHLO: return smtp_on_ehlo(e, r);
+	case R_HELO: return smtp_on_helo(e, r);
+	case R_STARTTLS: return smtp_on_starttls(e, r);
+	case R_AUTH: return smtp_on_auth(e, r);
+	case R_MAIL: return smtp_on_mail(e, r);
+	case R_RCPT: return smtp_on_rcpt(e, r, index);
+	case R_DATA: return smtp_on_data(e, r);
+	case R_DATA_END:
+	case R_BDAT: return smtp_on_data_end(e, r);
+	case R_RSET:
+		if (smtp_reply_class(r) != 2)
+			return smtp_fail_reply(e, r, OUTBOX_ETEMPFAIL, "RSET");
+		return 0;
+	case R_QUIT:
+		/* QUIT pipelined after the data: its reply may arrive with the data's; report that first. */
+		if (e->phase != P_TXN_DONE)
+			e->phase = P_CLOSED;
+		return 0;
+	}
+	return 0;
+}
+
+void smtp_input(struct smtp *e, const char *data, size_t len)
+{
+	struct smtp_reply r;
+	ssize_t used;
+
+	if (e->phase == P_FAILED || e->phase == P_CLOSED)
+		return;
+	if (len == 0) {
+		if (e->quit_sent && (e->expect_count <= 1 || e->phase == P_TXN_DONE)) {
+			e->phase = e->phase == P_TXN_DONE ? P_TXN_DONE : P_CLOSED;
+			e->expect_count = 0;
+			return;
+		}
+		if (e->txn && e->txn->data_sent && e->phase != P_TXN_DONE) {
+			smtp_fail(e, OUTBOX_ETEMPFAIL,
+				  "the connection was lost after the message was sent and before the server "
+				  "confirmed it: it may have been delivered");
+			return;
+		}
+		smtp_fail(e, OUTBOX_ETEMPFAIL, "the server closed the connection%s",
+			  e->expect_count && e->expect[e->expect_head].role == R_GREETING ? " before greeting" : "");
+		return;
+	}
+	if (buf_append(&e->in, data, len) < 0) {
+		smtp_fail(e, OUTBOX_EPROTOCOL, "the server sent more than %d bytes without completing a reply",
+			  SMTP_REPLY_MAX_TOTAL * 2);
+		return;
+	}
+	while (e->in.len > 0 && e->phase != P_FAILED) {
+		used = smtp_reply_parse(e->in.data, e->in.len, &r);
+		if (used == 0)
+			return;
+		if (used < 0) {
+			smtp_fail(e, OUTBOX_EPROTOCOL, "the server's reply is not valid SMTP: %s",
+				  smtp_reply_strerror((int)used));
+			return;
+		}
+		smtp_log(e, '<', e->in.data, (size_t)used);
+		memmove(e->in.data, e->in.data + used, e->in.len - (size_t)used);
+		e->in.len -= (size_t)used;
+		e->in.data[e->in.len] = '\0';
+		if (e->expect_count == 0) {
+			smtp_fail(e, OUTBOX_EPROTOCOL, "the server sent a reply nobody asked for: %d %s", r.code, r.text);
+			return;
+		}
+		{
+			enum smtp_role role = e->expect[e->expect_head].role;
+			size_t index = e->expect[e->expect_head].index;
+			e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
+			e->expect_count--;
+			if (r.code == 421 && role != R_QUIT) {
+				smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
+				return;
+			}
+			smtp_dispatch(e, role, index, &r);
+		}
+	}
+}
+
+enum smtp_action smtp_next(struct smtp *e)
+{
+	if (e->out.len > 0 && e->phase != P_FAILED)
+		return SMTP_WRITE;
+	switch (e->phase) {
+	case P_START_TLS: return SMTP_START_TLS;
+	case P_BODY: return SMTP_BODY;
+	case P_READY: return SMTP_READY;
+	case P_TXN_DONE:
+		e->phase = e->quit_sent ? (e->expect_count ? P_TALK : P_CLOSED) : P_READY;
+		return SMTP_TXN_DONE;
+	case P_CLOSED: return SMTP_CLOSED;
+	case P_FAILED: return SMTP_FAILED;
+	default:
+		return e->expect_count ? SMTP_READ : SMTP_CLOSED;
+	}
+}
+
+const char *smtp_output(const struct smtp *e, size_t *len)
+{
+	*len = e->out.len;
+	return e->out.data;
+}
+
+void smtp_consume_output(struct smtp *e)
+{
+	buf_reset(&e->out);
+}
+
+void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *cb, size_t cb_len)
+{
+	e->tls = 1;
+	memset(&e->caps, 0, sizeof e->caps); /* what was offered in clear no longer counts */
+	if (cb && cb_len <= sizeof e->cb && cb_type) {
+		memcpy(e->cb, cb, cb_len);
+		e->cb_len = cb_len;
+		snprintf(e->cb_type, sizeof e->cb_type, "%s", cb_type);
+	}
+	e->phase = P_TALK;
+	if (e->cfg.security == SMTP_SEC_STARTTLS)
+		smtp_send_ehlo(e);
+}
+
+/* For implicit TLS the engine starts with TLS up; channel binding comes through here too. */
+int smtp_begin(struct smtp *e, struct smtp_txn *t)
+{
+	size_t i;
+	int rc;
+
+	if (e->phase != P_READY)
+		return outbox_fail(e->h, OUTBOX_EPROTOCOL, NULL, "internal error: transaction started out of turn");
+	if (t->nrcpt == 0 || t->nrcpt > SMTP_MAX_INFLIGHT - 8)
+		return outbox_fail(e->h, OUTBOX_EINVALID, "recipients", "between 1 and %d recipients per message",
+				   SMTP_MAX_INFLIGHT - 8);
+	if (t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME))
+		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
+				   "the message has 8-bit data and the server does not offer 8BITMIME: encode the "
+				   "body as quoted-printable or base64, or send through another server");
+	if (t->smtputf8 && !(e->caps.ext & SMTP_EXT_SMTPUTF8))
+		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
+				   "the message has UTF-8 in its headers or addresses and the server does not offer "
+				   "SMTPUTF8: encode the headers (RFC 2047) or send through another server");
+	if ((e->caps.ext & SMTP_EXT_SIZE) && e->caps.size && (unsigned long long)t->size > e->caps.size)
+		return outbox_fail(e->h, OUTBOX_EREFUSED, NULL,
+				   "the message is %lld bytes and the server accepts at most %llu", (long long)t->size,
+				   e->caps.size);
+	e->txn = t;
+	memset(&t->mail_reply, 0, sizeof t->mail_reply);
+	memset(&t->data_reply, 0, sizeof t->data_reply);
+	t->data_sent = 0;
+	t->outcome = 0;
+	for (i = 0; i < t->nrcpt; i++)
+		t->rcpt[i].state = SMTP_RCPT_PENDING;
+	e->bdat = (e->caps.ext & SMTP_EXT_CHUNKING) != 0;
+	e->next_rcpt = 0;
+	e->phase = P_TALK;
+	if ((rc = smtp_send_mail(e)) < 0)
+		return rc;
+	if (e->caps.ext & SMTP_EXT_PIPELINING) {
+		for (i = 0; i < t->nrcpt; i++)
+			if ((rc = smtp_send_rcpt(e, i)) < 0)
+				return rc;
+		e->next_rcpt = t->nrcpt;
+		return smtp_send_data_command(e);
+	}
+	return 0;
+}
+
+int smtp_body_is_bdat(const struct smtp *e)
+{
+	return e->bdat;
+}
+
+void smtp_body_sent(struct smtp *e)
+{
+	char note[64];
+
+	snprintf(note, sizeof note, "<%lld bytes of message data>", (long long)e->txn->size);
+	smtp_log(e, '>', note, strlen(note));
+	e->txn->data_sent = 1;
+	e->phase = P_TALK;
+	if (!e->bdat) {
+		smtp_expect(e, R_DATA_END, 0);
+		smtp_send_line(e, ".", 0, 0);
+	}
+	if (e->txn->last && (e->caps.ext & SMTP_EXT_PIPELINING))
+		smtp_quit(e);
+}
+
+void smtp_quit(struct smtp *e)
+{
+	if (e->quit_sent || e->phase == P_FAILED)
+		return;
+	e->quit_sent = 1;
+	smtp_expect(e, R_QUIT, 0);
+	smtp_send_line(e, "QUIT", 0, 0);
+	if (e->phase == P_READY)
+		e->phase = P_TALK;
+}
+
+int smtp_error(const struct smtp *e)
+{
+	return e->error;
+}
+
+const struct smtp_caps *smtp_capabilities(const struct smtp *e)
+{
+	return &e->caps;
+}
+
+const char *smtp_auth_mechanism(const struct smtp *e)
+{
+	return e->mech;
+}
+
+int smtp_tls_active(const struct smtp *e)
+{
+	return e->tls;
+}
+
+int smtp_xtext(struct buf *out, const char *value)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)value; *p; p++) {
+		int rc = (*p < 33 || *p > 126 || *p == '+' || *p == '=') ? buf_printf(out, "+%02X", *p)
+									  : buf_append(out, p, 1);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,93 @@
+/* smtp.h: the SMTP client protocol engine, without I/O of its own. The caller moves bytes: it
+ * asks smtp_next() what to do (write, read, start TLS, send the body...) and feeds replies in.
+ * The same engine serves one-shot sending, the queue runner, the doctor and scripted tests. */
+#ifndef OUTBOX_SMTP_H
+#define OUTBOX_SMTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "buf.h"
+#include "outbox/error.h"
+#include "smtp_reply.h"
+
+enum smtp_security { SMTP_SEC_NONE, SMTP_SEC_STARTTLS, SMTP_SEC_TLS };
+
+struct smtp_config {
+	const char *helo_name;       /* our name for EHLO: the host's FQDN or "localhost" */
+	enum smtp_security security; /* STARTTLS is required for SMTP_SEC_STARTTLS; TLS is up for TLS */
+	const char *auth;            /* the server's auth setting: "auto", "none", "plain", ... */
+	const char *user;            /* NULL or "" means no AUTH (unless auth is "external") */
+	const char *password;        /* or OAuth token; wiped by the caller after the session */
+	const char *host;            /* for OAUTHBEARER */
+	int port;
+	int allow_insecure_auth;
+	/* Called for each line sent or received, AUTH data already redacted; may be NULL. */
+	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
+	void *transcript_ctx;
+};
+
+enum smtp_action {
+	SMTP_WRITE,     /* send smtp_output() bytes, then smtp_consume_output() */
+	SMTP_READ,      /* read from the server and pass the bytes to smtp_input() (0 bytes: EOF) */
+	SMTP_START_TLS, /* run the TLS handshake now, then call smtp_tls_started() */
+	SMTP_BODY,      /* send the message body: dot-stuffed for DATA (smtp_body_is_bdat() false),
+			   as is for BDAT; then smtp_body_sent() */
+	SMTP_READY,     /* the session is open: smtp_begin() a transaction or smtp_quit() */
+	SMTP_TXN_DONE,  /* the transaction's outcome is in the smtp_txn; the session is READY next */
+	SMTP_CLOSED,    /* QUIT was answered, or the server closed after it */
+	SMTP_FAILED     /* the session cannot continue: smtp_error() says why */
+};
+
+enum smtp_rcpt_state { SMTP_RCPT_PENDING, SMTP_RCPT_ACCEPTED, SMTP_RCPT_DELIVERED,
+		       SMTP_RCPT_TEMPFAIL, SMTP_RCPT_REFUSED };
+
+struct smtp_rcpt {
+	const char *address;
+	enum smtp_rcpt_state state;
+	struct smtp_reply reply; /* the reply that decided its state */
+};
+
+struct smtp_txn {
+	const char *from;        /* envelope sender; "" for the null sender */
+	struct smtp_rcpt *rcpt;
+	size_t nrcpt;
+	off_t size;              /* body bytes (CRLF form, before dot-stuffing) */
+	int body_8bit;
+	int smtputf8;
+	const char *envid;       /* DSN ENVID (the Message-ID), or NULL */
+	int last;                /* QUIT follows: pipelined after the data when the server allows */
+	/* outcome */
+	struct smtp_reply mail_reply;
+	struct smtp_reply data_reply;
+	int data_sent;           /* the end of data went out: a lost reply now means "may have been
+				    delivered", never "not delivered" */
+	int outcome;             /* 0 delivered to every accepted recipient, else an OUTBOX_E* code */
+};
+
+struct smtp;
+
+int smtp_new(outbox *h, const struct smtp_config *cfg, struct smtp **out);
+void smtp_free(struct smtp *e);
+
+enum smtp_action smtp_next(struct smtp *e);
+const char *smtp_output(const struct smtp *e, size_t *len);
+void smtp_consume_output(struct smtp *e);
+/* Feed bytes read from the server; len 0 means the server closed the connection. */
+void smtp_input(struct smtp *e, const char *data, size_t len);
+/* TLS is up: pass channel binding data (or NULL) for SCRAM-PLUS. */
+void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *cb, size_t cb_len);
+int smtp_begin(struct smtp *e, struct smtp_txn *txn);
+int smtp_body_is_bdat(const struct smtp *e);
+void smtp_body_sent(struct smtp *e);
+void smtp_quit(struct smtp *e);
+/* The failure, as an OUTBOX_E* code; the message is on the handle. */
+int smtp_error(const struct smtp *e);
+const struct smtp_caps *smtp_capabilities(const struct smtp *e);
+/* The mechanism used to authenticate, or NULL. */
+const char *smtp_auth_mechanism(const struct smtp *e);
+int smtp_tls_active(const struct smtp *e);
+
+/* xtext (RFC 3461) of a value, for ENVID and ORCPT. */
+int smtp_xtext(struct buf *out, const char *value);
+
+#endif

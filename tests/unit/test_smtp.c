@@ -1,0 +1,359 @@
+/* test_smtp.c: the protocol engine driven by scripted replies, without sockets: the exact commands
+ * it sends for each server shape (pipelining, chunking, neither), and how it ends each fault. */
+#include <stdlib.h>
+
+#include "handle_internal.h"
+#include "smtp.h"
+#include "unit.h"
+
+/* Run the engine against a script: each step gives the server's bytes for the next read; the
+ * commands written are collected in `sent`. Body bytes are recorded as "<body>". */
+struct run {
+	struct buf sent;
+	enum smtp_action stopped;
+};
+
+static void drive(struct smtp *e, const char *const *replies, struct smtp_txn *t, struct run *r, int start_txn)
+{
+	size_t next = 0;
+
+	buf_init(&r->sent, 0);
+	for (;;) {
+		enum smtp_action a = smtp_next(e);
+		if (a == SMTP_WRITE) {
+			size_t len;
+			const char *out = smtp_output(e, &len);
+			buf_append(&r->sent, out, len);
+			smtp_consume_output(e);
+		} else if (a == SMTP_READ) {
+			const char *in = replies[next] ? replies[next++] : "";
+			smtp_input(e, in, strlen(in));
+		} else if (a == SMTP_BODY) {
+			buf_puts(&r->sent, "<body>");
+			smtp_body_sent(e);
+		} else if (a == SMTP_START_TLS) {
+			buf_puts(&r->sent, "<tls>");
+			smtp_tls_started(e, NULL, NULL, 0);
+		} else if (a == SMTP_READY && start_txn) {
+			start_txn = 0;
+			if (smtp_begin(e, t) < 0) {
+				r->stopped = SMTP_FAILED;
+				return;
+			}
+		} else {
+			r->stopped = a;
+			return;
+		}
+	}
+}
+
+static struct smtp *engine(outbox *h, enum smtp_security sec, const char *user, const char *password)
+{
+	struct smtp_config c;
+	struct smtp *e;
+
+	memset(&c, 0, sizeof c);
+	c.helo_name = "client.test";
+	c.security = sec;
+	c.auth = "auto";
+	c.user = user;
+	c.password = password;
+	c.host = "server.test";
+	c.port = 587;
+	assert_int_equal(smtp_new(h, &c, &e), 0);
+	return e;
+}
+
+static void txn_init(struct smtp_txn *t, struct smtp_rcpt *r, size_t n)
+{
+	static const char *const names[] = {"a@x.test", "b@x.test", "c@x.test"};
+	size_t i;
+
+	memset(t, 0, sizeof *t);
+	memset(r, 0, n * sizeof *r);
+	for (i = 0; i < n; i++)
+		r[i].address = names[i];
+	t->from = "me@x.test";
+	t->rcpt = r;
+	t->nrcpt = n;
+	t->size = 100;
+	t->last = 1;
+}
+
+static void test_pipelining_and_chunking_is_one_round_trip(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n",
+		"250-server.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n",
+		"250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n250 2.0.0 queued\r\n221 bye\r\n",
+		NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[2];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 2);
+	drive(e, replies, &t, &run, 1);
+	EXPECT_STR(run.sent.data,
+		   "EHLO client.test\r\n"
+		   "MAIL FROM:<me@x.test> SIZE=100\r\nRCPT TO:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nBDAT 100 LAST\r\n"
+		   "<body>QUIT\r\n", "commands on the wire");
+	EXPECT_INT(run.stopped, SMTP_TXN_DONE, "engine stops at");
+	EXPECT_INT(t.outcome, 0, "outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "first recipient");
+	EXPECT_INT(r[1].state, SMTP_RCPT_DELIVERED, "second recipient");
+	EXPECT_INT(smtp_next(e), SMTP_CLOSED, "after QUIT's reply");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_no_extensions_falls_back_to_lockstep_data(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250 server.test\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 queued\r\n",
+		"221 bye\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	drive(e, replies, &t, &run, 1);
+	EXPECT_STR(run.sent.data,
+		   "EHLO client.test\r\nMAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n<body>.\r\n",
+		   "commands on the wire");
+	EXPECT_INT(t.outcome, 0, "outcome");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_partial_recipients(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		"250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n450 4.2.1 try later\r\n354 go\r\n",
+		"250 queued\r\n221 bye\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[3];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 3);
+	drive(e, replies, &t, &run, 1);
+	EXPECT_INT(t.outcome, 0, "the accepted recipient got it");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "250");
+	EXPECT_INT(r[1].state, SMTP_RCPT_REFUSED, "550");
+	EXPECT_STR(r[1].reply.text, "no such user", "the server's words are kept");
+	EXPECT_INT(r[2].state, SMTP_RCPT_TEMPFAIL, "450");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_starttls_required_but_missing(void **state)
+{
+	static const char *const replies[] = {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_STARTTLS, "me", "secret");
+	drive(e, replies, NULL, &run, 0);
+	EXPECT_INT(run.stopped, SMTP_FAILED, "engine stops at");
+	EXPECT_INT(smtp_error(e), OUTBOX_EUNAVAILABLE, "error");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "does not offer STARTTLS", "message");
+	EXPECT_STR(run.sent.data, "EHLO client.test\r\n", "nothing but EHLO went out in clear");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_starttls_reply_with_injected_bytes(void **state)
+{
+	static const char *const replies[] = {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n",
+					      "220 go ahead\r\n250 injected\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_STARTTLS, "me", "secret");
+	drive(e, replies, NULL, &run, 0);
+	EXPECT_INT(run.stopped, SMTP_FAILED, "engine stops at");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "before TLS started", "message");
+	EXPECT_STR(run.sent.data, "EHLO client.test\r\nSTARTTLS\r\n", "no handshake, no AUTH");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_starttls_then_ehlo_again_then_auth(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n", "220 go\r\n",
+		"250-s\r\n250 AUTH PLAIN LOGIN\r\n", "235 2.7.0 ok\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_STARTTLS, "me", "secret");
+	drive(e, replies, NULL, &run, 0);
+	EXPECT_INT(run.stopped, SMTP_READY, "engine stops at");
+	/* "\0me\0secret" in base64 */
+	EXPECT_STR(run.sent.data,
+		   "EHLO client.test\r\nSTARTTLS\r\n<tls>EHLO client.test\r\nAUTH PLAIN AG1lAHNlY3JldA==\r\n",
+		   "commands on the wire");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_refused_starttls_never_continues_in_clear(void **state)
+{
+	static const char *const codes[] = {"502 5.5.1 no\r\n", "454 4.7.0 TLS not available\r\n"};
+	static const int want[] = {OUTBOX_EUNAVAILABLE, OUTBOX_ETEMPFAIL};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		const char *replies[] = {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", codes[i], NULL};
+		outbox h;
+		struct smtp *e;
+		struct run run;
+		memset(&h, 0, sizeof h);
+		e = engine(&h, SMTP_SEC_STARTTLS, "me", "secret");
+		drive(e, replies, NULL, &run, 0);
+		EXPECT_INT(smtp_error(e), want[i], codes[i]);
+		EXPECT_STR(run.sent.data, "EHLO client.test\r\nSTARTTLS\r\n", "nothing more was sent");
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
+static void test_auth_refused_is_eauth(void **state)
+{
+	static const char *const replies[] = {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n",
+					      "535 5.7.8 bad credentials\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_config c;
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	memset(&c, 0, sizeof c);
+	c.helo_name = "client.test";
+	c.security = SMTP_SEC_TLS;
+	c.auth = "auto";
+	c.user = "me";
+	c.password = "secret";
+	assert_int_equal(smtp_new(&h, &c, &e), 0);
+	drive(e, replies, NULL, &run, 0);
+	EXPECT_INT(smtp_error(e), OUTBOX_EAUTH, "error");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "535 5.7.8 bad credentials", "the server's words");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_lost_reply_after_data_is_uncertain(void **state)
+{
+	static const char *const replies[] = {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+					      "250 ok\r\n250 ok\r\n354 go\r\n", "", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	drive(e, replies, &t, &run, 1);
+	EXPECT_INT(run.stopped, SMTP_FAILED, "engine stops at");
+	EXPECT_INT(t.data_sent, 1, "the data went out");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "may have been delivered", "message");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+static void test_greeting_and_ehlo_faults(void **state)
+{
+	static const struct {
+		const char *greeting, *ehlo;
+		enum smtp_security sec;
+		int want;
+		const char *sent;
+	} cases[] = {
+		{"421 4.3.2 busy\r\n", NULL, SMTP_SEC_NONE, OUTBOX_ETEMPFAIL, NULL},
+		{"554 5.7.1 go away\r\n", NULL, SMTP_SEC_NONE, OUTBOX_EUNAVAILABLE, NULL},
+		{"220 hi\r\n", "502 5.5.2 no EHLO\r\n", SMTP_SEC_STARTTLS, OUTBOX_EUNAVAILABLE, "EHLO client.test\r\n"},
+		{"220 hi\r\n", "451 4.3.0 later\r\n", SMTP_SEC_NONE, OUTBOX_ETEMPFAIL, "EHLO client.test\r\n"},
+		{"2x0 hi\r\n", NULL, SMTP_SEC_NONE, OUTBOX_EPROTOCOL, NULL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *replies[] = {cases[i].greeting, cases[i].ehlo, NULL};
+		outbox h;
+		struct smtp *e;
+		struct run run;
+		memset(&h, 0, sizeof h);
+		e = engine(&h, cases[i].sec, NULL, NULL);
+		drive(e, replies, NULL, &run, 0);
+		EXPECT_INT(smtp_error(e), cases[i].want, cases[i].greeting);
+		if (cases[i].sent)
+			EXPECT_STR(run.sent.data, cases[i].sent, "sent");
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
+static void test_helo_when_nothing_else_is_needed(void **state)
+{
+	static const char *const replies[] = {"220 hi\r\n", "500 what\r\n", "250 hello\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	drive(e, replies, NULL, &run, 0);
+	EXPECT_INT(run.stopped, SMTP_READY, "engine stops at");
+	EXPECT_STR(run.sent.data, "EHLO client.test\r\nHELO client.test\r\n", "sent");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipelining_and_chunking_is_one_round_trip),
+		cmocka_unit_test(test_no_extensions_falls_back_to_lockstep_data),
+		cmocka_unit_test(test_partial_recipients),
+		cmocka_unit_test(test_starttls_required_but_missing),
+		cmocka_unit_test(test_starttls_reply_with_injected_bytes),
+		cmocka_unit_test(test_starttls_then_ehlo_again_then_auth),
+		cmocka_unit_test(test_refused_starttls_never_continues_in_clear),
+		cmocka_unit_test(test_auth_refused_is_eauth),
+		cmocka_unit_test(test_lost_reply_after_data_is_uncertain),
+		cmocka_unit_test(test_greeting_and_ehlo_faults),
+		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
+	};
+	return cmocka_run_group_tests_name("smtp", tests, NULL, NULL);
+}
