@@ -20,7 +20,12 @@ enum outbox_error_code {
 	OUTBOX_EIO = -7,       /* the operating system refused a read or write */
 	OUTBOX_ENOMEM = -8,
 	OUTBOX_ESTORE = -9,    /* the database reported an error */
-	OUTBOX_ECONFLICT = -10 /* another process changed the record since it was loaded */
+	OUTBOX_ECONFLICT = -10,   /* another process changed the record since it was loaded */
+	OUTBOX_ETEMPFAIL = -11,   /* try again later: 4xx, 421, refused or lost connection, timeout */
+	OUTBOX_EREFUSED = -12,    /* the server refused for good (5xx): the message or a recipient */
+	OUTBOX_EUNAVAILABLE = -13,/* the server cannot be used as configured: TLS, missing feature */
+	OUTBOX_EAUTH = -14,       /* the server refused the credentials */
+	OUTBOX_EPROTOCOL = -15    /* the server broke the protocol (bad or oversized replies) */
 };
 
 /* The last failure on this handle as "field: what is wrong", or "" after success. */

@@ -9,5 +9,7 @@
 #include "server.h"
 #include "account.h"
 #include "undo.h"
+#include "send.h"
+#include "history.h"
 
 #endif

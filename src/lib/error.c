@@ -89,6 +89,15 @@ int outbox_exit_code(int err)
 		return EX_IOERR;
 	case OUTBOX_ENOMEM:
 		return EX_OSERR;
+	case OUTBOX_ETEMPFAIL:
+	case OUTBOX_EPROTOCOL:
+		return EX_TEMPFAIL;
+	case OUTBOX_EREFUSED:
+		return EX_DATAERR;
+	case OUTBOX_EUNAVAILABLE:
+		return EX_UNAVAILABLE;
+	case OUTBOX_EAUTH:
+		return EX_NOPERM;
 	default:
 		return EX_SOFTWARE;
 	}

@@ -82,7 +82,23 @@ static const char schema_v2[] =
 	");"
 	"CREATE INDEX removal_effects_removal ON removal_effects (removal_id);";
 
-static const char *const steps[] = {schema_v1, schema_v2};
+/* Version 3: the history of delivery attempts, for `outbox log`. */
+static const char schema_v3[] =
+	"CREATE TABLE history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  account TEXT NOT NULL DEFAULT '',"
+	"  server TEXT NOT NULL DEFAULT '',"
+	"  sender TEXT NOT NULL DEFAULT '',"
+	"  recipients TEXT NOT NULL DEFAULT '',"
+	"  outcome TEXT NOT NULL,"
+	"  reply TEXT NOT NULL DEFAULT '',"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  message_id TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX history_at ON history (at);";
+
+static const char *const steps[] = {schema_v1, schema_v2, schema_v3};
 
 int store_migrate(outbox *h, int target)
 {

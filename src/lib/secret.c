@@ -1,6 +1,5 @@
 /* secret.c: picks where a password is kept (keyring, else a private file) and runs password
  * commands. The backends live in secret_keyring.c and secret_file.c; nothing here logs a secret. */
-#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,6 +1,5 @@
 /* test_secret.c: password storage: the private-file backend, the choice between keyring and
  * file, password commands and secret ids; a real keyring round trip when OUTBOX_TEST_KEYRING=1. */
-#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
