@@ -17,7 +17,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-LIB_PKGS   := sqlite3 openssl libsecret-1 libidn2
+LIB_PKGS   := sqlite3 openssl libsecret-1 libidn2 libgsasl
 # Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
@@ -25,7 +25,7 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wno-unused-parameter
 CFLAGS     ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -fPIC -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
               -Iinclude -Isrc/lib $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS    ?=
 ifeq ($(SANITIZE),1)
@@ -40,6 +40,9 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
 STATIC_LIB := $(BUILD)/liboutbox.a
 SHARED_LIB := $(BUILD)/liboutbox.so.$(VERSION)
@@ -47,7 +50,7 @@ OUTBOX     := $(BUILD)/outbox
 MANPAGE    := $(BUILD)/outbox.1
 PCFILE     := $(BUILD)/outbox.pc
 
-.PHONY: all check unit unit-bins e2e demo install uninstall clean deps bench
+.PHONY: all check unit unit-bins replay-bins fuzz fuzz-replay e2e demo install uninstall clean deps bench
 all: $(OUTBOX) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE) $(PCFILE)
 
 $(BUILD)/obj/%.o: %.c
@@ -80,14 +83,32 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(STATIC_LIB)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# Each fuzz target also builds as an ordinary program that replays its saved corpus, so the
+# inputs the fuzzer found run in every `make check`.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(STATIC_LIB) $(PKG_LIBS)
+
+replay-bins: $(REPLAY_BIN)
+
+fuzz-replay: $(REPLAY_BIN)
+	@set -e; for n in $(FUZZ_NAMES); do $(BUILD)/tests/replay_$$n tests/fuzz/corpus/$$n; done
+
+# Coverage-guided fuzzing with libFuzzer: make fuzz, then build/fuzz/fuzz_NAME tests/fuzz/corpus/NAME
+FUZZ_CC ?= clang
+fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
 deps:
 	scripts/install-deps
 
 # The test build: sanitizers on, in its own tree so it never mixes with the release objects.
 check:
 	scripts/install-deps
-	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 all unit-bins
-	$(MAKE) --no-print-directory BUILD=build/check unit e2e
+	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 all unit-bins replay-bins
+	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 unit fuzz-replay e2e
 
 unit-bins: $(UNIT_BIN)
 
@@ -109,17 +130,20 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/outbox \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions
 	install -m 0755 $(OUTBOX) $(DESTDIR)$(BINDIR)/outbox
+	ln -sf outbox $(DESTDIR)$(BINDIR)/sendmail
 	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.a
 	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(VERSION)
 	ln -sf liboutbox.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(SOVERSION)
 	ln -sf liboutbox.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liboutbox.so
 	install -m 0644 include/outbox/*.h $(DESTDIR)$(INCLUDEDIR)/outbox/
-	install -m 0644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(LIB_PKGS)|g' outbox.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc
 	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/outbox.1
 	install -m 0644 contrib/completion/outbox.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(LIBDIR)/liboutbox.* \
+	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(LIBDIR)/liboutbox.* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc $(DESTDIR)$(MANDIR)/man1/outbox.1 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/outbox

@@ -52,5 +52,7 @@ void cli_wipe(char *secret);
 int cmd_server(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
+int cmd_send(int argc, char **argv, int as_sendmail);
+int cmd_log(int argc, char **argv);
 
 #endif

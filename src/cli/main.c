@@ -16,6 +16,8 @@ static const char main_help[] =
 	"  server    add, edit, remove, list and show outgoing servers\n"
 	"  account   add, edit, remove, list and show accounts; choose each one's server\n"
 	"  undo      restore the last removed server or account\n"
+	"  send      send a message read from standard input (also: invoked as sendmail)\n"
+	"  log       show the history of delivery attempts\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show help (also after any command: outbox server add --help)\n"
@@ -29,6 +31,12 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	setlocale(LC_ALL, "");
+	{
+		const char *base = strrchr(argv[0], '/');
+		base = base ? base + 1 : argv[0];
+		if (strcmp(base, "sendmail") == 0)
+			return cmd_send(argc, argv, 1);
+	}
 	if (cmd == NULL) {
 		fputs(main_help, stderr);
 		return EX_USAGE;
@@ -47,6 +55,10 @@ int main(int argc, char **argv)
 		return cmd_account(argc - 1, argv + 1);
 	if (strcmp(cmd, "undo") == 0)
 		return cmd_undo(argc - 1, argv + 1);
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(argc - 1, argv + 1, 0);
+	if (strcmp(cmd, "log") == 0)
+		return cmd_log(argc - 1, argv + 1);
 	fprintf(stderr, "outbox: unknown command \"%s\"\nTry: outbox --help\n", cmd);
 	return EX_USAGE;
 }

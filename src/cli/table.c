@@ -1,6 +1,5 @@
 /* table.c: aligned plain-text tables for listings. Widths are measured in terminal columns, so
  * descriptions and addresses in any script line up. */
-#define _XOPEN_SOURCE 700
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>

@@ -1,0 +1,110 @@
+/* log_cmd.c: `outbox log`: the history of delivery attempts, newest first, as a table or JSON. */
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "cli.h"
+#include "json.h"
+
+static int log_usage(void)
+{
+	printf("Usage: outbox log [--json] [-n COUNT]\n\nShow delivery attempts, newest first: time, account, "
+	       "server, recipients,\noutcome and the server's reply. -n limits the count (default 20; 0 for all).\n");
+	return 0;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	outbox *h = NULL;
+	outbox_history *l = NULL;
+	long limit = 20;
+	int json = 0, i, rc;
+	size_t k, n;
+
+	if (cli_wants_help(argc, argv))
+		return log_usage();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			char *end;
+			limit = strtol(argv[++i], &end, 10);
+			if (*end || limit < 0)
+				return cli_usage("log", "-n needs a count, got \"%s\"", argv[i]);
+		} else {
+			return cli_usage("log", "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if ((rc = cli_open(&h)) != 0)
+		return rc;
+	if ((rc = outbox_history_list(h, (size_t)limit, &l)) < 0) {
+		rc = cli_fail(h, rc);
+		outbox_close(h);
+		return rc;
+	}
+	n = outbox_history_count(l);
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_array(&j);
+		for (k = 0; k < n; k++) {
+			const outbox_history_entry *e = outbox_history_at(l, k);
+			char num[32];
+			json_begin_object(&j);
+			json_key(&j, "time");
+			snprintf(num, sizeof num, "%lld", e->time);
+			json_raw(&j, num);
+			json_key(&j, "account");
+			json_string(&j, e->account);
+			json_key(&j, "server");
+			json_string(&j, e->server);
+			json_key(&j, "sender");
+			json_string(&j, e->sender);
+			json_key(&j, "recipients");
+			json_begin_array(&j);
+			for (const char *p = e->recipients; *p;) {
+				size_t len = strcspn(p, ",");
+				char one[400];
+				snprintf(one, sizeof one, "%.*s", (int)len, p);
+				json_string(&j, one);
+				p += len + (p[len] == ',');
+			}
+			json_end_array(&j);
+			json_key(&j, "outcome");
+			json_string(&j, e->outcome);
+			json_key(&j, "reply");
+			json_string(&j, e->reply);
+			json_key(&j, "size");
+			snprintf(num, sizeof num, "%lld", e->size);
+			json_raw(&j, num);
+			json_key(&j, "message_id");
+			json_string(&j, e->message_id);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		json_end(&j);
+	} else if (n == 0) {
+		printf("Nothing sent yet.\n");
+	} else {
+		struct cli_table t;
+		static const char *const head[] = {"TIME", "OUTCOME", "ACCOUNT", "SERVER", "RECIPIENTS", "REPLY"};
+		cli_table_init(&t, 6);
+		cli_table_add(&t, head);
+		for (k = 0; k < n; k++) {
+			const outbox_history_entry *e = outbox_history_at(l, k);
+			char when[32];
+			time_t tt = (time_t)e->time;
+			struct tm tm;
+			localtime_r(&tt, &tm);
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+			const char *row[6] = {when, e->outcome, e->account, e->server, e->recipients, e->reply};
+			cli_table_add(&t, row);
+		}
+		cli_table_print(&t, stdout);
+		cli_table_free(&t);
+	}
+	outbox_history_free(l);
+	outbox_close(h);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/* send_cmd.c: `outbox send` and the sendmail drop-in: sendmail's option grammar (-t, -f, -F, -i,
+ * -oi, -odi, -oem, -bm, -v), envelope checks before any connection, and per-recipient results. */
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char send_help[] =
+	"Usage: outbox send [OPTIONS] [--] [RECIPIENT...] < message\n"
+	"       sendmail [OPTIONS] [RECIPIENT...] < message\n"
+	"\n"
+	"Send a message read from standard input through its account's server.\n"
+	"The account is --account, else the one whose address is -f, else the one in the\n"
+	"message's From: header, else the default account.\n"
+	"\n"
+	"Options:\n"
+	"  -t                 also send to the To, Cc and Bcc recipients (and remove Bcc)\n"
+	"  -f ADDRESS         the envelope sender (bounces go there)\n"
+	"  -F \"FULL NAME\"     the name for a From: header outbox adds\n"
+	"  -i, -oi            a line with a single \".\" does not end the message\n"
+	"  --account ADDRESS  send as this account\n"
+	"  --server NAME      send through this server instead of the account's\n"
+	"  -v, --verbose      show the conversation with the server (passwords redacted)\n"
+	"  -q, --quiet        print nothing when every recipient got the message\n"
+	"Accepted for compatibility and ignored: -odi, -oem, -bm, -oXXX, -B TYPE, -N DSN.\n"
+	"\n"
+	"Exit status: 0 delivered to every recipient, 65 refused, 69 server unusable as set up,\n"
+	"75 temporary failure, 77 login refused, 78 configuration, 64 usage.\n";
+
+struct send_args {
+	outbox_send_request req;
+	const char **recipients;
+	size_t nrecipients;
+	int verbose, quiet, sendmail;
+};
+
+static void send_transcript(void *ctx, char direction, const char *line, size_t len)
+{
+	struct send_args *a = ctx;
+
+	if (!a->verbose)
+		return;
+	/* A reply may hold several lines: print each with the direction marker. */
+	while (len > 0) {
+		size_t n = 0;
+		while (n < len && line[n] != '\n' && line[n] != '\r')
+			n++;
+		if (n > 0)
+			fprintf(stderr, "%s %.*s\n", direction == '>' ? "C:" : "S:", (int)n, line);
+		while (n < len && (line[n] == '\n' || line[n] == '\r'))
+			n++;
+		line += n;
+		len -= n;
+	}
+}
+
+static void send_notice(void *ctx, const char *text)
+{
+	(void)ctx;
+	fprintf(stderr, "outbox: warning: %s\n", text);
+}
+
+/* An option's value: the rest of this argument ("-fme@x") or the next one ("-f me@x"). */
+static const char *send_value(int argc, char **argv, int *i, size_t skip, const char *name)
+{
+	if (argv[*i][skip])
+		return argv[*i] + skip;
+	if (*i + 1 >= argc) {
+		cli_usage("send", "%s needs a value", name);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int send_check_value(const char *what, const char *v)
+{
+	if (v[0] == '-')
+		return cli_usage("send", "%s \"%s\" starts with \"-\"; refusing it", what, v);
+	if (strpbrk(v, "\r\n"))
+		return cli_usage("send", "%s contains a line break; refusing it", what);
+	return 0;
+}
+
+static int send_parse(int argc, char **argv, struct send_args *a)
+{
+	int i, only_recipients = 0;
+
+	a->recipients = calloc((size_t)argc + 1, sizeof *a->recipients);
+	if (a->recipients == NULL)
+		return EX_OSERR;
+	a->req.dot_ends_input = 1;
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *v;
+		if (only_recipients || arg[0] != '-' || arg[1] == '\0') {
+			if (send_check_value("recipient", arg))
+				return EX_USAGE;
+			a->recipients[a->nrecipients++] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_recipients = 1;
+		} else if (strcmp(arg, "--account") == 0 || strncmp(arg, "--account=", 10) == 0) {
+			if ((v = arg[9] == '=' ? arg + 10 : send_value(argc, argv, &i, 9, "--account")) == NULL)
+				return EX_USAGE;
+			a->req.account = v;
+		} else if (strcmp(arg, "--server") == 0 || strncmp(arg, "--server=", 9) == 0) {
+			if ((v = arg[8] == '=' ? arg + 9 : send_value(argc, argv, &i, 8, "--server")) == NULL)
+				return EX_USAGE;
+			a->req.server = v;
+		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+			a->verbose = 1;
+		} else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+			a->quiet = 1;
+		} else if (strcmp(arg, "-t") == 0) {
+			a->req.extract_recipients = 1;
+		} else if (strcmp(arg, "-i") == 0 || strcmp(arg, "-oi") == 0) {
+			a->req.dot_ends_input = 0;
+		} else if (strncmp(arg, "-f", 2) == 0 || strncmp(arg, "-r", 2) == 0) {
+			if ((v = send_value(argc, argv, &i, 2, "-f")) == NULL)
+				return EX_USAGE;
+			if (send_check_value("-f", v))
+				return EX_USAGE;
+			a->req.envelope_from = v;
+		} else if (strncmp(arg, "-F", 2) == 0) {
+			if ((v = send_value(argc, argv, &i, 2, "-F")) == NULL)
+				return EX_USAGE;
+			if (strpbrk(v, "\r\n"))
+				return cli_usage("send", "-F contains a line break; refusing it");
+			a->req.full_name = v;
+		} else if (strncmp(arg, "-B", 2) == 0 || strncmp(arg, "-N", 2) == 0) {
+			if (send_value(argc, argv, &i, 2, arg) == NULL)
+				return EX_USAGE;
+		} else if (strcmp(arg, "-bm") == 0 || strncmp(arg, "-o", 2) == 0) {
+			/* -odi, -oem and other -o options change nothing here. */
+		} else if (strncmp(arg, "-X", 2) == 0 || strncmp(arg, "-C", 2) == 0) {
+			return cli_usage("send", "%.2s is refused: it would write a log or read a configuration "
+						 "file named by the caller", arg);
+		} else {
+			return cli_usage("send", "unknown option %s", arg);
+		}
+	}
+	a->req.recipients = a->recipients;
+	return 0;
+}
+
+static const char *send_state_words(outbox_rcpt_state s)
+{
+	switch (s) {
+	case OUTBOX_RCPT_DELIVERED: return "delivered";
+	case OUTBOX_RCPT_REFUSED: return "refused";
+	case OUTBOX_RCPT_UNCERTAIN: return "may have been delivered";
+	default: return "not delivered (temporary)";
+	}
+}
+
+int cmd_send(int argc, char **argv, int as_sendmail)
+{
+	struct send_args a;
+	outbox *h = NULL;
+	outbox_send_result *res = NULL;
+	size_t i, n;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	a.sendmail = as_sendmail;
+	if (!as_sendmail && cli_wants_help(argc, argv)) {
+		fputs(send_help, stdout);
+		return 0;
+	}
+	if ((rc = send_parse(argc, argv, &a)) != 0)
+		goto out;
+	if (a.nrecipients == 0 && !a.req.extract_recipients) {
+		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
+		goto out;
+	}
+	a.req.transcript = send_transcript;
+	a.req.notice = send_notice;
+	a.req.ctx = &a;
+	if ((rc = cli_open(&h)) != 0)
+		goto out;
+	rc = outbox_send(h, STDIN_FILENO, &a.req, &res);
+	n = outbox_send_result_count(res);
+	if (rc == 0) {
+		if (!a.quiet && !a.sendmail)
+			printf("Sent %s as %s through \"%s\" to %zu recipient%s.\n", outbox_send_result_message_id(res),
+			       outbox_send_result_account(res), outbox_send_result_server(res), n, n == 1 ? "" : "s");
+	} else {
+		for (i = 0; n > 1 && i < n; i++)
+			fprintf(stderr, "outbox: %s: %s%s%s\n", outbox_send_result_address(res, i),
+				send_state_words(outbox_send_result_state(res, i)),
+				*outbox_send_result_reply(res, i) ? ": " : "", outbox_send_result_reply(res, i));
+		rc = cli_fail(h, rc);
+	}
+out:
+	outbox_send_result_free(res);
+	outbox_close(h);
+	free(a.recipients);
+	return rc;
+}
