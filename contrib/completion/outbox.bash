@@ -63,6 +63,57 @@ _outbox_reply()
 	return 0
 }
 
+# `outbox send`: sendmail's option grammar, where -f, -r, -F, -B and -N take the next word unless
+# their value is joined ("-fann@example.com"), and everything after "--" is a recipient.
+# It works on the locals of _outbox: words, cword, cur, prefix and bin.
+_outbox_send()
+{
+	local k=2 w opt=''
+
+	while ((k < cword)); do
+		w=${words[k]}
+		opt=''
+		[[ $w == -- ]] && return 0
+		if [[ $w == --* && ${words[k + 1]} == = ]]; then
+			opt=$w
+			((k += 2))
+		else
+			case $w in
+			-f | -r | -F | -B | -N | --account | --server)
+				opt=$w
+				((k++)) ;;
+			esac
+		fi
+		((k++))
+	done
+
+	# The word is the value of the option before it: "--opt VALUE", or "--opt=VALUE" split at "=".
+	if ((k > cword)); then
+		[[ $cur == = ]] && cur=''
+	elif [[ $cur == --*=* ]]; then
+		opt=${cur%%=*}
+		prefix=$opt=
+		cur=${cur#*=}
+	elif [[ $cur == -[fr]?* ]]; then
+		opt=${cur:0:2}
+		prefix=$opt
+		cur=${cur:2}
+	else
+		_outbox_reply '-t -f -F -i -oi -v -q --account --server --verbose --quiet --help'
+		return 0
+	fi
+	case $opt in
+	--account | -f | -r)
+		_outbox_reply "$(_outbox_list_values "$bin" account address)" lines ;;
+	--server)
+		_outbox_reply "$(_outbox_list_values "$bin" server name)" lines ;;
+	esac
+	if [[ -n $prefix ]]; then
+		COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
+	fi
+	return 0
+}
+
 _outbox()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} cword=$COMP_CWORD prefix='' bin=outbox
@@ -76,7 +127,7 @@ _outbox()
 	fi
 
 	if ((cword == 1)); then
-		_outbox_reply 'server account undo help --help --version'
+		_outbox_reply 'server account undo send log help --help --version'
 		return
 	fi
 	group=${words[1]}
@@ -86,6 +137,13 @@ _outbox()
 	server | account) ;;
 	undo)
 		[[ $cur == -* ]] && _outbox_reply '--help'
+		return ;;
+	send)
+		_outbox_send
+		return ;;
+	log)
+		# -n takes a count, which is not completed.
+		[[ ${words[cword - 1]} == -n ]] || _outbox_reply '--json -n --help'
 		return ;;
 	*) return ;;
 	esac
