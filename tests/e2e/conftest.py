@@ -12,6 +12,9 @@ import time
 
 import pytest
 
+# The real servers (Postfix, aiosmtpd, smtp-sink), the test PKI and the scripted fault server.
+from servers_fixtures import *  # noqa: F401,F403
+
 OUTBOX = os.environ.get("OUTBOX_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "outbox")
 
