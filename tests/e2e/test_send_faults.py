@@ -163,3 +163,32 @@ def test_credentials_only_after_tls(ob, pki):
         assert "<redacted>" in r.err
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("ehlo,message,words", [
+    (["PIPELINING"], "Subject: caf\u00e9 body\n\n8-bit: caf\u00e9\n", "8BITMIME"),
+    (["PIPELINING", "8BITMIME"], "Subject: caf\u00e9\n\nplain body\n", "SMTPUTF8"),
+], ids=["8bit-without-8BITMIME", "utf8-header-without-SMTPUTF8"])
+def test_8bit_needs_the_extension(ob, pki, ehlo, message, words):
+    srv = start(pki, tls_mode="none", ehlo=ehlo)
+    try:
+        configure(ob, "fault", srv.port, "none")
+        r = send(ob, input=message)
+        assert r.code == UNAVAILABLE, r.describe()
+        assert words in r.err, r.describe()
+        assert srv.messages == [] and not any(c.startswith("MAIL") for c in srv.received_commands()), \
+            "nothing may be sent that the server did not accept"
+    finally:
+        srv.stop()
+
+
+def test_8bit_with_8bitmime_uses_body_parameter(ob, pki):
+    srv = start(pki, tls_mode="none", ehlo=["PIPELINING", "8BITMIME", "SMTPUTF8"])
+    try:
+        configure(ob, "fault", srv.port, "none")
+        r = send(ob, input="Subject: caf\u00e9\n\ncaf\u00e9\n")
+        assert r.code == 0, r.describe()
+        mail = next(c for c in srv.received_commands() if c.startswith("MAIL"))
+        assert "BODY=8BITMIME" in mail and "SMTPUTF8" in mail, mail
+    finally:
+        srv.stop()
