@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "handle_internal.h"
 #include "tls_verify.h"
+#include "validate.h"
 
 /* More names than this in a mismatch message would push the advice off the end of the message. */
 #define MAX_NAMES 4
@@ -193,35 +194,20 @@ int tls_verify_fail(outbox *h, const char *host, long err, int depth, X509 *fail
 			   advice);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* One check of the pin's form for the whole library (validate.c), then its bytes. */
 int tls_verify_parse_pin(outbox *h, const char *pin, unsigned char out[32])
 {
-	size_t nibbles = 0;
-	const char *p;
+	char hex[65];
+	size_t i;
+	int rc;
 
-	memset(out, 0, 32);
-	for (p = pin; *p; p++) {
-		int v = hex_value(*p);
-		if (*p == ':')
-			continue;
-		if (v < 0 || nibbles == 64)
-			break;
-		out[nibbles / 2] = (unsigned char)(out[nibbles / 2] | (v << (nibbles % 2 ? 0 : 4)));
-		nibbles++;
+	if ((rc = validate_sha256_pin(h, "tls-pin", pin, hex)) < 0)
+		return OUTBOX_ECONFIG;
+	for (i = 0; i < 32; i++) {
+		unsigned int byte;
+		sscanf(hex + 2 * i, "%2x", &byte);
+		out[i] = (unsigned char)byte;
 	}
-	if (*p != '\0' || nibbles != 64)
-		return outbox_fail(h, OUTBOX_ECONFIG, "tls-pin",
-				   "is not a SHA-256 fingerprint: give 64 hexadecimal digits");
 	return 0;
 }
 

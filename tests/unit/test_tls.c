@@ -454,7 +454,7 @@ static void test_pins(void **state)
 			 "certificate pin mismatch", NULL);
 	o.pin = "abcd";
 	expect_handshake("malformed pin", SERVE_SILENT, NULL, &o, OUTBOX_ECONFIG,
-			 "tls-pin: is not a SHA-256 fingerprint", NULL);
+			 "tls-pin: \"abcd\" is not a SHA-256 fingerprint", NULL);
 }
 
 static void test_client_certificate(void **state)
