@@ -13,29 +13,6 @@
 #include "server_internal.h"
 #include "store.h"
 
-/* Names of live accounts matching `where` (with ?1 = server id), joined with ", ". */
-static int removal_account_names(outbox *h, const char *sql, long long id, struct buf *out, int *count)
-{
-	sqlite3_stmt *st;
-	int rc, step;
-
-	*count = 0;
-	if ((rc = store_prepare(h, &st, sql)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (buf_printf(out, "%s%s", *count ? ", " : "", (const char *)sqlite3_column_text(st, 0)) < 0) {
-			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-			break;
-		}
-		(*count)++;
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = outbox_fail_db(h, "reading accounts");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The account's fallback server ids in order, as "3,7,9". */
 static int removal_fallback_list(outbox *h, long long account_id, struct buf *out)
 {
@@ -155,9 +132,6 @@ static int removal_detach(outbox *h, long long id, long long target, long long r
 	return rc;
 }
 
-static const char users_sql[] =
-	"SELECT address FROM accounts WHERE server_id = ?1 AND removed_at IS NULL ORDER BY address";
-
 int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags)
 {
 	int purge = (flags & OUTBOX_REMOVE_PURGE) != 0, users = 0, rc;
@@ -177,8 +151,12 @@ int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsi
 		rc = outbox_fail(h, OUTBOX_EINVALID, "reassign", "\"%s\" is the server being removed", name);
 		goto done;
 	}
-	if ((rc = removal_account_names(h, users_sql, id, &names, &users)) < 0)
-		goto done;
+	/* The loaded server already knows its accounts. */
+	for (users = 0; s->used_by && s->used_by[users]; users++)
+		if (buf_printf(&names, "%s%s", users ? ", " : "", s->used_by[users]) < 0) {
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			goto done;
+		}
 	if (users && !target) {
 		rc = outbox_fail(h, OUTBOX_EINUSE, NULL,
 				 "server \"%s\" is used by %s; move %s with --reassign OTHER_SERVER", name,
