@@ -174,6 +174,11 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 		case SMTP_READ: {
 			ssize_t n = session_read(h, s, in, sizeof in);
 			if (n < 0) {
+				/* A server that stays silent instead of greeting is usually waiting for TLS. */
+				if (n == OUTBOX_ETEMPFAIL && !s->tls && smtp_awaiting_greeting(s->engine))
+					outbox_fail(h, (int)n, NULL,
+						    "%s: the server sent no greeting; if port %d expects TLS from the first "
+						    "byte (usually 465), set --security tls", outbox_errmsg(h), s->port);
 				if (t && t->data_sent)
 					outbox_fail(h, (int)n, NULL,
 						    "%s after the message was sent, before the server confirmed it: it "

@@ -757,6 +757,11 @@ int smtp_tls_active(const struct smtp *e)
 	return e->tls;
 }
 
+int smtp_awaiting_greeting(const struct smtp *e)
+{
+	return e->expect_count > 0 && e->expect[e->expect_head].role == R_GREETING;
+}
+
 int smtp_xtext(struct buf *out, const char *value)
 {
 	const unsigned char *p;

@@ -86,6 +86,8 @@ const struct smtp_caps *smtp_capabilities(const struct smtp *e);
 /* The mechanism used to authenticate, or NULL. */
 const char *smtp_auth_mechanism(const struct smtp *e);
 int smtp_tls_active(const struct smtp *e);
+/* Whether the server has not greeted yet (so silence may mean it waits for TLS). */
+int smtp_awaiting_greeting(const struct smtp *e);
 
 /* xtext (RFC 3461) of a value, for ENVID and ORCPT. */
 int smtp_xtext(struct buf *out, const char *value);

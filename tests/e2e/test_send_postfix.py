@@ -132,3 +132,18 @@ def test_headers_added_and_bcc_removed(ob, postfix):
     h = headers_of(mine[0])
     assert h["From"] == "Test Sender <sender@example.test>", h["From"]
     assert h["Date"] and h["Message-ID"], "Date and Message-ID are added"
+
+
+def test_starttls_against_implicit_tls_port_gives_advice(ob, postfix, pki):
+    configure(ob, "pf", postfix.smtps_port, "starttls", ca=pki.ca_cert)
+    ob.ok("server", "edit", "pf", "--timeout", "1")
+    r = send(ob, "rcpt@example.test", input="Subject: x\n\nx\n")
+    assert r.code == 75, r.describe()
+    assert "set --security tls" in r.err, r.describe()
+
+
+def test_tls_against_starttls_port_gives_advice(ob, postfix, pki):
+    configure(ob, "pf", postfix.submission_port, "tls", ca=pki.ca_cert)
+    r = send(ob, "rcpt@example.test", input="Subject: x\n\nx\n")
+    assert r.code != 0, r.describe()
+    assert "--security starttls" in r.err, r.describe()
