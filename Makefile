@@ -61,8 +61,9 @@ $(STATIC_LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SHARED_LIB): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,liboutbox.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(SHARED_LIB): $(LIB_OBJ) src/lib/liboutbox.map
+	$(CC) -shared -Wl,-soname,liboutbox.so.$(SOVERSION) -Wl,--version-script=src/lib/liboutbox.map \
+	    $(LDFLAGS) -o $@ $(LIB_OBJ) $(PKG_LIBS)
 	ln -sf liboutbox.so.$(VERSION) $(BUILD)/liboutbox.so.$(SOVERSION)
 	ln -sf liboutbox.so.$(SOVERSION) $(BUILD)/liboutbox.so
 
