@@ -17,10 +17,12 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-LIB_PKGS   := sqlite3 openssl libsecret-1 libidn2 libgsasl
+LIB_PKGS   := sqlite3 openssl libidn2 libgsasl
+# libsecret's headers only: the library itself is loaded with dlopen when a keyring is used.
+DL_PKGS    := libsecret-1
 # Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DL_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null) -ldl -lpthread
 
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wno-unused-parameter
@@ -114,7 +116,7 @@ check:
 unit-bins: $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
-	tests/run-unit $(UNIT_BIN)
+	tests/with-keyring tests/run-unit $(UNIT_BIN)
 
 e2e: $(OUTBOX)
 	OUTBOX_BIN=$(abspath $(OUTBOX)) tests/run-e2e

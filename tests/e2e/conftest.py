@@ -72,7 +72,7 @@ class Outbox:
                 with open(path, "rb") as f:
                     digest.update(f.read())
         dump = subprocess.run(["/usr/bin/python3", "-c",
-                               "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]);"
+                               "import sqlite3,sys; c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True);"
                                "print('\\n'.join(c.iterdump()))", self.db],
                               capture_output=True, text=True, check=True).stdout
         return digest.hexdigest(), dump
