@@ -42,9 +42,6 @@ int store_open(outbox *h, const char *path)
 		return rc;
 	}
 	sqlite3_busy_timeout(h->db, 10000);
-	/* The write-ahead log is already durable; folding it into the database at every exit costs
-	 * each short command three more fsyncs. SQLite's own checkpoints keep it small. */
-	sqlite3_db_config(h->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_extended_result_codes(h->db, 0);
 	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
 		return outbox_fail_db(h, "setting up the database");
