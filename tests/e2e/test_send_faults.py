@@ -192,3 +192,38 @@ def test_8bit_with_8bitmime_uses_body_parameter(ob, pki):
         assert "BODY=8BITMIME" in mail and "SMTPUTF8" in mail, mail
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("auth,want", [
+    ("xoauth2", "user=someone\x01auth=Bearer {token}\x01\x01"),
+    ("oauthbearer", "n,a=someone,\x01host=127.0.0.1\x01port={port}\x01auth=Bearer {token}\x01\x01"),
+])
+def test_oauth_mechanisms_on_the_wire(ob, pki, auth, want):
+    # No Debian server offers these, so the scripted server records what outbox sends.
+    token = "tok-" + "z" * 12
+    srv = start(pki, tls_mode="implicit", ehlo=["PIPELINING", "AUTH XOAUTH2 OAUTHBEARER PLAIN"])
+    try:
+        configure(ob, "fault", srv.port, "tls", "--auth", auth, user="someone", password=token,
+                  ca=pki.ca_cert)
+        r = send(ob)
+        assert r.code == 0, r.describe()
+        mech, _, blob, tls = srv.connections[0].auths[0]
+        assert (mech, tls) == (auth.upper(), True)
+        assert blob == want.format(token=token, port=srv.port), blob
+        assert token not in r.err, "the token leaked into the transcript"
+    finally:
+        srv.stop()
+
+
+def test_external_with_client_certificate(ob, pki):
+    srv = start(pki, tls_mode="implicit", ehlo=["PIPELINING", "AUTH EXTERNAL PLAIN"])
+    try:
+        configure(ob, "fault", srv.port, "tls", "--auth", "external", "--tls-cert", pki.client_cert,
+                  "--tls-key", pki.client_key, ca=pki.ca_cert)
+        r = send(ob)
+        assert r.code == 0, r.describe()
+        assert "C: AUTH EXTERNAL" in r.err, r.describe()
+        mech, _, blob, tls = srv.connections[0].auths[0]
+        assert (mech, blob, tls) == ("EXTERNAL", "", True)
+    finally:
+        srv.stop()
