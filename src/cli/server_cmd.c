@@ -84,9 +84,9 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 	int c, rc = 0, password_ways;
 
 	snprintf(command, sizeof command, "server %s", verb);
+	memset(a, 0, sizeof *a);
 	if (opts == NULL)
 		return EX_OSERR;
-	memset(a, 0, sizeof *a);
 	a->set = calloc((size_t)argc, sizeof *a->set);
 	if (a->set == NULL) {
 		free(opts);

@@ -16,6 +16,7 @@
 #include "tls.h"
 
 struct session {
+	const outbox_server *server; /* the caller keeps it alive until session_close */
 	struct smtp *engine;
 	int fd;
 	struct tls_conn *tls;
@@ -85,8 +86,9 @@ static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size
 	}
 }
 
-static int session_start_tls(outbox *h, struct session *s, const outbox_server *srv)
+static int session_start_tls(outbox *h, struct session *s)
 {
+	const outbox_server *srv = s->server;
 	struct tls_options o;
 	const char *cb_type = NULL;
 	unsigned char cb[64];
@@ -153,8 +155,7 @@ static int session_send_body(outbox *h, struct session *s, struct smtp_txn *t, i
 }
 
 /* Run the engine until it needs the caller (ready, a transaction done, closed) or fails. */
-static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, const outbox_server *srv,
-		       enum smtp_action *stopped)
+static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, enum smtp_action *stopped)
 {
 	char in[8192];
 	int rc;
@@ -189,7 +190,7 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 			break;
 		}
 		case SMTP_START_TLS:
-			if ((rc = session_start_tls(h, s, srv)) < 0)
+			if ((rc = session_start_tls(h, s)) < 0)
 				return rc;
 			break;
 		case SMTP_BODY:
@@ -228,6 +229,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	if (s == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	s->fd = -1;
+	s->server = srv;
 	s->host = srv->rec.val[OUTBOX_SERVER_HOST];
 	s->port = (int)strtol(srv->rec.val[OUTBOX_SERVER_PORT], NULL, 10);
 	s->step_ms = strtoll(srv->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
@@ -247,9 +249,9 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 		goto fail;
 	if ((rc = net_connect(h, s->host, s->port, net_now_ms() + s->step_ms, &s->fd)) < 0)
 		goto fail;
-	if (cfg.security == SMTP_SEC_TLS && (rc = session_start_tls(h, s, srv)) < 0)
+	if (cfg.security == SMTP_SEC_TLS && (rc = session_start_tls(h, s)) < 0)
 		goto fail;
-	if ((rc = session_run(h, s, NULL, -1, srv, &stopped)) < 0)
+	if ((rc = session_run(h, s, NULL, -1, &stopped)) < 0)
 		goto fail;
 	if (stopped != SMTP_READY) {
 		rc = outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the session ended before it was ready");
@@ -269,7 +271,7 @@ int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd)
 
 	if ((rc = smtp_begin(s->engine, t)) < 0)
 		return rc;
-	if ((rc = session_run(h, s, t, body_fd, NULL, &stopped)) < 0)
+	if ((rc = session_run(h, s, t, body_fd, &stopped)) < 0)
 		return rc;
 	if (stopped != SMTP_TXN_DONE)
 		return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
@@ -287,14 +289,14 @@ void session_close(outbox *h, struct session *s)
 		outbox_error_save(h, &saved);
 		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* QUIT is a courtesy: don't wait long */
 		smtp_quit(s->engine);
-		session_run(h, s, NULL, -1, NULL, &stopped);
+		session_run(h, s, NULL, -1, &stopped);
 		outbox_error_restore(h, &saved);
 	} else if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READ) {
 		/* A pipelined QUIT may still have its reply in flight; read it briefly. */
 		struct outbox_error_copy saved;
 		outbox_error_save(h, &saved);
 		s->step_ms = 1000;
-		session_run(h, s, NULL, -1, NULL, &stopped);
+		session_run(h, s, NULL, -1, &stopped);
 		outbox_error_restore(h, &saved);
 	}
 	if (s->tls)
