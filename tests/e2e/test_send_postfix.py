@@ -147,3 +147,20 @@ def test_tls_against_starttls_port_gives_advice(ob, postfix, pki):
     r = send(ob, "rcpt@example.test", input="Subject: x\n\nx\n")
     assert r.code != 0, r.describe()
     assert "--security starttls" in r.err, r.describe()
+
+
+def test_log_records_each_attempt(ob, postfix):
+    configure(ob, "pf", postfix.plain_port, "none")
+    assert ob.ok("log").out.strip() == "Nothing sent yet."
+    m = marker()
+    ob.ok("send", "ok@example.test", input=f"Subject: {m}\n\nfirst\n")
+    ob.run("send", "reject@example.test", input="Subject: second\n\nsecond\n")
+    got = ob.ok("log", "--json").json()
+    assert [e["outcome"] for e in got] == ["refused", "delivered"], got
+    first = got[1]
+    assert (first["account"], first["server"], first["recipients"]) == \
+        ("sender@example.test", "pf", ["ok@example.test"]), first
+    assert first["reply"].startswith("250") and first["size"] > 0 and m not in first["message_id"]
+    assert "550 5.1.1" in got[0]["reply"], got[0]
+    text = ob.ok("log", "-n", "1").out.splitlines()
+    assert len(text) == 2 and "refused" in text[1], text
