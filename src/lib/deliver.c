@@ -343,10 +343,8 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 		}
 		outbox_clear_error(h);
 	}
-	if (account == NULL) {
-		rc = deliver_default_account(h, &account);
+	if (account == NULL && (rc = deliver_default_account(h, &account)) < 0)
 		goto done;
-	}
 	res->account = strdup(outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS));
 	sender = req->envelope_from ? req->envelope_from : outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS);
 
