@@ -98,7 +98,56 @@ static const char schema_v3[] =
 	");"
 	"CREATE INDEX history_at ON history (at);";
 
-static const char *const steps[] = {schema_v1, schema_v2, schema_v3};
+/* Version 4: the outbox. A row per queued message (its body is the spool file spool_name), its
+ * recipients each with their own state, and every attempt's reply for `outbox queue show`.
+ * lease_owner/lease_until let one runner claim a message; a runner that dies leaves the lease to
+ * expire. server '' means the account's server at delivery time, so editing the account moves
+ * its queued mail with it. uncertain: a reply was lost after the final ".", so the message may
+ * have been delivered and is retried with the same Message-ID. */
+static const char schema_v4[] =
+	"CREATE TABLE queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  spool_name TEXT NOT NULL,"
+	"  account TEXT NOT NULL DEFAULT '',"
+	"  server TEXT NOT NULL DEFAULT '',"
+	"  sender TEXT NOT NULL DEFAULT '',"
+	"  message_id TEXT NOT NULL DEFAULT '',"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  body_8bit INTEGER NOT NULL DEFAULT 0,"
+	"  smtputf8 INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued', 'failed', 'done', 'removed')),"
+	"  uncertain INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  first_attempt_at INTEGER,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_reply TEXT NOT NULL DEFAULT '',"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER,"
+	"  removed_at INTEGER"
+	");"
+	"CREATE INDEX queue_due ON queue (state, next_attempt_at);"
+	"CREATE TABLE queue_recipients ("
+	"  queue_id INTEGER NOT NULL REFERENCES queue (id) ON DELETE CASCADE,"
+	"  address TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'refused')),"
+	"  reply TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (queue_id, address)"
+	");"
+	"CREATE TABLE queue_attempts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  queue_id INTEGER NOT NULL REFERENCES queue (id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  server TEXT NOT NULL DEFAULT '',"
+	"  outcome TEXT NOT NULL,"
+	"  reply TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX queue_attempts_queue ON queue_attempts (queue_id);";
+
+static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+_Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
+	       "one migration step per schema version");
 
 int store_migrate(outbox *h, int target)
 {

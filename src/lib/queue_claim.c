@@ -1,0 +1,114 @@
+/* queue_claim.c: how a runner takes due messages for itself with a lease and gives them back, so
+ * two runners never carry the same message and a runner that dies only delays its claims. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+#include "store.h"
+
+/* Due rows, oldest due first. The server filter compares with the row's own server or, for a row
+ * that follows its account (server ''), the account's server as it is now: a queued message goes
+ * wherever its account points at delivery time. A row whose account is gone has no server and
+ * matches no filter; an unfiltered run claims it and reports the missing account. The route via
+ * fallback servers is the runner's business: the filter names the server it starts with. */
+static const char claim_where[] =
+	"q.state = 'queued' AND q.next_attempt_at <= ?1"
+	" AND (q.lease_until IS NULL OR q.lease_until < ?1)"
+	" AND (?2 IS NULL OR ?2 = CASE WHEN q.server <> '' THEN q.server ELSE"
+	"  (SELECT s.name FROM accounts a JOIN servers s ON s.id = a.server_id"
+	"   WHERE a.address = q.account COLLATE NOCASE AND a.removed_at IS NULL) END)"
+	" ORDER BY q.next_attempt_at, q.id LIMIT ?3";
+
+/* Select the due rows; the updates come after the SELECT is finalized, never while it steps. */
+static int claim_select(outbox *h, long long now, const char *server_filter, size_t max,
+			struct queue_buf *items)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	if ((rc = queue_prepare_select(h, &st, claim_where)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	if (server_filter && *server_filter)
+		sqlite3_bind_text(st, 2, server_filter, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int64(st, 3, max > (size_t)1 << 30 ? (long long)1 << 30 : (long long)max);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = queue_buf_push_row(h, items, st)) < 0)
+			break;
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, "finding due messages");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int claim_mark(outbox *h, struct queue_item *it, const char *owner, long long until)
+{
+	int rc;
+
+	if ((rc = store_exec(h, "UPDATE queue SET lease_owner = ?1, lease_until = ?2 WHERE id = ?3", "tii",
+			     owner, until, it->id)) < 0)
+		return rc;
+	free(it->lease_owner);
+	if ((it->lease_owner = strdup(owner)) == NULL)
+		return queue_oom(h);
+	it->lease_until = until;
+	return 0;
+}
+
+int queue_claim(outbox *h, const char *owner, long long lease_seconds, const char *server_filter,
+		size_t max, struct queue_item ***out, size_t *n)
+{
+	struct queue_buf items = {NULL, 0};
+	sqlite3_stmt *rst = NULL;
+	long long now = store_now();
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (owner == NULL || *owner == '\0' || lease_seconds < 1)
+		return outbox_fail(h, OUTBOX_EINVALID, NULL, "a claim needs an owner and a lease of at least 1 s");
+	if (max == 0)
+		return 0;
+	/* BEGIN IMMEDIATE takes the write lock before reading, so the rows seen due are still
+	 * unclaimed when the lease is written: the select and the update are one step for others. */
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	rc = claim_select(h, now, server_filter, max, &items);
+	for (i = 0; rc == 0 && i < items.n; i++)
+		rc = claim_mark(h, items.v[i], owner, now + lease_seconds);
+	if (rc == 0 && items.n > 0)
+		rc = queue_prepare_rcpts(h, &rst);
+	/* Only pending recipients: the runner must not send to anyone who has a final answer. */
+	for (i = 0; rc == 0 && i < items.n; i++)
+		rc = queue_read_rcpts(h, rst, items.v[i], 1);
+	sqlite3_finalize(rst);
+	if (rc == 0)
+		rc = store_commit(h);
+	else
+		store_rollback(h);
+	if (rc < 0) {
+		queue_items_free(items.v, items.n);
+		return rc;
+	}
+	*out = items.v;
+	*n = items.n;
+	return 0;
+}
+
+int queue_release(outbox *h, long long id, const char *owner)
+{
+	int rc;
+
+	if ((rc = store_exec(h,
+			     "UPDATE queue SET lease_owner = NULL, lease_until = NULL"
+			     " WHERE id = ?1 AND lease_owner = ?2",
+			     "it", id, owner ? owner : "")) < 0)
+		return rc;
+	if (sqlite3_changes(h->db) == 0)
+		return outbox_fail(h, OUTBOX_ECONFLICT, NULL, "queued message %lld is not claimed by this runner",
+				   id);
+	return 0;
+}

@@ -1,0 +1,641 @@
+/* test_queue.c: the outbox's store layer: adding, claiming with a lease, recording attempts with
+ * per-recipient outcomes, the retry schedule to 'failed', retry, removal, and concurrent claims. */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "outbox/outbox.h"
+#include "queue.h"
+#include "record.h"
+#include "store.h"
+#include "unit.h"
+
+#define T0 1700000000LL
+
+struct fixture {
+	char home[64];
+	outbox *h;
+};
+
+static void set_now(long long t)
+{
+	char v[32];
+
+	snprintf(v, sizeof v, "%lld", t);
+	setenv("OUTBOX_NOW", v, 1);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	set_now(T0);
+	snprintf(f->home, sizeof f->home, "/tmp/outbox-queue-XXXXXX");
+	if (mkdtemp(f->home) == NULL || outbox_open(&f->h, f->home) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	outbox_close(f->h);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	unsetenv("OUTBOX_NOW");
+	return 0;
+}
+
+/* Queue a message whose spool name is derived from `n`; recipients NULL-terminated. */
+static long long add_msg(outbox *h, int n, const char *server, const char *const *rcpts)
+{
+	struct queue_entry_in in = {0};
+	char spool[33];
+	long long id = 0;
+
+	snprintf(spool, sizeof spool, "%032x", n);
+	in.spool_name = spool;
+	in.account = "ann@example.org";
+	in.server = server;
+	in.sender = "ann@example.org";
+	in.message_id = "<m1@example.org>";
+	in.size = 1234;
+	in.recipients = rcpts;
+	if (queue_add(h, &in, &id) != 0)
+		fail_msg("queue_add: %s", outbox_errmsg(h));
+	return id;
+}
+
+static const char *const three[] = {"bob@example.net", "cat@example.net", "dan@example.net", NULL};
+static const char *const one[] = {"bob@example.net", NULL};
+
+static size_t claim(outbox *h, const char *owner, size_t max, struct queue_item ***items)
+{
+	size_t n = 0;
+
+	if (queue_claim(h, owner, 300, NULL, max, items, &n) != 0)
+		fail_msg("queue_claim: %s", outbox_errmsg(h));
+	return n;
+}
+
+/* Claim exactly one message (the oldest due) and drop the copy: the claim itself is the point. */
+static void claim_one(outbox *h, const char *owner)
+{
+	struct queue_item **items;
+	size_t n = 0;
+
+	if (queue_claim(h, owner, 300, NULL, 1, &items, &n) != 0)
+		fail_msg("queue_claim: %s", outbox_errmsg(h));
+	EXPECT_INT(n, 1, "claimed one");
+	queue_items_free(items, n);
+}
+
+/* Finish a claim with every recipient left pending: a temporary failure. */
+static enum queue_state defer(outbox *h, long long id, const char *owner)
+{
+	struct queue_result r = {.id = id, .owner = owner, .server = "main", .outcome = "deferred",
+				 .reply = "421 4.3.2 try later"};
+	enum queue_state s = QUEUE_REMOVED;
+
+	if (queue_finish(h, &r, &s) != 0)
+		fail_msg("queue_finish: %s", outbox_errmsg(h));
+	return s;
+}
+
+static void test_add_then_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items;
+	long long id = add_msg(f->h, 1, NULL, three);
+	size_t n = claim(f->h, "runner-a", 10, &items);
+
+	EXPECT_INT(n, 1, "claimed messages");
+	EXPECT_INT(items[0]->id, id, "the id queue_add gave");
+	EXPECT_STR(items[0]->spool_name, "00000000000000000000000000000001", "spool name");
+	EXPECT_STR(items[0]->sender, "ann@example.org", "sender");
+	EXPECT_STR(items[0]->message_id, "<m1@example.org>", "message id");
+	EXPECT_STR(items[0]->server, "", "server '' follows the account");
+	EXPECT_INT(items[0]->size, 1234, "size");
+	EXPECT_INT(items[0]->state, QUEUE_QUEUED, "state");
+	EXPECT_STR(items[0]->lease_owner, "runner-a", "lease owner");
+	EXPECT_INT(items[0]->lease_until, T0 + 300, "lease until");
+	EXPECT_INT(items[0]->nrcpts, 3, "recipients");
+	EXPECT_STR(items[0]->rcpts[0].address, "bob@example.net", "first recipient, in given order");
+	EXPECT_STR(items[0]->rcpts[2].address, "dan@example.net", "last recipient");
+	EXPECT_INT(items[0]->rcpts[1].state, QUEUE_RCPT_PENDING, "a new recipient is pending");
+	queue_items_free(items, n);
+}
+
+static void test_add_refuses_bad_input(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_entry_in in = {.spool_name = "../../etc/passwd", .recipients = one};
+	long long id = -1;
+
+	EXPECT_INT(queue_add(f->h, &in, &id), OUTBOX_EINVALID, "a spool name that is not 32 hex digits");
+	EXPECT_INT(id, 0, "no id on failure");
+	in.spool_name = "0123456789abcdef0123456789abcdef";
+	in.recipients = NULL;
+	EXPECT_INT(queue_add(f->h, &in, &id), OUTBOX_EINVALID, "no recipients");
+	EXPECT_STR(outbox_errfield(f->h), "recipients", "the field named");
+}
+
+static void test_not_before_delays_the_first_attempt(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_entry_in in = {.spool_name = "0123456789abcdef0123456789abcdef", .recipients = one,
+				    .not_before = T0 + 600};
+	struct queue_item **items;
+	long long id;
+
+	assert_int_equal(queue_add(f->h, &in, &id), 0);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 0, "claimable before not_before");
+	queue_items_free(items, 0);
+	set_now(T0 + 600);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "claimable at not_before");
+	queue_items_free(items, 1);
+}
+
+static void test_lease_holds_then_expires(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items;
+	long long id = add_msg(f->h, 1, NULL, one);
+
+	EXPECT_INT(claim(f->h, "runner-a", 10, &items), 1, "first runner claims");
+	queue_items_free(items, 1);
+	EXPECT_INT(claim(f->h, "runner-b", 10, &items), 0, "second runner, lease held");
+	queue_items_free(items, 0);
+	EXPECT_INT(claim(f->h, "runner-a", 10, &items), 0, "the same runner again, lease held");
+	queue_items_free(items, 0);
+	set_now(T0 + 300);
+	EXPECT_INT(claim(f->h, "runner-b", 10, &items), 0, "at the lease's last second");
+	queue_items_free(items, 0);
+	set_now(T0 + 301);
+	EXPECT_INT(claim(f->h, "runner-b", 10, &items), 1, "after the lease expired");
+	EXPECT_INT(items[0]->id, id, "the same message");
+	EXPECT_STR(items[0]->lease_owner, "runner-b", "now runner-b's");
+	queue_items_free(items, 1);
+
+	/* The first runner comes back late: its outcome is not wanted any more. */
+	EXPECT_INT(queue_release(f->h, id, "runner-a"), OUTBOX_ECONFLICT, "release by the old owner");
+	EXPECT_INT(defer(f->h, id, "runner-b"), QUEUE_QUEUED, "the new owner finishes");
+}
+
+static void test_release_makes_it_claimable(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items;
+	long long id = add_msg(f->h, 1, NULL, one);
+
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "claimed");
+	queue_items_free(items, 1);
+	EXPECT_INT(queue_release(f->h, id, "a"), 0, "released");
+	EXPECT_INT(claim(f->h, "b", 10, &items), 1, "another runner claims it at once");
+	queue_items_free(items, 1);
+}
+
+static void test_partial_recipients(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items, *it;
+	long long id = add_msg(f->h, 1, NULL, three);
+	struct queue_rcpt_result out[] = {
+		{"bob@example.net", QUEUE_RCPT_DELIVERED, "250 2.1.5 ok"},
+		{"cat@example.net", QUEUE_RCPT_REFUSED, "550 5.1.1 no such user"},
+		{"dan@example.net", QUEUE_RCPT_PENDING, "450 4.2.1 mailbox busy"},
+	};
+	struct queue_result r = {.id = id, .owner = "a", .server = "main", .outcome = "partial",
+				 .reply = "250 2.0.0 queued as X", .rcpts = out, .nrcpts = 3};
+	enum queue_state s;
+
+	claim_one(f->h, "a");
+	EXPECT_INT(queue_finish(f->h, &r, &s), 0, "finish");
+	EXPECT_INT(s, QUEUE_QUEUED, "one recipient pending: still queued");
+
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->attempts, 1, "attempts");
+	EXPECT_INT(it->first_attempt_at, T0, "first attempt");
+	if (it->next_attempt_at < T0 + 54 || it->next_attempt_at > T0 + 66)
+		fail_msg("next attempt: got now+%lld, want 60 s +-10%%", it->next_attempt_at - T0);
+	EXPECT_STR(it->lease_owner ? it->lease_owner : "(none)", "(none)", "lease released");
+	EXPECT_INT(it->rcpts[0].state, QUEUE_RCPT_DELIVERED, "bob");
+	EXPECT_INT(it->rcpts[1].state, QUEUE_RCPT_REFUSED, "cat");
+	EXPECT_STR(it->rcpts[1].reply, "550 5.1.1 no such user", "cat's reply kept");
+	EXPECT_INT(it->rcpts[2].state, QUEUE_RCPT_PENDING, "dan");
+	EXPECT_STR(it->rcpts[2].reply, "450 4.2.1 mailbox busy", "dan's temporary reply");
+	EXPECT_INT(it->nlog, 1, "one attempt logged");
+	EXPECT_STR(it->log[0].outcome, "partial", "its outcome");
+	EXPECT_STR(it->last_reply, "250 2.0.0 queued as X", "last reply");
+	set_now(it->next_attempt_at);
+	queue_item_free(it);
+
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due again");
+	EXPECT_INT(items[0]->nrcpts, 1, "only the pending recipient is claimed");
+	EXPECT_STR(items[0]->rcpts[0].address, "dan@example.net", "dan");
+	queue_items_free(items, 1);
+
+	/* A confused runner reports everyone pending: final answers stay final. */
+	out[0].state = out[1].state = QUEUE_RCPT_PENDING;
+	EXPECT_INT(queue_finish(f->h, &r, &s), 0, "finish again");
+	EXPECT_INT(s, QUEUE_QUEUED, "dan still pending");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->rcpts[0].state, QUEUE_RCPT_DELIVERED, "bob never pending again");
+	EXPECT_INT(it->rcpts[1].state, QUEUE_RCPT_REFUSED, "cat never pending again");
+	set_now(it->next_attempt_at);
+	queue_item_free(it);
+
+	claim_one(f->h, "a");
+	out[2].state = QUEUE_RCPT_DELIVERED;
+	out[2].reply = "250 ok";
+	r.rcpts = &out[2];
+	r.nrcpts = 1;
+	EXPECT_INT(queue_finish(f->h, &r, &s), 0, "finish the last one");
+	EXPECT_INT(s, QUEUE_DONE, "no one pending: done, with cat's refusal recorded");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->state, QUEUE_DONE, "stored state");
+	EXPECT_INT(it->nlog, 3, "three attempts logged");
+	queue_item_free(it);
+}
+
+static void test_retry_schedule_until_failed(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items, *it;
+	long long id = add_msg(f->h, 1, NULL, one), now = T0, prev = 0, first_delay = 0, delay;
+	enum queue_state s = QUEUE_QUEUED;
+	int attempts = 0;
+
+	while (s == QUEUE_QUEUED && attempts < 1000) {
+		EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due");
+		queue_items_free(items, 1);
+		s = defer(f->h, id, "a");
+		attempts++;
+		assert_int_equal(queue_get(f->h, id, &it), 0);
+		delay = it->next_attempt_at - now;
+		if (s == QUEUE_QUEUED) {
+			if (attempts == 1)
+				first_delay = delay;
+			if (delay > 3960 || delay < 1)
+				fail_msg("attempt %d: delay %lld s, want 1..3960", attempts, delay);
+			/* Doubling until the cap, give or take the jitter. */
+			if (prev && prev < 1800 && (delay < prev * 2 * 9 / 11 || delay > prev * 2 * 11 / 9))
+				fail_msg("attempt %d: delay %lld s after %lld s, want about double", attempts,
+					 delay, prev);
+			prev = delay;
+			now = it->next_attempt_at;
+			/* Not a second early. */
+			set_now(now - 1);
+			EXPECT_INT(claim(f->h, "a", 10, &items), 0, "not due yet");
+			queue_items_free(items, 0);
+			set_now(now);
+		}
+		queue_item_free(it);
+	}
+	if (first_delay < 54 || first_delay > 66)
+		fail_msg("first delay: got %lld s, want 60 s +-10%%", first_delay);
+	EXPECT_INT(s, QUEUE_FAILED, "given up");
+	EXPECT_INT(now, T0 + 5 * 24 * 3600, "the last attempt is at the 5-day mark");
+	if (attempts < 100 || attempts > 160)
+		fail_msg("attempts over 5 days: got %d, want about 126 (hourly after the first hour)", attempts);
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->attempts, attempts, "attempts counted");
+	EXPECT_INT(it->nlog, (size_t)attempts, "every attempt's reply kept");
+	EXPECT_STR(it->log[attempts - 1].reply, "421 4.3.2 try later", "the last reply");
+	queue_item_free(it);
+	set_now(now + 7 * 24 * 3600);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 0, "a failed message is never claimed");
+	queue_items_free(items, 0);
+}
+
+static void test_finish_by_non_owner_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item *it;
+	long long id = add_msg(f->h, 1, NULL, one);
+	struct queue_result r = {.id = id, .owner = "runner-b", .outcome = "delivered"};
+
+	EXPECT_INT(queue_finish(f->h, &r, NULL), OUTBOX_ECONFLICT, "finish before anyone claimed");
+	claim_one(f->h, "runner-a");
+	EXPECT_INT(queue_finish(f->h, &r, NULL), OUTBOX_ECONFLICT, "finish by another runner");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "not claimed by this runner", "the message says why");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->attempts, 0, "nothing recorded");
+	EXPECT_STR(it->lease_owner, "runner-a", "the claim untouched");
+	queue_item_free(it);
+	r.id = 999;
+	EXPECT_INT(queue_finish(f->h, &r, NULL), OUTBOX_ECONFLICT, "finish of a message not there");
+}
+
+static void test_uncertain_is_kept_and_shown(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item *it;
+	long long id = add_msg(f->h, 1, NULL, one);
+	struct queue_rcpt_result ok = {"bob@example.net", QUEUE_RCPT_DELIVERED, "250 ok"};
+	struct queue_result r = {.id = id, .owner = "a", .server = "main", .outcome = "uncertain",
+				 .reply = "connection lost after the final \".\"", .uncertain = 1};
+	enum queue_state s;
+
+	claim_one(f->h, "a");
+	EXPECT_INT(queue_finish(f->h, &r, &s), 0, "a lost reply");
+	EXPECT_INT(s, QUEUE_QUEUED, "retried");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->uncertain, 1, "may have been delivered");
+	EXPECT_STR(it->message_id, "<m1@example.org>", "the Message-ID to reuse");
+	EXPECT_CONTAINS(it->log[0].reply, "final", "the attempt says what happened");
+	set_now(it->next_attempt_at);
+	queue_item_free(it);
+
+	claim_one(f->h, "a");
+	r.uncertain = 0;
+	r.outcome = "delivered";
+	r.rcpts = &ok;
+	r.nrcpts = 1;
+	EXPECT_INT(queue_finish(f->h, &r, &s), 0, "delivered on retry");
+	EXPECT_INT(s, QUEUE_DONE, "done");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->uncertain, 1, "still says a duplicate may have gone out");
+	queue_item_free(it);
+}
+
+static void test_retry_makes_failed_due(void **state)
+{
+	struct fixture *f = *state;
+	static const struct retry_policy no_retries = {60, 3600, 0, 0};
+	struct queue_item **items, *it;
+	long long id = add_msg(f->h, 1, NULL, one), other = add_msg(f->h, 2, NULL, one);
+	struct queue_result r = {.id = id, .owner = "a", .outcome = "deferred", .policy = &no_retries};
+	enum queue_state s;
+	size_t n;
+
+	EXPECT_INT(claim(f->h, "a", 10, &items), 2, "claim both");
+	queue_items_free(items, 2);
+	EXPECT_INT(queue_finish(f->h, &r, &s), 0, "finish");
+	EXPECT_INT(s, QUEUE_FAILED, "a policy that gives up at once");
+	EXPECT_INT(queue_list(f->h, 1, &items, &n), 0, "list failed");
+	EXPECT_INT(n, 1, "one failed");
+	EXPECT_INT(items[0]->id, id, "the failed one");
+	queue_items_free(items, n);
+	EXPECT_INT(queue_list(f->h, 0, &items, &n), 0, "list all");
+	EXPECT_INT(n, 2, "failed and queued");
+	queue_items_free(items, n);
+
+	set_now(T0 + 100);
+	EXPECT_INT(queue_retry(f->h, id), 0, "retry");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->state, QUEUE_QUEUED, "queued again");
+	EXPECT_INT(it->next_attempt_at, T0 + 100, "due now");
+	EXPECT_INT(it->first_attempt_at, 0, "a fresh give-up window");
+	queue_item_free(it);
+	EXPECT_INT(claim(f->h, "b", 10, &items), 1, "claimable");
+	EXPECT_INT(items[0]->id, id, "the retried one (the other is still a's)");
+	queue_items_free(items, 1);
+
+	EXPECT_INT(queue_retry(f->h, 0), 0, "retry all");
+	EXPECT_INT(queue_retry(f->h, 4242), OUTBOX_ENOTFOUND, "retry a missing id");
+	(void)other;
+}
+
+static void test_remove_soft_and_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items, *it;
+	long long soft = add_msg(f->h, 1, NULL, one), gone = add_msg(f->h, 2, NULL, one);
+	char name[33] = "x", **names;
+	size_t n;
+
+	EXPECT_INT(queue_remove(f->h, soft, 0, name), 0, "soft removal");
+	EXPECT_STR(name, "", "no spool name to delete after a soft removal");
+	assert_int_equal(queue_get(f->h, soft, &it), 0);
+	EXPECT_INT(it->state, QUEUE_REMOVED, "kept as removed");
+	queue_item_free(it);
+	EXPECT_INT(queue_remove(f->h, soft, 0, name), OUTBOX_EINVALID, "removed twice");
+	EXPECT_INT(queue_retry(f->h, soft), OUTBOX_EINVALID, "a removed message is not retried");
+
+	EXPECT_INT(queue_list(f->h, 0, &items, &n), 0, "list");
+	EXPECT_INT(n, 1, "a removed message is not listed");
+	queue_items_free(items, n);
+	EXPECT_INT(queue_spool_names(f->h, &names), 0, "spool names");
+	EXPECT_INT(strv_len(names), 2, "the removed one keeps its file, for undo");
+	strv_free(names);
+
+	/* A runner holding the message when it is purged learns at finish. */
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "claim the other");
+	queue_items_free(items, 1);
+	EXPECT_INT(queue_remove(f->h, gone, 1, name), 0, "purge");
+	EXPECT_STR(name, "00000000000000000000000000000002", "the spool file to delete");
+	EXPECT_INT(queue_get(f->h, gone, &it), OUTBOX_ENOTFOUND, "gone");
+	{
+		struct queue_result r = {.id = gone, .owner = "a", .outcome = "deferred"};
+		EXPECT_INT(queue_finish(f->h, &r, NULL), OUTBOX_ECONFLICT, "the runner's finish after the purge");
+	}
+}
+
+static void test_removed_while_claimed_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	long long id = add_msg(f->h, 1, NULL, one);
+	struct queue_result r = {.id = id, .owner = "a", .outcome = "deferred"};
+	char name[33], **names;
+
+	claim_one(f->h, "a");
+	EXPECT_INT(queue_remove(f->h, id, 0, name), 0, "remove while a runner has it");
+	EXPECT_INT(queue_finish(f->h, &r, NULL), OUTBOX_ECONFLICT, "the runner's finish");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "removed", "says it was removed");
+	EXPECT_INT(queue_remove(f->h, id, 1, name), 0, "purge");
+	EXPECT_INT(queue_finish(f->h, &r, NULL), OUTBOX_ECONFLICT, "finish after the purge");
+	EXPECT_INT(queue_spool_names(f->h, &names), 0, "spool names");
+	EXPECT_INT(strv_len(names), 0, "none left");
+	strv_free(names);
+}
+
+static void add_server(outbox *h, const char *name)
+{
+	outbox_server *s = outbox_server_new();
+	char host[64];
+
+	snprintf(host, sizeof host, "%s.example.org", name);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_NAME, name), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_HOST, host), 0);
+	assert_int_equal(outbox_server_save(h, s), 0);
+	outbox_server_free(s);
+}
+
+static void add_account(outbox *h, const char *address, const char *server)
+{
+	outbox_account *a = outbox_account_new();
+
+	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address), 0);
+	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server), 0);
+	assert_int_equal(outbox_account_save(h, a), 0);
+	outbox_account_free(a);
+}
+
+static size_t claim_for(outbox *h, const char *server, long long *id)
+{
+	struct queue_item **items;
+	size_t n = 0;
+
+	if (queue_claim(h, "a", 300, server, 10, &items, &n) != 0)
+		fail_msg("queue_claim: %s", outbox_errmsg(h));
+	*id = n ? items[0]->id : 0;
+	queue_items_free(items, n);
+	return n;
+}
+
+static void test_claim_by_server(void **state)
+{
+	struct fixture *f = *state;
+	long long via_account, pinned, got;
+
+	add_server(f->h, "work");
+	add_server(f->h, "other");
+	add_account(f->h, "Ann@Example.org", "work");
+	via_account = add_msg(f->h, 1, "", one);
+	pinned = add_msg(f->h, 2, "other", one);
+
+	EXPECT_INT(claim_for(f->h, "nowhere", &got), 0, "a server nothing uses");
+	EXPECT_INT(claim_for(f->h, "work", &got), 1, "the account's server");
+	EXPECT_INT(got, via_account, "the message following its account (address case ignored)");
+	EXPECT_INT(claim_for(f->h, "other", &got), 1, "a pinned server");
+	EXPECT_INT(got, pinned, "the pinned message");
+}
+
+/* Two processes claim and finish in a loop until nothing is due; every id must come out exactly
+ * once, and every finish must find its own claim. */
+static void claimer(const char *home, const char *owner, int go, int out)
+{
+	outbox *h;
+	char c;
+	int status = 0;
+
+	if (outbox_open(&h, home) < 0 || read(go, &c, 1) != 1)
+		_exit(2);
+	for (;;) {
+		struct queue_item **items;
+		size_t n, i;
+		if (queue_claim(h, owner, 3600, NULL, 10, &items, &n) != 0) {
+			fprintf(stderr, "%s: %s\n", owner, outbox_errmsg(h));
+			status = 3;
+			break;
+		}
+		for (i = 0; i < n && status == 0; i++) {
+			/* Record each delivery as a runner would: the other process gets its turns
+			 * between these writes, so the claims interleave. */
+			struct queue_rcpt_result ok = {items[i]->rcpts[0].address, QUEUE_RCPT_DELIVERED, "250 ok"};
+			struct queue_result r = {.id = items[i]->id, .owner = owner, .outcome = "delivered",
+						 .rcpts = &ok, .nrcpts = 1};
+			enum queue_state s;
+			if (write(out, &items[i]->id, sizeof items[i]->id) != (ssize_t)sizeof items[i]->id)
+				status = 4;
+			else if (queue_finish(h, &r, &s) != 0 || s != QUEUE_DONE)
+				status = 5;
+		}
+		queue_items_free(items, n);
+		if (n == 0 || status)
+			break;
+		/* SQLite's busy wait is not fair: without a pause the process that holds the lock
+		 * tends to win every round while the other sleeps in its busy handler. */
+		usleep(2000);
+	}
+	outbox_close(h);
+	_exit(status);
+}
+
+static void test_concurrent_claims_never_overlap(void **state)
+{
+	struct fixture *f = *state;
+	enum { COUNT = 200 };
+	int seen[COUNT + 1] = {0}, go[2], out[2][2], k, i, status, got_by[2] = {0, 0};
+	pid_t pid[2];
+	long long id;
+
+	for (i = 1; i <= COUNT; i++)
+		EXPECT_INT(add_msg(f->h, i, NULL, one), i, "queued");
+	assert_int_equal(pipe(go), 0);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(pipe(out[k]), 0);
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0) {
+			close(go[1]);
+			close(out[k][0]);
+			claimer(f->home, k ? "runner-b" : "runner-a", go[0], out[k][1]);
+		}
+		close(out[k][1]);
+	}
+	close(go[0]);
+	assert_int_equal(write(go[1], "gg", 2), 2);
+	close(go[1]);
+	/* 200 ids fit in a pipe's buffer, so reading one child after the other cannot block either. */
+	for (k = 0; k < 2; k++) {
+		while (read(out[k][0], &id, sizeof id) == (ssize_t)sizeof id) {
+			if (id < 1 || id > COUNT)
+				fail_msg("child %d claimed id %lld, not one of ours", k, id);
+			if (seen[id]++)
+				fail_msg("id %lld claimed twice", id);
+			got_by[k]++;
+		}
+		close(out[k][0]);
+		assert_int_equal(waitpid(pid[k], &status, 0), pid[k]);
+		EXPECT_INT(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + status, 0, "child exit");
+	}
+	EXPECT_INT(got_by[0] + got_by[1], COUNT, "every message claimed exactly once");
+	print_message("runner-a claimed %d, runner-b %d\n", got_by[0], got_by[1]);
+}
+
+/* A store at schema 3 (before the outbox existed) gains the queue on opening. */
+static void test_migrates_from_version_3(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_item **items;
+	long long id;
+
+	outbox_close(f->h);
+	f->h = NULL;
+	{
+		outbox *h;
+		assert_int_equal(outbox_open(&h, f->home), 0);
+		assert_int_equal(sqlite3_exec(h->db,
+					      "DROP TABLE queue_attempts; DROP TABLE queue_recipients;"
+					      " DROP TABLE queue; PRAGMA user_version = 3",
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
+		outbox_close(h);
+	}
+	EXPECT_INT(outbox_open(&f->h, f->home), 0, "open a version-3 store");
+	EXPECT_INT(outbox_schema_version(f->h), STORE_SCHEMA_VERSION, "migrated");
+	id = add_msg(f->h, 7, NULL, three);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "the queue works after migrating");
+	EXPECT_INT(items[0]->id, id, "the queued message");
+	queue_items_free(items, 1);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_add_then_claim),
+		T(test_add_refuses_bad_input),
+		T(test_not_before_delays_the_first_attempt),
+		T(test_lease_holds_then_expires),
+		T(test_release_makes_it_claimable),
+		T(test_partial_recipients),
+		T(test_retry_schedule_until_failed),
+		T(test_finish_by_non_owner_conflicts),
+		T(test_uncertain_is_kept_and_shown),
+		T(test_retry_makes_failed_due),
+		T(test_remove_soft_and_purge),
+		T(test_removed_while_claimed_conflicts),
+		T(test_claim_by_server),
+		T(test_concurrent_claims_never_overlap),
+		T(test_migrates_from_version_3),
+	};
+	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
+}
