@@ -42,6 +42,8 @@ struct smtp {
 	int bdat;
 	int quit_sent;
 	int sasl_done;      /* the mechanism finished its side (SCRAM: the server proved itself) */
+	int need_rset;      /* the last transaction did not end with the data accepted */
+	int mail_after_rset;/* without PIPELINING, MAIL waits for RSET's reply */
 };
 
 static void smtp_log(struct smtp *e, char dir, const char *line, size_t len)
@@ -399,6 +401,25 @@ static int smtp_send_data_command(struct smtp *e)
 	return smtp_send_line(e, "DATA", 0, 0);
 }
 
+/* MAIL, and with PIPELINING every RCPT and the DATA or BDAT command, in one flight. */
+static int smtp_send_transaction(struct smtp *e)
+{
+	struct smtp_txn *t = e->txn;
+	size_t i;
+	int rc;
+
+	if ((rc = smtp_send_mail(e)) < 0)
+		return rc;
+	if (e->caps.ext & SMTP_EXT_PIPELINING) {
+		for (i = 0; i < t->nrcpt; i++)
+			if ((rc = smtp_send_rcpt(e, i)) < 0)
+				return rc;
+		e->next_rcpt = t->nrcpt;
+		return smtp_send_data_command(e);
+	}
+	return 0;
+}
+
 static size_t smtp_accepted(const struct smtp_txn *t)
 {
 	size_t i, n = 0;
@@ -448,6 +469,8 @@ static void smtp_finish_txn(struct smtp *e, int outcome)
 	}
 	t->outcome = outcome;
 	e->phase = P_TXN_DONE;
+	/* A transaction that did not end in an accepted message may still be open on the server. */
+	e->need_rset = outcome != 0;
 	if (outcome && t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2) {
 		char words[600];
 		outbox_fail(e->h, outcome, NULL, "the server refused the sender <%s>: %s", t->from,
@@ -548,6 +571,10 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 	case R_RSET:
 		if (smtp_reply_class(r) != 2)
 			return smtp_fail_reply(e, r, OUTBOX_ETEMPFAIL, "RSET");
+		if (e->mail_after_rset) {
+			e->mail_after_rset = 0;
+			return smtp_send_transaction(e);
+		}
 		return 0;
 	case R_QUIT:
 		/* QUIT pipelined after the data: its reply may arrive with the data's; report that first. */
@@ -693,16 +720,18 @@ int smtp_begin(struct smtp *e, struct smtp_txn *t)
 	e->bdat = (e->caps.ext & SMTP_EXT_CHUNKING) != 0;
 	e->next_rcpt = 0;
 	e->phase = P_TALK;
-	if ((rc = smtp_send_mail(e)) < 0)
-		return rc;
-	if (e->caps.ext & SMTP_EXT_PIPELINING) {
-		for (i = 0; i < t->nrcpt; i++)
-			if ((rc = smtp_send_rcpt(e, i)) < 0)
-				return rc;
-		e->next_rcpt = t->nrcpt;
-		return smtp_send_data_command(e);
+	if (e->need_rset) {
+		e->need_rset = 0;
+		smtp_expect(e, R_RSET, 0);
+		if ((rc = smtp_send_line(e, "RSET", 0, 0)) < 0)
+			return rc;
+		/* RSET may lead a pipelined group; without PIPELINING, MAIL waits for its reply. */
+		if (!(e->caps.ext & SMTP_EXT_PIPELINING)) {
+			e->mail_after_rset = 1;
+			return 0;
+		}
 	}
-	return 0;
+	return smtp_send_transaction(e);
 }
 
 int smtp_body_is_bdat(const struct smtp *e)

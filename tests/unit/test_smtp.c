@@ -34,8 +34,10 @@ static void drive(struct smtp *e, const char *const *replies, struct smtp_txn *t
 		} else if (a == SMTP_START_TLS) {
 			buf_puts(&r->sent, "<tls>");
 			smtp_tls_started(e, NULL, NULL, 0);
+		} else if (a == SMTP_TXN_DONE && start_txn > 0) {
+			continue; /* more transactions to start on this session */
 		} else if (a == SMTP_READY && start_txn) {
-			start_txn = 0;
+			start_txn--;
 			if (smtp_begin(e, t) < 0) {
 				r->stopped = SMTP_FAILED;
 				return;
@@ -323,6 +325,34 @@ static void test_greeting_and_ehlo_faults(void **state)
 	}
 }
 
+static void test_rset_after_a_refused_transaction(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		"250 ok\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n",
+		"250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n", "250 queued\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	t.last = 0;
+	drive(e, replies, &t, &run, 2);
+	EXPECT_STR(run.sent.data,
+		   "EHLO client.test\r\n"
+		   "MAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n"
+		   "RSET\r\nMAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n<body>.\r\n",
+		   "a refused transaction is reset before the next, in the same flight");
+	EXPECT_INT(t.outcome, 0, "the second transaction");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
 static void test_helo_when_nothing_else_is_needed(void **state)
 {
 	static const char *const replies[] = {"220 hi\r\n", "500 what\r\n", "250 hello\r\n", NULL};
@@ -354,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_lost_reply_after_data_is_uncertain),
 		cmocka_unit_test(test_greeting_and_ehlo_faults),
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
+		cmocka_unit_test(test_rset_after_a_refused_transaction),
 	};
 	return cmocka_run_group_tests_name("smtp", tests, NULL, NULL);
 }
