@@ -11,5 +11,6 @@
 #include "undo.h"
 #include "send.h"
 #include "history.h"
+#include "queue.h"
 
 #endif

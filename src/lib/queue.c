@@ -249,12 +249,13 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 		return rc;
 	rc = store_exec(h,
 			"INSERT INTO queue (spool_name, account, server, sender, message_id, size, body_8bit,"
-			" smtputf8, state, created_at, next_attempt_at)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10)",
-			"tttttiiiii", in->spool_name, in->account ? in->account : "",
+			" smtputf8, state, created_at, next_attempt_at, uncertain, last_reply)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12)",
+			"tttttiiiiiit", in->spool_name, in->account ? in->account : "",
 			in->server ? in->server : "", in->sender ? in->sender : "",
 			in->message_id ? in->message_id : "", in->size, (long long)!!in->body_8bit,
-			(long long)!!in->smtputf8, now, in->not_before > 0 ? in->not_before : now);
+			(long long)!!in->smtputf8, now, in->not_before > 0 ? in->not_before : now,
+			(long long)!!in->uncertain, in->last_reply ? in->last_reply : "");
 	if (rc == 0)
 		*id = sqlite3_last_insert_rowid(h->db);
 	/* OR IGNORE: the same address twice gets one copy, as an MTA would send it. */

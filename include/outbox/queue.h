@@ -1,0 +1,77 @@
+/* outbox/queue.h: the outbox: messages waiting to be sent, each with its recipients' states and
+ * every attempt's reply; running it delivers what is due, one connection per server. */
+#ifndef OUTBOX_QUEUE_H_PUBLIC
+#define OUTBOX_QUEUE_H_PUBLIC
+
+#include <stddef.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+	const char *address;
+	const char *state; /* "pending", "delivered", "refused" */
+	const char *reply; /* the server's last words about it */
+} outbox_queue_recipient;
+
+typedef struct {
+	long long at;
+	const char *server;
+	const char *outcome;
+	const char *reply;
+} outbox_queue_attempt;
+
+typedef struct {
+	long long id;
+	const char *state; /* "queued", "failed" (given up), "done", "removed" */
+	const char *account, *server, *sender, *message_id, *last_reply;
+	long long size, created_at, next_attempt_at;
+	int attempts;
+	int uncertain; /* a reply was lost after the data: it may have been delivered already */
+	const outbox_queue_recipient *recipients;
+	size_t nrecipients;
+	const outbox_queue_attempt *log; /* outbox_queue_show only; oldest first */
+	size_t nlog;
+} outbox_queue_message;
+
+typedef struct outbox_queue_view outbox_queue_view;
+
+/* Queued and failed messages (only failed with failed_only), oldest first. */
+int outbox_queue_list(outbox *h, int failed_only, outbox_queue_view **out);
+/* One message with its attempts; OUTBOX_ENOTFOUND when there is none. */
+int outbox_queue_show(outbox *h, long long id, outbox_queue_view **out);
+size_t outbox_queue_view_count(const outbox_queue_view *v);
+const outbox_queue_message *outbox_queue_view_at(const outbox_queue_view *v, size_t i);
+void outbox_queue_view_free(outbox_queue_view *v);
+
+/* Make one message (id > 0) or all of them (0) due now; a failed one is queued again. */
+int outbox_queue_retry(outbox *h, long long id);
+/* Remove a message; with purge its file goes too. */
+int outbox_queue_remove(outbox *h, long long id, int purge);
+
+typedef struct {
+	size_t delivered; /* messages every remaining recipient of which now has */
+	size_t deferred;  /* messages left queued for a later try */
+	size_t failed;    /* messages given up (kept as failed) */
+	size_t refused;   /* recipients refused for good */
+} outbox_queue_stats;
+
+typedef struct {
+	const char *server; /* only messages that go through this server; NULL for all */
+	/* Called after each message with the running totals; NULL for none. */
+	void (*progress)(void *ctx, const outbox_queue_stats *totals);
+	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
+	void *ctx;
+} outbox_queue_run_options;
+
+/* Deliver every due message: claim them (so no other runner sends them), carry each server's over
+ * one connection, fall back to an account's other servers when its server is unavailable (unless
+ * the account uses only that server), and record each recipient's outcome. */
+int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
