@@ -18,6 +18,8 @@ typedef struct {
 	const char *const *recipients; /* NULL-terminated; may be empty with extract_recipients */
 	int extract_recipients;     /* -t: also take recipients from To/Cc/Bcc, and remove Bcc */
 	int dot_ends_input;         /* plain sendmail: a line of "." ends the message (not with -i) */
+	int queue_only;             /* -odq, --queue-only: put it in the outbox without trying now */
+	int no_queue;               /* --no-queue: fail (75) instead of queueing a temporary failure */
 	/* The protocol transcript, AUTH lines redacted (-v); NULL for none. */
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 	/* Warnings the user must see on every send, such as verification being off. */
@@ -29,12 +31,16 @@ typedef enum {
 	OUTBOX_RCPT_DELIVERED, /* the server took responsibility (250 after the data) */
 	OUTBOX_RCPT_REFUSED,   /* refused for good (5xx) */
 	OUTBOX_RCPT_DEFERRED,  /* refused for now (4xx), or not tried because the session failed */
-	OUTBOX_RCPT_UNCERTAIN  /* the connection was lost after the data: may have been delivered */
+	OUTBOX_RCPT_UNCERTAIN, /* the connection was lost after the data: may have been delivered */
+	OUTBOX_RCPT_QUEUED     /* in the outbox, to be tried again (outbox queue run) */
 } outbox_rcpt_state;
 
 typedef struct outbox_send_result outbox_send_result;
 
-/* Read the message from in_fd and deliver it. Returns 0 when every recipient has it; otherwise
+/* Read the message from in_fd and deliver it, through the account's fallback servers when its own
+ * is unavailable. A temporary failure puts the message durably in the outbox (unless no_queue):
+ * then 0 is returned and the recipients say OUTBOX_RCPT_QUEUED. Returns 0 when every recipient
+ * has it or is queued; otherwise
  * the first failure's code (OUTBOX_EREFUSED when a recipient was refused, OUTBOX_ETEMPFAIL,
  * OUTBOX_EUNAVAILABLE, OUTBOX_EAUTH, OUTBOX_ECONFIG, OUTBOX_EINVALID) with the message on the
  * handle. *out is set whenever the message was read, so each recipient's outcome can be shown. */
@@ -49,6 +55,8 @@ const char *outbox_send_result_account(const outbox_send_result *r);
 const char *outbox_send_result_server(const outbox_send_result *r);
 const char *outbox_send_result_message_id(const outbox_send_result *r);
 long long outbox_send_result_size(const outbox_send_result *r);
+/* The outbox entry that holds the recipients still to be tried, or 0. */
+long long outbox_send_result_queue_id(const outbox_send_result *r);
 void outbox_send_result_free(outbox_send_result *r);
 
 #ifdef __cplusplus

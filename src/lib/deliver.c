@@ -8,8 +8,12 @@
 #include <unistd.h>
 
 #include "account_internal.h"
+#include "deliver_internal.h"
 #include "history_internal.h"
 #include "message.h"
+#include "queue.h"
+#include "retry.h"
+#include "spool.h"
 #include "outbox/handle.h"
 #include "outbox/send.h"
 #include "secret.h"
@@ -25,6 +29,7 @@ struct send_rcpt {
 };
 
 struct outbox_send_result {
+	long long queue_id; /* the outbox entry holding deferred recipients, or 0 */
 	char *account;
 	char *server;
 	char *message_id;
@@ -32,26 +37,6 @@ struct outbox_send_result {
 	size_t count;
 	struct send_rcpt *rcpt;
 };
-
-/* A private, already-unlinked file in the store's directory for the message in wire form. */
-static int deliver_spool_file(outbox *h, int *fd)
-{
-	struct buf path = BUF_INIT;
-
-	*fd = open(outbox_home(h), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (*fd >= 0)
-		return 0;
-	if (buf_printf(&path, "%s/.send-XXXXXX", outbox_home(h)) < 0)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	*fd = mkostemp(path.data, O_CLOEXEC);
-	if (*fd >= 0)
-		unlink(path.data);
-	buf_free(&path);
-	if (*fd < 0)
-		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot create a file for the message in %s: %s", outbox_home(h),
-				   strerror(errno));
-	return 0;
-}
 
 /* Envelope values come from argv and headers; refuse what could inject commands (invariant 6). */
 static int deliver_check_envelope(outbox *h, const char *field, const char *address)
@@ -99,8 +84,7 @@ static int deliver_account_before_reading(outbox *h, const outbox_send_request *
 	return 0;
 }
 
-/* The password, from the keyring or file, or by running the server's command. */
-static int deliver_password(outbox *h, const outbox_server *s, char **password)
+int deliver_password(outbox *h, const outbox_server *s, char **password)
 {
 	*password = NULL;
 	switch (s->password_source) {
@@ -151,7 +135,7 @@ static void deliver_set_reply(struct send_rcpt *r, outbox_rcpt_state state, cons
 	r->state = state;
 }
 
-static void deliver_reply_text(const struct smtp_reply *r, char *buf, size_t size)
+void deliver_reply_text(const struct smtp_reply *r, char *buf, size_t size)
 {
 	size_t i;
 
@@ -169,7 +153,7 @@ static void deliver_reply_text(const struct smtp_reply *r, char *buf, size_t siz
 /* Carry the message over one session and copy each recipient's outcome into the result. */
 static int deliver_over_session(outbox *h, const outbox_send_request *req, const outbox_server *srv,
 				const char *password, const char *sender, const struct message_info *info,
-				int spool_fd, outbox_send_result *res)
+				int spool_fd, outbox_send_result *res, int *try_next)
 {
 	struct session_params sp;
 	struct session *s = NULL;
@@ -218,7 +202,11 @@ static int deliver_over_session(outbox *h, const outbox_send_request *req, const
 				if (res->rcpt[i].state == OUTBOX_RCPT_REFUSED)
 					rc = OUTBOX_EREFUSED;
 		}
+		/* A 4xx to MAIL is about the server, not the message: another server may take it. */
+		*try_next = t.mail_reply.code && smtp_reply_class(&t.mail_reply) == 4;
 	} else {
+		/* Before the data went out, nothing was delivered: a fallback server may take it. */
+		*try_next = !t.data_sent && rc != OUTBOX_EAUTH && rc != OUTBOX_ECONFIG;
 		/* The session failed: nobody got it, unless the data had gone out already. */
 		for (i = 0; i < res->count; i++)
 			deliver_set_reply(&res->rcpt[i], t.data_sent ? OUTBOX_RCPT_UNCERTAIN : OUTBOX_RCPT_DEFERRED,
@@ -232,6 +220,26 @@ static int deliver_over_session(outbox *h, const outbox_send_request *req, const
 	}
 	free(t.rcpt);
 	return rc;
+}
+
+static int deliver_has_deferred(const outbox_send_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->count; i++)
+		if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN)
+			return 1;
+	return 0;
+}
+
+static int deliver_has_refused(const outbox_send_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->count; i++)
+		if (res->rcpt[i].state == OUTBOX_RCPT_REFUSED)
+			return 1;
+	return 0;
 }
 
 /* A summary for the handle when some recipients did not get the message. */
@@ -287,16 +295,135 @@ static void deliver_record(outbox *h, int rc, const outbox_send_result *res, con
 	outbox_error_restore(h, &saved);
 }
 
+/* The servers to try, in order: --server alone, else the account's server and, unless it is to
+ * use only that one, its fallbacks. */
+static int deliver_chain(outbox *h, const outbox_send_request *req, const outbox_account *account, char ***chain)
+{
+	const char *const *fb;
+
+	*chain = NULL;
+	if (strv_push(chain, req->server ? req->server : outbox_account_get(account, OUTBOX_ACCOUNT_SERVER)) < 0)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	if (req->server || strcmp(outbox_account_get(account, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") == 0)
+		return 0;
+	for (fb = outbox_account_fallbacks(account); *fb; fb++)
+		if (strv_push(chain, *fb) < 0)
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
+/* Try each server of the chain until one carries the message or fails it for good. */
+static int deliver_through_chain(outbox *h, const outbox_send_request *req, char *const *chain,
+				 const char *sender, const struct message_info *info, int spool_fd,
+				 outbox_send_result *res)
+{
+	outbox_server *srv = NULL;
+	char *password = NULL;
+	size_t k;
+	int rc = 0, try_next = 0;
+
+	for (k = 0; chain[k]; k++) {
+		outbox_server_free(srv);
+		srv = NULL;
+		secret_wipe(password);
+		password = NULL;
+		if ((rc = outbox_server_load(h, chain[k], &srv)) < 0)
+			break;
+		free(res->server);
+		res->server = strdup(chain[k]);
+		if (req->notice && strcmp(outbox_server_get(srv, OUTBOX_SERVER_TLS_VERIFY), "false") == 0 &&
+		    strcmp(outbox_server_get(srv, OUTBOX_SERVER_SECURITY), "none") != 0) {
+			char words[300];
+			snprintf(words, sizeof words,
+				 "certificate verification is off for server \"%s\": anyone on the path can read "
+				 "this message and the password", chain[k]);
+			req->notice(req->ctx, words);
+		}
+		if ((rc = deliver_password(h, srv, &password)) < 0)
+			break;
+		rc = deliver_over_session(h, req, srv, password, sender, info, spool_fd, res, &try_next);
+		if (rc == 0 || !try_next || !chain[k + 1])
+			break;
+		deliver_record(h, rc, res, sender);
+		if (req->notice) {
+			char words[700];
+			snprintf(words, sizeof words, "%s unavailable (%s); trying %s", chain[k], outbox_errmsg(h),
+				 chain[k + 1]);
+			req->notice(req->ctx, words);
+		}
+	}
+	secret_wipe(password);
+	outbox_server_free(srv);
+	return rc;
+}
+
+/* Make the message durable in the outbox for its deferred recipients (invariant 1: fsync'd file,
+ * linked, directory fsync'd, then the row committed). */
+static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, const outbox_send_request *req,
+			   const char *sender, const struct message_info *info, outbox_send_result *res,
+			   const char *why)
+{
+	struct queue_entry_in in;
+	char name[33], **to = NULL;
+	long long id = 0;
+	size_t i;
+	int rc, uncertain = 0;
+
+	for (i = 0; i < res->count; i++)
+		if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN) {
+			uncertain |= res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN;
+			if (strv_push(&to, res->rcpt[i].address) < 0) {
+				strv_free(to);
+				return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			}
+		}
+	if (to == NULL)
+		return 0;
+	if ((rc = spool_commit(h, sp, w, name)) < 0) {
+		strv_free(to);
+		return rc;
+	}
+	memset(&in, 0, sizeof in);
+	in.spool_name = name;
+	in.account = res->account;
+	in.server = req->server;
+	in.sender = sender;
+	in.message_id = info->message_id;
+	in.size = info->size;
+	in.body_8bit = info->has_8bit;
+	in.smtputf8 = info->needs_smtputf8;
+	in.recipients = (const char *const *)to;
+	in.uncertain = uncertain;
+	in.last_reply = why;
+	/* After a failed attempt the retry schedule starts; --queue-only leaves it due at once. */
+	in.not_before = req->queue_only ? 0 : store_now() + retry_default.first_delay;
+	if ((rc = queue_add(h, &in, &id)) < 0) {
+		struct outbox_error_copy saved;
+		outbox_error_save(h, &saved);
+		spool_remove(h, sp, name);
+		outbox_error_restore(h, &saved);
+	} else {
+		res->queue_id = id;
+		for (i = 0; i < res->count; i++)
+			if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN)
+				res->rcpt[i].state = res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN ? OUTBOX_RCPT_UNCERTAIN
+												   : OUTBOX_RCPT_QUEUED;
+	}
+	strv_free(to);
+	return rc;
+}
+
 int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_send_result **out)
 {
 	outbox_send_result *res = calloc(1, sizeof *res);
 	outbox_account *account = NULL;
-	outbox_server *srv = NULL;
 	struct message_options mo;
 	struct message_info info;
-	char *password = NULL, domain[256];
+	struct spool sp;
+	struct spool_writer w;
+	char domain[256], **chain = NULL;
 	const char *sender, *at;
-	int spool_fd = -1, by_default = 0, rc;
+	int have_spool = 0, have_writer = 0, by_default = 0, rc;
 	size_t i;
 
 	*out = NULL;
@@ -328,8 +455,15 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	snprintf(domain, sizeof domain, "%s", at ? at + 1 : "localhost");
 	mo.domain = domain;
 	mo.now = store_now();
-	if ((rc = deliver_spool_file(h, &spool_fd)) < 0 ||
-	    (rc = message_prepare(h, in_fd, spool_fd, &mo, &info)) < 0)
+	/* The message goes straight into an unnamed spool file: if it must be queued, it is made
+	 * durable where it lies, without a copy. */
+	if ((rc = spool_open_dir(h, &sp)) < 0)
+		goto done;
+	have_spool = 1;
+	if ((rc = spool_begin(h, &sp, &w)) < 0)
+		goto done;
+	have_writer = 1;
+	if ((rc = message_prepare(h, in_fd, w.fd, &mo, &info)) < 0)
 		goto done;
 	res->size = (long long)info.size;
 	res->message_id = strdup(info.message_id ? info.message_id : "");
@@ -361,31 +495,37 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 				 "To, Cc and Bcc headers");
 		goto done;
 	}
+	if ((rc = deliver_chain(h, req, account, &chain)) < 0)
+		goto done;
 
-	if ((rc = outbox_server_load(h, req->server ? req->server : outbox_account_get(account, OUTBOX_ACCOUNT_SERVER),
-				     &srv)) < 0)
+	if (req->queue_only) {
+		free(res->server);
+		res->server = strdup(chain[0]);
+		rc = deliver_enqueue(h, &sp, &w, req, sender, &info, res, "queued without an attempt (--queue-only)");
 		goto done;
-	res->server = strdup(outbox_server_get(srv, OUTBOX_SERVER_NAME));
-	if (req->notice && strcmp(outbox_server_get(srv, OUTBOX_SERVER_TLS_VERIFY), "false") == 0 &&
-	    strcmp(outbox_server_get(srv, OUTBOX_SERVER_SECURITY), "none") != 0) {
-		char words[300];
-		snprintf(words, sizeof words,
-			 "certificate verification is off for server \"%s\": anyone on the path can read this "
-			 "message and the password", outbox_server_get(srv, OUTBOX_SERVER_NAME));
-		req->notice(req->ctx, words);
 	}
-	if ((rc = deliver_password(h, srv, &password)) < 0)
-		goto done;
-	rc = deliver_over_session(h, req, srv, password, sender, &info, spool_fd, res);
+	rc = deliver_through_chain(h, req, chain, sender, &info, w.fd, res);
 	rc = deliver_summarise(h, rc, res);
 	deliver_record(h, rc, res, sender);
+	/* A temporary failure is not the user's problem: the outbox takes the message. */
+	if (!req->no_queue && (rc == OUTBOX_ETEMPFAIL || rc == OUTBOX_EPROTOCOL ||
+			       (rc == OUTBOX_EREFUSED && deliver_has_deferred(res)))) {
+		char why[600];
+		snprintf(why, sizeof why, "%s", outbox_errmsg(h));
+		int qrc = deliver_enqueue(h, &sp, &w, req, sender, &info, res, why);
+		if (qrc < 0)
+			rc = qrc;
+		else
+			rc = deliver_has_refused(res) ? OUTBOX_EREFUSED : 0;
+	}
 done:
-	secret_wipe(password);
-	if (spool_fd >= 0)
-		close(spool_fd);
+	if (have_writer)
+		spool_writer_close(&w);
+	if (have_spool)
+		spool_close_dir(&sp);
+	strv_free(chain);
 	message_info_free(&info);
 	outbox_account_free(account);
-	outbox_server_free(srv);
 	if (res->message_id || res->count)
 		*out = res;
 	else
@@ -431,6 +571,11 @@ const char *outbox_send_result_message_id(const outbox_send_result *r)
 long long outbox_send_result_size(const outbox_send_result *r)
 {
 	return r->size;
+}
+
+long long outbox_send_result_queue_id(const outbox_send_result *r)
+{
+	return r ? r->queue_id : 0;
 }
 
 void outbox_send_result_free(outbox_send_result *r)
