@@ -54,5 +54,6 @@ int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_send(int argc, char **argv, int as_sendmail);
 int cmd_log(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const char main_help[] =
 	"  undo      restore the last removed server or account\n"
 	"  send      send a message read from standard input (also: invoked as sendmail)\n"
 	"  log       show the history of delivery attempts\n"
+	"  queue     the outbox: list, show, run, retry and remove waiting messages\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show help (also after any command: outbox server add --help)\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "log") == 0)
 		return cmd_log(argc - 1, argv + 1);
+	if (strcmp(cmd, "queue") == 0 || strcmp(cmd, "outbox") == 0)
+		return cmd_queue(argc - 1, argv + 1);
 	fprintf(stderr, "outbox: unknown command \"%s\"\nTry: outbox --help\n", cmd);
 	return EX_USAGE;
 }

@@ -23,17 +23,24 @@ static const char send_help[] =
 	"  --account ADDRESS  send as this account\n"
 	"  --server NAME      send through this server instead of the account's\n"
 	"  -v, --verbose      show the conversation with the server (passwords redacted)\n"
-	"  -q, --quiet        print nothing when every recipient got the message\n"
+	"  --quiet            print nothing when every recipient got the message\n"
+	"  --queue-only, -odq put the message in the outbox without trying now\n"
+	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
 	"Accepted for compatibility and ignored: -odi, -oem, -bm, -oXXX, -B TYPE, -N DSN.\n"
+	"As sendmail: -bp lists the outbox (like mailq) and -q runs it.\n"
 	"\n"
-	"Exit status: 0 delivered to every recipient, 65 refused, 69 server unusable as set up,\n"
-	"75 temporary failure, 77 login refused, 78 configuration, 64 usage.\n";
+	"A temporary failure (no connection, 4xx, a lost reply) puts the message in the outbox,\n"
+	"which 'outbox queue run' delivers; the exit status is then 0.\n"
+	"\n"
+	"Exit status: 0 delivered (or queued) for every recipient, 65 refused, 69 server unusable\n"
+	"as set up, 75 temporary failure with --no-queue, 77 login refused, 78 configuration, 64 usage.\n";
 
 struct send_args {
 	outbox_send_request req;
 	const char **recipients;
 	size_t nrecipients;
 	int verbose, quiet, sendmail;
+	char queue_mode; /* sendmail -bp ('p') or -q ('q') */
 };
 
 static void send_transcript(void *ctx, char direction, const char *line, size_t len)
@@ -111,8 +118,14 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 			a->req.server = v;
 		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
 			a->verbose = 1;
-		} else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+		} else if (strcmp(arg, "--quiet") == 0 || (!a->sendmail && strcmp(arg, "-q") == 0)) {
 			a->quiet = 1;
+		} else if (strcmp(arg, "--queue-only") == 0 || strcmp(arg, "-odq") == 0) {
+			a->req.queue_only = 1;
+		} else if (strcmp(arg, "--no-queue") == 0) {
+			a->req.no_queue = 1;
+		} else if (a->sendmail && (strcmp(arg, "-bp") == 0 || strncmp(arg, "-q", 2) == 0)) {
+			a->queue_mode = arg[1] == 'b' ? 'p' : 'q';
 		} else if (strcmp(arg, "-t") == 0) {
 			a->req.extract_recipients = 1;
 		} else if (strcmp(arg, "-i") == 0 || strcmp(arg, "-oi") == 0) {
@@ -150,7 +163,8 @@ static const char *send_state_words(outbox_rcpt_state s)
 	switch (s) {
 	case OUTBOX_RCPT_DELIVERED: return "delivered";
 	case OUTBOX_RCPT_REFUSED: return "refused";
-	case OUTBOX_RCPT_UNCERTAIN: return "may have been delivered";
+	case OUTBOX_RCPT_UNCERTAIN: return "may have been delivered; queued to be tried again";
+	case OUTBOX_RCPT_QUEUED: return "queued";
 	default: return "not delivered (temporary)";
 	}
 }
@@ -171,6 +185,11 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 	}
 	if ((rc = send_parse(argc, argv, &a)) != 0)
 		goto out;
+	if (a.queue_mode) {
+		char *qargv[] = {"queue", a.queue_mode == 'p' ? "list" : "run", NULL};
+		rc = cmd_queue(2, qargv);
+		goto out;
+	}
 	if (a.nrecipients == 0 && !a.req.extract_recipients) {
 		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
 		goto out;
@@ -182,7 +201,14 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 		goto out;
 	rc = outbox_send(h, STDIN_FILENO, &a.req, &res);
 	n = outbox_send_result_count(res);
-	if (rc == 0) {
+	if (rc == 0 && outbox_send_result_queue_id(res)) {
+		/* Queued is not failed, but the user should know, even as sendmail. */
+		fprintf(stderr, "outbox: queued as %lld for later (%s); 'outbox queue run' sends it now\n",
+			outbox_send_result_queue_id(res), outbox_errmsg(h)[0] ? outbox_errmsg(h) : "as asked");
+		for (i = 0; n > 1 && i < n; i++)
+			fprintf(stderr, "outbox: %s: %s\n", outbox_send_result_address(res, i),
+				send_state_words(outbox_send_result_state(res, i)));
+	} else if (rc == 0) {
 		if (!a.quiet && !a.sendmail)
 			printf("Sent %s as %s through \"%s\" to %zu recipient%s.\n", outbox_send_result_message_id(res),
 			       outbox_send_result_account(res), outbox_send_result_server(res), n, n == 1 ? "" : "s");

@@ -1,0 +1,306 @@
+/* queue_cmd.c: `outbox queue list|show|run|retry|remove`: the outbox of messages waiting to be
+ * sent, with each recipient's state and every attempt's reply. */
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+static const char queue_help[] =
+	"Usage: outbox queue COMMAND [ARGS]\n"
+	"\n"
+	"The outbox: messages that could not be sent yet, tried again on a schedule (1 minute,\n"
+	"doubling to 1 hour, given up after 5 days and kept as failed).\n"
+	"\n"
+	"Commands:\n"
+	"  list [--failed] [--json]     queued (or only failed) messages\n"
+	"  show ID [--json]             one message: recipients and every attempt's reply\n"
+	"  run [--server NAME] [-v]     send what is due now, one connection per server\n"
+	"  retry ID|--all               make a message (or all) due now; failed ones are queued again\n"
+	"  remove ID [--purge]          remove a message (with --purge, its file too)\n";
+
+static const char *queue_when(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0)
+		return "-";
+	localtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+static void queue_json(struct json *j, const outbox_queue_message *m)
+{
+	char num[32];
+	size_t i;
+
+	json_begin_object(j);
+	json_key(j, "id");
+	snprintf(num, sizeof num, "%lld", m->id);
+	json_raw(j, num);
+	json_key(j, "state");
+	json_string(j, m->state);
+	json_key(j, "may_have_been_delivered");
+	json_raw(j, m->uncertain ? "true" : "false");
+	json_key(j, "account");
+	json_string(j, m->account);
+	json_key(j, "server");
+	json_string(j, m->server);
+	json_key(j, "sender");
+	json_string(j, m->sender);
+	json_key(j, "message_id");
+	json_string(j, m->message_id);
+	json_key(j, "size");
+	snprintf(num, sizeof num, "%lld", m->size);
+	json_raw(j, num);
+	json_key(j, "attempts");
+	snprintf(num, sizeof num, "%d", m->attempts);
+	json_raw(j, num);
+	json_key(j, "next_attempt");
+	snprintf(num, sizeof num, "%lld", m->next_attempt_at);
+	json_raw(j, num);
+	json_key(j, "last_reply");
+	json_string(j, m->last_reply);
+	json_key(j, "recipients");
+	json_begin_array(j);
+	for (i = 0; i < m->nrecipients; i++) {
+		json_begin_object(j);
+		json_key(j, "address");
+		json_string(j, m->recipients[i].address);
+		json_key(j, "state");
+		json_string(j, m->recipients[i].state);
+		json_key(j, "reply");
+		json_string(j, m->recipients[i].reply);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	if (m->log) {
+		json_key(j, "log");
+		json_begin_array(j);
+		for (i = 0; i < m->nlog; i++) {
+			json_begin_object(j);
+			json_key(j, "time");
+			snprintf(num, sizeof num, "%lld", m->log[i].at);
+			json_raw(j, num);
+			json_key(j, "server");
+			json_string(j, m->log[i].server);
+			json_key(j, "outcome");
+			json_string(j, m->log[i].outcome);
+			json_key(j, "reply");
+			json_string(j, m->log[i].reply);
+			json_end_object(j);
+		}
+		json_end_array(j);
+	}
+	json_end_object(j);
+}
+
+static int queue_parse_id(const char *command, const char *arg, long long *id)
+{
+	char *end;
+
+	*id = arg ? strtoll(arg, &end, 10) : 0;
+	if (!arg || *end || *id <= 0)
+		return cli_usage(command, "give a message ID (see: outbox queue list)");
+	return 0;
+}
+
+static int queue_list_or_show(int argc, char **argv, int showing)
+{
+	outbox *h = NULL;
+	outbox_queue_view *v = NULL;
+	int json = 0, failed = 0, i, rc;
+	long long id = 0;
+	const char *idarg = NULL;
+	size_t k, n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (!showing && strcmp(argv[i], "--failed") == 0)
+			failed = 1;
+		else if (showing && !idarg && argv[i][0] != '-')
+			idarg = argv[i];
+		else
+			return cli_usage(showing ? "queue show" : "queue list", "unexpected argument \"%s\"", argv[i]);
+	}
+	if (showing && (rc = queue_parse_id("queue show", idarg, &id)) != 0)
+		return rc;
+	if ((rc = cli_open(&h)) != 0)
+		return rc;
+	rc = showing ? outbox_queue_show(h, id, &v) : outbox_queue_list(h, failed, &v);
+	if (rc < 0) {
+		rc = cli_fail(h, rc);
+		outbox_close(h);
+		return rc;
+	}
+	n = outbox_queue_view_count(v);
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		if (!showing)
+			json_begin_array(&j);
+		for (k = 0; k < n; k++)
+			queue_json(&j, outbox_queue_view_at(v, k));
+		if (!showing)
+			json_end_array(&j);
+		json_end(&j);
+	} else if (showing) {
+		const outbox_queue_message *m = outbox_queue_view_at(v, 0);
+		char when[32];
+		printf("Message %lld: %s%s\n", m->id, m->state,
+		       m->uncertain ? " (may have been delivered already: a reply was lost after the data)" : "");
+		printf("  From:         %s (account %s)\n", m->sender, m->account);
+		printf("  Message-ID:   <%s>, %lld bytes\n", m->message_id, m->size);
+		printf("  Next attempt: %s (%d made)\n", queue_when(m->next_attempt_at, when, sizeof when), m->attempts);
+		for (k = 0; k < m->nrecipients; k++)
+			printf("  %-9s %s%s%s\n", m->recipients[k].state, m->recipients[k].address,
+			       *m->recipients[k].reply ? ": " : "", m->recipients[k].reply);
+		for (k = 0; k < m->nlog; k++)
+			printf("  attempt %zu at %s via %s: %s: %s\n", k + 1, queue_when(m->log[k].at, when, sizeof when),
+			       *m->log[k].server ? m->log[k].server : "-", m->log[k].outcome, m->log[k].reply);
+	} else if (n == 0) {
+		printf("%s\n", failed ? "No failed messages." : "The outbox is empty.");
+	} else {
+		struct cli_table t;
+		static const char *const head[] = {"ID", "STATE", "NEXT ATTEMPT", "FROM", "TO", "LAST REPLY"};
+		cli_table_init(&t, 6);
+		cli_table_add(&t, head);
+		for (k = 0; k < n; k++) {
+			const outbox_queue_message *m = outbox_queue_view_at(v, k);
+			char idtext[32], when[32], *to;
+			const char **pending = calloc(m->nrecipients + 1, sizeof *pending);
+			size_t p = 0, r;
+			for (r = 0; pending && r < m->nrecipients; r++)
+				if (strcmp(m->recipients[r].state, "pending") == 0)
+					pending[p++] = m->recipients[r].address;
+			to = cli_join(pending);
+			snprintf(idtext, sizeof idtext, "%lld%s", m->id, m->uncertain ? "?" : "");
+			const char *row[6] = {idtext, m->state, queue_when(m->next_attempt_at, when, sizeof when), m->sender,
+					      to ? to : "", m->last_reply};
+			cli_table_add(&t, row);
+			free(to);
+			free(pending);
+		}
+		cli_table_print(&t, stdout);
+		cli_table_free(&t);
+	}
+	outbox_queue_view_free(v);
+	outbox_close(h);
+	return 0;
+}
+
+static void queue_progress(void *ctx, const outbox_queue_stats *s)
+{
+	(void)ctx;
+	fprintf(stderr, "\r  sent %zu, queued again %zu, failed %zu", s->delivered, s->deferred, s->failed);
+}
+
+static void queue_transcript(void *ctx, char direction, const char *line, size_t len)
+{
+	int *verbose = ctx;
+
+	if (*verbose)
+		fprintf(stderr, "%s %.*s\n", direction == '>' ? "C:" : "S:", (int)len - (len && line[len - 1] == '\n') -
+			(len > 1 && line[len - 2] == '\r'), line);
+}
+
+static int queue_run_cmd(int argc, char **argv)
+{
+	outbox_queue_run_options o;
+	outbox_queue_stats st;
+	outbox *h = NULL;
+	int i, rc, verbose = 0;
+
+	memset(&o, 0, sizeof o);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+			o.server = argv[++i];
+		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			verbose = 1;
+		else
+			return cli_usage("queue run", "unexpected argument \"%s\"", argv[i]);
+	}
+	o.transcript = queue_transcript;
+	o.ctx = &verbose;
+	/* Live progress on a terminal only; quiet for cron and pipes. */
+	if (isatty(STDERR_FILENO) && !verbose)
+		o.progress = queue_progress;
+	if ((rc = cli_open(&h)) != 0)
+		return rc;
+	rc = outbox_queue_run(h, &o, &st);
+	if (o.progress)
+		fputc('\n', stderr);
+	if (rc < 0)
+		rc = cli_fail(h, rc);
+	else if (isatty(STDOUT_FILENO) || st.delivered + st.deferred + st.failed)
+		printf("Sent %zu, queued again %zu, failed %zu; %zu recipient%s refused.\n", st.delivered, st.deferred,
+		       st.failed, st.refused, st.refused == 1 ? "" : "s");
+	outbox_close(h);
+	return rc;
+}
+
+static int queue_retry_or_remove(int argc, char **argv, int removing)
+{
+	const char *command = removing ? "queue remove" : "queue retry";
+	outbox *h = NULL;
+	long long id = 0;
+	int i, rc, all = 0, purge = 0;
+	const char *idarg = NULL;
+
+	for (i = 1; i < argc; i++) {
+		if (!removing && strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else if (removing && strcmp(argv[i], "--purge") == 0)
+			purge = 1;
+		else if (!idarg && argv[i][0] != '-')
+			idarg = argv[i];
+		else
+			return cli_usage(command, "unexpected argument \"%s\"", argv[i]);
+	}
+	if (!all && (rc = queue_parse_id(command, idarg, &id)) != 0)
+		return rc;
+	if (all && idarg)
+		return cli_usage(command, "give an ID or --all, not both");
+	if ((rc = cli_open(&h)) != 0)
+		return rc;
+	rc = removing ? outbox_queue_remove(h, id, purge) : outbox_queue_retry(h, id);
+	if (rc < 0)
+		rc = cli_fail(h, rc);
+	else if (removing)
+		printf("Removed message %lld%s.\n", id, purge ? " for good" : "");
+	else
+		printf("%s due now; run 'outbox queue run' to send.\n", all ? "Every message is" : "The message is");
+	outbox_close(h);
+	return rc;
+}
+
+int cmd_queue(int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : NULL;
+
+	if (verb == NULL || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
+		fputs(queue_help, verb ? stdout : stderr);
+		return verb ? 0 : EX_USAGE;
+	}
+	if (cli_wants_help(argc - 1, argv + 1)) {
+		fputs(queue_help, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "ls") == 0)
+		return queue_list_or_show(argc - 1, argv + 1, 0);
+	if (strcmp(verb, "show") == 0)
+		return queue_list_or_show(argc - 1, argv + 1, 1);
+	if (strcmp(verb, "run") == 0)
+		return queue_run_cmd(argc - 1, argv + 1);
+	if (strcmp(verb, "retry") == 0)
+		return queue_retry_or_remove(argc - 1, argv + 1, 0);
+	if (strcmp(verb, "remove") == 0 || strcmp(verb, "rm") == 0)
+		return queue_retry_or_remove(argc - 1, argv + 1, 1);
+	return cli_usage("queue", "unknown command \"%s\"", verb);
+}
