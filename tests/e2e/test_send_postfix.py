@@ -65,7 +65,7 @@ def test_password_command(ob, postfix, pki, tmp_path):
 def test_partial_recipients_report_each(ob, postfix):
     configure(ob, "pf", postfix.plain_port, "none")
     m = marker()
-    r = send(ob, "ok@example.test", "reject@example.test", "later@example.test",
+    r = send(ob, "--no-queue", "ok@example.test", "reject@example.test", "later@example.test",
              input=f"Subject: {m}\n\npartial\n")
     assert r.code == 75, r.describe()
     assert "ok@example.test: delivered" in r.err, r.describe()
@@ -137,7 +137,7 @@ def test_headers_added_and_bcc_removed(ob, postfix):
 def test_starttls_against_implicit_tls_port_gives_advice(ob, postfix, pki):
     configure(ob, "pf", postfix.smtps_port, "starttls", ca=pki.ca_cert)
     ob.ok("server", "edit", "pf", "--timeout", "1")
-    r = send(ob, "rcpt@example.test", input="Subject: x\n\nx\n")
+    r = send(ob, "--no-queue", "rcpt@example.test", input="Subject: x\n\nx\n")
     assert r.code == 75, r.describe()
     assert "set --security tls" in r.err, r.describe()
 

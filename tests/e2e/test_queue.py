@@ -1,0 +1,145 @@
+# tests/e2e/test_queue.py: the outbox: a temporary failure queues the message durably and send
+# exits 0; `queue run` delivers it later, each recipient once, through fallbacks when needed.
+import os
+
+from sendutil import configure, marker
+from servers import netutil
+from servers.faultserver import Disconnect, FaultServer, Reply
+
+MESSAGE = "Subject: {m}\n\nqueued body\n"
+
+
+def down_port():
+    """A loopback port nothing listens on: connections are refused at once."""
+    return netutil.free_port()
+
+
+def queue(ob, *args):
+    return ob.ok("queue", *args, "--json").json()
+
+
+def spool_files(ob):
+    d = os.path.join(ob.home, "spool")
+    return sorted(f for f in os.listdir(d) if len(f) == 32) if os.path.isdir(d) else []
+
+
+def test_refused_connection_queues_and_run_delivers(ob, postfix):
+    configure(ob, "pf", down_port(), "none")
+    m = marker()
+    r = ob.run("send", "rcpt@example.test", input=MESSAGE.format(m=m))
+    assert r.code == 0, r.describe()
+    assert "queued as" in r.err and "refused" in r.err, r.describe()
+    [q] = queue(ob, "list")
+    assert (q["state"], [x["state"] for x in q["recipients"]]) == ("queued", ["pending"]), q
+    assert "refused" in q["last_reply"], q
+    assert len(spool_files(ob)) == 1, "the message is on disk"
+
+    ob.ok("server", "edit", "pf", "--port", str(postfix.plain_port))
+    ob.ok("queue", "retry", "--all")
+    r = ob.ok("queue", "run")
+    assert "Sent 1" in r.out, r.describe()
+    postfix.wait_message(m)
+    assert queue(ob, "list") == []
+    shown = queue(ob, "show", str(q["id"]))
+    assert shown["state"] == "done" and [a["outcome"] for a in shown["log"]][-1] == "attempted", shown
+    assert spool_files(ob) == [], "a delivered message's file is removed"
+
+
+def test_no_queue_and_queue_only(ob):
+    srv = FaultServer(tls_mode="none")
+    srv.start()
+    try:
+        configure(ob, "down", down_port(), "none")
+        r = ob.run("send", "--no-queue", "rcpt@example.test", input="Subject: x\n\nx\n")
+        assert r.code == 75, r.describe()
+        assert queue(ob, "list") == []
+        configure(ob, "up", srv.port, "none")
+        r = ob.run("send", "--queue-only", "rcpt@example.test", input="Subject: x\n\nx\n")
+        assert r.code == 0 and "queued as" in r.err, r.describe()
+        assert srv.connections == [], "--queue-only makes no attempt"
+        [q] = queue(ob, "list")
+        assert q["attempts"] == 0
+    finally:
+        srv.stop()
+
+
+def test_partial_recipients_then_retry(ob, pki):
+    script = [{"rcpt": [Reply(250), Reply(550, "5.1.1 no such user"), Reply(450, "4.2.1 busy")]}, {}]
+    srv = FaultServer(tls_mode="none", ehlo=["PIPELINING", "8BITMIME"], script=script)
+    srv.start()
+    try:
+        configure(ob, "fs", srv.port, "none")
+        r = ob.run("send", "a@example.test", "b@example.test", "c@example.test", input="Subject: p\n\np\n")
+        assert r.code == 65, "a permanent refusal is still reported: " + r.describe()
+        assert "b@example.test: refused: 550 5.1.1 no such user" in r.err, r.describe()
+        assert "c@example.test: queued" in r.err, r.describe()
+        [q] = queue(ob, "list")
+        assert [(x["address"], x["state"]) for x in q["recipients"]] == [("c@example.test", "pending")], q
+        # Not due yet; a minute later it is.
+        assert "Sent 0" in ob.ok("queue", "run").out or srv.connections[1:] == []
+        later = str(int(q["next_attempt"]) + 1)
+        r = ob.run("queue", "run", env={"OUTBOX_NOW": later})
+        assert r.code == 0 and "Sent 1" in r.out, r.describe()
+        assert [msg.rcpt_to for msg in srv.messages] == [["a@example.test"], ["c@example.test"]], srv.messages
+    finally:
+        srv.stop()
+
+
+def test_fallback_server_carries_it(ob, postfix):
+    configure(ob, "primary", down_port(), "none")
+    ob.ok("server", "add", "secondary", "--host", "127.0.0.1", "--port", str(postfix.plain_port),
+          "--security", "none")
+    ob.ok("account", "edit", "sender@example.test", "--fallback", "secondary")
+    m = marker()
+    r = ob.run("send", "rcpt@example.test", input=MESSAGE.format(m=m))
+    assert r.code == 0 and "queued" not in r.err, r.describe()
+    assert "trying secondary" in r.err, r.describe()
+    postfix.wait_message(m)
+    assert ob.ok("log", "--json").json()[0]["server"] == "secondary"
+
+    ob.ok("account", "edit", "sender@example.test", "--only-this-server")
+    r = ob.run("send", "rcpt@example.test", input=MESSAGE.format(m=marker()))
+    assert r.code == 0 and "queued as" in r.err, "only-this-server: queued, not sent elsewhere: " + r.describe()
+
+
+def test_lost_reply_after_data_is_marked_and_resent_with_same_id(ob):
+    srv = FaultServer(tls_mode="none", ehlo=["8BITMIME"], script=[{"data_end": Disconnect()}, {}])
+    srv.start()
+    try:
+        configure(ob, "fs", srv.port, "none")
+        r = ob.run("send", "a@example.test", input="Subject: u\n\nu\n")
+        assert r.code == 0 and "queued" in r.err, r.describe()
+        [q] = queue(ob, "list")
+        assert q["may_have_been_delivered"] is True, q
+        ob.ok("queue", "retry", str(q["id"]))
+        ob.ok("queue", "run")
+        ids = [m.data.split(b"Message-ID: ")[1].split(b"\r\n")[0] for m in srv.messages]
+        assert len(ids) == 2 and ids[0] == ids[1], "a duplicate beats a loss, with the same Message-ID"
+    finally:
+        srv.stop()
+
+
+def test_sendmail_bp_and_q(ob, tmp_path, postfix):
+    from conftest import OUTBOX
+    import subprocess
+    link = tmp_path / "sendmail"
+    os.symlink(os.path.abspath(OUTBOX), link)
+    configure(ob, "pf", down_port(), "none")
+    ob.run("send", "rcpt@example.test", input="Subject: q\n\nq\n")
+    r = subprocess.run([str(link), "-bp"], capture_output=True, text=True, env=ob.env)
+    assert r.returncode == 0 and "rcpt@example.test" in r.stdout, r
+    ob.ok("server", "edit", "pf", "--port", str(postfix.plain_port))
+    ob.ok("queue", "retry", "--all")
+    r = subprocess.run([str(link), "-q"], capture_output=True, text=True, env=ob.env)
+    assert r.returncode == 0, r
+    assert queue(ob, "list") == []
+
+
+def test_remove_purge_deletes_the_file(ob):
+    configure(ob, "pf", down_port(), "none")
+    ob.run("send", "rcpt@example.test", input="Subject: q\n\nq\n")
+    [q] = queue(ob, "list")
+    ob.ok("queue", "remove", str(q["id"]), "--purge")
+    assert queue(ob, "list") == [] and spool_files(ob) == []
+    r = ob.fails(65, "queue", "show", str(q["id"]))
+    assert "queue" in r.err or str(q["id"]) in r.err, r.describe()
