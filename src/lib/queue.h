@@ -129,6 +129,9 @@ int queue_remove(outbox *h, long long id, int purge, char spool_name[33]);
  * spare young files that are not listed (a send may be between the two). Free with strv_free. */
 int queue_spool_names(outbox *h, char ***names);
 
+/* When the next queued message falls due (*at), or 0 when nothing is queued. */
+int queue_next_due(outbox *h, long long *at);
+
 /* Shared by queue.c and queue_claim.c only. */
 struct queue_buf {
 	struct queue_item **v;

@@ -250,6 +250,19 @@ out:
 	free(rcpt);
 }
 
+/* Files a crashed send linked but never recorded: after an hour nobody is about to record them. */
+static void run_remove_orphans(struct run *r)
+{
+	char **keep = NULL;
+	struct outbox_error_copy saved;
+
+	outbox_error_save(r->h, &saved);
+	if (queue_spool_names(r->h, &keep) == 0)
+		spool_remove_orphans(r->h, &r->sp, keep, 3600);
+	strv_free(keep);
+	outbox_error_restore(r->h, &saved);
+}
+
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -270,6 +283,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 		return rc;
 	}
 	snprintf(r->owner, sizeof r->owner, "%s:%ld:%.8s", host, (long)getpid(), id);
+	run_remove_orphans(r);
 	for (;;) {
 		if ((rc = queue_claim(h, r->owner, RUN_LEASE_SECONDS, o ? o->server : NULL, RUN_CLAIM_BATCH, &items, &n)) < 0)
 			break;

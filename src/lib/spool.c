@@ -1,10 +1,12 @@
 /* spool.c: the outbox's message files. Written unnamed (O_TMPFILE), fsync'd, then linked under
  * their final name and the directory fsync'd, so a crash leaves no partial file by construction. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -114,5 +116,35 @@ int spool_remove(outbox *h, struct spool *sp, const char *name)
 	if (unlinkat(sp->dir_fd, name, 0) < 0 && errno != ENOENT)
 		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot remove %s/spool/%s: %s", outbox_home(h), name,
 				   strerror(errno));
+	return spool_sync_dir(h, sp);
+}
+
+int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age)
+{
+	int fd = openat(sp->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot read %s/spool: %s", outbox_home(h), strerror(errno));
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		size_t i;
+		int kept = 0;
+		if (!spool_name_ok(e->d_name))
+			continue;
+		for (i = 0; keep && keep[i] && !kept; i++)
+			kept = strcmp(keep[i], e->d_name) == 0;
+		/* Young files are spared: a send may be between linking its file and committing its row. */
+		if (kept || fstatat(sp->dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now - st.st_mtime < min_age)
+			continue;
+		unlinkat(sp->dir_fd, e->d_name, 0);
+	}
+	closedir(d);
 	return spool_sync_dir(h, sp);
 }

@@ -27,6 +27,9 @@ int spool_commit(outbox *h, struct spool *sp, struct spool_writer *w, char name[
 void spool_writer_close(struct spool_writer *w);
 /* Open a committed file for reading; names other than 32 lowercase hex digits are refused. */
 int spool_open_message(outbox *h, struct spool *sp, const char *name, int *fd);
+/* Remove files older than `min_age` seconds that `keep` (NULL-terminated) does not name: messages
+ * whose queue row never got committed because the process died between the two steps. */
+int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age);
 /* Remove a committed file and fsync the directory; an absent file is not an error. */
 int spool_remove(outbox *h, struct spool *sp, const char *name);
 
