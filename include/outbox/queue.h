@@ -70,6 +70,9 @@ typedef struct {
  * one connection, fall back to an account's other servers when its server is unavailable (unless
  * the account uses only that server), and record each recipient's outcome. */
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats);
+/* Sleep until the next queued message falls due or `send` queues a new one, at most max_seconds
+ * (a signal also ends it), for `queue run --watch`. */
+int outbox_queue_wait(outbox *h, long long max_seconds);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* queue_cmd.c: `outbox queue list|show|run|retry|remove`: the outbox of messages waiting to be
  * sent, with each recipient's state and every attempt's reply. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -18,7 +19,9 @@ static const char queue_help[] =
 	"Commands:\n"
 	"  list [--failed] [--json]     queued (or only failed) messages\n"
 	"  show ID [--json]             one message: recipients and every attempt's reply\n"
-	"  run [--server NAME] [-v]     send what is due now, one connection per server\n"
+	"  run [--server NAME] [-v] [--watch]\n"
+	"                               send what is due now, one connection per server; with\n"
+	"                               --watch stay up and send each message as it falls due\n"
 	"  retry ID|--all               make a message (or all) due now; failed ones are queued again\n"
 	"  remove ID [--purge]          remove a message (with --purge, its file too)\n";
 
@@ -210,12 +213,20 @@ static void queue_transcript(void *ctx, char direction, const char *line, size_t
 			(len > 1 && line[len - 2] == '\r'), line);
 }
 
+static volatile sig_atomic_t queue_stopping;
+
+static void queue_stop(int sig)
+{
+	(void)sig;
+	queue_stopping = 1;
+}
+
 static int queue_run_cmd(int argc, char **argv)
 {
 	outbox_queue_run_options o;
 	outbox_queue_stats st;
 	outbox *h = NULL;
-	int i, rc, verbose = 0;
+	int i, rc, verbose = 0, watch = 0;
 
 	memset(&o, 0, sizeof o);
 	for (i = 1; i < argc; i++) {
@@ -223,6 +234,8 @@ static int queue_run_cmd(int argc, char **argv)
 			o.server = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
 			verbose = 1;
+		else if (strcmp(argv[i], "--watch") == 0)
+			watch = 1;
 		else
 			return cli_usage("queue run", "unexpected argument \"%s\"", argv[i]);
 	}
@@ -233,14 +246,32 @@ static int queue_run_cmd(int argc, char **argv)
 		o.progress = queue_progress;
 	if ((rc = cli_open(&h)) != 0)
 		return rc;
-	rc = outbox_queue_run(h, &o, &st);
-	if (o.progress)
-		fputc('\n', stderr);
-	if (rc < 0)
-		rc = cli_fail(h, rc);
-	else if (isatty(STDOUT_FILENO) || st.delivered + st.deferred + st.failed)
-		printf("Sent %zu, queued again %zu, failed %zu; %zu recipient%s refused.\n", st.delivered, st.deferred,
-		       st.failed, st.refused, st.refused == 1 ? "" : "s");
+	if (watch) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = queue_stop; /* no SA_RESTART: the wait must end on a signal */
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	do {
+		rc = outbox_queue_run(h, &o, &st);
+		if (o.progress)
+			fputc('\n', stderr);
+		if (rc < 0) {
+			rc = cli_fail(h, rc);
+			break;
+		}
+		if (isatty(STDOUT_FILENO) || st.delivered + st.deferred + st.failed) {
+			printf("Sent %zu, queued again %zu, failed %zu; %zu recipient%s refused.\n", st.delivered,
+			       st.deferred, st.failed, st.refused, st.refused == 1 ? "" : "s");
+			fflush(stdout);
+		}
+		/* Wake at the next due time or when send queues something; an hour at most. */
+		if (watch && !queue_stopping && (rc = outbox_queue_wait(h, 3600)) < 0) {
+			rc = cli_fail(h, rc);
+			break;
+		}
+	} while (watch && !queue_stopping);
 	outbox_close(h);
 	return rc;
 }

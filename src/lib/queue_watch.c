@@ -1,0 +1,49 @@
+/* queue_watch.c: waiting for the outbox's next piece of work, for `queue run --watch`: until the
+ * next message falls due, or until `send` links a new message file into the spool (inotify). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "handle_internal.h"
+#include "outbox/handle.h"
+#include "outbox/queue.h"
+#include "queue.h"
+#include "store.h"
+
+int outbox_queue_wait(outbox *h, long long max_seconds)
+{
+	struct buf dir = BUF_INIT;
+	long long due = 0, wait_s;
+	struct pollfd p;
+	int fd, rc;
+
+	if ((fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
+		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot watch the outbox: %s", strerror(errno));
+	/* Watch first, then look: a message queued in between still wakes us. */
+	if (buf_printf(&dir, "%s/spool", outbox_home(h)) < 0 ||
+	    inotify_add_watch(fd, dir.data, IN_CREATE | IN_MOVED_TO) < 0) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot watch %s: %s", dir.data ? dir.data : "the spool",
+				 strerror(errno));
+		goto out;
+	}
+	if ((rc = queue_next_due(h, &due)) < 0)
+		goto out;
+	wait_s = due ? due - store_now() : max_seconds;
+	if (wait_s > max_seconds)
+		wait_s = max_seconds;
+	if (wait_s <= 0)
+		goto out;
+	p.fd = fd;
+	p.events = POLLIN;
+	/* A signal ends the wait early, which is what a stopping runner wants. */
+	if (poll(&p, 1, (int)(wait_s > 2000000 ? 2000000000 : wait_s * 1000)) < 0 && errno != EINTR)
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "waiting for the outbox: %s", strerror(errno));
+out:
+	buf_free(&dir);
+	close(fd);
+	return rc;
+}
