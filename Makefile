@@ -144,12 +144,16 @@ install: all
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc
 	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/outbox.1
 	install -m 0644 contrib/completion/outbox.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
+	install -d $(DESTDIR)$(LIBDIR)/systemd/user
+	for u in contrib/systemd/*.service contrib/systemd/*.timer; do \
+	    sed 's|/usr/local/bin|$(BINDIR)|g' $$u > $(DESTDIR)$(LIBDIR)/systemd/user/$$(basename $$u); done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(LIBDIR)/liboutbox.* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc $(DESTDIR)$(MANDIR)/man1/outbox.1 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/outbox
+	rm -f $(DESTDIR)$(LIBDIR)/systemd/user/outbox-queue*
 
 clean:
 	rm -rf build
