@@ -143,3 +143,50 @@ def test_remove_purge_deletes_the_file(ob):
     assert queue(ob, "list") == [] and spool_files(ob) == []
     r = ob.fails(65, "queue", "show", str(q["id"]))
     assert "queue" in r.err or str(q["id"]) in r.err, r.describe()
+
+
+def test_watch_wakes_when_send_queues_and_stops_on_sigterm(ob):
+    import signal
+    import subprocess
+    import time
+    from conftest import OUTBOX
+    srv = FaultServer(tls_mode="none", ehlo=["PIPELINING", "8BITMIME"])
+    srv.start()
+    try:
+        configure(ob, "fs", srv.port, "none")
+        watcher = subprocess.Popen([OUTBOX, "queue", "run", "--watch"], env=ob.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.3)
+            ob.ok("send", "--queue-only", "a@example.test", input="Subject: w\n\nw\n")
+            deadline = time.monotonic() + 10
+            while not srv.messages and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(srv.messages) == 1, "the watcher sent the message it was woken for"
+            watcher.send_signal(signal.SIGTERM)
+            out, err = watcher.communicate(timeout=10)
+            assert watcher.returncode == 0, (watcher.returncode, out, err)
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+                watcher.wait()
+        assert queue(ob, "list") == []
+    finally:
+        srv.stop()
+
+
+def test_orphan_files_are_removed_but_young_ones_kept(ob):
+    configure(ob, "down", down_port(), "none")
+    ob.run("send", "a@example.test", input="Subject: o\n\no\n")  # queued: creates the spool
+    spool = os.path.join(ob.home, "spool")
+    old, young = "a" * 32, "b" * 32
+    for name in (old, young):
+        with open(os.path.join(spool, name), "w") as f:
+            f.write("orphan\n")
+    os.utime(os.path.join(spool, old), (1, 1))
+    kept = spool_files(ob)
+    ob.ok("queue", "run")
+    after = spool_files(ob)
+    assert old not in after, "an old file no queue row names is removed"
+    assert young in after, "a young one may belong to a send about to record it"
+    assert len(after) == len(kept) - 1, (kept, after)
