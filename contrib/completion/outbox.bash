@@ -63,6 +63,38 @@ _outbox_reply()
 	return 0
 }
 
+# `outbox queue` (also `outbox outbox`): list|show|run|retry|remove, their options, and the
+# server names that `run --server` takes. Message IDs are not completed.
+# It works on the locals of _outbox: words, cword, cur and bin.
+_outbox_queue()
+{
+	local verb
+
+	if ((cword == 2)); then
+		_outbox_reply 'list show run retry remove --help'
+		return 0
+	fi
+	verb=${words[2]}
+	case $verb in
+	ls) verb=list ;;
+	rm) verb=remove ;;
+	esac
+	# The value of --server, which takes the next word (not "--server=NAME").
+	if [[ $verb == run && ${words[cword - 1]} == --server ]]; then
+		_outbox_reply "$(_outbox_list_values "$bin" server name)" lines
+		return 0
+	fi
+	[[ $cur == -* || $verb == run || $verb == list ]] || return 0
+	case $verb in
+	list) _outbox_reply '--failed --json --help' ;;
+	show) _outbox_reply '--json --help' ;;
+	run) _outbox_reply '--server -v --verbose --watch --help' ;;
+	retry) _outbox_reply '--all --help' ;;
+	remove) _outbox_reply '--purge --help' ;;
+	esac
+	return 0
+}
+
 # `outbox send`: sendmail's option grammar, where -f, -r, -F, -B and -N take the next word unless
 # their value is joined ("-fann@example.com"), and everything after "--" is a recipient.
 # It works on the locals of _outbox: words, cword, cur, prefix and bin.
@@ -99,7 +131,8 @@ _outbox_send()
 		prefix=$opt
 		cur=${cur:2}
 	else
-		_outbox_reply '-t -f -F -i -oi -v -q --account --server --verbose --quiet --help'
+		_outbox_reply '-t -f -F -i -oi -v -q --account --server --verbose --quiet --queue-only
+			--no-queue --help'
 		return 0
 	fi
 	case $opt in
@@ -127,7 +160,7 @@ _outbox()
 	fi
 
 	if ((cword == 1)); then
-		_outbox_reply 'server account undo send log help --help --version'
+		_outbox_reply 'server account undo send log queue help --help --version'
 		return
 	fi
 	group=${words[1]}
@@ -140,6 +173,9 @@ _outbox()
 		return ;;
 	send)
 		_outbox_send
+		return ;;
+	queue | outbox)
+		_outbox_queue
 		return ;;
 	log)
 		# -n takes a count, which is not completed.
