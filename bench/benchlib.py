@@ -208,3 +208,21 @@ def summary_ms(samples):
 
 def verdict(ok):
     return "PASS" if ok else "MISS"
+
+
+def snapshot_binary(path, tmp):
+    """Copy the binary under test into tmp and return the copy: a long run keeps measuring the
+    same build even if build/ is relinked meanwhile (make can leave it briefly unexecutable)."""
+    copy = os.path.join(tmp, os.path.basename(path))
+    shutil.copy2(path, copy)
+    os.chmod(copy, 0o755)
+    return copy
+
+
+@contextlib.contextmanager
+def tempdir_in(parent, prefix):
+    d = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
