@@ -1,36 +1,49 @@
 /* spool.h: message files on disk, written durably for the outbox: a file is either absent or
- * complete, whatever moment a crash comes at. */
+ * complete, whatever moment a crash comes at; a crashed writer's partial file is removed later. */
 #ifndef OUTBOX_SPOOL_H
 #define OUTBOX_SPOOL_H
 
 #include "outbox/error.h"
 
 struct spool {
-	int dir_fd; /* $OUTBOX_HOME/spool */
+	int dir_fd;      /* $OUTBOX_HOME/spool: committed files, named by 32 lowercase hex digits */
+	int tmp_fd;      /* $OUTBOX_HOME/spool/tmp, or -1 until a named temporary file needs it */
+	int force_named; /* set by tests to take the fallback without O_TMPFILE */
 };
 
 struct spool_writer {
-	int fd;        /* write the message here, then spool_commit; reading works after either */
+	int fd;            /* write the message here; after spool_commit it reads from byte 0 */
+	int named;         /* 1: a locked file tmp_name in spool/tmp; 0: unnamed (O_TMPFILE) */
 	int committed;
+	int tmp_dir_fd;    /* borrowed from the spool: close the writer before the spool */
+	char tmp_name[64];
 };
 
-/* Open (creating it 0700) the spool directory. */
+/* Open (creating them 0700) the spool directory, and remove what crashed writers left in
+ * spool/tmp; files a live writer holds locked are left alone. */
 int spool_open_dir(outbox *h, struct spool *sp);
 void spool_close_dir(struct spool *sp);
-/* An unnamed file in the spool directory (O_TMPFILE): if the process dies before
- * spool_commit, nothing is left behind. */
+/* A file to write a message to: unnamed (O_TMPFILE), so a crash before spool_commit leaves
+ * nothing; where the file system lacks O_TMPFILE, a file in spool/tmp locked with flock. */
 int spool_begin(outbox *h, struct spool *sp, struct spool_writer *w);
-/* Make the file durable under a new name (32 hex digits in name): fsync it, link it into the
- * directory, fsync the directory. Only then may a queue row point at it. */
+/* Make the file durable under a new name (32 hex digits into name): fsync it, name it in the
+ * spool, fsync the directory. Only after this returns 0 may a queue row point at it. */
 int spool_commit(outbox *h, struct spool *sp, struct spool_writer *w, char name[33]);
-/* Close the writer's file (an uncommitted one simply vanishes). */
+/* Close the writer; a file not committed is removed (an unnamed one simply vanishes). */
 void spool_writer_close(struct spool_writer *w);
+/* The same, said where the caller gives up on a message it did not commit. */
+void spool_abort(struct spool_writer *w);
 /* Open a committed file for reading; names other than 32 lowercase hex digits are refused. */
 int spool_open_message(outbox *h, struct spool *sp, const char *name, int *fd);
+/* Remove a committed file and fsync the directory; an absent file is not an error. */
+int spool_remove(outbox *h, struct spool *sp, const char *name);
+/* Remove a file whose removal need not survive a crash (its row is done: a leftover is an
+ * orphan the next run's clean-up takes), without the directory fsync. */
+int spool_discard(outbox *h, struct spool *sp, const char *name);
+/* The names of the committed files, sorted, as a NULL-terminated strv (free with strv_free). */
+int spool_list(outbox *h, struct spool *sp, char ***names);
 /* Remove files older than `min_age` seconds that `keep` (NULL-terminated) does not name: messages
  * whose queue row never got committed because the process died between the two steps. */
 int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age);
-/* Remove a committed file and fsync the directory; an absent file is not an error. */
-int spool_remove(outbox *h, struct spool *sp, const char *name);
 
 #endif
