@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "history_internal.h"
 #include "queue.h"
 #include "record.h"
 #include "store.h"
@@ -379,6 +380,12 @@ int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *stat
 			" lease_owner = NULL, lease_until = NULL WHERE id = ?7",
 			"tiiiiti", queue_state_name(to), (long long)attempts, first_at, next,
 			(long long)!!r->uncertain, r->reply ? r->reply : "", r->id);
+	/* The history line rides in the same transaction: one commit, one fsync per message. */
+	if (rc == 0 && r->history) {
+		outbox_history_entry e = *r->history;
+		e.outcome = to == QUEUE_DONE ? "delivered" : to == QUEUE_FAILED ? "failed" : "deferred";
+		rc = history_record(h, &e);
+	}
 out:
 	if (rc == 0)
 		rc = store_commit(h);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include "handle_internal.h"
+#include "outbox/history.h"
 #include "retry.h"
 
 enum queue_state { QUEUE_QUEUED, QUEUE_FAILED, QUEUE_DONE, QUEUE_REMOVED };
@@ -97,6 +98,9 @@ struct queue_result {
 	size_t nrcpts;
 	int uncertain;                     /* the reply after the final "." was lost */
 	const struct retry_policy *policy; /* NULL for retry_default */
+	/* A history line to record in the same transaction (its outcome is set from the new
+	 * state), or NULL. */
+	const outbox_history_entry *history;
 };
 
 /* Record an attempt at a message `r->owner` claimed, in one transaction: recipients' outcomes

@@ -122,29 +122,22 @@ static int run_server_unavailable(const struct smtp_txn *t)
 	return t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 4;
 }
 
-static void run_record_history(struct run *r, const struct queue_item *it, const char *server, const char *outcome,
-			       const char *reply)
+/* The history line of an attempt; queue_finish records it with the outcome. */
+static void run_history(const struct queue_item *it, const char *server, const char *reply, struct buf *to,
+			outbox_history_entry *e)
 {
-	outbox_history_entry e;
-	struct buf to = BUF_INIT;
-	struct outbox_error_copy saved;
 	size_t i;
 
-	outbox_error_save(r->h, &saved);
 	for (i = 0; i < it->nrcpts; i++)
-		buf_printf(&to, "%s%s", i ? "," : "", it->rcpts[i].address);
-	memset(&e, 0, sizeof e);
-	e.account = it->account;
-	e.server = server;
-	e.sender = it->sender;
-	e.recipients = to.data ? to.data : "";
-	e.outcome = outcome;
-	e.reply = reply;
-	e.size = it->size;
-	e.message_id = it->message_id;
-	history_record(r->h, &e);
-	buf_free(&to);
-	outbox_error_restore(r->h, &saved);
+		buf_printf(to, "%s%s", i ? "," : "", it->rcpts[i].address);
+	memset(e, 0, sizeof *e);
+	e->account = it->account;
+	e->server = server;
+	e->sender = it->sender;
+	e->recipients = to->data ? to->data : "";
+	e->reply = reply;
+	e->size = it->size;
+	e->message_id = it->message_id;
 }
 
 /* Try one claimed message through its chain of servers and record the outcome. */
@@ -158,6 +151,8 @@ static void run_message(struct run *r, const struct queue_item *it)
 	struct queue_result qr;
 	struct smtp_txn t;
 	enum queue_state state = QUEUE_QUEUED;
+	outbox_history_entry hist;
+	struct buf to = BUF_INIT;
 	int fd = -1, uncertain = 0, done = 0;
 	size_t i, k;
 
@@ -229,19 +224,22 @@ static void run_message(struct run *r, const struct queue_item *it)
 	qr.rcpts = res;
 	qr.nrcpts = it->nrcpts;
 	qr.uncertain = uncertain;
+	run_history(it, carrier, qr.reply, &to, &hist);
+	qr.history = &hist;
 	if (queue_finish(r->h, &qr, &state) == 0) {
 		if (state == QUEUE_DONE) {
 			r->stats.delivered++;
-			spool_remove(r->h, &r->sp, it->spool_name);
+			/* No directory fsync: if the unlink is lost in a crash, the file is an orphan
+			 * of a done row and the next run's clean-up takes it. */
+			spool_discard(r->h, &r->sp, it->spool_name);
 		} else if (state == QUEUE_FAILED) {
 			r->stats.failed++;
 		} else {
 			r->stats.deferred++;
 		}
 	}
-	run_record_history(r, it, carrier, state == QUEUE_DONE ? "delivered" : state == QUEUE_FAILED ? "failed" : "deferred",
-			   qr.reply);
 out:
+	buf_free(&to);
 	if (fd >= 0)
 		close(fd);
 	strv_free(chain);
