@@ -6,11 +6,6 @@
 #include "outbox/outbox.h"
 #include "unit.h"
 
-struct fixture {
-	char home[64];
-	outbox *h;
-};
-
 static void add_server(outbox *h, const char *name)
 {
 	outbox_server *s = outbox_server_new();
@@ -25,10 +20,9 @@ static void add_server(outbox *h, const char *name)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct unit_store *f = unit_store_open("account");
 
-	snprintf(f->home, sizeof f->home, "/tmp/outbox-account-XXXXXX");
-	if (mkdtemp(f->home) == NULL || outbox_open(&f->h, f->home) < 0)
+	if (f == NULL)
 		return -1;
 	add_server(f->h, "main");
 	add_server(f->h, "spare");
@@ -39,15 +33,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-
-	outbox_close(f->h);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return unit_store_close(*state);
 }
 
 static int add_account(outbox *h, const char *address, const char *server, const char *fallback)
@@ -67,7 +53,7 @@ static int add_account(outbox *h, const char *address, const char *server, const
 
 static void test_refusals(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 
 	EXPECT_INT(add_account(f->h, "no-at-sign", "main", NULL), OUTBOX_EINVALID, "address without @");
 	EXPECT_STR(outbox_errfield(f->h), "address", "field");
@@ -83,7 +69,7 @@ static void test_refusals(void **state)
 
 static void test_defaults(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_account *a;
 
 	EXPECT_INT(add_account(f->h, "first@example.org", NULL, NULL), 0, "add without a server");
@@ -99,7 +85,7 @@ static void test_defaults(void **state)
 
 static void test_fallbacks_and_set_server(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_account *a;
 
 	EXPECT_INT(add_account(f->h, "ann@example.org", "main", " spare , third "), 0, "add with fallbacks");
@@ -118,7 +104,7 @@ static void test_fallbacks_and_set_server(void **state)
 
 static void test_fallback_server_removal_and_undo(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_account *a;
 	char what[200];
 
@@ -135,7 +121,7 @@ static void test_fallback_server_removal_and_undo(void **state)
 
 static void test_remove_and_undo_account(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_account *a;
 	char what[200];
 

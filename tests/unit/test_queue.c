@@ -12,11 +12,6 @@
 
 #define T0 1700000000LL
 
-struct fixture {
-	char home[64];
-	outbox *h;
-};
-
 static void set_now(long long t)
 {
 	char v[32];
@@ -27,11 +22,10 @@ static void set_now(long long t)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct unit_store *f;
 
 	set_now(T0);
-	snprintf(f->home, sizeof f->home, "/tmp/outbox-queue-XXXXXX");
-	if (mkdtemp(f->home) == NULL || outbox_open(&f->h, f->home) < 0)
+	if ((f = unit_store_open("queue")) == NULL)
 		return -1;
 	*state = f;
 	return 0;
@@ -39,16 +33,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-
-	outbox_close(f->h);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
 	unsetenv("OUTBOX_NOW");
-	return 0;
+	return unit_store_close(*state);
 }
 
 /* Queue a message whose spool name is derived from `n`; recipients NULL-terminated. */
@@ -109,7 +95,7 @@ static enum queue_state defer(outbox *h, long long id, const char *owner)
 
 static void test_add_then_claim(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items;
 	long long id = add_msg(f->h, 1, NULL, three);
 	size_t n = claim(f->h, "runner-a", 10, &items);
@@ -133,7 +119,7 @@ static void test_add_then_claim(void **state)
 
 static void test_add_refuses_bad_input(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_entry_in in = {.spool_name = "../../etc/passwd", .recipients = one};
 	long long id = -1;
 
@@ -147,7 +133,7 @@ static void test_add_refuses_bad_input(void **state)
 
 static void test_not_before_delays_the_first_attempt(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_entry_in in = {.spool_name = "0123456789abcdef0123456789abcdef", .recipients = one,
 				    .not_before = T0 + 600};
 	struct queue_item **items;
@@ -163,7 +149,7 @@ static void test_not_before_delays_the_first_attempt(void **state)
 
 static void test_lease_holds_then_expires(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items;
 	long long id = add_msg(f->h, 1, NULL, one);
 
@@ -189,7 +175,7 @@ static void test_lease_holds_then_expires(void **state)
 
 static void test_release_makes_it_claimable(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items;
 	long long id = add_msg(f->h, 1, NULL, one);
 
@@ -202,7 +188,7 @@ static void test_release_makes_it_claimable(void **state)
 
 static void test_partial_recipients(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items, *it;
 	long long id = add_msg(f->h, 1, NULL, three);
 	struct queue_rcpt_result out[] = {
@@ -265,7 +251,7 @@ static void test_partial_recipients(void **state)
 
 static void test_retry_schedule_until_failed(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items, *it;
 	long long id = add_msg(f->h, 1, NULL, one), now = T0, prev = 0, first_delay = 0, delay;
 	enum queue_state s = QUEUE_QUEUED;
@@ -315,7 +301,7 @@ static void test_retry_schedule_until_failed(void **state)
 
 static void test_finish_by_non_owner_conflicts(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item *it;
 	long long id = add_msg(f->h, 1, NULL, one);
 	struct queue_result r = {.id = id, .owner = "runner-b", .outcome = "delivered"};
@@ -334,7 +320,7 @@ static void test_finish_by_non_owner_conflicts(void **state)
 
 static void test_uncertain_is_kept_and_shown(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item *it;
 	long long id = add_msg(f->h, 1, NULL, one);
 	struct queue_rcpt_result ok = {"bob@example.net", QUEUE_RCPT_DELIVERED, "250 ok"};
@@ -366,7 +352,7 @@ static void test_uncertain_is_kept_and_shown(void **state)
 
 static void test_retry_makes_failed_due(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	static const struct retry_policy no_retries = {60, 3600, 0, 0};
 	struct queue_item **items, *it;
 	long long id = add_msg(f->h, 1, NULL, one), other = add_msg(f->h, 2, NULL, one);
@@ -404,7 +390,7 @@ static void test_retry_makes_failed_due(void **state)
 
 static void test_remove_soft_and_purge(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items, *it;
 	long long soft = add_msg(f->h, 1, NULL, one), gone = add_msg(f->h, 2, NULL, one);
 	char name[33] = "x", **names;
@@ -439,7 +425,7 @@ static void test_remove_soft_and_purge(void **state)
 
 static void test_removed_while_claimed_conflicts(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	long long id = add_msg(f->h, 1, NULL, one);
 	struct queue_result r = {.id = id, .owner = "a", .outcome = "deferred"};
 	char name[33], **names;
@@ -491,7 +477,7 @@ static size_t claim_for(outbox *h, const char *server, long long *id)
 
 static void test_claim_by_server(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	long long via_account, pinned, got;
 
 	add_server(f->h, "work");
@@ -550,7 +536,7 @@ static void claimer(const char *home, const char *owner, int go, int out)
 
 static void test_concurrent_claims_never_overlap(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	enum { COUNT = 200 };
 	int seen[COUNT + 1] = {0}, go[2], out[2][2], k, i, status, got_by[2] = {0, 0};
 	pid_t pid[2];
@@ -593,7 +579,7 @@ static void test_concurrent_claims_never_overlap(void **state)
 /* A store at schema 3 (before the outbox existed) gains the queue on opening. */
 static void test_migrates_from_version_3(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	struct queue_item **items;
 	long long id;
 

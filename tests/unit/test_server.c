@@ -6,17 +6,11 @@
 #include "outbox/outbox.h"
 #include "unit.h"
 
-struct fixture {
-	char home[64];
-	outbox *h;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
+	struct unit_store *f = unit_store_open("server");
 
-	snprintf(f->home, sizeof f->home, "/tmp/outbox-server-XXXXXX");
-	if (mkdtemp(f->home) == NULL || outbox_open(&f->h, f->home) < 0)
+	if (f == NULL)
 		return -1;
 	setenv("OUTBOX_SECRET_BACKEND", "file", 1);
 	*state = f;
@@ -25,15 +19,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-
-	outbox_close(f->h);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return unit_store_close(*state);
 }
 
 /* Add a server from "field=value" pairs; returns the library's code. */
@@ -56,7 +42,7 @@ static int add_server(outbox *h, const char *name, const char *host, const char 
 
 static void test_defaults_and_port_following_security(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_server *s = outbox_server_new();
 
 	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_SECURITY), "starttls", "default security");
@@ -96,7 +82,7 @@ static void test_field_refusals_name_the_field(void **state)
 		{OUTBOX_SERVER_TIMEOUT, "0", "timeout"},
 		{OUTBOX_SERVER_TLS_VERIFY, "maybe", "tls-verify"},
 	};
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_server *s = outbox_server_new();
 	size_t i;
 
@@ -113,7 +99,7 @@ static void test_field_refusals_name_the_field(void **state)
 
 static void test_record_refusals(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_server *s = outbox_server_new();
 
 	outbox_server_set(f->h, s, OUTBOX_SERVER_NAME, "plain");
@@ -142,7 +128,7 @@ static void test_record_refusals(void **state)
 
 static void test_duplicates_and_names(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 
 	EXPECT_INT(add_server(f->h, "one", "smtp.example.org", NULL, "ann"), 0, "add one");
 	EXPECT_INT(add_server(f->h, "one", "other.example.org", NULL, NULL), OUTBOX_EEXISTS, "same name");
@@ -154,7 +140,7 @@ static void test_duplicates_and_names(void **state)
 
 static void test_first_server_is_default_and_default_moves(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_server *s;
 
 	add_server(f->h, "a", "a.example.org", NULL, NULL);
@@ -174,7 +160,7 @@ static void test_first_server_is_default_and_default_moves(void **state)
 
 static void test_stale_draft_is_a_conflict(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_server *first, *second;
 
 	add_server(f->h, "c", "c.example.org", NULL, NULL);
@@ -190,7 +176,7 @@ static void test_stale_draft_is_a_conflict(void **state)
 
 static void test_remove_refusals_reassign_and_undo(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 	outbox_account *a = outbox_account_new();
 	outbox_server *s;
 	char what[200];
@@ -224,7 +210,7 @@ static void test_remove_refusals_reassign_and_undo(void **state)
 
 static void test_removing_the_default_needs_a_successor(void **state)
 {
-	struct fixture *f = *state;
+	struct unit_store *f = *state;
 
 	add_server(f->h, "d1", "d1.example.org", NULL, NULL);
 	add_server(f->h, "d2", "d2.example.org", NULL, NULL);

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "outbox/handle.h"
 
 #define EXPECT_INT(got, want, what)                                                          \
 	do {                                                                                 \
@@ -33,5 +37,38 @@
 			fail_msg("%s: got \"%s\", want it to contain \"%s\"", (what),         \
 				 got_ ? got_ : "(null)", part_);                             \
 	} while (0)
+
+/* A throwaway store for one test: a fresh directory under /tmp with an open handle. */
+struct unit_store {
+	char home[64];
+	outbox *h;
+};
+
+static inline struct unit_store *unit_store_open(const char *tag)
+{
+	struct unit_store *f = calloc(1, sizeof *f);
+
+	if (f == NULL)
+		return NULL;
+	snprintf(f->home, sizeof f->home, "/tmp/outbox-%s-XXXXXX", tag);
+	if (mkdtemp(f->home) == NULL || outbox_open(&f->h, f->home) < 0) {
+		outbox_close(f->h);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static inline int unit_store_close(struct unit_store *f)
+{
+	char cmd[128];
+	int rc;
+
+	outbox_close(f->h);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->home);
+	rc = system(cmd);
+	free(f);
+	return rc == 0 ? 0 : -1;
+}
 
 #endif
