@@ -198,10 +198,18 @@ static int queue_list_or_show(int argc, char **argv, int showing)
 	return 0;
 }
 
+static struct timespec queue_started;
+
 static void queue_progress(void *ctx, const outbox_queue_stats *s)
 {
+	struct timespec now;
+	double seconds;
+
 	(void)ctx;
-	fprintf(stderr, "\r  sent %zu, queued again %zu, failed %zu", s->delivered, s->deferred, s->failed);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seconds = (double)(now.tv_sec - queue_started.tv_sec) + (double)(now.tv_nsec - queue_started.tv_nsec) / 1e9;
+	fprintf(stderr, "\r  sent %zu, queued again %zu, failed %zu, %.1f messages/s ", s->delivered, s->deferred,
+		s->failed, seconds > 0 ? (double)(s->delivered + s->deferred + s->failed) / seconds : 0.0);
 }
 
 static void queue_transcript(void *ctx, char direction, const char *line, size_t len)
@@ -254,6 +262,7 @@ static int queue_run_cmd(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 	}
 	do {
+		clock_gettime(CLOCK_MONOTONIC, &queue_started);
 		rc = outbox_queue_run(h, &o, &st);
 		if (o.progress)
 			fputc('\n', stderr);
