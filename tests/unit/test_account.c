@@ -6,27 +6,15 @@
 #include "outbox/outbox.h"
 #include "unit.h"
 
-static void add_server(outbox *h, const char *name)
-{
-	outbox_server *s = outbox_server_new();
-	char host[64];
-
-	snprintf(host, sizeof host, "%s.example.org", name);
-	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_NAME, name), 0);
-	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_HOST, host), 0);
-	assert_int_equal(outbox_server_save(h, s), 0);
-	outbox_server_free(s);
-}
-
 static int setup(void **state)
 {
 	struct unit_store *f = unit_store_open("account");
 
 	if (f == NULL)
 		return -1;
-	add_server(f->h, "main");
-	add_server(f->h, "spare");
-	add_server(f->h, "third");
+	unit_add_server(f->h, "main");
+	unit_add_server(f->h, "spare");
+	unit_add_server(f->h, "third");
 	*state = f;
 	return 0;
 }

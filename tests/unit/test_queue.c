@@ -441,18 +441,6 @@ static void test_removed_while_claimed_conflicts(void **state)
 	strv_free(names);
 }
 
-static void add_server(outbox *h, const char *name)
-{
-	outbox_server *s = outbox_server_new();
-	char host[64];
-
-	snprintf(host, sizeof host, "%s.example.org", name);
-	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_NAME, name), 0);
-	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_HOST, host), 0);
-	assert_int_equal(outbox_server_save(h, s), 0);
-	outbox_server_free(s);
-}
-
 static void add_account(outbox *h, const char *address, const char *server)
 {
 	outbox_account *a = outbox_account_new();
@@ -480,8 +468,8 @@ static void test_claim_by_server(void **state)
 	struct unit_store *f = *state;
 	long long via_account, pinned, got;
 
-	add_server(f->h, "work");
-	add_server(f->h, "other");
+	unit_add_server(f->h, "work");
+	unit_add_server(f->h, "other");
 	add_account(f->h, "Ann@Example.org", "work");
 	via_account = add_msg(f->h, 1, "", one);
 	pinned = add_msg(f->h, 2, "other", one);

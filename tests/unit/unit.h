@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "outbox/handle.h"
+#include "outbox/outbox.h"
 
 #define EXPECT_INT(got, want, what)                                                          \
 	do {                                                                                 \
@@ -57,6 +57,19 @@ static inline struct unit_store *unit_store_open(const char *tag)
 		return NULL;
 	}
 	return f;
+}
+
+/* Add server `name` at host NAME.example.org with the defaults; the test stops if that fails. */
+static inline void unit_add_server(outbox *h, const char *name)
+{
+	outbox_server *s = outbox_server_new();
+	char host[64];
+
+	snprintf(host, sizeof host, "%s.example.org", name);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_NAME, name), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_HOST, host), 0);
+	assert_int_equal(outbox_server_save(h, s), 0);
+	outbox_server_free(s);
 }
 
 static inline int unit_store_close(struct unit_store *f)
