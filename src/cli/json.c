@@ -85,6 +85,21 @@ void json_raw(struct json *j, const char *literal)
 	fputs(literal, j->out);
 }
 
+void json_member_string(struct json *j, const char *key, const char *value)
+{
+	json_key(j, key);
+	json_string(j, value);
+}
+
+void json_member_int(struct json *j, const char *key, long long value)
+{
+	char num[32];
+
+	snprintf(num, sizeof num, "%lld", value);
+	json_key(j, key);
+	json_raw(j, num);
+}
+
 void json_end(struct json *j)
 {
 	fputc('\n', j->out);

@@ -20,6 +20,9 @@ void json_end_array(struct json *j);
 void json_key(struct json *j, const char *key);
 void json_string(struct json *j, const char *s);
 void json_raw(struct json *j, const char *literal); /* numbers, true, false, null */
+/* A member in one call: the key, then a string or an integer. */
+void json_member_string(struct json *j, const char *key, const char *value);
+void json_member_int(struct json *j, const char *key, long long value);
 /* Finish the document with a newline. */
 void json_end(struct json *j);
 

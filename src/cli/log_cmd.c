@@ -50,17 +50,11 @@ int cmd_log(int argc, char **argv)
 		json_begin_array(&j);
 		for (k = 0; k < n; k++) {
 			const outbox_history_entry *e = outbox_history_at(l, k);
-			char num[32];
 			json_begin_object(&j);
-			json_key(&j, "time");
-			snprintf(num, sizeof num, "%lld", e->time);
-			json_raw(&j, num);
-			json_key(&j, "account");
-			json_string(&j, e->account);
-			json_key(&j, "server");
-			json_string(&j, e->server);
-			json_key(&j, "sender");
-			json_string(&j, e->sender);
+			json_member_int(&j, "time", e->time);
+			json_member_string(&j, "account", e->account);
+			json_member_string(&j, "server", e->server);
+			json_member_string(&j, "sender", e->sender);
 			json_key(&j, "recipients");
 			json_begin_array(&j);
 			for (const char *p = e->recipients; *p;) {
@@ -71,15 +65,10 @@ int cmd_log(int argc, char **argv)
 				p += len + (p[len] == ',');
 			}
 			json_end_array(&j);
-			json_key(&j, "outcome");
-			json_string(&j, e->outcome);
-			json_key(&j, "reply");
-			json_string(&j, e->reply);
-			json_key(&j, "size");
-			snprintf(num, sizeof num, "%lld", e->size);
-			json_raw(&j, num);
-			json_key(&j, "message_id");
-			json_string(&j, e->message_id);
+			json_member_string(&j, "outcome", e->outcome);
+			json_member_string(&j, "reply", e->reply);
+			json_member_int(&j, "size", e->size);
+			json_member_string(&j, "message_id", e->message_id);
 			json_end_object(&j);
 		}
 		json_end_array(&j);

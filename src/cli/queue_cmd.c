@@ -39,46 +39,28 @@ static const char *queue_when(long long t, char *buf, size_t size)
 
 static void queue_json(struct json *j, const outbox_queue_message *m)
 {
-	char num[32];
 	size_t i;
 
 	json_begin_object(j);
-	json_key(j, "id");
-	snprintf(num, sizeof num, "%lld", m->id);
-	json_raw(j, num);
-	json_key(j, "state");
-	json_string(j, m->state);
+	json_member_int(j, "id", m->id);
+	json_member_string(j, "state", m->state);
 	json_key(j, "may_have_been_delivered");
 	json_raw(j, m->uncertain ? "true" : "false");
-	json_key(j, "account");
-	json_string(j, m->account);
-	json_key(j, "server");
-	json_string(j, m->server);
-	json_key(j, "sender");
-	json_string(j, m->sender);
-	json_key(j, "message_id");
-	json_string(j, m->message_id);
-	json_key(j, "size");
-	snprintf(num, sizeof num, "%lld", m->size);
-	json_raw(j, num);
-	json_key(j, "attempts");
-	snprintf(num, sizeof num, "%d", m->attempts);
-	json_raw(j, num);
-	json_key(j, "next_attempt");
-	snprintf(num, sizeof num, "%lld", m->next_attempt_at);
-	json_raw(j, num);
-	json_key(j, "last_reply");
-	json_string(j, m->last_reply);
+	json_member_string(j, "account", m->account);
+	json_member_string(j, "server", m->server);
+	json_member_string(j, "sender", m->sender);
+	json_member_string(j, "message_id", m->message_id);
+	json_member_int(j, "size", m->size);
+	json_member_int(j, "attempts", m->attempts);
+	json_member_int(j, "next_attempt", m->next_attempt_at);
+	json_member_string(j, "last_reply", m->last_reply);
 	json_key(j, "recipients");
 	json_begin_array(j);
 	for (i = 0; i < m->nrecipients; i++) {
 		json_begin_object(j);
-		json_key(j, "address");
-		json_string(j, m->recipients[i].address);
-		json_key(j, "state");
-		json_string(j, m->recipients[i].state);
-		json_key(j, "reply");
-		json_string(j, m->recipients[i].reply);
+		json_member_string(j, "address", m->recipients[i].address);
+		json_member_string(j, "state", m->recipients[i].state);
+		json_member_string(j, "reply", m->recipients[i].reply);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -87,15 +69,10 @@ static void queue_json(struct json *j, const outbox_queue_message *m)
 		json_begin_array(j);
 		for (i = 0; i < m->nlog; i++) {
 			json_begin_object(j);
-			json_key(j, "time");
-			snprintf(num, sizeof num, "%lld", m->log[i].at);
-			json_raw(j, num);
-			json_key(j, "server");
-			json_string(j, m->log[i].server);
-			json_key(j, "outcome");
-			json_string(j, m->log[i].outcome);
-			json_key(j, "reply");
-			json_string(j, m->log[i].reply);
+			json_member_int(j, "time", m->log[i].at);
+			json_member_string(j, "server", m->log[i].server);
+			json_member_string(j, "outcome", m->log[i].outcome);
+			json_member_string(j, "reply", m->log[i].reply);
 			json_end_object(j);
 		}
 		json_end_array(j);
