@@ -21,6 +21,11 @@ const char *outbox_home(const outbox *h);
 /* The schema version the database is at after opening (migrations already applied). */
 int outbox_schema_version(const outbox *h);
 
+/* 1 when another process has committed a change to the store since the previous call (the first
+ * call only starts watching and returns 0), 0 when not, or a negative code. Cheap enough to poll
+ * once a second, so a long-lived front end can refresh what it shows. */
+int outbox_changed(outbox *h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,5 +12,6 @@
 #include "send.h"
 #include "history.h"
 #include "queue.h"
+#include "doctor.h"
 
 #endif

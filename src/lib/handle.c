@@ -106,3 +106,19 @@ int outbox_schema_version(const outbox *h)
 {
 	return h->schema_version;
 }
+
+int outbox_changed(outbox *h)
+{
+	long long version;
+	int rc;
+
+	/* data_version moves only when another connection commits, which is exactly "someone else
+	 * changed the store"; our own writes leave it alone. */
+	if ((rc = store_int(h, &version, 0, "PRAGMA data_version", "")) < 0)
+		return rc;
+	if (h->data_version == version)
+		return 0;
+	rc = h->data_version != 0;
+	h->data_version = version;
+	return rc;
+}

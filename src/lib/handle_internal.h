@@ -10,6 +10,7 @@ struct outbox {
 	sqlite3 *db;
 	char *home;
 	int schema_version;
+	long long data_version; /* PRAGMA data_version when outbox_changed() last looked */
 	char err_field[32];
 	char err_detail[512];
 	char err_message[560];

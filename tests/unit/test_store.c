@@ -133,6 +133,26 @@ static void test_refuses_newer_schema(void **state)
 	remove_home(home);
 }
 
+/* A front end polls outbox_changed() to refresh: it must see another process's commit, and only
+ * that, not its own writes. */
+static void test_changed_sees_other_processes_only(void **state)
+{
+	struct unit_store *f = unit_store_open("changed");
+	outbox *other;
+
+	(void)state;
+	assert_non_null(f);
+	EXPECT_INT(outbox_changed(f->h), 0, "the first call only starts watching");
+	unit_add_server(f->h, "own");
+	EXPECT_INT(outbox_changed(f->h), 0, "after our own save");
+	assert_int_equal(outbox_open(&other, f->home), 0);
+	unit_add_server(other, "theirs");
+	outbox_close(other);
+	EXPECT_INT(outbox_changed(f->h), 1, "after another connection saved a server");
+	EXPECT_INT(outbox_changed(f->h), 0, "asked again with nothing new");
+	assert_int_equal(unit_store_close(f), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_group_writable_home),
 		cmocka_unit_test(test_migrates_version_1_with_its_data),
 		cmocka_unit_test(test_refuses_newer_schema),
+		cmocka_unit_test(test_changed_sees_other_processes_only),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,51 @@
+/* outbox/doctor.h: checking a server's connection step by step without sending mail, each step
+ * reported as it completes with the server's own words and, when it fails, what to do about it. */
+#ifndef OUTBOX_DOCTOR_H
+#define OUTBOX_DOCTOR_H
+
+#include "error.h"
+#include "server.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+	OUTBOX_STEP_RESOLVE, /* the host name to addresses */
+	OUTBOX_STEP_CONNECT, /* a TCP connection to one of them */
+	OUTBOX_STEP_TLS,     /* implicit TLS or STARTTLS, and the certificate */
+	OUTBOX_STEP_EHLO,    /* the greeting and the capabilities */
+	OUTBOX_STEP_AUTH,    /* the credentials */
+	OUTBOX_STEP_COUNT
+} outbox_doctor_step;
+
+typedef enum {
+	OUTBOX_STEP_RUNNING, /* reported when a step starts, so a front end can show it in progress */
+	OUTBOX_STEP_OK,
+	OUTBOX_STEP_FAILED,  /* the check stops here */
+	OUTBOX_STEP_SKIPPED  /* not needed with this configuration (no TLS, no authentication) */
+} outbox_step_status;
+
+typedef struct {
+	outbox_doctor_step step;
+	outbox_step_status status;
+	const char *name;   /* "resolve", "connect", "tls", "ehlo", "auth": stable, for JSON */
+	const char *title;  /* "Resolve smtp.example.com": what a person reads */
+	const char *detail; /* what was found, or the failure with the server's own words */
+	const char *advice; /* on failure, what to change; "" otherwise */
+	long long elapsed_ms; /* time the step took; 0 while running */
+} outbox_doctor_report;
+
+/* Called once when each step starts and once when it ends; the report is valid during the call. */
+typedef void (*outbox_doctor_callback)(void *ctx, const outbox_doctor_report *report);
+
+/* Run the connection steps for a server draft (saved or not, so a form can check unsaved edits),
+ * using the draft's new password if one was set, else the stored one. Nothing is sent: the
+ * session ends with QUIT after AUTH. Returns 0 when every step passed, else the failed step's code
+ * (OUTBOX_ETEMPFAIL, OUTBOX_EUNAVAILABLE, OUTBOX_EAUTH, ...) with the handle's message set. */
+int outbox_doctor_check(outbox *h, const outbox_server *s, outbox_doctor_callback cb, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
