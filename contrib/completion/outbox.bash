@@ -8,7 +8,7 @@ _outbox_server_settings='--description --host --port --security --auth --user --
 	--tls-cert --tls-key --timeout --default --no-default'
 _outbox_server_password='--password-stdin --password-prompt --no-password'
 _outbox_account_settings='--name --server --fallback --only-this-server --no-only-this-server
-	--default --no-default'
+	--retry-first --retry-max --give-up --default --no-default'
 
 # Options that take the next word as their value (flags only take one after "=").
 _outbox_takes_value()
@@ -16,7 +16,7 @@ _outbox_takes_value()
 	case $1 in
 	--description | --host | --port | --security | --auth | --user | --password-command | \
 		--tls-ca | --tls-pin | --tls-cert | --tls-key | --timeout | --rename | --reassign | \
-		--name | --server | --fallback)
+		--name | --server | --fallback | --retry-first | --retry-max | --give-up)
 		return 0 ;;
 	esac
 	return 1

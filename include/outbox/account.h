@@ -20,6 +20,11 @@ typedef enum {
 	OUTBOX_ACCOUNT_FALLBACK, /* servers to try in order when the server is unavailable */
 	OUTBOX_ACCOUNT_ONLY_THIS_SERVER,
 	OUTBOX_ACCOUNT_DEFAULT,
+	/* The outbox's retry schedule for this account's messages, as durations ("1m", "1h", "5d"):
+	 * the first retry, the longest wait the doubling grows to, and when to give up. */
+	OUTBOX_ACCOUNT_RETRY_FIRST,
+	OUTBOX_ACCOUNT_RETRY_MAX,
+	OUTBOX_ACCOUNT_GIVE_UP,
 	OUTBOX_ACCOUNT_FIELD_COUNT
 } outbox_account_field_id;
 

@@ -13,7 +13,8 @@ typedef enum {
 	OUTBOX_FIELD_BOOL,   /* "true" or "false"; yes/no, on/off and 1/0 are accepted on input */
 	OUTBOX_FIELD_CHOICE, /* one of `choices` */
 	OUTBOX_FIELD_LIST,   /* comma-separated names */
-	OUTBOX_FIELD_PATH    /* a file that must be readable */
+	OUTBOX_FIELD_PATH,   /* a file that must be readable */
+	OUTBOX_FIELD_DURATION /* a time span as text: "90s", "15m", "2h", "5d" */
 } outbox_field_kind;
 
 typedef struct {

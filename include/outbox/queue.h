@@ -48,7 +48,8 @@ void outbox_queue_view_free(outbox_queue_view *v);
 
 /* Make one message (id > 0) or all of them (0) due now; a failed one is queued again. */
 int outbox_queue_retry(outbox *h, long long id);
-/* Remove a message; with purge its file goes too. */
+/* Remove a message: softly, so outbox_undo() puts it back in the state it had, or with purge for
+ * good, its file included. */
 int outbox_queue_remove(outbox *h, long long id, int purge);
 
 typedef struct {

@@ -108,6 +108,7 @@ void cli_print_field_help(FILE *out, const outbox_field *(*info)(int), int first
 			snprintf(opt, sizeof opt, "--%s %s", f->key,
 				 f->kind == OUTBOX_FIELD_NUMBER ? "N" :
 				 f->kind == OUTBOX_FIELD_PATH ? "FILE" :
+				 f->kind == OUTBOX_FIELD_DURATION ? "DURATION" :
 				 f->kind == OUTBOX_FIELD_LIST ? "A,B,..." : "TEXT");
 		if (strlen(opt) > 30)
 			fprintf(out, "  %s\n  %-30s %s\n", opt, "", f->help);

@@ -290,7 +290,7 @@ static int queue_retry_or_remove(int argc, char **argv, int removing)
 	if (rc < 0)
 		rc = cli_fail(h, rc);
 	else if (removing)
-		printf("Removed message %lld%s.\n", id, purge ? " for good" : "");
+		printf("Removed message %lld%s.\n", id, purge ? " for good" : "; 'outbox undo' brings it back");
 	else
 		printf("%s due now; run 'outbox queue run' to send.\n", all ? "Every message is" : "The message is");
 	outbox_close(h);

@@ -1,5 +1,5 @@
-/* undo_cmd.c: `outbox undo`: restore the last removed server or account, with the accounts that
- * were moved away from it. */
+/* undo_cmd.c: `outbox undo`: restore the last removed server, account or queued message; a server
+ * comes back with the accounts that were moved away from it. */
 #include <string.h>
 #include <sysexits.h>
 
@@ -12,9 +12,9 @@ int cmd_undo(int argc, char **argv)
 	int rc;
 
 	if (cli_wants_help(argc, argv)) {
-		printf("Usage: outbox undo\n\nRestore the last server or account removed without --purge;\n"
-		       "a server comes back with the accounts that were moved off it. Run it again to\n"
-		       "restore the removal before that.\n");
+		printf("Usage: outbox undo\n\nRestore the last server, account or queued message removed without\n"
+		       "--purge; a server comes back with the accounts that were moved off it, a message\n"
+		       "in the state it had. Run it again to restore the removal before that.\n");
 		return 0;
 	}
 	if (argc > 1)
@@ -23,8 +23,8 @@ int cmd_undo(int argc, char **argv)
 		return rc;
 	rc = outbox_undo(h, what, sizeof what);
 	if (rc == OUTBOX_ENOTHING)
-		fprintf(stderr, "outbox: nothing to undo: no server or account was removed (or all removals "
-				"were undone already)\n"), rc = EX_DATAERR;
+		fprintf(stderr, "outbox: nothing to undo: no server, account or queued message was removed "
+				"(or all removals were undone already)\n"), rc = EX_DATAERR;
 	else if (rc < 0)
 		rc = cli_fail(h, rc);
 	else

@@ -5,6 +5,7 @@
 
 #include "account_internal.h"
 #include "handle_internal.h"
+#include "retry.h"
 #include "server_internal.h"
 #include "validate.h"
 
@@ -22,6 +23,22 @@ const struct field_spec account_fields[OUTBOX_ACCOUNT_FIELD_COUNT] = {
 					     "only_this_server", "false"},
 	[OUTBOX_ACCOUNT_DEFAULT] = {{"default", "Default Account", OUTBOX_FIELD_BOOL, NULL,
 				     "the account used when a message names none"}, "is_default", "false"},
+	[OUTBOX_ACCOUNT_RETRY_FIRST] = {{"retry-first", "First Retry After", OUTBOX_FIELD_DURATION, NULL,
+					 "wait this long before retrying a queued message (e.g. 1m, 90s)"},
+					"retry_first", "1m"},
+	[OUTBOX_ACCOUNT_RETRY_MAX] = {{"retry-max", "Longest Wait Between Retries", OUTBOX_FIELD_DURATION, NULL,
+				       "the wait doubles after each try up to this (e.g. 1h)"},
+				      "retry_max", "1h"},
+	[OUTBOX_ACCOUNT_GIVE_UP] = {{"give-up", "Give Up After", OUTBOX_FIELD_DURATION, NULL,
+				     "stop retrying this long after the first try; the message is kept as failed"},
+				    "give_up", "5d"},
+};
+
+/* The accepted range of each retry field, in seconds. */
+static const long long account_retry_range[][2] = {
+	[OUTBOX_ACCOUNT_RETRY_FIRST - OUTBOX_ACCOUNT_RETRY_FIRST] = {10, 86400},
+	[OUTBOX_ACCOUNT_RETRY_MAX - OUTBOX_ACCOUNT_RETRY_FIRST] = {10, 7 * 86400},
+	[OUTBOX_ACCOUNT_GIVE_UP - OUTBOX_ACCOUNT_RETRY_FIRST] = {60, 60 * 86400},
 };
 
 const outbox_field *outbox_account_field_info(outbox_account_field_id id)
@@ -146,8 +163,8 @@ int outbox_account_set(outbox *h, outbox_account *a, outbox_account_field_id id,
 {
 	const char *key;
 	struct buf joined = BUF_INIT;
-	char **names = NULL;
-	long long sid;
+	char **names = NULL, canonical[24];
+	long long sid, seconds;
 	int rc, flag;
 
 	if ((unsigned)id >= OUTBOX_ACCOUNT_FIELD_COUNT)
@@ -189,6 +206,16 @@ int outbox_account_set(outbox *h, outbox_account *a, outbox_account_field_id id,
 	case OUTBOX_ACCOUNT_DEFAULT:
 		if ((rc = validate_bool(h, key, value, &flag)) == 0)
 			value = flag ? "true" : "false";
+		break;
+	case OUTBOX_ACCOUNT_RETRY_FIRST:
+	case OUTBOX_ACCOUNT_RETRY_MAX:
+	case OUTBOX_ACCOUNT_GIVE_UP:
+		rc = validate_duration(h, key, value, account_retry_range[id - OUTBOX_ACCOUNT_RETRY_FIRST][0],
+				       account_retry_range[id - OUTBOX_ACCOUNT_RETRY_FIRST][1], &seconds);
+		if (rc == 0) {
+			retry_format_duration(seconds, canonical, sizeof canonical);
+			value = canonical;
+		}
 		break;
 	default:
 		rc = outbox_fail(h, OUTBOX_EINVALID, NULL, "unknown account field %d", (int)id);

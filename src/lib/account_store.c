@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "account_internal.h"
+#include "retry.h"
 #include "server_internal.h"
 #include "store.h"
 
@@ -200,6 +201,14 @@ int outbox_account_validate(outbox *h, const outbox_account *a)
 		if ((rc = server_id_by_name(h, "fallback", a->fallbacks[i], &id)) < 0)
 			return rc;
 	}
+	if (retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_RETRY_FIRST]) >
+	    retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_RETRY_MAX]))
+		return outbox_fail(h, OUTBOX_EINVALID, "retry-max", "%s is shorter than retry-first (%s)",
+				   a->rec.val[OUTBOX_ACCOUNT_RETRY_MAX], a->rec.val[OUTBOX_ACCOUNT_RETRY_FIRST]);
+	if (retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_RETRY_FIRST]) >
+	    retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_GIVE_UP]))
+		return outbox_fail(h, OUTBOX_EINVALID, "give-up", "%s is shorter than retry-first (%s)",
+				   a->rec.val[OUTBOX_ACCOUNT_GIVE_UP], a->rec.val[OUTBOX_ACCOUNT_RETRY_FIRST]);
 	if ((rc = store_int(h, &id, 0,
 			    "SELECT id FROM accounts WHERE address = ?1 COLLATE NOCASE AND removed_at IS NULL"
 			    " AND id != ?2", "ti", a->rec.val[OUTBOX_ACCOUNT_ADDRESS], a->id)) < 0)
@@ -221,20 +230,24 @@ static int account_write(outbox *h, outbox_account *a)
 		rc = store_exec(h,
 				"UPDATE accounts SET address = ?1, display_name = ?2, only_this_server = ?3,"
 				" is_default = ?4, updated_at = ?5, revision = revision + 1,"
-				" server_id = (SELECT id FROM servers WHERE name = ?6 AND removed_at IS NULL)"
-				" WHERE id = ?7", "ttiiiti", v[OUTBOX_ACCOUNT_ADDRESS], v[OUTBOX_ACCOUNT_NAME],
+				" server_id = (SELECT id FROM servers WHERE name = ?6 AND removed_at IS NULL),"
+				" retry_first = ?8, retry_max = ?9, give_up = ?10"
+				" WHERE id = ?7", "ttiiitittt", v[OUTBOX_ACCOUNT_ADDRESS], v[OUTBOX_ACCOUNT_NAME],
 				(long long)(strcmp(v[OUTBOX_ACCOUNT_ONLY_THIS_SERVER], "true") == 0),
 				(long long)(strcmp(v[OUTBOX_ACCOUNT_DEFAULT], "true") == 0), now,
-				v[OUTBOX_ACCOUNT_SERVER], a->id);
+				v[OUTBOX_ACCOUNT_SERVER], a->id, v[OUTBOX_ACCOUNT_RETRY_FIRST],
+				v[OUTBOX_ACCOUNT_RETRY_MAX], v[OUTBOX_ACCOUNT_GIVE_UP]);
 	else
 		rc = store_exec(h,
 				"INSERT INTO accounts (address, display_name, only_this_server, is_default,"
-				" created_at, updated_at, server_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5,"
-				" (SELECT id FROM servers WHERE name = ?6 AND removed_at IS NULL))", "ttiiit",
-				v[OUTBOX_ACCOUNT_ADDRESS], v[OUTBOX_ACCOUNT_NAME],
+				" created_at, updated_at, server_id, retry_first, retry_max, give_up)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?5,"
+				" (SELECT id FROM servers WHERE name = ?6 AND removed_at IS NULL), ?7, ?8, ?9)",
+				"ttiiitttt", v[OUTBOX_ACCOUNT_ADDRESS], v[OUTBOX_ACCOUNT_NAME],
 				(long long)(strcmp(v[OUTBOX_ACCOUNT_ONLY_THIS_SERVER], "true") == 0),
 				(long long)(strcmp(v[OUTBOX_ACCOUNT_DEFAULT], "true") == 0), now,
-				v[OUTBOX_ACCOUNT_SERVER]);
+				v[OUTBOX_ACCOUNT_SERVER], v[OUTBOX_ACCOUNT_RETRY_FIRST],
+				v[OUTBOX_ACCOUNT_RETRY_MAX], v[OUTBOX_ACCOUNT_GIVE_UP]);
 	if (rc < 0)
 		return rc;
 	if (a->id == 0)

@@ -360,9 +360,10 @@ static int deliver_through_chain(outbox *h, const outbox_send_request *req, char
 /* Make the message durable in the outbox for its deferred recipients (invariant 1: fsync'd file,
  * linked, directory fsync'd, then the row committed). */
 static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, const outbox_send_request *req,
-			   const char *sender, const struct message_info *info, outbox_send_result *res,
-			   const char *why)
+			   const outbox_account *account, const char *sender, const struct message_info *info,
+			   outbox_send_result *res, const char *why)
 {
+	long long first_retry = retry_parse_duration(outbox_account_get(account, OUTBOX_ACCOUNT_RETRY_FIRST));
 	struct queue_entry_in in;
 	char name[33], **to = NULL;
 	long long id = 0;
@@ -395,8 +396,12 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 	in.recipients = (const char *const *)to;
 	in.uncertain = uncertain;
 	in.last_reply = why;
+	in.attempted = !req->queue_only;
+	in.attempt_server = res->server;
 	/* After a failed attempt the retry schedule starts; --queue-only leaves it due at once. */
-	in.not_before = req->queue_only ? 0 : store_now() + retry_default.first_delay;
+	if (first_retry < 1)
+		first_retry = retry_default.first_delay;
+	in.not_before = req->queue_only ? 0 : store_now() + first_retry;
 	if ((rc = queue_add(h, &in, &id)) < 0) {
 		struct outbox_error_copy saved;
 		outbox_error_save(h, &saved);
@@ -501,7 +506,7 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	if (req->queue_only) {
 		free(res->server);
 		res->server = strdup(chain[0]);
-		rc = deliver_enqueue(h, &sp, &w, req, sender, &info, res, "queued without an attempt (--queue-only)");
+		rc = deliver_enqueue(h, &sp, &w, req, account, sender, &info, res, "queued without an attempt (--queue-only)");
 		goto done;
 	}
 	rc = deliver_through_chain(h, req, chain, sender, &info, w.fd, res);
@@ -512,7 +517,7 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 			       (rc == OUTBOX_EREFUSED && deliver_has_deferred(res)))) {
 		char why[600];
 		snprintf(why, sizeof why, "%s", outbox_errmsg(h));
-		int qrc = deliver_enqueue(h, &sp, &w, req, sender, &info, res, why);
+		int qrc = deliver_enqueue(h, &sp, &w, req, account, sender, &info, res, why);
 		if (qrc < 0)
 			rc = qrc;
 		else

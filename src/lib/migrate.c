@@ -145,33 +145,73 @@ static const char schema_v4[] =
 	");"
 	"CREATE INDEX queue_attempts_queue ON queue_attempts (queue_id);";
 
-static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+/* Version 5: a removed queued message joins the removal journal, so `outbox undo` brings it back
+ * in the state it had (prior_state). SQLite cannot widen a CHECK, so the journal is rebuilt; the
+ * step runs with foreign keys off, or dropping the old table would cascade into removal_effects.
+ * Accounts gain their own retry schedule (durations as text, the defaults of retry_default).
+ * sending_since marks a message whose transaction a runner has started: if the runner dies before
+ * recording the outcome, the next claim knows it may have been delivered. */
+static const char schema_v5[] =
+	"CREATE TABLE removals_v5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('server', 'account', 'message')),"
+	"  object_id INTEGER NOT NULL,"
+	"  label TEXT NOT NULL,"
+	"  was_default INTEGER NOT NULL DEFAULT 0,"
+	"  prior_state TEXT NOT NULL DEFAULT '',"
+	"  removed_at INTEGER NOT NULL,"
+	"  undone_at INTEGER"
+	");"
+	"INSERT INTO removals_v5 (id, kind, object_id, label, was_default, removed_at, undone_at)"
+	"  SELECT id, kind, object_id, label, was_default, removed_at, undone_at FROM removals;"
+	"DROP TABLE removals;"
+	"ALTER TABLE removals_v5 RENAME TO removals;"
+	"ALTER TABLE accounts ADD COLUMN retry_first TEXT NOT NULL DEFAULT '1m';"
+	"ALTER TABLE accounts ADD COLUMN retry_max TEXT NOT NULL DEFAULT '1h';"
+	"ALTER TABLE accounts ADD COLUMN give_up TEXT NOT NULL DEFAULT '5d';"
+	"ALTER TABLE queue ADD COLUMN sending_since INTEGER;";
+
+static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 
 int store_migrate(outbox *h, int target)
 {
 	char sql[64];
+	long long broken = 0;
 	int rc, v;
 
+	/* Off for the whole migration (it cannot change inside a transaction), so a step may rebuild
+	 * a table; foreign_key_check below proves the steps left every reference intact. */
+	if (sqlite3_exec(h->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK)
+		return outbox_fail_db(h, "preparing the migration");
 	if ((rc = store_begin(h)) < 0)
-		return rc;
+		goto fk_on;
 	for (v = h->schema_version; v < target; v++) {
 		if (sqlite3_exec(h->db, steps[v], NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(sql, sizeof sql, "migrating the database to schema %d", v + 1);
 			rc = outbox_fail_db(h, sql);
 			store_rollback(h);
-			return rc;
+			goto fk_on;
 		}
+	}
+	if ((rc = store_int(h, &broken, 0, "SELECT count(*) FROM pragma_foreign_key_check", "")) < 0 ||
+	    (broken && (rc = outbox_fail(h, OUTBOX_ESTORE, NULL,
+					 "migrating the database left %lld broken references; nothing was changed",
+					 broken)) < 0)) {
+		store_rollback(h);
+		goto fk_on;
 	}
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", target);
 	if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		rc = outbox_fail_db(h, "recording the schema version");
 		store_rollback(h);
-		return rc;
+		goto fk_on;
 	}
-	if ((rc = store_commit(h)) < 0)
-		return rc;
-	h->schema_version = target;
-	return 0;
+	if ((rc = store_commit(h)) == 0)
+		h->schema_version = target;
+fk_on:
+	if (sqlite3_exec(h->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK && rc == 0)
+		rc = outbox_fail_db(h, "finishing the migration");
+	return rc;
 }

@@ -1,5 +1,6 @@
 /* queue.c: the outbox rows: adding a message, recording each attempt's outcome and rescheduling
  * it, and the management side (list, show, retry, remove, spool names). Claims: queue_claim.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -250,15 +251,24 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 		return rc;
 	rc = store_exec(h,
 			"INSERT INTO queue (spool_name, account, server, sender, message_id, size, body_8bit,"
-			" smtputf8, state, created_at, next_attempt_at, uncertain, last_reply)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12)",
-			"tttttiiiiiit", in->spool_name, in->account ? in->account : "",
+			" smtputf8, state, created_at, next_attempt_at, uncertain, last_reply, attempts,"
+			" first_attempt_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13,"
+			" CASE WHEN ?13 THEN ?9 END)",
+			"tttttiiiiiiti", in->spool_name, in->account ? in->account : "",
 			in->server ? in->server : "", in->sender ? in->sender : "",
 			in->message_id ? in->message_id : "", in->size, (long long)!!in->body_8bit,
 			(long long)!!in->smtputf8, now, in->not_before > 0 ? in->not_before : now,
-			(long long)!!in->uncertain, in->last_reply ? in->last_reply : "");
+			(long long)!!in->uncertain, in->last_reply ? in->last_reply : "",
+			(long long)!!in->attempted);
 	if (rc == 0)
 		*id = sqlite3_last_insert_rowid(h->db);
+	if (rc == 0 && in->attempted)
+		rc = store_exec(h,
+				"INSERT INTO queue_attempts (queue_id, at, server, outcome, reply)"
+				" VALUES (?1, ?2, ?3, ?4, ?5)",
+				"iittt", *id, now, in->attempt_server ? in->attempt_server : "",
+				in->uncertain ? "uncertain" : "deferred", in->last_reply ? in->last_reply : "");
 	/* OR IGNORE: the same address twice gets one copy, as an MTA would send it. */
 	for (i = 0; rc == 0 && in->recipients[i]; i++)
 		rc = store_exec(h,
@@ -525,14 +535,23 @@ int queue_remove(outbox *h, long long id, int purge, char spool_name[33])
 	if ((rc = queue_state_of(h, id, &state, name)) < 0)
 		goto out;
 	if (purge) {
-		rc = store_exec(h, "DELETE FROM queue WHERE id = ?1", "i", id);
+		/* A purged message can no longer be brought back: its journal entry goes with it. */
+		if ((rc = store_exec(h, "DELETE FROM queue WHERE id = ?1", "i", id)) == 0)
+			rc = store_exec(h, "DELETE FROM removals WHERE kind = 'message' AND object_id = ?1", "i", id);
 	} else if (state == QUEUE_DONE || state == QUEUE_REMOVED) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, NULL, "message %lld is %s already%s", id,
 				 queue_state_name(state), state == QUEUE_DONE ? " (--purge forgets it)" : "");
 	} else {
-		/* The lease stays: a runner delivering it right now learns at queue_finish. */
-		rc = store_exec(h, "UPDATE queue SET state = 'removed', removed_at = ?1 WHERE id = ?2",
-				"ii", store_now(), id);
+		/* The lease stays: a runner delivering it right now learns at queue_finish. The
+		 * journal entry lets `outbox undo` put it back as it was. */
+		char label[32];
+		snprintf(label, sizeof label, "%lld", id);
+		if ((rc = store_exec(h, "UPDATE queue SET state = 'removed', removed_at = ?1 WHERE id = ?2",
+				     "ii", store_now(), id)) == 0)
+			rc = store_exec(h,
+					"INSERT INTO removals (kind, object_id, label, prior_state, removed_at)"
+					" VALUES ('message', ?1, ?2, ?3, ?4)", "itti", id, label,
+					queue_state_name(state), store_now());
 	}
 out:
 	if (rc == 0)

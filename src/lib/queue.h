@@ -31,6 +31,10 @@ struct queue_entry_in {
 	long long not_before;          /* first attempt no earlier than this; 0 means now */
 	int uncertain;                 /* an attempt already lost its reply after the data */
 	const char *last_reply;        /* why it is queued (the failed attempt's words), or NULL */
+	/* An attempt was made before queueing (send's own): it counts as the first, so the retry
+	 * schedule and the give-up time run from it, and it is logged with this server. */
+	int attempted;
+	const char *attempt_server;
 };
 
 struct queue_recipient {
@@ -123,7 +127,8 @@ int queue_get(outbox *h, long long id, struct queue_item **out);
  * queued again with a fresh give-up window, as the user asked for another round. */
 int queue_retry(outbox *h, long long id);
 
-/* Remove a message: softly (state 'removed', the spool file kept so it can come back), or with
+/* Remove a message: softly (state 'removed', the spool file kept, journalled in removals so
+ * outbox_undo can bring it back), or with
  * `purge` delete the row and copy its spool name to spool_name, for the caller to unlink the file
  * after this commit. spool_name is "" after a soft removal. */
 int queue_remove(outbox *h, long long id, int purge, char spool_name[33]);

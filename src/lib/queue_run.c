@@ -87,17 +87,37 @@ static struct run_conn *run_connect(struct run *r, const char *name)
 	return c;
 }
 
+/* The account's retry schedule; the default one for a message whose account is gone. */
+static void run_policy(const outbox_account *a, struct retry_policy *policy)
+{
+	*policy = retry_default;
+	if (a == NULL)
+		return;
+	policy->first_delay = retry_parse_duration(outbox_account_get(a, OUTBOX_ACCOUNT_RETRY_FIRST));
+	policy->max_delay = retry_parse_duration(outbox_account_get(a, OUTBOX_ACCOUNT_RETRY_MAX));
+	policy->give_up = retry_parse_duration(outbox_account_get(a, OUTBOX_ACCOUNT_GIVE_UP));
+	/* The store holds only validated durations; this guards against a hand-edited database. */
+	if (policy->first_delay < 1 || policy->max_delay < policy->first_delay || policy->give_up < 1)
+		*policy = retry_default;
+}
+
 /* The servers to try for a message, in order: its own (or its account's), then the account's
- * fallbacks unless the account uses only that server. */
-static int run_chain(struct run *r, const struct queue_item *it, char ***chain, char *why, size_t why_size)
+ * fallbacks unless the account uses only that server; and the account's retry schedule. */
+static int run_chain(struct run *r, const struct queue_item *it, char ***chain, struct retry_policy *policy,
+		     char *why, size_t why_size)
 {
 	outbox_account *a = NULL;
 	const char *const *fb;
 
 	*chain = NULL;
-	if (it->server && *it->server)
+	if (outbox_account_load(r->h, it->account, &a) < 0)
+		a = NULL;
+	run_policy(a, policy);
+	if (it->server && *it->server) {
+		outbox_account_free(a);
 		return strv_push(chain, it->server) < 0 ? queue_oom(r->h) : 0;
-	if (outbox_account_load(r->h, it->account, &a) < 0) {
+	}
+	if (a == NULL) {
 		snprintf(why, why_size, "the account %s no longer exists: add it again, or remove the message "
 			 "(outbox queue remove %lld)", it->account, it->id);
 		return 0;
@@ -149,6 +169,7 @@ static void run_message(struct run *r, const struct queue_item *it)
 	char why[700] = "", **chain = NULL;
 	const char *carrier = "";
 	struct queue_result qr;
+	struct retry_policy policy = retry_default;
 	struct smtp_txn t;
 	enum queue_state state = QUEUE_QUEUED;
 	outbox_history_entry hist;
@@ -166,7 +187,7 @@ static void run_message(struct run *r, const struct queue_item *it)
 	}
 	if (spool_open_message(r->h, &r->sp, it->spool_name, &fd) < 0) {
 		snprintf(why, sizeof why, "%s", outbox_errmsg(r->h));
-	} else if (run_chain(r, it, &chain, why, sizeof why) == 0) {
+	} else if (run_chain(r, it, &chain, &policy, why, sizeof why) == 0) {
 		for (k = 0; chain && chain[k] && !done; k++) {
 			struct run_conn *c = run_connect(r, chain[k]);
 			if (c == NULL || c->down) {
@@ -224,6 +245,7 @@ static void run_message(struct run *r, const struct queue_item *it)
 	qr.rcpts = res;
 	qr.nrcpts = it->nrcpts;
 	qr.uncertain = uncertain;
+	qr.policy = &policy;
 	run_history(it, carrier, qr.reply, &to, &hist);
 	qr.history = &hist;
 	if (queue_finish(r->h, &qr, &state) == 0) {

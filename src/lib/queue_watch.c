@@ -1,5 +1,5 @@
 /* queue_watch.c: waiting for the outbox's next piece of work, for `queue run --watch`: until the
- * next message falls due, or until `send` links a new message file into the spool (inotify). */
+ * next message falls due, or until another process commits to the store (inotify). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,10 +23,12 @@ int outbox_queue_wait(outbox *h, long long max_seconds)
 
 	if ((fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
 		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot watch the outbox: %s", strerror(errno));
-	/* Watch first, then look: a message queued in between still wakes us. */
-	if (buf_printf(&dir, "%s/spool", outbox_home(h)) < 0 ||
-	    inotify_add_watch(fd, dir.data, IN_CREATE | IN_MOVED_TO) < 0) {
-		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot watch %s: %s", dir.data ? dir.data : "the spool",
+	/* Watch first, then look: a message queued in between still wakes us. What is watched is
+	 * the store's directory, where every commit writes the WAL: a queued row is committed after
+	 * its spool file is linked, so waking on the link could look before the row is there. */
+	if (buf_printf(&dir, "%s", outbox_home(h)) < 0 ||
+	    inotify_add_watch(fd, dir.data, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot watch %s: %s", dir.data ? dir.data : "the store",
 				 strerror(errno));
 		goto out;
 	}

@@ -289,18 +289,34 @@ static int undo_server_effects(outbox *h, long long removal_id, long long server
 	return rc;
 }
 
+/* Put a removed queued message back in the state it had; its file was kept by the soft removal. */
+static int undo_message(outbox *h, long long id, const char *prior_state, char *what, size_t what_size)
+{
+	int rc;
+
+	if ((rc = store_exec(h,
+			     "UPDATE queue SET state = ?1, removed_at = NULL WHERE id = ?2 AND state = 'removed'",
+			     "ti", strcmp(prior_state, "failed") == 0 ? "failed" : "queued", id)) < 0)
+		return rc;
+	if (sqlite3_changes(h->db) == 0)
+		return outbox_fail(h, OUTBOX_ENOTFOUND, NULL, "queued message %lld is gone: it was purged", id);
+	snprintf(what, what_size, "queued message %lld (%s again)", id,
+		 strcmp(prior_state, "failed") == 0 ? "failed" : "queued");
+	return 0;
+}
+
 int outbox_undo(outbox *h, char *what, size_t what_size)
 {
 	sqlite3_stmt *st;
 	long long removal_id = 0, object_id = 0, was_default = 0, clash = 0;
-	char kind[16], label[400];
+	char kind[16], label[400], prior[16] = "";
 	int rc, step, moved = 0;
 
 	if (what_size)
 		what[0] = '\0';
 	if ((rc = store_begin(h)) < 0)
 		return rc;
-	if ((rc = store_prepare(h, &st, "SELECT id, kind, object_id, label, was_default FROM removals"
+	if ((rc = store_prepare(h, &st, "SELECT id, kind, object_id, label, was_default, prior_state FROM removals"
 					" WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1")) < 0)
 		goto done;
 	step = sqlite3_step(st);
@@ -310,6 +326,7 @@ int outbox_undo(outbox *h, char *what, size_t what_size)
 		object_id = sqlite3_column_int64(st, 2);
 		snprintf(label, sizeof label, "%s", (const char *)sqlite3_column_text(st, 3));
 		was_default = sqlite3_column_int64(st, 4);
+		snprintf(prior, sizeof prior, "%s", (const char *)sqlite3_column_text(st, 5));
 	} else {
 		rc = step == SQLITE_DONE ? outbox_fail(h, OUTBOX_ENOTHING, NULL, "nothing to undo")
 					 : outbox_fail_db(h, "reading the removal journal");
@@ -318,7 +335,10 @@ int outbox_undo(outbox *h, char *what, size_t what_size)
 	if (rc < 0)
 		goto done;
 
-	if (strcmp(kind, "server") == 0) {
+	if (strcmp(kind, "message") == 0) {
+		if ((rc = undo_message(h, object_id, prior, what, what_size)) < 0)
+			goto done;
+	} else if (strcmp(kind, "server") == 0) {
 		if ((rc = store_int(h, &clash, 0, "SELECT count(*) FROM servers WHERE name = ?1 AND removed_at IS NULL",
 				    "t", label)) < 0)
 			goto done;

@@ -3,6 +3,7 @@
 #ifndef OUTBOX_RETRY_H
 #define OUTBOX_RETRY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct retry_policy {
@@ -20,5 +21,11 @@ extern const struct retry_policy retry_default;
  * Returns the time of the next attempt, or -1 when the message is to be given up. */
 long long retry_next(const struct retry_policy *p, int attempts, long long first_at, long long now,
 		     uint32_t random);
+
+/* Parse a duration as people write it: "90s", "15m", "2h", "5d", "1w", or bare seconds. Returns the
+ * seconds, or -1 when it is not one (empty, no digits, unknown unit, overflow). */
+long long retry_parse_duration(const char *text);
+/* The shortest exact form of `seconds` ("90s", "15m", "2h", "5d"), into out (at least 24 bytes). */
+void retry_format_duration(long long seconds, char *out, size_t size);
 
 #endif

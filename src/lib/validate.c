@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "handle_internal.h"
+#include "retry.h"
 #include "validate.h"
 
 /* Enough of a value to recognise it; the rest would push the message past one line. */
@@ -379,6 +380,24 @@ int validate_host(outbox *h, const char *field, const char *value)
 		return outbox_fail(h, rc, NULL, "out of memory while checking a host name");
 	if (rc < 0)
 		return outbox_fail(h, rc, field, "%s is not a valid host name: %s", v, why);
+	return 0;
+}
+
+int validate_duration(outbox *h, const char *field, const char *value, long long min, long long max,
+		      long long *out)
+{
+	char v[SHOW_SIZE], lo[24], hi[24];
+	long long n = retry_parse_duration(value);
+
+	show(v, sizeof v, value);
+	retry_format_duration(min, lo, sizeof lo);
+	retry_format_duration(max, hi, sizeof hi);
+	if (n < 0)
+		return outbox_fail(h, OUTBOX_EINVALID, field,
+				   "%s is not a duration: write it like 90s, 15m, 2h or 5d", v);
+	if (n < min || n > max)
+		return outbox_fail(h, OUTBOX_EINVALID, field, "%s is out of range: from %s to %s", v, lo, hi);
+	*out = n;
 	return 0;
 }
 

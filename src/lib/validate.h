@@ -15,6 +15,10 @@ int validate_name(outbox *h, const char *field, const char *value);
 int validate_host(outbox *h, const char *field, const char *value);
 /* A decimal integer in [min, max] with nothing around it, stored in *out. */
 int validate_int(outbox *h, const char *field, const char *value, long min, long max, long *out);
+/* A duration ("90s", "15m", "2h", "5d", "1w" or bare seconds) from min to max seconds; *out gets
+ * the seconds. */
+int validate_duration(outbox *h, const char *field, const char *value, long long min, long long max,
+		      long long *out);
 /* true/false, yes/no, on/off, 1/0 in any case; *out is 1 or 0. */
 int validate_bool(outbox *h, const char *field, const char *value, int *out);
 /* One of the NULL-terminated `choices`, compared exactly; the message lists them. */

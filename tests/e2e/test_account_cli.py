@@ -23,7 +23,8 @@ def test_add_show_list(ob):
     assert "ann@work.example" in r.out
     got = account(ob, "ann@work.example")
     want = {"address": "ann@work.example", "name": "Ann Example", "server": "work",
-            "fallback": ["home", "spare"], "only_this_server": True, "default": True}
+            "fallback": ["home", "spare"], "only_this_server": True, "default": True,
+            "retry_first": "1m", "retry_max": "1h", "give_up": "5d"}
     assert got == want, f"got {got}, want {want}"
     out = ob.ok("account", "list").out
     row = next(line for line in out.splitlines() if "ann@work.example" in line)
@@ -75,7 +76,9 @@ def test_remove_reassign_and_undo(ob):
     assert r.out.strip() == 'Restored server "work", and moved 2 accounts back to it.', r.describe()
     assert account(ob, "ann@work.example") == {"address": "ann@work.example", "name": "",
                                                "server": "work", "fallback": ["home"],
-                                               "only_this_server": False, "default": True}
+                                               "only_this_server": False, "default": True,
+                                               "retry_first": "1m", "retry_max": "1h",
+                                               "give_up": "5d"}
     assert server(ob, "work")["default"] is True
     assert server(ob, "spare")["default"] is False
     ob.fails(65, "undo")

@@ -190,3 +190,64 @@ def test_orphan_files_are_removed_but_young_ones_kept(ob):
     assert old not in after, "an old file no queue row names is removed"
     assert young in after, "a young one may belong to a send about to record it"
     assert len(after) == len(kept) - 1, (kept, after)
+
+
+def test_remove_then_undo_brings_the_message_back(ob):
+    configure(ob, "pf", down_port(), "none")
+    ob.run("send", "rcpt@example.test", input="Subject: u\n\nu\n")
+    [q] = queue(ob, "list")
+    r = ob.ok("queue", "remove", str(q["id"]))
+    assert "outbox undo" in r.out, r.describe()
+    assert queue(ob, "list") == [], "a removed message is not listed"
+    assert len(spool_files(ob)) == 1, "a soft removal keeps the file for undo"
+    r = ob.ok("undo")
+    assert f"queued message {q['id']}" in r.out, r.describe()
+    [back] = queue(ob, "list")
+    assert (back["id"], back["state"]) == (q["id"], "queued"), f"got {back}, want message {q['id']} queued"
+    r = ob.fails(65, "undo")
+    assert "nothing to undo" in r.err, r.describe()
+
+
+NOW = 1800000000
+
+
+def test_account_retry_schedule_is_used(ob):
+    """An account's own schedule: the first retry after its retry-first, the wait doubling up to
+    retry-max, and the message given up after give-up, all on a controlled clock."""
+    configure(ob, "pf", down_port(), "none")
+    ob.ok("account", "edit", "sender@example.test", "--retry-first", "5m", "--retry-max", "10m",
+          "--give-up", "30m")
+    clock = {"OUTBOX_NOW": str(NOW)}
+    r = ob.run("send", "rcpt@example.test", input="Subject: s\n\ns\n", env=clock)
+    assert r.code == 0, r.describe()
+    [q] = ob.ok("queue", "list", "--json", env=clock).json()
+    assert q["next_attempt"] == NOW + 300, f"first retry: got {q['next_attempt'] - NOW} s, want 300 s"
+
+    waits = []
+    now = NOW
+    for _ in range(8):
+        now = q["next_attempt"]
+        clock = {"OUTBOX_NOW": str(now)}
+        ob.ok("queue", "run", env=clock)
+        q = ob.ok("queue", "show", str(q["id"]), "--json", env=clock).json()
+        if q["state"] != "queued":
+            break
+        waits.append(q["next_attempt"] - now)
+    # Jitter is 10 %; the doubled wait of 10 min is capped at retry-max, and the last try lands on
+    # the give-up time.
+    assert 540 <= waits[0] <= 660, f"second wait: got {waits[0]} s, want 10 min ± 10 %"
+    assert all(w <= 660 for w in waits), f"waits {waits}: none may exceed retry-max + 10 %"
+    assert q["state"] == "failed", f"after the give-up time: got {q['state']}, want failed"
+    assert now - NOW <= 1800 + 660, f"given up at +{now - NOW} s, want about 30 min after the first try"
+
+
+def test_bad_retry_settings_are_refused_and_change_nothing(ob):
+    configure(ob, "pf", down_port(), "none")
+    before = ob.ok("account", "show", "sender@example.test", "--json").json()
+    for args, words in [(["--retry-first", "5x"], "retry-first: \"5x\" is not a duration"),
+                        (["--retry-first", "2h", "--retry-max", "1h"], "retry-max: 1h is shorter than retry-first"),
+                        (["--give-up", "61d"], "give-up: \"61d\" is out of range")]:
+        r = ob.fails(65, "account", "edit", "sender@example.test", *args)
+        assert words in r.err, f"{args}: want {words!r}\n" + r.describe()
+    after = ob.ok("account", "show", "sender@example.test", "--json").json()
+    assert after == before, f"got {after}, want unchanged {before}"

@@ -565,6 +565,54 @@ static void test_concurrent_claims_never_overlap(void **state)
 }
 
 /* A store at schema 3 (before the outbox existed) gains the queue on opening. */
+/* A soft removal is journalled: outbox_undo brings the message back as it was, a purge makes the
+ * journal entry go too, so undo skips to the removal before it. */
+static void test_remove_then_undo(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item *it;
+	long long kept = add_msg(f->h, 1, NULL, one), purged = add_msg(f->h, 2, NULL, one);
+	char name[33], what[200];
+
+	EXPECT_INT(queue_remove(f->h, kept, 0, name), 0, "remove one softly");
+	EXPECT_INT(queue_remove(f->h, purged, 0, name), 0, "and another");
+	EXPECT_INT(queue_remove(f->h, purged, 1, name), 0, "then purge the second");
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo");
+	EXPECT_CONTAINS(what, "queued message", "undo says what came back");
+	assert_int_equal(queue_get(f->h, kept, &it), 0);
+	EXPECT_INT(it->state, QUEUE_QUEUED, "the first message's state after undo");
+	queue_item_free(it);
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), OUTBOX_ENOTHING, "nothing more: the purge was final");
+}
+
+/* A failed (given up) message comes back failed, not queued: undo is not a retry. */
+static void test_undo_restores_failed_as_failed(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items, *it;
+	long long id = add_msg(f->h, 1, NULL, one);
+	char name[33], what[200];
+	struct queue_rcpt_result rr = {"bob@example.net", QUEUE_RCPT_PENDING, "451 later"};
+	struct queue_result r = {.id = id, .owner = "a", .outcome = "deferred", .rcpts = &rr, .nrcpts = 1};
+	struct retry_policy brief = {60, 60, 30, 0};
+	enum queue_state st;
+
+	r.policy = &brief;
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "claim");
+	queue_items_free(items, 1);
+	EXPECT_INT(queue_finish(f->h, &r, &st), 0, "the first attempt");
+	set_now(T0 + 100);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "claim again");
+	queue_items_free(items, 1);
+	EXPECT_INT(queue_finish(f->h, &r, &st), 0, "a second attempt past the give-up time");
+	EXPECT_INT(st, QUEUE_FAILED, "given up");
+	EXPECT_INT(queue_remove(f->h, id, 0, name), 0, "remove it");
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo");
+	assert_int_equal(queue_get(f->h, id, &it), 0);
+	EXPECT_INT(it->state, QUEUE_FAILED, "state after undo");
+	queue_item_free(it);
+}
+
 static void test_migrates_from_version_3(void **state)
 {
 	struct unit_store *f = *state;
@@ -578,7 +626,10 @@ static void test_migrates_from_version_3(void **state)
 		assert_int_equal(outbox_open(&h, f->home), 0);
 		assert_int_equal(sqlite3_exec(h->db,
 					      "DROP TABLE queue_attempts; DROP TABLE queue_recipients;"
-					      " DROP TABLE queue; PRAGMA user_version = 3",
+					      " DROP TABLE queue; ALTER TABLE removals DROP COLUMN prior_state;"
+					      " ALTER TABLE accounts DROP COLUMN retry_first;"
+					      " ALTER TABLE accounts DROP COLUMN retry_max;"
+					      " ALTER TABLE accounts DROP COLUMN give_up; PRAGMA user_version = 3",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);
 		outbox_close(h);
@@ -609,6 +660,8 @@ int main(void)
 		T(test_removed_while_claimed_conflicts),
 		T(test_claim_by_server),
 		T(test_concurrent_claims_never_overlap),
+		T(test_remove_then_undo),
+		T(test_undo_restores_failed_as_failed),
 		T(test_migrates_from_version_3),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);

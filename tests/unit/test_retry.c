@@ -48,12 +48,42 @@ static void test_expiry(void **state)
 	EXPECT_INT(retry_next(&retry_default, 41, 0, five_days + 1, 0), -1, "after it: give up");
 }
 
+/* Durations as an account's retry settings are written: parsed to seconds, shown back shortest. */
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *text;
+		long long seconds;
+		const char *shown;
+	} cases[] = {
+		{"90", 90, "90s"},    {"90s", 90, "90s"},    {"15m", 900, "15m"}, {"120m", 7200, "2h"},
+		{"2h", 7200, "2h"},   {"5d", 432000, "5d"},  {"1w", 604800, "7d"}, {"0", 0, "0s"},
+		{"", -1, NULL},       {"m", -1, NULL},       {"5x", -1, NULL},    {"5 m", -1, NULL},
+		{"-5m", -1, NULL},    {"5mm", -1, NULL},     {"99999999999999999999d", -1, NULL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char what[80], shown[24];
+		long long got = retry_parse_duration(cases[i].text);
+		snprintf(what, sizeof what, "parse \"%s\"", cases[i].text);
+		EXPECT_INT(got, cases[i].seconds, what);
+		if (cases[i].shown) {
+			retry_format_duration(got, shown, sizeof shown);
+			snprintf(what, sizeof what, "show %lld s", got);
+			EXPECT_STR(shown, cases[i].shown, what);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_schedule_doubles_to_an_hour),
 		cmocka_unit_test(test_jitter_stays_within_ten_percent),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_durations),
 	};
 	return cmocka_run_group_tests_name("retry", tests, NULL, NULL);
 }

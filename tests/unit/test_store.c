@@ -133,6 +133,32 @@ static void test_refuses_newer_schema(void **state)
 	remove_home(home);
 }
 
+/* Version 5 rebuilds the removal journal: a real version-4 database keeps every journal entry and
+ * its effects, so the removals made before the upgrade can still be undone in order. */
+static void test_migrates_version_4_journal(void **state)
+{
+	char *home = make_home(), path[512], what[200];
+	outbox *h;
+	outbox_account *a;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/outbox.db", home);
+	load_fixture(path, "tests/data/schema-v4.sql");
+	EXPECT_INT(outbox_open(&h, home), 0, "open a version-4 store");
+	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "schema version after migration");
+	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo the last removal made by version 4");
+	EXPECT_STR(what, "account bob@work.example", "the account removal comes back first");
+	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo the server removal");
+	EXPECT_STR(what, "server \"work\", and moved 1 account back to it", "with its journalled effects");
+	EXPECT_INT(outbox_account_load(h, "ann@work.example", &a), 0, "load the moved account");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "work", "server after undo");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "backup", "fallback list after undo");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_GIVE_UP), "5d", "a migrated account has the default schedule");
+	outbox_account_free(a);
+	outbox_close(h);
+	remove_home(home);
+}
+
 /* A front end polls outbox_changed() to refresh: it must see another process's commit, and only
  * that, not its own writes. */
 static void test_changed_sees_other_processes_only(void **state)
@@ -161,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_migrates_version_1_with_its_data),
 		cmocka_unit_test(test_refuses_newer_schema),
 		cmocka_unit_test(test_changed_sees_other_processes_only),
+		cmocka_unit_test(test_migrates_version_4_journal),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
