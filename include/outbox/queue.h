@@ -65,11 +65,14 @@ typedef struct {
 	void (*progress)(void *ctx, const outbox_queue_stats *totals);
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 	void *ctx;
+	/* Connections to different servers at once (each server's messages share one); 0 means 4. */
+	int connections;
 } outbox_queue_run_options;
 
 /* Deliver every due message: claim them (so no other runner sends them), carry each server's over
- * one connection, fall back to an account's other servers when its server is unavailable (unless
- * the account uses only that server), and record each recipient's outcome. */
+ * one connection, up to o->connections servers at once, fall back to an account's other servers
+ * when its server is unavailable (unless the account uses only that server), and record each
+ * recipient's outcome. The callbacks are never called by two threads at once. */
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats);
 /* Sleep until the next queued message falls due or `send` queues a new one, at most max_seconds
  * (a signal also ends it), for `queue run --watch`. */

@@ -19,11 +19,13 @@ static const char queue_help[] =
 	"Commands:\n"
 	"  list [--failed] [--json]     queued (or only failed) messages\n"
 	"  show ID [--json]             one message: recipients and every attempt's reply\n"
-	"  run [--server NAME] [-v] [--watch]\n"
-	"                               send what is due now, one connection per server; with\n"
-	"                               --watch stay up and send each message as it falls due\n"
+	"  run [--server NAME] [--connections N] [-v] [--watch]\n"
+	"                               send what is due now, one connection per server and up\n"
+	"                               to N (4) servers at once; with --watch stay up and send\n"
+	"                               each message as it falls due\n"
 	"  retry ID|--all               make a message (or all) due now; failed ones are queued again\n"
-	"  remove ID [--purge]          remove a message (with --purge, its file too)\n";
+	"  remove ID [--purge]          remove a message ('outbox undo' brings it back; with\n"
+	"                               --purge it goes for good, its file too)\n";
 
 static const char *queue_when(long long t, char *buf, size_t size)
 {
@@ -221,7 +223,14 @@ static int queue_run_cmd(int argc, char **argv)
 			verbose = 1;
 		else if (strcmp(argv[i], "--watch") == 0)
 			watch = 1;
-		else
+		else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc) {
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*argv[i] == '\0' || *end != '\0' || n < 1 || n > 16)
+				return cli_usage("queue run", "connections: \"%s\" is not a number from 1 to 16",
+						 argv[i]);
+			o.connections = (int)n;
+		} else
 			return cli_usage("queue run", "unexpected argument \"%s\"", argv[i]);
 	}
 	o.transcript = queue_transcript;
@@ -247,7 +256,7 @@ static int queue_run_cmd(int argc, char **argv)
 			rc = cli_fail(h, rc);
 			break;
 		}
-		if (isatty(STDOUT_FILENO) || st.delivered + st.deferred + st.failed) {
+		if (isatty(STDOUT_FILENO) || st.delivered + st.deferred + st.failed + st.refused) {
 			printf("Sent %zu, queued again %zu, failed %zu; %zu recipient%s refused.\n", st.delivered,
 			       st.deferred, st.failed, st.refused, st.refused == 1 ? "" : "s");
 			fflush(stdout);

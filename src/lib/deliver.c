@@ -206,10 +206,10 @@ static int deliver_over_session(outbox *h, const outbox_send_request *req, const
 		*try_next = t.mail_reply.code && smtp_reply_class(&t.mail_reply) == 4;
 	} else {
 		/* Before the data went out, nothing was delivered: a fallback server may take it. */
-		*try_next = !t.data_sent && rc != OUTBOX_EAUTH && rc != OUTBOX_ECONFIG;
+		*try_next = !smtp_txn_uncertain(&t) && rc != OUTBOX_EAUTH && rc != OUTBOX_ECONFIG;
 		/* The session failed: nobody got it, unless the data had gone out already. */
 		for (i = 0; i < res->count; i++)
-			deliver_set_reply(&res->rcpt[i], t.data_sent ? OUTBOX_RCPT_UNCERTAIN : OUTBOX_RCPT_DEFERRED,
+			deliver_set_reply(&res->rcpt[i], smtp_txn_uncertain(&t) ? OUTBOX_RCPT_UNCERTAIN : OUTBOX_RCPT_DEFERRED,
 					  outbox_errmsg(h));
 	}
 	{

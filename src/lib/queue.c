@@ -91,8 +91,8 @@ int queue_prepare_select(outbox *h, sqlite3_stmt **st, const char *where_order)
 	if (buf_printf(&sql,
 		       "SELECT q.id, q.spool_name, q.account, q.server, q.sender, q.message_id,"
 		       " q.last_reply, q.size, q.body_8bit, q.smtputf8, q.state, q.uncertain, q.attempts,"
-		       " q.created_at, q.first_attempt_at, q.next_attempt_at, q.lease_owner, q.lease_until"
-		       " FROM queue q WHERE %s", where_order) < 0)
+		       " q.created_at, q.first_attempt_at, q.next_attempt_at, q.lease_owner, q.lease_until,"
+		       " q.sending_since FROM queue q WHERE %s", where_order) < 0)
 		rc = queue_oom(h);
 	else
 		rc = store_prepare(h, st, sql.data);
@@ -134,6 +134,7 @@ static int queue_item_read(outbox *h, sqlite3_stmt *st, struct queue_item **out)
 	if (sqlite3_column_type(st, 16) != SQLITE_NULL)
 		it->lease_owner = queue_col_dup(st, 16);
 	it->lease_until = sqlite3_column_int64(st, 17);
+	it->sending_since = sqlite3_column_int64(st, 18);
 	if (!it->spool_name || !it->account || !it->server || !it->sender || !it->message_id ||
 	    !it->last_reply || (sqlite3_column_type(st, 16) != SQLITE_NULL && !it->lease_owner)) {
 		queue_item_free(it);
@@ -387,13 +388,17 @@ int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *stat
 	rc = store_exec(h,
 			"UPDATE queue SET state = ?1, attempts = ?2, first_attempt_at = ?3,"
 			" next_attempt_at = ?4, uncertain = (uncertain OR ?5), last_reply = ?6,"
-			" lease_owner = NULL, lease_until = NULL WHERE id = ?7",
+			" lease_owner = NULL, lease_until = NULL, sending_since = NULL WHERE id = ?7",
 			"tiiiiti", queue_state_name(to), (long long)attempts, first_at, next,
 			(long long)!!r->uncertain, r->reply ? r->reply : "", r->id);
 	/* The history line rides in the same transaction: one commit, one fsync per message. */
 	if (rc == 0 && r->history) {
 		outbox_history_entry e = *r->history;
-		e.outcome = to == QUEUE_DONE ? "delivered" : to == QUEUE_FAILED ? "failed" : "deferred";
+		size_t i, delivered = 0;
+		for (i = 0; i < r->nrcpts; i++)
+			delivered += r->rcpts[i].state == QUEUE_RCPT_DELIVERED;
+		e.outcome = to == QUEUE_DONE ? (delivered ? "delivered" : "refused")
+					     : to == QUEUE_FAILED ? "failed" : "deferred";
 		rc = history_record(h, &e);
 	}
 out:

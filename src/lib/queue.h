@@ -61,6 +61,7 @@ struct queue_item {
 	long long created_at, first_attempt_at, next_attempt_at; /* first_attempt_at 0: none yet */
 	char *lease_owner;                                       /* NULL when not claimed */
 	long long lease_until;
+	long long sending_since; /* a runner began sending it at this time and has not finished */
 	struct queue_recipient *rcpts;
 	size_t nrcpts;
 	struct queue_attempt *log; /* oldest first; only from queue_get */
@@ -113,6 +114,11 @@ struct queue_result {
  * it gives up; the lease is released. OUTBOX_ECONFLICT when the claim is not (or no longer)
  * owner's or the message was removed meanwhile. *state (may be NULL) is the new state. */
 int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *state);
+
+/* Record that owner is about to send the claimed message. Should the runner die before
+ * queue_finish, the next claim of the message marks it "may have been delivered". Cheap: the
+ * runner commits these without waiting for the disk (see queue_run.c). */
+int queue_mark_sending(outbox *h, long long id, const char *owner);
 
 /* Drop owner's claim without recording an attempt (a runner stopping early). */
 int queue_release(outbox *h, long long id, const char *owner);

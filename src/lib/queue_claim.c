@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "history_internal.h"
 #include "queue.h"
 #include "store.h"
 
@@ -40,6 +42,44 @@ static int claim_select(outbox *h, long long now, const char *server_filter, siz
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = outbox_fail_db(h, "finding due messages");
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The previous runner began sending this message and died before it recorded the outcome: the
+ * server may have it. Say so, so the resend (with the same Message-ID) is explained. */
+static const char claim_interrupted[] =
+	"the runner stopped while sending this message and its outcome is unknown: it may have been "
+	"delivered, and is sent again with the same Message-ID";
+
+static int claim_interrupted_send(outbox *h, struct queue_item *it, long long now)
+{
+	struct buf to = BUF_INIT;
+	outbox_history_entry e;
+	size_t i;
+	int rc;
+
+	if ((rc = store_exec(h,
+			     "UPDATE queue SET uncertain = 1, sending_since = NULL, last_reply = ?1 WHERE id = ?2",
+			     "ti", claim_interrupted, it->id)) < 0 ||
+	    (rc = store_exec(h,
+			     "INSERT INTO queue_attempts (queue_id, at, server, outcome, reply)"
+			     " VALUES (?1, ?2, '', 'uncertain', ?3)", "iit", it->id, now, claim_interrupted)) < 0)
+		return rc;
+	it->uncertain = 1;
+	for (i = 0; i < it->nrcpts; i++)
+		if (it->rcpts[i].state == QUEUE_RCPT_PENDING)
+			buf_printf(&to, "%s%s", to.len ? "," : "", it->rcpts[i].address);
+	memset(&e, 0, sizeof e);
+	e.account = it->account;
+	e.server = it->server;
+	e.sender = it->sender;
+	e.recipients = to.data ? to.data : "";
+	e.outcome = "uncertain";
+	e.reply = claim_interrupted;
+	e.size = it->size;
+	e.message_id = it->message_id;
+	rc = history_record(h, &e);
+	buf_free(&to);
 	return rc;
 }
 
@@ -84,6 +124,9 @@ int queue_claim(outbox *h, const char *owner, long long lease_seconds, const cha
 	/* Only pending recipients: the runner must not send to anyone who has a final answer. */
 	for (i = 0; rc == 0 && i < items.n; i++)
 		rc = queue_read_rcpts(h, rst, items.v[i], 1);
+	for (i = 0; rc == 0 && i < items.n; i++)
+		if (items.v[i]->sending_since)
+			rc = claim_interrupted_send(h, items.v[i], now);
 	sqlite3_finalize(rst);
 	if (rc == 0)
 		rc = store_commit(h);
@@ -95,6 +138,19 @@ int queue_claim(outbox *h, const char *owner, long long lease_seconds, const cha
 	}
 	*out = items.v;
 	*n = items.n;
+	return 0;
+}
+
+int queue_mark_sending(outbox *h, long long id, const char *owner)
+{
+	int rc;
+
+	if ((rc = store_exec(h, "UPDATE queue SET sending_since = ?1 WHERE id = ?2 AND lease_owner = ?3", "iit",
+			     store_now(), id, owner ? owner : "")) < 0)
+		return rc;
+	if (sqlite3_changes(h->db) == 0)
+		return outbox_fail(h, OUTBOX_ECONFLICT, NULL, "queued message %lld is not claimed by this runner",
+				   id);
 	return 0;
 }
 

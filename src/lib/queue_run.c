@@ -1,91 +1,37 @@
-/* queue_run.c: the outbox runner: claim what is due, carry each server's messages over one reused
- * connection, fall back to an account's other servers, and record every recipient's outcome. */
+/* queue_run.c: the outbox runner: claim what is due, work out each message's route, and spread the
+ * messages over up to N workers by server, each server's messages over one reused connection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "account_internal.h"
-#include "deliver_internal.h"
-#include "history_internal.h"
-#include "outbox/queue.h"
-#include "queue.h"
+#include "handle_internal.h"
+#include "queue_run_internal.h"
 #include "secret.h"
 #include "server_internal.h"
-#include "session.h"
-#include "spool.h"
 #include "store.h"
 
 #define RUN_CLAIM_BATCH 50
 #define RUN_LEASE_SECONDS 900
-#define RUN_MAX_SERVERS 32
+#define RUN_DEFAULT_CONNECTIONS 4
+#define RUN_MAX_CONNECTIONS 16
 
-/* One server's connection for the whole run: opened on first use, reused by every message for
- * it, and remembered as down once it failed so later messages go to their fallbacks at once. */
-struct run_conn {
-	char name[128];
-	outbox_server *server;
-	char *password;
-	struct session *session;
-	int down;
-	char why[600];
+/* Which worker a server's messages go to, kept for the whole run so that a server's connection
+ * stays with one worker from one batch to the next. */
+struct run_route {
+	char server[128];
+	size_t worker;
 };
 
 struct run {
 	outbox *h;
-	const outbox_queue_run_options *o;
-	char owner[96];
-	struct spool sp;
-	struct run_conn conns[RUN_MAX_SERVERS];
-	size_t nconns;
-	outbox_queue_stats stats;
+	struct run_shared sh;
+	struct run_worker workers[RUN_MAX_CONNECTIONS];
+	size_t nworkers, started;
+	struct run_route routes[RUN_MAX_SERVERS * 2];
+	size_t nroutes;
 };
-
-static void run_conn_close(struct run *r, struct run_conn *c)
-{
-	session_close(r->h, c->session);
-	c->session = NULL;
-}
-
-/* The open connection to `name`, or NULL (with c->why) when it cannot be had. */
-static struct run_conn *run_connect(struct run *r, const char *name)
-{
-	struct session_params p;
-	struct run_conn *c = NULL;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < r->nconns; i++)
-		if (strcmp(r->conns[i].name, name) == 0)
-			c = &r->conns[i];
-	if (c == NULL) {
-		if (r->nconns == RUN_MAX_SERVERS)
-			return NULL;
-		c = &r->conns[r->nconns++];
-		memset(c, 0, sizeof *c);
-		snprintf(c->name, sizeof c->name, "%s", name);
-	}
-	if (c->down)
-		return c;
-	if (c->session)
-		return c;
-	if (c->server == NULL &&
-	    ((rc = outbox_server_load(r->h, name, &c->server)) < 0 || (rc = deliver_password(r->h, c->server, &c->password)) < 0)) {
-		c->down = 1;
-		snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(r->h));
-		return c;
-	}
-	memset(&p, 0, sizeof p);
-	p.server = c->server;
-	p.password = c->password;
-	p.transcript = r->o ? r->o->transcript : NULL;
-	p.transcript_ctx = r->o ? r->o->ctx : NULL;
-	if (session_open(r->h, &p, &c->session) < 0) {
-		c->down = 1;
-		snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(r->h));
-	}
-	return c;
-}
 
 /* The account's retry schedule; the default one for a message whose account is gone. */
 static void run_policy(const outbox_account *a, struct retry_policy *policy)
@@ -103,171 +49,132 @@ static void run_policy(const outbox_account *a, struct retry_policy *policy)
 
 /* The servers to try for a message, in order: its own (or its account's), then the account's
  * fallbacks unless the account uses only that server; and the account's retry schedule. */
-static int run_chain(struct run *r, const struct queue_item *it, char ***chain, struct retry_policy *policy,
-		     char *why, size_t why_size)
+static int run_route_job(struct run *r, struct run_job *job)
 {
+	const struct queue_item *it = job->it;
 	outbox_account *a = NULL;
 	const char *const *fb;
+	int rc = 0;
 
-	*chain = NULL;
 	if (outbox_account_load(r->h, it->account, &a) < 0)
 		a = NULL;
-	run_policy(a, policy);
+	run_policy(a, &job->policy);
 	if (it->server && *it->server) {
-		outbox_account_free(a);
-		return strv_push(chain, it->server) < 0 ? queue_oom(r->h) : 0;
+		if (strv_push(&job->chain, it->server) < 0)
+			rc = queue_oom(r->h);
+	} else if (a == NULL) {
+		snprintf(job->why, sizeof job->why, "the account %s no longer exists: add it again, or remove "
+			 "the message (outbox queue remove %lld)", it->account, it->id);
+	} else if (strv_push(&job->chain, outbox_account_get(a, OUTBOX_ACCOUNT_SERVER)) < 0) {
+		rc = queue_oom(r->h);
+	} else if (strcmp(outbox_account_get(a, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") != 0) {
+		for (fb = outbox_account_fallbacks(a); *fb && rc == 0; fb++)
+			if (strv_push(&job->chain, *fb) < 0)
+				rc = queue_oom(r->h);
 	}
-	if (a == NULL) {
-		snprintf(why, why_size, "the account %s no longer exists: add it again, or remove the message "
-			 "(outbox queue remove %lld)", it->account, it->id);
-		return 0;
-	}
-	if (strv_push(chain, outbox_account_get(a, OUTBOX_ACCOUNT_SERVER)) < 0) {
-		outbox_account_free(a);
-		return queue_oom(r->h);
-	}
-	if (strcmp(outbox_account_get(a, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") != 0)
-		for (fb = outbox_account_fallbacks(a); *fb; fb++)
-			if (strv_push(chain, *fb) < 0) {
-				outbox_account_free(a);
-				return queue_oom(r->h);
-			}
 	outbox_account_free(a);
+	return rc;
+}
+
+/* The worker for a message's first server: the one that had it before, else the least busy. */
+static struct run_worker *run_pick_worker(struct run *r, const char *server)
+{
+	size_t i, best = 0;
+
+	for (i = 0; i < r->nroutes; i++)
+		if (strcmp(r->routes[i].server, server) == 0)
+			return &r->workers[r->routes[i].worker];
+	for (i = 1; i < r->started; i++)
+		if (r->workers[i].njobs < r->workers[best].njobs)
+			best = i;
+	/* An idle worker not started yet beats sharing one; starting it needs a handle of its own. */
+	if (r->started < r->nworkers && r->workers[best].njobs > 0) {
+		struct outbox_error_copy saved;
+		outbox_error_save(r->h, &saved);
+		if (worker_start(&r->workers[r->started], &r->sh, NULL, outbox_home(r->h)) == 0)
+			best = r->started++;
+		else
+			worker_stop(&r->workers[r->started]);
+		outbox_error_restore(r->h, &saved);
+	}
+	if (r->nroutes < sizeof r->routes / sizeof r->routes[0]) {
+		snprintf(r->routes[r->nroutes].server, sizeof r->routes[0].server, "%s", server);
+		r->routes[r->nroutes++].worker = best;
+	}
+	return &r->workers[best];
+}
+
+static int run_give_job(struct run *r, struct run_worker *w, struct run_job *job)
+{
+	if (w->njobs == w->jobs_cap) {
+		size_t cap = w->jobs_cap ? 2 * w->jobs_cap : 16;
+		struct run_job **grown = realloc(w->jobs, cap * sizeof *grown);
+		if (grown == NULL)
+			return queue_oom(r->h);
+		w->jobs = grown;
+		w->jobs_cap = cap;
+	}
+	w->jobs[w->njobs++] = job;
 	return 0;
 }
 
-/* Whether the transaction's failure says "this server, not this message": try a fallback. */
-static int run_server_unavailable(const struct smtp_txn *t)
+static void *run_worker_thread(void *arg)
 {
-	return t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 4;
+	worker_run_jobs(arg);
+	return NULL;
 }
 
-/* The history line of an attempt; queue_finish records it with the outcome. */
-static void run_history(const struct queue_item *it, const char *server, const char *reply, struct buf *to,
-			outbox_history_entry *e)
+/* Run every worker's jobs at once: the others in threads, worker 0 in this one. A worker whose
+ * thread cannot start runs here after worker 0, so no job is dropped. */
+static void run_round(struct run *r)
 {
+	pthread_t threads[RUN_MAX_CONNECTIONS];
+	int running[RUN_MAX_CONNECTIONS] = {0};
 	size_t i;
 
-	for (i = 0; i < it->nrcpts; i++)
-		buf_printf(to, "%s%s", i ? "," : "", it->rcpts[i].address);
-	memset(e, 0, sizeof *e);
-	e->account = it->account;
-	e->server = server;
-	e->sender = it->sender;
-	e->recipients = to->data ? to->data : "";
-	e->reply = reply;
-	e->size = it->size;
-	e->message_id = it->message_id;
+	for (i = 1; i < r->started; i++)
+		if (r->workers[i].njobs > 0)
+			running[i] = pthread_create(&threads[i], NULL, run_worker_thread, &r->workers[i]) == 0;
+	worker_run_jobs(&r->workers[0]);
+	for (i = 1; i < r->started; i++) {
+		if (running[i])
+			pthread_join(threads[i], NULL);
+		else if (r->workers[i].njobs > 0)
+			worker_run_jobs(&r->workers[i]);
+	}
 }
 
-/* Try one claimed message through its chain of servers and record the outcome. */
-static void run_message(struct run *r, const struct queue_item *it)
+/* Claim a batch, route it, and deliver it. *claimed is how many messages the batch had. */
+static int run_batch(struct run *r, size_t *claimed)
 {
-	struct queue_rcpt_result *res = calloc(it->nrcpts ? it->nrcpts : 1, sizeof *res);
-	char (*replies)[SMTP_REPLY_MAX_TEXT + 32] = calloc(it->nrcpts ? it->nrcpts : 1, sizeof *replies);
-	struct smtp_rcpt *rcpt = calloc(it->nrcpts ? it->nrcpts : 1, sizeof *rcpt);
-	char why[700] = "", **chain = NULL;
-	const char *carrier = "";
-	struct queue_result qr;
-	struct retry_policy policy = retry_default;
-	struct smtp_txn t;
-	enum queue_state state = QUEUE_QUEUED;
-	outbox_history_entry hist;
-	struct buf to = BUF_INIT;
-	int fd = -1, uncertain = 0, done = 0;
-	size_t i, k;
+	const outbox_queue_run_options *o = r->sh.o;
+	struct queue_item **items = NULL;
+	struct run_job *jobs = NULL;
+	size_t n = 0, i;
+	int rc;
 
-	if (!res || !replies || !rcpt)
-		goto out;
-	for (i = 0; i < it->nrcpts; i++) {
-		res[i].address = it->rcpts[i].address;
-		res[i].state = QUEUE_RCPT_PENDING;
-		res[i].reply = "";
-		rcpt[i].address = it->rcpts[i].address;
+	*claimed = 0;
+	if ((rc = queue_claim(r->h, r->sh.owner, RUN_LEASE_SECONDS, o ? o->server : NULL, RUN_CLAIM_BATCH,
+			      &items, &n)) < 0 || n == 0)
+		return rc;
+	*claimed = n;
+	if ((jobs = calloc(n, sizeof *jobs)) == NULL)
+		rc = queue_oom(r->h);
+	for (i = 0; rc == 0 && i < n; i++) {
+		jobs[i].it = items[i];
+		if ((rc = run_route_job(r, &jobs[i])) == 0)
+			rc = run_give_job(r, run_pick_worker(r, jobs[i].chain ? jobs[i].chain[0] : ""), &jobs[i]);
 	}
-	if (spool_open_message(r->h, &r->sp, it->spool_name, &fd) < 0) {
-		snprintf(why, sizeof why, "%s", outbox_errmsg(r->h));
-	} else if (run_chain(r, it, &chain, &policy, why, sizeof why) == 0) {
-		for (k = 0; chain && chain[k] && !done; k++) {
-			struct run_conn *c = run_connect(r, chain[k]);
-			if (c == NULL || c->down) {
-				snprintf(why, sizeof why, "%s: %s", chain[k], c ? c->why : "too many servers in one run");
-				continue;
-			}
-			memset(&t, 0, sizeof t);
-			t.from = it->sender;
-			t.rcpt = rcpt;
-			t.nrcpt = it->nrcpts;
-			t.size = it->size;
-			t.body_8bit = it->body_8bit;
-			t.smtputf8 = it->smtputf8;
-			t.envid = it->message_id;
-			if (lseek(fd, 0, SEEK_SET) != 0 || session_send(r->h, c->session, &t, fd) < 0) {
-				snprintf(why, sizeof why, "%s: %s", chain[k], outbox_errmsg(r->h));
-				snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(r->h));
-				c->down = 1;
-				run_conn_close(r, c);
-				/* After the data went out a retry elsewhere could duplicate it: wait. */
-				if (t.data_sent) {
-					uncertain = 1;
-					carrier = c->name;
-					break;
-				}
-				continue;
-			}
-			if (t.outcome && run_server_unavailable(&t)) {
-				deliver_reply_text(&t.mail_reply, replies[0], sizeof replies[0]);
-				snprintf(why, sizeof why, "%s: %s", chain[k], replies[0]);
-				continue;
-			}
-			carrier = c->name;
-			for (i = 0; i < it->nrcpts; i++) {
-				deliver_reply_text(&rcpt[i].reply, replies[i], sizeof replies[i]);
-				res[i].reply = replies[i];
-				res[i].state = rcpt[i].state == SMTP_RCPT_DELIVERED ? QUEUE_RCPT_DELIVERED
-					       : rcpt[i].state == SMTP_RCPT_REFUSED ? QUEUE_RCPT_REFUSED
-										 : QUEUE_RCPT_PENDING;
-				if (res[i].state == QUEUE_RCPT_REFUSED)
-					r->stats.refused++;
-			}
-			done = 1;
-		}
-	}
-	if (!done)
-		for (i = 0; i < it->nrcpts; i++)
-			res[i].reply = why;
-	memset(&qr, 0, sizeof qr);
-	qr.id = it->id;
-	qr.owner = r->owner;
-	qr.server = carrier;
-	qr.outcome = done ? "attempted" : uncertain ? "uncertain" : "deferred";
-	qr.reply = done ? (it->nrcpts ? res[0].reply : "") : why;
-	qr.rcpts = res;
-	qr.nrcpts = it->nrcpts;
-	qr.uncertain = uncertain;
-	qr.policy = &policy;
-	run_history(it, carrier, qr.reply, &to, &hist);
-	qr.history = &hist;
-	if (queue_finish(r->h, &qr, &state) == 0) {
-		if (state == QUEUE_DONE) {
-			r->stats.delivered++;
-			/* No directory fsync: if the unlink is lost in a crash, the file is an orphan
-			 * of a done row and the next run's clean-up takes it. */
-			spool_discard(r->h, &r->sp, it->spool_name);
-		} else if (state == QUEUE_FAILED) {
-			r->stats.failed++;
-		} else {
-			r->stats.deferred++;
-		}
-	}
-out:
-	buf_free(&to);
-	if (fd >= 0)
-		close(fd);
-	strv_free(chain);
-	free(res);
-	free(replies);
-	free(rcpt);
+	if (rc == 0)
+		run_round(r);
+	/* On a failure before the round, the claims simply expire: nothing was sent. */
+	for (i = 0; i < r->started; i++)
+		r->workers[i].njobs = 0;
+	for (i = 0; jobs && i < n; i++)
+		strv_free(jobs[i].chain);
+	free(jobs);
+	queue_items_free(items, n);
+	return rc;
 }
 
 /* Files a crashed send linked but never recorded: after an hour nobody is about to record them. */
@@ -278,7 +185,7 @@ static void run_remove_orphans(struct run *r)
 
 	outbox_error_save(r->h, &saved);
 	if (queue_spool_names(r->h, &keep) == 0)
-		spool_remove_orphans(r->h, &r->sp, keep, 3600);
+		spool_remove_orphans(r->h, &r->workers[0].sp, keep, 3600);
 	strv_free(keep);
 	outbox_error_restore(r->h, &saved);
 }
@@ -286,45 +193,35 @@ static void run_remove_orphans(struct run *r)
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats)
 {
 	struct run *r = calloc(1, sizeof *r);
-	struct queue_item **items = NULL;
 	char host[64], id[33];
-	size_t n, i;
+	size_t claimed = 0, i;
 	int rc;
 
 	if (r == NULL)
 		return queue_oom(h);
 	r->h = h;
-	r->o = o;
+	r->sh.o = o;
+	r->nworkers = o && o->connections > 0 ? (size_t)o->connections : RUN_DEFAULT_CONNECTIONS;
+	if (r->nworkers > RUN_MAX_CONNECTIONS)
+		r->nworkers = RUN_MAX_CONNECTIONS;
+	pthread_mutex_init(&r->sh.lock, NULL);
 	if (gethostname(host, sizeof host) < 0)
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
-	if ((rc = secret_new_id(h, id)) < 0 || (rc = spool_open_dir(h, &r->sp)) < 0) {
-		free(r);
-		return rc;
-	}
-	snprintf(r->owner, sizeof r->owner, "%s:%ld:%.8s", host, (long)getpid(), id);
+	if ((rc = secret_new_id(h, id)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
+		goto out;
+	r->started = 1;
+	snprintf(r->sh.owner, sizeof r->sh.owner, "%s:%ld:%.8s", host, (long)getpid(), id);
 	run_remove_orphans(r);
-	for (;;) {
-		if ((rc = queue_claim(h, r->owner, RUN_LEASE_SECONDS, o ? o->server : NULL, RUN_CLAIM_BATCH, &items, &n)) < 0)
-			break;
-		if (n == 0)
-			break;
-		for (i = 0; i < n; i++) {
-			run_message(r, items[i]);
-			if (o && o->progress)
-				o->progress(o->ctx, &r->stats);
-		}
-		queue_items_free(items, n);
-		items = NULL;
-	}
-	for (i = 0; i < r->nconns; i++) {
-		run_conn_close(r, &r->conns[i]);
-		outbox_server_free(r->conns[i].server);
-		secret_wipe(r->conns[i].password);
-	}
-	spool_close_dir(&r->sp);
+	do
+		rc = run_batch(r, &claimed);
+	while (rc == 0 && claimed > 0);
+out:
+	for (i = 0; i < r->started || i == 0; i++)
+		worker_stop(&r->workers[i]);
+	pthread_mutex_destroy(&r->sh.lock);
 	if (stats)
-		*stats = r->stats;
+		*stats = r->sh.stats;
 	free(r);
 	if (rc == 0)
 		outbox_clear_error(h);

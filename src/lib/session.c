@@ -180,7 +180,7 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 					outbox_fail(h, (int)n, NULL,
 						    "%s: the server sent no greeting; if port %d expects TLS from the first "
 						    "byte (usually 465), set --security tls", outbox_errmsg(h), s->port);
-				if (t && t->data_sent)
+				if (t && smtp_txn_uncertain(t))
 					outbox_fail(h, (int)n, NULL,
 						    "%s after the message was sent, before the server confirmed it: it "
 						    "may have been delivered", outbox_errmsg(h));

@@ -547,6 +547,14 @@ static int smtp_on_data_end(struct smtp *e, const struct smtp_reply *r)
 		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
 		return 0;
 	}
+	/* Only 250 accepts the data. Another 2xx here is out of step, such as the 221 to a pipelined
+	 * QUIT from a server that never answered the data: whether it has the message is unknown. */
+	if (smtp_reply_class(r) == 2 && r->code != 250) {
+		smtp_fail(e, OUTBOX_ETEMPFAIL,
+			  "the server answered the message data with \"%d %s\" instead of 250: it may have "
+			  "been delivered", r->code, r->text);
+		return 0;
+	}
 	t->data_reply = *r;
 	if (smtp_reply_class(r) == 2)
 		smtp_finish_txn(e, 0);
@@ -598,7 +606,7 @@ void smtp_input(struct smtp *e, const char *data, size_t len)
 			e->expect_count = 0;
 			return;
 		}
-		if (e->txn && e->txn->data_sent && e->phase != P_TXN_DONE) {
+		if (e->txn && smtp_txn_uncertain(e->txn) && e->phase != P_TXN_DONE) {
 			smtp_fail(e, OUTBOX_ETEMPFAIL,
 				  "the connection was lost after the message was sent and before the server "
 				  "confirmed it: it may have been delivered");
@@ -636,6 +644,9 @@ void smtp_input(struct smtp *e, const char *data, size_t len)
 			e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
 			e->expect_count--;
 			if (r.code == 421 && role != R_QUIT) {
+				/* A 421 to the data is still an answer to it: refused for now, not lost. */
+				if ((role == R_DATA_END || role == R_BDAT) && e->txn)
+					e->txn->data_reply = r;
 				smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
 				return;
 			}

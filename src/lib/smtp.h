@@ -64,6 +64,13 @@ struct smtp_txn {
 	int outcome;             /* 0 delivered to every accepted recipient, else an OUTBOX_E* code */
 };
 
+/* The data went out and no reply to it came: the server may have the message (invariant 1). A
+ * reply to the data, even a 421 that ends the session, means the server did not take it. */
+static inline int smtp_txn_uncertain(const struct smtp_txn *t)
+{
+	return t->data_sent && t->data_reply.code == 0;
+}
+
 struct smtp;
 
 int smtp_new(outbox *h, const struct smtp_config *cfg, struct smtp **out);

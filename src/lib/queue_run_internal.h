@@ -1,0 +1,71 @@
+/* queue_run_internal.h: what the outbox runner's two halves share: the run (claims, routes, the
+ * spread over connections) in queue_run.c, and a worker (its connections, one message's delivery
+ * and the bookkeeping of outcomes) in queue_worker.c. */
+#ifndef OUTBOX_QUEUE_RUN_INTERNAL_H
+#define OUTBOX_QUEUE_RUN_INTERNAL_H
+
+#include <pthread.h>
+#include "outbox/handle.h"
+#include "outbox/queue.h"
+#include "outbox/server.h"
+#include "queue.h"
+#include "retry.h"
+#include "spool.h"
+
+#define RUN_MAX_SERVERS 32
+
+/* One server's connection in a worker: opened on first use, reused by every message the worker
+ * sends through it, and remembered as down once it failed so later messages go to their
+ * fallbacks at once. */
+struct run_conn {
+	char name[128];
+	outbox_server *server;
+	char *password;
+	struct session *session;
+	int down;
+	char why[600];
+};
+
+/* A claimed message with its route, worked out before it is handed to a worker. */
+struct run_job {
+	struct queue_item *it;
+	char **chain; /* the servers to try, in order; NULL when there is none and `why` says why */
+	struct retry_policy policy;
+	char why[400];
+};
+
+/* What every worker of one run shares. */
+struct run_shared {
+	const outbox_queue_run_options *o;
+	char owner[96];        /* the lease owner: host, pid and a random part */
+	pthread_mutex_t lock;  /* guards stats and every call of the caller's callbacks */
+	outbox_queue_stats stats;
+};
+
+struct run_worker {
+	struct run_shared *sh;
+	outbox *h;      /* the caller's handle for worker 0, else one of its own: a handle per thread */
+	int own_handle;
+	struct spool sp;
+	struct run_conn conns[RUN_MAX_SERVERS];
+	size_t nconns;
+	struct run_job **jobs; /* this round's messages, all of them for the servers it was given */
+	size_t njobs, jobs_cap;
+	/* Outcomes are committed without waiting for the disk and made durable together (see
+	 * queue_worker.c); the files of delivered messages wait for that before they go. */
+	size_t unsynced;
+	char (*done)[33];
+	size_t ndone, done_cap;
+};
+
+/* Ready a worker: its own handle on `home` unless `h` is given, the spool, and commits that do
+ * not wait for the disk. On failure the handle (the caller's, or h when given) has the message. */
+int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const char *home);
+/* Deliver the worker's jobs in order, then forget them (the caller frees them). */
+void worker_run_jobs(struct run_worker *w);
+/* Make every outcome so far durable, then remove the files of the delivered messages. */
+void worker_sync(struct run_worker *w);
+/* Close the connections, sync, restore full durability and close the worker's own handle. */
+void worker_stop(struct run_worker *w);
+
+#endif
