@@ -185,7 +185,7 @@ _outbox()
 	esac
 	if ((cword == 2)); then
 		if [[ $group == server ]]; then
-			_outbox_reply 'add edit remove list show --help'
+			_outbox_reply 'add edit remove list show check --help'
 		else
 			_outbox_reply 'add edit set-server remove list show --help'
 		fi
@@ -275,7 +275,7 @@ _outbox()
 
 	if [[ $cur != -* ]] || ((end)); then
 		case $group/$verb/$n in
-		server/edit/0 | server/remove/0 | server/show/0 | account/set-server/1)
+		server/edit/0 | server/remove/0 | server/show/0 | server/check/0 | account/set-server/1)
 			_outbox_reply "$(_outbox_list_values "$bin" server name)" lines
 			return ;;
 		account/edit/0 | account/remove/0 | account/show/0 | account/set-server/0)
@@ -289,6 +289,7 @@ _outbox()
 	server/add) _outbox_reply "$_outbox_server_settings $_outbox_server_password --help" ;;
 	server/edit) _outbox_reply "$_outbox_server_settings $_outbox_server_password --rename --help" ;;
 	server/remove) _outbox_reply '--reassign --purge --help' ;;
+	server/check) _outbox_reply '--json -v --verbose --help' ;;
 	server/list | server/show | account/list | account/show) _outbox_reply '--json --help' ;;
 	account/add) _outbox_reply "$_outbox_account_settings --help" ;;
 	account/edit) _outbox_reply "$_outbox_account_settings --rename --help" ;;

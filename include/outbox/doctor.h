@@ -3,6 +3,7 @@
 #ifndef OUTBOX_DOCTOR_H
 #define OUTBOX_DOCTOR_H
 
+#include <stddef.h>
 #include "error.h"
 #include "server.h"
 
@@ -44,6 +45,13 @@ typedef void (*outbox_doctor_callback)(void *ctx, const outbox_doctor_report *re
  * session ends with QUIT after AUTH. Returns 0 when every step passed, else the failed step's code
  * (OUTBOX_ETEMPFAIL, OUTBOX_EUNAVAILABLE, OUTBOX_EAUTH, ...) with the handle's message set. */
 int outbox_doctor_check(outbox *h, const outbox_server *s, outbox_doctor_callback cb, void *ctx);
+
+/* The same, also passing the conversation to `transcript` as it happens, one reply or command at a
+ * time ('>' sent, '<' received), AUTH data redacted, as `outbox send -v` shows it. `cb` and
+ * `transcript` may each be NULL; both get `ctx`. */
+int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doctor_callback cb,
+				   void (*transcript)(void *ctx, char direction, const char *line, size_t len),
+				   void *ctx);
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,7 @@ int cli_read_password_prompt(const char *prompt, char **out);
 void cli_wipe(char *secret);
 
 int cmd_server(int argc, char **argv);
+int cmd_server_check(int argc, char **argv); /* doctor_cmd.c */
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_send(int argc, char **argv, int as_sendmail);

@@ -36,6 +36,7 @@ static const char server_help[] =
 	"                                   remove a server (undo with: outbox undo)\n"
 	"  list [--json]                    list servers and the accounts using each\n"
 	"  show NAME [--json]               show every setting of one server\n"
+	"  check NAME [--json] [--verbose]  check the connection and login, step by step\n"
 	"\n"
 	"Run 'outbox server add --help' for the settings.\n";
 
@@ -458,6 +459,8 @@ int cmd_server(int argc, char **argv)
 		fputs(server_help, verb ? stdout : stderr);
 		return verb ? 0 : EX_USAGE;
 	}
+	if (strcmp(verb, "check") == 0)
+		return cmd_server_check(argc - 1, argv + 1);
 	if (cli_wants_help(argc - 1, argv + 1)) {
 		if (strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0)
 			server_print_edit_help(verb);

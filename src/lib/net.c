@@ -168,6 +168,12 @@ static int resolve(outbox *h, const char *host, int port, struct addrinfo **res)
 	return 0;
 }
 
+int net_resolve(outbox *h, const char *host, int port, struct addrinfo **res)
+{
+	*res = NULL;
+	return resolve(h, host, port, res);
+}
+
 /* The next address at or after `ai` that is IPv4 or IPv6 and is (or is not) of family `fam`. */
 static const struct addrinfo *next_of(const struct addrinfo *ai, int fam, int same)
 {

@@ -10,6 +10,13 @@
 /* Milliseconds on a monotonic clock; deadlines are absolute values of it. */
 long long net_now_ms(void);
 
+struct addrinfo;
+
+/* Resolve host (as net_connect does: IP literals without a lookup, IDNA2008 names) into a list
+ * for getaddrinfo's freeaddrinfo(). Errors as net_connect's for a name that does not resolve.
+ * net_connect resolves by itself; this is for a caller that reports the addresses (the doctor). */
+int net_resolve(outbox *h, const char *host, int port, struct addrinfo **res);
+
 /* Connect to host:port (a DNS name, international names converted with IDNA2008, or an IP literal)
  * before `deadline_ms`. Addresses are tried in the resolver's order with families interleaved
  * (RFC 8305), a new attempt starting every 250 ms while earlier ones are still pending; the first

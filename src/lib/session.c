@@ -1,5 +1,6 @@
 /* session.c: the I/O around the protocol engine: sockets and TLS with a deadline per step, the
- * message body streamed from its spool file (dot-stuffed for DATA), and the transcript. */
+ * message body streamed from its spool file (dot-stuffed for DATA), the transcript, and for the
+ * doctor the end of each step of opening (connect, TLS, EHLO, AUTH). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,7 +26,74 @@ struct session {
 	const char *host;
 	int port;
 	int done;
+	/* Step reports (session_params.step): the step under way (-1 for none), and what the
+	 * reports say, gathered as the session goes. */
+	void (*step)(void *ctx, const struct session_event *ev);
+	void *step_ctx;
+	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
+	void *transcript_ctx;
+	int cur_step;
+	char last_verb[8]; /* the last command sent: tells which reply ends the EHLO step */
+	char peer[64];
+	char greeting[256];
+	struct smtp_caps caps;
+	int have_reply;
+	struct smtp_reply reply;
 };
+
+/* End the step under way (reporting it when someone listens) and make `next` the one under way. */
+static void session_step_end(struct session *s, int rc, int next)
+{
+	struct session_event ev;
+	int ended = s->cur_step;
+
+	s->cur_step = next;
+	if (s->step == NULL || ended < 0)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.step = (enum session_step)ended;
+	ev.rc = rc;
+	ev.peer = s->peer;
+	ev.tls = s->tls ? s->tls_words : "";
+	ev.greeting = s->greeting;
+	ev.caps = &s->caps;
+	ev.mech = s->engine ? smtp_auth_mechanism(s->engine) : NULL;
+	ev.reply = s->have_reply ? &s->reply : NULL;
+	s->step(s->step_ctx, &ev);
+}
+
+/* Installed as the engine's transcript when steps are reported. The engine shows each reply here
+ * before acting on it, so a 250 to the EHLO that counts is seen before AUTH begins: the EHLO step
+ * ends there, and whatever fails next belongs to AUTH, without the engine knowing about steps. */
+static void session_observe(void *ctx, char direction, const char *line, size_t len)
+{
+	struct session *s = ctx;
+	size_t n = 0;
+
+	if (s->transcript)
+		s->transcript(s->transcript_ctx, direction, line, len);
+	if (direction == '>') {
+		while (n < len && n < sizeof s->last_verb - 1 && line[n] != ' ' && line[n] != '\r')
+			n++;
+		memcpy(s->last_verb, line, n);
+		s->last_verb[n] = '\0';
+		return;
+	}
+	if (smtp_reply_parse(line, len, &s->reply) <= 0)
+		return;
+	s->have_reply = 1;
+	if (!s->greeting[0] && !s->last_verb[0]) {
+		while (n < s->reply.text_len && s->reply.text[n] != '\n')
+			n++;
+		snprintf(s->greeting, sizeof s->greeting, "%d %.*s", s->reply.code, (int)n, s->reply.text);
+	}
+	if (s->cur_step == SESSION_STEP_EHLO && s->reply.code == 250 &&
+	    (strcmp(s->last_verb, "EHLO") == 0 || strcmp(s->last_verb, "HELO") == 0)) {
+		if (strcmp(s->last_verb, "EHLO") == 0)
+			smtp_caps_parse(&s->reply, &s->caps);
+		session_step_end(s, 0, SESSION_STEP_AUTH);
+	}
+}
 
 static int session_write(outbox *h, struct session *s, const char *data, size_t len)
 {
@@ -111,6 +179,8 @@ static int session_start_tls(outbox *h, struct session *s)
 	}
 	smtp_tls_started(s->engine, cb_type, cb_type ? cb : NULL, cb_len);
 	explicit_bzero(cb, sizeof cb);
+	if (s->cur_step == SESSION_STEP_TLS)
+		session_step_end(s, 0, SESSION_STEP_EHLO);
 	return 0;
 }
 
@@ -229,6 +299,11 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	if (s == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	s->fd = -1;
+	s->cur_step = SESSION_STEP_CONNECT;
+	s->step = p->step;
+	s->step_ctx = p->step_ctx;
+	s->transcript = p->transcript;
+	s->transcript_ctx = p->transcript_ctx;
 	s->server = srv;
 	s->host = srv->rec.val[OUTBOX_SERVER_HOST];
 	s->port = (int)strtol(srv->rec.val[OUTBOX_SERVER_PORT], NULL, 10);
@@ -243,12 +318,15 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.host = s->host;
 	cfg.port = s->port;
 	cfg.allow_insecure_auth = strcmp(srv->rec.val[OUTBOX_SERVER_ALLOW_INSECURE_AUTH], "true") == 0;
-	cfg.transcript = p->transcript;
-	cfg.transcript_ctx = p->transcript_ctx;
+	cfg.transcript = p->step ? session_observe : p->transcript;
+	cfg.transcript_ctx = p->step ? s : p->transcript_ctx;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
 	if ((rc = net_connect(h, s->host, s->port, net_now_ms() + s->step_ms, &s->fd)) < 0)
 		goto fail;
+	if (s->step)
+		net_peer_name(s->fd, s->peer, sizeof s->peer);
+	session_step_end(s, 0, cfg.security == SMTP_SEC_NONE ? SESSION_STEP_EHLO : SESSION_STEP_TLS);
 	if (cfg.security == SMTP_SEC_TLS && (rc = session_start_tls(h, s)) < 0)
 		goto fail;
 	if ((rc = session_run(h, s, NULL, -1, &stopped)) < 0)
@@ -257,9 +335,19 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 		rc = outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the session ended before it was ready");
 		goto fail;
 	}
+	if (s->cur_step == SESSION_STEP_EHLO) {
+		/* Ready without the EHLO reply seen: nothing to tell but that it went well. */
+		s->caps = *smtp_capabilities(s->engine);
+		session_step_end(s, 0, SESSION_STEP_AUTH);
+	}
+	if (smtp_auth_mechanism(s->engine))
+		session_step_end(s, 0, -1);
+	else
+		s->cur_step = -1; /* no login was needed: there was no AUTH step */
 	*out = s;
 	return 0;
 fail:
+	session_step_end(s, rc, -1);
 	session_close(h, s);
 	return rc;
 }

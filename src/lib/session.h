@@ -8,11 +8,30 @@
 
 struct session;
 
+/* The steps of session_open, in order, for a caller that reports progress (the doctor). With
+ * STARTTLS the greeting and the first EHLO belong to the TLS step; the EHLO step is the one whose
+ * capabilities count. TLS is left out without TLS, AUTH when no login is needed. */
+enum session_step { SESSION_STEP_CONNECT, SESSION_STEP_TLS, SESSION_STEP_EHLO, SESSION_STEP_AUTH };
+
+struct session_event {
+	enum session_step step;
+	int rc;                         /* 0 when the step ended well, else its code (the handle says why) */
+	const char *peer;               /* the address connected to, or "" */
+	const char *tls;                /* "TLSv1.3 TLS_AES_256_GCM_SHA384" once TLS is up, or "" */
+	const char *greeting;           /* the first line of the greeting, or "" */
+	const struct smtp_caps *caps;   /* what the EHLO that counts offered (all zero before it) */
+	const char *mech;               /* the SASL mechanism once chosen, or NULL */
+	const struct smtp_reply *reply; /* the server's last reply, or NULL */
+};
+
 struct session_params {
 	const outbox_server *server;
 	const char *password;  /* NULL when the server has none */
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 	void *transcript_ctx;
+	/* Optional: told as each step of session_open ends, well or not; sending leaves it NULL. */
+	void (*step)(void *ctx, const struct session_event *ev);
+	void *step_ctx;
 };
 
 /* Connect and get the server ready for a transaction. On failure *out is NULL and the handle

@@ -1,0 +1,320 @@
+/* doctor_advice.c: what the doctor says about a step, in plain words: the capabilities in one line,
+ * and for a failure what happened and which setting to change, with the command that changes it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "doctor_advice.h"
+
+/* The extensions worth showing, in the order a person scans for them. */
+static const struct {
+	unsigned bit;
+	const char *name;
+} doctor_exts[] = {
+	{SMTP_EXT_PIPELINING, "PIPELINING"},
+	{SMTP_EXT_CHUNKING, "CHUNKING"},
+	{SMTP_EXT_8BITMIME, "8BITMIME"},
+	{SMTP_EXT_SMTPUTF8, "SMTPUTF8"},
+	{SMTP_EXT_BINARYMIME, "BINARYMIME"},
+	{SMTP_EXT_DSN, "DSN"},
+	{SMTP_EXT_ENHANCEDSTATUSCODES, "ENHANCEDSTATUSCODES"},
+	{SMTP_EXT_REQUIRETLS, "REQUIRETLS"},
+	{SMTP_EXT_STARTTLS, "STARTTLS"},
+};
+
+/* Append to out[0..size) as snprintf would, keeping it terminated when it is full. */
+static void doctor_add(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void doctor_add(char *out, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(out, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+void doctor_caps_words(const struct smtp_caps *caps, char *out, size_t size)
+{
+	size_t i;
+	int any = 0;
+
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < sizeof doctor_exts / sizeof doctor_exts[0]; i++)
+		if (caps->ext & doctor_exts[i].bit) {
+			doctor_add(out, size, "%s%s", any ? ", " : "", doctor_exts[i].name);
+			any = 1;
+		}
+	if ((caps->ext & SMTP_EXT_AUTH) && caps->auth[0]) {
+		doctor_add(out, size, "%sAUTH %s", any ? ", " : "", caps->auth);
+		any = 1;
+	}
+	if (caps->ext & SMTP_EXT_SIZE) {
+		if (caps->size)
+			doctor_add(out, size, "%sSIZE %llu", any ? ", " : "", caps->size);
+		else
+			doctor_add(out, size, "%sSIZE (no limit)", any ? ", " : "");
+		any = 1;
+	}
+	if (!any)
+		snprintf(out, size, "no extensions");
+}
+
+void doctor_reply_words(const struct smtp_reply *r, char *out, size_t size)
+{
+	size_t i;
+
+	if (r->enhanced[0])
+		snprintf(out, size, "%d %d.%d.%d %s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2], r->text);
+	else
+		snprintf(out, size, "%d %s", r->code, r->text);
+	for (i = 0; out[i]; i++)
+		if (out[i] == '\n')
+			out[i] = ' ';
+}
+
+static int has(const char *text, const char *part)
+{
+	return strstr(text, part) != NULL;
+}
+
+/* Whether the step ended on the server's refusal: a 4xx or 5xx reply the message quotes. */
+static int doctor_refused(const struct doctor_failure *f)
+{
+	char start[16];
+
+	if ((f->reply[0] != '4' && f->reply[0] != '5') || strlen(f->reply) < 3)
+		return 0;
+	snprintf(start, sizeof start, "%s", f->reply);
+	return has(f->message, start);
+}
+
+/* The 64 hex digits after `label` in the message, or "SHA256" as a placeholder. */
+static void doctor_hex_after(const char *message, const char *label, char out[65])
+{
+	const char *p = strstr(message, label);
+	size_t n = 0;
+
+	if (p) {
+		p += strlen(label);
+		while (n < 64 && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')))
+			n++;
+	}
+	if (n == 64)
+		snprintf(out, 65, "%.64s", p);
+	else
+		snprintf(out, 65, "SHA256");
+}
+
+/* "port 465 expects TLS from the first byte: ..." when port and security do not go together. */
+static void doctor_port_hint(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (strcmp(f->security, "tls") == 0 && (f->port == 587 || f->port == 25))
+		doctor_add(out, size, "; port %d is for STARTTLS: outbox server edit %s --security starttls, "
+			   "or --port 465 for TLS from the first byte", f->port, n);
+	else if (strcmp(f->security, "tls") != 0 && f->port == 465)
+		doctor_add(out, size, "; port 465 expects TLS from the first byte: outbox server edit %s "
+			   "--security tls", n);
+}
+
+static void doctor_advise_resolve(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (strcmp(f->field, "host") == 0 || !f->host[0])
+		snprintf(out, size, "set the server's host name: outbox server edit %s --host HOST", n);
+	else if (f->code == OUTBOX_ETEMPFAIL)
+		snprintf(out, size, "the name server did not answer: check this computer's network connection "
+			 "and DNS settings, then try again");
+	else
+		snprintf(out, size, "check the host name \"%s\" for typos (your provider's help pages name the "
+			 "right one): outbox server edit %s --host HOST", f->host, n);
+}
+
+static void doctor_advise_connect(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (has(f->message, "refused")) {
+		snprintf(out, size, "nothing accepts connections on %s port %d: check the port and that the "
+			 "server runs; mail submission uses 587 with --security starttls or 465 with --security "
+			 "tls (outbox server edit %s --port N --security MODE)", f->host, f->port, n);
+		doctor_port_hint(f, n, out, size);
+	} else if (has(f->message, "timed out")) {
+		snprintf(out, size, "nothing answered on %s port %d: a firewall may drop the connection (many "
+			 "networks block outgoing mail ports), or the host or port is wrong; submission uses 587 "
+			 "(--security starttls) or 465 (--security tls)", f->host, f->port);
+	} else if (has(f->message, "unreachable") || has(f->message, "no route")) {
+		snprintf(out, size, "this computer has no route to %s: check its network connection", f->host);
+	} else {
+		snprintf(out, size, "check the host and port (outbox server edit %s --host HOST --port N) and "
+			 "this computer's network connection", n);
+	}
+}
+
+/* A certificate that is not trusted: tls_verify says what is wrong; the way out depends on it. */
+static void doctor_advise_certificate(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	char fp[65];
+	const char *names = strstr(f->message, "the certificate is for ");
+
+	if (has(f->message, "pin mismatch")) {
+		doctor_hex_after(f->message, "the server's SHA-256 is ", fp);
+		snprintf(out, size, "the server's certificate is not the pinned one; if it has a new "
+			 "certificate you trust, pin that: outbox server edit %s --tls-pin %s", n, fp);
+		return;
+	}
+	doctor_hex_after(f->message, "--tls-pin ", fp);
+	if (names) {
+		const char *end = NULL, *p;
+		names += strlen("the certificate is for ");
+		for (p = names; (p = strstr(p, ", not ")) != NULL; p++)
+			end = p;
+		snprintf(out, size, "the certificate is valid for %.*s: use one of those as the host (outbox "
+			 "server edit %s --host NAME), or, if you trust this server, pin its certificate: outbox "
+			 "server edit %s --no-tls-verify --tls-pin %s", end ? (int)(end - names) : 0, names, n, n,
+			 fp);
+	} else if (has(f->message, "expired") || has(f->message, "not valid until")) {
+		snprintf(out, size, "check this computer's clock; if it is right, the server's certificate is "
+			 "out of date and its administrator must renew it; to trust it anyway, pin it: outbox "
+			 "server edit %s --no-tls-verify --tls-pin %s", n, fp);
+	} else {
+		snprintf(out, size, "if you trust this server, name the certificate authority that signed its "
+			 "certificate (outbox server edit %s --tls-ca FILE) or pin the certificate (outbox server "
+			 "edit %s --no-tls-verify --tls-pin %s)", n, n, fp);
+	}
+}
+
+static void doctor_advise_tls(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (strncmp(f->field, "tls-", 4) == 0)
+		snprintf(out, size, "fix --%s: outbox server edit %s --%s %s", f->field, n, f->field,
+			 strcmp(f->field, "tls-pin") == 0 ? "SHA256" : "FILE");
+	else if (has(f->message, "cannot trust the certificate"))
+		doctor_advise_certificate(f, n, out, size);
+	else if (has(f->message, "did not answer in TLS"))
+		snprintf(out, size, "port %d does not start with TLS: use STARTTLS (outbox server edit %s "
+			 "--security starttls), usually on port 587", f->port, n);
+	else if (has(f->message, "no greeting"))
+		snprintf(out, size, "port %d seems to expect TLS from the first byte: outbox server edit %s "
+			 "--security tls", f->port, n);
+	else if (has(f->message, "does not offer STARTTLS"))
+		snprintf(out, size, "the server does not offer STARTTLS on port %d: if the port expects TLS from "
+			 "the first byte, use outbox server edit %s --security tls (usually port 465); do not "
+			 "send a password without TLS", f->port, n);
+	else if (has(f->message, "after its STARTTLS reply"))
+		snprintf(out, size, "something between this computer and the server tampers with the "
+			 "connection: use TLS from the first byte (outbox server edit %s --security tls --port "
+			 "465) or another network", n);
+	else if (has(f->message, "client certificate"))
+		snprintf(out, size, "give a client certificate the server accepts: outbox server edit %s "
+			 "--tls-cert FILE --tls-key FILE", n);
+	else if (has(f->message, "TLS 1.2"))
+		snprintf(out, size, "the server offers only outdated TLS versions: its administrator must "
+			 "enable TLS 1.2 or newer");
+	else if (doctor_refused(f) && f->reply[0] == '5')
+		snprintf(out, size, "the server refuses STARTTLS on port %d: try TLS from the first byte "
+			 "(outbox server edit %s --security tls --port 465)", f->port, n);
+	else if (f->code == OUTBOX_ETEMPFAIL)
+		snprintf(out, size, "the connection broke during TLS: try again; if it keeps happening, check "
+			 "the port and --security (465 tls, 587 starttls)");
+	else
+		snprintf(out, size, "check --security and the port: 465 for tls, 587 for starttls (outbox "
+			 "server edit %s --security MODE --port N)", n);
+}
+
+static void doctor_advise_ehlo(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (has(f->message, "no greeting"))
+		snprintf(out, size, "port %d seems to expect TLS from the first byte: outbox server edit %s "
+			 "--security tls", f->port, n);
+	else if (f->code == OUTBOX_EPROTOCOL)
+		snprintf(out, size, "port %d does not speak SMTP as expected: check the port (587 for "
+			 "--security starttls, 465 for --security tls)", f->port);
+	else if (doctor_refused(f) && f->reply[0] == '4')
+		snprintf(out, size, "the server is busy or turning connections away for now: try again later");
+	else if (doctor_refused(f))
+		snprintf(out, size, "the server refuses this computer (see its words): check that %s port %d "
+			 "is the server for sending mail, or ask its administrator", f->host, f->port);
+	else if (has(f->message, "closed the connection")) {
+		snprintf(out, size, "the server hung up before it was ready: it may limit connections or refuse "
+			 "this address; try again later or ask its administrator");
+		doctor_port_hint(f, n, out, size);
+	} else if (f->code == OUTBOX_ETEMPFAIL)
+		snprintf(out, size, "the server did not answer in time: try again later, or raise the timeout "
+			 "(outbox server edit %s --timeout N)", n);
+	else
+		snprintf(out, size, "check that %s port %d is the server for sending mail", f->host, f->port);
+}
+
+static void doctor_advise_auth(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (strcmp(f->field, "password-command") == 0)
+		snprintf(out, size, "run the password command yourself and check that it prints the password: "
+			 "outbox server edit %s --password-command CMD", n);
+	else if (strcmp(f->field, "password") == 0)
+		snprintf(out, size, "give the password: outbox server edit %s --password-prompt", n);
+	else if (strcmp(f->field, "user") == 0)
+		snprintf(out, size, "give the user name: outbox server edit %s --user NAME", n);
+	else if (strcmp(f->field, "auth") == 0)
+		snprintf(out, size, "choose a method the server offers, or let outbox pick one: outbox server "
+			 "edit %s --auth auto", n);
+	else if (has(f->message, "without proving"))
+		snprintf(out, size, "the server could not prove it knows the password: check that %s is "
+			 "really your provider's server", f->host);
+	else if (has(f->message, "does not offer authentication"))
+		snprintf(out, size, "if this server needs no login, remove the user name (outbox server edit %s "
+			 "--user \"\"); otherwise check the port and --security, since many servers offer AUTH "
+			 "only after TLS", n);
+	else if (strncmp(f->reply, "534", 3) == 0)
+		snprintf(out, size, "the provider refuses this way of logging in: create an app password in its "
+			 "web settings and store it (outbox server edit %s --password-prompt), or use OAuth2 "
+			 "(--auth xoauth2)", n);
+	else if (strncmp(f->reply, "538", 3) == 0)
+		snprintf(out, size, "the server wants encryption for this method: outbox server edit %s "
+			 "--security starttls (or tls)", n);
+	else if (f->code == OUTBOX_EAUTH && doctor_refused(f) && f->reply[0] == '4')
+		snprintf(out, size, "the server could not check the login just now: try again later");
+	else if (f->code == OUTBOX_EAUTH)
+		snprintf(out, size, "check the user name (\"%s\") and the password: outbox server edit %s "
+			 "--user NAME --password-prompt", f->user, n);
+	else if (has(f->message, "keyring") || has(f->message, "password file"))
+		snprintf(out, size, "the stored password cannot be read: store it again with outbox server "
+			 "edit %s --password-prompt", n);
+	else if (f->code == OUTBOX_ETEMPFAIL)
+		snprintf(out, size, "the connection broke during the login: try again later");
+	else
+		snprintf(out, size, "check the user name, password and method: outbox server edit %s --user "
+			 "NAME --password-prompt --auth auto", n);
+}
+
+void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_size, char *advice,
+		   size_t advice_size)
+{
+	const char *n = f->name[0] ? f->name : "NAME";
+	const char *trust = strstr(f->message, "cannot trust the certificate of ");
+
+	if (detail_size == 0 || advice_size == 0)
+		return;
+	detail[0] = advice[0] = '\0';
+	if (doctor_refused(f)) {
+		snprintf(detail, detail_size, "%s", f->reply);
+		if (f->step == OUTBOX_STEP_AUTH && f->mech[0])
+			doctor_add(detail, detail_size, " (%s as \"%s\")", f->mech, f->user);
+	} else if (trust && (trust = strstr(trust, ": ")) != NULL) {
+		/* tls_verify's sentence is "cannot trust ... of HOST: WHAT; ADVICE": keep WHAT, since
+		 * the advice below says the same with the commands to type. */
+		const char *end = strstr(trust + 2, "; ");
+		snprintf(detail, detail_size, "%.*s", end ? (int)(end - trust - 2) : (int)strlen(trust + 2), trust + 2);
+	} else {
+		snprintf(detail, detail_size, "%s", f->message);
+	}
+
+	switch (f->step) {
+	case OUTBOX_STEP_RESOLVE: doctor_advise_resolve(f, n, advice, advice_size); break;
+	case OUTBOX_STEP_CONNECT: doctor_advise_connect(f, n, advice, advice_size); break;
+	case OUTBOX_STEP_TLS: doctor_advise_tls(f, n, advice, advice_size); break;
+	case OUTBOX_STEP_EHLO: doctor_advise_ehlo(f, n, advice, advice_size); break;
+	default: doctor_advise_auth(f, n, advice, advice_size); break;
+	}
+}

@@ -1,0 +1,37 @@
+/* doctor_advice.h: the doctor's words, as pure functions over what a step found: the capabilities
+ * in a line, and for a failed step what happened (the server's own words where it spoke) and what
+ * to change. No I/O, so each case is a table row in tests/unit/test_doctor.c. */
+#ifndef OUTBOX_DOCTOR_ADVICE_H
+#define OUTBOX_DOCTOR_ADVICE_H
+
+#include <stddef.h>
+#include "outbox/doctor.h"
+#include "smtp_reply.h"
+
+/* A failed step as the doctor saw it. Strings are never NULL ("" when unknown). */
+struct doctor_failure {
+	outbox_doctor_step step;
+	int code;              /* the OUTBOX_E* code */
+	const char *message;   /* the handle's message (outbox_errmsg) */
+	const char *field;     /* the handle's field ("password", "tls-ca"), or "" */
+	const char *reply;     /* the server's last reply on one line ("535 5.7.8 ..."), or "" */
+	const char *name;      /* the server's name, for "outbox server edit NAME ..." */
+	const char *host;
+	int port;
+	const char *security;  /* "tls", "starttls", "none" */
+	const char *user;
+	const char *mech;      /* the mechanism tried, or "" */
+};
+
+/* "PIPELINING, CHUNKING, 8BITMIME, AUTH PLAIN LOGIN, SIZE 10240000", or "no extensions". */
+void doctor_caps_words(const struct smtp_caps *caps, char *out, size_t size);
+
+/* "550 5.7.1 text" on one line, from a parsed reply. */
+void doctor_reply_words(const struct smtp_reply *r, char *out, size_t size);
+
+/* What failed (the server's words when its refusal ended the step, else the message, without
+ * advice the library appended) and what to do, in plain words naming the options to set. */
+void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_size, char *advice,
+		   size_t advice_size);
+
+#endif

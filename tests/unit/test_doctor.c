@@ -1,0 +1,381 @@
+/* test_doctor.c: the doctor's words in tables (capabilities, what failed, what to change), and the
+ * check itself on drafts: no host, nobody listening, and a scripted server proving which password went. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "doctor_advice.h"
+#include "unit.h"
+
+static void test_caps_words(void **state)
+{
+	static const struct {
+		unsigned ext;
+		unsigned long long size;
+		const char *auth, *want;
+	} cases[] = {
+		{SMTP_EXT_PIPELINING | SMTP_EXT_CHUNKING | SMTP_EXT_AUTH | SMTP_EXT_SIZE, 10240000, "PLAIN LOGIN",
+		 "PIPELINING, CHUNKING, AUTH PLAIN LOGIN, SIZE 10240000"},
+		{SMTP_EXT_SIZE, 0, "", "SIZE (no limit)"},
+		{SMTP_EXT_AUTH, 0, "", "no extensions"}, /* AUTH with no mechanism says nothing */
+		{0, 0, "", "no extensions"},
+		{SMTP_EXT_8BITMIME | SMTP_EXT_STARTTLS | SMTP_EXT_DSN, 0, "", "8BITMIME, DSN, STARTTLS"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct smtp_caps caps;
+		char got[200];
+		memset(&caps, 0, sizeof caps);
+		caps.ext = cases[i].ext;
+		caps.size = cases[i].size;
+		snprintf(caps.auth, sizeof caps.auth, "%s", cases[i].auth);
+		doctor_caps_words(&caps, got, sizeof got);
+		EXPECT_STR(got, cases[i].want, cases[i].want);
+	}
+}
+
+static void test_reply_words(void **state)
+{
+	struct smtp_reply r;
+	char got[200];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.code = 535;
+	r.enhanced[0] = 5, r.enhanced[1] = 7, r.enhanced[2] = 8;
+	snprintf(r.text, sizeof r.text, "Error: authentication\nfailed");
+	doctor_reply_words(&r, got, sizeof got);
+	EXPECT_STR(got, "535 5.7.8 Error: authentication failed", "multi-line reply on one line");
+	r.enhanced[0] = 0;
+	doctor_reply_words(&r, got, sizeof got);
+	EXPECT_STR(got, "535 Error: authentication failed", "without an enhanced code");
+}
+
+#define FP "0caa49b390254ebf9006da6606550544de6dc945ad1e8de048516332a2430410"
+#define FP2 "b7c24b360b474abca0d61b186cb1cb0e47ff277bdea6bd511e01e968064a6ea2"
+
+static const struct advice_case {
+	const char *what;
+	outbox_doctor_step step;
+	int code;
+	const char *message, *field, *reply, *security;
+	int port;
+	const char *name, *mech;
+	const char *want_detail;  /* exact */
+	const char *want_advice;  /* contained */
+} advice_cases[] = {
+	{"wrong password: the server's words", OUTBOX_STEP_AUTH, OUTBOX_EAUTH,
+	 "the server refused the login for \"u\" with PLAIN: 535 5.7.8 Error: authentication failed; check "
+	 "the user name and password (outbox server edit NAME --password-prompt)",
+	 "", "535 5.7.8 Error: authentication failed", "starttls", 587, "pf", "PLAIN",
+	 "535 5.7.8 Error: authentication failed (PLAIN as \"u\")",
+	 "check the user name (\"u\") and the password: outbox server edit pf --user NAME --password-prompt"},
+	{"app password wanted", OUTBOX_STEP_AUTH, OUTBOX_EAUTH,
+	 "the server refused the login for \"u\" with LOGIN: 534 5.7.9 Application-specific password required",
+	 "", "534 5.7.9 Application-specific password required", "tls", 465, "pf", "LOGIN",
+	 "534 5.7.9 Application-specific password required (LOGIN as \"u\")", "app password"},
+	{"a stale reply is not the cause", OUTBOX_STEP_AUTH, OUTBOX_EUNAVAILABLE,
+	 "the server does not offer authentication (AUTH), but a user name is set", "", "250 PIPELINING",
+	 "none", 25, "pf", "",
+	 "the server does not offer authentication (AUTH), but a user name is set",
+	 "remove the user name (outbox server edit pf --user \"\")"},
+	{"no password stored", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG, "password: no password is stored", "password",
+	 "", "starttls", 587, "pf", "", "password: no password is stored",
+	 "give the password: outbox server edit pf --password-prompt"},
+	{"password command broken", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG, "password-command: exited with status 1",
+	 "password-command", "", "starttls", 587, "pf", "", "password-command: exited with status 1",
+	 "run the password command yourself"},
+	{"mechanism not offered", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG,
+	 "auth: the server offers PLAIN LOGIN, not CRAM-MD5", "auth", "", "starttls", 587, "pf", "",
+	 "auth: the server offers PLAIN LOGIN, not CRAM-MD5", "--auth auto"},
+	{"certificate for other names", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "cannot trust the certificate of mail.example.org: the certificate is for a.example, b.example, not "
+	 "mail.example.org; connect to one of those names, or if you trust this server, pin it with "
+	 "--no-tls-verify --tls-pin " FP,
+	 "", "220 2.0.0 Ready to start TLS", "starttls", 587, "pf", "",
+	 "the certificate is for a.example, b.example, not mail.example.org",
+	 "the certificate is valid for a.example, b.example: use one of those as the host (outbox server edit "
+	 "pf --host NAME), or, if you trust this server, pin its certificate: outbox server edit pf "
+	 "--no-tls-verify --tls-pin " FP},
+	{"unknown authority", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "cannot trust the certificate of h: the server's certificate is signed by an unknown certificate "
+	 "authority, \"Evil CA\"; if you trust this server, set its certificate with --tls-ca FILE or pin it "
+	 "with --no-tls-verify --tls-pin " FP,
+	 "", "", "tls", 465, "pf", "",
+	 "the server's certificate is signed by an unknown certificate authority, \"Evil CA\"",
+	 "(outbox server edit pf --tls-ca FILE) or pin the certificate (outbox server edit pf --no-tls-verify "
+	 "--tls-pin " FP ")"},
+	{"expired", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "cannot trust the certificate of h: the certificate expired on 2020-02-01 00:00 UTC; check this "
+	 "computer's clock; if it is right and you trust this server, pin it with --no-tls-verify --tls-pin " FP,
+	 "", "", "tls", 465, "pf", "", "the certificate expired on 2020-02-01 00:00 UTC", "check this computer's clock"},
+	{"pin mismatch gives the new pin", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "cannot trust the certificate of h: certificate pin mismatch: the server's SHA-256 is " FP2
+	 ", the pin is " FP "; if the server has a new certificate you trust, set that as the pin",
+	 "", "", "tls", 465, "pf", "",
+	 "certificate pin mismatch: the server's SHA-256 is " FP2 ", the pin is " FP,
+	 "outbox server edit pf --tls-pin " FP2},
+	{"implicit TLS on a STARTTLS port", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "h did not answer in TLS: if this port expects STARTTLS, use --security starttls", "", "", "tls", 587,
+	 "pf", "", "h did not answer in TLS: if this port expects STARTTLS, use --security starttls",
+	 "outbox server edit pf --security starttls"},
+	{"STARTTLS missing", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "the server does not offer STARTTLS, and this server's settings require it", "", "250 SIZE 100",
+	 "starttls", 25, "pf", "", "the server does not offer STARTTLS, and this server's settings require it",
+	 "do not send a password without TLS"},
+	{"refused, STARTTLS on 465", OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL,
+	 "cannot connect to h port 465: 192.0.2.1: connection refused", "", "", "starttls", 465, "pf", "",
+	 "cannot connect to h port 465: 192.0.2.1: connection refused",
+	 "port 465 expects TLS from the first byte: outbox server edit pf --security tls"},
+	{"refused, TLS on 587", OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL,
+	 "cannot connect to h port 587: 192.0.2.1: connection refused", "", "", "tls", 587, "pf", "",
+	 "cannot connect to h port 587: 192.0.2.1: connection refused", "port 587 is for STARTTLS"},
+	{"timed out", OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL,
+	 "cannot connect to h port 587: 192.0.2.1: no answer (timed out after 60 s)", "", "", "starttls", 587,
+	 "pf", "", "cannot connect to h port 587: 192.0.2.1: no answer (timed out after 60 s)", "firewall"},
+	{"no such name", OUTBOX_STEP_RESOLVE, OUTBOX_EUNAVAILABLE, "cannot resolve h: Name or service not known",
+	 "", "", "starttls", 587, "pf", "", "cannot resolve h: Name or service not known",
+	 "check the host name \"h\" for typos"},
+	{"resolver down", OUTBOX_STEP_RESOLVE, OUTBOX_ETEMPFAIL,
+	 "cannot resolve h: Temporary failure in name resolution", "", "", "starttls", 587, "", "",
+	 "cannot resolve h: Temporary failure in name resolution", "the name server did not answer"},
+	{"greeting refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "the server refused the connection: 554 5.7.1 go away", "", "554 5.7.1 go away", "tls", 465, "", "",
+	 "554 5.7.1 go away", "the server refuses this computer"},
+	{"busy", OUTBOX_STEP_EHLO, OUTBOX_ETEMPFAIL,
+	 "the server is shutting this connection down: 421 4.3.2 busy", "", "421 4.3.2 busy", "tls", 465, "", "",
+	 "421 4.3.2 busy", "try again later"},
+	{"no name: a placeholder", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG, "password: no password is stored",
+	 "password", "", "tls", 465, "", "", "password: no password is stored", "outbox server edit NAME"},
+};
+
+static void test_advice_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof advice_cases / sizeof advice_cases[0]; i++) {
+		const struct advice_case *c = &advice_cases[i];
+		struct doctor_failure f;
+		char detail[1000], advice[1000], what[200];
+		memset(&f, 0, sizeof f);
+		f.step = c->step;
+		f.code = c->code;
+		f.message = c->message;
+		f.field = c->field;
+		f.reply = c->reply;
+		f.name = c->name;
+		f.host = "h";
+		f.port = c->port;
+		f.security = c->security;
+		f.user = "u";
+		f.mech = c->mech;
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+		snprintf(what, sizeof what, "%s: detail", c->what);
+		EXPECT_STR(detail, c->want_detail, what);
+		snprintf(what, sizeof what, "%s: advice", c->what);
+		EXPECT_CONTAINS(advice, c->want_advice, what);
+	}
+}
+
+/* What the callback saw, one "name:status" per report. */
+struct seen {
+	char log[600];
+	char auth_detail[200];
+};
+
+static void record(void *ctx, const outbox_doctor_report *r)
+{
+	static const char *const st[] = {"running", "ok", "failed", "skipped"};
+	struct seen *s = ctx;
+	size_t len = strlen(s->log);
+
+	snprintf(s->log + len, sizeof s->log - len, "%s%s:%s", len ? " " : "", r->name, st[r->status]);
+	if (r->step == OUTBOX_STEP_AUTH && r->status != OUTBOX_STEP_RUNNING)
+		snprintf(s->auth_detail, sizeof s->auth_detail, "%s", r->detail);
+	if (r->status == OUTBOX_STEP_FAILED && r->advice[0] == '\0')
+		fail_msg("%s failed without advice", r->name);
+}
+
+static void test_draft_without_host_fails_at_resolve(void **state)
+{
+	struct unit_store *f = unit_store_open("doctor");
+	outbox_server *s = outbox_server_new();
+	struct seen seen;
+	int rc;
+
+	(void)state;
+	assert_non_null(f);
+	memset(&seen, 0, sizeof seen);
+	rc = outbox_doctor_check(f->h, s, record, &seen);
+	EXPECT_INT(rc, OUTBOX_EINVALID, "a draft without a host");
+	EXPECT_STR(seen.log, "resolve:running resolve:failed", "reports");
+	EXPECT_STR(outbox_errfield(f->h), "host", "the field named");
+	outbox_server_free(s);
+	assert_int_equal(unit_store_close(f), 0);
+}
+
+/* A loopback port with nobody listening (bound, read, closed: the kernel will not reuse it at once). */
+static int free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static outbox_server *loopback_draft(outbox *h, int port, const char *security)
+{
+	outbox_server *s = outbox_server_new();
+	char p[16];
+
+	snprintf(p, sizeof p, "%d", port);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_NAME, "draft"), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_HOST, "127.0.0.1"), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_SECURITY, security), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_PORT, p), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_TIMEOUT, "5"), 0);
+	return s;
+}
+
+static void test_nobody_listening_fails_at_connect(void **state)
+{
+	struct unit_store *f = unit_store_open("doctor");
+	outbox_server *s;
+	struct seen seen;
+	int rc;
+
+	(void)state;
+	assert_non_null(f);
+	s = loopback_draft(f->h, free_port(), "starttls");
+	memset(&seen, 0, sizeof seen);
+	rc = outbox_doctor_check(f->h, s, record, &seen);
+	EXPECT_INT(rc, OUTBOX_ETEMPFAIL, "connection refused");
+	EXPECT_STR(seen.log, "resolve:running resolve:ok connect:running connect:failed", "reports");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "refused", "the handle's message");
+	outbox_server_free(s);
+	assert_int_equal(unit_store_close(f), 0);
+}
+
+/* A one-connection SMTP server in a child process: AUTH PLAIN succeeds only for user "user" with
+ * password "draftpw" (base64 of "\0user\0draftpw" below). */
+static void serve_once(int lfd)
+{
+	char buf[2048];
+	size_t len = 0;
+	int c = accept(lfd, NULL, NULL);
+
+	if (c < 0)
+		_exit(1);
+#define SAY(text) (void)!write(c, text, strlen(text))
+	SAY("220 test ESMTP\r\n");
+	for (;;) {
+		char *nl;
+		ssize_t n = read(c, buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			_exit(0);
+		len += (size_t)n;
+		buf[len] = '\0';
+		while ((nl = strstr(buf, "\r\n")) != NULL) {
+			*nl = '\0';
+			if (strncmp(buf, "EHLO", 4) == 0)
+				SAY("250-test\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+			else if (strcmp(buf, "AUTH PLAIN AHVzZXIAZHJhZnRwdw==") == 0)
+				SAY("235 2.7.0 ok\r\n");
+			else if (strncmp(buf, "AUTH", 4) == 0)
+				SAY("535 5.7.8 bad credentials\r\n");
+			else if (strncmp(buf, "QUIT", 4) == 0) {
+				SAY("221 bye\r\n");
+				_exit(0);
+			} else
+				SAY("500 what\r\n");
+			len -= (size_t)(nl + 2 - buf);
+			memmove(buf, nl + 2, len + 1);
+		}
+	}
+#undef SAY
+}
+
+static int check_with_password(outbox *h, const char *password, struct seen *seen)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), rc, status;
+	outbox_server *s;
+	pid_t pid;
+
+	assert_true(lfd >= 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		serve_once(lfd);
+	close(lfd);
+
+	s = loopback_draft(h, ntohs(a.sin_port), "none");
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_AUTH, "plain"), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_USER, "user"), 0);
+	assert_int_equal(outbox_server_set(h, s, OUTBOX_SERVER_ALLOW_INSECURE_AUTH, "true"), 0);
+	assert_int_equal(outbox_server_set_password(h, s, password), 0);
+	memset(seen, 0, sizeof *seen);
+	rc = outbox_doctor_check(h, s, record, seen);
+	outbox_server_free(s);
+	if (rc != 0)
+		kill(pid, SIGTERM); /* after a failed login the server waits for a QUIT that never comes */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return rc;
+}
+
+static void test_draft_password_is_the_one_checked(void **state)
+{
+	struct unit_store *f = unit_store_open("doctor");
+	struct seen seen;
+	int rc;
+
+	(void)state;
+	assert_non_null(f);
+	rc = check_with_password(f->h, "draftpw", &seen);
+	EXPECT_INT(rc, 0, "the draft's password");
+	EXPECT_STR(seen.log, "resolve:running resolve:ok connect:running connect:ok tls:skipped ehlo:running "
+			     "ehlo:ok auth:running auth:ok", "reports");
+	EXPECT_STR(seen.auth_detail, "logged in with PLAIN", "auth detail");
+	EXPECT_STR(outbox_errmsg(f->h), "", "no message after success");
+
+	rc = check_with_password(f->h, "wrong", &seen);
+	EXPECT_INT(rc, OUTBOX_EAUTH, "a wrong draft password");
+	EXPECT_STR(seen.auth_detail, "535 5.7.8 bad credentials (PLAIN as \"user\")", "auth detail");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "535 5.7.8 bad credentials", "the handle's message");
+	assert_int_equal(unit_store_close(f), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_caps_words),
+		cmocka_unit_test(test_reply_words),
+		cmocka_unit_test(test_advice_table),
+		cmocka_unit_test(test_draft_without_host_fails_at_resolve),
+		cmocka_unit_test(test_nobody_listening_fails_at_connect),
+		cmocka_unit_test(test_draft_password_is_the_one_checked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
