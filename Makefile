@@ -36,11 +36,18 @@ ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 -fsanitize=add
 LDFLAGS    += -fsanitize=address,undefined
 endif
 
+# The terminal UI (outbox ui) links ncursesw into the outbox command only, never into liboutbox.
+TUI_PKGS   := ncursesw
+TUI_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TUI_PKGS) 2>/dev/null)
+TUI_LIBS   := $(shell $(PKG_CONFIG) --libs $(TUI_PKGS) 2>/dev/null)
+
 LIB_SRC    := $(sort $(wildcard src/lib/*.c))
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+TUI_SRC    := $(sort $(wildcard src/tui/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TUI_OBJ    := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
@@ -69,8 +76,10 @@ $(SHARED_LIB): $(LIB_OBJ) src/lib/liboutbox.map
 	ln -sf liboutbox.so.$(VERSION) $(BUILD)/liboutbox.so.$(SOVERSION)
 	ln -sf liboutbox.so.$(SOVERSION) $(BUILD)/liboutbox.so
 
-$(OUTBOX): $(CLI_OBJ) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(PKG_LIBS)
+$(TUI_OBJ): ALL_CFLAGS += -Isrc/tui $(TUI_CFLAGS)
+
+$(OUTBOX): $(CLI_OBJ) $(TUI_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TUI_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(TUI_LIBS)
 
 $(MANPAGE): doc/outbox.1.in
 	@mkdir -p $(BUILD)
@@ -158,4 +167,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TUI_OBJ:.o=.d)

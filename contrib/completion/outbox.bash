@@ -160,7 +160,7 @@ _outbox()
 	fi
 
 	if ((cword == 1)); then
-		_outbox_reply 'server account undo send log queue help --help --version'
+		_outbox_reply 'server account undo send log queue ui help --help --version'
 		return
 	fi
 	group=${words[1]}
@@ -168,7 +168,7 @@ _outbox()
 	servers) group=server ;;
 	accounts) group=account ;;
 	server | account) ;;
-	undo)
+	undo | ui)
 		[[ $cur == -* ]] && _outbox_reply '--help'
 		return ;;
 	send)

@@ -19,6 +19,7 @@ static const char main_help[] =
 	"  send      send a message read from standard input (also: invoked as sendmail)\n"
 	"  log       show the history of delivery attempts\n"
 	"  queue     the outbox: list, show, run, retry and remove waiting messages\n"
+	"  ui        a terminal dialog for servers, accounts and the outbox\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help     show help (also after any command: outbox server add --help)\n"
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
 		return cmd_log(argc - 1, argv + 1);
 	if (strcmp(cmd, "queue") == 0 || strcmp(cmd, "outbox") == 0)
 		return cmd_queue(argc - 1, argv + 1);
+	if (strcmp(cmd, "ui") == 0)
+		return tui_main(argc - 1, argv + 1);
 	fprintf(stderr, "outbox: unknown command \"%s\"\nTry: outbox --help\n", cmd);
 	return EX_USAGE;
 }

@@ -145,7 +145,9 @@ int outbox_account_list(outbox *h, outbox_account ***out, size_t *count)
 		outbox_account_list_free(v, n);
 		return rc;
 	}
-	qsort(v, n, sizeof *v, account_cmp_address);
+	/* qsort's array may not be NULL, even with nothing in it. */
+	if (n > 1)
+		qsort(v, n, sizeof *v, account_cmp_address);
 	*out = v;
 	*count = n;
 	return 0;

@@ -1,0 +1,33 @@
+/* help.c: the help screen of `outbox ui`: every key in one place, shown over the current view
+ * until a key is pressed. */
+#include <curses.h>
+
+#include "tui.h"
+
+static const char *const help_lines[] = {
+	"1 2 3  F1 F2 F3   Accounts, Servers, Outbox",
+	"Tab  Shift-Tab    next / previous field or button",
+	"Up  Down          move in lists and between fields",
+	"Left  Right       change a drop-down, move in a text field",
+	"Enter             open a drop-down; otherwise OK (save)",
+	"Space             tick a box, open a drop-down",
+	"Esc               cancel the changes (nothing is saved), go back",
+	"+  -              add a server, remove the selected one",
+	"u                 undo the last removal (also: outbox undo)",
+	"c                 check the connection (no mail is sent)",
+	"a                 Advanced settings / back to General",
+	"Alt+letter        the underlined letter of a button",
+	"r  R              Outbox: retry the message / all of them",
+	"Ctrl-U            clear a text or password field",
+	"?                 this help          q   quit",
+	"",
+	"Values are checked as you leave a field; OK is refused until",
+	"the marked fields are fixed. Passwords are never shown.",
+	NULL};
+
+void help_show(struct tui *t)
+{
+	static const char *const buttons[] = {"&Close", NULL};
+
+	widget_dialog(t, "outbox ui: keys", help_lines, buttons, 0);
+}

@@ -1,0 +1,279 @@
+/* main.c: `outbox ui`: the terminal UI's entry point and main loop: the tab bar, the status
+ * line, global keys, and watching the store so changes made by other processes show up. */
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tui.h"
+
+static const char tui_usage[] =
+	"Usage: outbox ui\n"
+	"\n"
+	"A terminal dialog for outgoing servers, accounts and the outbox, like a mail client's\n"
+	"\"Edit SMTP Server List\". Edits are applied when you press OK; Esc cancels them.\n"
+	"\n"
+	"Keys:\n"
+	"  1 2 3, F1 F2 F3   Accounts, Servers, Outbox\n"
+	"  Tab, Shift-Tab    next and previous field\n"
+	"  Up, Down          move in lists       Enter   open, or OK in a form\n"
+	"  + -               add, remove         u       undo the last removal\n"
+	"  c                 check connection    a       Advanced settings\n"
+	"  Esc               cancel, go back     ?       help      q   quit\n"
+	"\n"
+	"NO_COLOR=1 turns colours off. The store is $OUTBOX_HOME, as for every outbox command.\n";
+
+static const char *const tui_tab_names[TUI_TAB_COUNT] = {"Accounts", "Servers", "Outbox"};
+enum { HIT_TAB = 1000 };
+
+void tui_status(struct tui *t, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->status, sizeof t->status, fmt, ap);
+	va_end(ap);
+	t->status_error = error;
+}
+
+char *tui_join(const char *const *items)
+{
+	size_t len = 1, at = 0;
+	char *out;
+
+	for (const char *const *p = items; p && *p; p++)
+		len += strlen(*p) + 2;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	for (const char *const *p = items; p && *p; p++) {
+		size_t n = strlen(*p);
+		if (p != items) {
+			memcpy(out + at, ", ", 2);
+			at += 2;
+		}
+		memcpy(out + at, *p, n);
+		at += n;
+	}
+	out[at] = '\0';
+	return out;
+}
+
+void tui_hit_add(struct tui *t, int y, int x0, int x1, int tag, int arg)
+{
+	if (t->nhits < (int)(sizeof t->hits / sizeof t->hits[0]))
+		t->hits[t->nhits++] = (struct tui_hit){y, x0, x1, tag, arg};
+}
+
+int tui_hit_find(const struct tui *t, int y, int x, int *arg)
+{
+	/* The last drawn wins: dialogs are drawn over the view. */
+	for (int i = t->nhits - 1; i >= 0; i--)
+		if (t->hits[i].y == y && x >= t->hits[i].x0 && x < t->hits[i].x1) {
+			*arg = t->hits[i].arg;
+			return t->hits[i].tag;
+		}
+	return 0;
+}
+
+void tui_reload(struct tui *t)
+{
+	servers_reload(t, t->servers);
+	accounts_reload(t, t->accounts);
+	outbox_view_reload(t, t->outbox);
+}
+
+static void tui_draw_tabs(struct tui *t)
+{
+	int x = 0;
+
+	attron(screen_attr(TS_TITLE));
+	move(0, 0);
+	for (int i = 0; i < t->cols; i++)
+		addch(' ');
+	for (int i = 0; i < TUI_TAB_COUNT; i++) {
+		char label[40];
+		int w = snprintf(label, sizeof label, " %d %s ", i + 1, tui_tab_names[i]);
+		if (i == t->tab)
+			attron(A_REVERSE);
+		mvaddstr(0, x, label);
+		if (i == t->tab)
+			attroff(A_REVERSE);
+		tui_hit_add(t, 0, x, x + w, HIT_TAB, i);
+		x += w + 1;
+	}
+	if (t->cols - x > 24)
+		mvaddstr(0, t->cols - 22, "?: help  q: quit");
+	attroff(screen_attr(TS_TITLE));
+}
+
+void tui_draw(struct tui *t)
+{
+	const char *line;
+
+	erase();
+	t->nhits = 0;
+	t->hint = NULL;
+	widget_cursor_reset();
+	if (t->rows < 12 || t->cols < 50) {
+		mvaddstr(0, 0, "The terminal is too small for outbox ui: make it at least 50x12.");
+		return;
+	}
+	tui_draw_tabs(t);
+	switch (t->tab) {
+	case TUI_TAB_ACCOUNTS: accounts_draw(t, t->accounts); break;
+	case TUI_TAB_SERVERS: servers_draw(t, t->servers); break;
+	default: outbox_view_draw(t, t->outbox); break;
+	}
+	line = t->status[0] ? t->status : t->hint ? t->hint : "";
+	attron(t->status_error && t->status[0] ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS));
+	widget_text(t->rows - 1, 0, t->cols, "");
+	widget_text(t->rows - 1, 1, t->cols - 1, line);
+	attroff(t->status_error && t->status[0] ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS));
+}
+
+/* Ask the view being left to save or drop its edits; 0 when it may be left. */
+static int tui_leave_tab(struct tui *t)
+{
+	if (t->tab == TUI_TAB_SERVERS)
+		return servers_leave(t, t->servers);
+	if (t->tab == TUI_TAB_ACCOUNTS)
+		return accounts_leave(t, t->accounts);
+	return 0;
+}
+
+static void tui_switch(struct tui *t, int tab)
+{
+	if (tab == t->tab || tui_leave_tab(t) < 0)
+		return;
+	t->tab = tab;
+}
+
+static void tui_global_key(struct tui *t, int key)
+{
+	int arg;
+
+	if (key & 0x400000)
+		key &= 0xffff;
+	switch (key) {
+	case 'q':
+	case 'Q':
+		if (tui_leave_tab(t) == 0)
+			t->quit = 1;
+		return;
+	case '?':
+	case TK(KEY_F(4)):
+		help_show(t);
+		return;
+	case '1': case TK(KEY_F(1)): tui_switch(t, TUI_TAB_ACCOUNTS); return;
+	case '2': case TK(KEY_F(2)): tui_switch(t, TUI_TAB_SERVERS); return;
+	case '3': case TK(KEY_F(3)): tui_switch(t, TUI_TAB_OUTBOX); return;
+	case TK(KEY_MOUSE):
+		if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) == HIT_TAB)
+			tui_switch(t, arg);
+		return;
+	}
+}
+
+static int tui_view_key(struct tui *t, int key)
+{
+	int arg;
+
+	/* A click on the tab bar belongs to no view. */
+	if (key == TK(KEY_MOUSE) && tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) == HIT_TAB)
+		return 0;
+	switch (t->tab) {
+	case TUI_TAB_ACCOUNTS: return accounts_key(t, t->accounts, key);
+	case TUI_TAB_SERVERS: return servers_key(t, t->servers, key);
+	default: return outbox_view_key(t, t->outbox, key);
+	}
+}
+
+static long long tui_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void tui_loop(struct tui *t)
+{
+	long long last_poll = tui_now_ms();
+
+	outbox_changed(t->h); /* the first call starts watching */
+	while (!t->quit) {
+		int key;
+		tui_draw(t);
+		widget_cursor_place();
+		refresh();
+		key = screen_getkey(t, 250);
+		/* About once a second: has a send, a queue run or another outbox changed the store? */
+		if (tui_now_ms() - last_poll >= 1000) {
+			last_poll = tui_now_ms();
+			if (outbox_changed(t->h) > 0) {
+				tui_reload(t);
+				if (!t->status[0])
+					tui_status(t, 0, "Refreshed: another program changed the store.");
+			}
+		}
+		if (key == TK_NONE)
+			continue;
+		if (key == TK(KEY_RESIZE)) {
+			clear();
+			continue;
+		}
+		t->status[0] = '\0';
+		if (!tui_view_key(t, key))
+			tui_global_key(t, key);
+	}
+}
+
+int tui_main(int argc, char **argv)
+{
+	struct tui t;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(tui_usage, stdout);
+			return 0;
+		}
+		fprintf(stderr, "outbox: unexpected argument \"%s\"\nTry: outbox ui --help\n", argv[i]);
+		return EX_USAGE;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "outbox: ui needs a terminal; use the outbox server, account and queue "
+				"commands in scripts\n");
+		return EX_USAGE;
+	}
+	memset(&t, 0, sizeof t);
+	t.tab = TUI_TAB_SERVERS;
+	if ((rc = outbox_open(&t.h, NULL)) < 0) {
+		fprintf(stderr, "outbox: %s\n", outbox_errmsg(t.h));
+		outbox_close(t.h);
+		return outbox_exit_code(rc);
+	}
+	if (screen_init() < 0) {
+		fprintf(stderr, "outbox: cannot start the terminal UI (is TERM set?)\n");
+		outbox_close(t.h);
+		return EX_UNAVAILABLE;
+	}
+	getmaxyx(stdscr, t.rows, t.cols);
+	t.servers = servers_new(&t);
+	t.accounts = accounts_new(&t);
+	t.outbox = outbox_view_new(&t);
+	if (t.servers == NULL || t.accounts == NULL || t.outbox == NULL)
+		tui_status(&t, 1, "out of memory");
+	else
+		tui_loop(&t);
+	screen_end();
+	servers_free(t.servers);
+	accounts_free(t.accounts);
+	outbox_view_free(t.outbox);
+	outbox_close(t.h);
+	return 0;
+}

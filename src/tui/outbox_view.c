@@ -1,0 +1,245 @@
+/* outbox_view.c: the Outbox view: queued and failed messages with their state, last reply and
+ * next attempt, the selected one's recipients below, and retry and remove. */
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui.h"
+
+enum { BTN_RETRY, BTN_RETRY_ALL, BTN_REMOVE, BTN_COUNT };
+enum { HIT_ROW = 30, HIT_BUTTON };
+
+struct outbox_view {
+	outbox_queue_view *q;
+	size_t sel, scroll;
+	long long sel_id;
+	int button, on_buttons;
+};
+
+void outbox_view_reload(struct tui *t, struct outbox_view *v)
+{
+	size_t n;
+
+	outbox_queue_view_free(v->q);
+	v->q = NULL;
+	if (outbox_queue_list(t->h, 0, &v->q) < 0) {
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+		v->q = NULL;
+	}
+	n = v->q ? outbox_queue_view_count(v->q) : 0;
+	/* Stay on the same message when it is still there. */
+	for (size_t i = 0; i < n; i++)
+		if (outbox_queue_view_at(v->q, i)->id == v->sel_id)
+			v->sel = i;
+	if (v->sel >= n)
+		v->sel = n ? n - 1 : 0;
+	v->sel_id = n ? outbox_queue_view_at(v->q, v->sel)->id : 0;
+}
+
+struct outbox_view *outbox_view_new(struct tui *t)
+{
+	struct outbox_view *v = calloc(1, sizeof *v);
+
+	if (v)
+		outbox_view_reload(t, v);
+	return v;
+}
+
+void outbox_view_free(struct outbox_view *v)
+{
+	if (v == NULL)
+		return;
+	outbox_queue_view_free(v->q);
+	free(v);
+}
+
+static size_t outbox_view_count(const struct outbox_view *v)
+{
+	return v->q ? outbox_queue_view_count(v->q) : 0;
+}
+
+static const char *outbox_view_when(long long at, char *buf, size_t size)
+{
+	time_t tt = (time_t)at;
+	struct tm tm;
+
+	if (at <= 0)
+		return "-";
+	localtime_r(&tt, &tm);
+	strftime(buf, size, "%m-%d %H:%M", &tm);
+	return buf;
+}
+
+static void outbox_view_retry(struct tui *t, struct outbox_view *v, int all)
+{
+	long long id = all ? 0 : v->sel_id;
+
+	if (!all && id == 0)
+		return;
+	if (outbox_queue_retry(t->h, id) < 0)
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	else if (all)
+		tui_status(t, 0, "Every message is due now; the next queue run sends them.");
+	else
+		tui_status(t, 0, "Message %lld is due now; the next queue run sends it.", id);
+	outbox_view_reload(t, v);
+}
+
+static void outbox_view_remove(struct tui *t, struct outbox_view *v)
+{
+	static const char *const buttons[] = {"&Remove", "&Cancel", NULL};
+	char line[200];
+	const char *lines[] = {line, "It will not be sent.", NULL};
+
+	if (v->sel_id == 0)
+		return;
+	snprintf(line, sizeof line, "Remove message %lld from the outbox?", v->sel_id);
+	if (widget_dialog(t, "Remove message", lines, buttons, 1) != 0)
+		return;
+	if (outbox_queue_remove(t->h, v->sel_id, 0) < 0)
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	else
+		tui_status(t, 0, "Removed message %lld.", v->sel_id);
+	outbox_view_reload(t, v);
+}
+
+static void outbox_view_button(struct tui *t, struct outbox_view *v, int b)
+{
+	if (b == BTN_RETRY)
+		outbox_view_retry(t, v, 0);
+	else if (b == BTN_RETRY_ALL)
+		outbox_view_retry(t, v, 1);
+	else
+		outbox_view_remove(t, v);
+}
+
+static void outbox_view_select(struct outbox_view *v, size_t sel)
+{
+	size_t n = outbox_view_count(v);
+
+	if (n == 0)
+		return;
+	v->sel = sel < n ? sel : n - 1;
+	v->sel_id = outbox_queue_view_at(v->q, v->sel)->id;
+}
+
+int outbox_view_key(struct tui *t, struct outbox_view *v, int key)
+{
+	int arg, tag;
+
+	if (key & 0x400000)
+		key &= 0xffff;
+	switch (key) {
+	case TK(KEY_MOUSE):
+		tag = tui_hit_find(t, t->mouse_y, t->mouse_x, &arg);
+		if (tag == HIT_ROW)
+			outbox_view_select(v, (size_t)arg);
+		else if (tag == HIT_BUTTON)
+			outbox_view_button(t, v, arg);
+		return 1;
+	case TK(KEY_UP): outbox_view_select(v, v->sel > 0 ? v->sel - 1 : 0); return 1;
+	case TK(KEY_DOWN): outbox_view_select(v, v->sel + 1); return 1;
+	case TK(KEY_HOME): outbox_view_select(v, 0); return 1;
+	case TK(KEY_END): outbox_view_select(v, outbox_view_count(v)); return 1;
+	case 'r': outbox_view_retry(t, v, 0); return 1;
+	case 'R':
+	case 'a':
+	case 'A':
+		outbox_view_retry(t, v, 1);
+		return 1;
+	case '-':
+	case TK(KEY_DC):
+		outbox_view_remove(t, v);
+		return 1;
+	case TK_TAB:
+		v->on_buttons = !v->on_buttons || v->button + 1 < BTN_COUNT;
+		v->button = v->on_buttons && v->button + 1 < BTN_COUNT ? v->button + 1 : 0;
+		return 1;
+	case TK(KEY_LEFT): v->button = v->button > 0 ? v->button - 1 : 0; return 1;
+	case TK(KEY_RIGHT): v->button = v->button + 1 < BTN_COUNT ? v->button + 1 : v->button; return 1;
+	case TK_ENTER:
+	case ' ':
+		if (v->on_buttons)
+			outbox_view_button(t, v, v->button);
+		return 1;
+	case TK_ESC:
+		if (!v->on_buttons)
+			return 0;
+		v->on_buttons = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* "-" for a value the message does not have (yet), as the CLI prints it. */
+static const char *outbox_view_or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void outbox_view_details(struct tui *t, const outbox_queue_message *m, int top, int bottom)
+{
+	char line[1200];
+	int y = top;
+
+	snprintf(line, sizeof line, "Message %lld from %s (%s) via %s, %lld bytes, %d attempt%s%s", m->id,
+		 outbox_view_or_dash(m->sender), outbox_view_or_dash(m->account), outbox_view_or_dash(m->server), m->size,
+		 m->attempts, m->attempts == 1 ? "" : "s", m->uncertain ? "; may have been delivered" : "");
+	widget_text(y++, 1, t->cols - 2, line);
+	snprintf(line, sizeof line, "Last reply: %s", m->last_reply && *m->last_reply ? m->last_reply : "-");
+	widget_text(y++, 1, t->cols - 2, line);
+	for (size_t i = 0; i < m->nrecipients && y < bottom; i++) {
+		snprintf(line, sizeof line, "  %-30s %-10s %s", m->recipients[i].address, m->recipients[i].state,
+			 m->recipients[i].reply ? m->recipients[i].reply : "");
+		widget_text(y++, 1, t->cols - 2, line);
+	}
+}
+
+void outbox_view_draw(struct tui *t, struct outbox_view *v)
+{
+	static const char *const labels[BTN_COUNT] = {"Retry", "Retry All", "- Remove"};
+	static const char mnemonics[BTN_COUNT] = {'R', 'A', '-'};
+	int list_h = t->rows >= 40 ? t->rows / 2 : t->rows - 12, x, wr;
+	size_t n = outbox_view_count(v), i;
+	char line[600], when[40];
+
+	if (list_h < 3)
+		list_h = 3;
+	attron(A_BOLD | A_UNDERLINE);
+	snprintf(line, sizeof line, " %-6s %-8s %-24s %-4s %-11s %s", "ID", "State", "From", "Try", "Next", "Last Reply");
+	widget_text(1, 0, t->cols, line);
+	attroff(A_BOLD | A_UNDERLINE);
+	if (n == 0)
+		mvaddstr(3, 4, "The outbox is empty: every message was sent.");
+	if (v->sel < v->scroll)
+		v->scroll = v->sel;
+	if (v->sel >= v->scroll + (size_t)list_h)
+		v->scroll = v->sel - (size_t)list_h + 1;
+	for (i = v->scroll; i < n && i < v->scroll + (size_t)list_h; i++) {
+		const outbox_queue_message *m = outbox_queue_view_at(v->q, i);
+		int y = 2 + (int)(i - v->scroll);
+		snprintf(line, sizeof line, " %-6lld %-8s %-24.24s %-4d %-11s %s", m->id, m->state,
+			 m->sender ? m->sender : "-", m->attempts,
+			 strcmp(m->state, "queued") == 0 ? outbox_view_when(m->next_attempt_at, when, sizeof when) : "-",
+			 m->last_reply ? m->last_reply : "");
+		if (i == v->sel)
+			attron(screen_attr(TS_SELECTED));
+		widget_text(y, 0, t->cols, line);
+		if (i == v->sel)
+			attroff(screen_attr(TS_SELECTED));
+		tui_hit_add(t, y, 0, t->cols, HIT_ROW, (int)i);
+	}
+	attron(screen_attr(TS_TITLE));
+	widget_text(2 + list_h, 0, t->cols, n ? " Details" : "");
+	attroff(screen_attr(TS_TITLE));
+	if (n)
+		outbox_view_details(t, outbox_queue_view_at(v->q, v->sel), 3 + list_h, t->rows - 2);
+	x = 1;
+	for (int b = 0; b < BTN_COUNT; b++) {
+		wr = widget_button(t, t->rows - 2, x, labels[b], mnemonics[b], v->on_buttons && v->button == b,
+				   HIT_BUTTON, b);
+		x += wr + 1;
+	}
+	t->hint = "Up/Down: choose  r: retry  R: retry all  -: remove  ?: help";
+}

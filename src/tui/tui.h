@@ -1,0 +1,182 @@
+/* tui.h: what the pieces of `outbox ui` share: the screen and its keys, the widgets, the form
+ * built from a record's field table, and the entry points of each view. */
+#ifndef OUTBOX_TUI_H
+#define OUTBOX_TUI_H
+
+#include <stddef.h>
+#include <time.h>
+#include "outbox/outbox.h"
+
+/* Keys as one int: Unicode code points as they are, ncurses function keys moved above the
+ * Unicode range (so KEY_UP never looks like a letter), Alt+key as a flag on top. */
+#define TK(k) (0x200000 | (k))
+#define TK_ALT(c) (0x400000 | (c))
+#define TK_NONE (-1)
+#define TK_ESC 27
+#define TK_TAB '\t'
+#define TK_ENTER '\n'
+
+enum tui_tab { TUI_TAB_ACCOUNTS, TUI_TAB_SERVERS, TUI_TAB_OUTBOX, TUI_TAB_COUNT };
+
+/* Colour pairs, or plain attributes under NO_COLOR. */
+enum tui_style {
+	TS_NORMAL,
+	TS_TITLE,    /* tab bar and pane titles */
+	TS_SELECTED, /* the list row under the cursor */
+	TS_FIELD,    /* an editable value */
+	TS_FOCUS,    /* the field or button that has the focus */
+	TS_ERROR,
+	TS_OK,
+	TS_DIM,
+	TS_STATUS,
+	TS_COUNT
+};
+
+/* A clickable place on the screen, recorded while drawing. */
+struct tui_hit {
+	int y, x0, x1;
+	int tag, arg;
+};
+
+struct servers_view;
+struct accounts_view;
+struct outbox_view;
+
+struct tui {
+	outbox *h;
+	int tab;
+	int quit;
+	int rows, cols;
+	char status[512];
+	int status_error;
+	const char *hint; /* shown when there is no status message: the focused field's help */
+	struct tui_hit hits[128];
+	int nhits;
+	int mouse_y, mouse_x, mouse_click; /* the last mouse event */
+	struct servers_view *servers;
+	struct accounts_view *accounts;
+	struct outbox_view *outbox;
+};
+
+/* screen.c */
+int screen_init(void);
+void screen_end(void);
+int screen_attr(enum tui_style s);
+int screen_color(void);
+/* One key, waiting at most timeout_ms (-1 for ever); TK_NONE on timeout. */
+int screen_getkey(struct tui *t, int timeout_ms);
+
+/* main.c */
+void tui_status(struct tui *t, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Draw the whole screen (tab bar, current view, status bar) without refreshing it. */
+void tui_draw(struct tui *t);
+/* Reload every view's data from the store (after an undo or another process's change). */
+void tui_reload(struct tui *t);
+/* A NULL-terminated list joined with ", " into a new string (NULL when out of memory). */
+char *tui_join(const char *const *items);
+void tui_hit_add(struct tui *t, int y, int x0, int x1, int tag, int arg);
+int tui_hit_find(const struct tui *t, int y, int x, int *arg);
+
+/* widgets.c */
+/* Print at most `width` columns of `text` (UTF-8) at y,x, padding with spaces to `width`. */
+void widget_text(int y, int x, int width, const char *text);
+void widget_box(int y, int x, int h, int w, const char *title);
+/* A button "[ OK ]" with its mnemonic letter underlined; returns its width. */
+int widget_button(struct tui *t, int y, int x, const char *label, char mnemonic, int focused, int tag, int arg);
+/* Buttons as one row, for dialogs: labels with '&' before the mnemonic. Returns the chosen index
+ * (Enter on the focused one, its mnemonic, or a click) or -1 for Esc. */
+int widget_dialog(struct tui *t, const char *title, const char *const *lines, const char *const *buttons,
+		  int focus);
+/* A drop-down: pick one of `items` (NULL-terminated) near y,x; returns the index or -1. */
+int widget_dropdown(struct tui *t, int y, int x, const char *const *items, int current);
+/* One-line text editing: insert, delete and move in a UTF-8 buffer. Returns 1 when the text
+ * changed, 2 when the key only moved the cursor, 0 when the field does not handle it. */
+int widget_edit(char *buf, size_t size, size_t *cursor, int key);
+/* Draw an editable value of `width` columns keeping the cursor in view; masked shows '*'. */
+void widget_field(int y, int x, int width, const char *value, size_t cursor, int focused, int masked);
+/* The terminal cursor: forgotten before drawing, put in the focused field after. */
+void widget_cursor_reset(void);
+void widget_cursor_place(void);
+/* Display columns of a UTF-8 string (code points, good enough for field scrolling). */
+size_t widget_width(const char *s);
+
+/* form.c: a column of labelled fields generated from a field table. */
+enum form_kind { FORM_TEXT, FORM_NUMBER, FORM_BOOL, FORM_CHOICE, FORM_PASSWORD };
+
+struct form_item {
+	int id; /* the record's field id, or -1 for the password */
+	const char *label;
+	const char *help;
+	enum form_kind kind;
+	const char *const *choices;
+	char value[1024];
+	size_t cursor;
+	char error[256];
+	char placeholder[64]; /* shown dimmed while an unchanged password field is empty */
+	int changed; /* the user edited it since the record was loaded */
+	int pending; /* edited since it was last put in the draft */
+	int visible;
+	int y, x;    /* where its value was last drawn, for the drop-down */
+};
+
+struct form {
+	struct form_item *items;
+	int count;
+	int focus; /* index into items, or -1 when the focus is elsewhere */
+	int scroll;
+	int label_width;
+	int top, height; /* where it was last drawn */
+};
+
+void form_init(struct form *f);
+void form_free(struct form *f);
+struct form_item *form_add(struct form *f, int id, const outbox_field *info);
+struct form_item *form_find(struct form *f, int id);
+/* Draw the visible items in rows top..top+height-1; records click targets with `tag`. */
+void form_draw(struct tui *t, struct form *f, int top, int height, int tag);
+/* Move the focus to the next (dir 1) or previous (-1) visible item; 0 when it would leave the form. */
+int form_move(struct form *f, int dir);
+/* Handle a key for the focused item; returns 1 when the value changed, 2 when handled without
+ * change, 0 when not handled. A choice opens its drop-down on Enter or Space. */
+int form_key(struct tui *t, struct form *f, int key);
+int form_has_errors(const struct form *f);
+int form_first_visible(const struct form *f, int from, int dir);
+void form_set_value(struct form_item *it, const char *value);
+
+/* servers.c */
+struct servers_view *servers_new(struct tui *t);
+void servers_free(struct servers_view *v);
+void servers_draw(struct tui *t, struct servers_view *v);
+/* Each view's key handler returns 0 for a key it leaves to the global ones (q, ?, 1-3). */
+int servers_key(struct tui *t, struct servers_view *v, int key);
+void servers_reload(struct tui *t, struct servers_view *v);
+int servers_dirty(const struct servers_view *v);
+/* Accept or throw away unsaved edits before leaving the view; 0 when it may be left. */
+int servers_leave(struct tui *t, struct servers_view *v);
+/* Server names for drop-downs (NULL-terminated, owned by the view). */
+const char *const *servers_names(struct servers_view *v);
+
+/* accounts.c */
+struct accounts_view *accounts_new(struct tui *t);
+void accounts_free(struct accounts_view *v);
+void accounts_draw(struct tui *t, struct accounts_view *v);
+int accounts_key(struct tui *t, struct accounts_view *v, int key);
+void accounts_reload(struct tui *t, struct accounts_view *v);
+int accounts_leave(struct tui *t, struct accounts_view *v);
+
+/* outbox_view.c */
+struct outbox_view *outbox_view_new(struct tui *t);
+void outbox_view_free(struct outbox_view *v);
+void outbox_view_draw(struct tui *t, struct outbox_view *v);
+int outbox_view_key(struct tui *t, struct outbox_view *v, int key);
+void outbox_view_reload(struct tui *t, struct outbox_view *v);
+
+/* check_view.c: run the connection check on a draft and show each step as it completes. */
+void check_run(struct tui *t, const outbox_server *s);
+
+/* help.c */
+void help_show(struct tui *t);
+
+int tui_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,405 @@
+/* widgets.c: the small parts every view is built from: UTF-8 text cut to a width, one-line
+ * editing, masked and plain fields, buttons with mnemonics, modal dialogs and drop-downs. */
+#include <curses.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+#include <wctype.h>
+
+#include "tui.h"
+
+/* Where the terminal cursor belongs after drawing (a focused text field), or -1. */
+static int widget_cursor_y = -1, widget_cursor_x = -1;
+
+void widget_cursor_reset(void)
+{
+	widget_cursor_y = widget_cursor_x = -1;
+}
+
+void widget_cursor_place(void)
+{
+	if (widget_cursor_y >= 0) {
+		move(widget_cursor_y, widget_cursor_x);
+		curs_set(1);
+	} else {
+		curs_set(0);
+	}
+}
+
+/* Decode one code point at s; returns its length in bytes (1 for an invalid byte, shown as '?'). */
+static size_t widget_decode(const char *s, wchar_t *wc)
+{
+	mbstate_t st;
+	size_t n;
+
+	memset(&st, 0, sizeof st);
+	n = mbrtowc(wc, s, strlen(s), &st);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		*wc = L'?';
+		return 1;
+	}
+	if (!iswprint((wint_t)*wc))
+		*wc = L'?';
+	return n;
+}
+
+size_t widget_width(const char *s)
+{
+	size_t cols = 0;
+	wchar_t wc;
+
+	while (*s) {
+		s += widget_decode(s, &wc);
+		cols++;
+	}
+	return cols;
+}
+
+void widget_text(int y, int x, int width, const char *text)
+{
+	int used = 0;
+	wchar_t wc;
+
+	move(y, x);
+	while (text && *text && used < width) {
+		int w;
+		text += widget_decode(text, &wc);
+		w = wcwidth(wc);
+		if (w < 1)
+			w = 1;
+		if (used + w > width)
+			break;
+		addnwstr(&wc, 1);
+		used += w;
+	}
+	for (; used < width; used++)
+		addch(' ');
+}
+
+void widget_box(int y, int x, int h, int w, const char *title)
+{
+	int i;
+
+	for (i = 0; i < h; i++) {
+		move(y + i, x);
+		for (int j = 0; j < w; j++)
+			addch(' ');
+	}
+	mvaddch(y, x, ACS_ULCORNER);
+	mvaddch(y, x + w - 1, ACS_URCORNER);
+	mvaddch(y + h - 1, x, ACS_LLCORNER);
+	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	mvhline(y, x + 1, ACS_HLINE, w - 2);
+	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
+	mvvline(y + 1, x, ACS_VLINE, h - 2);
+	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
+	if (title && *title) {
+		attron(A_BOLD);
+		mvprintw(y, x + 2, " %.*s ", w - 6, title);
+		attroff(A_BOLD);
+	}
+}
+
+int widget_button(struct tui *t, int y, int x, const char *label, char mnemonic, int focused, int tag, int arg)
+{
+	int width = (int)strlen(label) + 4, underlined = 0;
+	const char *p;
+
+	if (x + width > t->cols)
+		return 0;
+	attron(focused ? screen_attr(TS_FOCUS) : (int)A_NORMAL);
+	mvaddstr(y, x, "[ ");
+	for (p = label; *p; p++) {
+		if (!underlined && mnemonic && (*p == mnemonic || *p == (mnemonic ^ 0x20))) {
+			attron(A_UNDERLINE | A_BOLD);
+			addch((chtype)(unsigned char)*p);
+			attroff(A_UNDERLINE | A_BOLD);
+			underlined = 1;
+		} else {
+			addch((chtype)(unsigned char)*p);
+		}
+	}
+	addstr(" ]");
+	attroff(focused ? screen_attr(TS_FOCUS) : (int)A_NORMAL);
+	tui_hit_add(t, y, x, x + width, tag, arg);
+	return width;
+}
+
+void widget_field(int y, int x, int width, const char *value, size_t cursor, int focused, int masked)
+{
+	size_t before = 0, start = 0, i = 0;
+	const char *p = value;
+	wchar_t wc;
+	int used = 0;
+
+	if (width < 1)
+		return;
+	/* Code points before the cursor decide how far the text scrolls left. */
+	while (*p && (size_t)(p - value) < cursor) {
+		p += widget_decode(p, &wc);
+		before++;
+	}
+	if (before >= (size_t)width)
+		start = before - (size_t)width + 1;
+	attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
+	move(y, x);
+	for (p = value; *p && used < width; i++) {
+		p += widget_decode(p, &wc);
+		if (i < start)
+			continue;
+		if (masked)
+			wc = L'*';
+		addnwstr(&wc, 1);
+		used++;
+	}
+	for (; used < width; used++)
+		addch(' ');
+	attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
+	if (focused) {
+		widget_cursor_y = y;
+		widget_cursor_x = x + (int)(before - start);
+	}
+}
+
+static size_t widget_prev(const char *buf, size_t cursor)
+{
+	if (cursor == 0)
+		return 0;
+	cursor--;
+	while (cursor > 0 && ((unsigned char)buf[cursor] & 0xC0) == 0x80)
+		cursor--;
+	return cursor;
+}
+
+static size_t widget_next(const char *buf, size_t cursor)
+{
+	size_t len = strlen(buf);
+
+	if (cursor >= len)
+		return len;
+	cursor++;
+	while (cursor < len && ((unsigned char)buf[cursor] & 0xC0) == 0x80)
+		cursor++;
+	return cursor;
+}
+
+int widget_edit(char *buf, size_t size, size_t *cursor, int key)
+{
+	size_t len = strlen(buf), at;
+
+	if (*cursor > len)
+		*cursor = len;
+	if (key >= 32 && key < 0x110000 && key != 127) {
+		char enc[MB_LEN_MAX];
+		mbstate_t st;
+		size_t n;
+		memset(&st, 0, sizeof st);
+		n = wcrtomb(enc, (wchar_t)key, &st);
+		if (n == (size_t)-1 || len + n + 1 > size)
+			return 2;
+		memmove(buf + *cursor + n, buf + *cursor, len - *cursor + 1);
+		memcpy(buf + *cursor, enc, n);
+		*cursor += n;
+		return 1;
+	}
+	switch (key) {
+	case TK(KEY_BACKSPACE):
+	case 127:
+	case 8:
+		if (*cursor == 0)
+			return 2;
+		at = widget_prev(buf, *cursor);
+		memmove(buf + at, buf + *cursor, len - *cursor + 1);
+		*cursor = at;
+		return 1;
+	case TK(KEY_DC):
+	case 4:
+		if (*cursor >= len)
+			return 2;
+		at = widget_next(buf, *cursor);
+		memmove(buf + *cursor, buf + at, len - at + 1);
+		return 1;
+	case 21: /* Ctrl-U: clear the field */
+		if (len == 0)
+			return 2;
+		buf[0] = '\0';
+		*cursor = 0;
+		return 1;
+	case TK(KEY_LEFT):
+		*cursor = widget_prev(buf, *cursor);
+		return 2;
+	case TK(KEY_RIGHT):
+		*cursor = widget_next(buf, *cursor);
+		return 2;
+	case TK(KEY_HOME):
+	case 1:
+		*cursor = 0;
+		return 2;
+	case TK(KEY_END):
+	case 5:
+		*cursor = len;
+		return 2;
+	}
+	return 0;
+}
+
+/* The mnemonic of "&Remove" is 'r'; 0 when the label has none. */
+static int widget_mnemonic(const char *label)
+{
+	const char *amp = strchr(label, '&');
+
+	return amp && amp[1] ? (amp[1] | 0x20) : 0;
+}
+
+static int widget_dialog_buttons_width(const char *const *buttons)
+{
+	int w = 0;
+
+	for (int i = 0; buttons[i]; i++)
+		w += (int)strlen(buttons[i]) + 4 + 1;
+	return w;
+}
+
+int widget_dialog(struct tui *t, const char *title, const char *const *lines, const char *const *buttons,
+		  int focus)
+{
+	int nbuttons = 0, nlines = 0, i;
+
+	while (buttons[nbuttons])
+		nbuttons++;
+	while (lines[nlines])
+		nlines++;
+	for (;;) {
+		int w = widget_dialog_buttons_width(buttons) + 4, h, y, x, bx, key, arg;
+		for (i = 0; i < nlines; i++)
+			if ((int)widget_width(lines[i]) + 4 > w)
+				w = (int)widget_width(lines[i]) + 4;
+		if (w > t->cols - 2)
+			w = t->cols - 2;
+		h = nlines + 4;
+		if (h > t->rows - 2)
+			h = t->rows - 2;
+		y = (t->rows - h) / 2;
+		x = (t->cols - w) / 2;
+		tui_draw(t);
+		t->nhits = 0;
+		widget_box(y, x, h, w, title);
+		for (i = 0; i < nlines && i < h - 4; i++)
+			widget_text(y + 1 + i, x + 2, w - 4, lines[i]);
+		bx = x + (w - widget_dialog_buttons_width(buttons)) / 2;
+		for (i = 0; i < nbuttons; i++) {
+			char label[64];
+			size_t o = 0;
+			for (const char *p = buttons[i]; *p && o + 1 < sizeof label; p++)
+				if (*p != '&')
+					label[o++] = *p;
+			label[o] = '\0';
+			bx += widget_button(t, y + h - 2, bx, label, (char)widget_mnemonic(buttons[i]), i == focus,
+					    1, i) + 1;
+		}
+		widget_cursor_reset();
+		widget_cursor_place();
+		refresh();
+		key = screen_getkey(t, -1);
+		if (key == TK_ESC)
+			return -1;
+		if (key == TK_ENTER || key == ' ')
+			return focus;
+		if (key == TK(KEY_MOUSE)) {
+			if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) == 1)
+				return arg;
+			continue;
+		}
+		if (key == TK(KEY_LEFT) || key == TK(KEY_BTAB) || key == TK(KEY_UP)) {
+			focus = (focus + nbuttons - 1) % nbuttons;
+			continue;
+		}
+		if (key == TK(KEY_RIGHT) || key == TK_TAB || key == TK(KEY_DOWN)) {
+			focus = (focus + 1) % nbuttons;
+			continue;
+		}
+		if (key & 0x400000)
+			key &= ~0x400000;
+		for (i = 0; i < nbuttons; i++)
+			if (key < 128 && widget_mnemonic(buttons[i]) == (key | 0x20))
+				return i;
+	}
+}
+
+int widget_dropdown(struct tui *t, int y, int x, const char *const *items, int current)
+{
+	int n = 0, w = 4, i;
+
+	while (items[n]) {
+		if ((int)widget_width(items[n]) + 4 > w)
+			w = (int)widget_width(items[n]) + 4;
+		n++;
+	}
+	if (n == 0)
+		return -1;
+	if (current < 0 || current >= n)
+		current = 0;
+	for (;;) {
+		int h = n + 2, top = 0, key, arg;
+		if (h > t->rows - 2)
+			h = t->rows - 2;
+		if (w > t->cols)
+			w = t->cols;
+		if (x + w > t->cols)
+			x = t->cols - w;
+		if (x < 0)
+			x = 0;
+		if (y + h > t->rows - 1)
+			y = t->rows - 1 - h;
+		if (y < 0)
+			y = 0;
+		if (current >= top + h - 2)
+			top = current - (h - 3);
+		tui_draw(t);
+		t->nhits = 0;
+		widget_box(y, x, h, w, NULL);
+		for (i = 0; i < h - 2 && top + i < n; i++) {
+			attron(top + i == current ? screen_attr(TS_SELECTED) : (int)A_NORMAL);
+			mvaddch(y + 1 + i, x + 1, ' ');
+			widget_text(y + 1 + i, x + 2, w - 3, items[top + i]);
+			attroff(top + i == current ? screen_attr(TS_SELECTED) : (int)A_NORMAL);
+			tui_hit_add(t, y + 1 + i, x + 1, x + w - 1, 1, top + i);
+		}
+		widget_cursor_reset();
+		widget_cursor_place();
+		refresh();
+		key = screen_getkey(t, -1);
+		switch (key) {
+		case TK_ESC:
+			return -1;
+		case TK_ENTER:
+		case ' ':
+			return current;
+		case TK(KEY_UP):
+			current = current > 0 ? current - 1 : 0;
+			break;
+		case TK(KEY_DOWN):
+			current = current + 1 < n ? current + 1 : n - 1;
+			break;
+		case TK(KEY_HOME):
+			current = 0;
+			break;
+		case TK(KEY_END):
+			current = n - 1;
+			break;
+		case TK(KEY_MOUSE):
+			if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) == 1)
+				return arg;
+			return -1;
+		default:
+			/* Typing a letter jumps to the next item that starts with it. */
+			if (key > 32 && key < 128)
+				for (i = 1; i <= n; i++)
+					if ((items[(current + i) % n][0] | 0x20) == (key | 0x20)) {
+						current = (current + i) % n;
+						break;
+					}
+		}
+	}
+}

@@ -1,0 +1,97 @@
+# tests/e2e/tmuxui.py: drives the real `outbox ui` inside a private tmux server: send keys, wait
+# for text on the screen (polling with a deadline, never a fixed sleep), and save screens.
+import os
+import secrets
+import subprocess
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def screens_dir():
+    """Where captured screens go: $OUTBOX_TEST_OUTPUT/screens, else build/test-output/screens."""
+    base = os.environ.get("OUTBOX_TEST_OUTPUT")
+    path = os.path.join(base, "screens") if base else os.path.join(REPO, "build", "test-output", "screens")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+class TmuxUI:
+    """One `outbox ui` in a detached tmux session of its own server (-L), so tests never touch
+    the user's tmux. After the UI exits, the pane's shell prints its exit code and the terminal
+    modes, and stays open so the test can look at what was left on the terminal."""
+
+    def __init__(self, outbox_bin, env, width=80, height=24):
+        self.socket = "outbox-tui-" + secrets.token_hex(6)
+        self.env = dict(env)
+        self.env.pop("TMUX", None)
+        self.env["TERM"] = "xterm-256color"
+        # The trap keeps the shell alive through Ctrl-C (the UI still gets the default action).
+        script = ('trap : INT; "$OUTBOX_UI_BIN" ui; echo "[ui exited $?]"; stty -a | tr -s " ;" "\\n\\n" '
+                  '| grep -E "^-?(echo|icanon)$" | tr "\\n" " "; echo "[stty]"; exec sleep 3600')
+        self.env["OUTBOX_UI_BIN"] = outbox_bin
+        self._tmux("-f", "/dev/null", "new-session", "-d", "-x", str(width), "-y", str(height),
+                   "-s", "ui", "sh", "-c", script)
+        self._tmux("set-option", "-g", "status", "off")
+
+    def _tmux(self, *args, check=True):
+        proc = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              env=self.env, timeout=30)
+        if check:
+            assert proc.returncode == 0, f"tmux {' '.join(args)} failed: {proc.stderr}"
+        return proc.stdout
+
+    def keys(self, *keys):
+        """tmux key names: "Tab", "BTab", "Enter", "Escape", "Up", "C-u", ..."""
+        for k in keys:
+            self._tmux("send-keys", "-t", "ui", k)
+
+    def type(self, text):
+        self._tmux("send-keys", "-t", "ui", "-l", text)
+
+    def screen(self):
+        return self._tmux("capture-pane", "-p", "-t", "ui")
+
+    def fmt(self, f):
+        return self._tmux("display-message", "-p", "-t", "ui", f).strip()
+
+    def wait_for(self, *texts, timeout=15, absent=()):
+        """Wait until every text is on the screen (and none of `absent`); return the screen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.screen()
+            if all(t in s for t in texts) and not any(a in s for a in absent):
+                return s
+            if time.monotonic() > deadline:
+                raise AssertionError(f"want {texts!r} on screen (without {absent!r}), got:\n{s}")
+            time.sleep(0.05)
+
+    def wait_gone(self, text, timeout=15):
+        return self.wait_for(absent=(text,), timeout=timeout)
+
+    def save(self, name):
+        s = self.screen()
+        with open(os.path.join(screens_dir(), name + ".txt"), "w") as f:
+            f.write(s)
+        return s
+
+    def resize(self, width, height):
+        self._tmux("resize-window", "-t", "ui", "-x", str(width), "-y", str(height))
+
+    def ui_pid(self):
+        """The outbox process: the only child of the pane's shell while the UI runs."""
+        shell = self.fmt("#{pane_pid}")
+        out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        assert len(out) == 1, f"want one child of the pane shell, got {out}"
+        return int(out[0])
+
+    def wait_exit(self, timeout=15):
+        """Wait for the UI to exit; return (exit code, the stty words echo/icanon)."""
+        s = self.wait_for("[ui exited", "[stty]", timeout=timeout)
+        line = next(l for l in s.splitlines() if "[ui exited" in l)
+        code = int(line.split("[ui exited", 1)[1].split("]")[0])
+        modes = next(l for l in s.splitlines() if "[stty]" in l).replace("[stty]", "").split()
+        return code, modes, s
+
+    def close(self):
+        self._tmux("kill-server", check=False)
