@@ -92,7 +92,7 @@ void outbox_close(outbox *h)
 	if (h == NULL)
 		return;
 	if (h->db)
-		sqlite3_close(h->db);
+		store_close(h);
 	free(h->home);
 	free(h);
 }

@@ -6,8 +6,17 @@
 #include <sqlite3.h>
 #include "outbox/error.h"
 
+/* Statements store_exec and store_int prepared once and reuse, keyed by their SQL text's address
+ * (the library's SQL is string literals): parsing, not running, was most of a commit's cost. */
+#define STORE_CACHE_SLOTS 64
+struct store_cached {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
 struct outbox {
 	sqlite3 *db;
+	struct store_cached cache[STORE_CACHE_SLOTS];
 	char *home;
 	int schema_version;
 	long long data_version; /* PRAGMA data_version when outbox_changed() last looked */

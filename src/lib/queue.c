@@ -306,8 +306,8 @@ static int queue_check_claim(outbox *h, long long id, const char *owner, int *at
 	int rc, step;
 	const char *state, *holder;
 
-	if ((rc = store_prepare(h, &st,
-				"SELECT state, lease_owner, attempts, first_attempt_at FROM queue WHERE id = ?1")) < 0)
+	if ((rc = store_prepare_cached(h,
+				"SELECT state, lease_owner, attempts, first_attempt_at FROM queue WHERE id = ?1", &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	step = sqlite3_step(st);
@@ -327,7 +327,7 @@ static int queue_check_claim(outbox *h, long long id, const char *owner, int *at
 	} else {
 		rc = outbox_fail_db(h, "reading a queued message");
 	}
-	sqlite3_finalize(st);
+	store_release(st);
 	return rc;
 }
 
@@ -351,32 +351,31 @@ static int queue_record_rcpts(outbox *h, const struct queue_result *r)
 	return rc;
 }
 
-int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *state)
+/* The work of queue_finish inside the caller's transaction; *state is the new state. */
+static int queue_finish_in(outbox *h, const struct queue_result *r, enum queue_state *state)
 {
 	const struct retry_policy *policy = r->policy ? r->policy : &retry_default;
 	long long now = store_now(), first_at = 0, pending = 0, next;
 	enum queue_state to = QUEUE_QUEUED;
 	int rc, attempts = 0;
 
-	if ((rc = store_begin(h)) < 0)
-		return rc;
 	if ((rc = queue_check_claim(h, r->id, r->owner, &attempts, &first_at)) < 0)
-		goto out;
+		return rc;
 	if ((rc = queue_record_rcpts(h, r)) < 0)
-		goto out;
+		return rc;
 	if ((rc = store_exec(h,
 			     "INSERT INTO queue_attempts (queue_id, at, server, outcome, reply)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5)",
 			     "iittt", r->id, now, r->server ? r->server : "",
 			     r->outcome ? r->outcome : "", r->reply ? r->reply : "")) < 0)
-		goto out;
+		return rc;
 	attempts++;
 	if (first_at == 0)
 		first_at = now;
 	if ((rc = store_int(h, &pending, 0,
 			    "SELECT count(*) FROM queue_recipients WHERE queue_id = ?1 AND state = 'pending'",
 			    "i", r->id)) < 0)
-		goto out;
+		return rc;
 	/* Refused recipients count as finished: they are reported, not retried. */
 	next = now;
 	if (pending == 0)
@@ -391,7 +390,7 @@ int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *stat
 			" lease_owner = NULL, lease_until = NULL, sending_since = NULL WHERE id = ?7",
 			"tiiiiti", queue_state_name(to), (long long)attempts, first_at, next,
 			(long long)!!r->uncertain, r->reply ? r->reply : "", r->id);
-	/* The history line rides in the same transaction: one commit, one fsync per message. */
+	/* The history line rides in the same transaction: one commit for both. */
 	if (rc == 0 && r->history) {
 		outbox_history_entry e = *r->history;
 		size_t i, delivered = 0;
@@ -401,13 +400,59 @@ int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *stat
 					     : to == QUEUE_FAILED ? "failed" : "deferred";
 		rc = history_record(h, &e);
 	}
-out:
 	if (rc == 0)
+		*state = to;
+	return rc;
+}
+
+int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *state)
+{
+	enum queue_state to = QUEUE_QUEUED;
+	int rc;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	if ((rc = queue_finish_in(h, r, &to)) == 0)
 		rc = store_commit(h);
 	else
 		store_rollback(h);
 	if (rc == 0 && state)
 		*state = to;
+	return rc;
+}
+
+int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n, int *rcs,
+		       enum queue_state *states, const long long *unsent, size_t nunsent)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		rcs[i] = 0, states[i] = QUEUE_QUEUED;
+	if ((rc = store_begin(h)) < 0)
+		goto fail;
+	/* A savepoint per message: one that fails (removed meanwhile) leaves no trace and does not
+	 * take the others with it. */
+	for (i = 0; i < n; i++) {
+		if ((rc = store_exec(h, "SAVEPOINT queue_finish_one", "")) < 0)
+			goto rollback;
+		rcs[i] = queue_finish_in(h, r[i], &states[i]);
+		if (rcs[i] < 0 && (rc = store_exec(h, "ROLLBACK TO queue_finish_one", "")) < 0)
+			goto rollback;
+		if ((rc = store_exec(h, "RELEASE queue_finish_one", "")) < 0)
+			goto rollback;
+	}
+	for (i = 0; i < nunsent; i++)
+		if ((rc = store_exec(h, "UPDATE queue SET sending_since = NULL WHERE id = ?1 AND lease_owner = ?2",
+				     "it", unsent[i], n ? r[0]->owner : "")) < 0)
+			goto rollback;
+	if ((rc = store_commit(h)) == 0)
+		return 0;
+rollback:
+	store_rollback(h);
+fail:
+	for (i = 0; i < n; i++)
+		rcs[i] = rc;
 	return rc;
 }
 

@@ -115,10 +115,19 @@ struct queue_result {
  * owner's or the message was removed meanwhile. *state (may be NULL) is the new state. */
 int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *state);
 
-/* Record that owner is about to send the claimed message. Should the runner die before
- * queue_finish, the next claim of the message marks it "may have been delivered". Cheap: the
- * runner commits these without waiting for the disk (see queue_run.c). */
-int queue_mark_sending(outbox *h, long long id, const char *owner);
+/* Record the attempts at several claimed messages in one transaction, each as queue_finish
+ * would: rcs[i] is its result (a message that fails, such as one removed meanwhile, is left as it
+ * was), states[i] its new state. The `unsent` messages, marked by queue_mark_sending_group but
+ * not tried after all, lose the mark. Returns a failure of the transaction itself, which every
+ * rcs[i] then carries. */
+int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n, int *rcs,
+		       enum queue_state *states, const long long *unsent, size_t nunsent);
+
+/* Mark several claimed messages as being sent, in one transaction; marked[i] is 0 for a message
+ * that is no longer owner's (removed meanwhile, or its claim lost), which must not be sent.
+ * Should the runner die before recording the outcome, the next claim of a marked message says it
+ * may have been delivered. */
+int queue_mark_sending_group(outbox *h, const char *owner, const long long *ids, size_t n, int *marked);
 
 /* Drop owner's claim without recording an attempt (a runner stopping early). */
 int queue_release(outbox *h, long long id, const char *owner);

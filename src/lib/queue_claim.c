@@ -141,17 +141,27 @@ int queue_claim(outbox *h, const char *owner, long long lease_seconds, const cha
 	return 0;
 }
 
-int queue_mark_sending(outbox *h, long long id, const char *owner)
+int queue_mark_sending_group(outbox *h, const char *owner, const long long *ids, size_t n, int *marked)
 {
+	long long now = store_now();
+	size_t i;
 	int rc;
 
-	if ((rc = store_exec(h, "UPDATE queue SET sending_since = ?1 WHERE id = ?2 AND lease_owner = ?3", "iit",
-			     store_now(), id, owner ? owner : "")) < 0)
+	for (i = 0; i < n; i++)
+		marked[i] = 0;
+	if ((rc = store_begin(h)) < 0)
 		return rc;
-	if (sqlite3_changes(h->db) == 0)
-		return outbox_fail(h, OUTBOX_ECONFLICT, NULL, "queued message %lld is not claimed by this runner",
-				   id);
-	return 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = store_exec(h, "UPDATE queue SET sending_since = ?1 WHERE id = ?2 AND lease_owner = ?3",
+				"iit", now, ids[i], owner ? owner : "");
+		marked[i] = rc == 0 && sqlite3_changes(h->db) > 0;
+	}
+	if (rc == 0 && (rc = store_commit(h)) == 0)
+		return 0;
+	store_rollback(h);
+	for (i = 0; i < n; i++)
+		marked[i] = 0;
+	return rc;
 }
 
 int queue_release(outbox *h, long long id, const char *owner)

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "deliver_internal.h"
 #include "handle_internal.h"
+#include "net.h"
 #include "queue_run_internal.h"
 #include "secret.h"
 #include "session.h"
@@ -18,6 +19,10 @@
  * nothing (the commits are in the kernel's cache), and a crash of the machine can only lose the
  * record that these messages were sent: they are then sent again, never lost. */
 #define WORKER_SYNC_EVERY 64
+/* Messages sent between two commits, and how long a group may take before it is committed early;
+ * see worker_group(). */
+#define WORKER_GROUP 16
+#define WORKER_GROUP_MS 50
 
 int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const char *home)
 {
@@ -155,14 +160,19 @@ static void worker_history(const struct queue_item *it, const char *server, cons
 	e->message_id = it->message_id;
 }
 
-/* What one message's attempt found out, filled as the servers are tried. */
+/* What one message's attempt found out, filled as the servers are tried, kept until the group's
+ * outcomes are committed. */
 struct worker_attempt {
 	struct queue_rcpt_result *res;
 	char (*replies)[SMTP_REPLY_MAX_TEXT + 32];
 	struct smtp_rcpt *rcpt;
 	char why[700];
 	const char *carrier;
-	int uncertain, done, marked;
+	int uncertain, done;
+	size_t delivered, refused;
+	struct queue_result qr;
+	outbox_history_entry hist;
+	struct buf to;
 };
 
 /* Try the job's servers in order until one takes the transaction to its end. */
@@ -177,15 +187,6 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 		if (c == NULL || c->down) {
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], c ? c->why : "too many servers in one run");
 			continue;
-		}
-		/* From here the server may get the data: if this process dies before the outcome
-		 * is recorded, the next claim knows the message may have been delivered. */
-		if (!a->marked) {
-			if (queue_mark_sending(w->h, it->id, w->sh->owner) < 0) {
-				snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
-				return; /* removed meanwhile, or the claim was lost: not ours to send */
-			}
-			a->marked = 1;
 		}
 		memset(&t, 0, sizeof t);
 		t.from = it->sender;
@@ -225,98 +226,159 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 	}
 }
 
-/* Record the attempt and count it. */
-static void worker_finish(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
+/* Ready an attempt's arrays; 0 or -1 when memory ran out (the message then waits for its lease). */
+static int worker_attempt_init(struct worker_attempt *a, const struct run_job *job)
 {
 	const struct queue_item *it = job->it;
-	enum queue_state state = QUEUE_QUEUED;
-	outbox_history_entry hist;
-	struct queue_result qr;
-	struct buf to = BUF_INIT;
-	size_t i, refused = 0, delivered = 0;
+	size_t n = it->nrcpts ? it->nrcpts : 1, i;
+
+	a->carrier = "";
+	a->res = calloc(n, sizeof *a->res);
+	a->replies = calloc(n, sizeof *a->replies);
+	a->rcpt = calloc(n, sizeof *a->rcpt);
+	if (!a->res || !a->replies || !a->rcpt)
+		return -1;
+	for (i = 0; i < it->nrcpts; i++) {
+		a->res[i].address = it->rcpts[i].address;
+		a->res[i].state = QUEUE_RCPT_PENDING;
+		a->res[i].reply = "";
+		a->rcpt[i].address = it->rcpts[i].address;
+	}
+	snprintf(a->why, sizeof a->why, "%s", job->why);
+	return 0;
+}
+
+static void worker_attempt_free(struct worker_attempt *a)
+{
+	free(a->res);
+	free(a->replies);
+	free(a->rcpt);
+	buf_free(&a->to);
+}
+
+/* Send one message of the group (marked as being sent already). */
+static void worker_send(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
+{
+	int fd = -1;
+
+	if (spool_open_message(w->h, &w->sp, job->it->spool_name, &fd) < 0)
+		snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
+	else
+		worker_try_chain(w, job, fd, a);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The attempt as queue_finish records it. */
+static void worker_result(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
+{
+	const struct queue_item *it = job->it;
+	size_t i;
 
 	if (!a->done)
 		for (i = 0; i < it->nrcpts; i++)
 			a->res[i].reply = a->why;
 	for (i = 0; a->done && i < it->nrcpts; i++) {
-		refused += a->res[i].state == QUEUE_RCPT_REFUSED;
-		delivered += a->res[i].state == QUEUE_RCPT_DELIVERED;
+		a->refused += a->res[i].state == QUEUE_RCPT_REFUSED;
+		a->delivered += a->res[i].state == QUEUE_RCPT_DELIVERED;
 	}
-	memset(&qr, 0, sizeof qr);
-	qr.id = it->id;
-	qr.owner = w->sh->owner;
-	qr.server = a->carrier;
-	qr.outcome = a->done ? "attempted" : a->uncertain ? "uncertain" : "deferred";
-	qr.reply = a->done ? (it->nrcpts ? a->res[0].reply : "") : a->why;
-	qr.rcpts = a->res;
-	qr.nrcpts = it->nrcpts;
-	qr.uncertain = a->uncertain;
-	qr.policy = &job->policy;
-	worker_history(it, a->carrier, qr.reply, &to, &hist);
-	qr.history = &hist;
-	if (queue_finish(w->h, &qr, &state) == 0) {
-		w->unsynced++;
-		if (state == QUEUE_DONE)
-			worker_remember_done(w, it->spool_name);
-		pthread_mutex_lock(&w->sh->lock);
-		w->sh->stats.refused += refused;
+	memset(&a->qr, 0, sizeof a->qr);
+	a->qr.id = it->id;
+	a->qr.owner = w->sh->owner;
+	a->qr.server = a->carrier;
+	a->qr.outcome = a->done ? "attempted" : a->uncertain ? "uncertain" : "deferred";
+	a->qr.reply = a->done ? (it->nrcpts ? a->res[0].reply : "") : a->why;
+	a->qr.rcpts = a->res;
+	a->qr.nrcpts = it->nrcpts;
+	a->qr.uncertain = a->uncertain;
+	a->qr.policy = &job->policy;
+	worker_history(it, a->carrier, a->qr.reply, &a->to, &a->hist);
+	a->qr.history = &a->hist;
+}
+
+/* Count the recorded outcomes, queue the delivered files for removal, report progress. */
+static void worker_count(struct run_worker *w, struct run_job **jobs, struct worker_attempt *a, const int *rcs,
+			 const enum queue_state *states, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&w->sh->lock);
+	for (i = 0; i < n; i++) {
+		if (rcs[i] < 0)
+			continue;
+		w->sh->stats.refused += a[i].refused;
 		/* Done with nobody delivered to now (every recipient refused) is not "sent". */
-		if (state == QUEUE_DONE)
-			w->sh->stats.delivered += delivered > 0;
-		else if (state == QUEUE_FAILED)
+		if (states[i] == QUEUE_DONE)
+			w->sh->stats.delivered += a[i].delivered > 0;
+		else if (states[i] == QUEUE_FAILED)
 			w->sh->stats.failed++;
 		else
 			w->sh->stats.deferred++;
-		if (w->sh->o && w->sh->o->progress)
-			w->sh->o->progress(w->sh->o->ctx, &w->sh->stats);
-		pthread_mutex_unlock(&w->sh->lock);
 	}
-	buf_free(&to);
-	if (w->unsynced >= WORKER_SYNC_EVERY)
-		worker_sync(w);
+	if (w->sh->o && w->sh->o->progress)
+		w->sh->o->progress(w->sh->o->ctx, &w->sh->stats);
+	pthread_mutex_unlock(&w->sh->lock);
+	for (i = 0; i < n; i++)
+		if (rcs[i] == 0 && states[i] == QUEUE_DONE)
+			worker_remember_done(w, jobs[i]->it->spool_name);
 }
 
-/* Try one claimed message through its chain of servers and record the outcome. */
-static void worker_message(struct run_worker *w, const struct run_job *job)
+/* A group of messages: marked as being sent in one transaction, sent one after another over the
+ * worker's connections, their outcomes recorded in one transaction. Should the process die in
+ * between, every message of the group is reclaimed as "may have been delivered": a few false
+ * alarms are the price of two commits per group instead of two per message. A slow server ends
+ * the group early, so the window stays short in time too; the messages left are unmarked and
+ * start the next group. Returns how many of the jobs it took. */
+static size_t worker_group(struct run_worker *w, struct run_job **jobs, size_t n)
 {
-	const struct queue_item *it = job->it;
-	size_t n = it->nrcpts ? it->nrcpts : 1, i;
-	struct worker_attempt a;
-	int fd = -1;
+	struct worker_attempt a[WORKER_GROUP];
+	const struct queue_result *results[WORKER_GROUP];
+	enum queue_state states[WORKER_GROUP];
+	long long ids[WORKER_GROUP], deadline = net_now_ms() + WORKER_GROUP_MS;
+	int marked[WORKER_GROUP], rcs[WORKER_GROUP];
+	size_t i, m = 0, taken = n;
 
-	memset(&a, 0, sizeof a);
-	a.carrier = "";
-	a.res = calloc(n, sizeof *a.res);
-	a.replies = calloc(n, sizeof *a.replies);
-	a.rcpt = calloc(n, sizeof *a.rcpt);
-	if (!a.res || !a.replies || !a.rcpt)
-		goto out;
-	for (i = 0; i < it->nrcpts; i++) {
-		a.res[i].address = it->rcpts[i].address;
-		a.res[i].state = QUEUE_RCPT_PENDING;
-		a.res[i].reply = "";
-		a.rcpt[i].address = it->rcpts[i].address;
+	memset(a, 0, sizeof a);
+	for (i = 0; i < n; i++)
+		ids[i] = jobs[i]->it->id;
+	if (queue_mark_sending_group(w->h, w->sh->owner, ids, n, marked) < 0)
+		return n; /* the store is unwell: the claims expire and another run tries */
+	for (i = 0; i < n; i++) {
+		if (m > 0 && net_now_ms() > deadline) {
+			taken = i;
+			break;
+		}
+		if (!marked[i])
+			continue; /* removed meanwhile, or no longer ours */
+		if (worker_attempt_init(&a[m], jobs[i]) == 0) {
+			worker_send(w, jobs[i], &a[m]);
+			worker_result(w, jobs[i], &a[m]);
+			results[m] = &a[m].qr;
+			jobs[m] = jobs[i];
+			m++;
+		} else {
+			worker_attempt_free(&a[m]);
+			memset(&a[m], 0, sizeof a[m]);
+		}
 	}
-	snprintf(a.why, sizeof a.why, "%s", job->why);
-	if (spool_open_message(w->h, &w->sp, it->spool_name, &fd) < 0)
-		snprintf(a.why, sizeof a.why, "%s", outbox_errmsg(w->h));
-	else
-		worker_try_chain(w, job, fd, &a);
-	worker_finish(w, job, &a);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(a.res);
-	free(a.replies);
-	free(a.rcpt);
+	if (m > 0) {
+		queue_finish_group(w->h, results, m, rcs, states, ids + taken, n - taken);
+		worker_count(w, jobs, a, rcs, states, m);
+		w->unsynced += m;
+	}
+	for (i = 0; i < m; i++)
+		worker_attempt_free(&a[i]);
+	if (w->unsynced >= WORKER_SYNC_EVERY)
+		worker_sync(w);
+	return taken;
 }
 
 void worker_run_jobs(struct run_worker *w)
 {
-	size_t i;
+	size_t i, n;
 
-	for (i = 0; i < w->njobs; i++)
-		worker_message(w, w->jobs[i]);
+	for (i = 0; i < w->njobs; i += worker_group(w, w->jobs + i, n))
+		n = w->njobs - i < WORKER_GROUP ? w->njobs - i : WORKER_GROUP;
 	w->njobs = 0;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,20 +124,61 @@ int store_bindv(outbox *h, sqlite3_stmt *st, const char *types, va_list ap)
 	return 0;
 }
 
+/* The cached statement for `sql`, prepared on first use. A slot whose address matches but whose
+ * text does not (SQL built in a reused buffer) is prepared afresh. */
+int store_prepare_cached(outbox *h, const char *sql, sqlite3_stmt **st)
+{
+	size_t slot = ((uintptr_t)sql >> 3) % STORE_CACHE_SLOTS;
+	struct store_cached *c = &h->cache[slot];
+
+	if (c->st && c->sql == sql && strcmp(sqlite3_sql(c->st), sql) == 0) {
+		*st = c->st;
+		return 0;
+	}
+	if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return outbox_fail_db(h, "preparing a query");
+	}
+	sqlite3_finalize(c->st);
+	c->sql = sql;
+	c->st = *st;
+	return 0;
+}
+
+/* Ready a cached statement for its next use; a statement left mid-way would hold its read
+ * transaction open and pin an old snapshot. */
+void store_release(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+void store_close(outbox *h)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_CACHE_SLOTS; i++) {
+		sqlite3_finalize(h->cache[i].st);
+		h->cache[i].st = NULL;
+	}
+	sqlite3_close(h->db);
+	h->db = NULL;
+}
+
 int store_exec(outbox *h, const char *sql, const char *types, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
 	int rc;
 
-	if ((rc = store_prepare(h, &st, sql)) < 0)
+	if ((rc = store_prepare_cached(h, sql, &st)) < 0)
 		return rc;
 	va_start(ap, types);
 	rc = store_bindv(h, st, types, ap);
 	va_end(ap);
 	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
 		rc = outbox_fail_db(h, "writing to the database");
-	sqlite3_finalize(st);
+	store_release(st);
 	return rc;
 }
 
@@ -146,7 +188,7 @@ int store_int(outbox *h, long long *out, long long missing, const char *sql, con
 	va_list ap;
 	int rc, step;
 
-	if ((rc = store_prepare(h, &st, sql)) < 0)
+	if ((rc = store_prepare_cached(h, sql, &st)) < 0)
 		return rc;
 	va_start(ap, types);
 	rc = store_bindv(h, st, types, ap);
@@ -160,7 +202,7 @@ int store_int(outbox *h, long long *out, long long missing, const char *sql, con
 		else
 			rc = outbox_fail_db(h, "reading the database");
 	}
-	sqlite3_finalize(st);
+	store_release(st);
 	return rc;
 }
 

@@ -11,6 +11,8 @@
 
 /* Open `path` (created 0600 when missing), set the pragmas, and migrate to the current schema. */
 int store_open(outbox *h, const char *path);
+/* Finalize the cached statements and close the database. */
+void store_close(outbox *h);
 /* Apply migrations up to `target`, one transaction for all of them. */
 int store_migrate(outbox *h, int target);
 
@@ -20,6 +22,10 @@ int store_commit(outbox *h);
 /* Roll back; safe to call when no transaction is open. */
 void store_rollback(outbox *h);
 
+/* The handle's cached statement for `sql`, a string literal (the cache is keyed by its address);
+ * hand it back with store_release() as soon as its rows are read, never sqlite3_finalize(). */
+int store_prepare_cached(outbox *h, const char *sql, sqlite3_stmt **st);
+void store_release(sqlite3_stmt *st);
 /* Prepare `sql`; on failure the handle says what failed. */
 int store_prepare(outbox *h, sqlite3_stmt **st, const char *sql);
 /* Run a statement without results, binding the variadic parameters: each is a type letter in

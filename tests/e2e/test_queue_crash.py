@@ -1,6 +1,7 @@
 # tests/e2e/test_queue_crash.py: the outbox survives crashes. Runners SIGKILLed at random lose
-# nothing and duplicate only the message in flight at a kill; a send killed (or failing) while it
-# writes its spool file leaves neither a row nor a file; two runners at once send each message once.
+# nothing and duplicate only messages whose outcome a kill kept from being recorded, each marked
+# "may have been delivered"; a send killed (or failing) while it writes its spool file leaves
+# neither a row nor a file; two runners at once send each message once.
 import os
 import random
 import re
@@ -22,7 +23,7 @@ MESSAGES = 500          # queued for the crash test, one recipient each
 MIN_KILLS = 100         # runners SIGKILLed while still running: at least
 KILLS = 150             # ... and the kill loop stops here (fsync-bound: ~40 ms a message)
 MAX_ROUNDS = 400        # hard bound on the kill loop
-MAX_DELAY = 0.080       # a runner is killed 0-80 ms after it starts
+MAX_DELAY = 0.200       # a runner is killed 0-200 ms after it starts: across several commits
 LEASE = 900             # RUN_LEASE_SECONDS in src/lib/queue_run.c
 SUBJECT = re.compile(rb"^Subject: (\S+)\r?$", re.M)
 MSGID = re.compile(rb"^Message-ID: (\S+)\r?$", re.M | re.I)
@@ -204,7 +205,7 @@ def test_runners_killed_at_random_lose_nothing(ob):
             conns = len(srv.conns)
             p = runner(ob, now)
             if rounds % 2 == 0:
-                # Every other runner is killed 0-80 ms after it connected, so that many kills
+                # Every other runner is killed 0-200 ms after it connected, so that many kills
                 # land while messages are on the wire, not while the process starts up.
                 deadline = time.monotonic() + 5
                 while p.poll() is None and len(srv.conns) == conns and time.monotonic() < deadline:
@@ -244,21 +245,21 @@ def test_runners_killed_at_random_lose_nothing(ob):
         assert set(delivered) - set(ids) == set(), "only what was queued is delivered: " + figures
         assert lost == [], f"lost {len(lost)}, e.g. {lost[:5]}: " + figures
         assert kills >= MIN_KILLS, "the runners finished too fast to be killed often enough: " + figures
-        assert duplicates <= kills, figures
+        # A runner records outcomes 16 messages at a time, so a kill can cost up to 16 copies.
+        assert duplicates <= 16 * kills, figures
         for m, copies in delivered.items():
             row = table[ids[m]]
             assert all(srv.messages[i]["msgid"] == row["msgid"] for i in copies), \
                 f"{m}: every copy carries the queued Message-ID {row['msgid']}"
             assert all(srv.messages[i]["rcpt"] == [f"<r{int(m[-4:])}@example.test>"] for i in copies), m
-            # Each copy but the last must be the last message of a connection cut by a kill:
-            # delivered server-side, then the runner died before it recorded the fact. The next
-            # runner must have known: the message is marked "may have been delivered".
+            # Each copy but the last must have gone over a connection cut by a kill: delivered
+            # server-side, then the runner died before it recorded the fact. The next runner
+            # must have known: the message is marked "may have been delivered".
             for i in copies[:-1]:
                 c = srv.conns[srv.messages[i]["conn"]]
-                in_flight = not c["quit"] and c["messages"][-1] == i
-                assert in_flight, \
+                assert not c["quit"], \
                     f"{m} was sent twice outside the kill window (copy {i} on connection " \
-                    f"{srv.messages[i]['conn']}, quit={c['quit']}): " + figures
+                    f"{srv.messages[i]['conn']}, which ended with QUIT): " + figures
             if len(copies) > 1:
                 assert row["uncertain"], \
                     f"{m} was sent {len(copies)} times but not marked may-have-been-delivered: " + figures

@@ -613,6 +613,78 @@ static void test_undo_restores_failed_as_failed(void **state)
 	queue_item_free(it);
 }
 
+/* A runner that marked a message as being sent and died before recording the outcome: the next
+ * claim says it may have been delivered, in the row and in its attempt log. A message that was
+ * never marked is taken over quietly. */
+static void test_interrupted_send_is_reclaimed_as_uncertain(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items, *it;
+	long long sent = add_msg(f->h, 1, NULL, one), waiting = add_msg(f->h, 2, NULL, one);
+	int marked[1];
+
+	EXPECT_INT(claim(f->h, "dead", 10, &items), 2, "the first runner claims both");
+	queue_items_free(items, 2);
+	EXPECT_INT(queue_mark_sending_group(f->h, "dead", &sent, 1, marked), 0, "mark the first");
+	EXPECT_INT(marked[0], 1, "marked");
+	set_now(T0 + 301);
+	EXPECT_INT(claim(f->h, "next", 10, &items), 2, "the next runner takes both over");
+	EXPECT_INT(items[0]->id == sent ? items[0]->uncertain : items[1]->uncertain, 1,
+		   "the marked one comes back uncertain");
+	EXPECT_INT(items[0]->id == waiting ? items[0]->uncertain : items[1]->uncertain, 0,
+		   "the unmarked one does not");
+	queue_items_free(items, 2);
+	assert_int_equal(queue_get(f->h, sent, &it), 0);
+	EXPECT_INT(it->uncertain, 1, "stored as may have been delivered");
+	EXPECT_INT(it->nlog, 1, "one attempt logged");
+	EXPECT_STR(it->log[0].outcome, "uncertain", "the logged outcome");
+	EXPECT_CONTAINS(it->last_reply, "may have been delivered", "the reply a user reads");
+	queue_item_free(it);
+}
+
+/* Outcomes of a group commit together, but a message removed meanwhile fails alone, and marked
+ * messages that were not tried lose their mark. */
+static void test_finish_group(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items, *it;
+	long long ids[3], unsent;
+	struct queue_rcpt_result ok = {"bob@example.net", QUEUE_RCPT_DELIVERED, "250 ok"};
+	struct queue_result r[3];
+	const struct queue_result *rp[3] = {&r[0], &r[1], &r[2]};
+	enum queue_state states[3];
+	int marked[4], rcs[3];
+	char name[33];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		ids[i] = add_msg(f->h, (int)i + 1, NULL, one);
+	unsent = add_msg(f->h, 9, NULL, one);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 4, "claim all");
+	queue_items_free(items, 4);
+	{
+		long long all[4] = {ids[0], ids[1], ids[2], unsent};
+		EXPECT_INT(queue_mark_sending_group(f->h, "a", all, 4, marked), 0, "mark the group");
+	}
+	EXPECT_INT(queue_remove(f->h, ids[1], 0, name), 0, "the second is removed meanwhile");
+	for (i = 0; i < 3; i++)
+		r[i] = (struct queue_result){.id = ids[i], .owner = "a", .outcome = "attempted", .rcpts = &ok,
+					     .nrcpts = 1};
+	EXPECT_INT(queue_finish_group(f->h, rp, 3, rcs, states, &unsent, 1), 0, "finish the group");
+	EXPECT_INT(rcs[0], 0, "first recorded");
+	EXPECT_INT(rcs[1], OUTBOX_ECONFLICT, "the removed one conflicts");
+	EXPECT_INT(rcs[2], 0, "third recorded despite the second");
+	EXPECT_INT(states[0], QUEUE_DONE, "first done");
+	EXPECT_INT(states[2], QUEUE_DONE, "third done");
+	assert_int_equal(queue_get(f->h, ids[1], &it), 0);
+	EXPECT_INT(it->state, QUEUE_REMOVED, "the removed one stays removed");
+	EXPECT_INT(it->nlog, 0, "and has no attempt from the failed finish");
+	queue_item_free(it);
+	assert_int_equal(queue_get(f->h, unsent, &it), 0);
+	EXPECT_INT(it->sending_since, 0, "the untried one lost its mark");
+	queue_item_free(it);
+}
+
 static void test_migrates_from_version_3(void **state)
 {
 	struct unit_store *f = *state;
@@ -662,6 +734,8 @@ int main(void)
 		T(test_concurrent_claims_never_overlap),
 		T(test_remove_then_undo),
 		T(test_undo_restores_failed_as_failed),
+		T(test_interrupted_send_is_reclaimed_as_uncertain),
+		T(test_finish_group),
 		T(test_migrates_from_version_3),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
