@@ -170,47 +170,45 @@ struct worker_attempt {
 	const char *carrier;
 	int uncertain, done;
 	size_t delivered, refused;
+	struct smtp_txn t; /* kept here, not on a stack frame: it may be begun behind the one before */
 	struct queue_result qr;
 	outbox_history_entry hist;
 	struct buf to;
 };
 
-/* Try the job's servers in order until one takes the transaction to its end. */
-static void worker_try_chain(struct run_worker *w, const struct run_job *job, int fd, struct worker_attempt *a)
+/* Try the job's servers in order until one takes the transaction to its end. When the next
+ * message (`ahead`) starts on the same server, it is begun behind this one's data. */
+static void worker_try_chain(struct run_worker *w, const struct run_job *job, int fd, struct worker_attempt *a,
+			     const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
 	const struct queue_item *it = job->it;
-	struct smtp_txn t;
+	struct smtp_txn *t = &a->t;
 	size_t i, k;
 
 	for (k = 0; job->chain && job->chain[k] && !a->done; k++) {
 		struct run_conn *c = worker_connect(w, job->chain[k]);
+		struct smtp_txn *next = NULL;
 		if (c == NULL || c->down) {
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], c ? c->why : "too many servers in one run");
 			continue;
 		}
-		memset(&t, 0, sizeof t);
-		t.from = it->sender;
-		t.rcpt = a->rcpt;
-		t.nrcpt = it->nrcpts;
-		t.size = it->size;
-		t.body_8bit = it->body_8bit;
-		t.smtputf8 = it->smtputf8;
-		t.envid = it->message_id;
-		if (lseek(fd, 0, SEEK_SET) != 0 || session_send(w->h, c->session, &t, fd) < 0) {
+		if (ahead && ahead_job->chain && strcmp(ahead_job->chain[0], c->name) == 0)
+			next = &ahead->t;
+		if (lseek(fd, 0, SEEK_SET) != 0 || session_send_then(w->h, c->session, t, fd, next) < 0) {
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], outbox_errmsg(w->h));
 			snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(w->h));
 			c->down = 1;
 			worker_conn_close(w, c);
 			/* After the data went out a retry elsewhere could duplicate it: wait. */
-			if (smtp_txn_uncertain(&t)) {
+			if (smtp_txn_uncertain(t)) {
 				a->uncertain = 1;
 				a->carrier = c->name;
 				return;
 			}
 			continue;
 		}
-		if (t.outcome && worker_server_unavailable(&t)) {
-			deliver_reply_text(&t.mail_reply, a->replies[0], sizeof a->replies[0]);
+		if (t->outcome && worker_server_unavailable(t)) {
+			deliver_reply_text(&t->mail_reply, a->replies[0], sizeof a->replies[0]);
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], a->replies[0]);
 			continue;
 		}
@@ -245,6 +243,13 @@ static int worker_attempt_init(struct worker_attempt *a, const struct run_job *j
 		a->rcpt[i].address = it->rcpts[i].address;
 	}
 	snprintf(a->why, sizeof a->why, "%s", job->why);
+	a->t.from = it->sender;
+	a->t.rcpt = a->rcpt;
+	a->t.nrcpt = it->nrcpts;
+	a->t.size = it->size;
+	a->t.body_8bit = it->body_8bit;
+	a->t.smtputf8 = it->smtputf8;
+	a->t.envid = it->message_id;
 	return 0;
 }
 
@@ -257,14 +262,15 @@ static void worker_attempt_free(struct worker_attempt *a)
 }
 
 /* Send one message of the group (marked as being sent already). */
-static void worker_send(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
+static void worker_send(struct run_worker *w, const struct run_job *job, struct worker_attempt *a,
+			const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
 	int fd = -1;
 
 	if (spool_open_message(w->h, &w->sp, job->it->spool_name, &fd) < 0)
 		snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
 	else
-		worker_try_chain(w, job, fd, a);
+		worker_try_chain(w, job, fd, a, ahead_job, ahead);
 	if (fd >= 0)
 		close(fd);
 }
@@ -324,47 +330,54 @@ static void worker_count(struct run_worker *w, struct run_job **jobs, struct wor
 }
 
 /* A group of messages: marked as being sent in one transaction, sent one after another over the
- * worker's connections, their outcomes recorded in one transaction. Should the process die in
- * between, every message of the group is reclaimed as "may have been delivered": a few false
- * alarms are the price of two commits per group instead of two per message. A slow server ends
- * the group early, so the window stays short in time too; the messages left are unmarked and
- * start the next group. Returns how many of the jobs it took. */
+ * worker's connections (each begun behind the one before when they share the server), their
+ * outcomes recorded in one transaction. Should the process die in between, every message of the
+ * group is reclaimed as "may have been delivered": a few false alarms are the price of two
+ * commits per group instead of two per message. A slow server ends the group early, so the window
+ * stays short in time too; the messages left are unmarked and start the next group. Returns how
+ * many of the jobs it took. */
 static size_t worker_group(struct run_worker *w, struct run_job **jobs, size_t n)
 {
 	struct worker_attempt a[WORKER_GROUP];
 	const struct queue_result *results[WORKER_GROUP];
 	enum queue_state states[WORKER_GROUP];
 	long long ids[WORKER_GROUP], deadline = net_now_ms() + WORKER_GROUP_MS;
-	int marked[WORKER_GROUP], rcs[WORKER_GROUP];
-	size_t i, m = 0, taken = n;
+	int marked[WORKER_GROUP], rcs[WORKER_GROUP], offered[WORKER_GROUP + 1] = {0};
+	size_t orig[WORKER_GROUP], i, m = 0, sent, taken = n;
 
 	memset(a, 0, sizeof a);
 	for (i = 0; i < n; i++)
 		ids[i] = jobs[i]->it->id;
 	if (queue_mark_sending_group(w->h, w->sh->owner, ids, n, marked) < 0)
 		return n; /* the store is unwell: the claims expire and another run tries */
+	/* The messages still ours (not removed meanwhile), ready to go. */
 	for (i = 0; i < n; i++) {
-		if (m > 0 && net_now_ms() > deadline) {
-			taken = i;
-			break;
-		}
 		if (!marked[i])
-			continue; /* removed meanwhile, or no longer ours */
-		if (worker_attempt_init(&a[m], jobs[i]) == 0) {
-			worker_send(w, jobs[i], &a[m]);
-			worker_result(w, jobs[i], &a[m]);
-			results[m] = &a[m].qr;
-			jobs[m] = jobs[i];
-			m++;
-		} else {
+			continue;
+		if (worker_attempt_init(&a[m], jobs[i]) < 0) {
 			worker_attempt_free(&a[m]);
 			memset(&a[m], 0, sizeof a[m]);
+			continue; /* out of memory: its claim expires and a later run sends it */
 		}
+		orig[m] = i;
+		jobs[m++] = jobs[i];
 	}
-	if (m > 0) {
-		queue_finish_group(w->h, results, m, rcs, states, ids + taken, n - taken);
-		worker_count(w, jobs, a, rcs, states, m);
-		w->unsynced += m;
+	for (sent = 0; sent < m; sent++) {
+		/* A message begun behind the last one is on the wire: it must be carried through. */
+		if (sent > 0 && !offered[sent] && net_now_ms() > deadline) {
+			taken = orig[sent];
+			break;
+		}
+		offered[sent + 1] = sent + 1 < m && net_now_ms() <= deadline;
+		worker_send(w, jobs[sent], &a[sent], offered[sent + 1] ? jobs[sent + 1] : NULL,
+			    offered[sent + 1] ? &a[sent + 1] : NULL);
+		worker_result(w, jobs[sent], &a[sent]);
+		results[sent] = &a[sent].qr;
+	}
+	if (sent > 0) {
+		queue_finish_group(w->h, results, sent, rcs, states, ids + taken, n - taken);
+		worker_count(w, jobs, a, rcs, states, sent);
+		w->unsynced += sent;
 	}
 	for (i = 0; i < m; i++)
 		worker_attempt_free(&a[i]);

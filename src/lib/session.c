@@ -39,6 +39,7 @@ struct session {
 	struct smtp_caps caps;
 	int have_reply;
 	struct smtp_reply reply;
+	struct smtp_txn *ahead; /* session_send_then: begin this one behind the current data */
 };
 
 /* End the step under way (reporting it when someone listens) and make `next` the one under way. */
@@ -267,6 +268,14 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 			if ((rc = session_send_body(h, s, t, body_fd)) < 0)
 				return rc;
 			smtp_body_sent(s->engine);
+			if (s->ahead) {
+				/* Best effort: when the next one cannot go ahead, it simply starts later. */
+				struct outbox_error_copy saved;
+				outbox_error_save(h, &saved);
+				smtp_begin_next(s->engine, s->ahead);
+				outbox_error_restore(h, &saved);
+				s->ahead = NULL;
+			}
 			break;
 		case SMTP_FAILED:
 			return smtp_error(s->engine);
@@ -354,12 +363,21 @@ fail:
 
 int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd)
 {
+	return session_send_then(h, s, t, body_fd, NULL);
+}
+
+int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, struct smtp_txn *next)
+{
 	enum smtp_action stopped = SMTP_FAILED;
 	int rc;
 
-	if ((rc = smtp_begin(s->engine, t)) < 0)
+	/* A transaction begun behind the last one is under way already. */
+	if (!smtp_is_current(s->engine, t) && (rc = smtp_begin(s->engine, t)) < 0)
 		return rc;
-	if ((rc = session_run(h, s, t, body_fd, &stopped)) < 0)
+	s->ahead = next;
+	rc = session_run(h, s, t, body_fd, &stopped);
+	s->ahead = NULL;
+	if (rc < 0)
 		return rc;
 	if (stopped != SMTP_TXN_DONE)
 		return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");

@@ -41,6 +41,11 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
  * offset). Returns 0 when the transaction ran to its end (t->outcome and the recipients say how it
  * went), or a negative code when the session failed (the session is then unusable). */
 int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd);
+/* session_send, and as soon as t's data is out, begin `next` (when not NULL) in the same flight,
+ * so its MAIL, RCPT and DATA replies come back with t's (see smtp_begin_next). The caller then
+ * sends `next` with session_send or session_send_then, as with any transaction; when the server
+ * does not allow going ahead, that call simply begins it. */
+int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, struct smtp_txn *next);
 /* QUIT if not yet sent, wait briefly for the reply, close. NULL is fine. */
 void session_close(outbox *h, struct session *s);
 /* The engine, for capabilities and the mechanism used. */

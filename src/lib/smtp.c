@@ -38,6 +38,7 @@ struct smtp {
 	unsigned char cb[64];
 	size_t cb_len;
 	struct smtp_txn *txn;
+	struct smtp_txn *next; /* begun behind txn's data (smtp_begin_next); current once txn ends */
 	size_t next_rcpt;   /* without pipelining: the next RCPT to send */
 	int bdat;
 	int quit_sent;
@@ -469,8 +470,9 @@ static void smtp_finish_txn(struct smtp *e, int outcome)
 	}
 	t->outcome = outcome;
 	e->phase = P_TXN_DONE;
-	/* A transaction that did not end in an accepted message may still be open on the server. */
-	e->need_rset = outcome != 0;
+	/* A transaction that failed before the end of its data may still be open on the server; an
+	 * answered end of data closes it whatever the answer. */
+	e->need_rset = outcome != 0 && t->data_reply.code == 0;
 	if (outcome && t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2) {
 		char words[600];
 		outbox_fail(e->h, outcome, NULL, "the server refused the sender <%s>: %s", t->from,
@@ -593,11 +595,10 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 	return 0;
 }
 
+static void smtp_drain(struct smtp *e);
+
 void smtp_input(struct smtp *e, const char *data, size_t len)
 {
-	struct smtp_reply r;
-	ssize_t used;
-
 	if (e->phase == P_FAILED || e->phase == P_CLOSED)
 		return;
 	if (len == 0) {
@@ -621,7 +622,17 @@ void smtp_input(struct smtp *e, const char *data, size_t len)
 			  SMTP_REPLY_MAX_TOTAL * 2);
 		return;
 	}
-	while (e->in.len > 0 && e->phase != P_FAILED) {
+	smtp_drain(e);
+}
+
+/* Hand each complete reply in the input buffer to its handler. The replies of a transaction begun
+ * behind the current one wait in the buffer until the caller has seen the current one end. */
+static void smtp_drain(struct smtp *e)
+{
+	struct smtp_reply r;
+	ssize_t used;
+
+	while (e->in.len > 0 && e->phase != P_FAILED && !(e->phase == P_TXN_DONE && e->next)) {
 		used = smtp_reply_parse(e->in.data, e->in.len, &r);
 		if (used == 0)
 			return;
@@ -659,11 +670,23 @@ enum smtp_action smtp_next(struct smtp *e)
 {
 	if (e->out.len > 0 && e->phase != P_FAILED)
 		return SMTP_WRITE;
+	/* Replies that arrived with the previous transaction's last one are already here. */
+	if (e->phase == P_TALK && e->in.len > 0)
+		smtp_drain(e);
+	if (e->out.len > 0 && e->phase != P_FAILED)
+		return SMTP_WRITE;
 	switch (e->phase) {
 	case P_START_TLS: return SMTP_START_TLS;
 	case P_BODY: return SMTP_BODY;
 	case P_READY: return SMTP_READY;
 	case P_TXN_DONE:
+		if (e->next) {
+			/* The next transaction is on the wire already: it becomes the current one. */
+			e->txn = e->next;
+			e->next = NULL;
+			e->phase = P_TALK;
+			return SMTP_TXN_DONE;
+		}
 		e->phase = e->quit_sent ? (e->expect_count ? P_TALK : P_CLOSED) : P_READY;
 		return SMTP_TXN_DONE;
 	case P_CLOSED: return SMTP_CLOSED;
@@ -698,14 +721,9 @@ void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *
 		smtp_send_ehlo(e);
 }
 
-/* For implicit TLS the engine starts with TLS up; channel binding comes through here too. */
-int smtp_begin(struct smtp *e, struct smtp_txn *t)
+/* Whether this server can take the transaction at all; the handle says why not. */
+static int smtp_check_txn(struct smtp *e, const struct smtp_txn *t)
 {
-	size_t i;
-	int rc;
-
-	if (e->phase != P_READY)
-		return outbox_fail(e->h, OUTBOX_EPROTOCOL, NULL, "internal error: transaction started out of turn");
 	if (t->nrcpt == 0 || t->nrcpt > SMTP_MAX_INFLIGHT - 8)
 		return outbox_fail(e->h, OUTBOX_EINVALID, "recipients", "between 1 and %d recipients per message",
 				   SMTP_MAX_INFLIGHT - 8);
@@ -721,13 +739,31 @@ int smtp_begin(struct smtp *e, struct smtp_txn *t)
 		return outbox_fail(e->h, OUTBOX_EREFUSED, NULL,
 				   "the message is %lld bytes and the server accepts at most %llu", (long long)t->size,
 				   e->caps.size);
-	e->txn = t;
+	return 0;
+}
+
+static void smtp_reset_txn(struct smtp_txn *t)
+{
+	size_t i;
+
 	memset(&t->mail_reply, 0, sizeof t->mail_reply);
 	memset(&t->data_reply, 0, sizeof t->data_reply);
 	t->data_sent = 0;
 	t->outcome = 0;
 	for (i = 0; i < t->nrcpt; i++)
 		t->rcpt[i].state = SMTP_RCPT_PENDING;
+}
+
+int smtp_begin(struct smtp *e, struct smtp_txn *t)
+{
+	int rc;
+
+	if (e->phase != P_READY)
+		return outbox_fail(e->h, OUTBOX_EPROTOCOL, NULL, "internal error: transaction started out of turn");
+	if ((rc = smtp_check_txn(e, t)) < 0)
+		return rc;
+	e->txn = t;
+	smtp_reset_txn(t);
 	e->bdat = (e->caps.ext & SMTP_EXT_CHUNKING) != 0;
 	e->next_rcpt = 0;
 	e->phase = P_TALK;
@@ -743,6 +779,33 @@ int smtp_begin(struct smtp *e, struct smtp_txn *t)
 		}
 	}
 	return smtp_send_transaction(e);
+}
+
+int smtp_begin_next(struct smtp *e, struct smtp_txn *t)
+{
+	struct smtp_txn *cur;
+	int rc;
+
+	/* Only behind DATA's final ".": it ends the transaction on the server whatever the reply, so
+	 * the next one needs no RSET, and RFC 2920 lets MAIL follow it in the same group. */
+	if (!(e->caps.ext & SMTP_EXT_PIPELINING) || e->bdat || e->next || e->quit_sent || e->phase != P_TALK ||
+	    !e->txn || !e->txn->data_sent)
+		return outbox_fail(e->h, OUTBOX_EINVALID, NULL, "the next transaction cannot be begun yet");
+	if ((rc = smtp_check_txn(e, t)) < 0)
+		return rc;
+	smtp_reset_txn(t);
+	cur = e->txn;
+	e->txn = t; /* the commands are written from the transaction they belong to */
+	rc = smtp_send_transaction(e);
+	e->txn = cur;
+	if (rc == 0)
+		e->next = t;
+	return rc;
+}
+
+int smtp_is_current(const struct smtp *e, const struct smtp_txn *t)
+{
+	return e->txn == t && e->phase != P_READY && e->phase != P_FAILED && e->phase != P_CLOSED;
 }
 
 int smtp_body_is_bdat(const struct smtp *e)

@@ -84,6 +84,14 @@ void smtp_input(struct smtp *e, const char *data, size_t len);
 /* TLS is up: pass channel binding data (or NULL) for SCRAM-PLUS. */
 void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *cb, size_t cb_len);
 int smtp_begin(struct smtp *e, struct smtp_txn *txn);
+/* Begin `t` behind the current transaction, whose data has just been sent: with PIPELINING and
+ * DATA, its MAIL, RCPT and DATA go out in the same flight as the final ".", saving a round trip
+ * per message. The current one still ends first (SMTP_TXN_DONE); then `t` is current, and the
+ * caller goes on with it without smtp_begin. Fails, changing nothing, when the server or the
+ * moment does not allow it. */
+int smtp_begin_next(struct smtp *e, struct smtp_txn *t);
+/* Whether `t` is the transaction under way (begun, or begun behind the last one). */
+int smtp_is_current(const struct smtp *e, const struct smtp_txn *t);
 int smtp_body_is_bdat(const struct smtp *e);
 void smtp_body_sent(struct smtp *e);
 void smtp_quit(struct smtp *e);

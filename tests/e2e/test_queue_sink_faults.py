@@ -342,9 +342,10 @@ def test_batch_of_five(ob, smtp_sink, options, uncertain, captured):
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_rset_fault_keeps_the_rest_queued(ob, smtp_sink, fault):
-    # The first "." gets 450, so outbox sends RSET before the second message; the RSET fault
-    # (5xx, 4xx, 421 or a drop) ends the session, and nothing after it is lost or flagged.
-    bad = start_faulty(ob, smtp_sink, ["-r", ".", FAULTS[fault], "RSET", "-v"], probe="listen")
+    # Every RCPT gets 450, so the first transaction ends before its data and may still be open on
+    # the server: outbox sends RSET before the second message. The RSET fault (5xx, 4xx, 421 or a
+    # drop) ends the session, and nothing after it is lost or flagged.
+    bad = start_faulty(ob, smtp_sink, ["-r", "RCPT", FAULTS[fault], "RSET", "-v"], probe="listen")
     ms = queue_batch(ob, 3)
     r = ob.ok("queue", "run")
     assert "Sent 0, queued again 3," in r.out, f"faulty run: got {r.out!r}, want 'Sent 0, queued again 3,'"
@@ -354,10 +355,26 @@ def test_rset_fault_keeps_the_rest_queued(ob, smtp_sink, fault):
                  for q in items)
     assert got == [("queued", False, ["pending", "pending"])] * 3, f"states: got {got}, want 3 queued, none flagged"
     captured = sum(len(dumped(bad, m)) for m in ms)
-    assert captured == 1, f"faulty sink captured: got {captured}, want 1 (the first, answered 450)"
+    assert captured == 0, f"faulty sink captured: got {captured}, want none (no recipient was accepted)"
     good = flush_to_healthy(ob, smtp_sink, items, 3)
     copies = {m: len(dumped(good, m)) for m in ms}
     assert copies == {m: 1 for m in ms}, f"healthy sink copies: got {copies}, want each exactly once"
+
+
+def test_answered_end_of_data_needs_no_rset(ob, smtp_sink):
+    # A reply to the final "." ends the transaction on the server whatever it says (RFC 5321
+    # 4.1.1.4), so after a 450 there the next message follows without RSET, in the same session:
+    # all three are tried, none is flagged, and a faulty RSET is never reached.
+    bad = start_faulty(ob, smtp_sink, ["-r", ".", "-f", "RSET", "-v"], probe="listen")
+    ms = queue_batch(ob, 3)
+    r = ob.ok("queue", "run")
+    assert "Sent 0, queued again 3," in r.out, f"faulty run: got {r.out!r}, want 'Sent 0, queued again 3,'"
+    assert "RSET" not in bad.log(), f"sink log: got an RSET, want none\n{bad.log()}"
+    assert bad.log().count("connect (") == 1, f"sessions: want one\n{bad.log()}"
+    got = sorted((q["state"], q["may_have_been_delivered"]) for q in queue_list(ob))
+    assert got == [("queued", False)] * 3, f"states: got {got}, want 3 queued, none flagged"
+    captured = sum(len(dumped(bad, m)) for m in ms)
+    assert captured == 3, f"faulty sink captured: got {captured}, want 3 (each answered 450)"
 
 
 def test_batch_refused_for_good(ob, smtp_sink):

@@ -353,6 +353,114 @@ static void test_rset_after_a_refused_transaction(void **state)
 	smtp_free(e);
 }
 
+/* Two transactions with DATA (no CHUNKING): the second's MAIL, RCPT and DATA go out with the
+ * first's final ".", and the replies of both, arriving together, are told apart: the first ends
+ * first, then the second carries on without being begun again. One round trip per message. */
+static void test_next_transaction_rides_behind_the_data(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		"250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 first queued\r\n250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 second queued\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t1, t2;
+	struct smtp_rcpt r1[1], r2[1];
+	struct buf sent = BUF_INIT;
+	size_t next = 0, dones = 0;
+	int begun_ahead = 0;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t1, r1, 1);
+	txn_init(&t2, r2, 1);
+	t1.last = t2.last = 0;
+	t2.from = "other@x.test";
+	for (;;) {
+		enum smtp_action a = smtp_next(e);
+		if (a == SMTP_WRITE) {
+			size_t len;
+			const char *out = smtp_output(e, &len);
+			buf_append(&sent, out, len);
+			buf_puts(&sent, "|"); /* one write = one flight */
+			smtp_consume_output(e);
+		} else if (a == SMTP_READ) {
+			const char *in = replies[next] ? replies[next++] : "";
+			smtp_input(e, in, strlen(in));
+		} else if (a == SMTP_BODY) {
+			buf_puts(&sent, "<body>");
+			smtp_body_sent(e);
+			if (!begun_ahead++)
+				EXPECT_INT(smtp_begin_next(e, &t2), 0, "begin the second behind the first's data");
+		} else if (a == SMTP_READY) {
+			assert_int_equal(smtp_begin(e, &t1), 0);
+		} else if (a == SMTP_TXN_DONE) {
+			if (++dones == 1) {
+				EXPECT_INT(t1.outcome, 0, "the first ends first");
+				EXPECT_INT(t2.outcome, 0, "the second has no outcome yet");
+				EXPECT_INT(smtp_is_current(e, &t2), 1, "then the second is current");
+			} else {
+				break;
+			}
+		} else {
+			fail_msg("engine stopped at %d", (int)a);
+		}
+	}
+	EXPECT_STR(sent.data,
+		   "EHLO client.test\r\n|"
+		   "MAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n|"
+		   "<body>.\r\nMAIL FROM:<other@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n|"
+		   "<body>.\r\n|",
+		   "commands on the wire, flight by flight");
+	EXPECT_STR(r1[0].reply.text, "first queued", "the first's reply");
+	EXPECT_STR(r2[0].reply.text, "second queued", "the second's reply");
+	EXPECT_INT(t2.outcome, 0, "the second's outcome");
+	buf_free(&sent);
+	smtp_free(e);
+}
+
+/* Going ahead needs PIPELINING and DATA; otherwise it is refused and nothing is sent. */
+static void test_next_transaction_needs_pipelining(void **state)
+{
+	static const char *const replies[] = {"220 hi\r\n", "250 s\r\n", "250 ok\r\n", "250 ok\r\n",
+					      "354 go\r\n", "250 queued\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t1, t2;
+	struct smtp_rcpt r1[1], r2[1];
+	size_t next = 0;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t1, r1, 1);
+	txn_init(&t2, r2, 1);
+	t1.last = 0;
+	for (;;) {
+		enum smtp_action a = smtp_next(e);
+		if (a == SMTP_WRITE) {
+			smtp_consume_output(e);
+		} else if (a == SMTP_READ) {
+			const char *in = replies[next] ? replies[next++] : "";
+			smtp_input(e, in, strlen(in));
+		} else if (a == SMTP_BODY) {
+			smtp_body_sent(e);
+			EXPECT_INT(smtp_begin_next(e, &t2), OUTBOX_EINVALID, "no PIPELINING: no going ahead");
+			EXPECT_INT(smtp_next(e), SMTP_WRITE, "only the final dot is queued");
+			smtp_consume_output(e);
+		} else if (a == SMTP_READY) {
+			assert_int_equal(smtp_begin(e, &t1), 0);
+		} else {
+			EXPECT_INT(a, SMTP_TXN_DONE, "the first ends as usual");
+			break;
+		}
+	}
+	EXPECT_INT(smtp_is_current(e, &t2), 0, "the second was never begun");
+	smtp_free(e);
+}
+
 static void test_helo_when_nothing_else_is_needed(void **state)
 {
 	static const char *const replies[] = {"220 hi\r\n", "500 what\r\n", "250 hello\r\n", NULL};
@@ -383,6 +491,8 @@ int main(void)
 		cmocka_unit_test(test_auth_refused_is_eauth),
 		cmocka_unit_test(test_lost_reply_after_data_is_uncertain),
 		cmocka_unit_test(test_greeting_and_ehlo_faults),
+		cmocka_unit_test(test_next_transaction_rides_behind_the_data),
+		cmocka_unit_test(test_next_transaction_needs_pipelining),
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
 		cmocka_unit_test(test_rset_after_a_refused_transaction),
 	};
