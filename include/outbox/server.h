@@ -49,6 +49,9 @@ int outbox_server_field_by_key(const char *key);
 outbox_server *outbox_server_new(void);
 /* A copy of the saved server `name` as a draft; OUTBOX_ENOTFOUND when there is none. */
 int outbox_server_load(outbox *h, const char *name, outbox_server **out);
+/* An independent copy of a draft, unsaved edits and new password included, for another thread
+ * (with its own handle) to use while the original goes on being edited. NULL on OOM. */
+outbox_server *outbox_server_dup(const outbox_server *s);
 void outbox_server_free(outbox_server *s);
 
 /* The field as text, never NULL: "" when unset, "true"/"false" for flags, digits for numbers. */

@@ -98,6 +98,35 @@ outbox_server *outbox_server_new(void)
 	return s;
 }
 
+outbox_server *outbox_server_dup(const outbox_server *s)
+{
+	outbox_server *c = outbox_server_new();
+	size_t i;
+	int failed = c == NULL;
+
+	for (i = 0; !failed && i < OUTBOX_SERVER_FIELD_COUNT; i++)
+		failed = record_put(&c->rec, i, s->rec.val[i]) < 0;
+	for (i = 0; !failed && s->used_by && s->used_by[i]; i++)
+		failed = strv_push(&c->used_by, s->used_by[i]) < 0;
+	for (i = 0; !failed && s->fallback_for && s->fallback_for[i]; i++)
+		failed = strv_push(&c->fallback_for, s->fallback_for[i]) < 0;
+	if (!failed && s->new_password)
+		failed = (c->new_password = strdup(s->new_password)) == NULL;
+	if (failed) {
+		outbox_server_free(c);
+		return NULL;
+	}
+	/* The same identity and password state, so a check of the copy finds the stored password
+	 * and a save of it is checked against the same revision. */
+	c->id = s->id;
+	c->revision = s->revision;
+	c->port_explicit = s->port_explicit;
+	memcpy(c->secret_id, s->secret_id, sizeof c->secret_id);
+	c->password_source = s->password_source;
+	c->password_change = s->password_change;
+	return c;
+}
+
 void outbox_server_free(outbox_server *s)
 {
 	if (s == NULL)

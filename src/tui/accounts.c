@@ -1,5 +1,6 @@
 /* accounts.c: the Accounts view: each account with its address, name and "Outgoing Mail Server"
- * as a drop-down of the server list, and every other field of the account table below it. */
+ * as a drop-down of the server list, and every other field of the account table below it; new
+ * accounts are added in the same form, and removed ones come back with undo. */
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "tui.h"
 
 enum { ZONE_LIST, ZONE_FORM, ZONE_BUTTONS };
-enum { BTN_OK, BTN_CANCEL, BTN_SERVERS, BTN_COUNT };
+enum { BTN_ADD, BTN_REMOVE, BTN_OK, BTN_CANCEL, BTN_SERVERS, BTN_COUNT };
 enum { HIT_ROW = 20, HIT_FIELD, HIT_BUTTON };
 
 #define ACCOUNTS_EDIT_SERVERS "Edit Server List..."
@@ -16,7 +17,8 @@ struct accounts_view {
 	outbox_account **list;
 	size_t n, sel, scroll;
 	outbox_account *draft;
-	char orig[320];
+	char orig[320]; /* the address the draft was loaded as, "" for a new one */
+	int adding;     /* the draft is a new account, not yet in the list */
 	int dirty, zone, button;
 	char **server_choices; /* server names and "Edit Server List...", NULL-terminated */
 	struct form form;
@@ -70,6 +72,7 @@ static void accounts_load_draft(struct tui *t, struct accounts_view *v)
 	v->draft = NULL;
 	v->orig[0] = '\0';
 	v->dirty = 0;
+	v->adding = 0;
 	if (v->sel < v->n) {
 		snprintf(v->orig, sizeof v->orig, "%s", outbox_account_get(v->list[v->sel], OUTBOX_ACCOUNT_ADDRESS));
 		if (outbox_account_load(t->h, v->orig, &v->draft) < 0)
@@ -216,6 +219,7 @@ static int accounts_ok(struct tui *t, struct accounts_view *v)
 			tui_status(t, 0, "Reloaded account %s; your edits were dropped.", v->orig);
 			return 0;
 		default:
+			tui_status(t, 0, "Still editing; OK saves over the other change only if you choose Overwrite.");
 			return -1;
 		}
 	}
@@ -250,7 +254,12 @@ int accounts_leave(struct tui *t, struct accounts_view *v)
 	accounts_apply_focused(t, v);
 	if (!v->dirty)
 		return 0;
-	snprintf(line, sizeof line, "Save the changes to account %s?", v->orig);
+	if (v->adding)
+		snprintf(line, sizeof line, "Add the new account %s?",
+			 *outbox_account_get(v->draft, OUTBOX_ACCOUNT_ADDRESS) ? outbox_account_get(v->draft, OUTBOX_ACCOUNT_ADDRESS)
+									    : "(no address yet)");
+	else
+		snprintf(line, sizeof line, "Save the changes to account %s?", v->orig);
 	switch (widget_dialog(t, "Unsaved changes", lines, buttons, 0)) {
 	case 0:
 		return accounts_ok(t, v);
@@ -267,7 +276,8 @@ static void accounts_select(struct tui *t, struct accounts_view *v, size_t sel)
 	if (v->n == 0 || sel == v->sel)
 		return;
 	if (v->dirty) {
-		tui_status(t, 1, "Unsaved changes to %s: OK (Enter) saves them, Esc cancels.", v->orig);
+		tui_status(t, 1, "Unsaved changes to %s: OK (Enter) saves them, Esc cancels.",
+			   v->adding ? "the new account" : v->orig);
 		return;
 	}
 	v->sel = sel < v->n ? sel : v->n - 1;
@@ -278,6 +288,92 @@ static void accounts_edit_servers(struct tui *t, struct accounts_view *v)
 {
 	if (accounts_leave(t, v) == 0)
 		t->tab = TUI_TAB_SERVERS;
+}
+
+static void accounts_add(struct tui *t, struct accounts_view *v)
+{
+	const char *server;
+
+	if (accounts_leave(t, v) < 0)
+		return;
+	if ((server = servers_default_name(t->servers)) == NULL) {
+		tui_status(t, 1, "An account sends through a server: add one first (2: Servers, then +).");
+		return;
+	}
+	outbox_account_free(v->draft);
+	if ((v->draft = outbox_account_new()) == NULL) {
+		accounts_load_draft(t, v);
+		tui_status(t, 1, "out of memory");
+		return;
+	}
+	/* The library would fill in the default server on save; show it now so it can be changed. */
+	if (outbox_account_set(t->h, v->draft, OUTBOX_ACCOUNT_SERVER, server) < 0)
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	v->orig[0] = '\0';
+	v->adding = 1;
+	v->dirty = 1;
+	accounts_fill_form(v, 0);
+	v->zone = ZONE_FORM;
+	v->form.focus = form_first_visible(&v->form, 0, 1);
+	tui_status(t, 0, "New account: type its Email Address, then OK (Enter) to add it; Esc cancels.");
+}
+
+static void accounts_remove(struct tui *t, struct accounts_view *v)
+{
+	static const char *const buttons[] = {"&Remove", "&Cancel", NULL};
+	char address[320], l1[400];
+	const char *lines[] = {l1, "Press u afterwards to undo (or run: outbox undo).", NULL};
+
+	if (v->adding) {
+		accounts_cancel(t, v);
+		return;
+	}
+	if (v->sel >= v->n) {
+		tui_status(t, 1, "No account to remove.");
+		return;
+	}
+	if (accounts_leave(t, v) < 0)
+		return;
+	snprintf(address, sizeof address, "%s", outbox_account_get(v->list[v->sel], OUTBOX_ACCOUNT_ADDRESS));
+	snprintf(l1, sizeof l1, "Remove account %s?", address);
+	/* Cancel has the focus: Enter alone never removes anything. */
+	if (widget_dialog(t, "Remove account", lines, buttons, 1) != 0) {
+		tui_status(t, 0, "Nothing was removed.");
+		return;
+	}
+	if (outbox_account_remove(t->h, address, 0) < 0)
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	else
+		tui_status(t, 0, "Removed account %s. Press u to undo.", address);
+	v->zone = ZONE_LIST;
+	tui_reload(t);
+}
+
+static void accounts_undo(struct tui *t, struct accounts_view *v)
+{
+	if (accounts_leave(t, v) < 0)
+		return;
+	tui_undo(t);
+}
+
+/* Fallback servers are chosen from the list, never typed: the checklist sets the field. */
+static void accounts_pick_fallbacks(struct tui *t, struct accounts_view *v, struct form_item *it)
+{
+	char title[400], chosen[sizeof it->value];
+
+	if (v->draft == NULL)
+		return;
+	snprintf(title, sizeof title, "Fallback Servers for %s",
+		 *outbox_account_get(v->draft, OUTBOX_ACCOUNT_ADDRESS) ? outbox_account_get(v->draft, OUTBOX_ACCOUNT_ADDRESS)
+								    : "the new account");
+	if (fallback_pick(t, title, servers_names(t->servers), outbox_account_get(v->draft, OUTBOX_ACCOUNT_SERVER),
+			  outbox_account_fallbacks(v->draft), chosen, sizeof chosen) != 1 ||
+	    strcmp(chosen, it->value) == 0)
+		return;
+	form_set_value(it, chosen);
+	it->changed = it->pending = 1;
+	v->dirty = 1;
+	accounts_apply_item(t, v, it);
 }
 
 /* A value changed in the form; "Edit Server List..." is a way out, never a value. */
@@ -296,12 +392,25 @@ static void accounts_changed(struct tui *t, struct accounts_view *v, struct form
 
 static void accounts_button(struct tui *t, struct accounts_view *v, int b)
 {
-	if (b == BTN_OK)
-		accounts_ok(t, v);
-	else if (b == BTN_CANCEL)
-		accounts_cancel(t, v);
-	else
-		accounts_edit_servers(t, v);
+	switch (b) {
+	case BTN_ADD: accounts_add(t, v); break;
+	case BTN_REMOVE: accounts_remove(t, v); break;
+	case BTN_OK: accounts_ok(t, v); break;
+	case BTN_CANCEL: accounts_cancel(t, v); break;
+	default: accounts_edit_servers(t, v); break;
+	}
+}
+
+/* The letters that work wherever no text is being typed. */
+static int accounts_shortcut(struct tui *t, struct accounts_view *v, int key)
+{
+	switch (key) {
+	case '+': case TK(KEY_IC): accounts_add(t, v); return 1;
+	case '-': case TK(KEY_DC): accounts_remove(t, v); return 1;
+	case 'u': case 'U': accounts_undo(t, v); return 1;
+	case 'e': case 'E': accounts_edit_servers(t, v); return 1;
+	}
+	return 0;
 }
 
 int accounts_key(struct tui *t, struct accounts_view *v, int key)
@@ -319,7 +428,9 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 			v->zone = ZONE_FORM;
 			v->form.focus = arg;
 			it = &v->form.items[arg];
-			if ((it->kind == FORM_BOOL || it->kind == FORM_CHOICE) && form_key(t, &v->form, ' ') == 1)
+			if (it->kind == FORM_LIST)
+				accounts_pick_fallbacks(t, v, it);
+			else if ((it->kind == FORM_BOOL || it->kind == FORM_CHOICE) && form_key(t, &v->form, ' ') == 1)
 				accounts_changed(t, v, it);
 		} else if (tag == HIT_BUTTON) {
 			accounts_button(t, v, arg);
@@ -333,7 +444,7 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 			accounts_button(t, v, c == 'o' ? BTN_OK : c == 'n' ? BTN_CANCEL : BTN_SERVERS);
 			return 1;
 		}
-		return 0;
+		return accounts_shortcut(t, v, key & 0xffff);
 	}
 	if (key == TK_ESC) {
 		if (!v->dirty && v->zone == ZONE_LIST)
@@ -354,11 +465,8 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 				v->form.focus = form_first_visible(&v->form, 0, 1);
 			}
 			return 1;
-		case 'e':
-			accounts_edit_servers(t, v);
-			return 1;
 		}
-		return 0;
+		return accounts_shortcut(t, v, key);
 	}
 	if (v->zone == ZONE_FORM) {
 		if (key == TK_TAB || key == TK(KEY_DOWN)) {
@@ -375,6 +483,10 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 				v->zone = ZONE_LIST;
 			return 1;
 		}
+		if (it && it->kind == FORM_LIST && (key == TK_ENTER || key == ' ')) {
+			accounts_pick_fallbacks(t, v, it);
+			return 1;
+		}
 		if (key == TK_ENTER && (it == NULL || it->kind != FORM_CHOICE)) {
 			accounts_ok(t, v);
 			return 1;
@@ -382,7 +494,12 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 		r = form_key(t, &v->form, key);
 		if (r == 1 && it)
 			accounts_changed(t, v, it);
-		return r != 0;
+		if (r)
+			return 1;
+		/* Where nothing is typed (a box, a drop-down, the fallback list) the letters still work. */
+		if (it && it->kind != FORM_TEXT && it->kind != FORM_NUMBER && it->kind != FORM_PASSWORD)
+			return accounts_shortcut(t, v, key);
+		return 0;
 	}
 	switch (key) {
 	case TK(KEY_LEFT): v->button = v->button > 0 ? v->button - 1 : 0; return 1;
@@ -402,13 +519,13 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 		accounts_button(t, v, v->button);
 		return 1;
 	}
-	return 0;
+	return accounts_shortcut(t, v, key);
 }
 
 void accounts_draw(struct tui *t, struct accounts_view *v)
 {
-	static const char *const labels[BTN_COUNT] = {"OK", "Cancel", "Edit Server List..."};
-	static const char mnemonics[BTN_COUNT] = {'O', 'n', 'E'};
+	static const char *const labels[BTN_COUNT] = {"+ Add", "- Remove", "OK", "Cancel", "Edit Server List..."};
+	static const char mnemonics[BTN_COUNT] = {'+', '-', 'O', 'n', 'E'};
 	int list_h = t->rows >= 40 ? t->rows / 4 : t->rows >= 20 ? 5 : 3, w0, w1, title_y, x;
 	size_t i;
 	char title[400];
@@ -421,19 +538,21 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 	widget_text(1, 2 + w0, w1, "Full Name");
 	widget_text(1, 2 + w0 + w1, t->cols - 2 - w0 - w1, "Outgoing Mail Server");
 	attroff(A_BOLD | A_UNDERLINE);
-	if (v->n == 0)
-		mvaddstr(3, 4, "No accounts yet. Add one with: outbox account add ADDRESS --server NAME");
+	if (v->n == 0 && !v->adding)
+		mvaddstr(3, 4, "No accounts yet. Press + to add one.");
+	if (v->adding)
+		v->sel = v->n; /* the new row, below the saved ones */
 	if (v->sel < v->scroll)
 		v->scroll = v->sel;
 	if (v->sel >= v->scroll + (size_t)list_h)
 		v->scroll = v->sel - (size_t)list_h + 1;
-	for (i = v->scroll; i < v->n && i < v->scroll + (size_t)list_h; i++) {
+	for (i = v->scroll; i < v->n + (size_t)v->adding && i < v->scroll + (size_t)list_h; i++) {
 		int y = 2 + (int)(i - v->scroll), sel = i == v->sel;
-		const outbox_account *a = v->list[i];
+		const outbox_account *a = i < v->n ? v->list[i] : v->draft;
 		if (sel)
 			attron(v->zone == ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
 		widget_text(y, 0, 2, strcmp(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "true") == 0 ? " *" : "");
-		widget_text(y, 2, w0, outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS));
+		widget_text(y, 2, w0, i < v->n ? outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS) : "(new account)");
 		widget_text(y, 2 + w0, w1, outbox_account_get(a, OUTBOX_ACCOUNT_NAME));
 		widget_text(y, 2 + w0 + w1, t->cols - 2 - w0 - w1, outbox_account_get(a, OUTBOX_ACCOUNT_SERVER));
 		if (sel)
@@ -446,7 +565,10 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 	for (x = 0; x < t->cols; x++)
 		addch(' ');
 	if (v->draft) {
-		snprintf(title, sizeof title, " Account %s%s ", v->orig, v->dirty ? " (changed)" : "");
+		if (v->adding)
+			snprintf(title, sizeof title, " New account ");
+		else
+			snprintf(title, sizeof title, " Account %s%s ", v->orig, v->dirty ? " (changed)" : "");
 		widget_text(title_y, 0, t->cols, title);
 	}
 	attroff(screen_attr(TS_TITLE));
@@ -460,7 +582,7 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		x += widget_button(t, t->rows - 2, x, labels[b], mnemonics[b], v->zone == ZONE_BUTTONS && v->button == b,
 				   HIT_BUTTON, b) + 1;
 	if (v->zone == ZONE_FORM && v->form.focus >= 0)
-		t->hint = v->form.items[v->form.focus].help;
+		t->hint = form_hint(&v->form, t->hint_buf, sizeof t->hint_buf);
 	else if (v->zone == ZONE_LIST)
-		t->hint = "Up/Down: choose an account  Enter: edit it  e: edit the server list  ?: help";
+		t->hint = "Up/Down: choose  Enter: edit  +/-: add/remove  u: undo  e: servers  ?: help";
 }

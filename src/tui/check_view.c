@@ -1,8 +1,13 @@
 /* check_view.c: "Check Connection": runs the library's connection steps (resolve, connect, TLS
- * and certificate, EHLO, AUTH) on a server draft and shows each one as it completes. */
+ * and certificate, EHLO, AUTH) on a copy of a server draft in a thread of its own, and shows each
+ * step as it completes; Esc closes the dialog at any time without waiting for the network. */
 #include <curses.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tui.h"
 
@@ -15,13 +20,132 @@ struct check_step {
 	long long ms;
 };
 
+/* What the check thread and the dialog share. Everything below `lock` is read and written under
+ * it; the strings are copies, because the library's report is valid only during the callback.
+ * Both sides hold a reference and whoever lets go last frees it, so Esc can close the dialog
+ * while the thread is still waiting for a server. */
+struct check_job {
+	pthread_mutex_t lock;
+	int refs;
+	unsigned changes; /* bumped with each report, so the dialog redraws only when one came */
+	struct check_step steps[OUTBOX_STEP_COUNT];
+	int done, rc;
+	char errmsg[600];
+	/* The thread's alone: its own handle is opened on `home`, one handle per thread being the
+	 * library's rule, and `server` is a copy, so the view may go on editing or free its draft. */
+	char *home;
+	outbox_server *server;
+};
+
+/* What one dialog shows: a snapshot taken under the lock, drawn without it. */
 struct check_state {
 	struct tui *t;
 	char server[256];
 	struct check_step steps[OUTBOX_STEP_COUNT];
 	int done, rc;
-	char summary[600];
+	char summary[700];
+	char errmsg[600];
 };
+
+/* Checks still running, so quitting can give them a moment to end before the process does. */
+static pthread_mutex_t check_running_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t check_running_cond = PTHREAD_COND_INITIALIZER;
+static int check_running;
+
+static void check_job_release(struct check_job *j)
+{
+	int last;
+
+	pthread_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&j->lock);
+	outbox_server_free(j->server);
+	free(j->home);
+	free(j);
+}
+
+/* Runs on the check thread: copy the report and say that something changed; no curses here. */
+static void check_on_step(void *ctx, const outbox_doctor_report *r)
+{
+	struct check_job *j = ctx;
+	struct check_step *s;
+
+	if ((unsigned)r->step >= OUTBOX_STEP_COUNT)
+		return;
+	pthread_mutex_lock(&j->lock);
+	s = &j->steps[r->step];
+	s->seen = 1;
+	s->status = r->status;
+	s->ms = r->elapsed_ms;
+	snprintf(s->title, sizeof s->title, "%s", r->title ? r->title : r->name ? r->name : "");
+	snprintf(s->detail, sizeof s->detail, "%s", r->detail ? r->detail : "");
+	snprintf(s->advice, sizeof s->advice, "%s", r->advice ? r->advice : "");
+	j->changes++;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *check_thread(void *arg)
+{
+	struct check_job *j = arg;
+	outbox *h = NULL;
+	int rc;
+
+	if ((rc = outbox_open(&h, j->home)) == 0)
+		rc = outbox_doctor_check(h, j->server, check_on_step, j);
+	pthread_mutex_lock(&j->lock);
+	j->rc = rc;
+	snprintf(j->errmsg, sizeof j->errmsg, "%s", h ? outbox_errmsg(h) : "out of memory");
+	j->done = 1;
+	j->changes++;
+	pthread_mutex_unlock(&j->lock);
+	outbox_close(h);
+	check_job_release(j);
+	pthread_mutex_lock(&check_running_lock);
+	check_running--;
+	pthread_cond_broadcast(&check_running_cond);
+	pthread_mutex_unlock(&check_running_lock);
+	return NULL;
+}
+
+static struct check_job *check_start(struct tui *t, const outbox_server *s)
+{
+	struct check_job *j = calloc(1, sizeof *j);
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (j == NULL)
+		return NULL;
+	j->refs = 2; /* the dialog's and the thread's */
+	j->home = strdup(outbox_home(t->h));
+	j->server = outbox_server_dup(s);
+	if (j->home == NULL || j->server == NULL || pthread_mutex_init(&j->lock, NULL) != 0) {
+		outbox_server_free(j->server);
+		free(j->home);
+		free(j);
+		return NULL;
+	}
+	pthread_mutex_lock(&check_running_lock);
+	check_running++;
+	pthread_mutex_unlock(&check_running_lock);
+	/* Detached: nobody waits for a cancelled check; it frees what it holds when it ends. */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, check_thread, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		pthread_mutex_lock(&check_running_lock);
+		check_running--;
+		pthread_mutex_unlock(&check_running_lock);
+		j->refs = 1;
+		check_job_release(j);
+		return NULL;
+	}
+	return j;
+}
 
 static void check_draw(struct check_state *c)
 {
@@ -70,56 +194,97 @@ static void check_draw(struct check_state *c)
 		attroff(screen_attr(c->rc == 0 ? TS_OK : TS_ERROR));
 		widget_button(t, y + h - 2, x + w / 2 - 5, "Close", 'C', 1, 1, 0);
 	} else {
-		widget_text(y + h - 3, x + 2, w - 4, "Checking... no mail is sent.");
+		widget_text(y + h - 3, x + 2, w - 4, "Checking... no mail is sent. Esc cancels.");
+		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, 0);
 	}
 	widget_cursor_reset();
 	widget_cursor_place();
 	refresh();
 }
 
-static void check_on_step(void *ctx, const outbox_doctor_report *r)
+/* Take what the thread reported since `*seen`; 1 when there was something new. */
+static int check_snapshot(struct check_job *j, struct check_state *c, unsigned *seen)
 {
-	struct check_state *c = ctx;
-	struct check_step *s;
+	int fresh;
 
-	if ((unsigned)r->step >= OUTBOX_STEP_COUNT)
-		return;
-	s = &c->steps[r->step];
-	s->seen = 1;
-	s->status = r->status;
-	s->ms = r->elapsed_ms;
-	snprintf(s->title, sizeof s->title, "%s", r->title ? r->title : r->name ? r->name : "");
-	snprintf(s->detail, sizeof s->detail, "%s", r->detail ? r->detail : "");
-	snprintf(s->advice, sizeof s->advice, "%s", r->advice ? r->advice : "");
-	check_draw(c);
+	pthread_mutex_lock(&j->lock);
+	fresh = j->changes != *seen;
+	if (fresh) {
+		*seen = j->changes;
+		memcpy(c->steps, j->steps, sizeof c->steps);
+		c->done = j->done;
+		c->rc = j->rc;
+		if (c->done && c->rc == 0)
+			snprintf(c->summary, sizeof c->summary, "Every step passed: this server can send your mail.");
+		else if (c->done)
+			snprintf(c->summary, sizeof c->summary, "Failed: %s", j->errmsg);
+		snprintf(c->errmsg, sizeof c->errmsg, "%s", j->errmsg);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return fresh;
 }
 
 void check_run(struct tui *t, const outbox_server *s)
 {
 	struct check_state c;
-	int key;
+	struct check_job *j;
+	unsigned seen = 0;
+	int key, arg, cancelled = 0;
 
 	memset(&c, 0, sizeof c);
 	c.t = t;
 	snprintf(c.server, sizeof c.server, "%s", outbox_server_get(s, OUTBOX_SERVER_NAME));
-	check_draw(&c);
-	c.rc = outbox_doctor_check(t->h, s, check_on_step, &c);
-	c.done = 1;
-	if (c.rc == 0)
-		snprintf(c.summary, sizeof c.summary, "Every step passed: this server can send your mail.");
-	else
-		snprintf(c.summary, sizeof c.summary, "Failed: %s", outbox_errmsg(t->h));
-	/* Keys typed while the check ran were meant for the check, not for the view below. */
-	flushinp();
-	for (;;) {
-		check_draw(&c);
-		/* Any key closes it: there is nothing else to do here. */
-		key = screen_getkey(t, -1);
-		if (key != TK_NONE && key != TK(KEY_RESIZE))
-			break;
+	if ((j = check_start(t, s)) == NULL) {
+		tui_status(t, 1, "Check connection could not start: out of memory or threads");
+		return;
 	}
-	if (c.rc == 0)
+	check_draw(&c);
+	for (;;) {
+		if (check_snapshot(j, &c, &seen))
+			check_draw(&c);
+		/* While it runs, wake up often enough to show each step soon after it ends. */
+		key = screen_getkey(t, c.done ? -1 : 50);
+		if (key == TK_NONE)
+			continue;
+		if (key == TK(KEY_RESIZE)) {
+			check_draw(&c);
+			continue;
+		}
+		if (key == TK(KEY_MOUSE) && tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) != 1)
+			continue;
+		if (c.done)
+			break; /* any key closes it: there is nothing else to do here */
+		if (key == TK_ESC || key == TK(KEY_MOUSE) || key == TK_ALT('n') || key == TK_ALT('N')) {
+			cancelled = 1;
+			break;
+		}
+		/* Other keys while it runs were meant for the check, not for the view below. */
+	}
+	check_job_release(j);
+	if (cancelled)
+		tui_status(t, 0, "Check connection cancelled for \"%s\"; nothing was sent.", c.server);
+	else if (c.rc == 0)
 		tui_status(t, 0, "Check connection: every step passed for \"%s\".", c.server);
 	else
-		tui_status(t, 1, "Check connection failed: %s", outbox_errmsg(t->h));
+		tui_status(t, 1, "Check connection failed: %s", c.errmsg);
+}
+
+void check_shutdown(int timeout_ms)
+{
+	struct timespec until;
+
+	/* A cancelled check may still be waiting for a server. Give it a moment: the process's exit
+	 * tears down TLS and the allocator's bookkeeping under a thread that may still use them. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&check_running_lock);
+	while (check_running > 0)
+		if (pthread_cond_timedwait(&check_running_cond, &check_running_lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&check_running_lock);
 }

@@ -40,6 +40,7 @@ struct form_item *form_add(struct form *f, int id, const outbox_field *info)
 		case OUTBOX_FIELD_NUMBER: it->kind = FORM_NUMBER; break;
 		case OUTBOX_FIELD_BOOL: it->kind = FORM_BOOL; break;
 		case OUTBOX_FIELD_CHOICE: it->kind = FORM_CHOICE; break;
+		case OUTBOX_FIELD_LIST: it->kind = FORM_LIST; break;
 		default: it->kind = FORM_TEXT; break;
 		}
 	}
@@ -104,6 +105,13 @@ static void form_draw_value(struct form_item *it, int y, int x, int width, int f
 		attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
 		widget_text(y, x, width - 2, it->value[0] ? it->value : "(none)");
 		addstr(" v");
+		attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
+		break;
+	case FORM_LIST:
+		/* Picked from a checklist the view opens, never typed: shown like a drop-down. */
+		attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
+		widget_text(y, x, width - 4, it->value[0] ? it->value : "(none)");
+		addstr(" ...");
 		attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
 		break;
 	case FORM_PASSWORD:
@@ -224,10 +232,27 @@ int form_key(struct tui *t, struct form *f, int key)
 		form_set_value(it, it->choices[r]);
 		it->changed = it->pending = 1;
 		return 1;
+	case FORM_LIST:
+		return 0; /* the view opens its picker on Enter, Space or a click */
 	default:
 		r = widget_edit(it->value, sizeof it->value, &it->cursor, key);
 		if (r == 1)
 			it->changed = it->pending = 1;
 		return r;
 	}
+}
+
+const char *form_hint(const struct form *f, char *buf, size_t size)
+{
+	const struct form_item *it;
+
+	if (f->focus < 0 || f->focus >= f->count)
+		return NULL;
+	it = &f->items[f->focus];
+	/* Beside the field an error is cut to what fits; the status bar has room for all of it. */
+	if (it->error[0]) {
+		snprintf(buf, size, "%s: %s", it->label, it->error);
+		return buf;
+	}
+	return it->help;
 }

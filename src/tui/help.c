@@ -4,25 +4,26 @@
 
 #include "tui.h"
 
+/* At most 18 lines: with its frame and button the help must fit an 80x24 terminal. */
 static const char *const help_lines[] = {
 	"1 2 3  F1 F2 F3   Accounts, Servers, Outbox",
 	"Tab  Shift-Tab    next / previous field or button",
 	"Up  Down          move in lists and between fields",
 	"Left  Right       change a drop-down, move in a text field",
-	"Enter             open a drop-down; otherwise OK (save)",
-	"Space             tick a box, open a drop-down",
+	"Enter  Space      open a drop-down or list, tick a box; Enter: OK",
 	"Esc               cancel the changes (nothing is saved), go back",
-	"+  -              add a server, remove the selected one",
+	"+  -              add; remove the selected server or account",
 	"u                 undo the last removal (also: outbox undo)",
-	"c                 check the connection (no mail is sent)",
+	"c                 check the connection (no mail sent; Esc stops)",
+	"[ ]  S-Up S-Down  Fallback Servers list: the order to try them",
 	"a                 Advanced settings / back to General",
 	"Alt+letter        the underlined letter of a button",
 	"r  R              Outbox: retry the message / all of them",
 	"Ctrl-U            clear a text or password field",
 	"?                 this help          q   quit",
 	"",
-	"Values are checked as you leave a field; OK is refused until",
-	"the marked fields are fixed. Passwords are never shown.",
+	"Values are checked as you leave a field; OK is refused until the",
+	"marked fields are fixed. Passwords are never shown.",
 	NULL};
 
 void help_show(struct tui *t)

@@ -23,6 +23,7 @@ static const char tui_usage[] =
 	"  Up, Down          move in lists       Enter   open, or OK in a form\n"
 	"  + -               add, remove         u       undo the last removal\n"
 	"  c                 check connection    a       Advanced settings\n"
+	"  Space             tick a box; on Fallback Servers, pick them ([ ] set the order)\n"
 	"  Esc               cancel, go back     ?       help      q   quit\n"
 	"\n"
 	"NO_COLOR=1 turns colours off. The store is $OUTBOX_HOME, as for every outbox command.\n";
@@ -110,10 +111,47 @@ static void tui_draw_tabs(struct tui *t)
 	attroff(screen_attr(TS_TITLE));
 }
 
+/* The status line, wrapped at spaces onto up to three rows ending at the bottom one when it is
+ * longer than the screen is wide, so an error is always readable in full; the rows it covers
+ * (the buttons) cannot be clicked meanwhile. */
+static void tui_draw_status(struct tui *t)
+{
+	const char *line = t->status[0] ? t->status : t->hint ? t->hint : "";
+	int error = t->status_error && t->status[0];
+	int attr = error ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS);
+	size_t width = t->cols > 2 ? (size_t)t->cols - 2 : 1;
+	const char *start[3], *end[3], *p = line;
+	int n = 0, i, top;
+
+	do {
+		const char *cut = widget_skip(p, width), *q;
+		if (*cut && n < 2) {
+			for (q = cut; q > p && *q != ' '; q--)
+				;
+			if (q > p)
+				cut = q;
+		}
+		start[n] = p;
+		end[n++] = cut;
+		for (p = cut; *p == ' '; p++)
+			;
+	} while (*p && n < 3);
+	top = t->rows - n;
+	for (i = 0; i < t->nhits; i++)
+		if (t->hits[i].y >= top)
+			t->hits[i--] = t->hits[--t->nhits];
+	attron(attr);
+	for (i = 0; i < n; i++) {
+		char row[sizeof t->hint_buf];
+		snprintf(row, sizeof row, "%.*s", (int)(end[i] - start[i]), start[i]);
+		widget_text(top + i, 0, t->cols, "");
+		widget_text(top + i, 1, (int)width, row);
+	}
+	attroff(attr);
+}
+
 void tui_draw(struct tui *t)
 {
-	const char *line;
-
 	erase();
 	t->nhits = 0;
 	t->hint = NULL;
@@ -128,11 +166,21 @@ void tui_draw(struct tui *t)
 	case TUI_TAB_SERVERS: servers_draw(t, t->servers); break;
 	default: outbox_view_draw(t, t->outbox); break;
 	}
-	line = t->status[0] ? t->status : t->hint ? t->hint : "";
-	attron(t->status_error && t->status[0] ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS));
-	widget_text(t->rows - 1, 0, t->cols, "");
-	widget_text(t->rows - 1, 1, t->cols - 1, line);
-	attroff(t->status_error && t->status[0] ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS));
+	tui_draw_status(t);
+}
+
+void tui_undo(struct tui *t)
+{
+	char what[512];
+	int rc = outbox_undo(t->h, what, sizeof what);
+
+	if (rc == OUTBOX_ENOTHING)
+		tui_status(t, 1, "Nothing to undo: no server or account was removed.");
+	else if (rc < 0)
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	else
+		tui_status(t, 0, "Restored %s.", what);
+	tui_reload(t);
 }
 
 /* Ask the view being left to save or drop its edits; 0 when it may be left. */
@@ -271,6 +319,7 @@ int tui_main(int argc, char **argv)
 	else
 		tui_loop(&t);
 	screen_end();
+	check_shutdown(3000);
 	servers_free(t.servers);
 	accounts_free(t.accounts);
 	outbox_view_free(t.outbox);

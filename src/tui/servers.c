@@ -180,6 +180,14 @@ const char *const *servers_names(struct servers_view *v)
 	return v->names ? (const char *const *)v->names : none;
 }
 
+const char *servers_default_name(struct servers_view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(outbox_server_get(v->list[i], OUTBOX_SERVER_DEFAULT), "true") == 0)
+			return servers_name_at(v, i);
+	return v->n ? servers_name_at(v, 0) : NULL;
+}
+
 int servers_dirty(const struct servers_view *v)
 {
 	return v->dirty;
@@ -439,19 +447,22 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 		if (*used) {
 			snprintf(l2, sizeof l2, "It is the outgoing server of: %s.", joined ? joined : "");
 			lines[1] = l2;
+			lines[2] = l3;
 			if (target) {
 				snprintf(l3, sizeof l3, "They will move to \"%s\".", target);
 				buttons = moving;
+				lines[3] = "Press u afterwards to undo.";
 			} else {
-				snprintf(l3, sizeof l3, "Add another server first: there is none to move them to.");
+				/* Nothing to offer but Cancel, and no talk of undo: nothing will happen. */
+				snprintf(l1, sizeof l1, "Server \"%s\" cannot be removed.", name);
+				snprintf(l3, sizeof l3, "There is no other server to move them to: add one first.");
 				buttons = stuck;
 			}
-			lines[2] = l3;
-			lines[3] = "Press u afterwards to undo.";
 		} else {
 			lines[1] = "Press u afterwards to undo.";
 		}
-		choice = widget_dialog(t, "Remove server", lines, buttons, 0);
+		choice = widget_dialog(t, buttons == stuck ? "Cannot remove server" : "Remove server", lines, buttons,
+				       0);
 		if (buttons == moving && choice == 1) {
 			const char **others = calloc(v->n + 1, sizeof *others);
 			size_t k = 0;
@@ -469,7 +480,10 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 	}
 	if (choice != 0 || (*used && !target)) {
 		free(joined);
-		tui_status(t, 0, "Nothing was removed.");
+		if (*used && !target)
+			tui_status(t, 1, "Nothing was removed: \"%s\" is the only server its accounts can use.", name);
+		else
+			tui_status(t, 0, "Nothing was removed.");
 		return;
 	}
 	if (outbox_server_remove(t->h, name, *used ? target : NULL, 0) < 0) {
@@ -486,19 +500,9 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 
 static void servers_undo(struct tui *t, struct servers_view *v)
 {
-	char what[512];
-	int rc;
-
 	if (servers_leave(t, v) < 0)
 		return;
-	rc = outbox_undo(t->h, what, sizeof what);
-	if (rc == OUTBOX_ENOTHING)
-		tui_status(t, 1, "Nothing to undo: no server or account was removed.");
-	else if (rc < 0)
-		tui_status(t, 1, "%s", outbox_errmsg(t->h));
-	else
-		tui_status(t, 0, "Restored %s.", what);
-	tui_reload(t);
+	tui_undo(t);
 }
 
 static void servers_check(struct tui *t, struct servers_view *v)
@@ -775,7 +779,7 @@ void servers_draw(struct tui *t, struct servers_view *v)
 				   HIT_BUTTON, b) + 1;
 	}
 	if (v->zone == ZONE_FORM && v->form.focus >= 0)
-		t->hint = v->form.items[v->form.focus].help;
+		t->hint = form_hint(&v->form, t->hint_buf, sizeof t->hint_buf);
 	else if (v->zone == ZONE_LIST)
 		t->hint = "Up/Down: choose  Enter: edit  +/-: add/remove  c: check  u: undo  ?: help";
 }

@@ -50,6 +50,7 @@ struct tui {
 	char status[512];
 	int status_error;
 	const char *hint; /* shown when there is no status message: the focused field's help */
+	char hint_buf[600]; /* room for a hint that is made up, such as a field's whole error */
 	struct tui_hit hits[128];
 	int nhits;
 	int mouse_y, mouse_x, mouse_click; /* the last mouse event */
@@ -72,6 +73,8 @@ void tui_status(struct tui *t, int error, const char *fmt, ...) __attribute__((f
 void tui_draw(struct tui *t);
 /* Reload every view's data from the store (after an undo or another process's change). */
 void tui_reload(struct tui *t);
+/* Take back the last removal (the same as `outbox undo`), say what came back, and reload. */
+void tui_undo(struct tui *t);
 /* A NULL-terminated list joined with ", " into a new string (NULL when out of memory). */
 char *tui_join(const char *const *items);
 void tui_hit_add(struct tui *t, int y, int x0, int x1, int tag, int arg);
@@ -99,9 +102,12 @@ void widget_cursor_reset(void);
 void widget_cursor_place(void);
 /* Display columns of a UTF-8 string (code points, good enough for field scrolling). */
 size_t widget_width(const char *s);
+/* The rest of `s` after its first n code points (for wrapping a long line). */
+const char *widget_skip(const char *s, size_t n);
 
 /* form.c: a column of labelled fields generated from a field table. */
-enum form_kind { FORM_TEXT, FORM_NUMBER, FORM_BOOL, FORM_CHOICE, FORM_PASSWORD };
+/* FORM_LIST is a list of names the view picks with a dialog of its own (fallback servers). */
+enum form_kind { FORM_TEXT, FORM_NUMBER, FORM_BOOL, FORM_CHOICE, FORM_PASSWORD, FORM_LIST };
 
 struct form_item {
 	int id; /* the record's field id, or -1 for the password */
@@ -142,6 +148,9 @@ int form_key(struct tui *t, struct form *f, int key);
 int form_has_errors(const struct form *f);
 int form_first_visible(const struct form *f, int from, int dir);
 void form_set_value(struct form_item *it, const char *value);
+/* What the status bar says about the focused item: its error in full ("Port: ...") when it has
+ * one, written to buf, else its help; NULL without a focused item. */
+const char *form_hint(const struct form *f, char *buf, size_t size);
 
 /* servers.c */
 struct servers_view *servers_new(struct tui *t);
@@ -155,6 +164,8 @@ int servers_dirty(const struct servers_view *v);
 int servers_leave(struct tui *t, struct servers_view *v);
 /* Server names for drop-downs (NULL-terminated, owned by the view). */
 const char *const *servers_names(struct servers_view *v);
+/* The default server's name, else the first server's, else NULL: what a new account starts with. */
+const char *servers_default_name(struct servers_view *v);
 
 /* accounts.c */
 struct accounts_view *accounts_new(struct tui *t);
@@ -173,6 +184,14 @@ void outbox_view_reload(struct tui *t, struct outbox_view *v);
 
 /* check_view.c: run the connection check on a draft and show each step as it completes. */
 void check_run(struct tui *t, const outbox_server *s);
+/* Before exit: wait at most timeout_ms for checks the user closed to end by themselves. */
+void check_shutdown(int timeout_ms);
+
+/* fallback_picker.c: the Fallback Servers checklist. `servers` are all server names, `own` the
+ * account's server (left out), `current` the fallbacks now, in order. Returns 1 with the choice
+ * as "a,b" ("" for none) in out, 0 when cancelled or there is nothing to pick. */
+int fallback_pick(struct tui *t, const char *title, const char *const *servers, const char *own,
+		  const char *const *current, char *out, size_t size);
 
 /* help.c */
 void help_show(struct tui *t);

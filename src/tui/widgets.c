@@ -56,6 +56,15 @@ size_t widget_width(const char *s)
 	return cols;
 }
 
+const char *widget_skip(const char *s, size_t n)
+{
+	wchar_t wc;
+
+	while (*s && n-- > 0)
+		s += widget_decode(s, &wc);
+	return s;
+}
+
 void widget_text(int y, int x, int width, const char *text)
 {
 	int used = 0;

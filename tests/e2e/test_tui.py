@@ -18,10 +18,10 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 def ui_factory(ob):
     started = []
 
-    def start(width=80, height=24, env=None):
+    def start(width=80, height=24, env=None, pane_term=None):
         e = dict(ob.env)
         e.update(env or {})
-        u = TmuxUI(os.path.abspath(OUTBOX), e, width, height)
+        u = TmuxUI(os.path.abspath(OUTBOX), e, width, height, pane_term=pane_term)
         started.append(u)
         return u
     yield start
@@ -35,6 +35,24 @@ def server_json(ob, name):
 
 def account_json(ob, address):
     return ob.ok("account", "show", address, "--json").json()
+
+
+def status_area(screen):
+    """The bottom three rows without spaces: a long status message wraps onto them."""
+    return "".join("".join(screen.splitlines()[-3:]).split())
+
+
+def wait_status(ui, text, timeout=15):
+    """Wait until the status bar says `text` in full, however it is wrapped."""
+    want = "".join(text.split())
+    deadline = time.monotonic() + timeout
+    while True:
+        s = ui.screen()
+        if want in status_area(s):
+            return s
+        if time.monotonic() > deadline:
+            raise AssertionError(f"want the status bar to say {text!r}, got:\n{s}")
+        time.sleep(0.05)
 
 
 def quit_clean(ui):
@@ -316,7 +334,9 @@ def test_help_screen(ob, ui_factory):
     ui = ui_factory()
     ui.wait_for("No outgoing servers yet")
     ui.keys("?")
-    ui.wait_for("outbox ui: keys", "undo the last removal")
+    # Every line fits 80x24, the last one and the new keys included.
+    ui.wait_for("outbox ui: keys", "undo the last removal", "Fallback Servers list: the order",
+                "Esc stops", "Passwords are never shown.", "[ Close ]")
     ui.save("help")
     ui.keys("Escape")
     ui.wait_gone("outbox ui: keys")
@@ -369,3 +389,336 @@ def test_help_and_no_terminal(ob):
     assert "Usage: outbox ui" in r.out
     r = ob.run("ui")
     assert r.code == 64 and "needs a terminal" in r.err, r.describe()
+
+
+# --- Accounts: add, remove, undo -------------------------------------------------------------
+
+def test_add_account_in_the_form(ob, ui_factory):
+    ob.ok("server", "add", "alpha", "--host", "a.test")
+    ob.ok("server", "add", "beta", "--host", "b.test", "--default")
+    ui = ui_factory()
+    ui.wait_for("alpha", "beta")
+    ui.keys("1")
+    ui.wait_for("No accounts yet. Press + to add one.")
+    ui.keys("+")
+    s = ui.wait_for("New account", "(new account)", "Outgoing Mail Server: beta")
+    ui.save("accounts-new")
+    assert "Fallback Servers: (none)" in s and "Give Up After: 5d" in s, s
+    # A bad address is marked beside the field with the command line's words; OK is refused.
+    ui.type("not an address")
+    ui.keys("Tab")
+    cli = ob.run("account", "add", "not an address", "--server", "beta")
+    assert cli.code != 0 and cli.err.startswith("outbox: address: "), cli.describe()
+    detail = cli.err.strip()[len("outbox: address: "):]
+    ui.wait_for("! " + detail[:20])
+    ui.keys("Enter")
+    wait_status(ui, "Fix Email Address first: " + detail)
+    assert ob.ok("account", "list", "--json").json() == [], "nothing may be saved yet"
+    ui.keys("C-u")
+    ui.type("new@b.test")
+    ui.keys("Tab")
+    ui.type("New Person")
+    ui.keys("Enter")
+    ui.wait_for("Saved account new@b.test", absent=("(new account)",))
+    got = account_json(ob, "new@b.test")
+    want = {"address": "new@b.test", "name": "New Person", "server": "beta"}
+    assert {k: got[k] for k in want} == want, got
+    quit_clean(ui)
+
+
+def test_new_account_cancelled_leaves_the_store_untouched(ob, ui_factory):
+    ob.ok("server", "add", "alpha", "--host", "a.test")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    ui.wait_for("alpha")
+    ui.keys("1")
+    ui.wait_for("me@a.test")
+    ui.keys("+")
+    ui.wait_for("New account", "Outgoing Mail Server: alpha")
+    ui.type("other@a.test")
+    ui.keys("Tab")
+    ui.type("Someone")
+    ui.keys("Escape")
+    ui.wait_for("Changes cancelled; nothing was saved.", absent=("(new account)", "New account"))
+    quit_clean(ui)
+    assert ob.fingerprint() == before
+
+
+def test_no_account_can_be_added_without_a_server(ob, ui_factory):
+    ui = ui_factory()
+    ui.wait_for("No outgoing servers yet")
+    ui.keys("1", "+")
+    ui.wait_for("An account sends through a server: add one first", absent=("New account",))
+    quit_clean(ui)
+
+
+def test_remove_account_confirm_undo_and_outbox_undo(ob, ui_factory):
+    ob.ok("server", "add", "alpha", "--host", "a.test")
+    ob.ok("account", "add", "a@a.test", "--server", "alpha")
+    ob.ok("account", "add", "b@a.test", "--server", "alpha")
+    ui = ui_factory()
+    ui.wait_for("alpha")
+    ui.keys("1")
+    ui.wait_for("a@a.test", "b@a.test")
+    ui.keys("-")
+    ui.wait_for("Remove account a@a.test?", "Press u afterwards to undo")
+    ui.save("accounts-remove-confirm")
+    ui.keys("Enter")  # the focus is on Cancel: Enter alone removes nothing
+    ui.wait_for("Nothing was removed.", absent=("Remove account a@a.test?",))
+    assert account_json(ob, "a@a.test")["address"] == "a@a.test"
+    ui.keys("-")
+    ui.wait_for("Remove account a@a.test?")
+    ui.keys("r")
+    s = ui.wait_for("Removed account a@a.test. Press u to undo.")
+    assert "a@a.test " not in s.split("Account ")[0], s
+    assert ob.run("account", "show", "a@a.test").code != 0
+    ui.keys("u")
+    ui.wait_for("Restored account a@a.test.")
+    assert account_json(ob, "a@a.test")["server"] == "alpha"
+    # Removed in the UI, restored by `outbox undo` from the command line.
+    ui.keys("Down", "-")
+    ui.wait_for("Remove account b@a.test?")
+    ui.keys("r")
+    ui.wait_for("Removed account b@a.test.")
+    quit_clean(ui)
+    assert ob.run("account", "show", "b@a.test").code != 0
+    r = ob.ok("undo")
+    assert "b@a.test" in r.out, r.describe()
+    assert account_json(ob, "b@a.test")["server"] == "alpha"
+
+
+# --- Fallback servers are picked from a checklist --------------------------------------------
+
+def focus_field(ui, help_words, tries=15):
+    """Tab through the form until the status bar shows the field's help."""
+    for _ in range(tries):
+        if help_words in ui.screen().splitlines()[-1]:
+            return
+        ui.keys("Tab")
+    raise AssertionError(f"want a field with help {help_words!r}, got:\n{ui.screen()}")
+
+
+def test_fallback_servers_are_picked_in_order(ob, ui_factory):
+    for name in ("alpha", "beta", "delta", "gamma"):
+        ob.ok("server", "add", name, "--host", name + ".test")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    ui = ui_factory()
+    ui.wait_for("gamma")
+    ui.keys("1")
+    ui.wait_for("me@a.test")
+    ui.keys("Enter")
+    s = ui.wait_for("Use Only This Server: [ ]")  # still a checkbox
+    focus_field(ui, "servers to try, in order")
+    ui.keys("Enter")
+    s = ui.wait_for("Fallback Servers for me@a.test", "[ ]    beta", "[ ]    delta", "[ ]    gamma")
+    assert "alpha" not in s.split("Fallback Servers for")[1].split("Space: tick")[0], \
+        "the account's own server is not a fallback:\n" + s
+    ui.keys("Space", "Down", "Down", "Space")  # beta, then gamma
+    ui.wait_for("[x] 1  beta", "[ ]    delta", "[x] 2  gamma")
+    ui.keys("S-Up")  # gamma above delta: still second
+    ui.wait_for("[x] 1  beta", "[x] 2  gamma", "[ ]    delta")
+    ui.keys("[")  # gamma above beta: now first
+    s = ui.wait_for("[x] 1  gamma", "[x] 2  beta", "[ ]    delta")
+    ui.save("fallback-picker")
+    lines = s.splitlines()
+    order = [i for i, l in enumerate(lines) for n in ("gamma", "beta", "delta") if l.rstrip().endswith(" " + n)]
+    assert order == sorted(order), f"want gamma, beta, delta top to bottom, got:\n{s}"
+    ui.keys("Enter")
+    ui.wait_for("Fallback Servers: gamma,beta", "(changed)", absent=("Space: tick",))
+    ui.keys("M-o")
+    ui.wait_for("Saved account me@a.test")
+    assert account_json(ob, "me@a.test")["fallback"] == ["gamma", "beta"]
+    # Esc in the checklist changes nothing; S-Down and ] move the other way.
+    ui.keys("Enter")
+    focus_field(ui, "servers to try, in order")
+    ui.keys("Space")
+    ui.wait_for("[x] 1  gamma", "[x] 2  beta")
+    ui.keys("S-Down")
+    ui.wait_for("[x] 1  beta", "[x] 2  gamma")
+    ui.keys("Escape")
+    ui.wait_for("Fallback Servers: gamma,beta", absent=("Space: tick", "(changed)"))
+    quit_clean(ui)
+    assert account_json(ob, "me@a.test")["fallback"] == ["gamma", "beta"]
+
+
+# --- Conflicts, refusals and long errors -----------------------------------------------------
+
+@pytest.mark.parametrize("choice", ["overwrite", "reload", "keep"])
+def test_account_conflict_dialog(ob, ui_factory, choice):
+    ob.ok("server", "add", "alpha", "--host", "a.test")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha", "--name", "Me")
+    ui = ui_factory()
+    ui.wait_for("alpha")
+    ui.keys("1")
+    ui.wait_for("me@a.test")
+    ui.keys("Enter", "Tab", "End")  # Full Name
+    ui.type(" Mine")
+    ui.keys("Tab")
+    ui.wait_for("Account me@a.test (changed)")
+    # Another process edits the same account meanwhile.
+    ob.ok("account", "edit", "me@a.test", "--name", "Theirs", "--retry-first", "2m")
+    ui.keys("M-o")
+    ui.wait_for("Account me@a.test was changed by another program", "Overwrite with mine",
+                "Reload theirs", "Keep editing")
+    if choice == "overwrite":
+        ui.keys("o")
+        ui.wait_for("Saved account me@a.test")
+        got = account_json(ob, "me@a.test")
+        # My edit wins; their change to a field I did not touch stays.
+        assert (got["name"], got["retry_first"]) == ("Me Mine", "2m"), got
+    elif choice == "reload":
+        ui.keys("r")
+        ui.wait_for("Reloaded account me@a.test; your edits were dropped.", "Full Name: Theirs",
+                    absent=("(changed)",))
+        got = account_json(ob, "me@a.test")
+        assert (got["name"], got["retry_first"]) == ("Theirs", "2m"), got
+    else:
+        ui.keys("k")
+        ui.wait_for("Still editing", "Full Name: Me Mine", "(changed)",
+                    absent=("Overwrite with mine",))
+        assert account_json(ob, "me@a.test")["name"] == "Theirs"
+        ui.keys("Escape")
+        ui.wait_for("Changes cancelled", "Full Name: Theirs", absent=("(changed)",))
+        assert account_json(ob, "me@a.test")["name"] == "Theirs"
+    quit_clean(ui)
+
+
+def test_remove_the_only_server_accounts_use_is_refused(ob, ui_factory):
+    ob.ok("server", "add", "solo", "--host", "solo.test", "--description", "Solo")
+    ob.ok("account", "add", "me@solo.test", "--server", "solo")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    ui.wait_for("Solo")
+    ui.keys("-")
+    s = ui.wait_for('Server "solo" cannot be removed.', "It is the outgoing server of: me@solo.test.",
+                    "There is no other server to move them to: add one first.")
+    dialog = "\n".join(l for l in s.splitlines() if "\u2502" in l or "Cannot remove server" in l)
+    assert "[ Remove" not in dialog and "undo" not in dialog and "[ Cancel ]" in dialog, \
+        "want only Cancel and no talk of undo, got:\n" + s
+    ui.keys("Enter")
+    ui.wait_for('Nothing was removed: "solo" is the only server its accounts can use.',
+                absent=("cannot be removed",))
+    quit_clean(ui)
+    assert ob.fingerprint() == before
+    assert server_json(ob, "solo")["host"] == "solo.test"
+
+
+def test_long_error_is_readable_in_full_at_80_columns(ob, ui_factory):
+    ob.ok("server", "add", "work", "--host", "smtp.work.test")
+    bad_host = "no_underscores_allowed_here.mail.example.test"
+    cli = ob.run("server", "edit", "work", "--host", bad_host)
+    assert cli.code != 0 and cli.err.startswith("outbox: host: "), cli.describe()
+    host_detail = cli.err.strip()[len("outbox: host: "):]
+    port_detail = '"99999" is not a number from 1 to 65535'
+    ui = ui_factory(80, 24)
+    ui.wait_for("smtp.work.test")
+    ui.keys("Enter", "Tab", "Tab", "C-u")  # Host Name
+    ui.type(bad_host)
+    ui.keys("Tab", "C-u")  # Port
+    ui.type("99999")
+    ui.keys("Tab")
+    s = ui.wait_for('! "99999" is not')
+    beside = next(l for l in s.splitlines() if "Port:" in l)
+    assert port_detail not in beside, "want the error cut beside the field at 80 columns, got:\n" + s
+    # With the focus back on a marked field the status bar has its whole message, however long.
+    ui.keys("BTab")
+    wait_status(ui, "Port: " + port_detail)
+    ui.keys("BTab")
+    s = wait_status(ui, "Host Name: " + host_detail)
+    assert len("Host Name: " + host_detail) > 78, "want a message longer than one line"
+    ui.save("long-error-80")
+    ui.keys("M-o")
+    wait_status(ui, "Fix Host Name first: " + host_detail)
+    assert server_json(ob, "work")["host"] == "smtp.work.test"
+    ui.keys("Escape")
+    ui.wait_for("Changes cancelled")
+    quit_clean(ui)
+
+
+# --- Mouse ------------------------------------------------------------------------------------
+
+def test_terminal_mouse_protocol_is_known(ob, ui_factory):
+    ui = ui_factory()
+    ui.wait_for("No outgoing servers yet")
+    # The pane's TERM is tmux's default-terminal; its kmous decides what ncurses parses, and
+    # tmux must have been asked for the matching reports (1006 for SGR, plain 1000 for X10).
+    term, proto = ui.pane_term(), ui.mouse_protocol()
+    want = "1|1" if proto == "sgr" else "0|1"
+    got = ui.fmt("#{mouse_sgr_flag}|#{mouse_standard_flag}")
+    assert got == want, f"TERM={term} ({proto}): want sgr|standard flags {want}, got {got}"
+    quit_clean(ui)
+
+
+@pytest.mark.parametrize("term", [None, "xterm-256color"])
+def test_mouse_clicks_a_row_a_button_and_a_tab(ob, ui_factory, term):
+    """Once with tmux's own TERM (X10 reports under "screen"), once as an xterm (SGR reports)."""
+    ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha mail")
+    ob.ok("server", "add", "beta", "--host", "b.test", "--description", "Beta mail")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    ui = ui_factory(pane_term=term)
+    ui.wait_for('Server "alpha"', "Beta mail")
+    if term:
+        assert (ui.pane_term(), ui.mouse_protocol()) == (term, "sgr")
+    ui.click_text("Beta mail")
+    ui.wait_for('Server "beta"', "Host Name: b.test")
+    ui.click_text("[ Advanced ]", 2)
+    ui.wait_for("[Advanced]", "Verify Certificate")
+    ui.click_text("[ General ]", 2)
+    ui.wait_for("[General]", "Host Name: b.test")
+    ui.click_text("1 Accounts")
+    ui.wait_for("Email Address", "me@a.test")
+    ui.click_text("[ - Remove ]", 2)
+    ui.wait_for("Remove account me@a.test?")
+    ui.click_text("[ Cancel ]", 2)
+    ui.wait_for("Nothing was removed.", absent=("Remove account me@a.test?",))
+    ui.click_text("2 Servers")
+    ui.wait_for("In Use By Account", 'Server "beta"')
+    quit_clean(ui)
+
+
+# --- Check connection runs in a thread and can be cancelled ----------------------------------
+
+def test_check_connection_can_be_cancelled(ob, ui_factory):
+    """A server that accepts the connection and never greets: the check waits in its own thread,
+    Esc closes the dialog at once, and its late result is dropped. The check runs on the unsaved
+    port, and the draft is thrown away while the thread still has its copy."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        ob.ok("server", "add", "hang", "--host", "127.0.0.1", "--port", "9", "--security", "none",
+              "--timeout", "60")
+        before = ob.fingerprint()
+        ui = ui_factory()
+        ui.wait_for('Server "hang"')
+        ui.keys("Enter", "Tab", "Tab", "Tab", "C-u")  # Port, not saved
+        ui.type(str(port))
+        ui.keys("M-c")
+        ui.wait_for(f"Connect to 127.0.0.1 port {port}", "[ .. ]", "Esc cancels", "[ Cancel ]")
+        ui.wait_threads(2)
+        ui.keys("Escape")
+        s = ui.wait_for('Check connection cancelled for "hang"; nothing was sent.',
+                        absent=("Checking...", "Check connection: hang"))
+        ui.save("check-connection-cancelled")
+        assert f"Port: {port}" in s, "the edit stays after the check is cancelled:\n" + s
+        assert ui.threads() == 2, "the check thread is left to finish by itself"
+        ui.keys("Escape")  # drop the draft the check was started from
+        ui.wait_for("Changes cancelled", "Port: 9\n")
+        # Now let the check end: the server hangs up without a greeting.
+        conn, _ = listener.accept()
+        conn.close()
+        ui.wait_threads(1)
+        s = ui.screen()
+        assert "Check connection failed" not in s and "[FAIL]" not in s, \
+            "a cancelled check's result must not show up:\n" + s
+        ui.keys("c")  # a new check after the cancelled one works as usual
+        ui.wait_for("Check connection: hang", "[FAIL]", "Failed:", timeout=30)
+        ui.keys("Escape")
+        ui.wait_for("Check connection failed:", absent=("[ Close ]",))
+        quit_clean(ui)
+        assert ob.fingerprint() == before
+    finally:
+        listener.close()

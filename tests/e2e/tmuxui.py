@@ -21,7 +21,7 @@ class TmuxUI:
     the user's tmux. After the UI exits, the pane's shell prints its exit code and the terminal
     modes, and stays open so the test can look at what was left on the terminal."""
 
-    def __init__(self, outbox_bin, env, width=80, height=24):
+    def __init__(self, outbox_bin, env, width=80, height=24, pane_term=None):
         self.socket = "outbox-tui-" + secrets.token_hex(6)
         self.env = dict(env)
         self.env.pop("TMUX", None)
@@ -30,6 +30,9 @@ class TmuxUI:
         script = ('trap : INT; "$OUTBOX_UI_BIN" ui; echo "[ui exited $?]"; stty -a | tr -s " ;" "\\n\\n" '
                   '| grep -E "^-?(echo|icanon)$" | tr "\\n" " "; echo "[stty]"; exec sleep 3600')
         self.env["OUTBOX_UI_BIN"] = outbox_bin
+        # The UI gets tmux's default-terminal as TERM unless pane_term names another.
+        if pane_term:
+            script = f"TERM={pane_term}; export TERM; " + script
         self._tmux("-f", "/dev/null", "new-session", "-d", "-x", str(width), "-y", str(height),
                    "-s", "ui", "sh", "-c", script)
         self._tmux("set-option", "-g", "status", "off")
@@ -51,6 +54,48 @@ class TmuxUI:
 
     def screen(self):
         return self._tmux("capture-pane", "-p", "-t", "ui")
+
+    def find(self, text):
+        """Where `text` starts on the screen as 0-based (x, y); fails with the screen if absent."""
+        s = self.screen()
+        for y, line in enumerate(s.splitlines()):
+            x = line.find(text)
+            if x >= 0:
+                return x, y
+        raise AssertionError(f"want {text!r} on screen to click it, got:\n{s}")
+
+    def pane_term(self):
+        """TERM as the UI itself has it: tmux sets the pane's own (its default-terminal), which
+        is not the TERM of the process that started tmux."""
+        with open(f"/proc/{self.ui_pid()}/environ", "rb") as f:
+            env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+        return env[b"TERM"].decode()
+
+    def mouse_protocol(self):
+        """How ncurses reads the mouse under the pane's TERM: its kmous says which reports to
+        expect. "\\E[<" means SGR (1006) reports, "\\E[M" the X10 encoding of xterm's normal mode."""
+        term = self.pane_term()
+        kmous = subprocess.run(["tput", "-T", term, "kmous"], capture_output=True).stdout
+        if kmous == b"\x1b[<":
+            return "sgr"
+        if kmous == b"\x1b[M":
+            return "x10"
+        raise AssertionError(f"want kmous \\E[< or \\E[M for TERM={term}, got {kmous!r}")
+
+    def click(self, x, y):
+        """A left click at 0-based (x, y), as the terminal would report it: press then release,
+        written to the pane as raw bytes (send-keys -H) so tmux passes them on unchanged."""
+        if self.mouse_protocol() == "sgr":
+            report = f"\x1b[<0;{x + 1};{y + 1}M\x1b[<0;{x + 1};{y + 1}m".encode()
+        else:
+            report = bytes([0x1b, ord("["), ord("M"), 32, 33 + x, 33 + y,
+                            0x1b, ord("["), ord("M"), 32 + 3, 33 + x, 33 + y])
+        self._tmux("send-keys", "-t", "ui", "-H", *(f"{b:02x}" for b in report))
+
+    def click_text(self, text, offset=0):
+        """Click on `text` where it is on the screen (its first character, plus offset)."""
+        x, y = self.find(text)
+        self.click(x + offset, y)
 
     def fmt(self, f):
         return self._tmux("display-message", "-p", "-t", "ui", f).strip()
@@ -77,6 +122,21 @@ class TmuxUI:
 
     def resize(self, width, height):
         self._tmux("resize-window", "-t", "ui", "-x", str(width), "-y", str(height))
+
+    def threads(self):
+        """How many threads the UI process has now (from /proc)."""
+        with open(f"/proc/{self.ui_pid()}/status") as f:
+            return int(next(l for l in f if l.startswith("Threads:")).split()[1])
+
+    def wait_threads(self, want, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.threads()
+            if got == want:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"want {want} thread(s) in outbox ui, got {got}")
+            time.sleep(0.05)
 
     def ui_pid(self):
         """The outbox process: the only child of the pane's shell while the UI runs."""

@@ -174,6 +174,33 @@ static void test_stale_draft_is_a_conflict(void **state)
 	outbox_server_free(second);
 }
 
+/* A copy of a draft carries its unsaved edits and new password, stays independent of the
+ * original, and saves as the record it was copied from (a stale copy still conflicts). */
+static void test_dup_is_an_independent_draft(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_server *orig, *copy, *again;
+
+	add_server(f->h, "d", "d.example.org", NULL, NULL);
+	assert_int_equal(outbox_server_load(f->h, "d", &orig), 0);
+	outbox_server_set(f->h, orig, OUTBOX_SERVER_PORT, "2525");
+	outbox_server_set(f->h, orig, OUTBOX_SERVER_USER, "dora");
+	outbox_server_set_password(f->h, orig, "made-up-in-test");
+	copy = outbox_server_dup(orig);
+	assert_non_null(copy);
+	outbox_server_set(f->h, orig, OUTBOX_SERVER_PORT, "587");
+	EXPECT_STR(outbox_server_get(copy, OUTBOX_SERVER_PORT), "2525", "the copy keeps the unsaved port");
+	EXPECT_STR(outbox_server_get(orig, OUTBOX_SERVER_PORT), "587", "the original changed alone");
+	outbox_server_free(orig);
+	EXPECT_INT(outbox_server_save(f->h, copy), 0, "the copy saves as the server it came from");
+	EXPECT_INT(outbox_server_password_source(copy), OUTBOX_PASSWORD_FILE, "with the new password stored");
+	assert_int_equal(outbox_server_load(f->h, "d", &again), 0);
+	EXPECT_STR(outbox_server_get(again, OUTBOX_SERVER_PORT), "2525", "saved port");
+	EXPECT_STR(outbox_server_get(again, OUTBOX_SERVER_USER), "dora", "saved user");
+	outbox_server_free(again);
+	outbox_server_free(copy);
+}
+
 static void test_remove_refusals_reassign_and_undo(void **state)
 {
 	struct unit_store *f = *state;
@@ -229,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_server_is_default_and_default_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_draft_is_a_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_is_an_independent_draft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_refusals_reassign_and_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removing_the_default_needs_a_successor, setup, teardown),
 	};
