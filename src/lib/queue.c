@@ -616,6 +616,7 @@ out:
 int queue_spool_names(outbox *h, char ***names)
 {
 	sqlite3_stmt *st;
+	size_t n = 0;
 	int rc, step;
 
 	*names = NULL;
@@ -626,7 +627,7 @@ int queue_spool_names(outbox *h, char ***names)
 		return rc;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (strv_push(names, name ? name : "") < 0) {
+		if (strv_append(names, &n, name ? name : "") < 0) {
 			rc = queue_oom(h);
 			break;
 		}

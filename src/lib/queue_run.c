@@ -12,7 +12,7 @@
 #include "server_internal.h"
 #include "store.h"
 
-#define RUN_CLAIM_BATCH 50
+#define RUN_CLAIM_BATCH 64
 #define RUN_LEASE_SECONDS 900
 #define RUN_DEFAULT_CONNECTIONS 4
 #define RUN_MAX_CONNECTIONS 16
@@ -24,8 +24,18 @@ struct run_route {
 	size_t worker;
 };
 
+/* Accounts as the run first read them: one read per account, not per message (each read outside
+ * a transaction costs the locks of one). A change made while the run goes on counts next run. */
+#define RUN_ACCOUNT_CACHE 64
+struct run_account {
+	char *address;
+	outbox_account *account; /* NULL: there is no such account */
+};
+
 struct run {
 	outbox *h;
+	struct run_account accounts[RUN_ACCOUNT_CACHE];
+	size_t naccounts;
 	struct run_shared sh;
 	struct run_worker workers[RUN_MAX_CONNECTIONS];
 	size_t nworkers, started;
@@ -47,17 +57,44 @@ static void run_policy(const outbox_account *a, struct retry_policy *policy)
 		*policy = retry_default;
 }
 
+/* The account `address`, read once per run; NULL when there is none. */
+static const outbox_account *run_account(struct run *r, const char *address)
+{
+	struct run_account *c;
+	outbox_account *a = NULL;
+	size_t i;
+
+	for (i = 0; i < r->naccounts; i++)
+		if (strcmp(r->accounts[i].address, address) == 0)
+			return r->accounts[i].account;
+	if (outbox_account_load(r->h, address, &a) < 0)
+		a = NULL;
+	if (r->naccounts == RUN_ACCOUNT_CACHE) {
+		/* Full: the oldest entry makes room. */
+		free(r->accounts[0].address);
+		outbox_account_free(r->accounts[0].account);
+		memmove(r->accounts, r->accounts + 1, (RUN_ACCOUNT_CACHE - 1) * sizeof r->accounts[0]);
+		r->naccounts--;
+	}
+	c = &r->accounts[r->naccounts];
+	if ((c->address = strdup(address)) == NULL) {
+		outbox_account_free(a);
+		return NULL;
+	}
+	c->account = a;
+	r->naccounts++;
+	return a;
+}
+
 /* The servers to try for a message, in order: its own (or its account's), then the account's
  * fallbacks unless the account uses only that server; and the account's retry schedule. */
 static int run_route_job(struct run *r, struct run_job *job)
 {
 	const struct queue_item *it = job->it;
-	outbox_account *a = NULL;
+	const outbox_account *a = run_account(r, it->account);
 	const char *const *fb;
 	int rc = 0;
 
-	if (outbox_account_load(r->h, it->account, &a) < 0)
-		a = NULL;
 	run_policy(a, &job->policy);
 	if (it->server && *it->server) {
 		if (strv_push(&job->chain, it->server) < 0)
@@ -72,7 +109,6 @@ static int run_route_job(struct run *r, struct run_job *job)
 			if (strv_push(&job->chain, *fb) < 0)
 				rc = queue_oom(r->h);
 	}
-	outbox_account_free(a);
 	return rc;
 }
 
@@ -211,6 +247,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if ((rc = secret_new_id(h, id)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
 		goto out;
 	r->started = 1;
+	r->sh.janitor = janitor_start(outbox_home(h));
 	snprintf(r->sh.owner, sizeof r->sh.owner, "%s:%ld:%.8s", host, (long)getpid(), id);
 	run_remove_orphans(r);
 	do
@@ -219,7 +256,13 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 out:
 	for (i = 0; i < r->started || i == 0; i++)
 		worker_stop(&r->workers[i]);
+	/* After the workers: their last sync hands it the last files. */
+	janitor_stop(r->sh.janitor);
 	pthread_mutex_destroy(&r->sh.lock);
+	for (i = 0; i < r->naccounts; i++) {
+		free(r->accounts[i].address);
+		outbox_account_free(r->accounts[i].account);
+	}
 	if (stats)
 		*stats = r->sh.stats;
 	free(r);

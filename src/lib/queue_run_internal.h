@@ -9,6 +9,7 @@
 #include "outbox/queue.h"
 #include "outbox/server.h"
 #include "queue.h"
+#include "queue_janitor.h"
 #include "retry.h"
 #include "spool.h"
 
@@ -40,6 +41,7 @@ struct run_shared {
 	char owner[96];        /* the lease owner: host, pid and a random part */
 	pthread_mutex_t lock;  /* guards stats and every call of the caller's callbacks */
 	outbox_queue_stats stats;
+	struct janitor *janitor; /* deletes delivered files; NULL: the workers do it themselves */
 };
 
 struct run_worker {

@@ -21,7 +21,7 @@
 #define WORKER_SYNC_EVERY 64
 /* Messages sent between two commits, and how long a group may take before it is committed early;
  * see worker_group(). */
-#define WORKER_GROUP 16
+#define WORKER_GROUP 64
 #define WORKER_GROUP_MS 50
 
 int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const char *home)
@@ -63,7 +63,9 @@ void worker_sync(struct run_worker *w)
 	buf_free(&wal);
 	w->unsynced = 0;
 	/* Without a sync the files stay: a done row's file is an orphan the next sweep removes. */
-	for (i = 0; synced && i < w->ndone; i++)
+	if (synced && w->sh->janitor)
+		janitor_remove(w->sh->janitor, (const char(*)[33])w->done, w->ndone);
+	for (i = 0; synced && !w->sh->janitor && i < w->ndone; i++)
 		spool_discard(w->h, &w->sp, w->done[i]);
 	w->ndone = 0;
 }

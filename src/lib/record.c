@@ -131,6 +131,26 @@ size_t strv_len(char *const *v)
 	return n;
 }
 
+int strv_append(char ***v, size_t *n, const char *s)
+{
+	char *copy = strdup(s);
+
+	if (copy == NULL)
+		return -1;
+	/* Room for n+1 strings and the NULL runs out exactly when n+1 is a power of two. */
+	if (((*n + 1) & *n) == 0) {
+		char **grown = realloc(*v, 2 * (*n + 1) * sizeof *grown);
+		if (grown == NULL) {
+			free(copy);
+			return -1;
+		}
+		*v = grown;
+	}
+	(*v)[(*n)++] = copy;
+	(*v)[*n] = NULL;
+	return 0;
+}
+
 int strv_push(char ***v, const char *s)
 {
 	size_t n = strv_len(*v);

@@ -37,5 +37,8 @@ int record_find_key(const struct field_spec *spec, size_t count, const char *key
 int strv_push(char ***v, const char *s);
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* strv_push for long lists: the caller keeps the count in *n (0 for an empty list), so each
+ * append costs O(1), the array growing by doubling. */
+int strv_append(char ***v, size_t *n, const char *s);
 
 #endif

@@ -40,6 +40,7 @@ struct session {
 	int have_reply;
 	struct smtp_reply reply;
 	struct smtp_txn *ahead; /* session_send_then: begin this one behind the current data */
+	struct buf tail;        /* the body's last piece, written together with what follows it */
 };
 
 /* End the step under way (reporting it when someone listens) and make `next` the one under way. */
@@ -185,16 +186,19 @@ static int session_start_tls(outbox *h, struct session *s)
 	return 0;
 }
 
-/* Stream the body: BDAT takes the bytes as they are, DATA needs leading dots doubled. */
+/* Stream the body: BDAT takes the bytes as they are, DATA needs leading dots doubled. Exactly
+ * t->size bytes are read, so the end needs no extra read. The last piece is kept in s->tail, to
+ * go out in one write with the final "." and whatever follows it. */
 static int session_send_body(outbox *h, struct session *s, struct smtp_txn *t, int fd)
 {
 	char chunk[65536];
-	struct buf stuffed = BUF_INIT;
 	int bdat = smtp_body_is_bdat(s->engine), at_line_start = 1, rc = 0;
 	off_t sent = 0;
 
-	while (rc == 0) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
+	buf_reset(&s->tail);
+	while (rc == 0 && sent < t->size) {
+		size_t want = t->size - sent < (off_t)sizeof chunk ? (size_t)(t->size - sent) : sizeof chunk;
+		ssize_t n = read(fd, chunk, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -204,24 +208,35 @@ static int session_send_body(outbox *h, struct session *s, struct smtp_txn *t, i
 		if (n == 0)
 			break;
 		sent += n;
-		if (bdat && sent > t->size) {
-			rc = outbox_fail(h, OUTBOX_EIO, NULL, "the message changed while it was being sent");
+		/* The piece before this one can go now; this one may be the last. */
+		if (s->tail.len > 0 && (rc = session_write(h, s, s->tail.data, s->tail.len)) < 0)
 			break;
-		}
-		if (bdat) {
-			rc = session_write(h, s, chunk, (size_t)n);
-		} else {
-			buf_reset(&stuffed);
-			if (message_dot_stuff(chunk, (size_t)n, &at_line_start, &stuffed) < 0)
-				rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-			else
-				rc = session_write(h, s, stuffed.data, stuffed.len);
-		}
+		buf_reset(&s->tail);
+		if (bdat ? buf_append(&s->tail, chunk, (size_t)n) < 0
+			 : message_dot_stuff(chunk, (size_t)n, &at_line_start, &s->tail) < 0)
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	}
-	buf_free(&stuffed);
 	if (rc == 0 && sent != t->size)
 		rc = outbox_fail(h, OUTBOX_EIO, NULL, "the message is %lld bytes, expected %lld", (long long)sent,
 				 (long long)t->size);
+	if (rc < 0)
+		buf_reset(&s->tail);
+	return rc;
+}
+
+/* Write the body's last piece and the engine's output after it (the final ".", the next
+ * transaction's commands) in one go: one system call and one packet instead of two. */
+static int session_flush_tail(outbox *h, struct session *s)
+{
+	size_t len;
+	const char *out = smtp_output(s->engine, &len);
+	int rc;
+
+	if (len > 0 && buf_append(&s->tail, out, len) < 0)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	smtp_consume_output(s->engine);
+	rc = s->tail.len > 0 ? session_write(h, s, s->tail.data, s->tail.len) : 0;
+	buf_reset(&s->tail);
 	return rc;
 }
 
@@ -276,6 +291,8 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 				outbox_error_restore(h, &saved);
 				s->ahead = NULL;
 			}
+			if ((rc = session_flush_tail(h, s)) < 0)
+				return rc;
 			break;
 		case SMTP_FAILED:
 			return smtp_error(s->engine);
@@ -410,6 +427,7 @@ void session_close(outbox *h, struct session *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	smtp_free(s->engine);
+	buf_free(&s->tail);
 	free(s);
 }
 

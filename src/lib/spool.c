@@ -319,6 +319,7 @@ int spool_list(outbox *h, struct spool *sp, char ***names)
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	char **v = NULL;
+	size_t n = 0;
 	int rc = 0;
 
 	*names = NULL;
@@ -336,7 +337,7 @@ int spool_list(outbox *h, struct spool *sp, char ***names)
 		    (e->d_type != DT_UNKNOWN || fstatat(sp->dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		     !S_ISREG(st.st_mode)))
 			continue;
-		if (strv_push(&v, e->d_name) < 0) {
+		if (strv_append(&v, &n, e->d_name) < 0) {
 			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 			break;
 		}
@@ -350,30 +351,46 @@ int spool_list(outbox *h, struct spool *sp, char ***names)
 		strv_free(v);
 		return rc;
 	}
-	qsort(v, strv_len(v), sizeof *v, spool_cmp);
+	qsort(v, n, sizeof *v, spool_cmp);
 	*names = v;
 	return 0;
 }
 
+static int spool_cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age)
 {
-	char **names = NULL;
+	char **names = NULL, **sorted = NULL;
 	time_t now = time(NULL);
-	size_t i, k;
+	size_t i, nkeep = 0;
 	int rc, removed = 0;
 
 	if ((rc = spool_list(h, sp, &names)) < 0)
 		return rc;
+	/* A sorted copy of `keep`: a full outbox has thousands of files, and comparing each with
+	 * every name would take millions of comparisons. */
+	while (keep && keep[nkeep])
+		nkeep++;
+	if (nkeep && (sorted = malloc(nkeep * sizeof *sorted)) == NULL) {
+		strv_free(names);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	if (nkeep) {
+		memcpy(sorted, keep, nkeep * sizeof *sorted);
+		qsort(sorted, nkeep, sizeof *sorted, spool_cmp_names);
+	}
 	for (i = 0; names[i]; i++) {
 		struct stat st;
-		int kept = 0;
-		for (k = 0; keep && keep[k] && !kept; k++)
-			kept = strcmp(keep[k], names[i]) == 0;
+		int kept = nkeep && bsearch(&names[i], sorted, nkeep, sizeof *sorted, spool_cmp_names) != NULL;
 		/* Young files are spared: a send may be between linking its file and committing its row. */
 		if (kept || fstatat(sp->dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || now - st.st_mtime < min_age)
 			continue;
 		removed += unlinkat(sp->dir_fd, names[i], 0) == 0;
 	}
+	free(sorted);
 	strv_free(names);
 	if (removed && fsync(sp->dir_fd) < 0)
 		return spool_fail_os(h, errno, "sync", NULL);
