@@ -251,3 +251,23 @@ def test_bad_retry_settings_are_refused_and_change_nothing(ob):
         assert words in r.err, f"{args}: want {words!r}\n" + r.describe()
     after = ob.ok("account", "show", "sender@example.test", "--json").json()
     assert after == before, f"got {after}, want unchanged {before}"
+
+
+def test_queue_run_falls_back_and_records_the_carrier(ob, postfix):
+    """A queued message whose account's server is still down goes out through the account's
+    fallback server when the queue runs, and the history names the server that carried it."""
+    configure(ob, "primary", down_port(), "none")
+    ob.ok("account", "edit", "sender@example.test", "--only-this-server")
+    m = marker()
+    r = ob.run("send", "rcpt@example.test", input=MESSAGE.format(m=m))
+    assert r.code == 0 and "queued as" in r.err, r.describe()
+    ob.ok("server", "add", "secondary", "--host", "127.0.0.1", "--port", str(postfix.plain_port),
+          "--security", "none")
+    ob.ok("account", "edit", "sender@example.test", "--fallback", "secondary", "--no-only-this-server")
+    ob.ok("queue", "retry", "--all")
+    r = ob.ok("queue", "run")
+    assert "Sent 1" in r.out, r.describe()
+    postfix.wait_message(m)
+    latest = ob.ok("log", "--json").json()[0]
+    assert (latest["server"], latest["outcome"]) == ("secondary", "delivered"), \
+        f"history: got {latest['server']}/{latest['outcome']}, want secondary/delivered"
