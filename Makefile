@@ -36,7 +36,8 @@ ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 -fsanitize=add
 LDFLAGS    += -fsanitize=address,undefined
 endif
 
-# The terminal UI (outbox ui) links ncursesw into the outbox command only, never into liboutbox.
+# The terminal UI is a program of its own, outbox-ui (run by `outbox ui`): only it links ncursesw,
+# so no other command pays for loading curses, and liboutbox never does.
 TUI_PKGS   := ncursesw
 TUI_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TUI_PKGS) 2>/dev/null)
 TUI_LIBS   := $(shell $(PKG_CONFIG) --libs $(TUI_PKGS) 2>/dev/null)
@@ -56,11 +57,12 @@ REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 STATIC_LIB := $(BUILD)/liboutbox.a
 SHARED_LIB := $(BUILD)/liboutbox.so.$(VERSION)
 OUTBOX     := $(BUILD)/outbox
+OUTBOX_UI  := $(BUILD)/outbox-ui
 MANPAGE    := $(BUILD)/outbox.1
 PCFILE     := $(BUILD)/outbox.pc
 
 .PHONY: all check unit unit-bins replay-bins fuzz fuzz-replay e2e demo install uninstall clean deps bench
-all: $(OUTBOX) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE) $(PCFILE)
+all: $(OUTBOX) $(OUTBOX_UI) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE) $(PCFILE)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,8 +80,11 @@ $(SHARED_LIB): $(LIB_OBJ) src/lib/liboutbox.map
 
 $(TUI_OBJ): ALL_CFLAGS += -Isrc/tui $(TUI_CFLAGS)
 
-$(OUTBOX): $(CLI_OBJ) $(TUI_OBJ) $(STATIC_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TUI_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(TUI_LIBS)
+$(OUTBOX): $(CLI_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(PKG_LIBS)
+
+$(OUTBOX_UI): $(TUI_OBJ) $(STATIC_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TUI_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(TUI_LIBS)
 
 $(MANPAGE): doc/outbox.1.in
 	@mkdir -p $(BUILD)
@@ -127,7 +132,7 @@ unit-bins: $(UNIT_BIN)
 unit: $(UNIT_BIN)
 	tests/with-keyring tests/run-unit $(UNIT_BIN)
 
-e2e: $(OUTBOX)
+e2e: $(OUTBOX) $(OUTBOX_UI)
 	OUTBOX_BIN=$(abspath $(OUTBOX)) tests/run-e2e
 
 demo:
@@ -142,6 +147,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/outbox \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions
 	install -m 0755 $(OUTBOX) $(DESTDIR)$(BINDIR)/outbox
+	install -m 0755 $(OUTBOX_UI) $(DESTDIR)$(BINDIR)/outbox-ui
 	ln -sf outbox $(DESTDIR)$(BINDIR)/sendmail
 	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.a
 	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(VERSION)
@@ -158,7 +164,7 @@ install: all
 	    sed 's|/usr/local/bin|$(BINDIR)|g' $$u > $(DESTDIR)$(LIBDIR)/systemd/user/$$(basename $$u); done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(LIBDIR)/liboutbox.* \
+	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/outbox-ui $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(LIBDIR)/liboutbox.* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc $(DESTDIR)$(MANDIR)/man1/outbox.1 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/outbox

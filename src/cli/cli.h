@@ -56,7 +56,7 @@ int cmd_undo(int argc, char **argv);
 int cmd_send(int argc, char **argv, int as_sendmail);
 int cmd_log(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
-/* `outbox ui`, in src/tui/main.c. */
-int tui_main(int argc, char **argv);
+/* `outbox ui`: runs the outbox-ui program that sits beside this one. */
+int cmd_ui(int argc, char **argv);
 
 #endif

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "queue") == 0 || strcmp(cmd, "outbox") == 0)
 		return cmd_queue(argc - 1, argv + 1);
 	if (strcmp(cmd, "ui") == 0)
-		return tui_main(argc - 1, argv + 1);
+		return cmd_ui(argc - 1, argv + 1);
 	fprintf(stderr, "outbox: unknown command \"%s\"\nTry: outbox --help\n", cmd);
 	return EX_USAGE;
 }

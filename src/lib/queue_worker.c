@@ -263,15 +263,22 @@ static void worker_attempt_free(struct worker_attempt *a)
 	buf_free(&a->to);
 }
 
-/* Send one message of the group (marked as being sent already). */
-static void worker_send(struct run_worker *w, const struct run_job *job, struct worker_attempt *a,
+/* Send one message of the group (marked as being sent already). `begun` says the message may
+ * have been begun behind the one before on its first server. */
+static void worker_send(struct run_worker *w, const struct run_job *job, struct worker_attempt *a, int begun,
 			const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
 	int fd = -1;
+	size_t i;
 
-	if (spool_open_message(w->h, &w->sp, job->it->spool_name, &fd) < 0)
+	if (spool_open_message(w->h, &w->sp, job->it->spool_name, &fd) < 0) {
 		snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
-	else
+		/* Its commands may be on the wire with no body to follow: that session cannot go on
+		 * (nothing was delivered), so the next message gets a fresh one. */
+		for (i = 0; begun && job->chain && i < w->nconns; i++)
+			if (strcmp(w->conns[i].name, job->chain[0]) == 0)
+				worker_conn_close(w, &w->conns[i]);
+	} else
 		worker_try_chain(w, job, fd, a, ahead_job, ahead);
 	if (fd >= 0)
 		close(fd);
@@ -371,7 +378,7 @@ static size_t worker_group(struct run_worker *w, struct run_job **jobs, size_t n
 			break;
 		}
 		offered[sent + 1] = sent + 1 < m && net_now_ms() <= deadline;
-		worker_send(w, jobs[sent], &a[sent], offered[sent + 1] ? jobs[sent + 1] : NULL,
+		worker_send(w, jobs[sent], &a[sent], offered[sent], offered[sent + 1] ? jobs[sent + 1] : NULL,
 			    offered[sent + 1] ? &a[sent + 1] : NULL);
 		worker_result(w, jobs[sent], &a[sent]);
 		results[sent] = &a[sent].qr;

@@ -399,3 +399,24 @@ def test_batch_refused_for_good(ob, smtp_sink):
     assert "Sent 0" in r.out or r.out == "", f"later run: got {r.out!r}, want nothing sent"
     got = sum(len(dumped(bad, m)) for m in ms)
     assert got == 0, f"sink captured: got {got}, want 0"
+
+
+def test_missing_file_in_a_pipelined_batch(ob, smtp_sink):
+    # The second of three messages lost its spool file (removed by hand). Its commands may already
+    # be on the wire behind the first message's data; the runner must give up that session
+    # rather than leave it waiting for a body, so the third still goes out, once.
+    sink = start_faulty(ob, smtp_sink, ["-d", "{dir}/m."])
+    ms = queue_batch(ob, 3)
+    items = sorted(queue_list(ob), key=lambda q: q["id"])
+    spool = os.path.join(ob.home, "spool")
+    [missing] = [f for f in os.listdir(spool) if len(f) == 32 and
+                 f"Subject: {ms[1]}" in open(os.path.join(spool, f), errors="replace").read()]
+    os.unlink(os.path.join(spool, missing))
+    r = ob.ok("queue", "run")
+    assert "Sent 2, queued again 1," in r.out, f"run: got {r.out!r}, want 2 sent and 1 queued again"
+    copies = [len(wait_dumped(sink, m, 1)) for m in (ms[0], ms[2])]
+    assert copies == [1, 1], f"first and third delivered: got {copies} copies, want [1, 1]"
+    [left] = queue_list(ob)
+    assert left["id"] == items[1]["id"] and not left["may_have_been_delivered"], \
+        f"left: got {left}, want message {items[1]['id']} queued, not flagged"
+    assert "cannot" in left["last_reply"] or "missing" in left["last_reply"], left["last_reply"]

@@ -722,3 +722,14 @@ def test_check_connection_can_be_cancelled(ob, ui_factory):
         assert ob.fingerprint() == before
     finally:
         listener.close()
+
+
+def test_ui_says_so_when_outbox_ui_is_missing(tmp_path):
+    """outbox ui runs the outbox-ui program beside it; a lone copy of outbox says what is missing."""
+    import subprocess
+    lone = tmp_path / "outbox"
+    shutil.copy(OUTBOX, lone)
+    r = subprocess.run([str(lone), "ui"], capture_output=True, text=True,
+                       env={**os.environ, "OUTBOX_HOME": str(tmp_path / "home")}, timeout=30)
+    assert r.returncode == 69, f"exit: got {r.returncode}, want 69\n{r.stderr}"
+    assert "outbox-ui" in r.stderr and "No such file" in r.stderr, r.stderr
