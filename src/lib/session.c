@@ -280,6 +280,10 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 				return rc;
 			break;
 		case SMTP_BODY:
+			/* A late 354 while the session is being closed (after a timeout): there is no
+			 * message to give it, so the session ends here. */
+			if (t == NULL)
+				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "the session was abandoned");
 			if ((rc = session_send_body(h, s, t, body_fd)) < 0)
 				return rc;
 			smtp_body_sent(s->engine);

@@ -4,7 +4,7 @@
 import pytest
 
 from sendutil import configure
-from servers.faultserver import (Disconnect, EndlessMultiline, FaultServer, HugeLine,
+from servers.faultserver import (Disconnect, EndlessMultiline, FaultServer, HugeLine, Late,
                                  InjectAfter, Reply, Silence)
 
 TEMPFAIL, DATAERR, UNAVAILABLE, NOPERM = 75, 65, 69, 77
@@ -116,6 +116,21 @@ def test_oversized_replies(ob, pki, action, words):
         r = send(ob)
         assert r.code == TEMPFAIL, r.describe()
         assert words in r.err, r.describe()
+    finally:
+        srv.stop()
+
+
+def test_a_354_after_the_timeout_ends_the_session(ob, pki):
+    """The DATA reply comes after the client gave up waiting: the late 354 must not start a body
+    nobody asked for. The attempt fails for now, not marked as possibly delivered."""
+    srv = start(pki, tls_mode="none", script={"data": Late(Reply(354, "go ahead"), 1.5)})
+    try:
+        configure(ob, "fault", srv.port, "none")
+        ob.ok("server", "edit", "fault", "--timeout", "1")
+        r = send(ob)
+        assert r.code == TEMPFAIL and "no reply" in r.err, "want a timeout (75), got:\n" + r.describe()
+        assert "may have been delivered" not in r.err, r.describe()
+        assert srv.messages == [], f"server got {len(srv.messages)} messages, want none"
     finally:
         srv.stop()
 

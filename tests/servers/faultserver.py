@@ -43,6 +43,7 @@ the n-th item; past its end, or None, means the default)
     Raw(data, code=None)        exact bytes; code (if any) drives the state as below
     Disconnect()                close without replying
     Silence()                   never reply; ends when the client leaves or stop() is called
+    Late(reply, seconds)        the reply, after a pause (to outlast the client's timeout)
     HugeLine(size=100_000, code=250)   one reply line of size bytes including CRLF
     EndlessMultiline(code=250, text="x")   "250-x" lines until the client leaves or stop()
 
@@ -117,6 +118,13 @@ class Disconnect:
 @dataclass(frozen=True)
 class Silence:
     pass
+
+
+@dataclass(frozen=True)
+class Late:
+    """The reply, sent only after `seconds`: a server slower than the client's timeout."""
+    reply: Reply
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -388,6 +396,9 @@ class _Session:
             code, data = a.code, _bytes(a.data)
         elif isinstance(a, HugeLine):
             code, data = a.code, f"{a.code} ".encode() + b"x" * max(0, a.size - 6) + b"\r\n"
+        elif isinstance(a, Late):
+            time.sleep(a.seconds)
+            code, data = a.reply.code, a.reply.encode()
         elif isinstance(a, Disconnect):
             raise _Closed("scripted disconnect")
         elif isinstance(a, Silence):
