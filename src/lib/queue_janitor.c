@@ -12,14 +12,26 @@
 
 struct janitor {
 	int dir_fd;
+	char *wal;   /* the store's write-ahead log: syncing it makes every commit so far durable */
+	int wal_fd;
 	pthread_t thread;
 	int running;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	char (*names)[33]; /* waiting to be removed */
 	size_t n, cap;
+	int sync_wanted;   /* a sync was asked for since the last one began */
 	int stopping;
 };
+
+/* fdatasync on any descriptor of the WAL writes out every frame committed before the call, by
+ * any connection; frames already checkpointed were synced by the checkpoint. */
+static int janitor_sync(struct janitor *j)
+{
+	if (j->wal_fd < 0)
+		j->wal_fd = open(j->wal, O_RDONLY | O_CLOEXEC);
+	return j->wal_fd >= 0 && fdatasync(j->wal_fd) == 0;
+}
 
 /* Unlinking a file that reached the disk costs the journal a write; on ext4 that was about a
  * third of a flush's time when done between messages. */
@@ -37,18 +49,23 @@ static void *janitor_main(void *arg)
 
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
-		while (j->n == 0 && !j->stopping)
+		while (!j->sync_wanted && !j->stopping)
 			pthread_cond_wait(&j->wake, &j->lock);
-		if (j->n == 0)
+		if (!j->sync_wanted)
 			break;
-		/* Take the whole list and work without the lock, so producers never wait on disk. */
+		/* Take the whole list and work without the lock, so producers never wait on disk.
+		 * Every name in it was handed over after its outcome was committed, so the sync that
+		 * starts now covers them all. */
 		batch = j->names;
 		n = j->n;
 		j->names = NULL;
 		j->n = j->cap = 0;
+		j->sync_wanted = 0;
 		pthread_mutex_unlock(&j->lock);
-		for (size_t i = 0; i < n; i++)
-			janitor_unlink(j->dir_fd, batch[i]);
+		/* Without a sync the files stay: a done row's file is an orphan the sweep removes. */
+		if (janitor_sync(j))
+			for (size_t i = 0; i < n; i++)
+				janitor_unlink(j->dir_fd, batch[i]);
 		free(batch);
 		pthread_mutex_lock(&j->lock);
 	}
@@ -63,14 +80,18 @@ struct janitor *janitor_start(const char *home)
 
 	if (j == NULL)
 		return NULL;
-	j->dir_fd = -1;
+	j->dir_fd = j->wal_fd = -1;
 	if (buf_printf(&dir, "%s/spool", home) == 0)
 		j->dir_fd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	buf_free(&dir);
-	if (j->dir_fd < 0) {
+	buf_reset(&dir);
+	if (j->dir_fd < 0 || buf_printf(&dir, "%s/outbox.db-wal", home) < 0) {
+		if (j->dir_fd >= 0)
+			close(j->dir_fd);
+		buf_free(&dir);
 		free(j);
 		return NULL;
 	}
+	j->wal = dir.data; /* the buffer's string, now owned by the janitor */
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->wake, NULL);
 	/* Without a thread the janitor still works, only in the caller's time. */
@@ -78,32 +99,31 @@ struct janitor *janitor_start(const char *home)
 	return j;
 }
 
-void janitor_remove(struct janitor *j, const char (*names)[33], size_t n)
+void janitor_sync_and_remove(struct janitor *j, const char (*names)[33], size_t n)
 {
 	size_t i;
 
-	if (n == 0)
-		return;
 	if (!j->running) {
-		for (i = 0; i < n; i++)
+		for (i = 0; janitor_sync(j) && i < n; i++)
 			janitor_unlink(j->dir_fd, names[i]);
 		return;
 	}
 	pthread_mutex_lock(&j->lock);
-	if (j->n + n > j->cap) {
+	if (n > 0 && j->n + n > j->cap) {
 		size_t cap = (j->n + n) * 2;
 		char(*grown)[33] = realloc(j->names, cap * sizeof *grown);
 		if (grown == NULL) {
-			pthread_mutex_unlock(&j->lock);
-			for (i = 0; i < n; i++)
-				janitor_unlink(j->dir_fd, names[i]);
-			return;
+			/* These files stay for the orphan sweep; the sync still happens. */
+			n = 0;
+		} else {
+			j->names = grown;
+			j->cap = cap;
 		}
-		j->names = grown;
-		j->cap = cap;
 	}
-	memcpy(j->names + j->n, names, n * sizeof *names);
+	if (n > 0)
+		memcpy(j->names + j->n, names, n * sizeof *names);
 	j->n += n;
+	j->sync_wanted = 1;
 	pthread_cond_signal(&j->wake);
 	pthread_mutex_unlock(&j->lock);
 }
@@ -123,5 +143,8 @@ void janitor_stop(struct janitor *j)
 	pthread_cond_destroy(&j->wake);
 	free(j->names);
 	close(j->dir_fd);
+	if (j->wal_fd >= 0)
+		close(j->wal_fd);
+	free(j->wal);
 	free(j);
 }

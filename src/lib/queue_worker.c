@@ -53,6 +53,12 @@ void worker_sync(struct run_worker *w)
 
 	if (w->unsynced == 0 && w->ndone == 0)
 		return;
+	/* The janitor's thread waits for the disk, not this one. */
+	if (w->sh->janitor) {
+		janitor_sync_and_remove(w->sh->janitor, (const char(*)[33])w->done, w->ndone);
+		w->unsynced = w->ndone = 0;
+		return;
+	}
 	/* fdatasync on any descriptor of the WAL writes out every frame committed so far, by this
 	 * connection or any other; checkpointed frames were synced by the checkpoint itself. */
 	if (buf_printf(&wal, "%s/outbox.db-wal", outbox_home(w->h)) == 0 &&
@@ -63,9 +69,7 @@ void worker_sync(struct run_worker *w)
 	buf_free(&wal);
 	w->unsynced = 0;
 	/* Without a sync the files stay: a done row's file is an orphan the next sweep removes. */
-	if (synced && w->sh->janitor)
-		janitor_remove(w->sh->janitor, (const char(*)[33])w->done, w->ndone);
-	for (i = 0; synced && !w->sh->janitor && i < w->ndone; i++)
+	for (i = 0; synced && i < w->ndone; i++)
 		spool_discard(w->h, &w->sp, w->done[i]);
 	w->ndone = 0;
 }
