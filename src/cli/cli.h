@@ -48,6 +48,9 @@ char *cli_join(const char *const *items);
 int cli_read_password_stdin(char **out);
 int cli_read_password_prompt(const char *prompt, char **out);
 void cli_wipe(char *secret);
+/* Print a piece of an SMTP conversation on stderr as `send -v` shows it: each line of a reply on
+ * its own, marked "C:" (sent) or "S:" (received). */
+void cli_print_transcript(char direction, const char *line, size_t len);
 
 int cmd_server(int argc, char **argv);
 int cmd_server_check(int argc, char **argv); /* doctor_cmd.c */

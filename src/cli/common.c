@@ -192,3 +192,18 @@ int cli_read_password_prompt(const char *prompt, char **out)
 	close(fd);
 	return rc;
 }
+
+void cli_print_transcript(char direction, const char *line, size_t len)
+{
+	while (len > 0) {
+		size_t n = 0;
+		while (n < len && line[n] != '\n' && line[n] != '\r')
+			n++;
+		if (n > 0)
+			fprintf(stderr, "%s %.*s\n", direction == '>' ? "C:" : "S:", (int)n, line);
+		while (n < len && (line[n] == '\n' || line[n] == '\r'))
+			n++;
+		line += n;
+		len -= n;
+	}
+}

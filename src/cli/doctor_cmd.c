@@ -102,17 +102,7 @@ static void check_report(void *ctx, const outbox_doctor_report *r)
 static void check_transcript(void *ctx, char direction, const char *line, size_t len)
 {
 	(void)ctx;
-	while (len > 0) {
-		size_t n = 0;
-		while (n < len && line[n] != '\n' && line[n] != '\r')
-			n++;
-		if (n > 0)
-			fprintf(stderr, "%s %.*s\n", direction == '>' ? "C:" : "S:", (int)n, line);
-		while (n < len && (line[n] == '\n' || line[n] == '\r'))
-			n++;
-		line += n;
-		len -= n;
-	}
+	cli_print_transcript(direction, line, len);
 }
 
 static int check_parse(int argc, char **argv, const char **name, int *json, int *verbose)

@@ -196,8 +196,7 @@ static void queue_transcript(void *ctx, char direction, const char *line, size_t
 	int *verbose = ctx;
 
 	if (*verbose)
-		fprintf(stderr, "%s %.*s\n", direction == '>' ? "C:" : "S:", (int)len - (len && line[len - 1] == '\n') -
-			(len > 1 && line[len - 2] == '\r'), line);
+		cli_print_transcript(direction, line, len);
 }
 
 static volatile sig_atomic_t queue_stopping;

@@ -47,20 +47,8 @@ static void send_transcript(void *ctx, char direction, const char *line, size_t 
 {
 	struct send_args *a = ctx;
 
-	if (!a->verbose)
-		return;
-	/* A reply may hold several lines: print each with the direction marker. */
-	while (len > 0) {
-		size_t n = 0;
-		while (n < len && line[n] != '\n' && line[n] != '\r')
-			n++;
-		if (n > 0)
-			fprintf(stderr, "%s %.*s\n", direction == '>' ? "C:" : "S:", (int)n, line);
-		while (n < len && (line[n] == '\n' || line[n] == '\r'))
-			n++;
-		line += n;
-		len -= n;
-	}
+	if (a->verbose)
+		cli_print_transcript(direction, line, len);
 }
 
 static void send_notice(void *ctx, const char *text)
