@@ -84,11 +84,13 @@ _outbox_queue()
 		_outbox_reply "$(_outbox_list_values "$bin" server name)" lines
 		return 0
 	fi
+	# --connections takes a number: nothing to offer.
+	[[ $verb == run && ${words[cword - 1]} == --connections ]] && return 0
 	[[ $cur == -* || $verb == run || $verb == list ]] || return 0
 	case $verb in
 	list) _outbox_reply '--failed --json --help' ;;
 	show) _outbox_reply '--json --help' ;;
-	run) _outbox_reply '--server -v --verbose --watch --help' ;;
+	run) _outbox_reply '--server --connections -v --verbose --watch --help' ;;
 	retry) _outbox_reply '--all --help' ;;
 	remove) _outbox_reply '--purge --help' ;;
 	esac
