@@ -152,6 +152,88 @@ void form_set_value(struct form_item *it, const char *value);
  * one, written to buf, else its help; NULL without a focused item. */
 const char *form_hint(const struct form *f, char *buf, size_t size);
 
+/* record_view.c: the editing machinery the Servers and Accounts views share: a list of saved
+ * records, the selected one (or a new one) as a draft in a form, OK, Cancel, conflicts and undo. */
+enum record_zone { RV_ZONE_LIST, RV_ZONE_FORM, RV_ZONE_BUTTONS };
+
+struct record_view;
+
+/* What a record type gives the shared machinery: its library calls behind void pointers, and
+ * the few places where the views differ in what they show. */
+struct record_ops {
+	const char *noun; /* "server": for "Saved server ..." */
+	int quote;        /* name a record as server "x" (1) or as account x (0) */
+	int key_field;    /* the field that names a record: the server name, the account address */
+	/* Shown when Remove finds nothing selected; NULL to just cancel instead. */
+	const char *none_to_remove;
+	void *(*make)(void);
+	int (*load)(outbox *h, const char *key, void **out);
+	void (*drop)(void *rec);
+	const char *(*get)(const void *rec, int id);
+	/* Also gets the form items of ids below 0 that the view added itself (the password). */
+	int (*set)(outbox *h, void *rec, int id, const char *value);
+	int (*save)(outbox *h, void *rec);
+	int (*list)(outbox *h, void **out, size_t *count);
+	const void *(*list_at)(const void *list, size_t i);
+	void (*list_drop)(void *list, size_t count);
+	/* 1 with the form item's id in *id when a save failure's field key names one, else 0. */
+	int (*field_by_key)(const char *key, int *id);
+	/* Optional: show a form item of the view's own (id below 0) for the current draft. */
+	void (*fill_own)(struct record_view *rv, struct form_item *it, int keep_errors);
+	/* Optional: after the list was read again (drop-downs built from it). */
+	void (*listed)(struct tui *t, struct record_view *rv);
+	/* Optional: make form item `index` visible (switch page) before it gets the focus. */
+	void (*reveal)(struct record_view *rv, int index);
+	/* The question before leaving unsaved edits, and the record as "Unsaved changes to ..." names it. */
+	void (*ask_save)(const struct record_view *rv, char *buf, size_t size);
+	void (*edited_name)(const struct record_view *rv, char *buf, size_t size);
+};
+
+/* Embedded first in each view's struct, so a callback can get back to its view. */
+struct record_view {
+	const struct record_ops *ops;
+	void *list; /* the type's own list, read with ops->list_at */
+	size_t n, sel, scroll;
+	void *draft;
+	char orig[320]; /* the key the draft was loaded as, "" for a new one */
+	int adding;     /* the draft is a new record, not yet in the list */
+	int dirty;
+	int zone, button;
+	struct form form;
+};
+
+/* Read the list and load the selected record into rv->form, which the view has built already. */
+void record_view_init(struct tui *t, struct record_view *rv, const struct record_ops *ops);
+void record_view_free(struct record_view *rv);
+const void *record_view_at(const struct record_view *rv, size_t i);
+const char *record_view_key_at(const struct record_view *rv, size_t i);
+void record_view_reload(struct tui *t, struct record_view *rv);
+int record_view_apply_item(struct tui *t, struct record_view *rv, struct form_item *it);
+void record_view_apply_focused(struct tui *t, struct record_view *rv);
+int record_view_ok(struct tui *t, struct record_view *rv);
+void record_view_cancel(struct tui *t, struct record_view *rv);
+int record_view_leave(struct tui *t, struct record_view *rv);
+void record_view_select(struct tui *t, struct record_view *rv, size_t sel);
+/* Add: replace the draft with a new record (NULL when out of memory); the view fills in what it
+ * starts with, then record_view_edit_new() shows it in the form. */
+void *record_view_new_draft(struct tui *t, struct record_view *rv);
+void record_view_edit_new(struct record_view *rv);
+/* Remove: settle a new record or unsaved edits first; the selected record, or NULL for nothing
+ * more to do. record_view_removed() shows the list again after the view removed it. */
+const void *record_view_remove_start(struct tui *t, struct record_view *rv);
+void record_view_removed(struct tui *t, struct record_view *rv);
+void record_view_undo(struct tui *t, struct record_view *rv);
+/* A value typed or picked in the form changed: boxes and drop-downs go to the draft at once. */
+void record_view_changed(struct tui *t, struct record_view *rv, struct form_item *it);
+/* The keys both views treat alike: Esc, Up/Down/Home/End in the list, Tab and arrows in the
+ * form and between the buttons; 0 when the key is none of those. */
+int record_view_key(struct tui *t, struct record_view *rv, int key, int ok_button, int nbuttons);
+/* The column headings over the list (w: the first two columns' widths), the list scrolled to
+ * keep the selection in view; returns how many rows the list has. */
+int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char *const heads[3], const int w[2]);
+/* Draw the form below the list and its hint. */
+void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag);
+
 /* servers.c */
 struct servers_view *servers_new(struct tui *t);
 void servers_free(struct servers_view *v);

@@ -426,6 +426,35 @@ def test_add_account_in_the_form(ob, ui_factory):
     quit_clean(ui)
 
 
+def test_leaving_a_view_with_unsaved_changes_asks_first(ob, ui_factory):
+    """Switching tabs with edits not saved asks Save / Discard / Keep editing, in both views."""
+    ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha", "--name", "Me")
+    ui = ui_factory()
+    ui.wait_for('Server "alpha"')
+    ui.keys("Enter", "End")  # into the form: Description
+    ui.type(" mail")
+    ui.keys("F1")
+    ui.wait_for("Unsaved changes", 'Save the changes to server "alpha"?')
+    ui.keys("k")  # Keep editing: still on Servers with the edit
+    ui.wait_for('Server "alpha" (changed)', absent=("Unsaved changes",))
+    ui.keys("F1")
+    ui.wait_for('Save the changes to server "alpha"?')
+    ui.keys("d")  # Discard
+    ui.wait_for("Email Address", "me@a.test")
+    wait_status(ui, "Changes cancelled; nothing was saved.")
+    assert server_json(ob, "alpha")["description"] == "Alpha"
+    ui.keys("Enter", "Tab", "C-u")  # Full Name
+    ui.type("Someone Else")
+    ui.keys("F2")
+    ui.wait_for("Save the changes to account me@a.test?")
+    ui.keys("s")  # Save, then on to Servers
+    ui.wait_for("In Use By Account", 'Server "alpha"')
+    wait_status(ui, "Saved account me@a.test.")
+    assert account_json(ob, "me@a.test")["name"] == "Someone Else"
+    quit_clean(ui)
+
+
 def test_new_account_cancelled_leaves_the_store_untouched(ob, ui_factory):
     ob.ok("server", "add", "alpha", "--host", "a.test")
     ob.ok("account", "add", "me@a.test", "--server", "alpha")
