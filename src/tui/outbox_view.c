@@ -183,9 +183,11 @@ static void outbox_view_details(struct tui *t, const outbox_queue_message *m, in
 	char line[1200];
 	int y = top;
 
+	/* No server of its own: it goes wherever its account points when it is sent. */
 	snprintf(line, sizeof line, "Message %lld from %s (%s) via %s, %lld bytes, %d attempt%s%s", m->id,
-		 outbox_view_or_dash(m->sender), outbox_view_or_dash(m->account), outbox_view_or_dash(m->server), m->size,
-		 m->attempts, m->attempts == 1 ? "" : "s", m->uncertain ? "; may have been delivered" : "");
+		 outbox_view_or_dash(m->sender), outbox_view_or_dash(m->account),
+		 m->server && *m->server ? m->server : "the account's server", m->size, m->attempts,
+		 m->attempts == 1 ? "" : "s", m->uncertain ? "; may have been delivered" : "");
 	widget_text(y++, 1, t->cols - 2, line);
 	snprintf(line, sizeof line, "Last reply: %s", m->last_reply && *m->last_reply ? m->last_reply : "-");
 	widget_text(y++, 1, t->cols - 2, line);

@@ -240,7 +240,7 @@ def test_outbox_view_lists_queued_messages_and_retries(ob, ui_factory):
     assert r.code == 0, r.describe()
     ui = ui_factory()
     ui.keys("3")
-    ui.wait_for("queued", "me@a.test", "you@b.test")
+    ui.wait_for("queued", "me@a.test", "you@b.test", "via the account's server")
     ui.save("outbox")
     ui.keys("r")
     ui.wait_for("is due now")
