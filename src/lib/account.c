@@ -227,3 +227,15 @@ int outbox_account_set(outbox *h, outbox_account *a, outbox_account_field_id id,
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	return 0;
 }
+
+void account_retry_policy(const outbox_account *a, struct retry_policy *policy)
+{
+	*policy = retry_default;
+	if (a == NULL)
+		return;
+	policy->first_delay = retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_RETRY_FIRST]);
+	policy->max_delay = retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_RETRY_MAX]);
+	policy->give_up = retry_parse_duration(a->rec.val[OUTBOX_ACCOUNT_GIVE_UP]);
+	if (policy->first_delay < 1 || policy->max_delay < policy->first_delay || policy->give_up < 1)
+		*policy = retry_default;
+}

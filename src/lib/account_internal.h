@@ -15,4 +15,9 @@ struct outbox_account {
 
 extern const struct field_spec account_fields[OUTBOX_ACCOUNT_FIELD_COUNT];
 
+struct retry_policy;
+/* The account's retry schedule, or retry_default for no account (NULL) or, should the database
+ * have been edited by hand, for durations that do not make a schedule. */
+void account_retry_policy(const outbox_account *a, struct retry_policy *policy);
+
 #endif

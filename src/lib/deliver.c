@@ -363,7 +363,7 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 			   const outbox_account *account, const char *sender, const struct message_info *info,
 			   outbox_send_result *res, const char *why)
 {
-	long long first_retry = retry_parse_duration(outbox_account_get(account, OUTBOX_ACCOUNT_RETRY_FIRST));
+	struct retry_policy policy;
 	struct queue_entry_in in;
 	char name[33], **to = NULL;
 	long long id = 0;
@@ -399,9 +399,8 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 	in.attempted = !req->queue_only;
 	in.attempt_server = res->server;
 	/* After a failed attempt the retry schedule starts; --queue-only leaves it due at once. */
-	if (first_retry < 1)
-		first_retry = retry_default.first_delay;
-	in.not_before = req->queue_only ? 0 : store_now() + first_retry;
+	account_retry_policy(account, &policy);
+	in.not_before = req->queue_only ? 0 : store_now() + policy.first_delay;
 	if ((rc = queue_add(h, &in, &id)) < 0) {
 		struct outbox_error_copy saved;
 		outbox_error_save(h, &saved);

@@ -421,7 +421,7 @@ int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *stat
 	return rc;
 }
 
-int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n, int *rcs,
+int queue_finish_group(outbox *h, const char *owner, const struct queue_result *const *r, size_t n, int *rcs,
 		       enum queue_state *states, const long long *unsent, size_t nunsent)
 {
 	size_t i;
@@ -444,7 +444,7 @@ int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n,
 	}
 	for (i = 0; i < nunsent; i++)
 		if ((rc = store_exec(h, "UPDATE queue SET sending_since = NULL WHERE id = ?1 AND lease_owner = ?2",
-				     "it", unsent[i], n ? r[0]->owner : "")) < 0)
+				     "it", unsent[i], owner)) < 0)
 			goto rollback;
 	if ((rc = store_commit(h)) == 0)
 		return 0;

@@ -116,11 +116,11 @@ struct queue_result {
 int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *state);
 
 /* Record the attempts at several claimed messages in one transaction, each as queue_finish
- * would: rcs[i] is its result (a message that fails, such as one removed meanwhile, is left as it
+ * would (each r[i]->owner is `owner`): rcs[i] is its result (a message that fails, such as one removed meanwhile, is left as it
  * was), states[i] its new state. The `unsent` messages, marked by queue_mark_sending_group but
  * not tried after all, lose the mark. Returns a failure of the transaction itself, which every
  * rcs[i] then carries. */
-int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n, int *rcs,
+int queue_finish_group(outbox *h, const char *owner, const struct queue_result *const *r, size_t n, int *rcs,
 		       enum queue_state *states, const long long *unsent, size_t nunsent);
 
 /* Mark several claimed messages as being sent, in one transaction; marked[i] is 0 for a message

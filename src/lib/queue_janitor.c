@@ -1,5 +1,6 @@
 /* queue_janitor.c: removes delivered messages' spool files in a thread of its own, so that the
  * runner never waits for the file system while it could be talking to a server. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "handle_internal.h"
+#include "outbox/handle.h"
 #include "queue_janitor.h"
 
 struct janitor {
@@ -73,30 +76,40 @@ static void *janitor_main(void *arg)
 	return NULL;
 }
 
-struct janitor *janitor_start(const char *home)
+int janitor_start(outbox *h, struct janitor **out)
 {
 	struct janitor *j = calloc(1, sizeof *j);
 	struct buf dir = BUF_INIT;
+	int err;
 
+	*out = NULL;
 	if (j == NULL)
-		return NULL;
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	j->dir_fd = j->wal_fd = -1;
-	if (buf_printf(&dir, "%s/spool", home) == 0)
-		j->dir_fd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	buf_reset(&dir);
-	if (j->dir_fd < 0 || buf_printf(&dir, "%s/outbox.db-wal", home) < 0) {
-		if (j->dir_fd >= 0)
-			close(j->dir_fd);
+	if (buf_printf(&dir, "%s/spool", outbox_home(h)) < 0) {
+		free(j);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	if ((j->dir_fd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		err = errno;
+		outbox_fail(h, OUTBOX_EIO, NULL, "cannot open %s: %s", dir.data, strerror(err));
 		buf_free(&dir);
 		free(j);
-		return NULL;
+		return OUTBOX_EIO;
+	}
+	buf_reset(&dir);
+	if (buf_printf(&dir, "%s/outbox.db-wal", outbox_home(h)) < 0) {
+		close(j->dir_fd);
+		free(j);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	}
 	j->wal = dir.data; /* the buffer's string, now owned by the janitor */
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->wake, NULL);
 	/* Without a thread the janitor still works, only in the caller's time. */
 	j->running = pthread_create(&j->thread, NULL, janitor_main, j) == 0;
-	return j;
+	*out = j;
+	return 0;
 }
 
 void janitor_sync_and_remove(struct janitor *j, const char (*names)[33], size_t n)

@@ -4,12 +4,13 @@
 #define OUTBOX_QUEUE_JANITOR_H
 
 #include <stddef.h>
+#include "outbox/error.h"
 
 struct janitor;
 
-/* Start one for the spool of the store in `home`; NULL when its directory cannot be opened (the
- * caller then deletes the files itself). */
-struct janitor *janitor_start(const char *home);
+/* Start one for the spool of the store `h` uses. Without a thread it still works, in its caller's
+ * time; it fails (the handle says why) only when the spool cannot be opened or memory runs out. */
+int janitor_start(outbox *h, struct janitor **out);
 /* Soon, sync every commit made so far to disk, then delete these spool files (the names are
  * copied; n may be 0 for a sync alone). A file that cannot be deleted, or whose record could not
  * be synced, is left for the orphan sweep. Safe to call from several threads. */

@@ -43,20 +43,6 @@ struct run {
 	size_t nroutes;
 };
 
-/* The account's retry schedule; the default one for a message whose account is gone. */
-static void run_policy(const outbox_account *a, struct retry_policy *policy)
-{
-	*policy = retry_default;
-	if (a == NULL)
-		return;
-	policy->first_delay = retry_parse_duration(outbox_account_get(a, OUTBOX_ACCOUNT_RETRY_FIRST));
-	policy->max_delay = retry_parse_duration(outbox_account_get(a, OUTBOX_ACCOUNT_RETRY_MAX));
-	policy->give_up = retry_parse_duration(outbox_account_get(a, OUTBOX_ACCOUNT_GIVE_UP));
-	/* The store holds only validated durations; this guards against a hand-edited database. */
-	if (policy->first_delay < 1 || policy->max_delay < policy->first_delay || policy->give_up < 1)
-		*policy = retry_default;
-}
-
 /* The account `address`, read once per run; NULL when there is none. */
 static const outbox_account *run_account(struct run *r, const char *address)
 {
@@ -95,7 +81,7 @@ static int run_route_job(struct run *r, struct run_job *job)
 	const char *const *fb;
 	int rc = 0;
 
-	run_policy(a, &job->policy);
+	account_retry_policy(a, &job->policy);
 	if (it->server && *it->server) {
 		if (strv_push(&job->chain, it->server) < 0)
 			rc = queue_oom(r->h);
@@ -247,7 +233,8 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if ((rc = secret_new_id(h, id)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
 		goto out;
 	r->started = 1;
-	r->sh.janitor = janitor_start(outbox_home(h));
+	if ((rc = janitor_start(h, &r->sh.janitor)) < 0)
+		goto out;
 	snprintf(r->sh.owner, sizeof r->sh.owner, "%s:%ld:%.8s", host, (long)getpid(), id);
 	run_remove_orphans(r);
 	do

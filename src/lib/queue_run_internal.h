@@ -41,7 +41,7 @@ struct run_shared {
 	char owner[96];        /* the lease owner: host, pid and a random part */
 	pthread_mutex_t lock;  /* guards stats and every call of the caller's callbacks */
 	outbox_queue_stats stats;
-	struct janitor *janitor; /* deletes delivered files; NULL: the workers do it themselves */
+	struct janitor *janitor; /* syncs the workers' records, then deletes delivered files */
 };
 
 struct run_worker {

@@ -1,6 +1,5 @@
 /* queue_worker.c: one worker of the outbox runner: it carries its messages over connections it
  * keeps open, tries each message's servers in order, and records every recipient's outcome. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,31 +46,11 @@ int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const c
 
 void worker_sync(struct run_worker *w)
 {
-	struct buf wal = BUF_INIT;
-	int fd = -1, synced = 0;
-	size_t i;
-
 	if (w->unsynced == 0 && w->ndone == 0)
 		return;
 	/* The janitor's thread waits for the disk, not this one. */
-	if (w->sh->janitor) {
-		janitor_sync_and_remove(w->sh->janitor, (const char(*)[33])w->done, w->ndone);
-		w->unsynced = w->ndone = 0;
-		return;
-	}
-	/* fdatasync on any descriptor of the WAL writes out every frame committed so far, by this
-	 * connection or any other; checkpointed frames were synced by the checkpoint itself. */
-	if (buf_printf(&wal, "%s/outbox.db-wal", outbox_home(w->h)) == 0 &&
-	    (fd = open(wal.data, O_RDONLY | O_CLOEXEC)) >= 0)
-		synced = fdatasync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	buf_free(&wal);
-	w->unsynced = 0;
-	/* Without a sync the files stay: a done row's file is an orphan the next sweep removes. */
-	for (i = 0; synced && i < w->ndone; i++)
-		spool_discard(w->h, &w->sp, w->done[i]);
-	w->ndone = 0;
+	janitor_sync_and_remove(w->sh->janitor, (const char(*)[33])w->done, w->ndone);
+	w->unsynced = w->ndone = 0;
 }
 
 static void worker_remember_done(struct run_worker *w, const char *spool_name)
@@ -388,7 +367,7 @@ static size_t worker_group(struct run_worker *w, struct run_job **jobs, size_t n
 		results[sent] = &a[sent].qr;
 	}
 	if (sent > 0) {
-		queue_finish_group(w->h, results, sent, rcs, states, ids + taken, n - taken);
+		queue_finish_group(w->h, w->sh->owner, results, sent, rcs, states, ids + taken, n - taken);
 		worker_count(w, jobs, a, rcs, states, sent);
 		w->unsynced += sent;
 	}

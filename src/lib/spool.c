@@ -396,13 +396,3 @@ int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long lo
 		return spool_fail_os(h, errno, "sync", NULL);
 	return 0;
 }
-
-int spool_discard(outbox *h, struct spool *sp, const char *name)
-{
-	if (!spool_name_ok(name))
-		return outbox_fail(h, OUTBOX_EINVALID, NULL, "\"%.40s\" is not a message file name", name);
-	if (unlinkat(sp->dir_fd, name, 0) < 0 && errno != ENOENT)
-		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot remove %s/spool/%s: %s", outbox_home(h), name,
-				   strerror(errno));
-	return 0;
-}

@@ -37,9 +37,6 @@ void spool_abort(struct spool_writer *w);
 int spool_open_message(outbox *h, struct spool *sp, const char *name, int *fd);
 /* Remove a committed file and fsync the directory; an absent file is not an error. */
 int spool_remove(outbox *h, struct spool *sp, const char *name);
-/* Remove a file whose removal need not survive a crash (its row is done: a leftover is an
- * orphan the next run's clean-up takes), without the directory fsync. */
-int spool_discard(outbox *h, struct spool *sp, const char *name);
 /* The names of the committed files, sorted, as a NULL-terminated strv (free with strv_free). */
 int spool_list(outbox *h, struct spool *sp, char ***names);
 /* Remove files older than `min_age` seconds that `keep` (NULL-terminated) does not name: messages

@@ -670,7 +670,7 @@ static void test_finish_group(void **state)
 	for (i = 0; i < 3; i++)
 		r[i] = (struct queue_result){.id = ids[i], .owner = "a", .outcome = "attempted", .rcpts = &ok,
 					     .nrcpts = 1};
-	EXPECT_INT(queue_finish_group(f->h, rp, 3, rcs, states, &unsent, 1), 0, "finish the group");
+	EXPECT_INT(queue_finish_group(f->h, "a", rp, 3, rcs, states, &unsent, 1), 0, "finish the group");
 	EXPECT_INT(rcs[0], 0, "first recorded");
 	EXPECT_INT(rcs[1], OUTBOX_ECONFLICT, "the removed one conflicts");
 	EXPECT_INT(rcs[2], 0, "third recorded despite the second");

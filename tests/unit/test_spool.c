@@ -444,21 +444,6 @@ static void test_remove_is_idempotent(void **state)
 	strv_free(got);
 }
 
-/* spool_discard (for a done row's file, without the directory fsync): same refusals, same
- * tolerance of an absent file. */
-static void test_discard(void **state)
-{
-	struct fixture *f = *state;
-	char name[33];
-	int fd;
-
-	spool_one(f, 1, (const unsigned char *)"d", 1, name);
-	EXPECT_INT(spool_discard(f->h, &f->sp, name), 0, "discard");
-	EXPECT_INT(spool_discard(f->h, &f->sp, name), 0, "discard again");
-	EXPECT_INT(spool_open_message(f->h, &f->sp, name, &fd), OUTBOX_EIO, "open after discard");
-	EXPECT_INT(spool_discard(f->h, &f->sp, "../outbox.db"), OUTBOX_EINVALID, "discard a bad name");
-}
-
 static void test_list_shows_committed_only(void **state)
 {
 	struct fixture *f = *state;
@@ -853,7 +838,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bad_names_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_message_is_eio_with_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_is_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_discard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_shows_committed_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_orphans_spares_kept_and_young, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_at_random_moments, setup, teardown),
