@@ -12,15 +12,19 @@
 #include "store.h"
 
 /* The file is created here, not by SQLite, so it is 0600 from its first byte; SQLite gives its
- * -wal and -shm files the same mode as the database. */
+ * -wal and -shm files the same mode as the database. Only a file that does not exist yet is
+ * opened: closing a descriptor of the database drops every POSIX lock this process holds on it,
+ * those of its other open handles too, and a process that then closes its last connection would
+ * think itself the last user and delete the WAL they are still writing to. */
 static int store_create_file(outbox *h, const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd < 0)
+	if (fd < 0 && errno != EEXIST)
 		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
 				   strerror(errno));
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* test_store.c: the store: creation with private permissions, the schema version, refusal of a
- * newer schema, and migration of a real version-1 database with its data intact. */
+ * newer schema, migration of real older databases with their data intact, and handles side by side. */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
@@ -179,8 +180,66 @@ static void test_changed_sees_other_processes_only(void **state)
 	assert_int_equal(unit_store_close(f), 0);
 }
 
-int main(void)
+/* What a child started by in_other_process does: it is this program run afresh, as a separate
+ * process must be (a forked child would share the parent's SQLite lock bookkeeping). */
+static int child_main(const char *what, const char *home)
 {
+	outbox_server *s = NULL;
+	outbox *h;
+	int rc;
+
+	if (outbox_open(&h, home) < 0)
+		return 1;
+	if (strcmp(what, "add") == 0) {
+		unit_add_server(h, "other");
+		rc = 0;
+	} else {
+		rc = outbox_server_load(h, "after", &s) == 0 ? 0 : 2;
+		outbox_server_free(s);
+	}
+	outbox_close(h);
+	return rc;
+}
+
+/* Run this program as `child WHAT HOME` and return its exit code. */
+static int in_other_process(const char *what, const char *home)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/proc/self/exe", "test_store", "child", what, home, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Opening a second handle must not cost the first one its locks: a process that then closed its
+ * last connection would take itself for the database's last user, checkpoint and delete the WAL,
+ * and what the first handle commits afterwards would go to a file nobody else reads. */
+static void test_second_handle_keeps_the_first_ones_locks(void **state)
+{
+	struct unit_store *f = unit_store_open("locks");
+	outbox *second;
+
+	(void)state;
+	assert_non_null(f);
+	unit_add_server(f->h, "before");
+	assert_int_equal(outbox_open(&second, f->home), 0);
+	outbox_close(second);
+	EXPECT_INT(in_other_process("add", f->home), 0, "another process saves a server and closes");
+	unit_add_server(f->h, "after");
+	EXPECT_INT(in_other_process("check", f->home), 0,
+		   "another process sees what the first handle committed after that");
+	assert_int_equal(unit_store_close(f), 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[1], "child") == 0)
+		return child_main(argv[2], argv[3]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_store_is_private_and_current),
 		cmocka_unit_test(test_refuses_group_writable_home),
@@ -188,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_newer_schema),
 		cmocka_unit_test(test_changed_sees_other_processes_only),
 		cmocka_unit_test(test_migrates_version_4_journal),
+		cmocka_unit_test(test_second_handle_keeps_the_first_ones_locks),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
