@@ -22,9 +22,10 @@ int history_record(outbox *h, const outbox_history_entry *e)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(h, &st,
-				"INSERT INTO history (at, account, server, sender, recipients, outcome, reply, size,"
-				" message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) < 0)
+	/* Cached: a queue run records one line per message. */
+	if ((rc = store_prepare_cached(h,
+				       "INSERT INTO history (at, account, server, sender, recipients, outcome, reply,"
+				       " size, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, store_now());
 	sqlite3_bind_text(st, 2, e->account ? e->account : "", -1, SQLITE_TRANSIENT);
@@ -37,7 +38,7 @@ int history_record(outbox *h, const outbox_history_entry *e)
 	sqlite3_bind_text(st, 9, e->message_id ? e->message_id : "", -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = outbox_fail_db(h, "recording the attempt in the history");
-	sqlite3_finalize(st);
+	store_release(st);
 	return rc;
 }
 

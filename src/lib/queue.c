@@ -421,8 +421,7 @@ int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *stat
 	return rc;
 }
 
-int queue_finish_group(outbox *h, const char *owner, const struct queue_result *const *r, size_t n, int *rcs,
-		       enum queue_state *states, const long long *unsent, size_t nunsent)
+int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n, int *rcs, enum queue_state *states)
 {
 	size_t i;
 	int rc;
@@ -442,10 +441,6 @@ int queue_finish_group(outbox *h, const char *owner, const struct queue_result *
 		if ((rc = store_exec(h, "RELEASE queue_finish_one", "")) < 0)
 			goto rollback;
 	}
-	for (i = 0; i < nunsent; i++)
-		if ((rc = store_exec(h, "UPDATE queue SET sending_since = NULL WHERE id = ?1 AND lease_owner = ?2",
-				     "it", unsent[i], owner)) < 0)
-			goto rollback;
 	if ((rc = store_commit(h)) == 0)
 		return 0;
 rollback:

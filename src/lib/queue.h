@@ -116,18 +116,20 @@ struct queue_result {
 int queue_finish(outbox *h, const struct queue_result *r, enum queue_state *state);
 
 /* Record the attempts at several claimed messages in one transaction, each as queue_finish
- * would (each r[i]->owner is `owner`): rcs[i] is its result (a message that fails, such as one removed meanwhile, is left as it
- * was), states[i] its new state. The `unsent` messages, marked by queue_mark_sending_group but
- * not tried after all, lose the mark. Returns a failure of the transaction itself, which every
- * rcs[i] then carries. */
-int queue_finish_group(outbox *h, const char *owner, const struct queue_result *const *r, size_t n, int *rcs,
-		       enum queue_state *states, const long long *unsent, size_t nunsent);
+ * would: rcs[i] is its result (a message that fails, such as one removed meanwhile, is left as it
+ * was), states[i] its new state. Only these messages change: one marked by
+ * queue_mark_sending_group but not tried keeps its mark until the group that tries it marks it
+ * again. Returns a failure of the transaction itself, which every rcs[i] then carries. */
+int queue_finish_group(outbox *h, const struct queue_result *const *r, size_t n, int *rcs, enum queue_state *states);
 
-/* Mark several claimed messages as being sent, in one transaction; marked[i] is 0 for a message
- * that is no longer owner's (removed meanwhile, or its claim lost), which must not be sent.
- * Should the runner die before recording the outcome, the next claim of a marked message says it
- * may have been delivered. */
-int queue_mark_sending_group(outbox *h, const char *owner, const long long *ids, size_t n, int *marked);
+/* Mark several claimed messages as being sent, in one transaction, and renew their claims for
+ * lease_seconds; marked[i] is 0 for a message that is no longer owner's (purged meanwhile, or its
+ * claim lost), which must not be sent. Renewing here keeps a claim made long before (a runner
+ * claims many messages at once) from running out while its message is on the wire. Should the
+ * runner die before recording the outcome, the next claim of a marked message says it may have
+ * been delivered. */
+int queue_mark_sending_group(outbox *h, const char *owner, long long lease_seconds, const long long *ids, size_t n,
+			     int *marked);
 
 /* Drop owner's claim without recording an attempt (a runner stopping early). */
 int queue_release(outbox *h, long long id, const char *owner);

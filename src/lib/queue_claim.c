@@ -141,7 +141,8 @@ int queue_claim(outbox *h, const char *owner, long long lease_seconds, const cha
 	return 0;
 }
 
-int queue_mark_sending_group(outbox *h, const char *owner, const long long *ids, size_t n, int *marked)
+int queue_mark_sending_group(outbox *h, const char *owner, long long lease_seconds, const long long *ids, size_t n,
+			     int *marked)
 {
 	long long now = store_now();
 	size_t i;
@@ -152,8 +153,9 @@ int queue_mark_sending_group(outbox *h, const char *owner, const long long *ids,
 	if ((rc = store_begin(h)) < 0)
 		return rc;
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = store_exec(h, "UPDATE queue SET sending_since = ?1 WHERE id = ?2 AND lease_owner = ?3",
-				"iit", now, ids[i], owner ? owner : "");
+		rc = store_exec(h,
+				"UPDATE queue SET sending_since = ?1, lease_until = ?4 WHERE id = ?2 AND lease_owner = ?3",
+				"iiti", now, ids[i], owner ? owner : "", now + lease_seconds);
 		marked[i] = rc == 0 && sqlite3_changes(h->db) > 0;
 	}
 	if (rc == 0 && (rc = store_commit(h)) == 0)

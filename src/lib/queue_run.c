@@ -7,13 +7,19 @@
 
 #include "account_internal.h"
 #include "handle_internal.h"
+#include "queue_recorder.h"
 #include "queue_run_internal.h"
 #include "secret.h"
 #include "server_internal.h"
 #include "store.h"
 
-#define RUN_CLAIM_BATCH 64
-#define RUN_LEASE_SECONDS 900
+/* Messages claimed at once: the first batch is small, so the first messages leave soon and a
+ * second runner gets a share; while batches come back full they double up to the largest. A batch
+ * ends by waiting for its last group's outcomes to be recorded, so a batch of many groups keeps
+ * that work behind the sending; each group renews its claims as it is marked, so a long batch
+ * does not outlive them. */
+#define RUN_CLAIM_FIRST 64
+#define RUN_CLAIM_MOST 512
 #define RUN_DEFAULT_CONNECTIONS 4
 #define RUN_MAX_CONNECTIONS 16
 
@@ -41,6 +47,7 @@ struct run {
 	size_t nworkers, started;
 	struct run_route routes[RUN_MAX_SERVERS * 2];
 	size_t nroutes;
+	size_t batch; /* how many the next claim asks for */
 };
 
 /* The account `address`, read once per run; NULL when there is none. */
@@ -176,10 +183,12 @@ static int run_batch(struct run *r, size_t *claimed)
 	int rc;
 
 	*claimed = 0;
-	if ((rc = queue_claim(r->h, r->sh.owner, RUN_LEASE_SECONDS, o ? o->server : NULL, RUN_CLAIM_BATCH,
-			      &items, &n)) < 0 || n == 0)
+	if ((rc = queue_claim(r->h, r->sh.owner, RUN_LEASE_SECONDS, o ? o->server : NULL, r->batch, &items, &n)) < 0 ||
+	    n == 0)
 		return rc;
 	*claimed = n;
+	if (n == r->batch && r->batch < RUN_CLAIM_MOST)
+		r->batch *= 2;
 	if ((jobs = calloc(n, sizeof *jobs)) == NULL)
 		rc = queue_oom(r->h);
 	for (i = 0; rc == 0 && i < n; i++) {
@@ -189,6 +198,8 @@ static int run_batch(struct run *r, size_t *claimed)
 	}
 	if (rc == 0)
 		run_round(r);
+	/* The outcomes point into the jobs and items freed below. */
+	recorder_drain(r->sh.recorder);
 	/* On a failure before the round, the claims simply expire: nothing was sent. */
 	for (i = 0; i < r->started; i++)
 		r->workers[i].njobs = 0;
@@ -223,6 +234,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 		return queue_oom(h);
 	r->h = h;
 	r->sh.o = o;
+	r->batch = RUN_CLAIM_FIRST;
 	r->nworkers = o && o->connections > 0 ? (size_t)o->connections : RUN_DEFAULT_CONNECTIONS;
 	if (r->nworkers > RUN_MAX_CONNECTIONS)
 		r->nworkers = RUN_MAX_CONNECTIONS;
@@ -233,7 +245,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if ((rc = secret_new_id(h, id)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
 		goto out;
 	r->started = 1;
-	if ((rc = janitor_start(h, &r->sh.janitor)) < 0)
+	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, &r->sh.recorder)) < 0)
 		goto out;
 	snprintf(r->sh.owner, sizeof r->sh.owner, "%s:%ld:%.8s", host, (long)getpid(), id);
 	run_remove_orphans(r);
@@ -241,9 +253,10 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 		rc = run_batch(r, &claimed);
 	while (rc == 0 && claimed > 0);
 out:
+	/* The recorder first: its last records hand the janitor the last sync and files. */
+	recorder_stop(r->sh.recorder);
 	for (i = 0; i < r->started || i == 0; i++)
 		worker_stop(&r->workers[i]);
-	/* After the workers: their last sync hands it the last files. */
 	janitor_stop(r->sh.janitor);
 	pthread_mutex_destroy(&r->sh.lock);
 	for (i = 0; i < r->naccounts; i++) {

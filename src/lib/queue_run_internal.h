@@ -14,6 +14,8 @@
 #include "spool.h"
 
 #define RUN_MAX_SERVERS 32
+/* How long a claim holds: a runner that dies leaves its messages to others after this. */
+#define RUN_LEASE_SECONDS 900
 
 /* One server's connection in a worker: opened on first use, reused by every message the worker
  * sends through it, and remembered as down once it failed so later messages go to their
@@ -41,7 +43,8 @@ struct run_shared {
 	char owner[96];        /* the lease owner: host, pid and a random part */
 	pthread_mutex_t lock;  /* guards stats and every call of the caller's callbacks */
 	outbox_queue_stats stats;
-	struct janitor *janitor; /* syncs the workers' records, then deletes delivered files */
+	struct recorder *recorder; /* commits the outcomes of the groups the workers sent */
+	struct janitor *janitor;   /* syncs those records, then deletes delivered files */
 };
 
 struct run_worker {
@@ -53,21 +56,15 @@ struct run_worker {
 	size_t nconns;
 	struct run_job **jobs; /* this round's messages, all of them for the servers it was given */
 	size_t njobs, jobs_cap;
-	/* Outcomes are committed without waiting for the disk and made durable together (see
-	 * queue_worker.c); the files of delivered messages wait for that before they go. */
-	size_t unsynced;
-	char (*done)[33];
-	size_t ndone, done_cap;
 };
 
 /* Ready a worker: its own handle on `home` unless `h` is given, the spool, and commits that do
  * not wait for the disk. On failure the handle (the caller's, or h when given) has the message. */
 int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const char *home);
-/* Deliver the worker's jobs in order, then forget them (the caller frees them). */
+/* Deliver the worker's jobs in order, then forget them. Their outcomes may still be on their
+ * way to the store: the caller frees the jobs after recorder_drain. */
 void worker_run_jobs(struct run_worker *w);
-/* Make every outcome so far durable, then remove the files of the delivered messages. */
-void worker_sync(struct run_worker *w);
-/* Close the connections, sync, restore full durability and close the worker's own handle. */
+/* Close the connections, restore full durability and close the worker's own handle. */
 void worker_stop(struct run_worker *w);
 
 #endif

@@ -9,18 +9,15 @@
 #include "deliver_internal.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "queue_recorder.h"
 #include "queue_run_internal.h"
 #include "secret.h"
 #include "session.h"
 #include "store.h"
 
-/* Outcomes are made durable at least this often. Between two syncs a crash of the process loses
- * nothing (the commits are in the kernel's cache), and a crash of the machine can only lose the
- * record that these messages were sent: they are then sent again, never lost. */
-#define WORKER_SYNC_EVERY 64
 /* Messages sent between two commits, and how long a group may take before it is committed early;
- * see worker_group(). */
-#define WORKER_GROUP 64
+ * see worker_run_jobs(). */
+#define WORKER_GROUP RECORDER_GROUP_MAX
 #define WORKER_GROUP_MS 50
 
 int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const char *home)
@@ -39,31 +36,9 @@ int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const c
 	}
 	if ((rc = spool_open_dir(w->h, &w->sp)) < 0)
 		return rc;
-	/* One fsync per message is what bounded the flush rate; worker_sync() restores durability
-	 * for a group of outcomes at once. */
+	/* The marks commit without waiting for the disk, as the recorder's outcomes do; the
+	 * janitor's sync after each group makes both durable. */
 	return store_exec(w->h, "PRAGMA synchronous = NORMAL", "");
-}
-
-void worker_sync(struct run_worker *w)
-{
-	if (w->unsynced == 0 && w->ndone == 0)
-		return;
-	/* The janitor's thread waits for the disk, not this one. */
-	janitor_sync_and_remove(w->sh->janitor, (const char(*)[33])w->done, w->ndone);
-	w->unsynced = w->ndone = 0;
-}
-
-static void worker_remember_done(struct run_worker *w, const char *spool_name)
-{
-	if (w->ndone == w->done_cap) {
-		size_t cap = w->done_cap ? 2 * w->done_cap : WORKER_SYNC_EVERY;
-		char(*grown)[33] = realloc(w->done, cap * sizeof *grown);
-		if (grown == NULL)
-			return; /* the file stays as an orphan for the sweep: nothing is lost */
-		w->done = grown;
-		w->done_cap = cap;
-	}
-	snprintf(w->done[w->ndone++], 33, "%s", spool_name);
 }
 
 static void worker_conn_close(struct run_worker *w, struct run_conn *c)
@@ -294,96 +269,149 @@ static void worker_result(struct run_worker *w, const struct run_job *job, struc
 	a->qr.history = &a->hist;
 }
 
-/* Count the recorded outcomes, queue the delivered files for removal, report progress. */
-static void worker_count(struct run_worker *w, struct run_job **jobs, struct worker_attempt *a, const int *rcs,
-			 const enum queue_state *states, size_t n)
+/* A group of messages on their way: marked as being sent, sent one after another over the
+ * worker's connections, then handed to the recorder, which frees it once their outcomes are
+ * committed. */
+struct worker_group {
+	struct run_shared *sh;
+	struct run_job *jobs[WORKER_GROUP]; /* the marked ones, in order */
+	struct worker_attempt a[WORKER_GROUP];
+	const struct queue_result *results[WORKER_GROUP];
+	size_t orig[WORKER_GROUP]; /* each one's index in the jobs the group was made from */
+	size_t n, m, sent;         /* jobs offered, marked, sent */
+};
+
+static void worker_group_free(struct worker_group *g)
 {
 	size_t i;
 
-	pthread_mutex_lock(&w->sh->lock);
-	for (i = 0; i < n; i++) {
-		if (rcs[i] < 0)
-			continue;
-		w->sh->stats.refused += a[i].refused;
-		/* Done with nobody delivered to now (every recipient refused) is not "sent". */
-		if (states[i] == QUEUE_DONE)
-			w->sh->stats.delivered += a[i].delivered > 0;
-		else if (states[i] == QUEUE_FAILED)
-			w->sh->stats.failed++;
-		else
-			w->sh->stats.deferred++;
-	}
-	if (w->sh->o && w->sh->o->progress)
-		w->sh->o->progress(w->sh->o->ctx, &w->sh->stats);
-	pthread_mutex_unlock(&w->sh->lock);
-	for (i = 0; i < n; i++)
-		if (rcs[i] == 0 && states[i] == QUEUE_DONE)
-			worker_remember_done(w, jobs[i]->it->spool_name);
+	for (i = 0; i < g->m; i++)
+		worker_attempt_free(&g->a[i]);
+	free(g);
 }
 
-/* A group of messages: marked as being sent in one transaction, sent one after another over the
- * worker's connections (each begun behind the one before when they share the server), their
- * outcomes recorded in one transaction. Should the process die in between, every message of the
- * group is reclaimed as "may have been delivered": a few false alarms are the price of two
- * commits per group instead of two per message. A slow server ends the group early, so the window
- * stays short in time too; the messages left are unmarked and start the next group. Returns how
- * many of the jobs it took. */
-static size_t worker_group(struct run_worker *w, struct run_job **jobs, size_t n)
+/* Told by the recorder, in its thread: count the outcomes, report progress, have the janitor
+ * sync the records and then delete the delivered messages' files, and free the group. */
+static void worker_recorded(void *ctx, const int *rcs, const enum queue_state *states)
 {
-	struct worker_attempt a[WORKER_GROUP];
-	const struct queue_result *results[WORKER_GROUP];
-	enum queue_state states[WORKER_GROUP];
-	long long ids[WORKER_GROUP], deadline = net_now_ms() + WORKER_GROUP_MS;
-	int marked[WORKER_GROUP], rcs[WORKER_GROUP], offered[WORKER_GROUP + 1] = {0};
-	size_t orig[WORKER_GROUP], i, m = 0, sent, taken = n;
+	struct worker_group *g = ctx;
+	struct run_shared *sh = g->sh;
+	char names[WORKER_GROUP][33];
+	size_t i, k = 0;
 
-	memset(a, 0, sizeof a);
+	pthread_mutex_lock(&sh->lock);
+	for (i = 0; i < g->sent; i++) {
+		if (rcs[i] < 0)
+			continue;
+		sh->stats.refused += g->a[i].refused;
+		/* Done with nobody delivered to now (every recipient refused) is not "sent". */
+		if (states[i] == QUEUE_DONE)
+			sh->stats.delivered += g->a[i].delivered > 0;
+		else if (states[i] == QUEUE_FAILED)
+			sh->stats.failed++;
+		else
+			sh->stats.deferred++;
+	}
+	if (sh->o && sh->o->progress)
+		sh->o->progress(sh->o->ctx, &sh->stats);
+	pthread_mutex_unlock(&sh->lock);
+	for (i = 0; i < g->sent; i++)
+		if (rcs[i] == 0 && states[i] == QUEUE_DONE)
+			snprintf(names[k++], sizeof names[0], "%s", g->jobs[i]->it->spool_name);
+	/* Commits do not wait for the disk; this sync is what makes the group's records durable. */
+	janitor_sync_and_remove(sh->janitor, (const char(*)[33])names, k);
+	worker_group_free(g);
+}
+
+/* Mark up to WORKER_GROUP jobs as being sent, in one transaction. NULL when the store or memory
+ * failed: the claims then expire and a later run tries (a message a group before left unsent
+ * keeps that group's mark, so it comes back as "may have been delivered": a false alarm). */
+static struct worker_group *worker_group_prepare(struct run_worker *w, struct run_job **jobs, size_t n)
+{
+	struct worker_group *g = calloc(1, sizeof *g);
+	long long ids[WORKER_GROUP] = {0}; /* all set below; the compiler cannot see n <= WORKER_GROUP */
+	int marked[WORKER_GROUP];
+	size_t i;
+
+	if (g == NULL)
+		return NULL;
+	g->sh = w->sh;
+	g->n = n;
 	for (i = 0; i < n; i++)
 		ids[i] = jobs[i]->it->id;
-	if (queue_mark_sending_group(w->h, w->sh->owner, ids, n, marked) < 0)
-		return n; /* the store is unwell: the claims expire and another run tries */
+	if (queue_mark_sending_group(w->h, w->sh->owner, RUN_LEASE_SECONDS, ids, n, marked) < 0) {
+		free(g);
+		return NULL;
+	}
 	/* The messages still ours (not removed meanwhile), ready to go. */
 	for (i = 0; i < n; i++) {
 		if (!marked[i])
 			continue;
-		if (worker_attempt_init(&a[m], jobs[i]) < 0) {
-			worker_attempt_free(&a[m]);
-			memset(&a[m], 0, sizeof a[m]);
+		if (worker_attempt_init(&g->a[g->m], jobs[i]) < 0) {
+			worker_attempt_free(&g->a[g->m]);
+			memset(&g->a[g->m], 0, sizeof g->a[0]);
 			continue; /* out of memory: its claim expires and a later run sends it */
 		}
-		orig[m] = i;
-		jobs[m++] = jobs[i];
+		g->orig[g->m] = i;
+		g->jobs[g->m++] = jobs[i];
 	}
-	for (sent = 0; sent < m; sent++) {
+	return g;
+}
+
+/* Send the group's messages, each begun behind the one before when they share a server. A slow
+ * server ends the group early, so the window of "may have been delivered" stays short in time
+ * too; the messages left start the next group, still marked. Returns how many of the jobs the
+ * group was made from it took. */
+static size_t worker_group_send(struct run_worker *w, struct worker_group *g)
+{
+	long long deadline = net_now_ms() + WORKER_GROUP_MS;
+	int offered[WORKER_GROUP + 1] = {0};
+	size_t sent, taken = g->n;
+
+	for (sent = 0; sent < g->m; sent++) {
 		/* A message begun behind the last one is on the wire: it must be carried through. */
 		if (sent > 0 && !offered[sent] && net_now_ms() > deadline) {
-			taken = orig[sent];
+			taken = g->orig[sent];
 			break;
 		}
-		offered[sent + 1] = sent + 1 < m && net_now_ms() <= deadline;
-		worker_send(w, jobs[sent], &a[sent], offered[sent], offered[sent + 1] ? jobs[sent + 1] : NULL,
-			    offered[sent + 1] ? &a[sent + 1] : NULL);
-		worker_result(w, jobs[sent], &a[sent]);
-		results[sent] = &a[sent].qr;
+		offered[sent + 1] = sent + 1 < g->m && net_now_ms() <= deadline;
+		worker_send(w, g->jobs[sent], &g->a[sent], offered[sent], offered[sent + 1] ? g->jobs[sent + 1] : NULL,
+			    offered[sent + 1] ? &g->a[sent + 1] : NULL);
+		worker_result(w, g->jobs[sent], &g->a[sent]);
+		g->results[sent] = &g->a[sent].qr;
 	}
-	if (sent > 0) {
-		queue_finish_group(w->h, w->sh->owner, results, sent, rcs, states, ids + taken, n - taken);
-		worker_count(w, jobs, a, rcs, states, sent);
-		w->unsynced += sent;
-	}
-	for (i = 0; i < m; i++)
-		worker_attempt_free(&a[i]);
-	if (w->unsynced >= WORKER_SYNC_EVERY)
-		worker_sync(w);
+	g->sent = sent;
 	return taken;
 }
 
+static void worker_group_submit(struct run_worker *w, struct worker_group *g)
+{
+	if (g->sent == 0)
+		worker_group_free(g);
+	else
+		recorder_submit(w->sh->recorder, g->results, g->sent, worker_recorded, g);
+}
+
+/* The jobs in groups. Each group is marked in one transaction before it is sent and recorded in
+ * one after: should the process die in between, every message of the group is reclaimed as "may
+ * have been delivered", a few false alarms being the price of two commits per group instead of
+ * two per message. The recording happens in the recorder's thread while the next group is sent;
+ * the next group is marked before the last is handed over, so the two commits seldom meet. */
 void worker_run_jobs(struct run_worker *w)
 {
-	size_t i, n;
+	struct worker_group *prev = NULL, *g;
+	size_t i = 0, n;
 
-	for (i = 0; i < w->njobs; i += worker_group(w, w->jobs + i, n))
+	while (i < w->njobs) {
 		n = w->njobs - i < WORKER_GROUP ? w->njobs - i : WORKER_GROUP;
+		g = worker_group_prepare(w, w->jobs + i, n);
+		if (prev)
+			worker_group_submit(w, prev);
+		prev = g;
+		i += g ? worker_group_send(w, g) : n;
+	}
+	if (prev)
+		worker_group_submit(w, prev);
 	w->njobs = 0;
 }
 
@@ -398,10 +426,8 @@ void worker_stop(struct run_worker *w)
 		outbox_server_free(w->conns[i].server);
 		secret_wipe(w->conns[i].password);
 	}
-	worker_sync(w);
 	store_exec(w->h, "PRAGMA synchronous = FULL", "");
 	spool_close_dir(&w->sp);
-	free(w->done);
 	free(w->jobs);
 	if (w->own_handle)
 		outbox_close(w->h);

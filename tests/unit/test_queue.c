@@ -1,11 +1,13 @@
 /* test_queue.c: the outbox's store layer: adding, claiming with a lease, recording attempts with
- * per-recipient outcomes, the retry schedule to 'failed', retry, removal, and concurrent claims. */
+ * per-recipient outcomes (also through the recorder's thread), the retry schedule to 'failed',
+ * retry, removal, and concurrent claims. */
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "outbox/outbox.h"
 #include "queue.h"
+#include "queue_recorder.h"
 #include "record.h"
 #include "store.h"
 #include "unit.h"
@@ -625,7 +627,7 @@ static void test_interrupted_send_is_reclaimed_as_uncertain(void **state)
 
 	EXPECT_INT(claim(f->h, "dead", 10, &items), 2, "the first runner claims both");
 	queue_items_free(items, 2);
-	EXPECT_INT(queue_mark_sending_group(f->h, "dead", &sent, 1, marked), 0, "mark the first");
+	EXPECT_INT(queue_mark_sending_group(f->h, "dead", 10, &sent, 1, marked), 0, "mark the first");
 	EXPECT_INT(marked[0], 1, "marked");
 	set_now(T0 + 301);
 	EXPECT_INT(claim(f->h, "next", 10, &items), 2, "the next runner takes both over");
@@ -642,8 +644,8 @@ static void test_interrupted_send_is_reclaimed_as_uncertain(void **state)
 	queue_item_free(it);
 }
 
-/* Outcomes of a group commit together, but a message removed meanwhile fails alone, and marked
- * messages that were not tried lose their mark. */
+/* Outcomes of a group commit together, but a message removed meanwhile fails alone, and a marked
+ * message that was not tried keeps its mark (the next group, which tries it, marks it again). */
 static void test_finish_group(void **state)
 {
 	struct unit_store *f = *state;
@@ -664,13 +666,13 @@ static void test_finish_group(void **state)
 	queue_items_free(items, 4);
 	{
 		long long all[4] = {ids[0], ids[1], ids[2], unsent};
-		EXPECT_INT(queue_mark_sending_group(f->h, "a", all, 4, marked), 0, "mark the group");
+		EXPECT_INT(queue_mark_sending_group(f->h, "a", 10, all, 4, marked), 0, "mark the group");
 	}
 	EXPECT_INT(queue_remove(f->h, ids[1], 0, name), 0, "the second is removed meanwhile");
 	for (i = 0; i < 3; i++)
 		r[i] = (struct queue_result){.id = ids[i], .owner = "a", .outcome = "attempted", .rcpts = &ok,
 					     .nrcpts = 1};
-	EXPECT_INT(queue_finish_group(f->h, "a", rp, 3, rcs, states, &unsent, 1), 0, "finish the group");
+	EXPECT_INT(queue_finish_group(f->h, rp, 3, rcs, states), 0, "finish the group");
 	EXPECT_INT(rcs[0], 0, "first recorded");
 	EXPECT_INT(rcs[1], OUTBOX_ECONFLICT, "the removed one conflicts");
 	EXPECT_INT(rcs[2], 0, "third recorded despite the second");
@@ -681,7 +683,65 @@ static void test_finish_group(void **state)
 	EXPECT_INT(it->nlog, 0, "and has no attempt from the failed finish");
 	queue_item_free(it);
 	assert_int_equal(queue_get(f->h, unsent, &it), 0);
-	EXPECT_INT(it->sending_since, 0, "the untried one lost its mark");
+	EXPECT_INT(it->sending_since > 0, 1, "the untried one keeps its mark");
+	EXPECT_STR(it->lease_owner ? it->lease_owner : "(none)", "a", "and its claim");
+	queue_item_free(it);
+}
+
+/* What the recorder's callback saw, in the order it saw it. */
+struct recorded {
+	int calls, order[4], rc[4];
+	enum queue_state state[4];
+};
+
+static struct recorded seen;
+
+static void note_recorded(void *ctx, const int *rcs, const enum queue_state *states)
+{
+	int k = seen.calls++;
+
+	seen.order[k] = (int)(long)ctx;
+	seen.rc[k] = rcs[0];
+	seen.state[k] = states[0];
+}
+
+/* The recorder commits each submitted group on its own handle, in order, tells the callback, and
+ * a drain returns only when all of that is done; stopping it records what is still waiting. */
+static void test_recorder_records_in_order(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items, *it;
+	struct queue_rcpt_result ok = {"bob@example.net", QUEUE_RCPT_DELIVERED, "250 ok"};
+	struct queue_result r[3];
+	const struct queue_result *rp[3] = {&r[0], &r[1], &r[2]};
+	struct recorder *rec;
+	long long ids[3];
+	size_t i;
+
+	memset(&seen, 0, sizeof seen);
+	for (i = 0; i < 3; i++)
+		ids[i] = add_msg(f->h, (int)i + 1, NULL, one);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 3, "claim all");
+	queue_items_free(items, 3);
+	for (i = 0; i < 3; i++)
+		r[i] = (struct queue_result){.id = ids[i], .owner = "a", .outcome = "attempted", .rcpts = &ok,
+					     .nrcpts = 1};
+	assert_int_equal(recorder_start(f->h, &rec), 0);
+	recorder_submit(rec, rp, 1, note_recorded, (void *)1L);
+	recorder_submit(rec, rp + 1, 1, note_recorded, (void *)2L);
+	recorder_drain(rec);
+	EXPECT_INT(seen.calls, 2, "both groups told after the drain");
+	EXPECT_INT(seen.order[0] * 10 + seen.order[1], 12, "in the order submitted");
+	EXPECT_INT(seen.rc[1], 0, "recorded");
+	EXPECT_INT(seen.state[1], QUEUE_DONE, "as done");
+	assert_int_equal(queue_get(f->h, ids[1], &it), 0);
+	EXPECT_STR(queue_state_name(it->state), "done", "this handle sees the recorder's commit");
+	queue_item_free(it);
+	recorder_submit(rec, rp + 2, 1, note_recorded, (void *)3L);
+	recorder_stop(rec);
+	EXPECT_INT(seen.calls, 3, "what waited at the stop was recorded");
+	assert_int_equal(queue_get(f->h, ids[2], &it), 0);
+	EXPECT_STR(queue_state_name(it->state), "done", "the last one too");
 	queue_item_free(it);
 }
 
@@ -736,6 +796,7 @@ int main(void)
 		T(test_undo_restores_failed_as_failed),
 		T(test_interrupted_send_is_reclaimed_as_uncertain),
 		T(test_finish_group),
+		T(test_recorder_records_in_order),
 		T(test_migrates_from_version_3),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
