@@ -195,8 +195,8 @@ def test_runners_killed_at_random_lose_nothing(ob):
         t_queued = time.monotonic() - t0
         assert len(queue_list(ob, int(time.time()) + 1)) == MESSAGES
 
-        # Each round's clock is one lease later than the last, so the batch (64) a killed runner
-        # claimed is due again for the next one: the lease, not luck, is what hands it over.
+        # Each round's clock is one lease later than the last, so the batch (64 at first, up to 512)
+        # a killed runner claimed is due again for the next one: the lease, not luck, hands it over.
         now = int(time.time()) + 60
         kills = busy_kills = rounds = finished = 0
         while rounds < MAX_ROUNDS and kills < KILLS and len(srv.by_marker()) < MESSAGES:
@@ -245,8 +245,10 @@ def test_runners_killed_at_random_lose_nothing(ob):
         assert set(delivered) - set(ids) == set(), "only what was queued is delivered: " + figures
         assert lost == [], f"lost {len(lost)}, e.g. {lost[:5]}: " + figures
         assert kills >= MIN_KILLS, "the runners finished too fast to be killed often enough: " + figures
-        # A runner records outcomes 64 messages at a time, so a kill can cost up to 64 copies.
-        assert duplicates <= 64 * kills, figures
+        # A runner records outcomes a group (at most 64 messages) at a time, in a thread that
+        # works behind the sending: a kill can cost the group on the wire and those sent but not
+        # yet recorded (at most 4 waiting), so up to 5 x 64 copies; far fewer in practice.
+        assert duplicates <= 5 * 64 * kills, figures
         for m, copies in delivered.items():
             row = table[ids[m]]
             assert all(srv.messages[i]["msgid"] == row["msgid"] for i in copies), \
@@ -266,13 +268,13 @@ def test_runners_killed_at_random_lose_nothing(ob):
         assert left == [], f"the queue ends empty: {left[:3]}"
         assert {r["state"] for r in table.values()} == {"done"}, figures
 
-        # A runner removes the files of delivered messages once their outcomes are on disk, at
-        # most 64 messages later; a runner killed before that leaves those files. They belong to
+        # A runner removes the files of delivered messages once their group's record is on disk;
+        # a runner killed before that leaves those files. They belong to
         # no live row, and the orphan sweep takes them once they are an hour old.
         leftovers = spool_files(ob)
         live = {r["spool"] for r in table.values() if r["state"] != "done"}
         assert not set(leftovers) & live
-        assert len(leftovers) <= 64 * kills, f"{len(leftovers)} files left: " + figures
+        assert len(leftovers) <= 5 * 64 * kills, f"{len(leftovers)} files left: " + figures
         print(f"spool files of done rows left by kills: {len(leftovers)}")
         for f in leftovers:
             os.utime(os.path.join(ob.home, "spool", f), (time.time() - 7200,) * 2)
@@ -366,6 +368,6 @@ def test_two_concurrent_runners_send_each_message_once(ob):
         assert set(delivered) == set(ids), f"lost {sorted(set(ids) - set(delivered))[:5]}"
         assert twice == {}, f"sent more than once: {twice}"
         assert sum(sent) == 200, sent
-        assert min(sent) > 0, f"both runners took part (batches of 64): {sent}"
+        assert min(sent) > 0, f"both runners took part (first batches of 64): {sent}"
         assert queue_list(ob, now + 1) == []
         assert spool_files(ob) == []
