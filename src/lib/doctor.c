@@ -261,7 +261,9 @@ static int doctor_resolve(struct doctor *d)
 
 	if (!d->host[0])
 		return outbox_fail(d->h, OUTBOX_EINVALID, "host", "no host name is set");
-	if ((rc = net_resolve(d->h, d->host, d->port, &list)) < 0)
+	/* The same time the connection step gets: the server's timeout. */
+	if ((rc = net_resolve(d->h, d->host, d->port,
+			      net_now_ms() + strtoll(doctor_val(d, OUTBOX_SERVER_TIMEOUT), NULL, 10) * 1000, &list)) < 0)
 		return rc;
 	snprintf(d->detail, sizeof d->detail, "%s →", d->host);
 	for (ai = list; ai; ai = ai->ai_next) {

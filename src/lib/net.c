@@ -1,5 +1,6 @@
 /* net.c: from a host name and port to one connected socket: IDNA2008 names, both address families
- * interleaved, attempts staggered 250 ms apart in one poll loop (RFC 8305), one overall deadline. */
+ * interleaved, attempts staggered 250 ms apart in one poll loop (RFC 8305), one overall deadline
+ * that the DNS lookup keeps to as well. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "buf.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "net_lookup.h"
 
 /* RFC 8305 recommends 250 ms between attempts: long enough for a healthy first address to win,
  * short enough that a dead one costs little. */
@@ -119,13 +121,14 @@ static int is_ascii(const char *s)
 	return 1;
 }
 
-static int resolve(outbox *h, const char *host, int port, struct addrinfo **res)
+static int resolve(outbox *h, const char *host, int port, long long deadline_ms, struct addrinfo **res)
 {
 	struct addrinfo hints;
 	char service[16];
 	uint8_t *ascii = NULL;
 	const char *name = host;
-	int rc;
+	long long started = net_now_ms();
+	int rc, timed_out = 0;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -148,7 +151,7 @@ static int resolve(outbox *h, const char *host, int port, struct addrinfo **res)
 	/* AI_ADDRCONFIG keeps us from trying IPv6 on an IPv4-only host, but it ignores loopback, so on a
 	 * host whose only addresses are loopback it can hide everything: then ask again without it. */
 	hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-	rc = getaddrinfo(name, service, &hints, res);
+	rc = net_lookup(name, service, &hints, deadline_ms, res, &timed_out);
 	if (rc == EAI_NONAME
 #ifdef EAI_NODATA
 	    || rc == EAI_NODATA
@@ -158,9 +161,14 @@ static int resolve(outbox *h, const char *host, int port, struct addrinfo **res)
 #endif
 	) {
 		hints.ai_flags = AI_NUMERICSERV;
-		rc = getaddrinfo(name, service, &hints, res);
+		rc = net_lookup(name, service, &hints, deadline_ms, res, &timed_out);
 	}
 	idn2_free(ascii);
+	if (timed_out)
+		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
+				   "cannot resolve %s: no answer from the DNS resolver in %lld s; check the network "
+				   "connection and the name servers in /etc/resolv.conf",
+				   host, (deadline_ms - started + 999) / 1000);
 	if (rc != 0)
 		return resolve_fail(h, host, rc);
 	if (*res == NULL)
@@ -168,10 +176,10 @@ static int resolve(outbox *h, const char *host, int port, struct addrinfo **res)
 	return 0;
 }
 
-int net_resolve(outbox *h, const char *host, int port, struct addrinfo **res)
+int net_resolve(outbox *h, const char *host, int port, long long deadline_ms, struct addrinfo **res)
 {
 	*res = NULL;
-	return resolve(h, host, port, res);
+	return resolve(h, host, port, deadline_ms, res);
 }
 
 /* The next address at or after `ai` that is IPv4 or IPv6 and is (or is not) of family `fam`. */
@@ -295,7 +303,7 @@ int net_connect(outbox *h, const char *host, int port, long long deadline_ms, in
 	*fd = -1;
 	if (port < 1 || port > 65535)
 		return outbox_fail(h, OUTBOX_EINVALID, "port", "%d is not a port number (1 to 65535)", port);
-	if ((rc = resolve(h, host, port, &list)) < 0)
+	if ((rc = resolve(h, host, port, deadline_ms, &list)) < 0)
 		return rc;
 	n = interleave(list, at, NET_MAX_ADDRS);
 	if (n == 0) {

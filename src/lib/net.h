@@ -13,16 +13,18 @@ long long net_now_ms(void);
 struct addrinfo;
 
 /* Resolve host (as net_connect does: IP literals without a lookup, IDNA2008 names) into a list
- * for getaddrinfo's freeaddrinfo(). Errors as net_connect's for a name that does not resolve.
+ * for getaddrinfo's freeaddrinfo(), before `deadline_ms`. Errors as net_connect's for a name that
+ * does not resolve; a resolver that has not answered by the deadline is OUTBOX_ETEMPFAIL.
  * net_connect resolves by itself; this is for a caller that reports the addresses (the doctor). */
-int net_resolve(outbox *h, const char *host, int port, struct addrinfo **res);
+int net_resolve(outbox *h, const char *host, int port, long long deadline_ms, struct addrinfo **res);
 
 /* Connect to host:port (a DNS name, international names converted with IDNA2008, or an IP literal)
  * before `deadline_ms`. Addresses are tried in the resolver's order with families interleaved
  * (RFC 8305), a new attempt starting every 250 ms while earlier ones are still pending; the first
  * to connect wins and the others are closed. *fd is a connected, non-blocking, close-on-exec
- * socket with TCP_NODELAY. Errors: OUTBOX_EUNAVAILABLE when the name does not resolve,
- * OUTBOX_ETEMPFAIL for a temporary DNS failure, refused connections or the deadline passing;
+ * socket with TCP_NODELAY. The DNS lookup counts against the same deadline. Errors:
+ * OUTBOX_EUNAVAILABLE when the name does not resolve, OUTBOX_ETEMPFAIL for a temporary DNS
+ * failure (a resolver with no answer by the deadline too), refused connections or the deadline;
  * the message names the host, port and each address's failure (field NULL). */
 int net_connect(outbox *h, const char *host, int port, long long deadline_ms, int *fd);
 
