@@ -35,6 +35,12 @@ ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 -fsanitize=add
               -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
+# ThreadSanitizer cannot share a build with AddressSanitizer: it gets a tree of its own for the
+# code that runs threads (the runner's workers, recorder and janitor, the DNS lookup).
+ifeq ($(SANITIZE),thread)
+ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=thread
+endif
 
 # The terminal UI is a program of its own, outbox-ui (run by `outbox ui`): only it links ncursesw,
 # so no other command pays for loading curses, and liboutbox never does.
@@ -61,7 +67,7 @@ OUTBOX_UI  := $(BUILD)/outbox-ui
 MANPAGE    := $(BUILD)/outbox.1
 PCFILE     := $(BUILD)/outbox.pc
 
-.PHONY: all check unit unit-bins replay-bins fuzz fuzz-replay e2e demo install uninstall clean deps bench
+.PHONY: all check tsan unit unit-bins replay-bins fuzz fuzz-replay e2e demo install uninstall clean deps bench
 all: $(OUTBOX) $(OUTBOX_UI) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE) $(PCFILE)
 
 $(BUILD)/obj/%.o: %.c
@@ -126,6 +132,16 @@ check:
 	scripts/install-deps
 	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 all unit-bins replay-bins
 	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 unit fuzz-replay e2e
+	$(MAKE) --no-print-directory tsan
+
+# The code that runs threads of ours (the queue runner's workers, recorder and janitor, the DNS
+# lookup) again under ThreadSanitizer: the unit tests of the store and queue, and the end-to-end
+# tests of the queue and the resolver. Any report fails the run.
+TSAN_UNIT := test_queue test_store test_net
+tsan:
+	$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread all $(TSAN_UNIT:%=build/tsan/tests/%)
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/run-unit $(TSAN_UNIT:%=build/tsan/tests/%)
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns"
 
 unit-bins: $(UNIT_BIN)
 

@@ -86,7 +86,7 @@ def base_env(home, extra=None):
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
     }
-    for key in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
+    for key in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
         if key in os.environ:
             env[key] = os.environ[key]
     env.update(extra or {})
