@@ -1,6 +1,5 @@
 /* net_lookup.c: runs getaddrinfo in a detached thread and waits for it only until the caller's
  * deadline; whichever of the two is last to let go of the lookup frees it. */
-#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -93,7 +92,8 @@ int net_lookup(const char *name, const char *service, const struct addrinfo *hin
 		return getaddrinfo(name, service, hints, res);
 	}
 	pthread_mutex_lock(&l->lock);
-	while (!l->done && pthread_cond_timedwait(&l->finished, &l->lock, &until) != ETIMEDOUT)
+	/* 0 is a wakeup (perhaps spurious); anything else, the deadline above all, ends the wait. */
+	while (!l->done && pthread_cond_timedwait(&l->finished, &l->lock, &until) == 0)
 		;
 	if (!l->done) {
 		l->abandoned = 1;
