@@ -165,6 +165,7 @@ install: all
 	install -m 0755 $(OUTBOX) $(DESTDIR)$(BINDIR)/outbox
 	install -m 0755 $(OUTBOX_UI) $(DESTDIR)$(BINDIR)/outbox-ui
 	ln -sf outbox $(DESTDIR)$(BINDIR)/sendmail
+	ln -sf outbox $(DESTDIR)$(BINDIR)/mailq
 	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.a
 	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(VERSION)
 	ln -sf liboutbox.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liboutbox.so.$(SOVERSION)
@@ -180,7 +181,7 @@ install: all
 	    sed 's|/usr/local/bin|$(BINDIR)|g' $$u > $(DESTDIR)$(LIBDIR)/systemd/user/$$(basename $$u); done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/outbox-ui $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(LIBDIR)/liboutbox.* \
+	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/outbox-ui $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq $(DESTDIR)$(LIBDIR)/liboutbox.* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc $(DESTDIR)$(MANDIR)/man1/outbox.1 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/outbox

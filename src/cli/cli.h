@@ -59,6 +59,7 @@ int cmd_undo(int argc, char **argv);
 int cmd_send(int argc, char **argv, int as_sendmail);
 int cmd_log(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_mailq(int argc, char **argv); /* mailq_cmd.c: sendmail -bp, or run as mailq */
 /* `outbox ui`: runs the outbox-ui program that sits beside this one. */
 int cmd_ui(int argc, char **argv);
 

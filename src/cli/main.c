@@ -38,6 +38,8 @@ int main(int argc, char **argv)
 		base = base ? base + 1 : argv[0];
 		if (strcmp(base, "sendmail") == 0)
 			return cmd_send(argc, argv, 1);
+		if (strcmp(base, "mailq") == 0)
+			return cmd_mailq(argc, argv);
 	}
 	if (cmd == NULL) {
 		fputs(main_help, stderr);

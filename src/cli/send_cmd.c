@@ -27,7 +27,7 @@ static const char send_help[] =
 	"  --queue-only, -odq put the message in the outbox without trying now\n"
 	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
 	"Accepted for compatibility and ignored: -odi, -oem, -bm, -oXXX, -B TYPE, -N DSN.\n"
-	"As sendmail: -bp lists the outbox (like mailq) and -q runs it.\n"
+	"As sendmail: -bp lists the outbox in mailq's layout and -q runs it.\n"
 	"\n"
 	"A temporary failure (no connection, 4xx, a lost reply) puts the message in the outbox,\n"
 	"which 'outbox queue run' delivers; the exit status is then 0.\n"
@@ -174,8 +174,8 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 	if ((rc = send_parse(argc, argv, &a)) != 0)
 		goto out;
 	if (a.queue_mode) {
-		char *qargv[] = {"queue", a.queue_mode == 'p' ? "list" : "run", NULL};
-		rc = cmd_queue(2, qargv);
+		char *qargv[] = {"queue", "run", NULL}, *margv[] = {"mailq", NULL};
+		rc = a.queue_mode == 'p' ? cmd_mailq(1, margv) : cmd_queue(2, qargv);
 		goto out;
 	}
 	if (a.nrecipients == 0 && !a.req.extract_recipients) {
