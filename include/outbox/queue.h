@@ -61,7 +61,8 @@ typedef struct {
 
 typedef struct {
 	const char *server; /* only messages that go through this server; NULL for all */
-	/* Called after each message with the running totals; NULL for none. */
+	/* Called as the outcomes of each group of messages are recorded, with the running totals;
+	 * NULL for none. */
 	void (*progress)(void *ctx, const outbox_queue_stats *totals);
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 	void *ctx;
@@ -72,7 +73,8 @@ typedef struct {
 /* Deliver every due message: claim them (so no other runner sends them), carry each server's over
  * one connection, up to o->connections servers at once, fall back to an account's other servers
  * when its server is unavailable (unless the account uses only that server), and record each
- * recipient's outcome. The callbacks are never called by two threads at once. */
+ * recipient's outcome. The callbacks may be called from threads of the run's own, but never by
+ * two threads at once, and not after this returns. */
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats);
 /* Sleep until the next queued message falls due or `send` queues a new one, at most max_seconds
  * (a signal also ends it), for `queue run --watch`. */
