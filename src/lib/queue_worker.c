@@ -358,30 +358,15 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 	return g;
 }
 
-/* Send the group's messages, each begun behind the one before when they share a server. A slow
- * server ends the group early, so the window of "may have been delivered" stays short in time
- * too; the messages left start the next group, still marked. Returns how many of the jobs the
- * group was made from it took. */
-static size_t worker_group_send(struct run_worker *w, struct worker_group *g)
+/* Send message k of the group: `begun` says it may have been begun behind the one before; when
+ * `ahead` is given, that message (of this group or the next) is begun behind this one. */
+static void worker_group_send_one(struct run_worker *w, struct worker_group *g, size_t k, int begun,
+				  const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
-	long long deadline = net_now_ms() + WORKER_GROUP_MS;
-	int offered[WORKER_GROUP + 1] = {0};
-	size_t sent, taken = g->n;
-
-	for (sent = 0; sent < g->m; sent++) {
-		/* A message begun behind the last one is on the wire: it must be carried through. */
-		if (sent > 0 && !offered[sent] && net_now_ms() > deadline) {
-			taken = g->orig[sent];
-			break;
-		}
-		offered[sent + 1] = sent + 1 < g->m && net_now_ms() <= deadline;
-		worker_send(w, g->jobs[sent], &g->a[sent], offered[sent], offered[sent + 1] ? g->jobs[sent + 1] : NULL,
-			    offered[sent + 1] ? &g->a[sent + 1] : NULL);
-		worker_result(w, g->jobs[sent], &g->a[sent]);
-		g->results[sent] = &g->a[sent].qr;
-	}
-	g->sent = sent;
-	return taken;
+	worker_send(w, g->jobs[k], &g->a[k], begun, ahead_job, ahead);
+	worker_result(w, g->jobs[k], &g->a[k]);
+	g->results[k] = &g->a[k].qr;
+	g->sent = k + 1;
 }
 
 static void worker_group_submit(struct run_worker *w, struct worker_group *g)
@@ -392,26 +377,64 @@ static void worker_group_submit(struct run_worker *w, struct worker_group *g)
 		recorder_submit(w->sh->recorder, g->results, g->sent, worker_recorded, g);
 }
 
+/* The next group, from job *i on: marked, or NULL when nothing is left or it could not be marked
+ * (its jobs are then skipped: their claims expire and a later run sends them). */
+static struct worker_group *worker_next_group(struct run_worker *w, size_t *i)
+{
+	struct worker_group *g = NULL;
+
+	while (g == NULL && *i < w->njobs) {
+		size_t n = w->njobs - *i < WORKER_GROUP ? w->njobs - *i : WORKER_GROUP;
+		if ((g = worker_group_prepare(w, w->jobs + *i, n)) == NULL)
+			*i += n;
+	}
+	return g;
+}
+
 /* The jobs in groups. Each group is marked in one transaction before it is sent and recorded in
  * one after: should the process die in between, every message of the group is reclaimed as "may
  * have been delivered", a few false alarms being the price of two commits per group instead of
- * two per message. The recording happens in the recorder's thread while the next group is sent;
- * the next group is marked before the last is handed over, so the two commits seldom meet. */
+ * two per message. A group ends after WORKER_GROUP messages, or early with the first message sent
+ * after WORKER_GROUP_MS, so on a slow server that window stays short in time too. Before its last
+ * message goes, the next group is marked, so that message can begin the next one behind it as
+ * every other does: no round trip is lost between groups. The recording happens in the
+ * recorder's thread while the next group is sent; marking the next group before handing this one
+ * over keeps the two commits apart. */
 void worker_run_jobs(struct run_worker *w)
 {
-	struct worker_group *prev = NULL, *g;
-	size_t i = 0, n;
+	size_t i = 0;
+	struct worker_group *g = worker_next_group(w, &i);
+	int begun = 0; /* g's first message may have been begun behind the last group's last */
 
-	while (i < w->njobs) {
-		n = w->njobs - i < WORKER_GROUP ? w->njobs - i : WORKER_GROUP;
-		g = worker_group_prepare(w, w->jobs + i, n);
-		if (prev)
-			worker_group_submit(w, prev);
-		prev = g;
-		i += g ? worker_group_send(w, g) : n;
+	while (g) {
+		long long deadline = net_now_ms() + WORKER_GROUP_MS;
+		struct worker_group *next = NULL;
+		size_t k;
+
+		for (k = 0; k < g->m; k++) {
+			int last = k + 1 == g->m || net_now_ms() > deadline;
+			if (!last) {
+				worker_group_send_one(w, g, k, begun, g->jobs[k + 1], &g->a[k + 1]);
+				begun = 1;
+				continue;
+			}
+			/* The rest of the jobs, from the one after this, make the next group. */
+			i += k + 1 == g->m ? g->n : g->orig[k] + 1;
+			next = worker_next_group(w, &i);
+			worker_group_send_one(w, g, k, begun, next && next->m ? next->jobs[0] : NULL,
+					      next && next->m ? &next->a[0] : NULL);
+			begun = next && next->m;
+			break;
+		}
+		if (g->m == 0) {
+			/* None of its messages was still ours to send. */
+			i += g->n;
+			next = worker_next_group(w, &i);
+			begun = 0;
+		}
+		worker_group_submit(w, g);
+		g = next;
 	}
-	if (prev)
-		worker_group_submit(w, prev);
 	w->njobs = 0;
 }
 
