@@ -7,6 +7,7 @@ import subprocess
 from conftest import OUTBOX
 from sendutil import configure
 from servers import netutil
+from servers.faultserver import FaultServer, Reply
 
 HEADING = "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
 ROW = re.compile(r"^(\d+)(!?) +(\d+) (\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d)  (\S+)$")
@@ -68,3 +69,24 @@ def test_layout_of_queued_and_failed_messages(ob, tmp_path):
                 break
             rcpts.append(line[len(INDENT):])
         assert rcpts == [r["address"] for r in m["recipients"]], f"recipients under the sender column:\n{out}"
+
+
+def test_each_reason_stands_above_the_recipients_it_holds_back(ob, tmp_path):
+    """Two recipients deferred with different replies get a reason each; a third that shares the
+    second's reply stands under it without repeating it."""
+    script = [{"rcpt": [Reply(450, "4.2.1 mailbox busy"), Reply(451, "4.3.0 try later"),
+                        Reply(451, "4.3.0 try later")]}]
+    srv = FaultServer(tls_mode="none", ehlo=["PIPELINING", "8BITMIME"], script=script)
+    srv.start()
+    try:
+        configure(ob, "fs", srv.port, "none")
+        r = ob.run("send", "--queue-only", "x@example.test", "y@example.test", "z@example.test",
+                   input="Subject: r\n\nr\n")
+        assert r.code == 0, r.describe()
+        ob.ok("queue", "run")
+        out = as_name(ob, tmp_path, "mailq")
+    finally:
+        srv.stop()
+    body = out.split("\n")[2:-3]  # after the heading and the row; before the blank line and total
+    assert body == ["(450 4.2.1 mailbox busy)", INDENT + "x@example.test",
+                    "(451 4.3.0 try later)", INDENT + "y@example.test", INDENT + "z@example.test"], out
