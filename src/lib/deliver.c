@@ -135,21 +135,6 @@ static void deliver_set_reply(struct send_rcpt *r, outbox_rcpt_state state, cons
 	r->state = state;
 }
 
-void deliver_reply_text(const struct smtp_reply *r, char *buf, size_t size)
-{
-	size_t i;
-
-	if (r->code == 0)
-		snprintf(buf, size, "%s", "");
-	else if (r->enhanced[0])
-		snprintf(buf, size, "%d %d.%d.%d %s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2], r->text);
-	else
-		snprintf(buf, size, "%d %s", r->code, r->text);
-	for (i = 0; buf[i]; i++)
-		if (buf[i] == '\n')
-			buf[i] = ' ';
-}
-
 /* Carry the message over one session and copy each recipient's outcome into the result. */
 static int deliver_over_session(outbox *h, const outbox_send_request *req, const outbox_server *srv,
 				const char *password, const char *sender, const struct message_info *info,
@@ -193,7 +178,7 @@ static int deliver_over_session(outbox *h, const outbox_send_request *req, const
 			outbox_rcpt_state st = r->state == SMTP_RCPT_DELIVERED ? OUTBOX_RCPT_DELIVERED
 					       : r->state == SMTP_RCPT_REFUSED ? OUTBOX_RCPT_REFUSED
 									     : OUTBOX_RCPT_DEFERRED;
-			deliver_reply_text(&r->reply, words, sizeof words);
+			smtp_reply_line(&r->reply, words, sizeof words);
 			deliver_set_reply(&res->rcpt[i], st, words);
 		}
 		rc = t.outcome;

@@ -124,7 +124,7 @@ static void doctor_fail(struct doctor *d, int rc, const struct smtp_reply *reply
 
 	words[0] = '\0';
 	if (reply)
-		doctor_reply_words(reply, words, sizeof words);
+		smtp_reply_line(reply, words, sizeof words);
 	memset(&f, 0, sizeof f);
 	f.step = (outbox_doctor_step)d->step;
 	f.code = rc;

@@ -64,19 +64,6 @@ void doctor_caps_words(const struct smtp_caps *caps, char *out, size_t size)
 		snprintf(out, size, "no extensions");
 }
 
-void doctor_reply_words(const struct smtp_reply *r, char *out, size_t size)
-{
-	size_t i;
-
-	if (r->enhanced[0])
-		snprintf(out, size, "%d %d.%d.%d %s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2], r->text);
-	else
-		snprintf(out, size, "%d %s", r->code, r->text);
-	for (i = 0; out[i]; i++)
-		if (out[i] == '\n')
-			out[i] = ' ';
-}
-
 static int has(const char *text, const char *part)
 {
 	return strstr(text, part) != NULL;

@@ -26,9 +26,6 @@ struct doctor_failure {
 /* "PIPELINING, CHUNKING, 8BITMIME, AUTH PLAIN LOGIN, SIZE 10240000", or "no extensions". */
 void doctor_caps_words(const struct smtp_caps *caps, char *out, size_t size);
 
-/* "550 5.7.1 text" on one line, from a parsed reply. */
-void doctor_reply_words(const struct smtp_reply *r, char *out, size_t size);
-
 /* What failed (the server's words when its refusal ended the step, else the message, without
  * advice the library appended) and what to do, in plain words naming the options to set. */
 void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_size, char *advice,

@@ -168,13 +168,13 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 			continue;
 		}
 		if (t->outcome && worker_server_unavailable(t)) {
-			deliver_reply_text(&t->mail_reply, a->replies[0], sizeof a->replies[0]);
+			smtp_reply_line(&t->mail_reply, a->replies[0], sizeof a->replies[0]);
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], a->replies[0]);
 			continue;
 		}
 		a->carrier = c->name;
 		for (i = 0; i < it->nrcpts; i++) {
-			deliver_reply_text(&a->rcpt[i].reply, a->replies[i], sizeof a->replies[i]);
+			smtp_reply_line(&a->rcpt[i].reply, a->replies[i], sizeof a->replies[i]);
 			a->res[i].reply = a->replies[i];
 			a->res[i].state = a->rcpt[i].state == SMTP_RCPT_DELIVERED ? QUEUE_RCPT_DELIVERED
 					  : a->rcpt[i].state == SMTP_RCPT_REFUSED ? QUEUE_RCPT_REFUSED

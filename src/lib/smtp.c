@@ -97,28 +97,12 @@ static int smtp_fail(struct smtp *e, int code, const char *fmt, ...)
 	return outbox_fail(e->h, code, NULL, "%s", msg);
 }
 
-/* The reply as one line for messages: "550 5.1.1 <x>: Recipient address rejected". */
-static const char *smtp_reply_words(const struct smtp_reply *r, char *buf, size_t size)
-{
-	size_t i;
-
-	if (r->enhanced[0])
-		snprintf(buf, size, "%d %d.%d.%d %.480s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2],
-			 r->text);
-	else
-		snprintf(buf, size, "%d %.480s", r->code, r->text);
-	for (i = 0; buf[i]; i++)
-		if (buf[i] == '\n')
-			buf[i] = ' ';
-	return buf;
-}
-
 /* A failure decided by the server's reply: 4xx temporary, 5xx permanent (with `perm_code`). */
 static int smtp_fail_reply(struct smtp *e, const struct smtp_reply *r, int perm_code, const char *doing)
 {
 	char words[600];
 
-	smtp_reply_words(r, words, sizeof words);
+	smtp_reply_line(r, words, sizeof words);
 	if (r->code == 421)
 		return smtp_fail(e, OUTBOX_ETEMPFAIL, "the server is shutting this connection down: %s", words);
 	if (smtp_reply_class(r) == 4)
@@ -331,7 +315,7 @@ static int smtp_on_auth(struct smtp *e, const struct smtp_reply *r)
 		return smtp_fail(e, r->code == 538 ? OUTBOX_EUNAVAILABLE : OUTBOX_EAUTH,
 				 "the server refused the login for \"%s\" with %s: %s; check the user name and "
 				 "password (outbox server edit NAME --password-prompt)",
-				 e->cfg.user ? e->cfg.user : "", e->mech, smtp_reply_words(r, words, sizeof words));
+				 e->cfg.user ? e->cfg.user : "", e->mech, smtp_reply_line(r, words, sizeof words));
 	}
 	return smtp_fail_reply(e, r, OUTBOX_EAUTH, "the login");
 }
@@ -476,7 +460,7 @@ static void smtp_finish_txn(struct smtp *e, int outcome)
 	if (outcome && t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2) {
 		char words[600];
 		outbox_fail(e->h, outcome, NULL, "the server refused the sender <%s>: %s", t->from,
-			    smtp_reply_words(&t->mail_reply, words, sizeof words));
+			    smtp_reply_line(&t->mail_reply, words, sizeof words));
 	}
 }
 

@@ -1,6 +1,7 @@
 /* smtp_reply.c: reads SMTP replies and EHLO capabilities from raw server bytes, so that nothing a
  * broken or hostile server sends can make the client read, keep or believe more than the limits. */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "smtp_reply.h"
@@ -205,6 +206,24 @@ const char *smtp_reply_strerror(int err)
 int smtp_reply_class(const struct smtp_reply *r)
 {
 	return r->code / 100;
+}
+
+const char *smtp_reply_line(const struct smtp_reply *r, char *out, size_t size)
+{
+	size_t i;
+
+	if (size == 0)
+		return out;
+	if (r->code == 0)
+		out[0] = '\0';
+	else if (r->enhanced[0])
+		snprintf(out, size, "%d %d.%d.%d %s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2], r->text);
+	else
+		snprintf(out, size, "%d %s", r->code, r->text);
+	for (i = 0; out[i]; i++)
+		if (out[i] == '\n')
+			out[i] = ' ';
+	return out;
 }
 
 static const struct {

@@ -43,6 +43,9 @@ ssize_t smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r);
 const char *smtp_reply_strerror(int err);
 /* 2, 3, 4 or 5: the first digit of the code. */
 int smtp_reply_class(const struct smtp_reply *r);
+/* The reply on one line as people read it, "550 5.1.1 text of every line", into out (cut to fit
+ * size); "" for a reply that never came (code 0). The one way server words reach messages. */
+const char *smtp_reply_line(const struct smtp_reply *r, char *out, size_t size);
 
 /* What a server offers in its EHLO reply (RFC 5321, 1869 family). */
 enum smtp_ext {

@@ -38,23 +38,6 @@ static void test_caps_words(void **state)
 	}
 }
 
-static void test_reply_words(void **state)
-{
-	struct smtp_reply r;
-	char got[200];
-
-	(void)state;
-	memset(&r, 0, sizeof r);
-	r.code = 535;
-	r.enhanced[0] = 5, r.enhanced[1] = 7, r.enhanced[2] = 8;
-	snprintf(r.text, sizeof r.text, "Error: authentication\nfailed");
-	doctor_reply_words(&r, got, sizeof got);
-	EXPECT_STR(got, "535 5.7.8 Error: authentication failed", "multi-line reply on one line");
-	r.enhanced[0] = 0;
-	doctor_reply_words(&r, got, sizeof got);
-	EXPECT_STR(got, "535 Error: authentication failed", "without an enhanced code");
-}
-
 #define FP "0caa49b390254ebf9006da6606550544de6dc945ad1e8de048516332a2430410"
 #define FP2 "b7c24b360b474abca0d61b186cb1cb0e47ff277bdea6bd511e01e968064a6ea2"
 
@@ -370,7 +353,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_words),
-		cmocka_unit_test(test_reply_words),
 		cmocka_unit_test(test_advice_table),
 		cmocka_unit_test(test_draft_without_host_fails_at_resolve),
 		cmocka_unit_test(test_nobody_listening_fails_at_connect),

@@ -371,6 +371,26 @@ static void test_pipelined_stream(void **state)
 	EXPECT_INT(parse_exact(stream + off, len - off, &r), 0, "the unfinished reply");
 }
 
+/* The one way a reply reaches a message: every line joined, the enhanced code kept. */
+static void test_reply_line(void **state)
+{
+	struct smtp_reply r;
+	char got[200], small[12];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	EXPECT_STR(smtp_reply_line(&r, got, sizeof got), "", "no reply (code 0) gives no words");
+	r.code = 535;
+	r.enhanced[0] = 5, r.enhanced[1] = 7, r.enhanced[2] = 8;
+	snprintf(r.text, sizeof r.text, "Error: authentication\nfailed");
+	EXPECT_STR(smtp_reply_line(&r, got, sizeof got), "535 5.7.8 Error: authentication failed",
+		   "multi-line reply on one line");
+	r.enhanced[0] = 0;
+	EXPECT_STR(smtp_reply_line(&r, got, sizeof got), "535 Error: authentication failed",
+		   "without an enhanced code");
+	EXPECT_STR(smtp_reply_line(&r, small, sizeof small), "535 Error: ", "cut to the buffer");
+}
+
 static void test_strerror(void **state)
 {
 	int err;
@@ -545,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_total_limit),
 		cmocka_unit_test(test_text_is_cut),
 		cmocka_unit_test(test_pipelined_stream),
+		cmocka_unit_test(test_reply_line),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_caps_limits),
