@@ -733,6 +733,7 @@ static void smtp_reset_txn(struct smtp_txn *t)
 	memset(&t->mail_reply, 0, sizeof t->mail_reply);
 	memset(&t->data_reply, 0, sizeof t->data_reply);
 	t->data_sent = 0;
+	t->unsuitable = 0;
 	t->outcome = 0;
 	for (i = 0; i < t->nrcpt; i++)
 		t->rcpt[i].state = SMTP_RCPT_PENDING;
@@ -744,10 +745,12 @@ int smtp_begin(struct smtp *e, struct smtp_txn *t)
 
 	if (e->phase != P_READY)
 		return outbox_fail(e->h, OUTBOX_EPROTOCOL, NULL, "internal error: transaction started out of turn");
-	if ((rc = smtp_check_txn(e, t)) < 0)
-		return rc;
-	e->txn = t;
 	smtp_reset_txn(t);
+	if ((rc = smtp_check_txn(e, t)) < 0) {
+		t->unsuitable = 1;
+		return rc;
+	}
+	e->txn = t;
 	e->bdat = (e->caps.ext & SMTP_EXT_CHUNKING) != 0;
 	e->next_rcpt = 0;
 	e->phase = P_TALK;

@@ -61,6 +61,8 @@ struct smtp_txn {
 	struct smtp_reply data_reply;
 	int data_sent;           /* the end of data went out: a lost reply now means "may have been
 				    delivered", never "not delivered" */
+	int unsuitable;          /* the server cannot take the message as it is (SIZE, 8BITMIME,
+				    SMTPUTF8): refused before anything was sent */
 	int outcome;             /* 0 delivered to every accepted recipient, else an OUTBOX_E* code */
 };
 
