@@ -68,6 +68,9 @@ typedef struct {
 	void *ctx;
 	/* Connections to different servers at once (each server's messages share one); 0 means 4. */
 	int connections;
+	/* Told once per server that fails in a run, with why, since its messages then go to their
+	 * accounts' fallback servers or wait; NULL for none. */
+	void (*notice)(void *ctx, const char *text);
 } outbox_queue_run_options;
 
 /* Deliver every due message: claim them (so no other runner sends them), carry each server's over

@@ -29,21 +29,29 @@ typedef struct {
 
 typedef enum {
 	OUTBOX_RCPT_DELIVERED, /* the server took responsibility (250 after the data) */
-	OUTBOX_RCPT_REFUSED,   /* refused for good (5xx) */
-	OUTBOX_RCPT_DEFERRED,  /* refused for now (4xx), or not tried because the session failed */
-	OUTBOX_RCPT_UNCERTAIN, /* the connection was lost after the data: may have been delivered */
-	OUTBOX_RCPT_QUEUED     /* in the outbox, to be tried again (outbox queue run) */
+	OUTBOX_RCPT_REFUSED,   /* refused for good (5xx), or the message cannot go as it is (SIZE) */
+	OUTBOX_RCPT_DEFERRED,  /* not delivered for now (a 4xx, no connection) and not queued:
+				  only with no_queue */
+	OUTBOX_RCPT_UNCERTAIN, /* the connection was lost after the data: may have been delivered;
+				  queued when outbox_send_result_queue_id() says so */
+	OUTBOX_RCPT_QUEUED,    /* in the outbox, to be tried again (outbox queue run) */
+	OUTBOX_RCPT_NOT_SENT   /* not delivered: the server cannot be used as set up (the login, TLS,
+				  a setting); not queued, as only the user can fix that */
 } outbox_rcpt_state;
 
 typedef struct outbox_send_result outbox_send_result;
 
-/* Read the message from in_fd and deliver it, through the account's fallback servers when its own
- * is unavailable. A temporary failure puts the message durably in the outbox (unless no_queue):
- * then 0 is returned and the recipients say OUTBOX_RCPT_QUEUED. Returns 0 when every recipient
- * has it or is queued; otherwise
- * the first failure's code (OUTBOX_EREFUSED when a recipient was refused, OUTBOX_ETEMPFAIL,
- * OUTBOX_EUNAVAILABLE, OUTBOX_EAUTH, OUTBOX_ECONFIG, OUTBOX_EINVALID) with the message on the
- * handle. *out is set whenever the message was read, so each recipient's outcome can be shown. */
+/* Read the message from in_fd and deliver it. When the server fails (no connection, TLS, the
+ * login, a 421 or a 4xx to the sender), the account's fallback servers take over in turn, and
+ * `notice` says why; a refusal of the message or a recipient never moves on, as another server
+ * would refuse it too. Recipients left for now (a 4xx, a server that is down, a reply lost after
+ * the data) are put durably in the outbox (unless no_queue); a server that cannot be used as set
+ * up (login refused, TLS, a setting) is reported instead, for the user to fix. Returns 0 when
+ * every recipient has the message or waits for it in the outbox; EREFUSED (or the code of a
+ * message the server cannot take as it is) when one was refused; otherwise, for recipients neither
+ * delivered nor queued, the first server's failure (OUTBOX_ETEMPFAIL, OUTBOX_EUNAVAILABLE,
+ * OUTBOX_EAUTH, OUTBOX_ECONFIG, ...). The handle says why. *out is set whenever the message was
+ * read, so each recipient's outcome can be shown. */
 int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_send_result **out);
 
 size_t outbox_send_result_count(const outbox_send_result *r);
@@ -55,8 +63,13 @@ const char *outbox_send_result_account(const outbox_send_result *r);
 const char *outbox_send_result_server(const outbox_send_result *r);
 const char *outbox_send_result_message_id(const outbox_send_result *r);
 long long outbox_send_result_size(const outbox_send_result *r);
+/* How a person reads recipient i's outcome: "delivered", "refused", "queued", "not delivered
+ * (temporary)", "not delivered", "may have been delivered; queued to be tried again". */
+const char *outbox_send_result_words(const outbox_send_result *r, size_t i);
 /* The outbox entry that holds the recipients still to be tried, or 0. */
 long long outbox_send_result_queue_id(const outbox_send_result *r);
+/* When that entry is tried next (seconds since the epoch), or 0 when nothing was queued. */
+long long outbox_send_result_next_attempt(const outbox_send_result *r);
 void outbox_send_result_free(outbox_send_result *r);
 
 #ifdef __cplusplus

@@ -199,6 +199,13 @@ static void queue_transcript(void *ctx, char direction, const char *line, size_t
 		cli_print_transcript(direction, line, len);
 }
 
+/* A server that failed in the run: said loudly, as its messages now take another way or wait. */
+static void queue_notice(void *ctx, const char *text)
+{
+	(void)ctx;
+	fprintf(stderr, "%soutbox: warning: %s\n", isatty(STDERR_FILENO) ? "\r" : "", text);
+}
+
 static volatile sig_atomic_t queue_stopping;
 
 static void queue_stop(int sig)
@@ -233,6 +240,7 @@ static int queue_run_cmd(int argc, char **argv)
 			return cli_usage("queue run", "unexpected argument \"%s\"", argv[i]);
 	}
 	o.transcript = queue_transcript;
+	o.notice = queue_notice;
 	o.ctx = &verbose;
 	/* Live progress on a terminal only; quiet for cron and pipes. */
 	if (isatty(STDERR_FILENO) && !verbose)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,7 +20,8 @@ static const char send_help[] =
 	"  -t                 also send to the To, Cc and Bcc recipients (and remove Bcc)\n"
 	"  -f ADDRESS         the envelope sender (bounces go there)\n"
 	"  -F \"FULL NAME\"     the name for a From: header outbox adds\n"
-	"  -i, -oi            a line with a single \".\" does not end the message\n"
+	"  -i, -oi            as sendmail, a line with a single \".\" no longer ends the message\n"
+	"                     (outbox send always reads to the end of its input)\n"
 	"  --account ADDRESS  send as this account\n"
 	"  --server NAME      send through this server instead of the account's\n"
 	"  -v, --verbose      show the conversation with the server (passwords redacted)\n"
@@ -27,10 +29,13 @@ static const char send_help[] =
 	"  --queue-only, -odq put the message in the outbox without trying now\n"
 	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
 	"Accepted for compatibility and ignored: -odi, -oem, -bm, -oXXX, -B TYPE, -N DSN.\n"
-	"As sendmail: -bp lists the outbox in mailq's layout and -q runs it.\n"
+	"As sendmail: -bp lists the outbox in mailq's layout and -q sends everything in it now.\n"
 	"\n"
-	"A temporary failure (no connection, 4xx, a lost reply) puts the message in the outbox,\n"
-	"which 'outbox queue run' delivers; the exit status is then 0.\n"
+	"When the server fails (no connection, TLS, the login, a 421), the account's fallback\n"
+	"servers take over in turn, and a warning says why. What is left for now (a 4xx, a server\n"
+	"that is down, a reply lost after the data) waits in the outbox and the exit status is 0;\n"
+	"the schedule retries it, and 'outbox queue run --all' sends it at once. A server that\n"
+	"cannot be used as set up (login refused, TLS, a setting) is reported, not queued.\n"
 	"\n"
 	"Exit status: 0 delivered (or queued) for every recipient, 65 refused, 69 server unusable\n"
 	"as set up, 75 temporary failure with --no-queue, 77 login refused, 78 configuration, 64 usage.\n";
@@ -85,7 +90,9 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 	a->recipients = calloc((size_t)argc + 1, sizeof *a->recipients);
 	if (a->recipients == NULL)
 		return EX_OSERR;
-	a->req.dot_ends_input = 1;
+	/* Under its own name outbox reads to the end of input, as msmtp does, so a line holding only
+	 * "." never cuts a piped file short; as sendmail it keeps the traditional rule. */
+	a->req.dot_ends_input = a->sendmail;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *v;
 		if (only_recipients || arg[0] != '-' || arg[1] == '\0') {
@@ -146,15 +153,33 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 	return 0;
 }
 
-static const char *send_state_words(outbox_rcpt_state s)
+/* Each recipient's outcome, as the library words it, with the server's reply when it says more. */
+static void send_print_recipients(const outbox_send_result *res, int many)
 {
-	switch (s) {
-	case OUTBOX_RCPT_DELIVERED: return "delivered";
-	case OUTBOX_RCPT_REFUSED: return "refused";
-	case OUTBOX_RCPT_UNCERTAIN: return "may have been delivered; queued to be tried again";
-	case OUTBOX_RCPT_QUEUED: return "queued";
-	default: return "not delivered (temporary)";
+	size_t i, n = outbox_send_result_count(res);
+
+	for (i = 0; many && i < n; i++) {
+		outbox_rcpt_state st = outbox_send_result_state(res, i);
+		const char *reply = outbox_send_result_reply(res, i);
+		int quote = *reply && st != OUTBOX_RCPT_DELIVERED && st != OUTBOX_RCPT_QUEUED;
+		fprintf(stderr, "outbox: %s: %s%s%s\n", outbox_send_result_address(res, i), outbox_send_result_words(res, i),
+			quote ? ": " : "", quote ? reply : "");
 	}
+}
+
+/* "at 14:05" today, or the date too when it is not today. */
+static const char *send_when(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t, now = time(NULL);
+	struct tm tm, today;
+
+	localtime_r(&tt, &tm);
+	localtime_r(&now, &today);
+	if (tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday)
+		strftime(buf, size, "at %H:%M", &tm);
+	else
+		strftime(buf, size, "on %Y-%m-%d at %H:%M", &tm);
+	return buf;
 }
 
 int cmd_send(int argc, char **argv, int as_sendmail)
@@ -162,7 +187,7 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 	struct send_args a;
 	outbox *h = NULL;
 	outbox_send_result *res = NULL;
-	size_t i, n;
+	size_t n;
 	int rc;
 
 	memset(&a, 0, sizeof a);
@@ -174,8 +199,9 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 	if ((rc = send_parse(argc, argv, &a)) != 0)
 		goto out;
 	if (a.queue_mode) {
-		char *qargv[] = {"queue", "run", NULL}, *margv[] = {"mailq", NULL};
-		rc = a.queue_mode == 'p' ? cmd_mailq(1, margv) : cmd_queue(2, qargv);
+		/* sendmail -q, as postqueue -f: everything queued goes now, whatever its schedule. */
+		char *qargv[] = {"queue", "run", "--all", NULL}, *margv[] = {"mailq", NULL};
+		rc = a.queue_mode == 'p' ? cmd_mailq(1, margv) : cmd_queue(3, qargv);
 		goto out;
 	}
 	if (a.nrecipients == 0 && !a.req.extract_recipients) {
@@ -191,21 +217,21 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 	n = outbox_send_result_count(res);
 	if (rc == 0 && outbox_send_result_queue_id(res)) {
 		/* Queued is not failed, but the user should know, even as sendmail. */
-		fprintf(stderr, "outbox: queued as %lld for later (%s); 'outbox queue run' sends it now\n",
-			outbox_send_result_queue_id(res), outbox_errmsg(h)[0] ? outbox_errmsg(h) : "as asked");
-		for (i = 0; n > 1 && i < n; i++)
-			fprintf(stderr, "outbox: %s: %s\n", outbox_send_result_address(res, i),
-				send_state_words(outbox_send_result_state(res, i)));
+		char when[32];
+		fprintf(stderr, "outbox: queued as %lld for later (%s); next try %s, or now with 'outbox queue run --all'\n",
+			outbox_send_result_queue_id(res), outbox_errmsg(h)[0] ? outbox_errmsg(h) : "as asked",
+			send_when(outbox_send_result_next_attempt(res), when, sizeof when));
+		send_print_recipients(res, n > 1);
 	} else if (rc == 0) {
 		if (!a.quiet && !a.sendmail)
 			printf("Sent %s as %s through \"%s\" to %zu recipient%s.\n", outbox_send_result_message_id(res),
 			       outbox_send_result_account(res), outbox_send_result_server(res), n, n == 1 ? "" : "s");
 	} else {
-		for (i = 0; n > 1 && i < n; i++)
-			fprintf(stderr, "outbox: %s: %s%s%s\n", outbox_send_result_address(res, i),
-				send_state_words(outbox_send_result_state(res, i)),
-				*outbox_send_result_reply(res, i) ? ": " : "", outbox_send_result_reply(res, i));
+		send_print_recipients(res, n > 1);
 		rc = cli_fail(h, rc);
+		if (outbox_send_result_queue_id(res))
+			fprintf(stderr, "outbox: the others are queued as %lld; 'outbox queue run --all' sends them now\n",
+				outbox_send_result_queue_id(res));
 	}
 out:
 	outbox_send_result_free(res);

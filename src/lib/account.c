@@ -239,3 +239,25 @@ void account_retry_policy(const outbox_account *a, struct retry_policy *policy)
 	if (policy->first_delay < 1 || policy->max_delay < policy->first_delay || policy->give_up < 1)
 		*policy = retry_default;
 }
+
+int account_server_chain(outbox *h, const outbox_account *a, const char *server, char ***chain)
+{
+	const char *const *fb;
+	int rc = 0;
+
+	*chain = NULL;
+	if (server && *server)
+		rc = strv_push(chain, server);
+	else if (a && *a->rec.val[OUTBOX_ACCOUNT_SERVER]) {
+		rc = strv_push(chain, a->rec.val[OUTBOX_ACCOUNT_SERVER]);
+		if (strcmp(a->rec.val[OUTBOX_ACCOUNT_ONLY_THIS_SERVER], "true") != 0)
+			for (fb = outbox_account_fallbacks(a); *fb && rc == 0; fb++)
+				rc = strv_push(chain, *fb);
+	}
+	if (rc < 0) {
+		strv_free(*chain);
+		*chain = NULL;
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	return 0;
+}

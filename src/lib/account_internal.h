@@ -20,4 +20,13 @@ struct retry_policy;
  * have been edited by hand, for durations that do not make a schedule. */
 void account_retry_policy(const outbox_account *a, struct retry_policy *policy);
 
+/* The servers a message goes through, in order: `server` alone when one is named (send --server,
+ * or a message queued for that server), else the account's server and, unless the account uses
+ * only that one, its fallbacks. The one list send and the queue runner both follow. *chain is a
+ * NULL-terminated strv (strv_free); a NULL account with no server gives an empty one. */
+int account_server_chain(outbox *h, const outbox_account *a, const char *server, char ***chain);
+
+/* The default account, or OUTBOX_ECONFIG saying how to make one. */
+int account_load_default(outbox *h, outbox_account **out);
+
 #endif

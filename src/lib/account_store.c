@@ -109,6 +109,31 @@ int outbox_account_load(outbox *h, const char *address, outbox_account **out)
 	return rc;
 }
 
+int account_load_default(outbox *h, outbox_account **out)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*out = NULL;
+	if ((rc = account_prepare_select(h, &st, "WHERE a.is_default = 1 AND a.removed_at IS NULL ORDER BY a.id LIMIT 1")) < 0)
+		return rc;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = account_from_row(h, st, out);
+	else if (step == SQLITE_DONE)
+		rc = outbox_fail(h, OUTBOX_ECONFIG, "account",
+				 "no account to send from: add one with 'outbox account add ADDRESS --server NAME', or "
+				 "mark one as the default (--default)");
+	else
+		rc = outbox_fail_db(h, "reading accounts");
+	sqlite3_finalize(st);
+	if (rc == 0 && (rc = account_attach_fallbacks(h, out, 1, (*out)->id)) < 0) {
+		outbox_account_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 static int account_cmp_address(const void *x, const void *y)
 {
 	return strcasecmp((*(outbox_account *const *)x)->rec.val[OUTBOX_ACCOUNT_ADDRESS],

@@ -1,5 +1,6 @@
-/* deliver.c: the sending policy in one place: which account and server, the envelope, reading the
- * message, one session, and each recipient's outcome (delivered, refused, deferred, uncertain). */
+/* deliver.c: `send` from start to end: the envelope checked, the account found, the message read
+ * into a spool file, carried along its servers (deliver_route.c), then queued or reported as the
+ * delivery policy decides. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,22 +23,6 @@
 #include "store.h"
 #include "validate.h"
 
-struct send_rcpt {
-	char *address;
-	outbox_rcpt_state state;
-	char *reply;
-};
-
-struct outbox_send_result {
-	long long queue_id; /* the outbox entry holding deferred recipients, or 0 */
-	char *account;
-	char *server;
-	char *message_id;
-	long long size;
-	size_t count;
-	struct send_rcpt *rcpt;
-};
-
 /* Envelope values come from argv and headers; refuse what could inject commands (invariant 6). */
 static int deliver_check_envelope(outbox *h, const char *field, const char *address)
 {
@@ -47,28 +32,6 @@ static int deliver_check_envelope(outbox *h, const char *field, const char *addr
 	if (strpbrk(address, "\r\n"))
 		return outbox_fail(h, OUTBOX_EINVALID, field, "an address contains a line break");
 	return validate_address(h, field, address);
-}
-
-static int deliver_default_account(outbox *h, outbox_account **out)
-{
-	sqlite3_stmt *st;
-	char *address = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = store_prepare(h, &st, "SELECT address FROM accounts WHERE is_default = 1 AND removed_at IS NULL"
-					" ORDER BY id LIMIT 1")) < 0)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		address = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (address == NULL)
-		return outbox_fail(h, OUTBOX_ECONFIG, "account",
-				   "no account to send from: add one with 'outbox account add ADDRESS --server NAME', or "
-				   "mark one as the default (--default)");
-	rc = outbox_account_load(h, address, out);
-	free(address);
-	return rc;
 }
 
 /* The account named by --account, else the one whose address is the envelope sender. */
@@ -124,228 +87,10 @@ static int deliver_add_recipient(outbox *h, outbox_send_result *res, const char 
 	return 0;
 }
 
-static void deliver_set_reply(struct send_rcpt *r, outbox_rcpt_state state, const char *text)
-{
-	char *copy = strdup(text ? text : "");
-
-	if (copy) {
-		free(r->reply);
-		r->reply = copy;
-	}
-	r->state = state;
-}
-
-/* Carry the message over one session and copy each recipient's outcome into the result. */
-static int deliver_over_session(outbox *h, const outbox_send_request *req, const outbox_server *srv,
-				const char *password, const char *sender, const struct message_info *info,
-				int spool_fd, outbox_send_result *res, int *try_next)
-{
-	struct session_params sp;
-	struct session *s = NULL;
-	struct smtp_txn t;
-	size_t i;
-	int rc;
-
-	memset(&t, 0, sizeof t);
-	if ((t.rcpt = calloc(res->count, sizeof *t.rcpt)) == NULL)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	for (i = 0; i < res->count; i++)
-		t.rcpt[i].address = res->rcpt[i].address;
-	t.nrcpt = res->count;
-	t.from = sender;
-	t.size = info->size;
-	t.body_8bit = info->has_8bit;
-	t.smtputf8 = info->needs_smtputf8;
-	for (i = 0; !t.smtputf8 && i < res->count; i++)
-		for (const unsigned char *p = (const unsigned char *)res->rcpt[i].address; *p; p++)
-			t.smtputf8 |= *p >= 0x80;
-	for (const unsigned char *p = (const unsigned char *)sender; *p; p++)
-		t.smtputf8 |= *p >= 0x80;
-	t.envid = info->message_id;
-	t.last = 1;
-
-	memset(&sp, 0, sizeof sp);
-	sp.server = srv;
-	sp.password = password;
-	sp.transcript = req->transcript;
-	sp.transcript_ctx = req->ctx;
-	if ((rc = session_open(h, &sp, &s)) == 0 && lseek(spool_fd, 0, SEEK_SET) == 0)
-		rc = session_send(h, s, &t, spool_fd);
-	if (rc == 0) {
-		for (i = 0; i < res->count; i++) {
-			char words[SMTP_REPLY_MAX_TEXT + 32];
-			const struct smtp_rcpt *r = &t.rcpt[i];
-			outbox_rcpt_state st = r->state == SMTP_RCPT_DELIVERED ? OUTBOX_RCPT_DELIVERED
-					       : r->state == SMTP_RCPT_REFUSED ? OUTBOX_RCPT_REFUSED
-									     : OUTBOX_RCPT_DEFERRED;
-			smtp_reply_line(&r->reply, words, sizeof words);
-			deliver_set_reply(&res->rcpt[i], st, words);
-		}
-		rc = t.outcome;
-		if (rc == 0) {
-			for (i = 0; i < res->count && rc == 0; i++)
-				if (res->rcpt[i].state == OUTBOX_RCPT_REFUSED)
-					rc = OUTBOX_EREFUSED;
-		}
-		/* A 4xx to MAIL is about the server, not the message: another server may take it. */
-		*try_next = t.mail_reply.code && smtp_reply_class(&t.mail_reply) == 4;
-	} else {
-		/* Before the data went out, nothing was delivered: a fallback server may take it. */
-		*try_next = !smtp_txn_uncertain(&t) && rc != OUTBOX_EAUTH && rc != OUTBOX_ECONFIG;
-		/* The session failed: nobody got it, unless the data had gone out already. */
-		for (i = 0; i < res->count; i++)
-			deliver_set_reply(&res->rcpt[i], smtp_txn_uncertain(&t) ? OUTBOX_RCPT_UNCERTAIN : OUTBOX_RCPT_DEFERRED,
-					  outbox_errmsg(h));
-	}
-	{
-		struct outbox_error_copy saved;
-		outbox_error_save(h, &saved);
-		session_close(h, s);
-		outbox_error_restore(h, &saved);
-	}
-	free(t.rcpt);
-	return rc;
-}
-
-static int deliver_has_deferred(const outbox_send_result *res)
-{
-	size_t i;
-
-	for (i = 0; i < res->count; i++)
-		if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN)
-			return 1;
-	return 0;
-}
-
-static int deliver_has_refused(const outbox_send_result *res)
-{
-	size_t i;
-
-	for (i = 0; i < res->count; i++)
-		if (res->rcpt[i].state == OUTBOX_RCPT_REFUSED)
-			return 1;
-	return 0;
-}
-
-/* A summary for the handle when some recipients did not get the message. */
-static int deliver_summarise(outbox *h, int rc, const outbox_send_result *res)
-{
-	size_t refused = 0, deferred = 0, i, first = (size_t)-1;
-
-	for (i = 0; i < res->count; i++) {
-		if (res->rcpt[i].state == OUTBOX_RCPT_REFUSED)
-			refused++;
-		else if (res->rcpt[i].state != OUTBOX_RCPT_DELIVERED)
-			deferred++;
-		if (res->rcpt[i].state != OUTBOX_RCPT_DELIVERED && first == (size_t)-1)
-			first = i;
-	}
-	if (rc != OUTBOX_EREFUSED && rc != OUTBOX_ETEMPFAIL)
-		return rc;
-	if (first == (size_t)-1 || !*res->rcpt[first].reply)
-		return rc;
-	if (refused && !deferred)
-		rc = OUTBOX_EREFUSED;
-	else if (deferred)
-		rc = OUTBOX_ETEMPFAIL;
-	return outbox_fail(h, rc, NULL, "%zu of %zu recipient%s did not get the message; %s: %s",
-			   refused + deferred, res->count, res->count == 1 ? "" : "s", res->rcpt[first].address,
-			   res->rcpt[first].reply);
-}
-
-static void deliver_record(outbox *h, int rc, const outbox_send_result *res, const char *sender)
-{
-	outbox_history_entry e;
-	struct buf to = BUF_INIT;
-	size_t i, delivered = 0;
-	struct outbox_error_copy saved;
-
-	outbox_error_save(h, &saved);
-	for (i = 0; i < res->count; i++) {
-		buf_printf(&to, "%s%s", i ? "," : "", res->rcpt[i].address);
-		delivered += res->rcpt[i].state == OUTBOX_RCPT_DELIVERED;
-	}
-	memset(&e, 0, sizeof e);
-	e.account = res->account;
-	e.server = res->server;
-	e.sender = sender;
-	e.recipients = to.data ? to.data : "";
-	e.outcome = rc == 0 ? "delivered" : delivered ? "partial" : rc == OUTBOX_EREFUSED ? "refused"
-					    : rc == OUTBOX_ETEMPFAIL ? "deferred" : "failed";
-	e.reply = rc == 0 && res->count ? res->rcpt[0].reply : outbox_errmsg(h);
-	e.size = res->size;
-	e.message_id = res->message_id;
-	history_record(h, &e);
-	buf_free(&to);
-	outbox_error_restore(h, &saved);
-}
-
-/* The servers to try, in order: --server alone, else the account's server and, unless it is to
- * use only that one, its fallbacks. */
-static int deliver_chain(outbox *h, const outbox_send_request *req, const outbox_account *account, char ***chain)
-{
-	const char *const *fb;
-
-	*chain = NULL;
-	if (strv_push(chain, req->server ? req->server : outbox_account_get(account, OUTBOX_ACCOUNT_SERVER)) < 0)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	if (req->server || strcmp(outbox_account_get(account, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") == 0)
-		return 0;
-	for (fb = outbox_account_fallbacks(account); *fb; fb++)
-		if (strv_push(chain, *fb) < 0)
-			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	return 0;
-}
-
-/* Try each server of the chain until one carries the message or fails it for good. */
-static int deliver_through_chain(outbox *h, const outbox_send_request *req, char *const *chain,
-				 const char *sender, const struct message_info *info, int spool_fd,
-				 outbox_send_result *res)
-{
-	outbox_server *srv = NULL;
-	char *password = NULL;
-	size_t k;
-	int rc = 0, try_next = 0;
-
-	for (k = 0; chain[k]; k++) {
-		outbox_server_free(srv);
-		srv = NULL;
-		secret_wipe(password);
-		password = NULL;
-		if ((rc = outbox_server_load(h, chain[k], &srv)) < 0)
-			break;
-		free(res->server);
-		res->server = strdup(chain[k]);
-		if (req->notice && strcmp(outbox_server_get(srv, OUTBOX_SERVER_TLS_VERIFY), "false") == 0 &&
-		    strcmp(outbox_server_get(srv, OUTBOX_SERVER_SECURITY), "none") != 0) {
-			char words[300];
-			snprintf(words, sizeof words,
-				 "certificate verification is off for server \"%s\": anyone on the path can read "
-				 "this message and the password", chain[k]);
-			req->notice(req->ctx, words);
-		}
-		if ((rc = deliver_password(h, srv, &password)) < 0)
-			break;
-		rc = deliver_over_session(h, req, srv, password, sender, info, spool_fd, res, &try_next);
-		if (rc == 0 || !try_next || !chain[k + 1])
-			break;
-		deliver_record(h, rc, res, sender);
-		if (req->notice) {
-			char words[700];
-			snprintf(words, sizeof words, "%s unavailable (%s); trying %s", chain[k], outbox_errmsg(h),
-				 chain[k + 1]);
-			req->notice(req->ctx, words);
-		}
-	}
-	secret_wipe(password);
-	outbox_server_free(srv);
-	return rc;
-}
-
-/* Make the message durable in the outbox for its deferred recipients (invariant 1: fsync'd file,
- * linked, directory fsync'd, then the row committed). */
+/* Make the message durable in the outbox for its open recipients (invariant 1: fsync'd file,
+ * linked, directory fsync'd, then the row committed); they become QUEUED, or stay UNCERTAIN. */
 static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, const outbox_send_request *req,
-			   const outbox_account *account, const char *sender, const struct message_info *info,
+			   const outbox_account *account, const struct deliver_message *m, const char *first_server,
 			   outbox_send_result *res, const char *why)
 {
 	struct retry_policy policy;
@@ -373,19 +118,19 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 	in.spool_name = name;
 	in.account = res->account;
 	in.server = req->server;
-	in.sender = sender;
-	in.message_id = info->message_id;
-	in.size = info->size;
-	in.body_8bit = info->has_8bit;
-	in.smtputf8 = info->needs_smtputf8;
+	in.sender = m->sender;
+	in.message_id = m->message_id;
+	in.size = (long long)m->size;
+	in.body_8bit = m->body_8bit;
+	in.smtputf8 = m->smtputf8;
 	in.recipients = (const char *const *)to;
 	in.uncertain = uncertain;
 	in.last_reply = why;
 	in.attempted = !req->queue_only;
-	in.attempt_server = res->server;
+	in.attempt_server = req->queue_only ? first_server : res->server;
 	/* After a failed attempt the retry schedule starts; --queue-only leaves it due at once. */
 	account_retry_policy(account, &policy);
-	in.not_before = req->queue_only ? 0 : store_now() + policy.first_delay;
+	in.not_before = req->queue_only ? store_now() : store_now() + policy.first_delay;
 	if ((rc = queue_add(h, &in, &id)) < 0) {
 		struct outbox_error_copy saved;
 		outbox_error_save(h, &saved);
@@ -393,13 +138,72 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 		outbox_error_restore(h, &saved);
 	} else {
 		res->queue_id = id;
+		res->next_attempt = in.not_before;
 		for (i = 0; i < res->count; i++)
-			if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN)
-				res->rcpt[i].state = res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN ? OUTBOX_RCPT_UNCERTAIN
-												   : OUTBOX_RCPT_QUEUED;
+			if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED)
+				res->rcpt[i].state = OUTBOX_RCPT_QUEUED;
 	}
 	strv_free(to);
 	return rc;
+}
+
+/* Recipients the route left open and that are not queued: what kept them may pass (DEFERRED, as
+ * with --no-queue), or needs the user (NOT_SENT). */
+static void deliver_report_open(outbox_send_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->count; i++)
+		if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED && !res->rcpt[i].temporary)
+			res->rcpt[i].state = OUTBOX_RCPT_NOT_SENT;
+}
+
+/* The handle's words for an end that is not a plain success: the route's reasons when no
+ * recipient got the message, else which ones did not and why. */
+static int deliver_words(outbox *h, int code, const outbox_send_result *res, const struct deliver_route *route)
+{
+	size_t i, missing = 0, first = 0;
+
+	for (i = 0; i < res->count; i++)
+		if (res->rcpt[i].state != OUTBOX_RCPT_DELIVERED && missing++ == 0)
+			first = i;
+	if (missing == 0)
+		return code;
+	if (missing == res->count)
+		return outbox_fail(h, code, NULL, "%s", route->why.data ? route->why.data : outbox_errmsg(h));
+	return outbox_fail(h, code, NULL, "%zu of %zu recipient%s did not get the message; %s: %s", missing,
+			   res->count, res->count == 1 ? "" : "s", res->rcpt[first].address, res->rcpt[first].reply);
+}
+/* Queue what the route left open, or report it, as the policy decides; the code to return. */
+static int deliver_settle(outbox *h, struct spool *sp, struct spool_writer *w, const outbox_send_request *req,
+			  const outbox_account *account, const struct deliver_message *m, char *const *chain,
+			  outbox_send_result *res, struct deliver_route *route)
+{
+	struct policy_context ctx = {0, req->no_queue};
+	size_t i, open = 0, refused = 0;
+	enum policy_end end;
+	int code;
+
+	for (i = 0; i < res->count; i++) {
+		open += res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN;
+		refused += res->rcpt[i].state == OUTBOX_RCPT_REFUSED;
+	}
+	end = policy_end(&route->policy, open, &ctx);
+	code = policy_code(&route->policy, end, refused);
+	if (end == POLICY_END_REPORT)
+		deliver_report_open(res);
+	deliver_route_record(h, route, end, res->account, m);
+	code = deliver_words(h, code, res, route);
+	if (end == POLICY_END_QUEUE) {
+		char why[900];
+		int qrc;
+		snprintf(why, sizeof why, "%s", outbox_errmsg(h));
+		if ((qrc = deliver_enqueue(h, sp, w, req, account, m, chain[0], res, why)) < 0)
+			return qrc;
+		/* The handle keeps the reason: the caller tells the user why it waits. */
+		outbox_fail(h, code ? code : OUTBOX_ETEMPFAIL, NULL, "%s", why);
+	}
+	return code;
 }
 
 int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_send_result **out)
@@ -408,15 +212,18 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	outbox_account *account = NULL;
 	struct message_options mo;
 	struct message_info info;
+	struct deliver_message m;
+	struct deliver_route route;
 	struct spool sp;
 	struct spool_writer w;
 	char domain[256], **chain = NULL;
-	const char *sender, *at;
+	const char *at;
 	int have_spool = 0, have_writer = 0, by_default = 0, rc;
 	size_t i;
 
 	*out = NULL;
 	memset(&info, 0, sizeof info);
+	memset(&route, 0, sizeof route);
 	if (res == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	if (req->envelope_from && *req->envelope_from &&
@@ -431,7 +238,7 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	 * From: header only when the message has none, and then it is the account used). */
 	if (account == NULL) {
 		by_default = 1;
-		if (deliver_default_account(h, &account) < 0)
+		if (account_load_default(h, &account) < 0)
 			outbox_clear_error(h);
 	}
 
@@ -466,10 +273,16 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 		}
 		outbox_clear_error(h);
 	}
-	if (account == NULL && (rc = deliver_default_account(h, &account)) < 0)
+	if (account == NULL && (rc = account_load_default(h, &account)) < 0)
 		goto done;
 	res->account = strdup(outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS));
-	sender = req->envelope_from ? req->envelope_from : outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS);
+	memset(&m, 0, sizeof m);
+	m.sender = req->envelope_from ? req->envelope_from : outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS);
+	m.message_id = info.message_id ? info.message_id : "";
+	m.size = info.size;
+	m.body_8bit = info.has_8bit;
+	m.smtputf8 = info.needs_smtputf8;
+	m.fd = w.fd;
 
 	for (i = 0; req->recipients && req->recipients[i]; i++)
 		if ((rc = deliver_add_recipient(h, res, req->recipients[i])) < 0)
@@ -484,30 +297,24 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 				 "To, Cc and Bcc headers");
 		goto done;
 	}
-	if ((rc = deliver_chain(h, req, account, &chain)) < 0)
+	if ((rc = account_server_chain(h, account, req->server, &chain)) < 0)
 		goto done;
-
+	if (chain == NULL) {
+		rc = outbox_fail(h, OUTBOX_ECONFIG, "server", "the account %s has no server to send through",
+				 res->account);
+		goto done;
+	}
 	if (req->queue_only) {
 		free(res->server);
 		res->server = strdup(chain[0]);
-		rc = deliver_enqueue(h, &sp, &w, req, account, sender, &info, res, "queued without an attempt (--queue-only)");
+		rc = deliver_enqueue(h, &sp, &w, req, account, &m, chain[0], res,
+				     "queued without an attempt (--queue-only)");
 		goto done;
 	}
-	rc = deliver_through_chain(h, req, chain, sender, &info, w.fd, res);
-	rc = deliver_summarise(h, rc, res);
-	deliver_record(h, rc, res, sender);
-	/* A temporary failure is not the user's problem: the outbox takes the message. */
-	if (!req->no_queue && (rc == OUTBOX_ETEMPFAIL || rc == OUTBOX_EPROTOCOL ||
-			       (rc == OUTBOX_EREFUSED && deliver_has_deferred(res)))) {
-		char why[600];
-		snprintf(why, sizeof why, "%s", outbox_errmsg(h));
-		int qrc = deliver_enqueue(h, &sp, &w, req, account, sender, &info, res, why);
-		if (qrc < 0)
-			rc = qrc;
-		else
-			rc = deliver_has_refused(res) ? OUTBOX_EREFUSED : 0;
-	}
+	if ((rc = deliver_route_run(h, req, chain, &m, res, &route)) == 0)
+		rc = deliver_settle(h, &sp, &w, req, account, &m, chain, res, &route);
 done:
+	deliver_route_free(&route);
 	if (have_writer)
 		spool_writer_close(&w);
 	if (have_spool)
@@ -565,6 +372,24 @@ long long outbox_send_result_size(const outbox_send_result *r)
 long long outbox_send_result_queue_id(const outbox_send_result *r)
 {
 	return r ? r->queue_id : 0;
+}
+
+long long outbox_send_result_next_attempt(const outbox_send_result *r)
+{
+	return r && r->queue_id ? r->next_attempt : 0;
+}
+
+const char *outbox_send_result_words(const outbox_send_result *r, size_t i)
+{
+	switch (i < r->count ? r->rcpt[i].state : OUTBOX_RCPT_DEFERRED) {
+	case OUTBOX_RCPT_DELIVERED: return "delivered";
+	case OUTBOX_RCPT_REFUSED: return "refused";
+	case OUTBOX_RCPT_QUEUED: return "queued";
+	case OUTBOX_RCPT_UNCERTAIN:
+		return r->queue_id ? "may have been delivered; queued to be tried again" : "may have been delivered";
+	case OUTBOX_RCPT_NOT_SENT: return "not delivered";
+	default: return "not delivered (temporary)";
+	}
 }
 
 void outbox_send_result_free(outbox_send_result *r)

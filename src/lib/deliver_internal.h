@@ -1,11 +1,74 @@
-/* deliver_internal.h: what the queue runner shares with one-shot delivery: fetching a server's
- * password. */
+/* deliver_internal.h: what one-shot sending shares between its files (deliver.c reads and queues
+ * the message, deliver_route.c carries it along the servers) and with the queue runner and the
+ * doctor: fetching a server's password. */
 #ifndef OUTBOX_DELIVER_INTERNAL_H
 #define OUTBOX_DELIVER_INTERNAL_H
 
+#include <sys/types.h>
+#include "buf.h"
+#include "outbox/send.h"
 #include "outbox/server.h"
+#include "policy.h"
 
 /* The password from the keyring or file, or by running the server's command; NULL without one. */
 int deliver_password(outbox *h, const outbox_server *s, char **password);
+
+struct send_rcpt {
+	char *address;
+	outbox_rcpt_state state; /* DEFERRED while still to be tried */
+	int temporary;           /* DEFERRED for a reason that may pass (the policy's word) */
+	char *reply;             /* the words that explain the state */
+};
+
+struct outbox_send_result {
+	long long queue_id;     /* the outbox entry holding the recipients still to be tried, or 0 */
+	long long next_attempt; /* when that entry is tried next */
+	char *account;
+	char *server;           /* the server of the last attempt */
+	char *message_id;
+	long long size;
+	size_t count;
+	struct send_rcpt *rcpt;
+};
+
+/* The message as the route needs it: read and spooled already. */
+struct deliver_message {
+	const char *sender;
+	const char *message_id;
+	off_t size;
+	int body_8bit, smtputf8;
+	int fd; /* the spool file, read from its start for each attempt */
+};
+
+/* One attempt, as the history records it once the route has ended. */
+struct deliver_attempt {
+	char server[128];
+	struct buf recipients;  /* the addresses it carried, comma-separated */
+	struct buf reply;       /* the words that explain it: the failure, or the first answer that
+				   is not a delivery, else the 250 */
+	size_t delivered, refused, open;
+	size_t open_temporary; /* of the open ones, those held by what may pass */
+};
+
+/* A message's way along its servers. */
+struct deliver_route {
+	struct policy_route policy;
+	struct deliver_attempt *attempts;
+	size_t n;
+	struct buf why; /* why recipients were left: each attempt's words, named by server when the
+			   route took more than one */
+};
+
+/* Carry the message to res's recipients along `chain` (the account's server, then its fallbacks),
+ * deciding after each attempt with the policy: recipients left by a failed server go to the
+ * next, with a notice that says why. Each recipient ends DELIVERED, REFUSED, UNCERTAIN or
+ * DEFERRED (left open), with its reply; `route` holds the tally and the words. Fails only when
+ * memory runs out (before or between attempts). */
+int deliver_route_run(outbox *h, const outbox_send_request *req, char *const *chain, const struct deliver_message *m,
+		      outbox_send_result *res, struct deliver_route *route);
+/* Record each attempt in the history, the last one as `end` settled what it left open. */
+void deliver_route_record(outbox *h, const struct deliver_route *route, enum policy_end end, const char *account,
+			  const struct deliver_message *m);
+void deliver_route_free(struct deliver_route *route);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "history_internal.h"
+#include "policy.h"
 #include "queue.h"
 #include "record.h"
 #include "store.h"
@@ -390,14 +391,18 @@ static int queue_finish_in(outbox *h, const struct queue_result *r, enum queue_s
 			" lease_owner = NULL, lease_until = NULL, sending_since = NULL WHERE id = ?7",
 			"tiiiiti", queue_state_name(to), (long long)attempts, first_at, next,
 			(long long)!!r->uncertain, r->reply ? r->reply : "", r->id);
-	/* The history line rides in the same transaction: one commit for both. */
+	/* The history line rides in the same transaction: one commit for both. What this attempt
+	 * left pending waits in the outbox, or is given up with the message. */
 	if (rc == 0 && r->history) {
 		outbox_history_entry e = *r->history;
-		size_t i, delivered = 0;
-		for (i = 0; i < r->nrcpts; i++)
+		size_t i, delivered = 0, refused = 0, left = 0;
+		for (i = 0; i < r->nrcpts; i++) {
 			delivered += r->rcpts[i].state == QUEUE_RCPT_DELIVERED;
-		e.outcome = to == QUEUE_DONE ? (delivered ? "delivered" : "refused")
-					     : to == QUEUE_FAILED ? "failed" : "deferred";
+			refused += r->rcpts[i].state == QUEUE_RCPT_REFUSED;
+			left += r->rcpts[i].state == QUEUE_RCPT_PENDING;
+		}
+		e.outcome = policy_history_word(delivered, refused, to == QUEUE_QUEUED ? left : 0,
+						to == QUEUE_FAILED ? left : 0);
 		rc = history_record(h, &e);
 	}
 	if (rc == 0)

@@ -79,30 +79,20 @@ static const outbox_account *run_account(struct run *r, const char *address)
 	return a;
 }
 
-/* The servers to try for a message, in order: its own (or its account's), then the account's
- * fallbacks unless the account uses only that server; and the account's retry schedule. */
+/* The servers to try for a message, in order (its own server, or its account's and then its
+ * fallbacks: account_server_chain), and the account's retry schedule. */
 static int run_route_job(struct run *r, struct run_job *job)
 {
 	const struct queue_item *it = job->it;
 	const outbox_account *a = run_account(r, it->account);
-	const char *const *fb;
-	int rc = 0;
 
 	account_retry_policy(a, &job->policy);
-	if (it->server && *it->server) {
-		if (strv_push(&job->chain, it->server) < 0)
-			rc = queue_oom(r->h);
-	} else if (a == NULL) {
+	if (a == NULL && !(it->server && *it->server)) {
 		snprintf(job->why, sizeof job->why, "the account %s no longer exists: add it again, or remove "
 			 "the message (outbox queue remove %lld)", it->account, it->id);
-	} else if (strv_push(&job->chain, outbox_account_get(a, OUTBOX_ACCOUNT_SERVER)) < 0) {
-		rc = queue_oom(r->h);
-	} else if (strcmp(outbox_account_get(a, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") != 0) {
-		for (fb = outbox_account_fallbacks(a); *fb && rc == 0; fb++)
-			if (strv_push(&job->chain, *fb) < 0)
-				rc = queue_oom(r->h);
+		return 0;
 	}
-	return rc;
+	return account_server_chain(r->h, a, it->server, &job->chain);
 }
 
 /* The worker for a message's first server: the one that had it before, else the least busy. */

@@ -25,7 +25,7 @@ struct run_conn {
 	outbox_server *server;
 	char *password;
 	struct session *session;
-	int down;
+	int down; /* the OUTBOX_E* code it failed with, once it did: later messages skip it */
 	char why[600];
 };
 

@@ -1,5 +1,6 @@
 /* queue_worker.c: one worker of the outbox runner: it carries its messages over connections it
  * keeps open, tries each message's servers in order, and records every recipient's outcome. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,32 @@ static void worker_transcript(void *ctx, char direction, const char *line, size_
 	pthread_mutex_unlock(&sh->lock);
 }
 
+/* The server failed with `code` (the handle says why): later messages of this run skip it, and the
+ * user hears of it once, loudly, since its messages now go to fallback servers or wait. */
+static void worker_conn_down(struct run_worker *w, struct run_conn *c, int code)
+{
+	const outbox_queue_run_options *o = w->sh->o;
+
+	c->down = code;
+	snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(w->h));
+	worker_conn_close(w, c);
+	if (o && o->notice) {
+		char words[sizeof c->name + sizeof c->why + 128];
+		snprintf(words, sizeof words, "server \"%s\" failed (%s); its messages go to their accounts' "
+			 "fallback servers, or wait in the outbox", c->name, c->why);
+		pthread_mutex_lock(&w->sh->lock);
+		o->notice(o->ctx, words);
+		pthread_mutex_unlock(&w->sh->lock);
+	}
+}
+
 /* The open connection to `name`, or NULL when the worker has too many servers already. */
 static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 {
 	struct session_params p;
 	struct run_conn *c = NULL;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < w->nconns; i++)
 		if (strcmp(w->conns[i].name, name) == 0)
@@ -76,10 +97,9 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	}
 	if (c->down || c->session)
 		return c;
-	if (c->server == NULL && (outbox_server_load(w->h, name, &c->server) < 0 ||
-				  deliver_password(w->h, c->server, &c->password) < 0)) {
-		c->down = 1;
-		snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(w->h));
+	if (c->server == NULL && ((rc = outbox_server_load(w->h, name, &c->server)) < 0 ||
+				  (rc = deliver_password(w->h, c->server, &c->password)) < 0)) {
+		worker_conn_down(w, c, rc);
 		return c;
 	}
 	memset(&p, 0, sizeof p);
@@ -89,17 +109,9 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 		p.transcript = worker_transcript;
 		p.transcript_ctx = w->sh;
 	}
-	if (session_open(w->h, &p, &c->session) < 0) {
-		c->down = 1;
-		snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(w->h));
-	}
+	if ((rc = session_open(w->h, &p, &c->session)) < 0)
+		worker_conn_down(w, c, rc);
 	return c;
-}
-
-/* Whether the transaction's failure says "this server, not this message": try a fallback. */
-static int worker_server_unavailable(const struct smtp_txn *t)
-{
-	return t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 4;
 }
 
 /* The history line of an attempt; queue_finish records it with the outcome. */
@@ -123,12 +135,16 @@ static void worker_history(const struct queue_item *it, const char *server, cons
 /* What one message's attempt found out, filled as the servers are tried, kept until the group's
  * outcomes are committed. */
 struct worker_attempt {
-	struct queue_rcpt_result *res;
-	char (*replies)[SMTP_REPLY_MAX_TEXT + 32];
-	struct smtp_rcpt *rcpt;
+	struct queue_rcpt_result *res;              /* each pending recipient's outcome, for the store */
+	char (*replies)[SMTP_REPLY_MAX_TEXT + 32];  /* the words res[i].reply points at */
+	struct smtp_rcpt *rcpt;                     /* the transaction's recipients */
+	size_t *open;                               /* which res each of them is */
+	struct policy_rcpt *verdict;                /* each res's outcome in the last attempt it was in */
+	struct policy_rcpt *judged;                 /* one attempt's, in the transaction's order */
+	struct policy_route route;
 	char why[700];
 	const char *carrier;
-	int uncertain, done;
+	int answered; /* the last server tried ran the transaction to its end */
 	size_t delivered, refused;
 	struct smtp_txn t; /* kept here, not on a stack frame: it may be begun behind the one before */
 	struct queue_result qr;
@@ -136,51 +152,95 @@ struct worker_attempt {
 	struct buf to;
 };
 
-/* Try the job's servers in order until one takes the transaction to its end. When the next
- * message (`ahead`) starts on the same server, it is begun behind this one's data. */
+/* The transaction for the recipients the last server left open, with no replies yet. The first
+ * server's transaction is left as it is: it may be under way already, begun behind the message
+ * before. */
+static void worker_reopen(struct worker_attempt *a, size_t nres)
+{
+	size_t i;
+
+	a->t.nrcpt = 0;
+	for (i = 0; i < nres; i++)
+		if (a->res[i].state == QUEUE_RCPT_PENDING && a->verdict[i].outcome == POLICY_DEFERRED) {
+			memset(&a->rcpt[a->t.nrcpt], 0, sizeof a->rcpt[0]);
+			a->rcpt[a->t.nrcpt].address = a->res[i].address;
+			a->open[a->t.nrcpt++] = i;
+		}
+	memset(&a->t.mail_reply, 0, sizeof a->t.mail_reply);
+	memset(&a->t.data_reply, 0, sizeof a->t.data_reply);
+	a->t.data_sent = a->t.unsuitable = 0;
+}
+
+/* Copy an attempt's outcomes to the recipients it carried, in words the server or the failure
+ * gives, as the policy names them. */
+static void worker_apply(struct worker_attempt *a, const struct policy_rcpt *v, const char *why)
+{
+	static const enum queue_rcpt_state states[] = {
+		[POLICY_DELIVERED] = QUEUE_RCPT_DELIVERED,
+		[POLICY_REFUSED] = QUEUE_RCPT_REFUSED,
+		[POLICY_DEFERRED] = QUEUE_RCPT_PENDING,
+		[POLICY_UNCERTAIN] = QUEUE_RCPT_PENDING,
+	};
+	const struct smtp_txn *t = &a->t;
+	size_t i;
+
+	for (i = 0; i < t->nrcpt; i++) {
+		size_t r = a->open[i];
+		char *words = a->replies[r];
+		a->verdict[r] = v[i];
+		a->res[r].state = states[v[i].outcome];
+		a->res[r].reply = words;
+		switch (v[i].reason) {
+		case POLICY_BY_MAIL: smtp_reply_line(&t->mail_reply, words, sizeof a->replies[0]); break;
+		case POLICY_BY_RCPT: smtp_reply_line(&t->rcpt[i].reply, words, sizeof a->replies[0]); break;
+		case POLICY_BY_DATA: smtp_reply_line(&t->data_reply, words, sizeof a->replies[0]); break;
+		default: snprintf(words, sizeof a->replies[0], "%s", why); break;
+		}
+	}
+}
+
+/* Try the job's servers in order, as the policy says: the next one takes over only when this one
+ * failed and nothing may have been delivered. When the next message (`ahead`) starts on the same
+ * server, it is begun behind this one's data. */
 static void worker_try_chain(struct run_worker *w, const struct run_job *job, int fd, struct worker_attempt *a,
 			     const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
-	const struct queue_item *it = job->it;
-	struct smtp_txn *t = &a->t;
-	size_t i, k;
+	struct policy_attempt pa;
+	size_t k;
 
-	for (k = 0; job->chain && job->chain[k] && !a->done; k++) {
+	for (k = 0; job->chain && job->chain[k]; k++) {
 		struct run_conn *c = worker_connect(w, job->chain[k]);
 		struct smtp_txn *next = NULL;
+		int failure = 0;
+
+		if (k > 0)
+			worker_reopen(a, job->it->nrcpts);
 		if (c == NULL || c->down) {
+			/* Not tried here: a transaction begun on its dead session left nothing to read. */
+			if (k == 0)
+				worker_reopen(a, job->it->nrcpts);
+			failure = c ? c->down : OUTBOX_ETEMPFAIL;
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], c ? c->why : "too many servers in one run");
-			continue;
-		}
-		if (ahead && ahead_job->chain && strcmp(ahead_job->chain[0], c->name) == 0)
-			next = &ahead->t;
-		if (lseek(fd, 0, SEEK_SET) != 0 || session_send_then(w->h, c->session, t, fd, next) < 0) {
-			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], outbox_errmsg(w->h));
-			snprintf(c->why, sizeof c->why, "%s", outbox_errmsg(w->h));
-			c->down = 1;
-			worker_conn_close(w, c);
-			/* After the data went out a retry elsewhere could duplicate it: wait. */
-			if (smtp_txn_uncertain(t)) {
-				a->uncertain = 1;
-				a->carrier = c->name;
-				return;
+		} else {
+			if (ahead && ahead_job->chain && strcmp(ahead_job->chain[0], c->name) == 0)
+				next = &ahead->t;
+			if (lseek(fd, 0, SEEK_SET) != 0)
+				failure = outbox_fail(w->h, OUTBOX_EIO, NULL, "cannot read the message again: %s",
+						      strerror(errno));
+			else
+				failure = session_send_then(w->h, c->session, &a->t, fd, next);
+			if (failure < 0) {
+				snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], outbox_errmsg(w->h));
+				if (failure != OUTBOX_EIO)
+					worker_conn_down(w, c, failure);
 			}
-			continue;
+			a->carrier = c->name;
 		}
-		if (t->outcome && worker_server_unavailable(t)) {
-			smtp_reply_line(&t->mail_reply, a->replies[0], sizeof a->replies[0]);
-			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], a->replies[0]);
-			continue;
-		}
-		a->carrier = c->name;
-		for (i = 0; i < it->nrcpts; i++) {
-			smtp_reply_line(&a->rcpt[i].reply, a->replies[i], sizeof a->replies[i]);
-			a->res[i].reply = a->replies[i];
-			a->res[i].state = a->rcpt[i].state == SMTP_RCPT_DELIVERED ? QUEUE_RCPT_DELIVERED
-					  : a->rcpt[i].state == SMTP_RCPT_REFUSED ? QUEUE_RCPT_REFUSED
-										  : QUEUE_RCPT_PENDING;
-		}
-		a->done = 1;
+		a->answered = failure == 0;
+		policy_judge(&a->t, failure, a->judged, &pa);
+		worker_apply(a, a->judged, a->why);
+		if (policy_after_attempt(&a->route, &pa, job->chain[k + 1] != NULL) != POLICY_NEXT_SERVER)
+			break;
 	}
 }
 
@@ -194,13 +254,19 @@ static int worker_attempt_init(struct worker_attempt *a, const struct run_job *j
 	a->res = calloc(n, sizeof *a->res);
 	a->replies = calloc(n, sizeof *a->replies);
 	a->rcpt = calloc(n, sizeof *a->rcpt);
-	if (!a->res || !a->replies || !a->rcpt)
+	a->open = calloc(n, sizeof *a->open);
+	a->verdict = calloc(n, sizeof *a->verdict);
+	a->judged = calloc(n, sizeof *a->judged);
+	if (!a->res || !a->replies || !a->rcpt || !a->open || !a->verdict || !a->judged)
 		return -1;
 	for (i = 0; i < it->nrcpts; i++) {
 		a->res[i].address = it->rcpts[i].address;
 		a->res[i].state = QUEUE_RCPT_PENDING;
-		a->res[i].reply = "";
+		a->res[i].reply = a->replies[i];
 		a->rcpt[i].address = it->rcpts[i].address;
+		a->open[i] = i;
+		a->verdict[i].outcome = POLICY_DEFERRED;
+		snprintf(a->replies[i], sizeof a->replies[0], "%s", job->why);
 	}
 	snprintf(a->why, sizeof a->why, "%s", job->why);
 	a->t.from = it->sender;
@@ -218,6 +284,9 @@ static void worker_attempt_free(struct worker_attempt *a)
 	free(a->res);
 	free(a->replies);
 	free(a->rcpt);
+	free(a->open);
+	free(a->verdict);
+	free(a->judged);
 	buf_free(&a->to);
 }
 
@@ -230,7 +299,10 @@ static void worker_send(struct run_worker *w, const struct run_job *job, struct 
 	size_t i;
 
 	if (spool_open_message(w->h, &w->sp, job->it->spool_name, &fd) < 0) {
+		/* This machine failed, not a server: the message waits, and no fallback is tried. */
 		snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
+		for (i = 0; i < job->it->nrcpts; i++)
+			snprintf(a->replies[i], sizeof a->replies[0], "%s", a->why);
 		/* Its commands may be on the wire with no body to follow: that session cannot go on
 		 * (nothing was delivered), so the next message gets a fresh one. */
 		for (i = 0; begun && job->chain && i < w->nconns; i++)
@@ -242,28 +314,29 @@ static void worker_send(struct run_worker *w, const struct run_job *job, struct 
 		close(fd);
 }
 
-/* The attempt as queue_finish records it. */
+/* The attempt as queue_finish records it: each recipient's outcome, and the attempt in the log.
+ * A queued message stays in the outbox whatever failed; the retry schedule takes it from here. */
 static void worker_result(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
 {
 	const struct queue_item *it = job->it;
+	const char *explain = NULL;
 	size_t i;
 
-	if (!a->done)
-		for (i = 0; i < it->nrcpts; i++)
-			a->res[i].reply = a->why;
-	for (i = 0; a->done && i < it->nrcpts; i++) {
+	for (i = 0; i < it->nrcpts; i++) {
 		a->refused += a->res[i].state == QUEUE_RCPT_REFUSED;
 		a->delivered += a->res[i].state == QUEUE_RCPT_DELIVERED;
+		if (!explain && a->res[i].state != QUEUE_RCPT_DELIVERED)
+			explain = a->res[i].reply;
 	}
 	memset(&a->qr, 0, sizeof a->qr);
 	a->qr.id = it->id;
 	a->qr.owner = w->sh->owner;
 	a->qr.server = a->carrier;
-	a->qr.outcome = a->done ? "attempted" : a->uncertain ? "uncertain" : "deferred";
-	a->qr.reply = a->done ? (it->nrcpts ? a->res[0].reply : "") : a->why;
+	a->qr.outcome = a->route.uncertain ? "uncertain" : a->answered ? "attempted" : "deferred";
+	a->qr.reply = explain ? explain : it->nrcpts ? a->res[0].reply : a->why;
 	a->qr.rcpts = a->res;
 	a->qr.nrcpts = it->nrcpts;
-	a->qr.uncertain = a->uncertain;
+	a->qr.uncertain = a->route.uncertain;
 	a->qr.policy = &job->policy;
 	worker_history(it, a->carrier, a->qr.reply, &a->to, &a->hist);
 	a->qr.history = &a->hist;

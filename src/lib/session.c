@@ -39,6 +39,8 @@ struct session {
 	struct smtp_caps caps;
 	int have_reply;
 	struct smtp_reply reply;
+	int broken;             /* a send failed: nothing more is read, so no late reply can change
+				   what the caller already decided about the transaction */
 	struct smtp_txn *ahead; /* session_send_then: begin this one behind the current data */
 	struct buf tail;        /* the body's last piece, written together with what follows it */
 };
@@ -398,8 +400,10 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 	s->ahead = next;
 	rc = session_run(h, s, t, body_fd, &stopped);
 	s->ahead = NULL;
-	if (rc < 0)
+	if (rc < 0) {
+		s->broken = 1;
 		return rc;
+	}
 	if (stopped != SMTP_TXN_DONE)
 		return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
 	return 0;
@@ -411,7 +415,10 @@ void session_close(outbox *h, struct session *s)
 
 	if (s == NULL)
 		return;
-	if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READY) {
+	if (s->broken) {
+		/* The send failed (a timeout, a lost connection): the session is unusable, and a reply
+		 * read now would arrive after the caller judged the transaction. */
+	} else if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READY) {
 		struct outbox_error_copy saved;
 		outbox_error_save(h, &saved);
 		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* QUIT is a courtesy: don't wait long */

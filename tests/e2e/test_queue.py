@@ -93,7 +93,7 @@ def test_fallback_server_carries_it(ob, postfix):
     m = marker()
     r = ob.run("send", "rcpt@example.test", input=MESSAGE.format(m=m))
     assert r.code == 0 and "queued" not in r.err, r.describe()
-    assert "trying secondary" in r.err, r.describe()
+    assert "sending through \"secondary\" instead" in r.err, r.describe()
     postfix.wait_message(m)
     assert ob.ok("log", "--json").json()[0]["server"] == "secondary"
 
