@@ -70,11 +70,11 @@ typedef struct {
 	int connections;
 } outbox_queue_run_options;
 
-/* Deliver every due message: claim them (so no other runner sends them), carry each server's over
- * one connection, up to o->connections servers at once, fall back to an account's other servers
- * when its server is unavailable (unless the account uses only that server), and record each
- * recipient's outcome. The callbacks may be called from threads of the run's own, but never by
- * two threads at once, and not after this returns. */
+/* Deliver every due message: claim them (so no other runner sends them, while a runner that died
+ * holds nothing), carry each server's over one connection, up to o->connections servers at once,
+ * fall back to an account's other servers when its server is unavailable (unless the account uses
+ * only that server), and record each recipient's outcome. The callbacks may be called from
+ * threads of the run's own, but never by two threads at once, and not after this returns. */
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats);
 /* Sleep until the next queued message falls due or `send` queues a new one, at most max_seconds
  * (a signal also ends it), for `queue run --watch`. */
