@@ -338,6 +338,39 @@ def test_one_run_after_six_kills_sends_everything(ob):
         assert srv.errors == [], srv.errors
 
 
+def test_watcher_takes_over_when_the_runner_dies(ob):
+    """A watcher that found every message claimed by a live runner sleeps until that runner's
+    lease ends. The runner dies without a commit to wake it; the kernel closing the runner's lock
+    file does, and the watcher sends the messages at once, not 15 minutes later."""
+    with Capture(reply_delay=0.2) as srv:
+        configure(ob, "cap", srv.port, "none")
+        ids = enqueue(ob, 20, "watch-" + marker())
+        busy = runner(ob)
+        deadline = time.monotonic() + 10
+        while not srv.messages and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert srv.messages, "the runner began sending"
+        watcher = subprocess.Popen([OUTBOX, "queue", "run", "--watch"], env=ob.env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.0)  # its first pass found nothing to claim; it waits
+            assert busy.poll() is None, "the runner is still sending when it is killed"
+            busy.send_signal(signal.SIGKILL)
+            busy.communicate(timeout=10)
+            t_killed = time.monotonic()
+            deadline = t_killed + 20
+            while set(ids) - set(srv.by_marker()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            took = time.monotonic() - t_killed
+            missing = sorted(set(ids) - set(srv.by_marker()))
+            assert missing == [], f"got {len(missing)} not sent {took:.1f} s after the kill, want 0"
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            out, err = watcher.communicate(timeout=10)
+        assert watcher.returncode == 0, (watcher.returncode, out, err)
+        assert queue_list(ob) == []
+
+
 # -- 2. a send killed or failing while it makes the message durable -----------------------------
 
 def strace_send(ob, inject):
