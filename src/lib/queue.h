@@ -161,6 +161,10 @@ int queue_spool_names(outbox *h, char ***names);
  * is due when its lease runs out, or at its own time when its runner is dead. */
 int queue_next_due(outbox *h, long long *at);
 
+/* Make every queued message (only those through `server_filter` when given) due now, for a run
+ * that sends everything; failed ones stay failed (queue_retry is for those). */
+int queue_due_now(outbox *h, const char *server_filter);
+
 /* Shared by queue.c and queue_claim.c only. */
 struct queue_buf {
 	struct queue_item **v;

@@ -16,12 +16,15 @@
  * wherever its account points at delivery time. A row whose account is gone has no server and
  * matches no filter; an unfiltered run claims it and reports the missing account. The route via
  * fallback servers is the runner's business: the filter names the server it starts with. */
+#define CLAIM_SERVER_IS_2 \
+	"(?2 IS NULL OR ?2 = CASE WHEN q.server <> '' THEN q.server ELSE" \
+	"  (SELECT s.name FROM accounts a JOIN servers s ON s.id = a.server_id" \
+	"   WHERE a.address = q.account COLLATE NOCASE AND a.removed_at IS NULL) END)"
+
 static const char claim_where[] =
 	"q.state = 'queued' AND q.next_attempt_at <= ?1"
 	" AND (q.lease_until IS NULL OR q.lease_until < ?1)"
-	" AND (?2 IS NULL OR ?2 = CASE WHEN q.server <> '' THEN q.server ELSE"
-	"  (SELECT s.name FROM accounts a JOIN servers s ON s.id = a.server_id"
-	"   WHERE a.address = q.account COLLATE NOCASE AND a.removed_at IS NULL) END)"
+	" AND " CLAIM_SERVER_IS_2
 	" ORDER BY q.next_attempt_at, q.id LIMIT ?3";
 
 /* Select the due rows; the updates come after the SELECT is finalized, never while it steps. */
@@ -237,6 +240,18 @@ int queue_release(outbox *h, long long id, const char *owner)
 		return outbox_fail(h, OUTBOX_ECONFLICT, NULL, "queued message %lld is not claimed by this runner",
 				   id);
 	return 0;
+}
+
+int queue_due_now(outbox *h, const char *server_filter)
+{
+	int filtered = server_filter && *server_filter;
+
+	/* Only the time changes: the schedule counts attempts from the first, so a message that
+	 * fails again now waits as long as it would have after its next attempt. */
+	return store_exec(h,
+			  "UPDATE queue SET next_attempt_at = ?1 WHERE id IN (SELECT q.id FROM queue q"
+			  " WHERE q.state = 'queued' AND q.next_attempt_at > ?1 AND " CLAIM_SERVER_IS_2 ")",
+			  filtered ? "it" : "in", store_now(), server_filter);
 }
 
 int queue_next_due(outbox *h, long long *at)

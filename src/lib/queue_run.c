@@ -243,6 +243,10 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	r->started = 1;
 	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, &r->sh.recorder)) < 0)
 		goto out;
+	/* Everything queued is due now; one that fails again gets its next time from the schedule,
+	 * so the run still ends. */
+	if (o && o->all && (rc = queue_due_now(h, o->server)) < 0)
+		goto out;
 	run_remove_orphans(r);
 	do
 		rc = run_batch(r, &claimed);

@@ -985,6 +985,44 @@ static void test_unverifiable_owners_wait_for_their_lease(void **state)
 	EXPECT_INT(access(path, F_OK), 0, "another boot's file is left alone");
 }
 
+/* A run with --all: every queued message through the run's server is due now; failed ones stay
+ * failed. */
+static void test_due_now_leaves_failed_alone(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_entry_in in = {.spool_name = "0123456789abcdef0123456789abcdef", .recipients = one,
+				    .not_before = T0 + 600};
+	struct queue_item **items, *it;
+	long long later, pinned, failed = add_msg(f->h, 1, NULL, one);
+	struct queue_rcpt_result rr = {"bob@example.net", QUEUE_RCPT_PENDING, "451 later"};
+	struct queue_result r = {.id = failed, .owner = "a", .outcome = "deferred", .rcpts = &rr, .nrcpts = 1};
+	struct retry_policy none = {60, 60, 0, 0};
+	enum queue_state st;
+
+	r.policy = &none;
+	claim_one(f->h, "a");
+	EXPECT_INT(queue_finish(f->h, &r, &st), 0, "an attempt past the give-up time");
+	EXPECT_INT(st, QUEUE_FAILED, "given up");
+	assert_int_equal(queue_add(f->h, &in, &later), 0);
+	in.spool_name = "fedcba9876543210fedcba9876543210";
+	in.server = "other";
+	assert_int_equal(queue_add(f->h, &in, &pinned), 0);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 0, "nothing due before");
+	queue_items_free(items, 0);
+
+	EXPECT_INT(queue_due_now(f->h, "other"), 0, "queue_due_now for one server");
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the message through that server");
+	EXPECT_INT(items[0]->id, pinned, "the message pinned to it");
+	queue_items_free(items, 1);
+	EXPECT_INT(queue_due_now(f->h, NULL), 0, "queue_due_now for all");
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the other queued message");
+	EXPECT_INT(items[0]->id, later, "the one queued for later");
+	queue_items_free(items, 1);
+	assert_int_equal(queue_get(f->h, failed, &it), 0);
+	EXPECT_INT(it->state, QUEUE_FAILED, "the failed message stays failed");
+	queue_item_free(it);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1013,6 +1051,7 @@ int main(void)
 		T(test_live_runner_in_this_process_keeps_its_claims),
 		T(test_hold_removes_dead_runners_files),
 		T(test_unverifiable_owners_wait_for_their_lease),
+		T(test_due_now_leaves_failed_alone),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }
