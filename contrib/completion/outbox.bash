@@ -90,7 +90,7 @@ _outbox_queue()
 	case $verb in
 	list) _outbox_reply '--failed --json --help' ;;
 	show) _outbox_reply '--json --help' ;;
-	run) _outbox_reply '--server --connections -v --verbose --watch --help' ;;
+	run) _outbox_reply '--all --server --connections -v --verbose --watch --help' ;;
 	retry) _outbox_reply '--all --help' ;;
 	remove) _outbox_reply '--purge --help' ;;
 	esac

@@ -68,16 +68,22 @@ typedef struct {
 	void *ctx;
 	/* Connections to different servers at once (each server's messages share one); 0 means 4. */
 	int connections;
+	/* Non-zero: send every queued message now, whatever its next attempt time, as `sendmail -q`
+	 * or Postfix's `postqueue -f` do. Each is tried once in this run; one that fails again is
+	 * rescheduled as usual. Given-up (failed) messages stay failed: outbox_queue_retry queues
+	 * them again. 0 keeps to the retry schedule. */
+	int all;
 	/* Told once per server that fails in a run, with why, since its messages then go to their
 	 * accounts' fallback servers or wait; NULL for none. */
 	void (*notice)(void *ctx, const char *text);
 } outbox_queue_run_options;
 
-/* Deliver every due message: claim them (so no other runner sends them), carry each server's over
- * one connection, up to o->connections servers at once, fall back to an account's other servers
- * when its server is unavailable (unless the account uses only that server), and record each
- * recipient's outcome. The callbacks may be called from threads of the run's own, but never by
- * two threads at once, and not after this returns. */
+/* Deliver every due message (every queued one with o->all): claim them (so no other runner sends
+ * them, while a runner that died holds nothing), carry each server's over one connection, up to
+ * o->connections servers at once, fall back to an account's other servers when its server is
+ * unavailable (unless the account uses only that server), and record each recipient's outcome.
+ * The callbacks may be called from threads of the run's own, but never by two threads at once,
+ * and not after this returns. */
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats);
 /* Sleep until the next queued message falls due or `send` queues a new one, at most max_seconds
  * (a signal also ends it), for `queue run --watch`. */

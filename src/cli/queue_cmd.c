@@ -19,10 +19,12 @@ static const char queue_help[] =
 	"Commands:\n"
 	"  list [--failed] [--json]     queued (or only failed) messages\n"
 	"  show ID [--json]             one message: recipients and every attempt's reply\n"
-	"  run [--server NAME] [--connections N] [-v] [--watch]\n"
+	"  run [--all] [--server NAME] [--connections N] [-v] [--watch]\n"
 	"                               send what is due now, one connection per server and up\n"
-	"                               to N (4) servers at once; with --watch stay up and send\n"
-	"                               each message as it falls due\n"
+	"                               to N (4) servers at once; with --all send every queued\n"
+	"                               message now, whatever its next attempt (failed ones stay\n"
+	"                               failed: see retry); with --watch stay up and send each\n"
+	"                               message as it falls due\n"
 	"  retry ID|--all               make a message (or all) due now; failed ones are queued again\n"
 	"  remove ID [--purge]          remove a message ('outbox undo' brings it back; with\n"
 	"                               --purge it goes for good, its file too)\n";
@@ -229,6 +231,8 @@ static int queue_run_cmd(int argc, char **argv)
 			verbose = 1;
 		else if (strcmp(argv[i], "--watch") == 0)
 			watch = 1;
+		else if (strcmp(argv[i], "--all") == 0)
+			o.all = 1;
 		else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc) {
 			char *end;
 			long n = strtol(argv[++i], &end, 10);
@@ -268,6 +272,9 @@ static int queue_run_cmd(int argc, char **argv)
 			       st.deferred, st.failed, st.refused, st.refused == 1 ? "" : "s");
 			fflush(stdout);
 		}
+		/* --all is for the first pass: after it, a watcher keeps to the schedule, or every
+		 * wake-up would try again at once the messages that have just failed. */
+		o.all = 0;
 		/* Wake at the next due time or when send queues something; an hour at most. */
 		if (watch && !queue_stopping && (rc = outbox_queue_wait(h, 3600)) < 0) {
 			rc = cli_fail(h, rc);

@@ -641,11 +641,3 @@ int queue_spool_names(outbox *h, char ***names)
 	}
 	return rc;
 }
-
-int queue_next_due(outbox *h, long long *at)
-{
-	/* A claimed message counts from when its lease runs out: its runner may have died. */
-	return store_int(h, at, 0,
-			 "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM queue"
-			 " WHERE state = 'queued'", "");
-}

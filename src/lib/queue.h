@@ -78,7 +78,9 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id);
 
 /* Claim up to `max` due messages for `owner` for `lease_seconds`, in one BEGIN IMMEDIATE
  * transaction, so two runners never claim the same message: due means queued, next attempt
- * reached, and no lease or an expired one. Oldest due first. `server_filter` (NULL for all)
+ * reached, and no lease, an expired one, or one whose runner is dead (queue_owner.h: its lock
+ * was released; a runner that cannot be checked keeps its lease). Oldest due first. A message
+ * a dead runner was sending comes back marked uncertain. `server_filter` (NULL for all)
  * matches the row's server, or for a row with server '' the server the account uses now; a row
  * whose account is gone matches no filter and is left to an unfiltered run to report. */
 int queue_claim(outbox *h, const char *owner, long long lease_seconds, const char *server_filter,
@@ -155,8 +157,13 @@ int queue_remove(outbox *h, long long id, int purge, char spool_name[33]);
  * spare young files that are not listed (a send may be between the two). Free with strv_free. */
 int queue_spool_names(outbox *h, char ***names);
 
-/* When the next queued message falls due (*at), or 0 when nothing is queued. */
+/* When the next queued message falls due (*at), or 0 when nothing is queued. A claimed message
+ * is due when its lease runs out, or at its own time when its runner is dead. */
 int queue_next_due(outbox *h, long long *at);
+
+/* Make every queued message (only those through `server_filter` when given) due now, for a run
+ * that sends everything; failed ones stay failed (queue_retry is for those). */
+int queue_due_now(outbox *h, const char *server_filter);
 
 /* Shared by queue.c and queue_claim.c only. */
 struct queue_buf {

@@ -1,11 +1,14 @@
-/* queue_claim.c: how a runner takes due messages for itself with a lease and gives them back, so
- * two runners never carry the same message and a runner that dies only delays its claims. */
+/* queue_claim.c: how a runner takes due messages for itself and gives them back, so two runners
+ * never carry the same message, and a dead runner's claims are taken over as soon as it is dead. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "history_internal.h"
 #include "queue.h"
+#include "queue_owner.h"
+#include "record.h"
 #include "store.h"
 
 /* Due rows, oldest due first. The server filter compares with the row's own server or, for a row
@@ -13,12 +16,15 @@
  * wherever its account points at delivery time. A row whose account is gone has no server and
  * matches no filter; an unfiltered run claims it and reports the missing account. The route via
  * fallback servers is the runner's business: the filter names the server it starts with. */
+#define CLAIM_SERVER_IS_2 \
+	"(?2 IS NULL OR ?2 = CASE WHEN q.server <> '' THEN q.server ELSE" \
+	"  (SELECT s.name FROM accounts a JOIN servers s ON s.id = a.server_id" \
+	"   WHERE a.address = q.account COLLATE NOCASE AND a.removed_at IS NULL) END)"
+
 static const char claim_where[] =
 	"q.state = 'queued' AND q.next_attempt_at <= ?1"
 	" AND (q.lease_until IS NULL OR q.lease_until < ?1)"
-	" AND (?2 IS NULL OR ?2 = CASE WHEN q.server <> '' THEN q.server ELSE"
-	"  (SELECT s.name FROM accounts a JOIN servers s ON s.id = a.server_id"
-	"   WHERE a.address = q.account COLLATE NOCASE AND a.removed_at IS NULL) END)"
+	" AND " CLAIM_SERVER_IS_2
 	" ORDER BY q.next_attempt_at, q.id LIMIT ?3";
 
 /* Select the due rows; the updates come after the SELECT is finalized, never while it steps. */
@@ -97,6 +103,60 @@ static int claim_mark(outbox *h, struct queue_item *it, const char *owner, long 
 	return 0;
 }
 
+/* The owners, other than `self`, of queued messages due by `due_by` whose lease has not run out
+ * at `now`, each once: a few runners at most, however many messages they hold. */
+static int claim_holders(outbox *h, const char *self, long long now, long long due_by, char ***owners)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc, step;
+
+	*owners = NULL;
+	if ((rc = store_prepare_cached(h,
+				       "SELECT DISTINCT lease_owner FROM queue WHERE state = 'queued'"
+				       " AND next_attempt_at <= ?3 AND lease_until >= ?1 AND lease_owner <> ?2",
+				       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, self, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, due_by);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *owner = (const char *)sqlite3_column_text(st, 0);
+		if (owner && strv_append(owners, &n, owner) < 0) {
+			rc = queue_oom(h);
+			break;
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, "finding the runners that hold claims");
+	store_release(st);
+	if (rc < 0) {
+		strv_free(*owners);
+		*owners = NULL;
+	}
+	return rc;
+}
+
+/* A dead runner's claims end now rather than when its lease runs out: its lease is set in the
+ * past, so the select below takes its messages, and those it was sending come back as may have
+ * been delivered. Its lock file goes too. Runners that cannot be checked keep their lease. */
+static int claim_free_dead(outbox *h, const char *self, long long now)
+{
+	char **owners = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = claim_holders(h, self, now, now, &owners)) < 0)
+		return rc;
+	for (i = 0; rc == 0 && owners && owners[i]; i++)
+		if (queue_owner_check(h, owners[i], 1) == QUEUE_OWNER_DEAD)
+			rc = store_exec(h,
+					"UPDATE queue SET lease_until = 0 WHERE lease_owner = ?1 AND state = 'queued'",
+					"t", owners[i]);
+	strv_free(owners);
+	return rc;
+}
+
 int queue_claim(outbox *h, const char *owner, long long lease_seconds, const char *server_filter,
 		size_t max, struct queue_item ***out, size_t *n)
 {
@@ -116,7 +176,8 @@ int queue_claim(outbox *h, const char *owner, long long lease_seconds, const cha
 	 * unclaimed when the lease is written: the select and the update are one step for others. */
 	if ((rc = store_begin(h)) < 0)
 		return rc;
-	rc = claim_select(h, now, server_filter, max, &items);
+	if ((rc = claim_free_dead(h, owner, now)) == 0)
+		rc = claim_select(h, now, server_filter, max, &items);
 	for (i = 0; rc == 0 && i < items.n; i++)
 		rc = claim_mark(h, items.v[i], owner, now + lease_seconds);
 	if (rc == 0 && items.n > 0)
@@ -179,4 +240,42 @@ int queue_release(outbox *h, long long id, const char *owner)
 		return outbox_fail(h, OUTBOX_ECONFLICT, NULL, "queued message %lld is not claimed by this runner",
 				   id);
 	return 0;
+}
+
+int queue_due_now(outbox *h, const char *server_filter)
+{
+	int filtered = server_filter && *server_filter;
+
+	/* Only the time changes: the schedule counts attempts from the first, so a message that
+	 * fails again now waits as long as it would have after its next attempt. */
+	return store_exec(h,
+			  "UPDATE queue SET next_attempt_at = ?1 WHERE id IN (SELECT q.id FROM queue q"
+			  " WHERE q.state = 'queued' AND q.next_attempt_at > ?1 AND " CLAIM_SERVER_IS_2 ")",
+			  filtered ? "it" : "in", store_now(), server_filter);
+}
+
+int queue_next_due(outbox *h, long long *at)
+{
+	long long now = store_now(), t = 0;
+	char **owners = NULL;
+	size_t i;
+	int rc;
+
+	/* A claimed message counts from when its lease runs out: its runner may have died where
+	 * this cannot check. */
+	if ((rc = store_int(h, at, 0,
+			    "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM queue"
+			    " WHERE state = 'queued'", "")) < 0 ||
+	    (rc = claim_holders(h, "", now, LLONG_MAX, &owners)) < 0)
+		return rc;
+	/* ...unless its runner is known to be dead: then it counts from its own time. The file of
+	 * that runner stays for the claim to remove: this only looks. */
+	for (i = 0; rc == 0 && owners && owners[i]; i++)
+		if (queue_owner_check(h, owners[i], 0) == QUEUE_OWNER_DEAD &&
+		    (rc = store_int(h, &t, 0,
+				    "SELECT min(next_attempt_at) FROM queue WHERE state = 'queued' AND lease_owner = ?1",
+				    "t", owners[i])) == 0 && t > 0 && (*at == 0 || t < *at))
+			*at = t;
+	strv_free(owners);
+	return rc;
 }

@@ -3,13 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "account_internal.h"
 #include "handle_internal.h"
 #include "queue_recorder.h"
 #include "queue_run_internal.h"
-#include "secret.h"
 #include "server_internal.h"
 #include "store.h"
 
@@ -173,7 +171,7 @@ static int run_batch(struct run *r, size_t *claimed)
 	int rc;
 
 	*claimed = 0;
-	if ((rc = queue_claim(r->h, r->sh.owner, RUN_LEASE_SECONDS, o ? o->server : NULL, r->batch, &items, &n)) < 0 ||
+	if ((rc = queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, r->batch, &items, &n)) < 0 ||
 	    n == 0)
 		return rc;
 	*claimed = n;
@@ -216,7 +214,6 @@ static void run_remove_orphans(struct run *r)
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats)
 {
 	struct run *r = calloc(1, sizeof *r);
-	char host[64], id[33];
 	size_t claimed = 0, i;
 	int rc;
 
@@ -224,20 +221,22 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 		return queue_oom(h);
 	r->h = h;
 	r->sh.o = o;
+	r->sh.owner.dir = r->sh.owner.fd = -1;
 	r->batch = RUN_CLAIM_FIRST;
 	r->nworkers = o && o->connections > 0 ? (size_t)o->connections : RUN_DEFAULT_CONNECTIONS;
 	if (r->nworkers > RUN_MAX_CONNECTIONS)
 		r->nworkers = RUN_MAX_CONNECTIONS;
 	pthread_mutex_init(&r->sh.lock, NULL);
-	if (gethostname(host, sizeof host) < 0)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	if ((rc = secret_new_id(h, id)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
+	/* The lock is held from before the first claim until after the last outcome is recorded. */
+	if ((rc = queue_owner_hold(h, &r->sh.owner)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
 		goto out;
 	r->started = 1;
 	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, &r->sh.recorder)) < 0)
 		goto out;
-	snprintf(r->sh.owner, sizeof r->sh.owner, "%s:%ld:%.8s", host, (long)getpid(), id);
+	/* Everything queued is due now; one that fails again gets its next time from the schedule,
+	 * so the run still ends. */
+	if (o && o->all && (rc = queue_due_now(h, o->server)) < 0)
+		goto out;
 	run_remove_orphans(r);
 	do
 		rc = run_batch(r, &claimed);
@@ -248,6 +247,7 @@ out:
 	for (i = 0; i < r->started || i == 0; i++)
 		worker_stop(&r->workers[i]);
 	janitor_stop(r->sh.janitor);
+	queue_owner_drop(&r->sh.owner);
 	pthread_mutex_destroy(&r->sh.lock);
 	for (i = 0; i < r->naccounts; i++) {
 		free(r->accounts[i].address);

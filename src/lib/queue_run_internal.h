@@ -10,11 +10,14 @@
 #include "outbox/server.h"
 #include "queue.h"
 #include "queue_janitor.h"
+#include "queue_owner.h"
 #include "retry.h"
 #include "spool.h"
 
 #define RUN_MAX_SERVERS 32
-/* How long a claim holds: a runner that dies leaves its messages to others after this. */
+/* How long a claim holds when its runner cannot be checked (on another host, for a store on a
+ * shared disk): such a runner that dies leaves its messages to others after this. A runner on
+ * this host is checked through its lock, and its claims end with it. */
 #define RUN_LEASE_SECONDS 900
 
 /* One server's connection in a worker: opened on first use, reused by every message the worker
@@ -40,7 +43,7 @@ struct run_job {
 /* What every worker of one run shares. */
 struct run_shared {
 	const outbox_queue_run_options *o;
-	char owner[96];        /* the lease owner: host, pid and a random part */
+	struct queue_owner owner; /* the run's name on its claims, and the lock that proves it alive */
 	pthread_mutex_t lock;  /* guards stats and every call of the caller's callbacks */
 	outbox_queue_stats stats;
 	struct recorder *recorder; /* commits the outcomes of the groups the workers sent */

@@ -1,5 +1,5 @@
 /* queue_watch.c: waiting for the outbox's next piece of work, for `queue run --watch`: until the
- * next message falls due, or until another process commits to the store (inotify). */
+ * next message falls due, another process commits to the store, or a runner ends (inotify). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "outbox/handle.h"
 #include "outbox/queue.h"
 #include "queue.h"
+#include "queue_owner.h"
 #include "store.h"
 
 int outbox_queue_wait(outbox *h, long long max_seconds)
@@ -32,6 +33,11 @@ int outbox_queue_wait(outbox *h, long long max_seconds)
 				 strerror(errno));
 		goto out;
 	}
+	/* A runner that dies commits nothing, but the kernel closes its lock file, which it had
+	 * open for writing: its claims are free then. Checkers open those files read-only, so
+	 * looking does not wake us. No directory yet means no runner yet; its creation wakes us. */
+	if (buf_puts(&dir, "/" QUEUE_OWNER_DIR) == 0)
+		inotify_add_watch(fd, dir.data, IN_CLOSE_WRITE);
 	if ((rc = queue_next_due(h, &due)) < 0)
 		goto out;
 	wait_s = due ? due - store_now() : max_seconds;

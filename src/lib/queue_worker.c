@@ -330,7 +330,7 @@ static void worker_result(struct run_worker *w, const struct run_job *job, struc
 	}
 	memset(&a->qr, 0, sizeof a->qr);
 	a->qr.id = it->id;
-	a->qr.owner = w->sh->owner;
+	a->qr.owner = w->sh->owner.name;
 	a->qr.server = a->carrier;
 	a->qr.outcome = a->route.uncertain ? "uncertain" : a->answered ? "attempted" : "deferred";
 	a->qr.reply = explain ? explain : it->nrcpts ? a->res[0].reply : a->why;
@@ -412,7 +412,7 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 	g->n = n;
 	for (i = 0; i < n; i++)
 		ids[i] = jobs[i]->it->id;
-	if (queue_mark_sending_group(w->h, w->sh->owner, RUN_LEASE_SECONDS, ids, n, marked) < 0) {
+	if (queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked) < 0) {
 		free(g);
 		return NULL;
 	}

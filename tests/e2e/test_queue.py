@@ -271,3 +271,38 @@ def test_queue_run_falls_back_and_records_the_carrier(ob, postfix):
     latest = ob.ok("log", "--json").json()[0]
     assert (latest["server"], latest["outcome"]) == ("secondary", "delivered"), \
         f"history: got {latest['server']}/{latest['outcome']}, want secondary/delivered"
+
+
+def test_run_all_sends_now_what_waits_for_its_retry(ob, aiosmtpd_srv, pki):
+    """After a failed connection a message waits for its retry (a minute at first): a plain
+    `queue run` as soon as the server is back leaves it, `queue run --all` sends it at once, as
+    Postfix's `sendmail -q` would. A given-up message stays failed: `queue retry` is for those."""
+    srv = aiosmtpd_srv
+    configure(ob, "aio", down_port(), "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert)
+    ob.ok("account", "edit", "sender@example.test", "--retry-first", "1m", "--give-up", "1m")
+
+    def at(t):
+        return {"OUTBOX_NOW": str(NOW + t)}
+
+    given_up, waiting = marker(), marker()
+    r = ob.run("send", "a@example.test", input=MESSAGE.format(m=given_up), env=at(0))
+    assert r.code == 0 and "queued as" in r.err, r.describe()
+    ob.ok("queue", "run", env=at(61))  # its retry fails too, at the give-up time
+    [failed] = ob.ok("queue", "list", "--failed", "--json", env=at(61)).json()
+    r = ob.run("send", "b@example.test", input=MESSAGE.format(m=waiting), env=at(61))
+    assert r.code == 0 and "queued as" in r.err, r.describe()
+
+    ob.ok("server", "edit", "aio", "--port", str(srv.port))  # the server is back
+    r = ob.ok("queue", "run", env=at(62))
+    assert "Sent" not in r.out and srv.messages() == [], "plain run: got a send, want none before the retry time:\n" + r.describe()
+    [q] = [m for m in ob.ok("queue", "list", "--json", env=at(62)).json() if m["state"] == "queued"]
+    assert q["next_attempt"] > NOW + 62, f"next attempt at +{q['next_attempt'] - NOW} s, want after +62 s"
+
+    r = ob.ok("queue", "run", "--all", env=at(62))
+    assert "Sent 1," in r.out, "--all: got " + r.describe()
+    srv.wait_message(waiting)
+    got = [data for _, data in srv.messages()]
+    assert len(got) == 1 and given_up.encode() not in got[0], f"want only the queued message sent, got {len(got)}"
+    left = ob.ok("queue", "list", "--json", env=at(62)).json()
+    assert [(m["id"], m["state"]) for m in left] == [(failed["id"], "failed")], \
+        f"got {[(m['id'], m['state']) for m in left]}, want only message {failed['id']}, still failed"

@@ -1,12 +1,16 @@
 /* test_queue.c: the outbox's store layer: adding, claiming with a lease, recording attempts with
  * per-recipient outcomes (also through the recorder's thread), the retry schedule to 'failed',
- * retry, removal, and concurrent claims. */
+ * retry, removal, concurrent claims, and claims that end with their runner. */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "outbox/outbox.h"
 #include "queue.h"
+#include "queue_owner.h"
 #include "queue_recorder.h"
 #include "record.h"
 #include "store.h"
@@ -774,6 +778,251 @@ static void test_migrates_from_version_3(void **state)
 	queue_items_free(items, 1);
 }
 
+/* -- claims that end with their runner ---------------------------------------------------- */
+
+/* A runner in a child process: it takes its name and lock in the child, claims every due
+ * message, marks the first as being sent when `mark`, passes its name up `ready`, and on a byte
+ * (or EOF) on `go` kills itself with SIGKILL, so no cleanup of its own runs. The lock must be
+ * taken after fork: one taken before would belong to a file description the parent shares, and
+ * the parent would keep it alive after the child died. */
+struct child_runner {
+	pid_t pid;
+	int go;         /* write a byte, or close, to have it killed */
+	char name[128]; /* its owner name */
+	size_t claimed;
+};
+
+static void child_runner_main(const char *home, int mark, int ready, int go)
+{
+	struct queue_owner o;
+	struct queue_item **items = NULL;
+	outbox *h;
+	size_t n = 0;
+	int marked[1];
+	char c;
+
+	if (outbox_open(&h, home) < 0 || queue_owner_hold(h, &o) < 0 ||
+	    queue_claim(h, o.name, 300, NULL, 100, &items, &n) < 0)
+		_exit(2);
+	if (mark && n > 0 && queue_mark_sending_group(h, o.name, 300, &items[0]->id, 1, marked) < 0)
+		_exit(3);
+	if (write(ready, o.name, sizeof o.name) != (ssize_t)sizeof o.name ||
+	    write(ready, &n, sizeof n) != (ssize_t)sizeof n)
+		_exit(4);
+	/* A byte or EOF: either means die now. */
+	if (read(go, &c, 1) < 0)
+		_exit(5);
+	raise(SIGKILL);
+	_exit(6);
+}
+
+static void child_runner_start(struct child_runner *c, const char *home, int mark)
+{
+	int ready[2], go[2];
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		child_runner_main(home, mark, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	c->go = go[1];
+	if (read(ready[0], c->name, sizeof c->name) != (ssize_t)sizeof c->name ||
+	    read(ready[0], &c->claimed, sizeof c->claimed) != (ssize_t)sizeof c->claimed)
+		fail_msg("the child runner did not start (see its exit status)");
+	close(ready[0]);
+}
+
+static void child_runner_kill(struct child_runner *c)
+{
+	int status = 0;
+
+	close(c->go);
+	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg("child runner: got status %#x, want killed by SIGKILL", status);
+}
+
+/* Whether $home/runners/<id of name> exists. */
+static int lock_file_exists(const char *home, const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s/%s", home, QUEUE_OWNER_DIR, strrchr(name, ':') + 1);
+	return stat(path, &st) == 0;
+}
+
+static long long next_due(outbox *h)
+{
+	long long at = -1;
+
+	if (queue_next_due(h, &at) != 0)
+		fail_msg("queue_next_due: %s", outbox_errmsg(h));
+	return at;
+}
+
+/* The measured problem: a killed runner held its messages for the whole lease. Now the clock
+ * does not move, and the next claim takes them; the one it was sending comes back as "may have
+ * been delivered". While it lives, nobody takes them. */
+static void test_dead_runners_claims_are_taken_over_at_once(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items;
+	struct child_runner c;
+	long long sent = add_msg(f->h, 1, NULL, one), waiting = add_msg(f->h, 2, NULL, one);
+
+	child_runner_start(&c, f->home, 1);
+	EXPECT_INT(c.claimed, 2, "the child runner claimed both");
+	EXPECT_INT(claim(f->h, "next", 10, &items), 0, "claimable while their runner lives");
+	queue_items_free(items, 0);
+	EXPECT_INT(next_due(f->h), T0 + 300, "a live runner's messages are due when its lease ends");
+	EXPECT_INT(lock_file_exists(f->home, c.name), 1, "the live runner's lock file is there");
+
+	child_runner_kill(&c);
+	EXPECT_INT(next_due(f->h), T0, "due now (the clock has not moved): their runner is dead");
+	EXPECT_INT(claim(f->h, "next", 10, &items), 2, "claimed at once after the kill");
+	EXPECT_INT(items[0]->id == sent ? items[0]->uncertain : items[1]->uncertain, 1,
+		   "the message it was sending comes back as may have been delivered");
+	EXPECT_INT(items[0]->id == waiting ? items[0]->uncertain : items[1]->uncertain, 0,
+		   "the one it had not begun does not");
+	EXPECT_STR(items[0]->lease_owner, "next", "the new owner");
+	queue_items_free(items, 2);
+	EXPECT_INT(lock_file_exists(f->home, c.name), 0, "the dead runner's lock file is removed");
+}
+
+/* flock belongs to the open file: a check from the process that holds the lock, through a
+ * descriptor of its own, neither takes nor (on closing) drops it. A runner that stops with claims
+ * left (a failed run) frees them at once. */
+static void test_live_runner_in_this_process_keeps_its_claims(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items;
+	struct queue_owner a;
+
+	add_msg(f->h, 1, NULL, one);
+	assert_int_equal(queue_owner_hold(f->h, &a), 0);
+	EXPECT_INT(claim(f->h, a.name, 10, &items), 1, "the runner claims");
+	queue_items_free(items, 1);
+	EXPECT_INT(claim(f->h, "b", 10, &items), 0, "another claim leaves a live runner's message");
+	queue_items_free(items, 0);
+	EXPECT_INT(claim(f->h, "c", 10, &items), 0, "and again: the first check kept the lock in place");
+	queue_items_free(items, 0);
+	EXPECT_INT(queue_owner_check(f->h, a.name, 1), QUEUE_OWNER_ALIVE, "checked from its own process");
+	queue_owner_drop(&a);
+	EXPECT_INT(lock_file_exists(f->home, a.name), 0, "dropping removes the lock file");
+	EXPECT_INT(claim(f->h, "b", 10, &items), 1, "the claim a stopped runner left is free at once");
+	queue_items_free(items, 1);
+}
+
+/* A runner that died without a claim is named by no row: the next runner to start removes its
+ * file. */
+static void test_hold_removes_dead_runners_files(void **state)
+{
+	struct unit_store *f = *state;
+	struct child_runner c;
+	struct queue_owner o;
+
+	child_runner_start(&c, f->home, 0);
+	EXPECT_INT(c.claimed, 0, "nothing to claim");
+	child_runner_kill(&c);
+	EXPECT_INT(lock_file_exists(f->home, c.name), 1, "a killed runner leaves its file");
+	assert_int_equal(queue_owner_hold(f->h, &o), 0);
+	EXPECT_INT(lock_file_exists(f->home, c.name), 0, "the next runner removed it");
+	EXPECT_INT(lock_file_exists(f->home, o.name), 1, "and has its own");
+	queue_owner_drop(&o);
+}
+
+/* Owners whose life this host cannot see keep their claims for the whole lease, as before. */
+static void test_unverifiable_owners_wait_for_their_lease(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items;
+	char host[64], older[128], other_boot[128], path[256];
+	const struct {
+		const char *owner, *what;
+	} cases[] = {
+		{"elsewhere.example.org:4242:0123456789abcdef", "a runner on another host"},
+		{older, "an older runner's name, which has no lock"},
+		{other_boot, "a lock file from another boot"},
+	};
+	FILE *fp;
+	size_t i;
+
+	assert_int_equal(gethostname(host, sizeof host), 0);
+	host[sizeof host - 1] = '\0';
+	snprintf(older, sizeof older, "%s:4242:0123abcd", host);
+	snprintf(other_boot, sizeof other_boot, "%s:4242:fedcba9876543210", host);
+	/* A free lock written under another boot: another machine of the same name on a shared
+	 * disk, or this one before a restart; which of the two cannot be told. */
+	snprintf(path, sizeof path, "%s/%s", f->home, QUEUE_OWNER_DIR);
+	assert_true(mkdir(path, 0700) == 0 || errno == EEXIST);
+	snprintf(path, sizeof path, "%s/%s/fedcba9876543210", f->home, QUEUE_OWNER_DIR);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "%s\n00000000-0000-0000-0000-000000000000\n", other_boot);
+	fclose(fp);
+	for (i = 0; i < 3; i++) {
+		add_msg(f->h, (int)i + 1, NULL, one);
+		claim_one(f->h, cases[i].owner);
+	}
+	for (i = 0; i < 3; i++)
+		EXPECT_INT(queue_owner_check(f->h, cases[i].owner, 1), QUEUE_OWNER_UNKNOWN, cases[i].what);
+	EXPECT_INT(claim(f->h, "next", 10, &items), 0, "within the lease");
+	queue_items_free(items, 0);
+	EXPECT_INT(next_due(f->h), T0 + 300, "due when the lease ends");
+	set_now(T0 + 300);
+	EXPECT_INT(claim(f->h, "next", 10, &items), 0, "at the lease's last second");
+	queue_items_free(items, 0);
+	set_now(T0 + 301);
+	EXPECT_INT(claim(f->h, "next", 10, &items), 3, "after the lease");
+	queue_items_free(items, 3);
+	snprintf(path, sizeof path, "%s/%s/fedcba9876543210", f->home, QUEUE_OWNER_DIR);
+	EXPECT_INT(access(path, F_OK), 0, "another boot's file is left alone");
+}
+
+/* A run with --all: every queued message through the run's server is due now; failed ones stay
+ * failed. */
+static void test_due_now_leaves_failed_alone(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_entry_in in = {.spool_name = "0123456789abcdef0123456789abcdef", .recipients = one,
+				    .not_before = T0 + 600};
+	struct queue_item **items, *it;
+	long long later, pinned, failed = add_msg(f->h, 1, NULL, one);
+	struct queue_rcpt_result rr = {"bob@example.net", QUEUE_RCPT_PENDING, "451 later"};
+	struct queue_result r = {.id = failed, .owner = "a", .outcome = "deferred", .rcpts = &rr, .nrcpts = 1};
+	struct retry_policy none = {60, 60, 0, 0};
+	enum queue_state st;
+
+	r.policy = &none;
+	claim_one(f->h, "a");
+	EXPECT_INT(queue_finish(f->h, &r, &st), 0, "an attempt past the give-up time");
+	EXPECT_INT(st, QUEUE_FAILED, "given up");
+	assert_int_equal(queue_add(f->h, &in, &later), 0);
+	in.spool_name = "fedcba9876543210fedcba9876543210";
+	in.server = "other";
+	assert_int_equal(queue_add(f->h, &in, &pinned), 0);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 0, "nothing due before");
+	queue_items_free(items, 0);
+
+	EXPECT_INT(queue_due_now(f->h, "other"), 0, "queue_due_now for one server");
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the message through that server");
+	EXPECT_INT(items[0]->id, pinned, "the message pinned to it");
+	queue_items_free(items, 1);
+	EXPECT_INT(queue_due_now(f->h, NULL), 0, "queue_due_now for all");
+	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the other queued message");
+	EXPECT_INT(items[0]->id, later, "the one queued for later");
+	queue_items_free(items, 1);
+	assert_int_equal(queue_get(f->h, failed, &it), 0);
+	EXPECT_INT(it->state, QUEUE_FAILED, "the failed message stays failed");
+	queue_item_free(it);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -798,6 +1047,11 @@ int main(void)
 		T(test_finish_group),
 		T(test_recorder_records_in_order),
 		T(test_migrates_from_version_3),
+		T(test_dead_runners_claims_are_taken_over_at_once),
+		T(test_live_runner_in_this_process_keeps_its_claims),
+		T(test_hold_removes_dead_runners_files),
+		T(test_unverifiable_owners_wait_for_their_lease),
+		T(test_due_now_leaves_failed_alone),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }
