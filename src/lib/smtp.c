@@ -562,9 +562,7 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 	case R_DATA: return smtp_on_data(e, r);
 	case R_DATA_END:
 	case R_BDAT: return smtp_on_data_end(e, r);
-	case R_RSET:
-		if (smtp_reply_class(r) != 2)
-			return smtp_fail_reply(e, r, OUTBOX_ETEMPFAIL, "RSET");
+	case R_RSET: /* only a 2xx gets here (smtp_reply_fits) */
 		if (e->mail_after_rset) {
 			e->mail_after_rset = 0;
 			return smtp_send_transaction(e);
@@ -577,6 +575,67 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 		return 0;
 	}
 	return 0;
+}
+
+/* Whether `code` can answer the command in `role` (RFC 5321 4.3.2; STARTTLS RFC 3207, AUTH RFC
+ * 4954, BDAT RFC 3030). Any other code means the replies and the commands are out of step: read
+ * on, and a 550 to DATA would be taken for a recipient's refusal. A 421 is handled before. */
+static int smtp_reply_fits(enum smtp_role role, int code)
+{
+	int cls = code / 100;
+
+	if (role == R_QUIT)
+		return 1;
+	if (role == R_RSET)
+		return cls == 2;
+	if (cls == 4 || cls == 5)
+		return 1;
+	switch (role) {
+	case R_GREETING:
+	case R_STARTTLS: return code == 220;
+	case R_EHLO:
+	case R_HELO: return code == 250;
+	case R_AUTH: return code == 235 || code == 334;
+	case R_DATA: return code == 354;
+	default: return cls == 2; /* MAIL, RCPT, the end of the data, BDAT */
+	}
+}
+
+/* The command a reply was taken to answer, as a person would recognise it in a message. */
+static const char *smtp_role_words(const struct smtp *e, enum smtp_role role, size_t index, char *out, size_t size)
+{
+	const struct smtp_txn *t = e->txn;
+
+	switch (role) {
+	case R_GREETING: return "the connection (a greeting)";
+	case R_EHLO: return "EHLO";
+	case R_HELO: return "HELO";
+	case R_STARTTLS: return "STARTTLS";
+	case R_AUTH: snprintf(out, size, "AUTH %s", e->mech ? e->mech : ""); return out;
+	case R_MAIL: snprintf(out, size, "MAIL FROM:<%s>", t ? t->from : ""); return out;
+	case R_RCPT:
+		snprintf(out, size, "RCPT TO:<%s>", t && index < t->nrcpt ? t->rcpt[index].address : "");
+		return out;
+	case R_DATA: return "DATA";
+	case R_DATA_END: return "the end of the message data (\".\")";
+	case R_BDAT: return "BDAT";
+	case R_RSET: return "RSET";
+	case R_QUIT: return "QUIT";
+	}
+	return "";
+}
+
+/* A reply the command it was matched with cannot get. When the data is out, the server may
+ * still have the message: the words say so, and the transaction stays uncertain. */
+static void smtp_fail_out_of_step(struct smtp *e, enum smtp_role role, size_t index, const struct smtp_reply *r)
+{
+	char words[600], command[400];
+
+	smtp_reply_line(r, words, sizeof words);
+	smtp_fail(e, OUTBOX_EPROTOCOL,
+		  "protocol error: the server's reply \"%s\" cannot answer %s, so its replies are out of "
+		  "step with the commands%s", words, smtp_role_words(e, role, index, command, sizeof command),
+		  e->txn && smtp_txn_uncertain(e->txn) ? "; the message was sent, so it may have been delivered" : "");
 }
 
 static void smtp_drain(struct smtp *e);
@@ -617,6 +676,9 @@ static void smtp_drain(struct smtp *e)
 	ssize_t used;
 
 	while (e->in.len > 0 && e->phase != P_FAILED && !(e->phase == P_TXN_DONE && e->next)) {
+		enum smtp_role role;
+		size_t index;
+
 		used = smtp_reply_parse(e->in.data, e->in.len, &r);
 		if (used == 0)
 			return;
@@ -633,20 +695,22 @@ static void smtp_drain(struct smtp *e)
 			smtp_fail(e, OUTBOX_EPROTOCOL, "the server sent a reply nobody asked for: %d %s", r.code, r.text);
 			return;
 		}
-		{
-			enum smtp_role role = e->expect[e->expect_head].role;
-			size_t index = e->expect[e->expect_head].index;
-			e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
-			e->expect_count--;
-			if (r.code == 421 && role != R_QUIT) {
-				/* A 421 to the data is still an answer to it: refused for now, not lost. */
-				if ((role == R_DATA_END || role == R_BDAT) && e->txn)
-					e->txn->data_reply = r;
-				smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
-				return;
-			}
-			smtp_dispatch(e, role, index, &r);
+		role = e->expect[e->expect_head].role;
+		index = e->expect[e->expect_head].index;
+		e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
+		e->expect_count--;
+		if (r.code == 421 && role != R_QUIT) {
+			/* A 421 to the data is still an answer to it: refused for now, not lost. */
+			if ((role == R_DATA_END || role == R_BDAT) && e->txn)
+				e->txn->data_reply = r;
+			smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
+			return;
 		}
+		if (!smtp_reply_fits(role, r.code)) {
+			smtp_fail_out_of_step(e, role, index, &r);
+			return;
+		}
+		smtp_dispatch(e, role, index, &r);
 	}
 }
 

@@ -478,6 +478,89 @@ static void test_helo_when_nothing_else_is_needed(void **state)
 	smtp_free(e);
 }
 
+/* Each command has the replies it can get; any other means replies and commands are out of step:
+ * a protocol error (temporary), never a refusal, and "may have been delivered" once the data
+ * is out. */
+static void test_reply_that_cannot_answer_its_command(void **state)
+{
+	static const struct {
+		const char *name;
+		enum smtp_security sec;
+		const char *user;
+		const char *replies[6];
+		int txns;
+		const char *words;
+		int uncertain;
+	} cases[] = {
+		{"pipelined replies out of order", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		  "354 go ahead\r\n250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n"},
+		 1, "\"354 go ahead\" cannot answer MAIL FROM:<me@x.test>", 0},
+		{"greeting 250", SMTP_SEC_NONE, NULL, {"250 hi\r\n"}, 0, "\"250 hi\" cannot answer the connection", 0},
+		{"EHLO 220", SMTP_SEC_NONE, NULL, {"220 hi\r\n", "220 hi again\r\n"}, 0,
+		 "\"220 hi again\" cannot answer EHLO", 0},
+		{"STARTTLS 250", SMTP_SEC_STARTTLS, NULL, {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "250 ok\r\n"}, 0,
+		 "\"250 ok\" cannot answer STARTTLS", 0},
+		{"AUTH 250", SMTP_SEC_TLS, "me", {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "250 ok\r\n"}, 0,
+		 "\"250 ok\" cannot answer AUTH PLAIN", 0},
+		{"RCPT 354", SMTP_SEC_NONE, NULL, {"220 hi\r\n", "250 s\r\n", "250 ok\r\n", "354 go\r\n"}, 1,
+		 "\"354 go\" cannot answer RCPT TO:<a@x.test>", 0},
+		{"DATA 250", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250 s\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n"}, 1,
+		 "\"250 ok\" cannot answer DATA", 0},
+		{"end of data 354", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", "354 again\r\n"},
+		 1,
+		 "\"354 again\" cannot answer the end of the message data", 1},
+		{"MAIL 354 after BDAT", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250-PIPELINING\r\n250 CHUNKING\r\n", "354 go\r\n250 ok\r\n250 ok\r\n"}, 1,
+		 "\"354 go\" cannot answer MAIL FROM:<me@x.test>", 1},
+		{"RSET 354", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		  "250 ok\r\n550 5.1.1 no\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n",
+		  "354 what\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+		 2, "\"354 what\" cannot answer RSET", 0},
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		outbox h;
+		struct smtp *e;
+		struct smtp_txn t;
+		struct smtp_rcpt r[2];
+		struct run run;
+		char what[128];
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, cases[i].sec, cases[i].user, "secret");
+		txn_init(&t, r, 2);
+		drive(e, cases[i].replies, &t, &run, cases[i].txns);
+		snprintf(what, sizeof what, "%s: engine stops at (%d is FAILED)", cases[i].name, SMTP_FAILED);
+		EXPECT_INT(run.stopped, SMTP_FAILED, what);
+		snprintf(what, sizeof what, "%s: error", cases[i].name);
+		EXPECT_INT(smtp_error(e), OUTBOX_EPROTOCOL, what);
+		snprintf(what, sizeof what, "%s: message", cases[i].name);
+		EXPECT_CONTAINS(outbox_errmsg(&h), "protocol error", what);
+		EXPECT_CONTAINS(outbox_errmsg(&h), cases[i].words, what);
+		if (cases[i].uncertain)
+			EXPECT_CONTAINS(outbox_errmsg(&h), "may have been delivered", what);
+		snprintf(what, sizeof what, "%s: may have been delivered", cases[i].name);
+		EXPECT_INT(smtp_txn_uncertain(&t), cases[i].uncertain, what);
+		for (k = 0; cases[i].txns && k < 2; k++) {
+			snprintf(what, sizeof what, "%s: recipient %zu is not refused (%d is REFUSED)", cases[i].name, k,
+				 SMTP_RCPT_REFUSED);
+			if (r[k].state == SMTP_RCPT_REFUSED)
+				fail_msg("%s: got %d", what, (int)r[k].state);
+		}
+		smtp_quit(e);
+		snprintf(what, sizeof what, "%s: no QUIT after a protocol error", cases[i].name);
+		EXPECT_INT(smtp_next(e), SMTP_FAILED, what);
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_next_transaction_needs_pipelining),
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
 		cmocka_unit_test(test_rset_after_a_refused_transaction),
+		cmocka_unit_test(test_reply_that_cannot_answer_its_command),
 	};
 	return cmocka_run_group_tests_name("smtp", tests, NULL, NULL);
 }
