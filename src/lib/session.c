@@ -407,25 +407,24 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 
 void session_close(outbox *h, struct session *s)
 {
-	enum smtp_action stopped;
+	struct outbox_error_copy saved;
+	enum smtp_action stopped, now;
 
 	if (s == NULL)
 		return;
-	if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READY) {
-		struct outbox_error_copy saved;
-		outbox_error_save(h, &saved);
-		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* QUIT is a courtesy: don't wait long */
+	/* Closing is a courtesy: what goes wrong here never replaces the caller's error. */
+	outbox_error_save(h, &saved);
+	now = s->engine && s->fd >= 0 ? smtp_next(s->engine) : SMTP_CLOSED;
+	if (now == SMTP_READY) {
+		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* don't wait long for QUIT's reply */
 		smtp_quit(s->engine);
 		session_run(h, s, NULL, -1, &stopped);
-		outbox_error_restore(h, &saved);
-	} else if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READ) {
+	} else if (now == SMTP_READ) {
 		/* A pipelined QUIT may still have its reply in flight; read it briefly. */
-		struct outbox_error_copy saved;
-		outbox_error_save(h, &saved);
 		s->step_ms = 1000;
 		session_run(h, s, NULL, -1, &stopped);
-		outbox_error_restore(h, &saved);
 	}
+	outbox_error_restore(h, &saved);
 	if (s->tls)
 		tls_close(s->tls);
 	if (s->fd >= 0)

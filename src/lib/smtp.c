@@ -569,9 +569,8 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 		}
 		return 0;
 	case R_QUIT:
-		/* QUIT pipelined after the data: its reply may arrive with the data's; report that first. */
-		if (e->phase != P_TXN_DONE)
-			e->phase = P_CLOSED;
+		/* Pipelined after the data, its reply is only read once the data's was reported. */
+		e->phase = P_CLOSED;
 		return 0;
 	}
 	return 0;
@@ -638,6 +637,27 @@ static void smtp_fail_out_of_step(struct smtp *e, enum smtp_role role, size_t in
 		  e->txn && smtp_txn_uncertain(e->txn) ? "; the message was sent, so it may have been delivered" : "");
 }
 
+/* Bytes from the server when no reply is due. Matched with the next command, they would shift
+ * every reply after them onto the wrong command. */
+static void smtp_fail_unasked(struct smtp *e)
+{
+	struct smtp_reply r;
+	char words[600];
+	ssize_t used = smtp_reply_parse(e->in.data, e->in.len, &r);
+
+	if (used > 0) {
+		smtp_log(e, '<', e->in.data, (size_t)used);
+		if (r.code == 421) {
+			smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
+			return;
+		}
+		smtp_reply_line(&r, words, sizeof words);
+	} else {
+		snprintf(words, sizeof words, "%zu bytes", e->in.len);
+	}
+	smtp_fail(e, OUTBOX_EPROTOCOL, "protocol error: the server sent a reply nobody asked for: %s", words);
+}
+
 static void smtp_drain(struct smtp *e);
 
 void smtp_input(struct smtp *e, const char *data, size_t len)
@@ -668,17 +688,25 @@ void smtp_input(struct smtp *e, const char *data, size_t len)
 	smtp_drain(e);
 }
 
-/* Hand each complete reply in the input buffer to its handler. The replies of a transaction begun
- * behind the current one wait in the buffer until the caller has seen the current one end. */
+/* Hand each complete reply in the input buffer to its handler. Draining stops when a transaction
+ * ends: its outcome is settled and the caller sees it first; whatever comes after it (the next
+ * transaction's replies, QUIT's, or something nobody asked for) is read once the caller goes on,
+ * and can only fail the session, never undo the finished transaction. */
 static void smtp_drain(struct smtp *e)
 {
 	struct smtp_reply r;
 	ssize_t used;
 
-	while (e->in.len > 0 && e->phase != P_FAILED && !(e->phase == P_TXN_DONE && e->next)) {
+	while (e->in.len > 0 && (e->phase == P_TALK || e->phase == P_READY || e->phase == P_BODY)) {
 		enum smtp_role role;
 		size_t index;
 
+		/* While the body waits to go out, no reply is due: not even BDAT's, whose chunk the
+		 * server has not seen. */
+		if (e->expect_count == 0 || e->phase == P_BODY) {
+			smtp_fail_unasked(e);
+			return;
+		}
 		used = smtp_reply_parse(e->in.data, e->in.len, &r);
 		if (used == 0)
 			return;
@@ -691,10 +719,6 @@ static void smtp_drain(struct smtp *e)
 		memmove(e->in.data, e->in.data + used, e->in.len - (size_t)used);
 		e->in.len -= (size_t)used;
 		e->in.data[e->in.len] = '\0';
-		if (e->expect_count == 0) {
-			smtp_fail(e, OUTBOX_EPROTOCOL, "the server sent a reply nobody asked for: %d %s", r.code, r.text);
-			return;
-		}
 		role = e->expect[e->expect_head].role;
 		index = e->expect[e->expect_head].index;
 		e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
@@ -718,8 +742,9 @@ enum smtp_action smtp_next(struct smtp *e)
 {
 	if (e->out.len > 0 && e->phase != P_FAILED)
 		return SMTP_WRITE;
-	/* Replies that arrived with the previous transaction's last one are already here. */
-	if (e->phase == P_TALK && e->in.len > 0)
+	/* Replies that arrived with the previous transaction's last one are already here; when the
+	 * session is ready, nothing is due and such bytes are a fault of the session. */
+	if ((e->phase == P_TALK || e->phase == P_READY) && e->in.len > 0)
 		smtp_drain(e);
 	if (e->out.len > 0 && e->phase != P_FAILED)
 		return SMTP_WRITE;
@@ -808,6 +833,12 @@ int smtp_begin(struct smtp *e, struct smtp_txn *t)
 
 	if (e->phase != P_READY)
 		return outbox_fail(e->h, OUTBOX_EPROTOCOL, NULL, "internal error: transaction started out of turn");
+	/* Something the server sent after the last transaction ended: it fails the session here,
+	 * before this transaction's commands could be matched with it. */
+	if (e->in.len > 0) {
+		smtp_fail_unasked(e);
+		return e->error;
+	}
 	if ((rc = smtp_check_txn(e, t)) < 0)
 		return rc;
 	e->txn = t;

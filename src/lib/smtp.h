@@ -33,7 +33,8 @@ enum smtp_action {
 	SMTP_BODY,      /* send the message body: dot-stuffed for DATA (smtp_body_is_bdat() false),
 			   as is for BDAT; then smtp_body_sent() */
 	SMTP_READY,     /* the session is open: smtp_begin() a transaction or smtp_quit() */
-	SMTP_TXN_DONE,  /* the transaction's outcome is in the smtp_txn; the session is READY next */
+	SMTP_TXN_DONE,  /* the transaction's outcome is in the smtp_txn, for good: what the server
+			   sends after it can only fail the session; the session is READY next */
 	SMTP_CLOSED,    /* QUIT was answered, or the server closed after it */
 	SMTP_FAILED     /* the session cannot continue: smtp_error() says why */
 };

@@ -1,10 +1,75 @@
 # tests/e2e/test_protocol_faults.py: the real binary against the scripted server for faults in the
-# dialogue itself: replies that cannot answer the command they were matched with.
+# dialogue itself: a stray line after an accepted message, and replies that cannot answer the
+# command they were matched with.
+import time
+
 from sendutil import configure
-from servers.faultserver import FaultServer, Reply
+from servers.faultserver import FaultServer, InjectAfter, Reply
 
 TEMPFAIL, DATAERR, UNAVAILABLE, NOPERM = 75, 65, 69, 77
 MESSAGE = "Subject: protocol fault\n\nhello\n"
+SENDER = "sender@example.test"
+
+
+def stray_after_data():
+    """Accepts the message with "250 2.0.0 queued", then sends one more line nobody asked for. With
+    batch_replies, a pipelined QUIT's 221 comes in the same piece: 250, 250 extra, 221."""
+    return FaultServer(tls_mode="none", batch_replies=True,
+                       script={"data_end": InjectAfter(Reply(250, "2.0.0 queued"), "250 2.0.0 extra\r\n")})
+
+
+def two_servers(ob, a, b):
+    """Account SENDER on server a, with b as its fallback."""
+    for name, srv in (("a", a), ("b", b)):
+        ob.ok("server", "add", name, "--host", "127.0.0.1", "--port", str(srv.port), "--security", "none",
+              "--timeout", "10")
+    ob.ok("account", "add", SENDER, "--server", "a", "--fallback", "b")
+
+
+def history(ob):
+    return [(e["server"], e["outcome"]) for e in ob.ok("log", "--json").json()]
+
+
+def test_stray_line_after_an_accepted_message_send_delivers_once(ob):
+    """A line after the 250 to the data must not turn a delivered message into a failed one: it
+    would then go out again through the fallback server, and both servers would have it."""
+    a, b = stray_after_data().start(), FaultServer(tls_mode="none").start()
+    try:
+        two_servers(ob, a, b)
+        r = ob.run("send", "rcpt@example.test", input=MESSAGE)
+        assert r.code == 0, "want exit 0, got:\n" + r.describe()
+        assert [m.rcpt_to for m in a.messages] == [["rcpt@example.test"]], \
+            f"server a got {len(a.messages)} messages, want 1"
+        assert b.connections == [], f"fallback b got {len(b.connections)} connections, want none:\n" + r.describe()
+        assert history(ob) == [("a", "delivered")], f"history: got {history(ob)}, want [('a', 'delivered')]"
+        assert ob.ok("queue", "list", "--json").json() == [], "want nothing queued"
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_stray_line_after_an_accepted_message_queue_run_delivers_once(ob):
+    """The same through the queue: the message is marked done at the first run, and a later run
+    (when it would be due again, had it stayed queued) sends nothing."""
+    a, b = stray_after_data().start(), FaultServer(tls_mode="none").start()
+    try:
+        two_servers(ob, a, b)
+        r = ob.run("send", "--queue-only", "rcpt@example.test", input=MESSAGE)
+        assert r.code == 0 and "queued as" in r.err, r.describe()
+        r = ob.ok("queue", "run")
+        assert "Sent 1" in r.out, "want 'Sent 1', got:\n" + r.describe()
+        assert len(a.messages) == 1, f"server a got {len(a.messages)} messages, want 1"
+        assert b.connections == [], f"fallback b got {len(b.connections)} connections, want none"
+        left = ob.ok("queue", "list", "--json").json()
+        assert left == [], f"queue: got {left}, want empty"
+        later = str(int(time.time()) + 3600)
+        ob.ok("queue", "run", env={"OUTBOX_NOW": later})
+        assert len(a.messages) == 1 and b.messages == [], \
+            f"after a second run: a got {len(a.messages)}, b {len(b.messages)} messages, want 1 and 0"
+        assert history(ob) == [("a", "delivered")], f"history: got {history(ob)}, want [('a', 'delivered')]"
+    finally:
+        a.stop()
+        b.stop()
 
 
 def test_pipelined_replies_out_of_order_are_a_protocol_error(ob):

@@ -478,6 +478,119 @@ static void test_helo_when_nothing_else_is_needed(void **state)
 	smtp_free(e);
 }
 
+/* A line nobody asked for after the 250 to the data: the transaction is delivered, and stays so.
+ * With QUIT pipelined behind the data, the stray line is taken as QUIT's reply. */
+static void test_stray_reply_after_the_data_with_quit_pipelined(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 2.0.0 queued\r\n250 extra\r\n221 2.0.0 bye\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	drive(e, replies, &t, &run, 1);
+	EXPECT_STR(run.sent.data,
+		   "EHLO client.test\r\nMAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n<body>.\r\nQUIT\r\n",
+		   "commands on the wire");
+	EXPECT_INT(run.stopped, SMTP_TXN_DONE, "engine stops at");
+	EXPECT_INT(t.outcome, 0, "outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "recipient");
+	EXPECT_STR(r[0].reply.text, "queued", "the recipient's reply");
+	EXPECT_INT(smtp_next(e), SMTP_CLOSED, "after the transaction");
+	EXPECT_INT(t.outcome, 0, "outcome after the session ended");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+/* Without QUIT behind the data, the stray line fails the session, not the finished transaction:
+ * the caller sees it delivered first, then the session cannot go on. */
+static void test_stray_reply_after_the_data_fails_the_session_only(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 2.0.0 queued\r\n250 extra\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t, t2;
+	struct smtp_rcpt r[1], r2[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	txn_init(&t2, r2, 1);
+	t.last = 0;
+	drive(e, replies, &t, &run, 1);
+	EXPECT_INT(run.stopped, SMTP_TXN_DONE, "engine stops at");
+	EXPECT_INT(t.outcome, 0, "outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "recipient");
+	EXPECT_INT(smtp_begin(e, &t2), OUTBOX_EPROTOCOL, "the next transaction on this session");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "250 extra", "the session's failure quotes the stray line");
+	EXPECT_INT(smtp_next(e), SMTP_FAILED, "the session");
+	EXPECT_INT(t.outcome, 0, "the finished transaction's outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "the finished transaction's recipient");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+/* A stray line between the first transaction's 250 and the replies of the one begun behind it:
+ * the first stays delivered; the second's replies are out of step, and the one that cannot
+ * answer its command (a 250 to DATA) fails the session before its data goes out. */
+static void test_stray_reply_before_the_next_transaction(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 first queued\r\n250 extra\r\n250 mail ok\r\n250 rcpt ok\r\n354 go\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t1, t2;
+	struct smtp_rcpt r1[1], r2[1];
+	size_t next = 0, dones = 0;
+	enum smtp_action a;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t1, r1, 1);
+	txn_init(&t2, r2, 1);
+	t1.last = t2.last = 0;
+	for (;;) {
+		a = smtp_next(e);
+		if (a == SMTP_WRITE) {
+			smtp_consume_output(e);
+		} else if (a == SMTP_READ) {
+			const char *in = replies[next] ? replies[next++] : "";
+			smtp_input(e, in, strlen(in));
+		} else if (a == SMTP_BODY) {
+			EXPECT_INT(dones, 0, "only the first transaction's data goes out");
+			smtp_body_sent(e);
+			EXPECT_INT(smtp_begin_next(e, &t2), 0, "begin the second behind the first's data");
+		} else if (a == SMTP_READY) {
+			assert_int_equal(smtp_begin(e, &t1), 0);
+		} else if (a == SMTP_TXN_DONE && ++dones == 1) {
+			EXPECT_INT(t1.outcome, 0, "the first ends first, delivered");
+		} else {
+			break;
+		}
+	}
+	EXPECT_INT(dones, 1, "transactions ended");
+	EXPECT_INT(a, SMTP_FAILED, "then the session");
+	EXPECT_INT(smtp_error(e), OUTBOX_EPROTOCOL, "error");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "\"250 rcpt ok\" cannot answer DATA", "message");
+	EXPECT_INT(t1.outcome, 0, "the first transaction's outcome");
+	EXPECT_INT(r1[0].state, SMTP_RCPT_DELIVERED, "the first transaction's recipient");
+	EXPECT_INT(smtp_txn_uncertain(&t2), 0, "the second's data never went out");
+	smtp_free(e);
+}
+
 /* Each command has the replies it can get; any other means replies and commands are out of step:
  * a protocol error (temporary), never a refusal, and "may have been delivered" once the data
  * is out. */
@@ -515,6 +628,9 @@ static void test_reply_that_cannot_answer_its_command(void **state)
 		{"MAIL 354 after BDAT", SMTP_SEC_NONE, NULL,
 		 {"220 hi\r\n", "250-s\r\n250-PIPELINING\r\n250 CHUNKING\r\n", "354 go\r\n250 ok\r\n250 ok\r\n"}, 1,
 		 "\"354 go\" cannot answer MAIL FROM:<me@x.test>", 1},
+		{"BDAT reply before its chunk", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 CHUNKING\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n250 early\r\n"}, 1,
+		 "nobody asked for: 250 early", 0},
 		{"RSET 354", SMTP_SEC_NONE, NULL,
 		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
 		  "250 ok\r\n550 5.1.1 no\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n",
@@ -578,6 +694,9 @@ int main(void)
 		cmocka_unit_test(test_next_transaction_needs_pipelining),
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
 		cmocka_unit_test(test_rset_after_a_refused_transaction),
+		cmocka_unit_test(test_stray_reply_after_the_data_with_quit_pipelined),
+		cmocka_unit_test(test_stray_reply_after_the_data_fails_the_session_only),
+		cmocka_unit_test(test_stray_reply_before_the_next_transaction),
 		cmocka_unit_test(test_reply_that_cannot_answer_its_command),
 	};
 	return cmocka_run_group_tests_name("smtp", tests, NULL, NULL);
