@@ -415,7 +415,9 @@ void session_close(outbox *h, struct session *s)
 	/* Closing is a courtesy: what goes wrong here never replaces the caller's error. */
 	outbox_error_save(h, &saved);
 	now = s->engine && s->fd >= 0 ? smtp_next(s->engine) : SMTP_CLOSED;
-	if (now == SMTP_READY) {
+	/* QUIT whenever the server waits for a command: ready, or after a refusal that left the
+	 * dialogue in step (RFC 5321 4.1.1.10), so it does not log a lost connection. */
+	if (now == SMTP_READY || (now == SMTP_FAILED && smtp_can_quit(s->engine))) {
 		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* don't wait long for QUIT's reply */
 		smtp_quit(s->engine);
 		session_run(h, s, NULL, -1, &stopped);

@@ -45,6 +45,8 @@ struct smtp {
 	int sasl_done;      /* the mechanism finished its side (SCRAM: the server proved itself) */
 	int need_rset;      /* the last transaction did not end with the data accepted */
 	int mail_after_rset;/* without PIPELINING, MAIL waits for RSET's reply */
+	int quit_ok;        /* the failure was a reply with nothing else in flight: both sides are in
+			       step, so QUIT can still end the session as RFC 5321 4.1.1.10 asks */
 };
 
 static void smtp_log(struct smtp *e, char dir, const char *line, size_t len)
@@ -735,6 +737,9 @@ static void smtp_drain(struct smtp *e)
 			return;
 		}
 		smtp_dispatch(e, role, index, &r);
+		/* A SASL challenge waits for an answer, not for QUIT. */
+		if (e->phase == P_FAILED)
+			e->quit_ok = e->expect_count == 0 && e->in.len == 0 && !(role == R_AUTH && r.code == 334);
 	}
 }
 
@@ -908,10 +913,20 @@ void smtp_body_sent(struct smtp *e)
 		smtp_quit(e);
 }
 
+int smtp_can_quit(const struct smtp *e)
+{
+	return !e->quit_sent && (e->phase == P_READY || (e->phase == P_FAILED && e->quit_ok));
+}
+
 void smtp_quit(struct smtp *e)
 {
-	if (e->quit_sent || e->phase == P_FAILED)
+	if (e->quit_sent || (e->phase == P_FAILED && !e->quit_ok))
 		return;
+	if (e->phase == P_FAILED) {
+		/* The failure stands (smtp_error); the dialogue only goes on for QUIT's reply. */
+		buf_reset(&e->out);
+		e->phase = P_TALK;
+	}
 	e->quit_sent = 1;
 	smtp_expect(e, R_QUIT, 0);
 	smtp_send_line(e, "QUIT", 0, 0);

@@ -1,7 +1,9 @@
 # tests/e2e/test_protocol_faults.py: the real binary against the scripted server for faults in the
-# dialogue itself: a stray line after an accepted message, and replies that cannot answer the
-# command they were matched with.
+# dialogue itself: QUIT when a session is given up in step, a stray line after an accepted message,
+# and replies that cannot answer the command they were matched with.
 import time
+
+import pytest
 
 from sendutil import configure
 from servers.faultserver import FaultServer, InjectAfter, Reply
@@ -9,6 +11,51 @@ from servers.faultserver import FaultServer, InjectAfter, Reply
 TEMPFAIL, DATAERR, UNAVAILABLE, NOPERM = 75, 65, 69, 77
 MESSAGE = "Subject: protocol fault\n\nhello\n"
 SENDER = "sender@example.test"
+
+
+def commands(srv, n=1):
+    """The command verbs the server received on connection n (1-based), once it has ended."""
+    assert srv.wait_done(n), f"connection {n} did not end"
+    return [text.split(" ")[0].upper() for text, _ in srv.connections[n - 1].commands]
+
+
+# (id, FaultServer options, outbox --security, user, message, exit code, words in the error)
+GIVEN_UP_IN_STEP = [
+    ("535-to-AUTH", dict(tls_mode="implicit", ehlo=["PIPELINING", "AUTH PLAIN LOGIN"],
+                         script={"auth": Reply(535, "5.7.8 bad credentials")}),
+     "tls", "someone", MESSAGE, NOPERM, "535 5.7.8 bad credentials"),
+    ("AUTH-not-offered", dict(tls_mode="implicit", ehlo=["PIPELINING", "8BITMIME"]),
+     "tls", "someone", MESSAGE, UNAVAILABLE, "does not offer authentication"),
+    ("STARTTLS-not-offered", dict(tls_mode="starttls", ehlo=["PIPELINING", "AUTH PLAIN"]),
+     "starttls", "someone", MESSAGE, UNAVAILABLE, "does not offer STARTTLS"),
+    ("STARTTLS-502", dict(tls_mode="starttls", script={"starttls": Reply(502, "5.5.1 not here")}),
+     "starttls", "someone", MESSAGE, UNAVAILABLE, "502 5.5.1 not here"),
+    ("EHLO-502", dict(tls_mode="starttls", script={"ehlo": Reply(502, "5.5.2 what")}),
+     "starttls", "someone", MESSAGE, UNAVAILABLE, "502 5.5.2 what"),
+    ("greeting-554", dict(tls_mode="none", script={"greeting": Reply(554, "5.3.2 no service")}),
+     "none", None, MESSAGE, UNAVAILABLE, "554 5.3.2 no service"),
+    ("8bit-without-8BITMIME", dict(tls_mode="none", ehlo=["PIPELINING"]),
+     "none", None, "Subject: caf\u00e9\n\ncaf\u00e9\n", UNAVAILABLE, "8BITMIME"),
+]
+
+
+@pytest.mark.parametrize("options,security,user,message,code,words",
+                         [case[1:] for case in GIVEN_UP_IN_STEP], ids=[case[0] for case in GIVEN_UP_IN_STEP])
+def test_session_given_up_before_mail_ends_with_quit(ob, pki, options, security, user, message, code, words):
+    """RFC 5321 4.1.1.10: a refusal leaves the server waiting for a command, so outbox says QUIT
+    instead of dropping the connection (which servers log as a lost connection)."""
+    srv = FaultServer(cert=pki.server_cert, key=pki.server_key, **options).start()
+    try:
+        configure(ob, "fault", srv.port, security, user=user, password="made-up-password" if user else None,
+                  ca=pki.ca_cert if security != "none" else None)
+        r = ob.run("send", "--no-queue", "rcpt@example.test", input=message)
+        assert r.code == code, f"want exit {code}, got:\n" + r.describe()
+        assert words in r.err, f"want the error to contain {words!r}, got:\n" + r.describe()
+        got = commands(srv)
+        assert got[-1:] == ["QUIT"], f"commands the server received: got {got}, want them to end with QUIT"
+        assert "MAIL" not in got, f"commands: got {got}, want no MAIL"
+    finally:
+        srv.stop()
 
 
 def stray_after_data():

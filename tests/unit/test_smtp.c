@@ -478,6 +478,124 @@ static void test_helo_when_nothing_else_is_needed(void **state)
 	smtp_free(e);
 }
 
+/* A session given up before MAIL says QUIT when the server still waits for a command (RFC 5321
+ * 4.1.1.10): after a refusal with nothing else in flight. Not after a 421 (the server is
+ * closing), a lost connection, a protocol error or bytes injected before TLS. */
+static void test_quit_after_a_refusal_in_step(void **state)
+{
+	static const struct {
+		const char *name;
+		enum smtp_security sec;
+		const char *user;
+		const char *replies[4];
+		int want_error;
+		int quit;
+	} cases[] = {
+		{"535 to AUTH", SMTP_SEC_TLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "535 5.7.8 bad credentials\r\n"}, OUTBOX_EAUTH, 1},
+		{"454 to AUTH", SMTP_SEC_TLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "454 4.7.0 later\r\n"}, OUTBOX_ETEMPFAIL, 1},
+		{"AUTH not offered", SMTP_SEC_TLS, "me", {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n"}, OUTBOX_EUNAVAILABLE, 1},
+		{"STARTTLS not offered", SMTP_SEC_STARTTLS, "me", {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n"},
+		 OUTBOX_EUNAVAILABLE, 1},
+		{"502 to STARTTLS", SMTP_SEC_STARTTLS, "me", {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "502 5.5.1 no\r\n"},
+		 OUTBOX_EUNAVAILABLE, 1},
+		{"454 to STARTTLS", SMTP_SEC_STARTTLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "454 4.7.0 not now\r\n"}, OUTBOX_ETEMPFAIL, 1},
+		{"502 to EHLO", SMTP_SEC_STARTTLS, NULL, {"220 hi\r\n", "502 5.5.2 no EHLO\r\n"}, OUTBOX_EUNAVAILABLE, 1},
+		{"554 greeting", SMTP_SEC_NONE, NULL, {"554 5.3.2 no service\r\n"}, OUTBOX_EUNAVAILABLE, 1},
+		{"421 greeting", SMTP_SEC_NONE, NULL, {"421 4.3.2 busy\r\n"}, OUTBOX_ETEMPFAIL, 0},
+		{"421 to AUTH", SMTP_SEC_TLS, "me", {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "421 4.3.2 bye\r\n"},
+		 OUTBOX_ETEMPFAIL, 0},
+		{"connection lost", SMTP_SEC_NONE, NULL, {"220 hi\r\n"}, OUTBOX_ETEMPFAIL, 0},
+		{"reply not SMTP", SMTP_SEC_NONE, NULL, {"2x0 hi\r\n"}, OUTBOX_EPROTOCOL, 0},
+		{"STARTTLS injection", SMTP_SEC_STARTTLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "220 go\r\n250 injected\r\n"}, OUTBOX_EUNAVAILABLE, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		outbox h;
+		struct smtp *e;
+		struct run run;
+		char what[128];
+		size_t len;
+		const char *out;
+		enum smtp_action a;
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, cases[i].sec, cases[i].user, "secret");
+		drive(e, cases[i].replies, NULL, &run, 0);
+		snprintf(what, sizeof what, "%s: engine stops at", cases[i].name);
+		EXPECT_INT(run.stopped, SMTP_FAILED, what);
+		snprintf(what, sizeof what, "%s: error", cases[i].name);
+		EXPECT_INT(smtp_error(e), cases[i].want_error, what);
+		smtp_quit(e);
+		a = smtp_next(e);
+		snprintf(what, sizeof what, "%s: after smtp_quit (%d is WRITE, %d FAILED)", cases[i].name, SMTP_WRITE,
+			 SMTP_FAILED);
+		EXPECT_INT(a, cases[i].quit ? SMTP_WRITE : SMTP_FAILED, what);
+		if (cases[i].quit) {
+			out = smtp_output(e, &len);
+			snprintf(what, sizeof what, "%s: written", cases[i].name);
+			EXPECT_STR(out, "QUIT\r\n", what);
+			smtp_consume_output(e);
+			snprintf(what, sizeof what, "%s: waits for QUIT's reply", cases[i].name);
+			EXPECT_INT(smtp_next(e), SMTP_READ, what);
+			smtp_input(e, "221 bye\r\n", 9);
+			snprintf(what, sizeof what, "%s: after QUIT's reply", cases[i].name);
+			EXPECT_INT(smtp_next(e), SMTP_CLOSED, what);
+			snprintf(what, sizeof what, "%s: the failure still stands", cases[i].name);
+			EXPECT_INT(smtp_error(e), cases[i].want_error, what);
+		}
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
+/* When the caller cannot begin the transaction (the server cannot take this message), the session
+ * is still ready and ends with QUIT. */
+static void test_quit_when_the_server_cannot_take_the_message(void **state)
+{
+	static const struct {
+		const char *ehlo;
+		int body_8bit, smtputf8;
+		int want;
+	} cases[] = {
+		{"250-s\r\n250-8BITMIME\r\n250 SIZE 50\r\n", 0, 0, OUTBOX_EREFUSED},
+		{"250-s\r\n250 PIPELINING\r\n", 1, 0, OUTBOX_EUNAVAILABLE},
+		{"250-s\r\n250 8BITMIME\r\n", 0, 1, OUTBOX_EUNAVAILABLE},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *replies[] = {"220 hi\r\n", cases[i].ehlo, NULL};
+		outbox h;
+		struct smtp *e;
+		struct smtp_txn t;
+		struct smtp_rcpt r[1];
+		struct run run;
+		size_t len;
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+		txn_init(&t, r, 1);
+		t.body_8bit = cases[i].body_8bit;
+		t.smtputf8 = cases[i].smtputf8;
+		drive(e, replies, NULL, &run, 0);
+		EXPECT_INT(run.stopped, SMTP_READY, cases[i].ehlo);
+		EXPECT_INT(smtp_begin(e, &t), cases[i].want, "smtp_begin refuses the message");
+		EXPECT_INT(smtp_next(e), SMTP_READY, "the session is still ready");
+		smtp_quit(e);
+		EXPECT_INT(smtp_next(e), SMTP_WRITE, "after smtp_quit");
+		EXPECT_STR(smtp_output(e, &len), "QUIT\r\n", "written");
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
 /* A line nobody asked for after the 250 to the data: the transaction is delivered, and stays so.
  * With QUIT pipelined behind the data, the stray line is taken as QUIT's reply. */
 static void test_stray_reply_after_the_data_with_quit_pipelined(void **state)
@@ -694,6 +812,8 @@ int main(void)
 		cmocka_unit_test(test_next_transaction_needs_pipelining),
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
 		cmocka_unit_test(test_rset_after_a_refused_transaction),
+		cmocka_unit_test(test_quit_after_a_refusal_in_step),
+		cmocka_unit_test(test_quit_when_the_server_cannot_take_the_message),
 		cmocka_unit_test(test_stray_reply_after_the_data_with_quit_pipelined),
 		cmocka_unit_test(test_stray_reply_after_the_data_fails_the_session_only),
 		cmocka_unit_test(test_stray_reply_before_the_next_transaction),
