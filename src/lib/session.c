@@ -39,8 +39,8 @@ struct session {
 	struct smtp_caps caps;
 	int have_reply;
 	struct smtp_reply reply;
-	int broken;             /* a send failed: nothing more is read, so no late reply can change
-				   what the caller already decided about the transaction */
+	int broken;             /* a failure left nothing to say: closing neither sends QUIT nor
+				   reads, so no late reply changes what the caller decided */
 	struct smtp_txn *ahead; /* session_send_then: begin this one behind the current data */
 	struct buf tail;        /* the body's last piece, written together with what follows it */
 };
@@ -380,6 +380,9 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	return 0;
 fail:
 	session_step_end(s, rc, -1);
+	/* QUIT after a refusal that left the dialogue in step; after anything else (a timeout, a
+	 * lost connection, TLS) there is nothing to say or wait for. */
+	s->broken = !(s->engine && smtp_can_quit(s->engine));
 	session_close(h, s);
 	return rc;
 }
@@ -411,28 +414,28 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 
 void session_close(outbox *h, struct session *s)
 {
-	enum smtp_action stopped;
+	struct outbox_error_copy saved;
+	enum smtp_action stopped, now;
 
 	if (s == NULL)
 		return;
-	if (s->broken) {
-		/* The send failed (a timeout, a lost connection): the session is unusable, and a reply
-		 * read now would arrive after the caller judged the transaction. */
-	} else if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READY) {
-		struct outbox_error_copy saved;
-		outbox_error_save(h, &saved);
-		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* QUIT is a courtesy: don't wait long */
+	/* Closing is a courtesy: what goes wrong here never replaces the caller's error. After a
+	 * failed send (a timeout, a lost connection, a broken reply) nothing more is said or read, so
+	 * no late reply changes what the caller decided about the transaction. */
+	outbox_error_save(h, &saved);
+	now = s->engine && s->fd >= 0 && !s->broken ? smtp_next(s->engine) : SMTP_CLOSED;
+	/* QUIT whenever the server waits for a command: ready, or after a refusal that left the
+	 * dialogue in step (RFC 5321 4.1.1.10), so it does not log a lost connection. */
+	if (now == SMTP_READY || (now == SMTP_FAILED && smtp_can_quit(s->engine))) {
+		s->step_ms = s->step_ms > 2000 ? 2000 : s->step_ms; /* don't wait long for QUIT's reply */
 		smtp_quit(s->engine);
 		session_run(h, s, NULL, -1, &stopped);
-		outbox_error_restore(h, &saved);
-	} else if (s->engine && s->fd >= 0 && smtp_next(s->engine) == SMTP_READ) {
+	} else if (now == SMTP_READ) {
 		/* A pipelined QUIT may still have its reply in flight; read it briefly. */
-		struct outbox_error_copy saved;
-		outbox_error_save(h, &saved);
 		s->step_ms = 1000;
 		session_run(h, s, NULL, -1, &stopped);
-		outbox_error_restore(h, &saved);
 	}
+	outbox_error_restore(h, &saved);
 	if (s->tls)
 		tls_close(s->tls);
 	if (s->fd >= 0)

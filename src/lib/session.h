@@ -46,7 +46,8 @@ int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd);
  * sends `next` with session_send or session_send_then, as with any transaction; when the server
  * does not allow going ahead, that call simply begins it. */
 int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, struct smtp_txn *next);
-/* QUIT if not yet sent, wait briefly for the reply, close. NULL is fine. */
+/* QUIT if not yet sent and the server waits for a command (the session is ready, or a refusal
+ * ended it in step: smtp_can_quit), wait briefly for the reply, close. NULL is fine. */
 void session_close(outbox *h, struct session *s);
 /* The engine, for capabilities and the mechanism used. */
 const struct smtp *session_engine(const struct session *s);

@@ -45,6 +45,8 @@ struct smtp {
 	int sasl_done;      /* the mechanism finished its side (SCRAM: the server proved itself) */
 	int need_rset;      /* the last transaction did not end with the data accepted */
 	int mail_after_rset;/* without PIPELINING, MAIL waits for RSET's reply */
+	int quit_ok;        /* the failure was a reply with nothing else in flight: both sides are in
+			       step, so QUIT can still end the session as RFC 5321 4.1.1.10 asks */
 };
 
 static void smtp_log(struct smtp *e, char dir, const char *line, size_t len)
@@ -562,21 +564,100 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 	case R_DATA: return smtp_on_data(e, r);
 	case R_DATA_END:
 	case R_BDAT: return smtp_on_data_end(e, r);
-	case R_RSET:
-		if (smtp_reply_class(r) != 2)
-			return smtp_fail_reply(e, r, OUTBOX_ETEMPFAIL, "RSET");
+	case R_RSET: /* only a 2xx gets here (smtp_reply_fits) */
 		if (e->mail_after_rset) {
 			e->mail_after_rset = 0;
 			return smtp_send_transaction(e);
 		}
 		return 0;
 	case R_QUIT:
-		/* QUIT pipelined after the data: its reply may arrive with the data's; report that first. */
-		if (e->phase != P_TXN_DONE)
-			e->phase = P_CLOSED;
+		/* Pipelined after the data, its reply is only read once the data's was reported. */
+		e->phase = P_CLOSED;
 		return 0;
 	}
 	return 0;
+}
+
+/* Whether `code` can answer the command in `role` (RFC 5321 4.3.2; STARTTLS RFC 3207, AUTH RFC
+ * 4954, BDAT RFC 3030). Any other code means the replies and the commands are out of step: read
+ * on, and a 550 to DATA would be taken for a recipient's refusal. A 421 is handled before. */
+static int smtp_reply_fits(enum smtp_role role, int code)
+{
+	int cls = code / 100;
+
+	if (role == R_QUIT)
+		return 1;
+	if (role == R_RSET)
+		return cls == 2;
+	if (cls == 4 || cls == 5)
+		return 1;
+	switch (role) {
+	case R_GREETING:
+	case R_STARTTLS: return code == 220;
+	case R_EHLO:
+	case R_HELO: return code == 250;
+	case R_AUTH: return code == 235 || code == 334;
+	case R_DATA: return code == 354;
+	default: return cls == 2; /* MAIL, RCPT, the end of the data, BDAT */
+	}
+}
+
+/* The command a reply was taken to answer, as a person would recognise it in a message. */
+static const char *smtp_role_words(const struct smtp *e, enum smtp_role role, size_t index, char *out, size_t size)
+{
+	const struct smtp_txn *t = e->txn;
+
+	switch (role) {
+	case R_GREETING: return "the connection (a greeting)";
+	case R_EHLO: return "EHLO";
+	case R_HELO: return "HELO";
+	case R_STARTTLS: return "STARTTLS";
+	case R_AUTH: snprintf(out, size, "AUTH %s", e->mech ? e->mech : ""); return out;
+	case R_MAIL: snprintf(out, size, "MAIL FROM:<%s>", t ? t->from : ""); return out;
+	case R_RCPT:
+		snprintf(out, size, "RCPT TO:<%s>", t && index < t->nrcpt ? t->rcpt[index].address : "");
+		return out;
+	case R_DATA: return "DATA";
+	case R_DATA_END: return "the end of the message data (\".\")";
+	case R_BDAT: return "BDAT";
+	case R_RSET: return "RSET";
+	case R_QUIT: return "QUIT";
+	}
+	return "";
+}
+
+/* A reply the command it was matched with cannot get. When the data is out, the server may
+ * still have the message: the words say so, and the transaction stays uncertain. */
+static void smtp_fail_out_of_step(struct smtp *e, enum smtp_role role, size_t index, const struct smtp_reply *r)
+{
+	char words[600], command[400];
+
+	smtp_reply_line(r, words, sizeof words);
+	smtp_fail(e, OUTBOX_EPROTOCOL,
+		  "protocol error: the server's reply \"%s\" cannot answer %s, so its replies are out of "
+		  "step with the commands%s", words, smtp_role_words(e, role, index, command, sizeof command),
+		  e->txn && smtp_txn_uncertain(e->txn) ? "; the message was sent, so it may have been delivered" : "");
+}
+
+/* Bytes from the server when no reply is due. Matched with the next command, they would shift
+ * every reply after them onto the wrong command. */
+static void smtp_fail_unasked(struct smtp *e)
+{
+	struct smtp_reply r;
+	char words[600];
+	ssize_t used = smtp_reply_parse(e->in.data, e->in.len, &r);
+
+	if (used > 0) {
+		smtp_log(e, '<', e->in.data, (size_t)used);
+		if (r.code == 421) {
+			smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
+			return;
+		}
+		smtp_reply_line(&r, words, sizeof words);
+	} else {
+		snprintf(words, sizeof words, "%zu bytes", e->in.len);
+	}
+	smtp_fail(e, OUTBOX_EPROTOCOL, "protocol error: the server sent a reply nobody asked for: %s", words);
 }
 
 static void smtp_drain(struct smtp *e);
@@ -609,14 +690,25 @@ void smtp_input(struct smtp *e, const char *data, size_t len)
 	smtp_drain(e);
 }
 
-/* Hand each complete reply in the input buffer to its handler. The replies of a transaction begun
- * behind the current one wait in the buffer until the caller has seen the current one end. */
+/* Hand each complete reply in the input buffer to its handler. Draining stops when a transaction
+ * ends: its outcome is settled and the caller sees it first; whatever comes after it (the next
+ * transaction's replies, QUIT's, or something nobody asked for) is read once the caller goes on,
+ * and can only fail the session, never undo the finished transaction. */
 static void smtp_drain(struct smtp *e)
 {
 	struct smtp_reply r;
 	ssize_t used;
 
-	while (e->in.len > 0 && e->phase != P_FAILED && !(e->phase == P_TXN_DONE && e->next)) {
+	while (e->in.len > 0 && (e->phase == P_TALK || e->phase == P_READY || e->phase == P_BODY)) {
+		enum smtp_role role;
+		size_t index;
+
+		/* While the body waits to go out, no reply is due: not even BDAT's, whose chunk the
+		 * server has not seen. */
+		if (e->expect_count == 0 || e->phase == P_BODY) {
+			smtp_fail_unasked(e);
+			return;
+		}
 		used = smtp_reply_parse(e->in.data, e->in.len, &r);
 		if (used == 0)
 			return;
@@ -629,24 +721,25 @@ static void smtp_drain(struct smtp *e)
 		memmove(e->in.data, e->in.data + used, e->in.len - (size_t)used);
 		e->in.len -= (size_t)used;
 		e->in.data[e->in.len] = '\0';
-		if (e->expect_count == 0) {
-			smtp_fail(e, OUTBOX_EPROTOCOL, "the server sent a reply nobody asked for: %d %s", r.code, r.text);
+		role = e->expect[e->expect_head].role;
+		index = e->expect[e->expect_head].index;
+		e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
+		e->expect_count--;
+		if (r.code == 421 && role != R_QUIT) {
+			/* A 421 to the data is still an answer to it: refused for now, not lost. */
+			if ((role == R_DATA_END || role == R_BDAT) && e->txn)
+				e->txn->data_reply = r;
+			smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
 			return;
 		}
-		{
-			enum smtp_role role = e->expect[e->expect_head].role;
-			size_t index = e->expect[e->expect_head].index;
-			e->expect_head = (e->expect_head + 1) % SMTP_MAX_INFLIGHT;
-			e->expect_count--;
-			if (r.code == 421 && role != R_QUIT) {
-				/* A 421 to the data is still an answer to it: refused for now, not lost. */
-				if ((role == R_DATA_END || role == R_BDAT) && e->txn)
-					e->txn->data_reply = r;
-				smtp_fail_reply(e, &r, OUTBOX_ETEMPFAIL, "the session");
-				return;
-			}
-			smtp_dispatch(e, role, index, &r);
+		if (!smtp_reply_fits(role, r.code)) {
+			smtp_fail_out_of_step(e, role, index, &r);
+			return;
 		}
+		smtp_dispatch(e, role, index, &r);
+		/* A SASL challenge waits for an answer, not for QUIT. */
+		if (e->phase == P_FAILED)
+			e->quit_ok = e->expect_count == 0 && e->in.len == 0 && !(role == R_AUTH && r.code == 334);
 	}
 }
 
@@ -654,8 +747,9 @@ enum smtp_action smtp_next(struct smtp *e)
 {
 	if (e->out.len > 0 && e->phase != P_FAILED)
 		return SMTP_WRITE;
-	/* Replies that arrived with the previous transaction's last one are already here. */
-	if (e->phase == P_TALK && e->in.len > 0)
+	/* Replies that arrived with the previous transaction's last one are already here; when the
+	 * session is ready, nothing is due and such bytes are a fault of the session. */
+	if ((e->phase == P_TALK || e->phase == P_READY) && e->in.len > 0)
 		smtp_drain(e);
 	if (e->out.len > 0 && e->phase != P_FAILED)
 		return SMTP_WRITE;
@@ -746,6 +840,12 @@ int smtp_begin(struct smtp *e, struct smtp_txn *t)
 	if (e->phase != P_READY)
 		return outbox_fail(e->h, OUTBOX_EPROTOCOL, NULL, "internal error: transaction started out of turn");
 	smtp_reset_txn(t);
+	/* Something the server sent after the last transaction ended: it fails the session here,
+	 * before this transaction's commands could be matched with it. */
+	if (e->in.len > 0) {
+		smtp_fail_unasked(e);
+		return e->error;
+	}
 	if ((rc = smtp_check_txn(e, t)) < 0) {
 		t->unsuitable = 1;
 		return rc;
@@ -816,10 +916,20 @@ void smtp_body_sent(struct smtp *e)
 		smtp_quit(e);
 }
 
+int smtp_can_quit(const struct smtp *e)
+{
+	return !e->quit_sent && (e->phase == P_READY || (e->phase == P_FAILED && e->quit_ok));
+}
+
 void smtp_quit(struct smtp *e)
 {
-	if (e->quit_sent || e->phase == P_FAILED)
+	if (e->quit_sent || (e->phase == P_FAILED && !e->quit_ok))
 		return;
+	if (e->phase == P_FAILED) {
+		/* The failure stands (smtp_error); the dialogue only goes on for QUIT's reply. */
+		buf_reset(&e->out);
+		e->phase = P_TALK;
+	}
 	e->quit_sent = 1;
 	smtp_expect(e, R_QUIT, 0);
 	smtp_send_line(e, "QUIT", 0, 0);

@@ -33,7 +33,8 @@ enum smtp_action {
 	SMTP_BODY,      /* send the message body: dot-stuffed for DATA (smtp_body_is_bdat() false),
 			   as is for BDAT; then smtp_body_sent() */
 	SMTP_READY,     /* the session is open: smtp_begin() a transaction or smtp_quit() */
-	SMTP_TXN_DONE,  /* the transaction's outcome is in the smtp_txn; the session is READY next */
+	SMTP_TXN_DONE,  /* the transaction's outcome is in the smtp_txn, for good: what the server
+			   sends after it can only fail the session; the session is READY next */
 	SMTP_CLOSED,    /* QUIT was answered, or the server closed after it */
 	SMTP_FAILED     /* the session cannot continue: smtp_error() says why */
 };
@@ -96,6 +97,11 @@ int smtp_begin_next(struct smtp *e, struct smtp_txn *t);
 int smtp_is_current(const struct smtp *e, const struct smtp_txn *t);
 int smtp_body_is_bdat(const struct smtp *e);
 void smtp_body_sent(struct smtp *e);
+/* Whether QUIT can be said now: the session is ready, or it failed on a reply with nothing else
+ * in flight (a 535 to AUTH, a refused STARTTLS or EHLO, a 554 greeting, AUTH not offered), so the
+ * server waits for a command. Not after a 421, a timeout, a lost connection or a protocol error. */
+int smtp_can_quit(const struct smtp *e);
+/* Send QUIT, when smtp_can_quit(); after a failure, smtp_error() still tells it. */
 void smtp_quit(struct smtp *e);
 /* The failure, as an OUTBOX_E* code; the message is on the handle. */
 int smtp_error(const struct smtp *e);

@@ -282,6 +282,28 @@ def test_pipelined_transaction_with_per_recipient_replies(server):
     assert srv.messages[0].rcpt_to == ["r1@x.test"]
 
 
+def test_batch_replies_come_in_one_piece(server):
+    """batch_replies: the replies to pipelined commands wait until the input is used up, then go
+    out together (so the client reads them in one recv); an injected line and the 221 to a QUIT
+    pipelined behind the data come with the data's reply."""
+    srv = server(tls_mode="none", batch_replies=True,
+                 script={"data_end": InjectAfter(Reply(250, "queued"), "250 extra\r\n")})
+    c = RawClient(srv.port)
+    c.reply()
+    c.cmd("EHLO c")
+    c.sock.sendall(b"MAIL FROM:<a@x.test>\r\nRCPT TO:<r1@x.test>\r\nDATA\r\n")
+    time.sleep(0.3)
+    got = c.recv()
+    codes = [line[:3] for line in got.split(b"\r\n")[:-1]]
+    assert codes == [b"250", b"250", b"354"], f"got {got!r}, want the replies to MAIL, RCPT and DATA in one piece"
+    c.sock.sendall(b"hi\r\n.\r\nQUIT\r\n")
+    time.sleep(0.3)
+    got = c.recv()
+    assert got == b"250 queued\r\n250 extra\r\n221 2.0.0 bye\r\n", \
+        f"got {got!r}, want 250, 250 extra and 221 at once"
+    assert c.closed_by_server()
+
+
 def test_smtplib_sees_refused_recipients(server):
     srv = server(tls_mode="none", script={"rcpt": [250, 550, 450]})
     with smtplib.SMTP("127.0.0.1", srv.port, timeout=5) as c:

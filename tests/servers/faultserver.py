@@ -22,6 +22,11 @@ Options
     ehlo_after_tls  the list once TLS is up; default: ehlo without STARTTLS.
     script          {step: action}; applies to every connection. A list of such dicts gives one
                     per sequential connection (the last one repeats).
+    batch_replies   False (default): each reply is sent as soon as it is decided. True: as Postfix
+                    does, replies wait while the client's next command is already received, and
+                    go out in ONE send once its input is used up (before the server waits for
+                    more, starts TLS or closes); so a pipelining client reads them in one piece,
+                    e.g. the reply to the data, an injected line and the 221 to a pipelined QUIT.
 
 Steps and their defaults (used when a step is not scripted)
     greeting  220                   ehlo      250 + capabilities (resets the transaction)
@@ -188,7 +193,7 @@ def _path(arg):
 
 class FaultServer:
     def __init__(self, cert=None, key=None, tls_mode="starttls", ehlo=None, ehlo_after_tls=None,
-                 script=None, hostname="faultserver.test", poll=0.05):
+                 script=None, hostname="faultserver.test", poll=0.05, batch_replies=False):
         if tls_mode not in ("starttls", "implicit", "none"):
             raise ValueError(f"tls_mode must be starttls, implicit or none, not {tls_mode!r}")
         if tls_mode != "none" and not (cert and key):
@@ -209,6 +214,7 @@ class FaultServer:
             if unknown:
                 raise ValueError(f"unknown script steps {sorted(unknown)}; known: {sorted(STEPS)}")
         self.tls_mode, self.hostname, self.poll = tls_mode, hostname, poll
+        self.batch_replies = batch_replies
         self.host, self.port = LOOPBACK, None
         self.connections, self.messages, self.errors = [], [], []
         self._stop = threading.Event()
@@ -277,6 +283,7 @@ class _Session:
         self.sock.settimeout(server.poll)
         self.tls = False
         self.buf = bytearray()
+        self.held = bytearray()  # batch_replies: replies not sent yet
         self.counts = {}
         self.reset()
 
@@ -297,6 +304,10 @@ class _Session:
             self.srv.errors.append(traceback.format_exc())
         finally:
             try:
+                self.flush()
+            except _Closed:
+                pass
+            try:
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
@@ -306,6 +317,7 @@ class _Session:
     # -- I/O: short timeouts so that stop() and client hang-ups are noticed promptly --
 
     def recv(self):
+        self.flush()  # the client may be waiting for the replies held so far
         while True:
             if self.srv._stop.is_set():
                 raise _Closed("server stopped")
@@ -319,9 +331,21 @@ class _Session:
                 raise _Closed("client closed")
             return data
 
-    def send(self, data, record=True):
-        if record:
-            self.conn.append(Event("out", data, self.tls))
+    def send(self, data):
+        self.conn.append(Event("out", data, self.tls))
+        if self.srv.batch_replies:
+            self.held += data
+            if b"\n" not in self.buf:  # no command waiting: the client waits for these
+                self.flush()
+            return
+        self.write(data)
+
+    def flush(self):
+        if self.held:
+            data, self.held = bytes(self.held), bytearray()
+            self.write(data)
+
+    def write(self, data):
         view = memoryview(data)
         while view:
             if self.srv._stop.is_set():
@@ -352,6 +376,7 @@ class _Session:
         return data
 
     def start_tls(self):
+        self.flush()
         if self.srv.ctx is None:
             raise RuntimeError("TLS requested but the FaultServer has no cert/key")
         try:
@@ -408,8 +433,9 @@ class _Session:
             line = f"{a.code}-{a.text}\r\n".encode()
             chunk = line * max(1, 16384 // len(line))
             self.conn.append(Event("out", chunk, self.tls))
+            self.flush()
             while True:
-                self.send(chunk, record=False)
+                self.write(chunk)
         else:
             raise TypeError(f"not a faultserver action: {a!r}")
         self.send(data)

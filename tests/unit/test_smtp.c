@@ -478,6 +478,323 @@ static void test_helo_when_nothing_else_is_needed(void **state)
 	smtp_free(e);
 }
 
+/* A session given up before MAIL says QUIT when the server still waits for a command (RFC 5321
+ * 4.1.1.10): after a refusal with nothing else in flight. Not after a 421 (the server is
+ * closing), a lost connection, a protocol error or bytes injected before TLS. */
+static void test_quit_after_a_refusal_in_step(void **state)
+{
+	static const struct {
+		const char *name;
+		enum smtp_security sec;
+		const char *user;
+		const char *replies[4];
+		int want_error;
+		int quit;
+	} cases[] = {
+		{"535 to AUTH", SMTP_SEC_TLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "535 5.7.8 bad credentials\r\n"}, OUTBOX_EAUTH, 1},
+		{"454 to AUTH", SMTP_SEC_TLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "454 4.7.0 later\r\n"}, OUTBOX_ETEMPFAIL, 1},
+		{"AUTH not offered", SMTP_SEC_TLS, "me", {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n"}, OUTBOX_EUNAVAILABLE, 1},
+		{"STARTTLS not offered", SMTP_SEC_STARTTLS, "me", {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n"},
+		 OUTBOX_EUNAVAILABLE, 1},
+		{"502 to STARTTLS", SMTP_SEC_STARTTLS, "me", {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "502 5.5.1 no\r\n"},
+		 OUTBOX_EUNAVAILABLE, 1},
+		{"454 to STARTTLS", SMTP_SEC_STARTTLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "454 4.7.0 not now\r\n"}, OUTBOX_ETEMPFAIL, 1},
+		{"502 to EHLO", SMTP_SEC_STARTTLS, NULL, {"220 hi\r\n", "502 5.5.2 no EHLO\r\n"}, OUTBOX_EUNAVAILABLE, 1},
+		{"554 greeting", SMTP_SEC_NONE, NULL, {"554 5.3.2 no service\r\n"}, OUTBOX_EUNAVAILABLE, 1},
+		{"421 greeting", SMTP_SEC_NONE, NULL, {"421 4.3.2 busy\r\n"}, OUTBOX_ETEMPFAIL, 0},
+		{"421 to AUTH", SMTP_SEC_TLS, "me", {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "421 4.3.2 bye\r\n"},
+		 OUTBOX_ETEMPFAIL, 0},
+		{"connection lost", SMTP_SEC_NONE, NULL, {"220 hi\r\n"}, OUTBOX_ETEMPFAIL, 0},
+		{"reply not SMTP", SMTP_SEC_NONE, NULL, {"2x0 hi\r\n"}, OUTBOX_EPROTOCOL, 0},
+		{"STARTTLS injection", SMTP_SEC_STARTTLS, "me",
+		 {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "220 go\r\n250 injected\r\n"}, OUTBOX_EUNAVAILABLE, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		outbox h;
+		struct smtp *e;
+		struct run run;
+		char what[128];
+		size_t len;
+		const char *out;
+		enum smtp_action a;
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, cases[i].sec, cases[i].user, "secret");
+		drive(e, cases[i].replies, NULL, &run, 0);
+		snprintf(what, sizeof what, "%s: engine stops at", cases[i].name);
+		EXPECT_INT(run.stopped, SMTP_FAILED, what);
+		snprintf(what, sizeof what, "%s: error", cases[i].name);
+		EXPECT_INT(smtp_error(e), cases[i].want_error, what);
+		smtp_quit(e);
+		a = smtp_next(e);
+		snprintf(what, sizeof what, "%s: after smtp_quit (%d is WRITE, %d FAILED)", cases[i].name, SMTP_WRITE,
+			 SMTP_FAILED);
+		EXPECT_INT(a, cases[i].quit ? SMTP_WRITE : SMTP_FAILED, what);
+		if (cases[i].quit) {
+			out = smtp_output(e, &len);
+			snprintf(what, sizeof what, "%s: written", cases[i].name);
+			EXPECT_STR(out, "QUIT\r\n", what);
+			smtp_consume_output(e);
+			snprintf(what, sizeof what, "%s: waits for QUIT's reply", cases[i].name);
+			EXPECT_INT(smtp_next(e), SMTP_READ, what);
+			smtp_input(e, "221 bye\r\n", 9);
+			snprintf(what, sizeof what, "%s: after QUIT's reply", cases[i].name);
+			EXPECT_INT(smtp_next(e), SMTP_CLOSED, what);
+			snprintf(what, sizeof what, "%s: the failure still stands", cases[i].name);
+			EXPECT_INT(smtp_error(e), cases[i].want_error, what);
+		}
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
+/* When the caller cannot begin the transaction (the server cannot take this message), the session
+ * is still ready and ends with QUIT. */
+static void test_quit_when_the_server_cannot_take_the_message(void **state)
+{
+	static const struct {
+		const char *ehlo;
+		int body_8bit, smtputf8;
+		int want;
+	} cases[] = {
+		{"250-s\r\n250-8BITMIME\r\n250 SIZE 50\r\n", 0, 0, OUTBOX_EREFUSED},
+		{"250-s\r\n250 PIPELINING\r\n", 1, 0, OUTBOX_EUNAVAILABLE},
+		{"250-s\r\n250 8BITMIME\r\n", 0, 1, OUTBOX_EUNAVAILABLE},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *replies[] = {"220 hi\r\n", cases[i].ehlo, NULL};
+		outbox h;
+		struct smtp *e;
+		struct smtp_txn t;
+		struct smtp_rcpt r[1];
+		struct run run;
+		size_t len;
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+		txn_init(&t, r, 1);
+		t.body_8bit = cases[i].body_8bit;
+		t.smtputf8 = cases[i].smtputf8;
+		drive(e, replies, NULL, &run, 0);
+		EXPECT_INT(run.stopped, SMTP_READY, cases[i].ehlo);
+		EXPECT_INT(smtp_begin(e, &t), cases[i].want, "smtp_begin refuses the message");
+		EXPECT_INT(smtp_next(e), SMTP_READY, "the session is still ready");
+		smtp_quit(e);
+		EXPECT_INT(smtp_next(e), SMTP_WRITE, "after smtp_quit");
+		EXPECT_STR(smtp_output(e, &len), "QUIT\r\n", "written");
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
+/* A line nobody asked for after the 250 to the data: the transaction is delivered, and stays so.
+ * With QUIT pipelined behind the data, the stray line is taken as QUIT's reply. */
+static void test_stray_reply_after_the_data_with_quit_pipelined(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 2.0.0 queued\r\n250 extra\r\n221 2.0.0 bye\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	drive(e, replies, &t, &run, 1);
+	EXPECT_STR(run.sent.data,
+		   "EHLO client.test\r\nMAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n<body>.\r\nQUIT\r\n",
+		   "commands on the wire");
+	EXPECT_INT(run.stopped, SMTP_TXN_DONE, "engine stops at");
+	EXPECT_INT(t.outcome, 0, "outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "recipient");
+	EXPECT_STR(r[0].reply.text, "queued", "the recipient's reply");
+	EXPECT_INT(smtp_next(e), SMTP_CLOSED, "after the transaction");
+	EXPECT_INT(t.outcome, 0, "outcome after the session ended");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+/* Without QUIT behind the data, the stray line fails the session, not the finished transaction:
+ * the caller sees it delivered first, then the session cannot go on. */
+static void test_stray_reply_after_the_data_fails_the_session_only(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 2.0.0 queued\r\n250 extra\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t, t2;
+	struct smtp_rcpt r[1], r2[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	txn_init(&t2, r2, 1);
+	t.last = 0;
+	drive(e, replies, &t, &run, 1);
+	EXPECT_INT(run.stopped, SMTP_TXN_DONE, "engine stops at");
+	EXPECT_INT(t.outcome, 0, "outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "recipient");
+	EXPECT_INT(smtp_begin(e, &t2), OUTBOX_EPROTOCOL, "the next transaction on this session");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "250 extra", "the session's failure quotes the stray line");
+	EXPECT_INT(smtp_next(e), SMTP_FAILED, "the session");
+	EXPECT_INT(t.outcome, 0, "the finished transaction's outcome");
+	EXPECT_INT(r[0].state, SMTP_RCPT_DELIVERED, "the finished transaction's recipient");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+/* A stray line between the first transaction's 250 and the replies of the one begun behind it:
+ * the first stays delivered; the second's replies are out of step, and the one that cannot
+ * answer its command (a 250 to DATA) fails the session before its data goes out. */
+static void test_stray_reply_before_the_next_transaction(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n354 go\r\n",
+		"250 first queued\r\n250 extra\r\n250 mail ok\r\n250 rcpt ok\r\n354 go\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t1, t2;
+	struct smtp_rcpt r1[1], r2[1];
+	size_t next = 0, dones = 0;
+	enum smtp_action a;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t1, r1, 1);
+	txn_init(&t2, r2, 1);
+	t1.last = t2.last = 0;
+	for (;;) {
+		a = smtp_next(e);
+		if (a == SMTP_WRITE) {
+			smtp_consume_output(e);
+		} else if (a == SMTP_READ) {
+			const char *in = replies[next] ? replies[next++] : "";
+			smtp_input(e, in, strlen(in));
+		} else if (a == SMTP_BODY) {
+			EXPECT_INT(dones, 0, "only the first transaction's data goes out");
+			smtp_body_sent(e);
+			EXPECT_INT(smtp_begin_next(e, &t2), 0, "begin the second behind the first's data");
+		} else if (a == SMTP_READY) {
+			assert_int_equal(smtp_begin(e, &t1), 0);
+		} else if (a == SMTP_TXN_DONE && ++dones == 1) {
+			EXPECT_INT(t1.outcome, 0, "the first ends first, delivered");
+		} else {
+			break;
+		}
+	}
+	EXPECT_INT(dones, 1, "transactions ended");
+	EXPECT_INT(a, SMTP_FAILED, "then the session");
+	EXPECT_INT(smtp_error(e), OUTBOX_EPROTOCOL, "error");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "\"250 rcpt ok\" cannot answer DATA", "message");
+	EXPECT_INT(t1.outcome, 0, "the first transaction's outcome");
+	EXPECT_INT(r1[0].state, SMTP_RCPT_DELIVERED, "the first transaction's recipient");
+	EXPECT_INT(smtp_txn_uncertain(&t2), 0, "the second's data never went out");
+	smtp_free(e);
+}
+
+/* Each command has the replies it can get; any other means replies and commands are out of step:
+ * a protocol error (temporary), never a refusal, and "may have been delivered" once the data
+ * is out. */
+static void test_reply_that_cannot_answer_its_command(void **state)
+{
+	static const struct {
+		const char *name;
+		enum smtp_security sec;
+		const char *user;
+		const char *replies[6];
+		int txns;
+		const char *words;
+		int uncertain;
+	} cases[] = {
+		{"pipelined replies out of order", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		  "354 go ahead\r\n250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n"},
+		 1, "\"354 go ahead\" cannot answer MAIL FROM:<me@x.test>", 0},
+		{"greeting 250", SMTP_SEC_NONE, NULL, {"250 hi\r\n"}, 0, "\"250 hi\" cannot answer the connection", 0},
+		{"EHLO 220", SMTP_SEC_NONE, NULL, {"220 hi\r\n", "220 hi again\r\n"}, 0,
+		 "\"220 hi again\" cannot answer EHLO", 0},
+		{"STARTTLS 250", SMTP_SEC_STARTTLS, NULL, {"220 hi\r\n", "250-s\r\n250 STARTTLS\r\n", "250 ok\r\n"}, 0,
+		 "\"250 ok\" cannot answer STARTTLS", 0},
+		{"AUTH 250", SMTP_SEC_TLS, "me", {"220 hi\r\n", "250-s\r\n250 AUTH PLAIN\r\n", "250 ok\r\n"}, 0,
+		 "\"250 ok\" cannot answer AUTH PLAIN", 0},
+		{"RCPT 354", SMTP_SEC_NONE, NULL, {"220 hi\r\n", "250 s\r\n", "250 ok\r\n", "354 go\r\n"}, 1,
+		 "\"354 go\" cannot answer RCPT TO:<a@x.test>", 0},
+		{"DATA 250", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250 s\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n"}, 1,
+		 "\"250 ok\" cannot answer DATA", 0},
+		{"end of data 354", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", "354 again\r\n"},
+		 1,
+		 "\"354 again\" cannot answer the end of the message data", 1},
+		{"MAIL 354 after BDAT", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250-PIPELINING\r\n250 CHUNKING\r\n", "354 go\r\n250 ok\r\n250 ok\r\n"}, 1,
+		 "\"354 go\" cannot answer MAIL FROM:<me@x.test>", 1},
+		{"BDAT reply before its chunk", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 CHUNKING\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n250 early\r\n"}, 1,
+		 "nobody asked for: 250 early", 0},
+		{"RSET 354", SMTP_SEC_NONE, NULL,
+		 {"220 hi\r\n", "250-s\r\n250 PIPELINING\r\n",
+		  "250 ok\r\n550 5.1.1 no\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n",
+		  "354 what\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+		 2, "\"354 what\" cannot answer RSET", 0},
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		outbox h;
+		struct smtp *e;
+		struct smtp_txn t;
+		struct smtp_rcpt r[2];
+		struct run run;
+		char what[128];
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, cases[i].sec, cases[i].user, "secret");
+		txn_init(&t, r, 2);
+		drive(e, cases[i].replies, &t, &run, cases[i].txns);
+		snprintf(what, sizeof what, "%s: engine stops at (%d is FAILED)", cases[i].name, SMTP_FAILED);
+		EXPECT_INT(run.stopped, SMTP_FAILED, what);
+		snprintf(what, sizeof what, "%s: error", cases[i].name);
+		EXPECT_INT(smtp_error(e), OUTBOX_EPROTOCOL, what);
+		snprintf(what, sizeof what, "%s: message", cases[i].name);
+		EXPECT_CONTAINS(outbox_errmsg(&h), "protocol error", what);
+		EXPECT_CONTAINS(outbox_errmsg(&h), cases[i].words, what);
+		if (cases[i].uncertain)
+			EXPECT_CONTAINS(outbox_errmsg(&h), "may have been delivered", what);
+		snprintf(what, sizeof what, "%s: may have been delivered", cases[i].name);
+		EXPECT_INT(smtp_txn_uncertain(&t), cases[i].uncertain, what);
+		for (k = 0; cases[i].txns && k < 2; k++) {
+			snprintf(what, sizeof what, "%s: recipient %zu is not refused (%d is REFUSED)", cases[i].name, k,
+				 SMTP_RCPT_REFUSED);
+			if (r[k].state == SMTP_RCPT_REFUSED)
+				fail_msg("%s: got %d", what, (int)r[k].state);
+		}
+		smtp_quit(e);
+		snprintf(what, sizeof what, "%s: no QUIT after a protocol error", cases[i].name);
+		EXPECT_INT(smtp_next(e), SMTP_FAILED, what);
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +812,12 @@ int main(void)
 		cmocka_unit_test(test_next_transaction_needs_pipelining),
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
 		cmocka_unit_test(test_rset_after_a_refused_transaction),
+		cmocka_unit_test(test_quit_after_a_refusal_in_step),
+		cmocka_unit_test(test_quit_when_the_server_cannot_take_the_message),
+		cmocka_unit_test(test_stray_reply_after_the_data_with_quit_pipelined),
+		cmocka_unit_test(test_stray_reply_after_the_data_fails_the_session_only),
+		cmocka_unit_test(test_stray_reply_before_the_next_transaction),
+		cmocka_unit_test(test_reply_that_cannot_answer_its_command),
 	};
 	return cmocka_run_group_tests_name("smtp", tests, NULL, NULL);
 }
