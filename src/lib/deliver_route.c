@@ -104,18 +104,6 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 	return failure;
 }
 
-/* The words that explain one recipient's outcome: the reply the policy names. */
-static const char *deliver_reason(outbox *h, const struct smtp_txn *t, size_t i, const struct policy_rcpt *v,
-				  char *buf, size_t size)
-{
-	switch (v->reason) {
-	case POLICY_BY_MAIL: return smtp_reply_line(&t->mail_reply, buf, size);
-	case POLICY_BY_RCPT: return smtp_reply_line(&t->rcpt[i].reply, buf, size);
-	case POLICY_BY_DATA: return smtp_reply_line(&t->data_reply, buf, size);
-	default: return outbox_errmsg(h);
-	}
-}
-
 /* Copy the attempt's outcomes to the recipients it carried, and note the attempt for the history. */
 static void deliver_apply(outbox *h, const struct smtp_txn *t, const size_t *open, const struct policy_rcpt *v,
 			  const struct policy_attempt *pa, const char *name, outbox_send_result *res,
@@ -134,7 +122,7 @@ static void deliver_apply(outbox *h, const struct smtp_txn *t, const size_t *ope
 	snprintf(da->server, sizeof da->server, "%s", name);
 	for (i = 0; i < t->nrcpt; i++) {
 		struct send_rcpt *r = &res->rcpt[open[i]];
-		deliver_set(r, states[v[i].outcome], deliver_reason(h, t, i, &v[i], words, sizeof words));
+		deliver_set(r, states[v[i].outcome], policy_reason_words(t, i, &v[i], outbox_errmsg(h), words, sizeof words));
 		r->temporary = v[i].temporary;
 		da->open_temporary += v[i].temporary && v[i].outcome != POLICY_DELIVERED && v[i].outcome != POLICY_REFUSED;
 		buf_printf(&da->recipients, "%s%s", i ? "," : "", r->address);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "doctor_advice.h"
+#include "policy.h"
 
 /* The extensions worth showing, in the order a person scans for them. */
 static const struct {
@@ -304,4 +305,6 @@ void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_s
 	case OUTBOX_STEP_EHLO: doctor_advise_ehlo(f, n, advice, advice_size); break;
 	default: doctor_advise_auth(f, n, advice, advice_size); break;
 	}
+	/* What sending does meanwhile, as the delivery policy decides it for the same failure. */
+	doctor_add(advice, advice_size, ". %s", policy_meanwhile(f->code));
 }

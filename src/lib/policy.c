@@ -1,5 +1,7 @@
 /* policy.c: the delivery policy: how each recipient fared in an attempt, whether the next server
  * takes over, what waits in the outbox and the exit code, decided here and nowhere else. */
+#include <stdio.h>
+
 #include "policy.h"
 
 static int policy_class(const struct smtp_reply *r)
@@ -50,9 +52,11 @@ static struct policy_rcpt policy_decide(const struct smtp_txn *t, const struct s
 		return policy_as(POLICY_REFUSED, POLICY_BY_RCPT);
 	if (rcpt == 4)
 		return policy_as(POLICY_DEFERRED, POLICY_BY_RCPT);
-	if (rcpt != 2)
+	if (rcpt != 2 && !(t->data_sent && data != 4 && data != 5))
 		return policy_as(POLICY_DEFERRED, POLICY_BY_FAILURE); /* never answered */
 	if (t->data_sent) {
+		/* From here the recipient was accepted, or the data went out with its RCPT still
+		 * unanswered (pipelined BDAT): the server may have taken it either way. */
 		/* Only a 250 takes the message; only a 4xx or 5xx turns it away. Anything else, or
 		 * nothing, after the data leaves the server possibly holding it (invariant 1). */
 		if (t->data_reply.code == 250)
@@ -114,6 +118,25 @@ void policy_judge(const struct smtp_txn *t, int failure, struct policy_rcpt *out
 		a->code = 0;
 }
 
+const char *policy_reason_words(const struct smtp_txn *t, size_t i, const struct policy_rcpt *v,
+				const char *failure, char *buf, size_t size)
+{
+	char line[SMTP_REPLY_MAX_TEXT + 32];
+
+	switch (v->reason) {
+	case POLICY_BY_MAIL:
+		snprintf(buf, size, "the server refused the sender <%s>%s: %s", t->from ? t->from : "",
+			 policy_class(&t->mail_reply) == 4 ? " for now" : "",
+			 smtp_reply_line(&t->mail_reply, line, sizeof line));
+		return buf;
+	case POLICY_BY_RCPT: return smtp_reply_line(&t->rcpt[i].reply, buf, size);
+	case POLICY_BY_DATA: return smtp_reply_line(&t->data_reply, buf, size);
+	default:
+		snprintf(buf, size, "%s", failure ? failure : "");
+		return buf;
+	}
+}
+
 enum policy_step policy_after_attempt(struct policy_route *r, const struct policy_attempt *a, int more_servers)
 {
 	if (r->attempts++ == 0)
@@ -147,6 +170,15 @@ int policy_code(const struct policy_route *r, enum policy_end end, size_t refuse
 	if (refused)
 		return r->refusal_code ? r->refusal_code : OUTBOX_EREFUSED;
 	return 0;
+}
+
+const char *policy_meanwhile(int code)
+{
+	if (policy_code_is_temporary(code))
+		return "Meanwhile, mail sent through this server waits in the outbox and goes out by itself "
+		       "once the server works again.";
+	return "Until this is fixed, sending through this server stops with this error instead of "
+	       "queueing (mail already queued waits), and accounts with fallback servers use those.";
 }
 
 const char *policy_history_word(size_t delivered, size_t refused, size_t waiting, size_t failed)

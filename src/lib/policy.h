@@ -48,6 +48,11 @@ struct policy_attempt {
  * settings or password). Fills out[i] for each of t's nrcpt recipients, and *a. */
 void policy_judge(const struct smtp_txn *t, int failure, struct policy_rcpt *out, struct policy_attempt *a);
 
+/* The words that explain recipient i's outcome (v, from policy_judge): the server's reply the
+ * policy names, on one line, or `failure` (the attempt's failure message) when none does. */
+const char *policy_reason_words(const struct smtp_txn *t, size_t i, const struct policy_rcpt *v,
+				const char *failure, char *buf, size_t size);
+
 /* A message's way along its servers (the account's server, then its fallbacks), attempt by
  * attempt. Start it zeroed. */
 struct policy_route {
@@ -94,6 +99,10 @@ int policy_code(const struct policy_route *r, enum policy_end end, size_t refuse
 /* Whether a failure of this code may pass by itself (retry later) or needs the user to change
  * something (a password, a setting, the server's TLS). */
 int policy_code_is_temporary(int code);
+
+/* What happens to mail while a server fails with this code, in a sentence for the connection
+ * doctor: it waits in the outbox, or it is reported until the user fixes the setting. */
+const char *policy_meanwhile(int code);
 
 /* The word for the history (`outbox log`) of an attempt that ends with these counts of
  * recipients: delivered, partial, refused, deferred (some wait: in the outbox, or for the caller of

@@ -190,12 +190,7 @@ static void worker_apply(struct worker_attempt *a, const struct policy_rcpt *v, 
 		a->verdict[r] = v[i];
 		a->res[r].state = states[v[i].outcome];
 		a->res[r].reply = words;
-		switch (v[i].reason) {
-		case POLICY_BY_MAIL: smtp_reply_line(&t->mail_reply, words, sizeof a->replies[0]); break;
-		case POLICY_BY_RCPT: smtp_reply_line(&t->rcpt[i].reply, words, sizeof a->replies[0]); break;
-		case POLICY_BY_DATA: smtp_reply_line(&t->data_reply, words, sizeof a->replies[0]); break;
-		default: snprintf(words, sizeof a->replies[0], "%s", why); break;
-		}
+		policy_reason_words(t, i, &v[i], why, words, sizeof a->replies[0]);
 	}
 }
 

@@ -38,7 +38,7 @@ struct session_params {
  * says what went wrong; the code is an OUTBOX_E* that deliver turns into an exit status. */
 int session_open(outbox *h, const struct session_params *p, struct session **out);
 /* Carry one transaction, the body read from body_fd (CRLF form, t->size bytes, from its current
- * offset). Returns 0 when the transaction ran to its end (t->outcome and the recipients say how it
+ * offset). Returns 0 when the transaction ran to its end (its replies, in t, say how it
  * went), or a negative code when the session failed (the session is then unusable). */
 int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd);
 /* session_send, and as soon as t's data is out, begin `next` (when not NULL) in the same flight,

@@ -416,54 +416,14 @@ static size_t smtp_accepted(const struct smtp_txn *t)
 	return n;
 }
 
-/* The outcome when no recipient was accepted: temporary if any refusal was. */
-static int smtp_outcome_without_recipients(const struct smtp_txn *t)
+/* The transaction is over: its replies are in the smtp_txn, for the delivery policy to judge;
+ * the engine only needs to know whether the server may still hold it open. */
+static void smtp_finish_txn(struct smtp *e)
 {
-	size_t i;
-
-	for (i = 0; i < t->nrcpt; i++)
-		if (t->rcpt[i].state == SMTP_RCPT_TEMPFAIL)
-			return OUTBOX_ETEMPFAIL;
-	return OUTBOX_EREFUSED;
-}
-
-/* The transaction is over: settle every recipient and hand the outcome to the caller. */
-static void smtp_finish_txn(struct smtp *e, int outcome)
-{
-	struct smtp_txn *t = e->txn;
-	size_t i;
-
-	for (i = 0; i < t->nrcpt; i++) {
-		struct smtp_rcpt *r = &t->rcpt[i];
-		if (r->state == SMTP_RCPT_ACCEPTED || r->state == SMTP_RCPT_PENDING) {
-			if (outcome == 0) {
-				r->state = SMTP_RCPT_DELIVERED;
-				r->reply = t->data_reply;
-			} else if (t->data_reply.code && smtp_reply_class(&t->data_reply) == 5) {
-				r->state = SMTP_RCPT_REFUSED;
-				r->reply = t->data_reply;
-			} else if (r->state == SMTP_RCPT_PENDING && t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 5) {
-				r->state = SMTP_RCPT_REFUSED;
-				r->reply = t->mail_reply;
-			} else {
-				r->state = SMTP_RCPT_TEMPFAIL;
-				if (t->data_reply.code)
-					r->reply = t->data_reply;
-				else if (t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2)
-					r->reply = t->mail_reply;
-			}
-		}
-	}
-	t->outcome = outcome;
 	e->phase = P_TXN_DONE;
-	/* A transaction that failed before the end of its data may still be open on the server; an
-	 * answered end of data closes it whatever the answer. */
-	e->need_rset = outcome != 0 && t->data_reply.code == 0;
-	if (outcome && t->mail_reply.code && smtp_reply_class(&t->mail_reply) != 2) {
-		char words[600];
-		outbox_fail(e->h, outcome, NULL, "the server refused the sender <%s>: %s", t->from,
-			    smtp_reply_line(&t->mail_reply, words, sizeof words));
-	}
+	/* A transaction that ended before an answer to its data may still be open on the server;
+	 * an answered DATA, BDAT or end of data closes it whatever the answer. */
+	e->need_rset = e->txn->data_reply.code == 0;
 }
 
 static int smtp_on_mail(struct smtp *e, const struct smtp_reply *r)
@@ -478,7 +438,7 @@ static int smtp_on_mail(struct smtp *e, const struct smtp_reply *r)
 	}
 	if (e->caps.ext & SMTP_EXT_PIPELINING)
 		return 0; /* the RCPT and DATA replies still in flight settle it */
-	smtp_finish_txn(e, smtp_reply_class(r) == 5 ? OUTBOX_EREFUSED : OUTBOX_ETEMPFAIL);
+	smtp_finish_txn(e);
 	return 0;
 }
 
@@ -487,18 +447,13 @@ static int smtp_on_rcpt(struct smtp *e, const struct smtp_reply *r, size_t i)
 	struct smtp_txn *t = e->txn;
 
 	t->rcpt[i].reply = *r;
-	if (smtp_reply_class(r) == 2)
-		t->rcpt[i].state = SMTP_RCPT_ACCEPTED;
-	else if (smtp_reply_class(r) == 5 && !(t->mail_reply.code && smtp_reply_class(&t->mail_reply) == 4))
-		t->rcpt[i].state = SMTP_RCPT_REFUSED;
-	else
-		t->rcpt[i].state = SMTP_RCPT_TEMPFAIL;
+	t->rcpt[i].state = smtp_reply_class(r) == 2 ? SMTP_RCPT_ACCEPTED : SMTP_RCPT_NOT_ACCEPTED;
 	if (e->caps.ext & SMTP_EXT_PIPELINING)
 		return 0;
 	if (e->next_rcpt < t->nrcpt)
 		return smtp_send_rcpt(e, e->next_rcpt++);
 	if (smtp_accepted(t) == 0) {
-		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
+		smtp_finish_txn(e);
 		return 0;
 	}
 	return smtp_send_data_command(e);
@@ -519,11 +474,11 @@ static int smtp_on_data(struct smtp *e, const struct smtp_reply *r)
 	}
 	/* DATA is the last command of a group, so every reply of the transaction is in. */
 	if (smtp_accepted(t) == 0) {
-		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
+		smtp_finish_txn(e);
 		return 0;
 	}
 	t->data_reply = *r;
-	smtp_finish_txn(e, smtp_reply_class(r) == 5 ? OUTBOX_EREFUSED : OUTBOX_ETEMPFAIL);
+	smtp_finish_txn(e);
 	return 0;
 }
 
@@ -532,7 +487,7 @@ static int smtp_on_data_end(struct smtp *e, const struct smtp_reply *r)
 	struct smtp_txn *t = e->txn;
 
 	if (smtp_accepted(t) == 0) {
-		smtp_finish_txn(e, smtp_outcome_without_recipients(t));
+		smtp_finish_txn(e);
 		return 0;
 	}
 	/* Only 250 accepts the data. Another 2xx here is out of step, such as the 221 to a pipelined
@@ -544,10 +499,7 @@ static int smtp_on_data_end(struct smtp *e, const struct smtp_reply *r)
 		return 0;
 	}
 	t->data_reply = *r;
-	if (smtp_reply_class(r) == 2)
-		smtp_finish_txn(e, 0);
-	else
-		smtp_finish_txn(e, smtp_reply_class(r) == 5 ? OUTBOX_EREFUSED : OUTBOX_ETEMPFAIL);
+	smtp_finish_txn(e);
 	return 0;
 }
 
@@ -828,9 +780,10 @@ static void smtp_reset_txn(struct smtp_txn *t)
 	memset(&t->data_reply, 0, sizeof t->data_reply);
 	t->data_sent = 0;
 	t->unsuitable = 0;
-	t->outcome = 0;
-	for (i = 0; i < t->nrcpt; i++)
+	for (i = 0; i < t->nrcpt; i++) {
 		t->rcpt[i].state = SMTP_RCPT_PENDING;
+		memset(&t->rcpt[i].reply, 0, sizeof t->rcpt[i].reply);
+	}
 }
 
 int smtp_begin(struct smtp *e, struct smtp_txn *t)

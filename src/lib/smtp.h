@@ -39,13 +39,14 @@ enum smtp_action {
 	SMTP_FAILED     /* the session cannot continue: smtp_error() says why */
 };
 
-enum smtp_rcpt_state { SMTP_RCPT_PENDING, SMTP_RCPT_ACCEPTED, SMTP_RCPT_DELIVERED,
-		       SMTP_RCPT_TEMPFAIL, SMTP_RCPT_REFUSED };
+/* Where a recipient stands in the protocol: whether to send the data at all depends on it. What
+ * becomes of it (delivered, refused, deferred) is the delivery policy's call (policy.h). */
+enum smtp_rcpt_state { SMTP_RCPT_PENDING, SMTP_RCPT_ACCEPTED, SMTP_RCPT_NOT_ACCEPTED };
 
 struct smtp_rcpt {
 	const char *address;
 	enum smtp_rcpt_state state;
-	struct smtp_reply reply; /* the reply that decided its state */
+	struct smtp_reply reply; /* the reply to its RCPT TO, code 0 before one came */
 };
 
 struct smtp_txn {
@@ -57,21 +58,28 @@ struct smtp_txn {
 	int smtputf8;
 	const char *envid;       /* DSN ENVID (the Message-ID), or NULL */
 	int last;                /* QUIT follows: pipelined after the data when the server allows */
-	/* outcome */
+	/* what the server said, for the delivery policy (policy.h) to judge */
 	struct smtp_reply mail_reply;
-	struct smtp_reply data_reply;
+	struct smtp_reply data_reply; /* to DATA or BDAT when refused, else to the end of the data */
 	int data_sent;           /* the end of data went out: a lost reply now means "may have been
 				    delivered", never "not delivered" */
 	int unsuitable;          /* the server cannot take the message as it is (SIZE, 8BITMIME,
 				    SMTPUTF8): refused before anything was sent */
-	int outcome;             /* 0 delivered to every accepted recipient, else an OUTBOX_E* code */
 };
 
-/* The data went out and no reply to it came: the server may have the message (invariant 1). A
- * reply to the data, even a 421 that ends the session, means the server did not take it. */
+/* The data went out and no reply to it came: the server may have the message (invariant 1),
+ * unless it had turned every recipient away. A reply to the data, even a 421 that ends the
+ * session, means the server did not take it. */
 static inline int smtp_txn_uncertain(const struct smtp_txn *t)
 {
-	return t->data_sent && t->data_reply.code == 0;
+	size_t i;
+
+	if (!t->data_sent || t->data_reply.code != 0)
+		return 0;
+	for (i = 0; i < t->nrcpt; i++)
+		if (t->rcpt[i].state != SMTP_RCPT_NOT_ACCEPTED)
+			return 1;
+	return 0;
 }
 
 struct smtp;

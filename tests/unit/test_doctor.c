@@ -165,6 +165,41 @@ static void test_advice_table(void **state)
 	}
 }
 
+/* The advice ends with what sending does meanwhile, as the delivery policy decides it: a server
+ * that is down for now has mail wait in the outbox; a refused login has it reported. */
+static void test_advice_says_what_sending_does_meanwhile(void **state)
+{
+	static const struct {
+		outbox_doctor_step step;
+		int code;
+		const char *message, *want;
+	} cases[] = {
+		{OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL, "cannot connect to h port 587: connection refused",
+		 "waits in the outbox"},
+		{OUTBOX_STEP_AUTH, OUTBOX_EAUTH, "the server refused the login: 535 5.7.8 no",
+		 "stops with this error instead of queueing"},
+		{OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE, "cannot trust the certificate of h: self-signed",
+		 "stops with this error instead of queueing"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct doctor_failure f;
+		char detail[1000], advice[1000];
+		memset(&f, 0, sizeof f);
+		f.step = cases[i].step;
+		f.code = cases[i].code;
+		f.message = cases[i].message;
+		f.field = f.reply = f.mech = f.user = f.host = "";
+		f.name = "srv";
+		f.security = "starttls";
+		f.port = 587;
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+		EXPECT_CONTAINS(advice, cases[i].want, cases[i].message);
+	}
+}
+
 /* What the callback saw, one "name:status" per report. */
 struct seen {
 	char log[600];
@@ -354,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_words),
 		cmocka_unit_test(test_advice_table),
+		cmocka_unit_test(test_advice_says_what_sending_does_meanwhile),
 		cmocka_unit_test(test_draft_without_host_fails_at_resolve),
 		cmocka_unit_test(test_nobody_listening_fails_at_connect),
 		cmocka_unit_test(test_draft_password_is_the_one_checked),
