@@ -263,14 +263,15 @@ static int queue_run_cmd(int argc, char **argv)
 		rc = outbox_queue_run(h, &o, &st);
 		if (o.progress)
 			fputc('\n', stderr);
-		if (rc < 0) {
-			rc = cli_fail(h, rc);
-			break;
-		}
+		/* What was done is said even when the run then failed. */
 		if (isatty(STDOUT_FILENO) || st.delivered + st.deferred + st.failed + st.refused) {
 			printf("Sent %zu, queued again %zu, failed %zu; %zu recipient%s refused.\n", st.delivered,
 			       st.deferred, st.failed, st.refused, st.refused == 1 ? "" : "s");
 			fflush(stdout);
+		}
+		if (rc < 0) {
+			rc = cli_fail(h, rc);
+			break;
 		}
 		/* --all is for the first pass: after it, a watcher keeps to the schedule, or every
 		 * wake-up would try again at once the messages that have just failed. */

@@ -1,11 +1,13 @@
 /* error.c: the error slot on a handle and the mapping of error codes to sysexits(3).
  * Messages are kept as field + detail so a form can show the detail beside its field. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
 
 #include "handle_internal.h"
+#include "outbox/handle.h"
 
 int outbox_fail(outbox *h, int code, const char *field, const char *fmt, ...)
 {
@@ -33,6 +35,12 @@ int outbox_fail_db(outbox *h, const char *doing)
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return outbox_fail(h, OUTBOX_ESTORE, NULL,
 				   "%s: the database is busy in another outbox process; try again", doing);
+	/* SQLite says "disk I/O error" for a write the full disk refused while it sets up the WAL:
+	 * the system's own code tells the real story. */
+	if (rc == SQLITE_FULL || sqlite3_system_errno(h->db) == ENOSPC || sqlite3_system_errno(h->db) == EDQUOT)
+		return outbox_fail(h, OUTBOX_ESTORE, NULL,
+				   "%s: the disk holding %s is full: free some space, then try again", doing,
+				   outbox_home(h));
 	return outbox_fail(h, OUTBOX_ESTORE, NULL, "%s: %s", doing, sqlite3_errmsg(h->db));
 }
 

@@ -38,7 +38,7 @@ static void recorder_record(struct recorder *r, const struct pending *p)
 	/* Failures are per message in rcs; the messages whose outcome was lost keep their claim and
 	 * their "being sent" mark, so the next run resends them as "may have been delivered". */
 	queue_finish_group(r->h, p->results, p->n, rcs, states);
-	p->done(p->ctx, rcs, states);
+	p->done(p->ctx, rcs, states, outbox_errmsg(r->h));
 }
 
 static void *recorder_main(void *arg)

@@ -13,9 +13,9 @@
 struct recorder;
 
 /* Told in the recorder's thread once a group's outcomes are committed, with each message's code
- * (negative when its outcome could not be recorded) and new state. From then on the group is the
- * callback's to free. */
-typedef void recorder_done_fn(void *ctx, const int *rcs, const enum queue_state *states);
+ * (negative when its outcome could not be recorded: `error` then says why) and new state. From
+ * then on the group is the callback's to free. */
+typedef void recorder_done_fn(void *ctx, const int *rcs, const enum queue_state *states, const char *error);
 
 /* Start one, with a handle of its own on the store `h` uses. Its commits
  * do not wait for the disk: the janitor syncs them. Without a thread it still works, in its

@@ -161,6 +161,40 @@ static void run_round(struct run *r)
 	}
 }
 
+void run_failed(struct run_shared *sh, int code, const char *why)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (!sh->failed) {
+		sh->failed = code < 0 ? code : OUTBOX_ESTORE;
+		snprintf(sh->failure, sizeof sh->failure, "%s", why && *why ? why : "the store failed");
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+int run_stopping(struct run_shared *sh)
+{
+	int failed;
+
+	pthread_mutex_lock(&sh->lock);
+	failed = sh->failed;
+	pthread_mutex_unlock(&sh->lock);
+	return failed != 0;
+}
+
+/* The run stopped on the store's failure: say why, and what becomes of what it sent. */
+static int run_report_failure(struct run *r)
+{
+	struct run_shared *sh = &r->sh;
+
+	if (sh->unrecorded == 0)
+		return outbox_fail(r->h, sh->failed, NULL, "%s; the run stopped, and nothing it sent is lost or "
+				   "sent twice", sh->failure);
+	return outbox_fail(r->h, sh->failed, NULL,
+			   "%s; the run stopped: %zu message%s sent meanwhile could not be recorded, and the "
+			   "next run sends %s again, marked \"may have been delivered\"", sh->failure, sh->unrecorded,
+			   sh->unrecorded == 1 ? "" : "s", sh->unrecorded == 1 ? "it" : "them");
+}
+
 /* Claim a batch, route it, and deliver it. *claimed is how many messages the batch had. */
 static int run_batch(struct run *r, size_t *claimed)
 {
@@ -240,10 +274,12 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	run_remove_orphans(r);
 	do
 		rc = run_batch(r, &claimed);
-	while (rc == 0 && claimed > 0);
+	while (rc == 0 && claimed > 0 && !run_stopping(&r->sh));
 out:
 	/* The recorder first: its last records hand the janitor the last sync and files. */
 	recorder_stop(r->sh.recorder);
+	if (r->sh.failed)
+		rc = run_report_failure(r);
 	for (i = 0; i < r->started || i == 0; i++)
 		worker_stop(&r->workers[i]);
 	janitor_stop(r->sh.janitor);

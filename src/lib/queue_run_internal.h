@@ -48,7 +48,18 @@ struct run_shared {
 	outbox_queue_stats stats;
 	struct recorder *recorder; /* commits the outcomes of the groups the workers sent */
 	struct janitor *janitor;   /* syncs those records, then deletes delivered files */
+	/* The store refused a mark or a record (a full disk): the run stops sending, and ends with
+	 * this code and why (guarded by lock). */
+	int failed;
+	char failure[700];
+	size_t unrecorded; /* messages sent whose outcome could not be recorded */
 };
+
+/* The store failed with `code` (`why`): the first failure is kept, and every worker stops at its
+ * next message, since what it sent could not be recorded. Safe from any of the run's threads. */
+void run_failed(struct run_shared *sh, int code, const char *why);
+/* Whether the run is stopping after such a failure. */
+int run_stopping(struct run_shared *sh);
 
 struct run_worker {
 	struct run_shared *sh;

@@ -360,13 +360,27 @@ static void worker_group_free(struct worker_group *g)
 
 /* Told by the recorder, in its thread: count the outcomes, report progress, have the janitor
  * sync the records and then delete the delivered messages' files, and free the group. */
-static void worker_recorded(void *ctx, const int *rcs, const enum queue_state *states)
+static void worker_recorded(void *ctx, const int *rcs, const enum queue_state *states, const char *error)
 {
 	struct worker_group *g = ctx;
 	struct run_shared *sh = g->sh;
 	char names[WORKER_GROUP][33];
-	size_t i, k = 0;
+	size_t i, k = 0, lost = 0;
+	int code = 0;
 
+	/* A message removed or taken over meanwhile (ECONFLICT) is nobody's failure; anything else is
+	 * the store's: that outcome is not recorded, so the message goes again as after a crash. */
+	for (i = 0; i < g->sent; i++)
+		if (rcs[i] < 0 && rcs[i] != OUTBOX_ECONFLICT) {
+			code = rcs[i];
+			lost++;
+		}
+	if (lost) {
+		pthread_mutex_lock(&sh->lock);
+		sh->unrecorded += lost;
+		pthread_mutex_unlock(&sh->lock);
+		run_failed(sh, code, error);
+	}
 	pthread_mutex_lock(&sh->lock);
 	for (i = 0; i < g->sent; i++) {
 		if (rcs[i] < 0)
@@ -392,8 +406,9 @@ static void worker_recorded(void *ctx, const int *rcs, const enum queue_state *s
 }
 
 /* Mark up to WORKER_GROUP jobs as being sent, in one transaction. NULL when the store or memory
- * failed: the claims then expire and a later run tries (a message a group before left unsent
- * keeps that group's mark, so it comes back as "may have been delivered": a false alarm). */
+ * failed: the run then stops (run_failed), and the claims end with it (a message a group before
+ * left unsent keeps that group's mark, so it comes back as "may have been delivered": a false
+ * alarm, where a lost message would be a real one). */
 static struct worker_group *worker_group_prepare(struct run_worker *w, struct run_job **jobs, size_t n)
 {
 	struct worker_group *g = calloc(1, sizeof *g);
@@ -401,13 +416,18 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 	int marked[WORKER_GROUP];
 	size_t i;
 
-	if (g == NULL)
+	int rc;
+
+	if (g == NULL) {
+		run_failed(w->sh, OUTBOX_ENOMEM, "out of memory");
 		return NULL;
+	}
 	g->sh = w->sh;
 	g->n = n;
 	for (i = 0; i < n; i++)
 		ids[i] = jobs[i]->it->id;
-	if (queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked) < 0) {
+	if ((rc = queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked)) < 0) {
+		run_failed(w->sh, rc, outbox_errmsg(w->h));
 		free(g);
 		return NULL;
 	}
@@ -437,6 +457,21 @@ static void worker_group_send_one(struct run_worker *w, struct worker_group *g, 
 	g->sent = k + 1;
 }
 
+/* Stop before message k of the group. When it was begun behind the message before, its commands
+ * are on the wire and the engine points at its transaction, which goes with the group: that
+ * session ends here, without another word, so nothing is read into it (nothing was delivered:
+ * its data never went). */
+static void worker_abandon(struct run_worker *w, struct worker_group *g, size_t k, int begun)
+{
+	size_t i;
+
+	for (i = 0; begun && g->jobs[k]->chain && i < w->nconns; i++)
+		if (strcmp(w->conns[i].name, g->jobs[k]->chain[0]) == 0) {
+			session_abort(w->h, w->conns[i].session);
+			w->conns[i].session = NULL;
+		}
+}
+
 static void worker_group_submit(struct run_worker *w, struct worker_group *g)
 {
 	if (g->sent == 0)
@@ -445,18 +480,15 @@ static void worker_group_submit(struct run_worker *w, struct worker_group *g)
 		recorder_submit(w->sh->recorder, g->results, g->sent, worker_recorded, g);
 }
 
-/* The next group, from job *i on: marked, or NULL when nothing is left or it could not be marked
- * (its jobs are then skipped: their claims expire and a later run sends them). */
+/* The next group, from job *i on: marked, or NULL when nothing is left or the run is stopping
+ * (a group that cannot be marked stops it: sending what cannot be recorded would send it twice). */
 static struct worker_group *worker_next_group(struct run_worker *w, size_t *i)
 {
-	struct worker_group *g = NULL;
+	size_t n = w->njobs - *i < WORKER_GROUP ? w->njobs - *i : WORKER_GROUP;
 
-	while (g == NULL && *i < w->njobs) {
-		size_t n = w->njobs - *i < WORKER_GROUP ? w->njobs - *i : WORKER_GROUP;
-		if ((g = worker_group_prepare(w, w->jobs + *i, n)) == NULL)
-			*i += n;
-	}
-	return g;
+	if (*i >= w->njobs || run_stopping(w->sh))
+		return NULL;
+	return worker_group_prepare(w, w->jobs + *i, n);
 }
 
 /* The jobs in groups. Each group is marked in one transaction before it is sent and recorded in
@@ -481,6 +513,12 @@ void worker_run_jobs(struct run_worker *w)
 
 		for (k = 0; k < g->m; k++) {
 			int last = k + 1 == g->m || net_now_ms() > deadline;
+			/* The store failed (a full disk): what is sent now could not be recorded. The
+			 * rest keep their mark and their claim, which end with this run. */
+			if (run_stopping(w->sh)) {
+				worker_abandon(w, g, k, begun);
+				break;
+			}
 			if (!last) {
 				worker_group_send_one(w, g, k, begun, g->jobs[k + 1], &g->a[k + 1]);
 				begun = 1;

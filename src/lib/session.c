@@ -445,6 +445,13 @@ void session_close(outbox *h, struct session *s)
 	free(s);
 }
 
+void session_abort(outbox *h, struct session *s)
+{
+	if (s)
+		s->broken = 1;
+	session_close(h, s);
+}
+
 const struct smtp *session_engine(const struct session *s)
 {
 	return s->engine;

@@ -49,6 +49,9 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 /* QUIT if not yet sent and the server waits for a command (the session is ready, or a refusal
  * ended it in step: smtp_can_quit), wait briefly for the reply, close. NULL is fine. */
 void session_close(outbox *h, struct session *s);
+/* Close at once, without QUIT and without reading: for a caller that gives up on transactions
+ * still on the wire, whose smtp_txn it is about to free. NULL is fine. */
+void session_abort(outbox *h, struct session *s);
 /* The engine, for capabilities and the mechanism used. */
 const struct smtp *session_engine(const struct session *s);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" or "" without TLS. */

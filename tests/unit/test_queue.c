@@ -700,7 +700,7 @@ struct recorded {
 
 static struct recorded seen;
 
-static void note_recorded(void *ctx, const int *rcs, const enum queue_state *states)
+static void note_recorded(void *ctx, const int *rcs, const enum queue_state *states, const char *error)
 {
 	int k = seen.calls++;
 
