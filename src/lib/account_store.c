@@ -84,21 +84,17 @@ static int account_attach_fallbacks(outbox *h, outbox_account **v, size_t n, lon
 	return rc;
 }
 
-int outbox_account_load(outbox *h, const char *address, outbox_account **out)
+/* The account the statement selects (its first row) with its fallbacks; the statement is
+ * finalized. 1 when it selects none, so the caller says why in its own words. */
+static int account_read_one(outbox *h, sqlite3_stmt *st, outbox_account **out)
 {
-	sqlite3_stmt *st;
-	int rc, step;
+	int rc = 0, step = sqlite3_step(st);
 
 	*out = NULL;
-	if ((rc = account_prepare_select(h, &st, "WHERE a.address = ?1 COLLATE NOCASE AND a.removed_at IS NULL")) < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
 		rc = account_from_row(h, st, out);
 	else if (step == SQLITE_DONE)
-		rc = outbox_fail(h, OUTBOX_ENOTFOUND, "account",
-				 "no account with address \"%s\" (see: outbox account list)", address);
+		rc = 1;
 	else
 		rc = outbox_fail_db(h, "reading accounts");
 	sqlite3_finalize(st);
@@ -109,28 +105,33 @@ int outbox_account_load(outbox *h, const char *address, outbox_account **out)
 	return rc;
 }
 
+int outbox_account_load(outbox *h, const char *address, outbox_account **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = account_prepare_select(h, &st, "WHERE a.address = ?1 COLLATE NOCASE AND a.removed_at IS NULL")) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_TRANSIENT);
+	if ((rc = account_read_one(h, st, out)) == 1)
+		rc = outbox_fail(h, OUTBOX_ENOTFOUND, "account",
+				 "no account with address \"%s\" (see: outbox account list)", address);
+	return rc;
+}
+
 int account_load_default(outbox *h, outbox_account **out)
 {
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	*out = NULL;
 	if ((rc = account_prepare_select(h, &st, "WHERE a.is_default = 1 AND a.removed_at IS NULL ORDER BY a.id LIMIT 1")) < 0)
 		return rc;
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		rc = account_from_row(h, st, out);
-	else if (step == SQLITE_DONE)
+	if ((rc = account_read_one(h, st, out)) == 1)
 		rc = outbox_fail(h, OUTBOX_ECONFIG, "account",
 				 "no account to send from: add one with 'outbox account add ADDRESS --server NAME', or "
 				 "mark one as the default (--default)");
-	else
-		rc = outbox_fail_db(h, "reading accounts");
-	sqlite3_finalize(st);
-	if (rc == 0 && (rc = account_attach_fallbacks(h, out, 1, (*out)->id)) < 0) {
-		outbox_account_free(*out);
-		*out = NULL;
-	}
 	return rc;
 }
 

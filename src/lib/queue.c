@@ -615,29 +615,8 @@ out:
 
 int queue_spool_names(outbox *h, char ***names)
 {
-	sqlite3_stmt *st;
-	size_t n = 0;
-	int rc, step;
-
-	*names = NULL;
 	/* A done message's file is garbage: listing it would keep it for ever when the runner died
 	 * between recording 'done' and unlinking it. */
-	if ((rc = store_prepare(h, &st,
-				"SELECT DISTINCT spool_name FROM queue WHERE state <> 'done' ORDER BY spool_name")) < 0)
-		return rc;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (strv_append(names, &n, name ? name : "") < 0) {
-			rc = queue_oom(h);
-			break;
-		}
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = outbox_fail_db(h, "reading the queue's spool names");
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		strv_free(*names);
-		*names = NULL;
-	}
-	return rc;
+	return store_strings(h, names, "reading the queue's spool names",
+			     "SELECT DISTINCT spool_name FROM queue WHERE state <> 'done' ORDER BY spool_name", "");
 }

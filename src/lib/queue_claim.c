@@ -107,34 +107,10 @@ static int claim_mark(outbox *h, struct queue_item *it, const char *owner, long 
  * at `now`, each once: a few runners at most, however many messages they hold. */
 static int claim_holders(outbox *h, const char *self, long long now, long long due_by, char ***owners)
 {
-	sqlite3_stmt *st;
-	size_t n = 0;
-	int rc, step;
-
-	*owners = NULL;
-	if ((rc = store_prepare_cached(h,
-				       "SELECT DISTINCT lease_owner FROM queue WHERE state = 'queued'"
-				       " AND next_attempt_at <= ?3 AND lease_until >= ?1 AND lease_owner <> ?2",
-				       &st)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, self, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, due_by);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *owner = (const char *)sqlite3_column_text(st, 0);
-		if (owner && strv_append(owners, &n, owner) < 0) {
-			rc = queue_oom(h);
-			break;
-		}
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = outbox_fail_db(h, "finding the runners that hold claims");
-	store_release(st);
-	if (rc < 0) {
-		strv_free(*owners);
-		*owners = NULL;
-	}
-	return rc;
+	return store_strings(h, owners, "finding the runners that hold claims",
+			     "SELECT DISTINCT lease_owner FROM queue WHERE state = 'queued'"
+			     " AND next_attempt_at <= ?3 AND lease_until >= ?1 AND lease_owner <> ?2",
+			     "iti", now, self, due_by);
 }
 
 /* A dead runner's claims end now rather than when its lease runs out: its lease is set in the

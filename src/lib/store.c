@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "store.h"
 
 /* The file is created here, not by SQLite, so it is 0600 from its first byte; SQLite gives its
@@ -169,18 +170,31 @@ void store_close(outbox *h)
 	h->db = NULL;
 }
 
+/* The cached statement for `sql` with its parameters bound; on failure *st is released already
+ * (or NULL). */
+static int store_ready(outbox *h, sqlite3_stmt **st, const char *sql, const char *types, va_list ap)
+{
+	int rc;
+
+	if ((rc = store_prepare_cached(h, sql, st)) < 0)
+		return rc;
+	if ((rc = store_bindv(h, *st, types, ap)) < 0)
+		store_release(*st);
+	return rc;
+}
+
 int store_exec(outbox *h, const char *sql, const char *types, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
 	int rc;
 
-	if ((rc = store_prepare_cached(h, sql, &st)) < 0)
-		return rc;
 	va_start(ap, types);
-	rc = store_bindv(h, st, types, ap);
+	rc = store_ready(h, &st, sql, types, ap);
 	va_end(ap);
-	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = outbox_fail_db(h, "writing to the database");
 	store_release(st);
 	return rc;
@@ -192,21 +206,47 @@ int store_int(outbox *h, long long *out, long long missing, const char *sql, con
 	va_list ap;
 	int rc, step;
 
-	if ((rc = store_prepare_cached(h, sql, &st)) < 0)
-		return rc;
 	va_start(ap, types);
-	rc = store_bindv(h, st, types, ap);
+	rc = store_ready(h, &st, sql, types, ap);
 	va_end(ap);
-	if (rc == 0) {
-		step = sqlite3_step(st);
-		if (step == SQLITE_ROW)
-			*out = sqlite3_column_int64(st, 0);
-		else if (step == SQLITE_DONE)
-			*out = missing;
-		else
-			rc = outbox_fail_db(h, "reading the database");
-	}
+	if (rc < 0)
+		return rc;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (step == SQLITE_DONE)
+		*out = missing;
+	else
+		rc = outbox_fail_db(h, "reading the database");
 	store_release(st);
+	return rc;
+}
+
+int store_strings(outbox *h, char ***out, const char *doing, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	size_t n = 0;
+	int rc, step;
+
+	*out = NULL;
+	va_start(ap, types);
+	rc = store_ready(h, &st, sql, types, ap);
+	va_end(ap);
+	if (rc < 0)
+		return rc;
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+		if (strv_append(out, &n, text ? text : "") < 0)
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = outbox_fail_db(h, doing);
+	store_release(st);
+	if (rc < 0) {
+		strv_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -33,6 +33,10 @@ int store_prepare(outbox *h, sqlite3_stmt **st, const char *sql);
 int store_exec(outbox *h, const char *sql, const char *types, ...);
 /* Run a query whose first row's first column is an integer; *out = `missing` without a row. */
 int store_int(outbox *h, long long *out, long long missing, const char *sql, const char *types, ...);
+/* Run a query and collect its rows' first column (NULL as "") into a NULL-terminated strv (free
+ * with strv_free; NULL when there is no row), binding parameters as store_exec does. `doing` words
+ * a failure: "reading the queue's spool names". */
+int store_strings(outbox *h, char ***out, const char *doing, const char *sql, const char *types, ...);
 /* Bind variadic parameters as store_exec does. */
 int store_bindv(outbox *h, sqlite3_stmt *st, const char *types, va_list ap);
 /* Seconds since the epoch, from the library's clock ($OUTBOX_NOW overrides it for tests). */
