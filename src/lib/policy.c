@@ -55,10 +55,9 @@ static struct policy_rcpt policy_decide(const struct smtp_txn *t, const struct s
 	if (rcpt != 2 && !(t->data_sent && data != 4 && data != 5))
 		return policy_as(POLICY_DEFERRED, POLICY_BY_FAILURE); /* never answered */
 	if (t->data_sent) {
-		/* From here the recipient was accepted, or the data went out with its RCPT still
-		 * unanswered (pipelined BDAT): the server may have taken it either way. */
-		/* Only a 250 takes the message; only a 4xx or 5xx turns it away. Anything else, or
-		 * nothing, after the data leaves the server possibly holding it (invariant 1). */
+		/* The recipient was accepted, or the data went out with its RCPT still unanswered
+		 * (pipelined BDAT). Only a 250 takes the message; only a 4xx or 5xx turns it away.
+		 * Anything else, or nothing, leaves the server possibly holding it (invariant 1). */
 		if (t->data_reply.code == 250)
 			return policy_as(POLICY_DELIVERED, POLICY_BY_DATA);
 		if (data == 5)

@@ -216,24 +216,27 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 				worker_reopen(a, job->it->nrcpts);
 			failure = c ? c->down : OUTBOX_ETEMPFAIL;
 			snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], c ? c->why : "too many servers in one run");
+		} else if (lseek(fd, 0, SEEK_SET) != 0) {
+			failure = outbox_fail(w->h, OUTBOX_EIO, NULL, "cannot read the message again: %s", strerror(errno));
+			snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
 		} else {
 			if (ahead && ahead_job->chain && strcmp(ahead_job->chain[0], c->name) == 0)
 				next = &ahead->t;
-			if (lseek(fd, 0, SEEK_SET) != 0)
-				failure = outbox_fail(w->h, OUTBOX_EIO, NULL, "cannot read the message again: %s",
-						      strerror(errno));
-			else
-				failure = session_send_then(w->h, c->session, &a->t, fd, next);
-			if (failure < 0) {
+			if ((failure = session_send_then(w->h, c->session, &a->t, fd, next)) < 0)
 				snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], outbox_errmsg(w->h));
-				if (failure != OUTBOX_EIO)
-					worker_conn_down(w, c, failure);
-			}
 			a->carrier = c->name;
 		}
 		a->answered = failure == 0;
 		policy_judge(&a->t, failure, a->judged, &pa);
 		worker_apply(a, a->judged, a->why);
+		/* A session that failed is over. The server's failure also keeps later messages away
+		 * from it; a message it cannot take (too big) leaves it as it was. */
+		if (c && !c->down && c->session && failure < 0 && !a->t.unsuitable) {
+			if (pa.server_failed)
+				worker_conn_down(w, c, failure);
+			else
+				worker_conn_close(w, c);
+		}
 		if (policy_after_attempt(&a->route, &pa, job->chain[k + 1] != NULL) != POLICY_NEXT_SERVER)
 			break;
 	}
@@ -413,10 +416,8 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 {
 	struct worker_group *g = calloc(1, sizeof *g);
 	long long ids[WORKER_GROUP] = {0}; /* all set below; the compiler cannot see n <= WORKER_GROUP */
-	int marked[WORKER_GROUP];
+	int marked[WORKER_GROUP], rc;
 	size_t i;
-
-	int rc;
 
 	if (g == NULL) {
 		run_failed(w->sh, OUTBOX_ENOMEM, "out of memory");

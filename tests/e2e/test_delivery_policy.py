@@ -120,6 +120,21 @@ def test_a_message_over_the_size_limit_is_refused_not_queued(ob, pki, aiosmtpd_f
     assert history(ob)[0]["outcome"] == "refused", history(ob)[0]
 
 
+def test_queue_run_refuses_a_message_too_big_and_sends_the_others(ob, pki, aiosmtpd_factory):
+    """The server cannot take one message as it is: that message is refused, the session goes on
+    for the others, in the same run."""
+    srv = aiosmtpd_factory(extra_args=["--size", "2000"])
+    configure(ob, "small", srv.port, "starttls", ca=pki.ca_cert)
+    big, small = marker(), marker()
+    ob.ok("send", "--queue-only", "rcpt@example.test", input=f"Subject: {big}\n\n" + ("z" * 70 + "\n") * 60)
+    ob.ok("send", "--queue-only", "rcpt@example.test", input=f"Subject: {small}\n\nsmall\n")
+    r = ob.ok("queue", "run")
+    assert "Sent 1" in r.out and "1 recipient refused" in r.out, r.describe()
+    got = [data for _, data in srv.messages()]
+    assert len(got) == 1 and small.encode() in got[0], f"server got {len(got)} messages, want only the small one"
+    assert queue_list(ob) == [], "the big one is refused, not left queued"
+
+
 # -- item 3: what is not queued says "not delivered", not "(temporary)" ------------------------
 
 @pytest.mark.parametrize("tls_mode,ehlo,script,code,words", [
