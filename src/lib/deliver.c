@@ -1,25 +1,19 @@
 /* deliver.c: `send` from start to end: the envelope checked, the account found, the message read
  * into a spool file, carried along its servers (deliver_route.c), then queued or reported as the
  * delivery policy decides. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "account_internal.h"
 #include "deliver_internal.h"
-#include "history_internal.h"
 #include "message.h"
 #include "queue.h"
 #include "retry.h"
 #include "spool.h"
-#include "outbox/handle.h"
 #include "outbox/send.h"
 #include "secret.h"
 #include "server_internal.h"
-#include "session.h"
 #include "store.h"
 #include "validate.h"
 
@@ -200,8 +194,9 @@ static int deliver_settle(outbox *h, struct spool *sp, struct spool_writer *w, c
 		snprintf(why, sizeof why, "%s", outbox_errmsg(h));
 		if ((qrc = deliver_enqueue(h, sp, w, req, account, m, chain[0], res, why)) < 0)
 			return qrc;
-		/* The handle keeps the reason: the caller tells the user why it waits. */
-		outbox_fail(h, code ? code : OUTBOX_ETEMPFAIL, NULL, "%s", why);
+		/* The handle keeps the reason (queueing may have said something else meanwhile): the
+		 * caller tells the user why the message waits. */
+		outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "%s", why);
 	}
 	return code;
 }
