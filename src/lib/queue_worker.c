@@ -139,7 +139,6 @@ struct worker_attempt {
 	char (*replies)[SMTP_REPLY_MAX_TEXT + 32];  /* the words res[i].reply points at */
 	struct smtp_rcpt *rcpt;                     /* the transaction's recipients */
 	size_t *open;                               /* which res each of them is */
-	struct policy_rcpt *verdict;                /* each res's outcome in the last attempt it was in */
 	struct policy_rcpt *judged;                 /* one attempt's, in the transaction's order */
 	struct policy_route route;
 	char why[700];
@@ -152,7 +151,8 @@ struct worker_attempt {
 	struct buf to;
 };
 
-/* The transaction for the recipients the last server left open, with no replies yet. The first
+/* The transaction for the recipients the last server left open, with no replies yet (only
+ * deferred ones: the policy moves on only when nothing may have been delivered). The first
  * server's transaction is left as it is: it may be under way already, begun behind the message
  * before. */
 static void worker_reopen(struct worker_attempt *a, size_t nres)
@@ -161,7 +161,7 @@ static void worker_reopen(struct worker_attempt *a, size_t nres)
 
 	a->t.nrcpt = 0;
 	for (i = 0; i < nres; i++)
-		if (a->res[i].state == QUEUE_RCPT_PENDING && a->verdict[i].outcome == POLICY_DEFERRED) {
+		if (a->res[i].state == QUEUE_RCPT_PENDING) {
 			memset(&a->rcpt[a->t.nrcpt], 0, sizeof a->rcpt[0]);
 			a->rcpt[a->t.nrcpt].address = a->res[i].address;
 			a->open[a->t.nrcpt++] = i;
@@ -187,7 +187,6 @@ static void worker_apply(struct worker_attempt *a, const struct policy_rcpt *v, 
 	for (i = 0; i < t->nrcpt; i++) {
 		size_t r = a->open[i];
 		char *words = a->replies[r];
-		a->verdict[r] = v[i];
 		a->res[r].state = states[v[i].outcome];
 		a->res[r].reply = words;
 		policy_reason_words(t, i, &v[i], why, words, sizeof a->replies[0]);
@@ -253,9 +252,8 @@ static int worker_attempt_init(struct worker_attempt *a, const struct run_job *j
 	a->replies = calloc(n, sizeof *a->replies);
 	a->rcpt = calloc(n, sizeof *a->rcpt);
 	a->open = calloc(n, sizeof *a->open);
-	a->verdict = calloc(n, sizeof *a->verdict);
 	a->judged = calloc(n, sizeof *a->judged);
-	if (!a->res || !a->replies || !a->rcpt || !a->open || !a->verdict || !a->judged)
+	if (!a->res || !a->replies || !a->rcpt || !a->open || !a->judged)
 		return -1;
 	for (i = 0; i < it->nrcpts; i++) {
 		a->res[i].address = it->rcpts[i].address;
@@ -263,7 +261,6 @@ static int worker_attempt_init(struct worker_attempt *a, const struct run_job *j
 		a->res[i].reply = a->replies[i];
 		a->rcpt[i].address = it->rcpts[i].address;
 		a->open[i] = i;
-		a->verdict[i].outcome = POLICY_DEFERRED;
 		snprintf(a->replies[i], sizeof a->replies[0], "%s", job->why);
 	}
 	snprintf(a->why, sizeof a->why, "%s", job->why);
@@ -283,7 +280,6 @@ static void worker_attempt_free(struct worker_attempt *a)
 	free(a->replies);
 	free(a->rcpt);
 	free(a->open);
-	free(a->verdict);
 	free(a->judged);
 	buf_free(&a->to);
 }

@@ -317,6 +317,14 @@ static const char *session_helo_name(char *buf, size_t size)
 	return buf;
 }
 
+/* The session failed: closing says QUIT only after a refusal that left the dialogue in step;
+ * after anything else (a timeout, a lost connection, TLS, a broken reply) there is nothing to
+ * say or wait for, and no late reply may change what the caller decided. */
+static void session_failed(struct session *s)
+{
+	s->broken = !(s->engine && smtp_can_quit(s->engine));
+}
+
 int session_open(outbox *h, const struct session_params *p, struct session **out)
 {
 	const outbox_server *srv = p->server;
@@ -380,9 +388,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	return 0;
 fail:
 	session_step_end(s, rc, -1);
-	/* QUIT after a refusal that left the dialogue in step; after anything else (a timeout, a
-	 * lost connection, TLS) there is nothing to say or wait for. */
-	s->broken = !(s->engine && smtp_can_quit(s->engine));
+	session_failed(s);
 	session_close(h, s);
 	return rc;
 }
@@ -404,7 +410,7 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 	rc = session_run(h, s, t, body_fd, &stopped);
 	s->ahead = NULL;
 	if (rc < 0) {
-		s->broken = 1;
+		session_failed(s);
 		return rc;
 	}
 	if (stopped != SMTP_TXN_DONE)

@@ -243,8 +243,7 @@ def test_the_queued_hint_names_a_command_that_sends_it_now(ob, postfix):
     r = ob.run("send", "rcpt@example.test", input=f"Subject: {m}\n\nbody\n")
     assert r.code == 0 and "queued as" in r.err, r.describe()
     assert "next try at" in r.err, "want when it is tried next:\n" + r.describe()
-    assert "'outbox queue run --all' sends it now" in r.err or "now with 'outbox queue run --all'" in r.err, \
-        r.describe()
+    assert "or now with 'outbox queue run --all'" in r.err, r.describe()
     ob.ok("server", "edit", "pf", "--port", str(postfix.plain_port))
     # The schedule says a minute from now: a plain run leaves it; the hinted command sends it.
     plain = ob.ok("queue", "run")

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import OUTBOX, Outbox, base_env
+from conftest import OUTBOX, Outbox, Result, base_env
 from sendutil import configure, marker
 from test_queue_crash import Capture, rows
 
@@ -109,12 +109,5 @@ def test_the_disk_filling_up_mid_run_is_reported_and_loses_nothing(ob, after):
                             "-e", f"inject=pwrite64:error=ENOSPC:when={after}+", OUTBOX, "queue", "run"],
                            capture_output=True, text=True, env=env, timeout=120)
         assert p.returncode not in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT), p.stderr
-
-        class Result:
-            code, out, err = p.returncode, p.stdout, p.stderr
-
-            @staticmethod
-            def describe():
-                return f"queue run under strace: exit {p.returncode}\nstdout {p.stdout!r}\nstderr {p.stderr!r}"
-        dups = check_recovery(ob, srv, ids, Result)
+        dups = check_recovery(ob, srv, ids, Result(["queue", "run", f"(writes fail from the {after}th)"], p))
         print(f"\nwrites fail from the {after}th: first run exit {p.returncode}, duplicates {dups}")
