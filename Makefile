@@ -130,6 +130,7 @@ deps:
 # The test build: sanitizers on, in its own tree so it never mixes with the release objects.
 check:
 	scripts/install-deps
+	scripts/check-banned
 	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 all unit-bins replay-bins
 	$(MAKE) --no-print-directory BUILD=build/check SANITIZE=1 unit fuzz-replay e2e
 	$(MAKE) --no-print-directory tsan
