@@ -11,8 +11,8 @@
 #include "smtp.h"
 
 /* What each reply in flight answers, in order. */
-enum smtp_role { R_GREETING, R_EHLO, R_HELO, R_STARTTLS, R_AUTH, R_MAIL, R_RCPT, R_DATA,
-		 R_DATA_END, R_BDAT, R_RSET, R_QUIT };
+enum smtp_role { R_GREETING, R_EHLO, R_HELO, R_STARTTLS, R_AUTH, R_AUTH_CANCEL, R_MAIL, R_RCPT,
+		 R_DATA, R_DATA_END, R_BDAT, R_RSET, R_QUIT };
 
 enum smtp_phase { P_TALK, P_START_TLS, P_BODY, P_READY, P_TXN_DONE, P_CLOSED, P_FAILED };
 
@@ -47,6 +47,8 @@ struct smtp {
 	int mail_after_rset;/* without PIPELINING, MAIL waits for RSET's reply */
 	int quit_ok;        /* the failure was a reply with nothing else in flight: both sides are in
 			       step, so QUIT can still end the session as RFC 5321 4.1.1.10 asks */
+	int sasl_cancel;    /* our side of the login failed while the server waits for an answer to its
+			       challenge: "*" owes it one before QUIT (RFC 4954 4) */
 };
 
 static void smtp_log(struct smtp *e, char dir, const char *line, size_t len)
@@ -301,9 +303,11 @@ static int smtp_on_auth(struct smtp *e, const struct smtp_reply *r)
 	}
 	if (r->code == 334) {
 		if ((rc = sasl_step(e->h, e->sasl, r->text, &response, &done)) < 0) {
-			/* Cancel the exchange as RFC 4954 asks, then give up. */
+			/* The failure stands; closing answers the challenge with "*" (smtp_quit) so the
+			 * server ends the exchange cleanly instead of waiting for an answer. */
 			e->phase = P_FAILED;
 			e->error = rc;
+			e->sasl_cancel = 1;
 			return rc;
 		}
 		e->sasl_done = done;
@@ -511,6 +515,14 @@ static int smtp_dispatch(struct smtp *e, enum smtp_role role, size_t index, cons
 	case R_HELO: return smtp_on_helo(e, r);
 	case R_STARTTLS: return smtp_on_starttls(e, r);
 	case R_AUTH: return smtp_on_auth(e, r);
+	case R_AUTH_CANCEL:
+		/* The server's answer to "*" (501 as a rule) changes nothing: the login failed already.
+		 * Without pipelining, QUIT waited for it. */
+		if (!(e->caps.ext & SMTP_EXT_PIPELINING)) {
+			smtp_expect(e, R_QUIT, 0);
+			smtp_send_line(e, "QUIT", 0, 0);
+		}
+		return 0;
 	case R_MAIL: return smtp_on_mail(e, r);
 	case R_RCPT: return smtp_on_rcpt(e, r, index);
 	case R_DATA: return smtp_on_data(e, r);
@@ -537,7 +549,7 @@ static int smtp_reply_fits(enum smtp_role role, int code)
 {
 	int cls = code / 100;
 
-	if (role == R_QUIT)
+	if (role == R_QUIT || role == R_AUTH_CANCEL)
 		return 1;
 	if (role == R_RSET)
 		return cls == 2;
@@ -573,6 +585,7 @@ static const char *smtp_role_words(const struct smtp *e, enum smtp_role role, si
 	case R_DATA_END: return "the end of the message data (\".\")";
 	case R_BDAT: return "BDAT";
 	case R_RSET: return "RSET";
+	case R_AUTH_CANCEL: return "the cancelled login (\"*\")";
 	case R_QUIT: return "QUIT";
 	}
 	return "";
@@ -689,9 +702,10 @@ static void smtp_drain(struct smtp *e)
 			return;
 		}
 		smtp_dispatch(e, role, index, &r);
-		/* A SASL challenge waits for an answer, not for QUIT. */
+		/* A SASL challenge waits for an answer, not for QUIT: only "*" can answer it. */
 		if (e->phase == P_FAILED)
-			e->quit_ok = e->expect_count == 0 && e->in.len == 0 && !(role == R_AUTH && r.code == 334);
+			e->quit_ok = e->expect_count == 0 && e->in.len == 0 &&
+				     !(role == R_AUTH && r.code == 334 && !e->sasl_cancel);
 	}
 }
 
@@ -884,6 +898,13 @@ void smtp_quit(struct smtp *e)
 		e->phase = P_TALK;
 	}
 	e->quit_sent = 1;
+	if (e->sasl_cancel) {
+		e->sasl_cancel = 0;
+		smtp_expect(e, R_AUTH_CANCEL, 0);
+		smtp_send_line(e, "*", 0, 0);
+		if (!(e->caps.ext & SMTP_EXT_PIPELINING))
+			return; /* QUIT follows the answer to "*" (smtp_dispatch) */
+	}
 	smtp_expect(e, R_QUIT, 0);
 	smtp_send_line(e, "QUIT", 0, 0);
 	if (e->phase == P_READY)

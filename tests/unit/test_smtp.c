@@ -565,6 +565,59 @@ static void test_quit_after_a_refusal_in_step(void **state)
 	}
 }
 
+/* A challenge our side cannot answer (a SCRAM server-first message that is not one) ends the login
+ * with "*", as RFC 4954 asks, before QUIT: pipelined when the server allows it, else after the
+ * server's answer to "*". The login's own failure stands throughout. */
+static void test_an_unanswerable_challenge_is_cancelled(void **state)
+{
+	static const struct {
+		const char *ehlo;
+		const char *want_first;
+		const char *want_after_cancel;
+	} cases[] = {
+		{"250-s\r\n250-PIPELINING\r\n250 AUTH SCRAM-SHA-256\r\n", "*\r\nQUIT\r\n", NULL},
+		{"250-s\r\n250 AUTH SCRAM-SHA-256\r\n", "*\r\n", "QUIT\r\n"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *replies[] = {"220 hi\r\n", cases[i].ehlo, "334 bm90IGEgc2NyYW0gbWVzc2FnZQ==\r\n", NULL};
+		outbox h;
+		struct smtp *e;
+		struct run run;
+		size_t len;
+		const char *out;
+		int error;
+
+		memset(&h, 0, sizeof h);
+		e = engine(&h, SMTP_SEC_TLS, "me", "secret");
+		drive(e, replies, NULL, &run, 0);
+		EXPECT_INT(run.stopped, SMTP_FAILED, "engine stops at");
+		error = smtp_error(e);
+		assert_true(error < 0);
+		smtp_quit(e);
+		EXPECT_INT(smtp_next(e), SMTP_WRITE, "after smtp_quit");
+		out = smtp_output(e, &len);
+		EXPECT_STR(out, cases[i].want_first, "written to end the login");
+		smtp_consume_output(e);
+		EXPECT_INT(smtp_next(e), SMTP_READ, "waits for the answer to \"*\"");
+		smtp_input(e, "501 5.7.0 cancelled\r\n", 21);
+		if (cases[i].want_after_cancel) {
+			EXPECT_INT(smtp_next(e), SMTP_WRITE, "after the answer to \"*\"");
+			out = smtp_output(e, &len);
+			EXPECT_STR(out, cases[i].want_after_cancel, "written after the answer to \"*\"");
+			smtp_consume_output(e);
+			EXPECT_INT(smtp_next(e), SMTP_READ, "waits for QUIT's reply");
+		}
+		smtp_input(e, "221 bye\r\n", 9);
+		EXPECT_INT(smtp_next(e), SMTP_CLOSED, "after QUIT's reply");
+		EXPECT_INT(smtp_error(e), error, "the login's failure still stands");
+		buf_free(&run.sent);
+		smtp_free(e);
+	}
+}
+
 /* When the caller cannot begin the transaction (the server cannot take this message), the session
  * is still ready and ends with QUIT. */
 static void test_quit_when_the_server_cannot_take_the_message(void **state)
@@ -820,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_helo_when_nothing_else_is_needed),
 		cmocka_unit_test(test_rset_after_a_refused_transaction),
 		cmocka_unit_test(test_quit_after_a_refusal_in_step),
+		cmocka_unit_test(test_an_unanswerable_challenge_is_cancelled),
 		cmocka_unit_test(test_quit_when_the_server_cannot_take_the_message),
 		cmocka_unit_test(test_stray_reply_after_the_data_with_quit_pipelined),
 		cmocka_unit_test(test_stray_reply_after_the_data_fails_the_session_only),
