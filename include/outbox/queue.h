@@ -88,6 +88,9 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 /* Sleep until the next queued message falls due or `send` queues a new one, at most max_seconds
  * (a signal also ends it), for `queue run --watch`. */
 int outbox_queue_wait(outbox *h, long long max_seconds);
+/* The same for a run that sends only what starts at `server` (outbox_queue_run_options.server;
+ * NULL for all): other servers' messages falling due do not end the wait. */
+int outbox_queue_wait_for(outbox *h, const char *server, long long max_seconds);
 
 #ifdef __cplusplus
 }

@@ -277,7 +277,7 @@ static int queue_run_cmd(int argc, char **argv)
 		 * wake-up would try again at once the messages that have just failed. */
 		o.all = 0;
 		/* Wake at the next due time or when send queues something; an hour at most. */
-		if (watch && !queue_stopping && (rc = outbox_queue_wait(h, 3600)) < 0) {
+		if (watch && !queue_stopping && (rc = outbox_queue_wait_for(h, o.server, 3600)) < 0) {
 			rc = cli_fail(h, rc);
 			break;
 		}

@@ -157,9 +157,10 @@ int queue_remove(outbox *h, long long id, int purge, char spool_name[33]);
  * spare young files that are not listed (a send may be between the two). Free with strv_free. */
 int queue_spool_names(outbox *h, char ***names);
 
-/* When the next queued message falls due (*at), or 0 when nothing is queued. A claimed message
- * is due when its lease runs out, or at its own time when its runner is dead. */
-int queue_next_due(outbox *h, long long *at);
+/* When the next queued message that a run with `server_filter` (NULL or "" for all) would claim
+ * falls due (*at), or 0 when nothing is queued. A claimed message is due when its lease runs out,
+ * or at its own time when its runner is dead. */
+int queue_next_due(outbox *h, const char *server_filter, long long *at);
 
 /* Make every queued message (only those through `server_filter` when given) due now, for a run
  * that sends everything; failed ones stay failed (queue_retry is for those). */

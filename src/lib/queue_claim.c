@@ -230,18 +230,21 @@ int queue_due_now(outbox *h, const char *server_filter)
 			  filtered ? "it" : "in", store_now(), server_filter);
 }
 
-int queue_next_due(outbox *h, long long *at)
+int queue_next_due(outbox *h, const char *server_filter, long long *at)
 {
 	long long now = store_now(), t = 0;
+	const char *filter = server_filter && *server_filter ? server_filter : NULL;
 	char **owners = NULL;
 	size_t i;
 	int rc;
 
 	/* A claimed message counts from when its lease runs out: its runner may have died where
-	 * this cannot check. */
+	 * this cannot check. Only the messages the run would claim count: a watcher for one server
+	 * that woke for another's message would find nothing to do and wake again at once. */
 	if ((rc = store_int(h, at, 0,
-			    "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM queue"
-			    " WHERE state = 'queued'", "")) < 0 ||
+			    "SELECT min(max(q.next_attempt_at, coalesce(q.lease_until, 0))) FROM queue q"
+			    " WHERE q.state = 'queued' AND " CLAIM_SERVER_IS_2, filter ? "it" : "in", 0LL,
+			    filter)) < 0 ||
 	    (rc = claim_holders(h, "", now, LLONG_MAX, &owners)) < 0)
 		return rc;
 	/* ...unless its runner is known to be dead: then it counts from its own time. The file of
@@ -249,8 +252,9 @@ int queue_next_due(outbox *h, long long *at)
 	for (i = 0; rc == 0 && owners && owners[i]; i++)
 		if (queue_owner_check(h, owners[i], 0) == QUEUE_OWNER_DEAD &&
 		    (rc = store_int(h, &t, 0,
-				    "SELECT min(next_attempt_at) FROM queue WHERE state = 'queued' AND lease_owner = ?1",
-				    "t", owners[i])) == 0 && t > 0 && (*at == 0 || t < *at))
+				    "SELECT min(q.next_attempt_at) FROM queue q WHERE q.state = 'queued'"
+				    " AND q.lease_owner = ?1 AND " CLAIM_SERVER_IS_2,
+				    filter ? "tt" : "tn", owners[i], filter)) == 0 && t > 0 && (*at == 0 || t < *at))
 			*at = t;
 	strv_free(owners);
 	return rc;

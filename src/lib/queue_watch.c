@@ -17,6 +17,11 @@
 
 int outbox_queue_wait(outbox *h, long long max_seconds)
 {
+	return outbox_queue_wait_for(h, NULL, max_seconds);
+}
+
+int outbox_queue_wait_for(outbox *h, const char *server, long long max_seconds)
+{
 	struct buf dir = BUF_INIT;
 	long long due = 0, wait_s;
 	struct pollfd p;
@@ -38,7 +43,7 @@ int outbox_queue_wait(outbox *h, long long max_seconds)
 	 * looking does not wake us. No directory yet means no runner yet; its creation wakes us. */
 	if (buf_puts(&dir, "/" QUEUE_OWNER_DIR) == 0)
 		inotify_add_watch(fd, dir.data, IN_CLOSE_WRITE);
-	if ((rc = queue_next_due(h, &due)) < 0)
+	if ((rc = queue_next_due(h, server, &due)) < 0)
 		goto out;
 	wait_s = due ? due - store_now() : max_seconds;
 	if (wait_s > max_seconds)

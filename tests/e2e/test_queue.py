@@ -306,3 +306,37 @@ def test_run_all_sends_now_what_waits_for_its_retry(ob, aiosmtpd_srv, pki):
     left = ob.ok("queue", "list", "--json", env=at(62)).json()
     assert [(m["id"], m["state"]) for m in left] == [(failed["id"], "failed")], \
         f"got {[(m['id'], m['state']) for m in left]}, want only message {failed['id']}, still failed"
+
+
+def test_watch_for_one_server_waits_while_another_servers_message_is_due(ob):
+    """`queue run --watch --server mine` with a message due for another server must wait, not
+    wake at once for work it will never claim: each wait is one inotify_init1, so count them."""
+    import signal
+    import subprocess
+    import time
+    from conftest import OUTBOX
+    configure(ob, "other", down_port(), "none")
+    ob.ok("send", "--queue-only", "a@example.test", input="Subject: o\n\no\n")  # due now, for "other"
+    configure(ob, "mine", down_port(), "none", address="mine@example.test")
+    trace = os.path.join(ob.home, "..", "watch.strace")
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-o", trace, "-e", "trace=inotify_init1",
+                               OUTBOX, "queue", "run", "--watch", "--server", "mine"],
+                              env={**ob.env, "ASAN_OPTIONS": "detect_leaks=0"},  # LeakSanitizer cannot run under ptrace
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)  # long enough for a spinning watcher to wake thousands of times
+        with open(f"/proc/{tracer.pid}/task/{tracer.pid}/children") as f:
+            children = [int(p) for p in f.read().split()]
+        assert children, "the watcher runs under strace"
+        os.kill(children[0], signal.SIGTERM)
+        out, err = tracer.communicate(timeout=20)
+    finally:
+        if tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
+    with open(trace) as f:
+        waits = sum("inotify_init1(" in line for line in f)
+    assert tracer.returncode == 0, (tracer.returncode, out, err)
+    assert 1 <= waits <= 2, f"want the watcher to wait once (maybe twice), got {waits} waits in 2 s"
+    [q] = queue(ob, "list")
+    assert q["state"] == "queued", f"want the other server's message left queued, got {q}"
