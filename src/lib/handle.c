@@ -105,7 +105,8 @@ static int handle_open_reading(outbox *h, const char *db)
 	int rc;
 
 	if ((rc = handle_check_file(h, db, "database")) < 0 ||
-	    (rc = store_open_readonly(h, db, handle_check_can_write(h->home) == 0)) < 0)
+	    (rc = store_open_readonly(h, db, handle_check_can_write(h->home) == 0 &&
+						 handle_check_can_write(db) == 0)) < 0)
 		return rc;
 	if (h->schema_version == STORE_SCHEMA_VERSION)
 		return 0;

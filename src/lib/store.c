@@ -127,14 +127,16 @@ static int store_uri(struct buf *uri, const char *path, int immutable)
 	return rc;
 }
 
-int store_open_readonly(outbox *h, const char *path, int dir_writable)
+int store_open_readonly(outbox *h, const char *path, int writable)
 {
 	struct buf uri = BUF_INIT;
 	int rc;
 	/* SQLite reads a WAL database through its -shm index, which it makes beside the database when
-	 * it can. In a directory nobody can write (a read-only mount, chmod a-w) it cannot, and with
-	 * no WAL there is nothing it would add: the file is read as it is, as immutable. */
-	int immutable = !dir_writable && !store_has_wal(path);
+	 * the directory lets it. A store this process cannot write (a read-only mount, chmod a-w) with
+	 * no WAL beside it is being written by nobody: it is read as it is, as immutable, and no -shm
+	 * is made, in a directory that may not take one, or with the database's read-only mode, which
+	 * would stop the owner's writes once the database is writable again. */
+	int immutable = !writable && !store_has_wal(path);
 
 	h->readonly = 1;
 	if (store_uri(&uri, path, immutable) < 0) {

@@ -220,14 +220,22 @@ def test_reading_a_store_that_is_not_writable(open_home, writable_dir):
     queue_id = populate(ob)
     before = snapshot(ob.home)
     chown_tree(open_home, NOBODY)
+    changed = []
     for root, dirs, files in os.walk(ob.home):
         for name in files:
-            os.chmod(os.path.join(root, name), 0o400)
+            changed.append((os.path.join(root, name), 0o600))
         if not writable_dir:
-            os.chmod(root, 0o500)
+            changed.append((root, 0o700))
+    for path, mode in changed:
+        os.chmod(path, mode & 0o500)
     check_reads(ob, queue_id, NOBODY)
     check_write_refused(ob, NOBODY)
     assert snapshot(ob.home) == before, "a reading or refused command changed the store"
+    # The owner undoes exactly what was done; nothing the readers left may keep the store read-only.
+    for path, mode in reversed(changed):
+        os.chmod(path, mode)
+    r = run_as(ob, ("account", "add", "other@example.test", "--server", "down"), NOBODY)
+    assert r.code == 0, "writable again, the store takes a change, got:\n" + r.describe()
 
 
 def test_reading_while_another_process_writes(ob):
