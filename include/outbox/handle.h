@@ -26,6 +26,13 @@ int outbox_schema_version(const outbox *h);
  * once a second, so a long-lived front end can refresh what it shows. */
 int outbox_changed(outbox *h);
 
+/* Open the store in `home` (as outbox_open) only to read it: nothing is created or written, so it
+ * works on a store that cannot be written (a read-only mount, chmod a-w) and beside a process that
+ * is writing it. A change through this handle fails with OUTBOX_ESTORE, "the store is read-only".
+ * A store that does not exist yet is created, and one an older outbox made is upgraded, as
+ * outbox_open would: there is nothing to read before that. */
+int outbox_open_readonly(outbox **out, const char *home);
+
 #ifdef __cplusplus
 }
 #endif

@@ -209,7 +209,7 @@ static int account_show_or_list(int argc, char **argv, int listing)
 	int rc;
 
 	if ((rc = account_parse(argc, argv, listing ? "list" : "show", 0, listing ? 0 : 1, &args)) != 0 ||
-	    (rc = cli_open(&h)) != 0)
+	    (rc = cli_open_to_read(&h)) != 0)
 		goto out;
 	rc = listing ? outbox_account_list(h, &list, &n) : outbox_account_load(h, args.positional[0], &one);
 	if (rc < 0) {

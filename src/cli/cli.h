@@ -9,6 +9,8 @@
 
 /* Open the store named by the environment; on failure print why and return the exit code. */
 int cli_open(outbox **h);
+/* The same for a command that only reads the store: it works on a read-only store too. */
+int cli_open_to_read(outbox **h);
 /* Print "outbox: <message>" for the handle's last error and return the sysexits code for rc. */
 int cli_fail(outbox *h, int rc);
 /* Print "outbox: <what>" and a hint to --help; return EX_USAGE. */

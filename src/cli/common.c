@@ -11,10 +11,9 @@
 
 #include "cli.h"
 
-int cli_open(outbox **h)
+/* Both opens end the same way: on failure the reason is printed and the handle closed. */
+static int cli_opened(outbox **h, int rc)
 {
-	int rc = outbox_open(h, NULL);
-
 	if (rc < 0) {
 		int code = cli_fail(*h, rc);
 		outbox_close(*h);
@@ -22,6 +21,16 @@ int cli_open(outbox **h)
 		return code;
 	}
 	return 0;
+}
+
+int cli_open(outbox **h)
+{
+	return cli_opened(h, outbox_open(h, NULL));
+}
+
+int cli_open_to_read(outbox **h)
+{
+	return cli_opened(h, outbox_open_readonly(h, NULL));
 }
 
 int cli_fail(outbox *h, int rc)

@@ -36,7 +36,7 @@ int cmd_log(int argc, char **argv)
 			return cli_usage("log", "unexpected argument \"%s\"", argv[i]);
 		}
 	}
-	if ((rc = cli_open(&h)) != 0)
+	if ((rc = cli_open_to_read(&h)) != 0)
 		return rc;
 	if ((rc = outbox_history_list(h, (size_t)limit, &l)) < 0) {
 		rc = cli_fail(h, rc);

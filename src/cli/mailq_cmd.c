@@ -62,7 +62,7 @@ int cmd_mailq(int argc, char **argv)
 	}
 	if (argc > 1)
 		return cli_usage("mailq", "unexpected argument \"%s\"", argv[1]);
-	if ((rc = cli_open(&h)) != 0)
+	if ((rc = cli_open_to_read(&h)) != 0)
 		return rc;
 	if ((rc = outbox_queue_list(h, 0, &v)) < 0) {
 		rc = cli_fail(h, rc);

@@ -115,7 +115,7 @@ static int queue_list_or_show(int argc, char **argv, int showing)
 	}
 	if (showing && (rc = queue_parse_id("queue show", idarg, &id)) != 0)
 		return rc;
-	if ((rc = cli_open(&h)) != 0)
+	if ((rc = cli_open_to_read(&h)) != 0)
 		return rc;
 	rc = showing ? outbox_queue_show(h, id, &v) : outbox_queue_list(h, failed, &v);
 	if (rc < 0) {

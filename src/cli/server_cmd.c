@@ -340,7 +340,7 @@ static int server_show(int argc, char **argv)
 	struct json j;
 	int rc;
 
-	if ((rc = server_parse(argc, argv, "show", 0, &a)) != 0 || (rc = cli_open(&h)) != 0)
+	if ((rc = server_parse(argc, argv, "show", 0, &a)) != 0 || (rc = cli_open_to_read(&h)) != 0)
 		goto out;
 	if ((rc = outbox_server_load(h, a.name, &s)) < 0) {
 		rc = cli_fail(h, rc);
@@ -369,7 +369,7 @@ static int server_list(int argc, char **argv)
 	struct json j;
 	int rc;
 
-	if ((rc = server_parse(argc, argv, "list", 0, &a)) != 0 || (rc = cli_open(&h)) != 0)
+	if ((rc = server_parse(argc, argv, "list", 0, &a)) != 0 || (rc = cli_open_to_read(&h)) != 0)
 		goto out;
 	if ((rc = outbox_server_list(h, &list, &n)) < 0) {
 		rc = cli_fail(h, rc);

@@ -41,6 +41,9 @@ int outbox_fail_db(outbox *h, const char *doing)
 		return outbox_fail(h, OUTBOX_ESTORE, NULL,
 				   "%s: the disk holding %s is full: free some space, then try again", doing,
 				   outbox_home(h));
+	if (rc == SQLITE_READONLY)
+		return outbox_fail(h, OUTBOX_ESTORE, NULL, "%s: the store %s is read-only", doing,
+				   outbox_home(h));
 	return outbox_fail(h, OUTBOX_ESTORE, NULL, "%s: %s", doing, sqlite3_errmsg(h->db));
 }
 

@@ -1,5 +1,5 @@
 /* handle.c: finding the store's directory (OUTBOX_HOME or the XDG data directory), creating it
- * private to the user, and opening the database in it. */
+ * private to the user, and opening the database in it, to change it or only to read it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,33 +58,107 @@ static int handle_make_dirs(outbox *h, const char *dir)
 	return rc;
 }
 
-int outbox_open(outbox **out, const char *home)
+/* The store's directory with no symbolic link left in it. SQLite's no-follow open refuses a link
+ * in any part of the database's path, and /home is one on many systems: the directory is resolved
+ * once, here, and every file below it is named from the result. */
+static int handle_resolve(outbox *h, const char *wanted)
 {
-	outbox *h = calloc(1, sizeof *h);
+	struct stat st;
+
+	if ((h->home = realpath(wanted, NULL)) == NULL)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot use the store's directory %s: %s", wanted,
+				   strerror(errno));
+	if (stat(h->home, &st) < 0 || !S_ISDIR(st.st_mode))
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is not a directory", h->home);
+	if (handle_check_owner(h, h->home, &st, 1) < 0)
+		return OUTBOX_ECONFIG;
+	/* Others must not be able to swap files under us, nor read queued mail. */
+	if (st.st_mode & 0022)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "%s is writable by others; run: chmod 700 %s", h->home, h->home);
+	return 0;
+}
+
+/* Whether `wanted` holds a database already (a link there counts, so it is refused, not replaced). */
+static int handle_store_exists(const char *wanted)
+{
 	struct buf path = BUF_INIT;
 	struct stat st;
+	int found = buf_printf(&path, "%s/outbox.db", wanted) == 0 && lstat(path.data, &st) == 0;
+
+	buf_free(&path);
+	return found;
+}
+
+static int handle_open_writing(outbox *h, const char *db)
+{
+	int rc;
+
+	if ((rc = store_create_file(h, db)) < 0 || (rc = handle_check_file(h, db, "database")) < 0 ||
+	    (rc = handle_check_writable(h, db)) < 0)
+		return rc;
+	return store_open(h, db);
+}
+
+static int handle_open_reading(outbox *h, const char *db)
+{
+	int rc;
+
+	if ((rc = handle_check_file(h, db, "database")) < 0 ||
+	    (rc = store_open_readonly(h, db, handle_check_can_write(h->home) == 0 &&
+						 handle_check_can_write(db) == 0)) < 0)
+		return rc;
+	if (h->schema_version == STORE_SCHEMA_VERSION)
+		return 0;
+	/* An older outbox's store: this one's queries need the new schema, so whichever command
+	 * opens it first upgrades it, a reading one too, when it can. */
+	store_close(h);
+	h->readonly = 0;
+	if (handle_check_writable(h, db) < 0)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "the store %s was made by an older outbox and is read-only, so it cannot be "
+				   "upgraded; make it writable once", h->home);
+	return store_open(h, db);
+}
+
+static int handle_open(outbox **out, const char *home, int reading)
+{
+	outbox *h = calloc(1, sizeof *h);
+	struct buf db = BUF_INIT;
+	char *wanted;
 	int rc;
 
 	*out = h;
 	if (h == NULL)
 		return OUTBOX_ENOMEM;
-	h->home = home ? strdup(home) : handle_default_home();
-	if (h->home == NULL)
+	if ((wanted = home ? strdup(home) : handle_default_home()) == NULL)
 		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
 				   "no place for the store: set OUTBOX_HOME or HOME");
-	if ((rc = handle_make_dirs(h, h->home)) < 0)
-		return rc;
-	if (stat(h->home, &st) < 0 || !S_ISDIR(st.st_mode))
-		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is not a directory", h->home);
-	/* Others must not be able to swap files under us, nor read queued mail. */
-	if (st.st_mode & 0022)
-		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
-				   "%s is writable by others; run: chmod 700 %s", h->home, h->home);
-	if (buf_printf(&path, "%s/outbox.db", h->home) < 0)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	rc = store_open(h, path.data);
-	buf_free(&path);
+	/* A store that does not exist yet is made, by a reading command too: there is nothing to read
+	 * until it exists, and every command has always made it. */
+	if (reading && !handle_store_exists(wanted))
+		reading = 0;
+	if ((!reading && (rc = handle_make_dirs(h, wanted)) < 0) || (rc = handle_resolve(h, wanted)) < 0)
+		goto done;
+	if (buf_printf(&db, "%s/outbox.db", h->home) < 0) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		goto done;
+	}
+	rc = reading ? handle_open_reading(h, db.data) : handle_open_writing(h, db.data);
+done:
+	buf_free(&db);
+	free(wanted);
 	return rc;
+}
+
+int outbox_open(outbox **out, const char *home)
+{
+	return handle_open(out, home, 0);
+}
+
+int outbox_open_readonly(outbox **out, const char *home)
+{
+	return handle_open(out, home, 1);
 }
 
 void outbox_close(outbox *h)

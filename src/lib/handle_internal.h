@@ -4,6 +4,7 @@
 #define OUTBOX_HANDLE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include "outbox/error.h"
 
 /* Statements store_exec and store_int prepared once and reuse, keyed by their SQL text's address
@@ -17,7 +18,8 @@ struct store_cached {
 struct outbox {
 	sqlite3 *db;
 	struct store_cached cache[STORE_CACHE_SLOTS];
-	char *home;
+	char *home; /* the store's directory, resolved: no symbolic link in any part of it */
+	int readonly; /* opened by outbox_open_readonly: nothing is created or written */
 	int schema_version;
 	long long data_version; /* PRAGMA data_version when outbox_changed() last looked */
 	char err_field[32];
@@ -33,6 +35,18 @@ int outbox_fail(outbox *h, int code, const char *field, const char *fmt, ...)
 /* The same for a failed sqlite3 call: the database's own words with what was being done. */
 int outbox_fail_db(outbox *h, const char *doing);
 void outbox_clear_error(outbox *h);
+
+/* The checks every file of the store passes (handle_check.c), in one place for the store and the
+ * password files alike. `path` must belong to the running user; `whole_store` words the fix for
+ * the store's own directory (root is told to run outbox as its owner, not to take it over). */
+int handle_check_owner(outbox *h, const char *path, const struct stat *st, int whole_store);
+/* `path` is a regular file, not a symbolic link, and the user's own; `what` names it ("database"). */
+int handle_check_file(outbox *h, const char *path, const char *what);
+/* 0 when this process may write `path` (or create it, when missing), else the errno saying why. */
+int handle_check_can_write(const char *path);
+/* The store's directory and its database files `db`, `db`-wal and `db`-shm can all be written;
+ * else OUTBOX_EIO with "the store ... is read-only", before a command changes anything. */
+int handle_check_writable(outbox *h, const char *db);
 
 /* Best-effort cleanup after a failure must not replace the failure's message. */
 struct outbox_error_copy {

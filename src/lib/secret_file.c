@@ -64,7 +64,21 @@ static int make_dir(outbox *h, const char *dir)
 	if (!S_ISDIR(st.st_mode))
 		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
 				   "%s is not a directory; move it out of the way", dir);
-	return 0;
+	/* Whoever owns the directory can swap the password files in it for their own. */
+	return handle_check_owner(h, dir, &st, 0);
+}
+
+/* The directory a password is read from must be the user's own, as when one is written. */
+static int check_dir(outbox *h, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* the file's own open says it is missing */
+		return io_fail(h, "inspect", dir, errno);
+	}
+	return handle_check_owner(h, dir, &st, 0);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -195,7 +209,7 @@ int secret_file_lookup(outbox *h, const char *id, char **password)
 	int fd = -1, rc;
 
 	*password = NULL;
-	if ((rc = secret_path(h, id, &dir, &path)) < 0)
+	if ((rc = secret_path(h, id, &dir, &path)) < 0 || (rc = check_dir(h, dir.data)) < 0)
 		goto done;
 	if ((fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -219,6 +233,8 @@ int secret_file_lookup(outbox *h, const char *id, char **password)
 				 path.data);
 		goto done;
 	}
+	if ((rc = handle_check_owner(h, path.data, &st, 0)) < 0)
+		goto done;
 	/* Group- or world-writable counts too: someone else could swap in a password of theirs. */
 	if (st.st_mode & 077) {
 		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL,

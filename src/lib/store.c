@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "record.h"
 #include "store.h"
 
@@ -17,7 +19,7 @@
  * opened: closing a descriptor of the database drops every POSIX lock this process holds on it,
  * those of its other open handles too, and a process that then closes its last connection would
  * think itself the last user and delete the WAL they are still writing to. */
-static int store_create_file(outbox *h, const char *path)
+int store_create_file(outbox *h, const char *path)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
@@ -29,6 +31,28 @@ static int store_create_file(outbox *h, const char *path)
 	return 0;
 }
 
+/* The schema version the database is at; a newer one than this build knows is refused. */
+static int store_read_version(outbox *h, const char *path)
+{
+	long long version = 0;
+	int rc;
+
+	if ((rc = store_int(h, &version, 0, "PRAGMA user_version", "")) < 0)
+		return rc;
+	if (version > STORE_SCHEMA_VERSION)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "the database %s has schema version %lld, newer than this outbox (%d) knows; "
+				   "upgrade outbox", path, version, STORE_SCHEMA_VERSION);
+	h->schema_version = (int)version;
+	return 0;
+}
+
+static int store_fail_open(outbox *h, const char *path)
+{
+	return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
+			   h->db ? sqlite3_errmsg(h->db) : "out of memory");
+}
+
 int store_open(outbox *h, const char *path)
 {
 	static const char *const pragmas =
@@ -36,17 +60,11 @@ int store_open(outbox *h, const char *path)
 		"PRAGMA synchronous = FULL;"
 		"PRAGMA trusted_schema = OFF;";
 	int rc;
-	long long version = 0;
 	char *mode = NULL;
 	sqlite3_stmt *st = NULL;
 
-	if ((rc = store_create_file(h, path)) < 0)
-		return rc;
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
-				 h->db ? sqlite3_errmsg(h->db) : "out of memory");
-		return rc;
-	}
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+		return store_fail_open(h, path);
 	sqlite3_busy_timeout(h->db, 10000);
 	sqlite3_extended_result_codes(h->db, 0);
 	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
@@ -63,16 +81,80 @@ int store_open(outbox *h, const char *path)
 				   "the database %s cannot use write-ahead logging (is it on a network file system?)", path);
 	}
 	free(mode);
-	if ((rc = store_int(h, &version, 0, "PRAGMA user_version", "")) < 0)
+	if ((rc = store_read_version(h, path)) < 0)
 		return rc;
-	if (version > STORE_SCHEMA_VERSION)
-		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
-				   "the database %s has schema version %lld, newer than this outbox (%d) knows; "
-				   "upgrade outbox", path, version, STORE_SCHEMA_VERSION);
-	h->schema_version = (int)version;
-	if (version < STORE_SCHEMA_VERSION)
+	if (h->schema_version < STORE_SCHEMA_VERSION)
 		return store_migrate(h, STORE_SCHEMA_VERSION);
 	return 0;
+}
+
+/* Whether `path` has a write-ahead log or its index beside it: then the database cannot be read
+ * as if it were the whole story. */
+static int store_has_wal(const char *path)
+{
+	static const char *const suffixes[] = {"-wal", "-shm"};
+	struct buf side = BUF_INIT;
+	struct stat st;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; !found && i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		buf_reset(&side);
+		/* Unsure counts as present: reading a changed database as unchanged would be worse. */
+		found = buf_printf(&side, "%s%s", path, suffixes[i]) < 0 || lstat(side.data, &st) == 0 ||
+			errno != ENOENT;
+	}
+	buf_free(&side);
+	return found;
+}
+
+/* `path` as a file: URI, so the open can carry immutable=1. Everything but the unreserved
+ * characters and "/" is %-escaped: a "?" or "#" in a directory name would end the path. */
+static int store_uri(struct buf *uri, const char *path, int immutable)
+{
+	const unsigned char *p;
+	int rc = buf_puts(uri, "file:");
+
+	for (p = (const unsigned char *)path; rc == 0 && *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~", *p))
+			rc = buf_append(uri, p, 1);
+		else
+			rc = buf_printf(uri, "%%%02X", *p);
+	}
+	if (rc == 0 && immutable)
+		rc = buf_puts(uri, "?immutable=1");
+	return rc;
+}
+
+int store_open_readonly(outbox *h, const char *path, int writable)
+{
+	struct buf uri = BUF_INIT;
+	int rc;
+	/* SQLite reads a WAL database through its -shm index, which it makes beside the database when
+	 * the directory lets it. A store this process cannot write (a read-only mount, chmod a-w) with
+	 * no WAL beside it is being written by nobody: it is read as it is, as immutable, and no -shm
+	 * is made, in a directory that may not take one, or with the database's read-only mode, which
+	 * would stop the owner's writes once the database is writable again. */
+	int immutable = !writable && !store_has_wal(path);
+
+	h->readonly = 1;
+	if (store_uri(&uri, path, immutable) < 0) {
+		buf_free(&uri);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	rc = sqlite3_open_v2(uri.data, &h->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_URI,
+			     NULL);
+	buf_free(&uri);
+	if (rc != SQLITE_OK)
+		return store_fail_open(h, path);
+	sqlite3_busy_timeout(h->db, 10000);
+	sqlite3_extended_result_codes(h->db, 0);
+	/* query_only as well: a write attempted through this handle is refused by SQLite itself. */
+	if (sqlite3_exec(h->db, "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return outbox_fail_db(h, "setting up the database");
+	return store_read_version(h, path);
 }
 
 int store_begin(outbox *h)

@@ -9,8 +9,14 @@
 /* The schema version this build creates and migrates to. */
 #define STORE_SCHEMA_VERSION 5
 
-/* Open `path` (created 0600 when missing), set the pragmas, and migrate to the current schema. */
+/* Create the database file `path` 0600 when it is missing; an existing one is left alone. */
+int store_create_file(outbox *h, const char *path);
+/* Open `path`, set the pragmas, and migrate to the current schema. */
 int store_open(outbox *h, const char *path);
+/* Open `path` only to read it: no WAL switch, no migration (h->schema_version says where it is),
+ * every write refused. `writable`: whether this process could write the database and its
+ * directory; when not, and no WAL is beside it, the database is read as immutable. */
+int store_open_readonly(outbox *h, const char *path, int writable);
 /* Finalize the cached statements and close the database. */
 void store_close(outbox *h);
 /* Apply migrations up to `target`, one transaction for all of them. */

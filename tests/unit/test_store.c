@@ -1,5 +1,6 @@
 /* test_store.c: the store: creation with private permissions, the schema version, refusal of a
- * newer schema, migration of real older databases with their data intact, and handles side by side. */
+ * newer schema, migration of real older databases with their data intact, handles side by side,
+ * whose store it is, links above and in place of it, and handles that only read. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -236,6 +237,118 @@ static void test_second_handle_keeps_the_first_ones_locks(void **state)
 	assert_int_equal(unit_store_close(f), 0);
 }
 
+/* A store that belongs to someone else is refused, naming the path, its owner and the fix; root
+ * is told to run outbox as the owner rather than take the store over. */
+static void test_refuses_a_store_of_another_user(void **state)
+{
+	char *home = make_home(), db[512];
+	outbox *h;
+
+	(void)state;
+	if (geteuid() != 0) {
+		/* Only root can give a directory away; "/" is someone else's for everyone but root. */
+		EXPECT_INT(outbox_open(&h, "/"), OUTBOX_ECONFIG, "open a store in a directory of root's");
+		EXPECT_CONTAINS(outbox_errmsg(h), "/ belongs to root", "the message names path and owner");
+		outbox_close(h);
+		remove_home(home);
+		return;
+	}
+	assert_int_equal(chown(home, 65534, 65534), 0);
+	EXPECT_INT(outbox_open(&h, home), OUTBOX_ECONFIG, "root opens a store of uid 65534");
+	EXPECT_CONTAINS(outbox_errmsg(h), "run outbox as ", "root is told whose store it is");
+	outbox_close(h);
+	assert_int_equal(chown(home, 0, 0), 0);
+	assert_int_equal(outbox_open(&h, home), 0);
+	outbox_close(h);
+	snprintf(db, sizeof db, "%s/outbox.db", home);
+	assert_int_equal(chown(db, 65534, 65534), 0);
+	EXPECT_INT(outbox_open_readonly(&h, home), OUTBOX_ECONFIG, "open a store whose database is another's");
+	EXPECT_CONTAINS(outbox_errmsg(h), "run: chown root ", "the message says how to fix it");
+	outbox_close(h);
+	remove_home(home);
+}
+
+/* A link above the store (/home on many systems) is resolved once; one in place of the database
+ * is refused, whatever it points at. */
+static void test_links_above_the_store_and_in_place_of_it(void **state)
+{
+	char *home = make_home(), real[256], link[256], via[256], db[512], moved[512];
+	outbox *h;
+
+	(void)state;
+	snprintf(real, sizeof real, "%s/real", home);
+	snprintf(link, sizeof link, "%s/link", home);
+	snprintf(via, sizeof via, "%s/link/store", home);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(symlink(real, link), 0);
+	EXPECT_INT(outbox_open(&h, via), 0, "open a store below a symbolic link");
+	snprintf(db, sizeof db, "%s/store", real);
+	EXPECT_STR(outbox_home(h), db, "the store's directory, resolved");
+	unit_add_server(h, "kept");
+	outbox_close(h);
+
+	snprintf(db, sizeof db, "%s/store/outbox.db", real);
+	snprintf(moved, sizeof moved, "%s/elsewhere.db", real);
+	assert_int_equal(rename(db, moved), 0);
+	assert_int_equal(symlink(moved, db), 0);
+	EXPECT_INT(outbox_open(&h, via), OUTBOX_ECONFIG, "open a store whose database is a link");
+	EXPECT_CONTAINS(outbox_errmsg(h), "is a symbolic link", "the message says what is wrong");
+	outbox_close(h);
+	EXPECT_INT(outbox_open_readonly(&h, via), OUTBOX_ECONFIG, "read a store whose database is a link");
+	outbox_close(h);
+	remove_home(home);
+}
+
+/* A reading handle works while another holds a write transaction, sees only what was committed,
+ * and refuses a change, saying the store is read-only. */
+static void test_reading_handle_beside_a_writer(void **state)
+{
+	struct unit_store *f = unit_store_open("reading");
+	outbox *reader;
+	outbox_server **list = NULL;
+	outbox_server *s = outbox_server_new();
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(f);
+	unit_add_server(f->h, "committed");
+	assert_int_equal(store_begin(f->h), 0);
+	assert_int_equal(store_exec(f->h, "UPDATE servers SET description = 'uncommitted'", ""), 0);
+	EXPECT_INT(outbox_open_readonly(&reader, f->home), 0, "open to read beside a writer");
+	EXPECT_INT(outbox_server_list(reader, &list, &n), 0, "list the servers");
+	EXPECT_INT(n, 1, "servers listed");
+	EXPECT_STR(outbox_server_get(list[0], OUTBOX_SERVER_DESCRIPTION), "", "what was committed");
+	outbox_server_list_free(list, n);
+	assert_int_equal(outbox_server_set(reader, s, OUTBOX_SERVER_NAME, "new"), 0);
+	assert_int_equal(outbox_server_set(reader, s, OUTBOX_SERVER_HOST, "new.example.org"), 0);
+	EXPECT_INT(outbox_server_save(reader, s) < 0, 1, "save through the reading handle fails");
+	EXPECT_CONTAINS(outbox_errmsg(reader), "is read-only", "and says why");
+	outbox_server_free(s);
+	outbox_close(reader);
+	store_rollback(f->h);
+	assert_int_equal(unit_store_close(f), 0);
+}
+
+/* There is nothing to read in a store that does not exist or that an older outbox made: a reading
+ * open makes or upgrades it, as any command always has, when it can. */
+static void test_reading_open_makes_and_upgrades(void **state)
+{
+	char *home = make_home(), path[512];
+	outbox *h;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/new", home);
+	EXPECT_INT(outbox_open_readonly(&h, path), 0, "read a store that does not exist yet");
+	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "it is made at the current schema");
+	outbox_close(h);
+	snprintf(path, sizeof path, "%s/outbox.db", home);
+	load_fixture(path, "tests/data/schema-v4.sql");
+	EXPECT_INT(outbox_open_readonly(&h, home), 0, "read a version-4 store");
+	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "it is upgraded first");
+	outbox_close(h);
+	remove_home(home);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "child") == 0)
@@ -248,6 +361,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_changed_sees_other_processes_only),
 		cmocka_unit_test(test_migrates_version_4_journal),
 		cmocka_unit_test(test_second_handle_keeps_the_first_ones_locks),
+		cmocka_unit_test(test_refuses_a_store_of_another_user),
+		cmocka_unit_test(test_links_above_the_store_and_in_place_of_it),
+		cmocka_unit_test(test_reading_handle_beside_a_writer),
+		cmocka_unit_test(test_reading_open_makes_and_upgrades),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
