@@ -106,6 +106,8 @@ def test_server_text_is_escaped_everywhere(ob, pki, hostile, shown):
             LEAKS.want_shown(["queue", "show"], checked(ob, "queue", "show", str(q["id"])), shown)
             parsed_json(ob, "queue", "show", str(q["id"]), "--json")
         LEAKS.want_shown(["log"], checked(ob, "log"), shown)
+        args = ["queue", "run", "--all", "-v"]
+        LEAKS.want_shown(args, checked(ob, *args), shown)
         history = parsed_json(ob, "log", "--json")
         assert history, "want the attempts in the log, got none"
 
@@ -125,3 +127,30 @@ def parsed_json_or_failure(ob, *args):
     except ValueError as e:
         raise AssertionError(f"`outbox {' '.join(args)}` printed JSON that does not parse ({e}):\n"
                              + describe(args, proc))
+
+
+def test_the_ui_shows_a_hostile_reply_as_escapes(ob, pki):
+    """The Outbox view of `outbox ui` quotes the last reply: a bidi override there is shown as
+    \\u202E, and the reply's words stay in their order on the screen."""
+    from tmuxui import TmuxUI
+
+    hostile = "\u202eKO deliver".encode()
+    srv = FaultServer(cert=pki.server_cert, key=pki.server_key, tls_mode="none",
+                      script={"rcpt": line(451, b"4.7.1 later " + hostile)})
+    srv.start()
+    ui = None
+    try:
+        configure(ob, "fault", srv.port, "none")
+        proc = checked(ob, "send", "later@example.test", input=b"Subject: ui\n\nbody\n")
+        assert proc.returncode == 0, "want the message queued, got:\n" + describe(["send"], proc)
+        ui = TmuxUI(OUTBOX, dict(ob.env), 120, 30)
+        ui.keys("3")
+        screen = ui.wait_for("later@example.test", "4.7.1 later")
+        ui.save("hostile-reply")
+        assert "4.7.1 later \\u202EKO deliver" in screen and "\u202e" not in screen, (
+            "want the reply shown as '4.7.1 later \\u202EKO deliver', got the screen:\n" + screen)
+        ui.keys("q")
+    finally:
+        if ui:
+            ui.close()
+        srv.stop()
