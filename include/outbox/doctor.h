@@ -46,9 +46,9 @@ typedef void (*outbox_doctor_callback)(void *ctx, const outbox_doctor_report *re
  * (OUTBOX_ETEMPFAIL, OUTBOX_EUNAVAILABLE, OUTBOX_EAUTH, ...) with the handle's message set. */
 int outbox_doctor_check(outbox *h, const outbox_server *s, outbox_doctor_callback cb, void *ctx);
 
-/* The same, also passing the conversation to `transcript` as it happens, one reply or command at a
- * time ('>' sent, '<' received), AUTH data redacted, as `outbox send -v` shows it. `cb` and
- * `transcript` may each be NULL; both get `ctx`. */
+/* The same, also passing the conversation to `transcript` as it happens, one line at a time ('>'
+ * sent, '<' received), AUTH data redacted and the server's control and bidi characters shown as
+ * escapes, as `outbox send -v` shows it. `cb` and `transcript` may each be NULL; both get `ctx`. */
 int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doctor_callback cb,
 				   void (*transcript)(void *ctx, char direction, const char *line, size_t len),
 				   void *ctx);

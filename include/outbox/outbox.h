@@ -13,5 +13,6 @@
 #include "history.h"
 #include "queue.h"
 #include "doctor.h"
+#include "process.h"
 
 #endif

@@ -20,7 +20,8 @@ typedef struct {
 	int dot_ends_input;         /* plain sendmail: a line of "." ends the message (not with -i) */
 	int queue_only;             /* -odq, --queue-only: put it in the outbox without trying now */
 	int no_queue;               /* --no-queue: fail (75) instead of queueing a temporary failure */
-	/* The protocol transcript, AUTH lines redacted (-v); NULL for none. */
+	/* The protocol transcript, one line a call, AUTH lines redacted, the server's control and
+	 * bidi characters shown as escapes (-v); NULL for none. */
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 	/* Warnings the user must see on every send, such as verification being off. */
 	void (*notice)(void *ctx, const char *text);

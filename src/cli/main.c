@@ -31,8 +31,12 @@ static const char main_help[] =
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int rc;
 
 	setlocale(LC_ALL, "");
+	/* Before any password is read, from a prompt, a pipe or the store. */
+	if ((rc = outbox_process_protect()) < 0)
+		fprintf(stderr, "outbox: warning: cannot keep passwords out of core dumps: %s\n", strerror(-rc));
 	{
 		const char *base = strrchr(argv[0], '/');
 		base = base ? base + 1 : argv[0];

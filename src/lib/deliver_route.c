@@ -9,6 +9,7 @@
 #include "handle_internal.h"
 #include "history_internal.h"
 #include "secret.h"
+#include "transcript.h"
 #include "server_internal.h"
 #include "session.h"
 
@@ -59,13 +60,14 @@ static int deliver_over_session(outbox *h, const outbox_send_request *req, const
 	struct session_params sp;
 	struct session *s = NULL;
 	struct outbox_error_copy saved;
+	struct transcript shown = {req->transcript, req->ctx};
 	int rc;
 
 	memset(&sp, 0, sizeof sp);
 	sp.server = srv;
 	sp.password = password;
-	sp.transcript = req->transcript;
-	sp.transcript_ctx = req->ctx;
+	sp.transcript = req->transcript ? transcript_forward : NULL;
+	sp.transcript_ctx = &shown;
 	if ((rc = session_open(h, &sp, &s)) == 0) {
 		if (lseek(fd, 0, SEEK_SET) != 0)
 			rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the message again from its spool file");

@@ -11,6 +11,8 @@
 #include "handle_internal.h"
 #include "net.h"
 #include "secret.h"
+#include "transcript.h"
+#include "validate.h"
 #include "server_internal.h"
 #include "session.h"
 
@@ -163,11 +165,12 @@ static void doctor_tls_detail(struct doctor *d, const char *tls)
 
 static void doctor_ehlo_detail(struct doctor *d, const struct session_event *ev)
 {
-	char caps[900];
+	char caps[900], greeting[400];
 
 	doctor_caps_words(ev->caps, caps, sizeof caps);
+	validate_display(greeting, sizeof greeting, ev->greeting, strlen(ev->greeting));
 	if (ev->greeting[0])
-		snprintf(d->detail, sizeof d->detail, "%s; greeting \"%s\"", caps, ev->greeting);
+		snprintf(d->detail, sizeof d->detail, "%s; greeting \"%s\"", caps, greeting);
 	else
 		snprintf(d->detail, sizeof d->detail, "%s", caps);
 }
@@ -306,6 +309,7 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	struct session_params sp;
 	struct session *sess = NULL;
 	char *password = NULL;
+	struct transcript shown = {transcript, ctx};
 	int rc;
 
 	memset(&d, 0, sizeof d);
@@ -340,8 +344,8 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	memset(&sp, 0, sizeof sp);
 	sp.server = s;
 	sp.password = password;
-	sp.transcript = transcript;
-	sp.transcript_ctx = ctx;
+	sp.transcript = transcript ? transcript_forward : NULL;
+	sp.transcript_ctx = &shown;
 	sp.step = doctor_on_step;
 	sp.step_ctx = &d;
 	doctor_begin(&d, OUTBOX_STEP_CONNECT);

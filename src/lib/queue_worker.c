@@ -13,6 +13,7 @@
 #include "queue_recorder.h"
 #include "queue_run_internal.h"
 #include "secret.h"
+#include "transcript.h"
 #include "session.h"
 #include "store.h"
 
@@ -54,7 +55,7 @@ static void worker_transcript(void *ctx, char direction, const char *line, size_
 	struct run_shared *sh = ctx;
 
 	pthread_mutex_lock(&sh->lock);
-	sh->o->transcript(sh->o->ctx, direction, line, len);
+	transcript_show(sh->o->transcript, sh->o->ctx, direction, line, len);
 	pthread_mutex_unlock(&sh->lock);
 }
 

@@ -497,9 +497,11 @@ static int smtp_on_data_end(struct smtp *e, const struct smtp_reply *r)
 	/* Only 250 accepts the data. Another 2xx here is out of step, such as the 221 to a pipelined
 	 * QUIT from a server that never answered the data: whether it has the message is unknown. */
 	if (smtp_reply_class(r) == 2 && r->code != 250) {
+		char words[600];
+
 		smtp_fail(e, OUTBOX_ETEMPFAIL,
-			  "the server answered the message data with \"%d %s\" instead of 250: it may have "
-			  "been delivered", r->code, r->text);
+			  "the server answered the message data with \"%s\" instead of 250: it may have "
+			  "been delivered", smtp_reply_line(r, words, sizeof words));
 		return 0;
 	}
 	t->data_reply = *r;

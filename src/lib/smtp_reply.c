@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "smtp_reply.h"
+#include "validate.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -210,20 +211,22 @@ int smtp_reply_class(const struct smtp_reply *r)
 
 const char *smtp_reply_line(const struct smtp_reply *r, char *out, size_t size)
 {
+	char raw[SMTP_REPLY_MAX_TEXT + 32];
 	size_t i;
 
 	if (size == 0)
 		return out;
 	if (r->code == 0)
-		out[0] = '\0';
+		raw[0] = '\0';
 	else if (r->enhanced[0])
-		snprintf(out, size, "%d %d.%d.%d %s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2], r->text);
+		snprintf(raw, sizeof raw, "%d %d.%d.%d %s", r->code, r->enhanced[0], r->enhanced[1], r->enhanced[2], r->text);
 	else
-		snprintf(out, size, "%d %s", r->code, r->text);
-	for (i = 0; out[i]; i++)
-		if (out[i] == '\n')
-			out[i] = ' ';
-	return out;
+		snprintf(raw, sizeof raw, "%d %s", r->code, r->text);
+	for (i = 0; raw[i]; i++)
+		if (raw[i] == '\n')
+			raw[i] = ' ';
+	/* The server's words are untrusted: whatever they hold reaches people only as escapes. */
+	return validate_display(out, size, raw, i);
 }
 
 static const struct {

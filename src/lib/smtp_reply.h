@@ -44,7 +44,8 @@ const char *smtp_reply_strerror(int err);
 /* 2, 3, 4 or 5: the first digit of the code. */
 int smtp_reply_class(const struct smtp_reply *r);
 /* The reply on one line as people read it, "550 5.1.1 text of every line", into out (cut to fit
- * size); "" for a reply that never came (code 0). The one way server words reach messages. */
+ * size), with anything a terminal would obey shown as an escape (validate_display); "" for a
+ * reply that never came (code 0). The one way server words reach messages. */
 const char *smtp_reply_line(const struct smtp_reply *r, char *out, size_t size);
 
 /* What a server offers in its EHLO reply (RFC 5321, 1869 family). */

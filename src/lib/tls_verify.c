@@ -31,17 +31,15 @@ void tls_verify_fingerprint(X509 *cert, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Append text taken from a certificate: printable ASCII only, so that a hostile name cannot put
- * control characters or a second line into our message, and cut at a readable length. */
+/* Append text taken from a certificate, rendered as all server text is (validate_display), so a
+ * hostile name cannot put control characters or a second line into our message, and cut at a
+ * readable length. */
 static void append_clean(struct buf *b, const unsigned char *p, size_t len)
 {
-	size_t i;
+	char shown[MAX_NAME_LEN * 6 + 4];
 
-	for (i = 0; i < len && i < MAX_NAME_LEN; i++) {
-		char ch = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-		if (buf_append(b, &ch, 1) < 0)
-			return;
-	}
+	validate_display(shown, sizeof shown, (const char *)p, len < MAX_NAME_LEN ? len : MAX_NAME_LEN);
+	buf_puts(b, shown);
 	if (len > MAX_NAME_LEN)
 		buf_puts(b, "...");
 }

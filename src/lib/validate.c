@@ -45,13 +45,16 @@ static void append(char *out, size_t size, size_t *len, const char *fmt, ...)
 		*len = (size_t)n < size - *len ? *len + (size_t)n : size - 1;
 }
 
-/* Length of the well-formed UTF-8 character at `s` (1-4), or 0 when it is not one. Overlong forms,
- * surrogates and code points past U+10FFFF are refused, as RFC 3629 requires. */
-static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+/* Length of the well-formed UTF-8 character at `s` (1-4) within `avail` bytes, or 0 when it is
+ * not one. Overlong forms, surrogates and code points past U+10FFFF are refused, as RFC 3629
+ * requires. */
+static size_t utf8_char_in(const unsigned char *s, size_t avail, uint32_t *cp)
 {
 	uint32_t c, min;
 	size_t n, i;
 
+	if (avail == 0)
+		return 0;
 	if (s[0] < 0x80) {
 		*cp = s[0];
 		return 1;
@@ -65,6 +68,8 @@ static size_t utf8_char(const unsigned char *s, uint32_t *cp)
 	} else {
 		return 0;
 	}
+	if (n > avail)
+		return 0;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
@@ -76,6 +81,12 @@ static size_t utf8_char(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
+/* The same in a NUL-terminated string, where the NUL ends any character early. */
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
+{
+	return utf8_char_in(s, 4, cp);
+}
+
 static int is_control(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
@@ -85,8 +96,68 @@ static int is_control(uint32_t c)
  * zero-width spaces, line separators), so they are shown as escapes rather than as themselves. */
 static int is_deceptive(uint32_t c)
 {
-	return (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	return c == 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
 	       (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
+/* How one character of untrusted text is shown: itself, or a visible escape when it is a control
+ * character, an invisible or direction-changing one, or a byte that is not UTF-8. `n` gets the
+ * bytes it used. With `quoted`, '"' and '\\' are escaped too, for text shown inside quotes. The
+ * one place that decides what may reach a terminal as it is. */
+static void render_char(char *out, size_t size, const unsigned char *p, size_t avail, int quoted,
+			size_t *n)
+{
+	uint32_t c;
+
+	*n = utf8_char_in(p, avail, &c);
+	if (*n == 0) {
+		snprintf(out, size, "\\x%02X", *p);
+		*n = 1;
+	} else if (c == '\n') {
+		snprintf(out, size, "\\n");
+	} else if (c == '\r') {
+		snprintf(out, size, "\\r");
+	} else if (c == '\t') {
+		snprintf(out, size, "\\t");
+	} else if (quoted && (c == '"' || c == '\\')) {
+		snprintf(out, size, "\\%c", (int)c);
+	} else if (c < 0x80 && is_control(c)) {
+		snprintf(out, size, "\\x%02X", (unsigned)c);
+	} else if (is_control(c) || is_deceptive(c)) {
+		snprintf(out, size, "\\u%04X", (unsigned)c);
+	} else {
+		snprintf(out, size, "%.*s", (int)*n, (const char *)p);
+	}
+}
+
+const char *validate_display(char *out, size_t size, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t used = 0, at = 0, cut = 0, n, k;
+	char piece[16];
+
+	if (size == 0)
+		return out;
+	out[0] = '\0';
+	while (used < len) {
+		render_char(piece, sizeof piece, p + used, len - used, 0, &n);
+		k = strlen(piece);
+		if (at + k >= size) {
+			/* Back to the last whole piece that leaves room for "...": a cut never splits
+			 * an escape or a character. */
+			if (cut + 3 < size)
+				memcpy(out + cut, "...", 4);
+			else
+				out[cut] = '\0';
+			return out;
+		}
+		memcpy(out + at, piece, k + 1);
+		at += k;
+		used += n;
+		if (at + 3 < size)
+			cut = at;
+	}
+	return out;
 }
 
 /* `value` in double quotes as a C programmer would write it, cut after SHOW_MAX bytes, so a
@@ -95,29 +166,12 @@ static void show(char *out, size_t size, const char *value)
 {
 	const unsigned char *p = (const unsigned char *)value;
 	size_t len = 0, used = 0, n;
-	uint32_t c;
+	char piece[16];
 
 	append(out, size, &len, "\"");
 	while (*p && used < SHOW_MAX) {
-		n = utf8_char(p, &c);
-		if (n == 0) {
-			append(out, size, &len, "\\x%02X", *p);
-			n = 1;
-		} else if (c == '\n') {
-			append(out, size, &len, "\\n");
-		} else if (c == '\r') {
-			append(out, size, &len, "\\r");
-		} else if (c == '\t') {
-			append(out, size, &len, "\\t");
-		} else if (c == '"' || c == '\\') {
-			append(out, size, &len, "\\%c", (int)c);
-		} else if (c < 0x80 && is_control(c)) {
-			append(out, size, &len, "\\x%02X", (unsigned)c);
-		} else if (is_control(c) || is_deceptive(c)) {
-			append(out, size, &len, "\\u%04X", (unsigned)c);
-		} else {
-			append(out, size, &len, "%.*s", (int)n, (const char *)p);
-		}
+		render_char(piece, sizeof piece, p, strnlen((const char *)p, 4), 1, &n);
+		append(out, size, &len, "%s", piece);
 		p += n;
 		used += n;
 	}

@@ -8,6 +8,13 @@
 
 /* Valid UTF-8 of at most `max` bytes without CR, LF, NUL or other control characters. */
 int validate_text(outbox *h, const char *field, const char *value, size_t max);
+/* Text from outside (a server's reply, a certificate's name) made safe to show on one line of a
+ * terminal, a log or JSON: control characters (C0, DEL, C1 such as U+009B) and invisible or
+ * direction-changing characters (U+202E, U+2066, U+200F, U+061C) become visible escapes (\x1B,
+ * \u009B, \u202E), line breaks and tabs \r \n \t, and bytes that are not UTF-8 \xNN. A
+ * backslash stays as it is, so rendering twice changes nothing. Reads len bytes (NULs too); cut
+ * to fit `size` with "...", never inside an escape or a character. Returns out. */
+const char *validate_display(char *out, size_t size, const char *text, size_t len);
 /* A handle for the command line: 1-64 of [A-Za-z0-9._-], not starting with '-' or '.'. */
 int validate_name(outbox *h, const char *field, const char *value);
 /* A host name (international names checked through IDNA2008 with libidn2) or an IPv4/IPv6

@@ -493,6 +493,50 @@ static void test_long_values_are_cut(void **state)
 	EXPECT_CONTAINS(outbox_errmsg(&h), "...\" is not a valid host name", "the cut host");
 }
 
+/* Server text as people see it: everything a terminal would obey (C0 and C1 controls, bidi
+ * overrides and isolates, marks) and every byte that is not UTF-8 becomes a visible escape; plain
+ * and international text stays itself; rendering twice changes nothing; a cut is clean. */
+static void test_display(void **state)
+{
+#define TEXT(literal) literal, sizeof literal - 1
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{TEXT("550 no such user"), "550 no such user"},
+		{TEXT("550 caf\xc3\xa9 \xe2\x9c\x93"), "550 caf\xc3\xa9 \xe2\x9c\x93"},
+		{TEXT("\x1b[2K\x1b[1A250 OK"), "\\x1B[2K\\x1B[1A250 OK"},
+		{TEXT("a\xc2\x9b" "2Kb"), "a\\u009B2Kb"},
+		{TEXT("a\x9b" "2Kb"), "a\\x9B2Kb"},
+		{TEXT("x\xe2\x80\xaeKO"), "x\\u202EKO"},
+		{TEXT("\xe2\x80\xaa\xe2\x80\xad\xe2\x81\xa6\xe2\x81\xa9"), "\\u202A\\u202D\\u2066\\u2069"},
+		{TEXT("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c"), "\\u200E\\u200F\\u061C"},
+		{TEXT("bad \xff\xfe \xc3"), "bad \\xFF\\xFE \\xC3"},
+		{TEXT("overlong \xc0\xaf"), "overlong \\xC0\\xAF"},
+		{TEXT("line\r\nnext\tcol"), "line\\r\\nnext\\tcol"},
+		{TEXT("nul\0here\x7f"), "nul\\x00here\\x7F"},
+		{TEXT("back\\slash \\x1B"), "back\\slash \\x1B"},
+	};
+	char out[200], again[200], small[12];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char what[64];
+
+		snprintf(what, sizeof what, "validate_display case %zu", i);
+		EXPECT_STR(validate_display(out, sizeof out, cases[i].in, cases[i].len), cases[i].want, what);
+		EXPECT_STR(validate_display(again, sizeof again, out, strlen(out)), out, "rendering it again");
+	}
+	/* Cut to fit, with "...", never inside an escape or a character. */
+	EXPECT_STR(validate_display(small, sizeof small, "abcdefghijklmnop", 16), "abcdefgh...", "a long text cut");
+	EXPECT_STR(validate_display(small, sizeof small, "abcde\x1b" "fghij", 11), "abcde...", "a cut before an escape");
+	EXPECT_STR(validate_display(small, sizeof small, "abcdef\xc3\xa9\xc3\xa9\xc3\xa9", 12), "abcdef\xc3\xa9...", "a cut between characters");
+	EXPECT_STR(validate_display(small, sizeof small, "abcdefghijk", 11), "abcdefghijk", "a text that just fits");
+#undef TEXT
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_pin),
 		cmocka_unit_test(test_readable_file),
 		cmocka_unit_test(test_long_values_are_cut),
+		cmocka_unit_test(test_display),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
