@@ -41,6 +41,13 @@ static int deliver_account_before_reading(outbox *h, const outbox_send_request *
 	return 0;
 }
 
+int deliver_password_command(outbox *h, const outbox_server *s, char **password)
+{
+	/* The command gets as long as the server does for each step: a hung one must not hang sending. */
+	return secret_run_command(h, s->rec.val[OUTBOX_SERVER_PASSWORD_COMMAND], s->rec.val[OUTBOX_SERVER_NAME],
+				  strtoll(s->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000, password);
+}
+
 int deliver_password(outbox *h, const outbox_server *s, char **password)
 {
 	*password = NULL;
@@ -49,7 +56,7 @@ int deliver_password(outbox *h, const outbox_server *s, char **password)
 	case OUTBOX_PASSWORD_FILE:
 		return secret_lookup(h, s->secret_id, s->password_source, password);
 	case OUTBOX_PASSWORD_COMMAND:
-		return secret_run_command(h, s->rec.val[OUTBOX_SERVER_PASSWORD_COMMAND], password);
+		return deliver_password_command(h, s, password);
 	default:
 		if (*s->rec.val[OUTBOX_SERVER_USER] && server_auth_needs_user(s->rec.val[OUTBOX_SERVER_AUTH]) &&
 		    strcmp(s->rec.val[OUTBOX_SERVER_AUTH], "none") != 0)

@@ -12,6 +12,9 @@
 
 /* The password from the keyring or file, or by running the server's command; NULL without one. */
 int deliver_password(outbox *h, const outbox_server *s, char **password);
+/* The output of the server's password command (the draft's, for the doctor), bounded by the
+ * server's timeout. */
+int deliver_password_command(outbox *h, const outbox_server *s, char **password);
 
 struct send_rcpt {
 	char *address;

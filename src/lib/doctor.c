@@ -249,7 +249,7 @@ static int doctor_password(outbox *h, const outbox_server *s, char **out)
 		return 0;
 	}
 	if (*s->rec.val[OUTBOX_SERVER_PASSWORD_COMMAND])
-		return secret_run_command(h, s->rec.val[OUTBOX_SERVER_PASSWORD_COMMAND], out);
+		return deliver_password_command(h, s, out);
 	if (s->password_change == PASSWORD_FORGET)
 		return 0; /* the draft drops the password: AUTH will say one is needed */
 	return deliver_password(h, s, out);

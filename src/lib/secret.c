@@ -2,14 +2,17 @@
  * commands. The backends live in secret_keyring.c and secret_file.c; nothing here logs a secret. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "handle_internal.h"
+#include "net.h"
 #include "secret.h"
 #include "secret_file.h"
 #include "secret_keyring.h"
@@ -189,32 +192,72 @@ static int spawn_failed(outbox *h, const char *doing, int err)
 	return outbox_fail(h, OUTBOX_EIO, "password-command", "cannot %s: %s", doing, strerror(err));
 }
 
-/* Read what the child prints, up to `cap` bytes; *full says output was cut off there. */
-static int read_output(int fd, char *out, size_t cap, size_t *len, int *full)
+/* Read what the command prints, up to `cap` bytes, until every process holding its output has
+ * closed it (a grandchild left in the background too) or the deadline passes. Returns 0, 1 at
+ * the deadline, -1 with errno on an error; *full says output was cut off at the cap. */
+static int read_output(int fd, char *out, size_t cap, long long deadline, size_t *len, int *full)
 {
 	ssize_t n;
+	int ready;
 
 	*len = 0;
 	*full = 0;
 	while (*len < cap) {
 		n = read(fd, out + *len, cap - *len);
-		if (n < 0 && errno == EINTR)
+		if (n > 0) {
+			*len += (size_t)n;
 			continue;
-		if (n < 0)
-			return -1;
+		}
 		if (n == 0)
 			return 0;
-		*len += (size_t)n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if ((ready = net_wait(fd, POLLIN, deadline)) <= 0)
+			return ready == 0 ? 1 : -1;
 	}
 	*full = 1;
 	return 0;
 }
 
-int secret_run_command(outbox *h, const char *command, char **password)
+/* Reap the command once it exits, or give up at the deadline (0; 1 when reaped, -1 on an error).
+ * A short nap between checks, since a library may not take SIGCHLD from its caller; a command
+ * that closed its output is nearly always exiting already. */
+static int wait_exit(pid_t pid, int *status, long long deadline)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		long long left = deadline - net_now_ms();
+		struct timespec nap = {0, 0};
+
+		if (r == pid)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (left <= 0)
+			return 0;
+		nap.tv_nsec = (left < 10 ? left : 10) * 1000000L;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Stop the command and whatever it started in its process group, and reap it. The command is
+ * reaped only after the kill, so its group id cannot have been reused by then. */
+static void stop_command(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int secret_run_command(outbox *h, const char *command, const char *server, long long timeout_ms,
+		       char **password)
 {
 	char out[SECRET_MAX + 1];
 	size_t len = 0, line;
-	int fds[2], devnull, status = 0, full = 0, read_err = 0, rc;
+	long long deadline = net_now_ms() + timeout_ms;
+	int fds[2], devnull, status = 0, full = 0, read_err = 0, got, exited, rc;
 	pid_t pid;
 	char *nl, *copy;
 	struct sigaction dfl;
@@ -232,7 +275,8 @@ int secret_run_command(outbox *h, const char *command, char **password)
 	devnull = fd_above_stdio(devnull);
 	fds[0] = fd_above_stdio(fds[0]);
 	fds[1] = fd_above_stdio(fds[1]);
-	if (devnull < 0 || fds[0] < 0 || fds[1] < 0) {
+	/* Only our end waits under a deadline: the command's output stays an ordinary pipe. */
+	if (devnull < 0 || fds[0] < 0 || fds[1] < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
 		rc = spawn_failed(h, "set up the command's input and output", errno);
 		goto close_all;
 	}
@@ -249,29 +293,39 @@ int secret_run_command(outbox *h, const char *command, char **password)
 		/* Only async-signal-safe calls here: libsecret may have started threads. A caller that
 		 * ignores SIGPIPE must not pass that on, or a command we stop reading would spin. */
 		sigaction(SIGPIPE, &dfl, NULL);
+		/* A group of its own: whatever the command starts can be stopped with it. */
+		setpgid(0, 0);
 		if (dup2(devnull, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0)
 			_exit(127);
 		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
+	/* Also from here, so the group exists before any kill below; once the child has exec'd this
+	 * fails harmlessly, as it made the group itself. */
+	setpgid(pid, pid);
 
 	close(fds[1]);
 	fds[1] = -1;
 	close(devnull);
 	devnull = -1;
-	if (read_output(fds[0], out, SECRET_MAX, &len, &full) < 0)
+	/* The server's timeout bounds the command as a whole: its output to the end, then its exit. */
+	got = read_output(fds[0], out, SECRET_MAX, deadline, &len, &full);
+	if (got < 0)
 		read_err = errno;
 	/* Closing before waiting lets a command that prints more than we take end on SIGPIPE. */
 	close(fds[0]);
 	fds[0] = -1;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			rc = spawn_failed(h, "wait for the command", errno);
-			goto wipe;
-		}
-	}
-	if (read_err) {
-		rc = spawn_failed(h, "read the command's output", read_err);
+	exited = got == 0 ? wait_exit(pid, &status, deadline) : 0;
+	if (exited != 1) {
+		/* Out of time, or broken: nothing the command (or what it started) still does is wanted. */
+		int err = got < 0 ? read_err : errno;
+		stop_command(pid);
+		if (got == 1 || (got == 0 && exited == 0))
+			rc = outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
+					 "the password command for server \"%s\" did not finish within %lld s; it "
+					 "was stopped", server, (timeout_ms + 500) / 1000);
+		else
+			rc = spawn_failed(h, got < 0 ? "read the command's output" : "wait for the command", err);
 		goto wipe;
 	}
 	/* Output cut off at the cap ends the command on SIGPIPE, seen directly or through the

@@ -15,8 +15,12 @@ int secret_store(outbox *h, const char *id, const char *label, const char *passw
 int secret_lookup(outbox *h, const char *id, outbox_password_source where, char **password);
 /* Delete it; deleting what is not there is not an error. */
 int secret_delete(outbox *h, const char *id, outbox_password_source where);
-/* Run `command` with /bin/sh (no terminal input) and take the first line of its output. */
-int secret_run_command(outbox *h, const char *command, char **password);
+/* Run `command` with /bin/sh (no terminal input) and take the first line of its output. The
+ * command has timeout_ms (the server's timeout) to print, close its output and exit; then it is
+ * killed with everything it started in its process group, and the message names `server`
+ * (OUTBOX_ETEMPFAIL). */
+int secret_run_command(outbox *h, const char *command, const char *server, long long timeout_ms,
+		       char **password);
 /* Overwrite and free a string that held a secret. */
 void secret_wipe(char *s);
 /* A new random id of 32 lowercase hex digits and a NUL. */

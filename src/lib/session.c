@@ -1,6 +1,7 @@
-/* session.c: the I/O around the protocol engine: sockets and TLS with a deadline per step, the
- * message body streamed from its spool file (dot-stuffed for DATA), the transcript, and for the
- * doctor the end of each step of opening (connect, TLS, EHLO, AUTH). */
+/* session.c: the I/O around the protocol engine: sockets and TLS, each wait for the server bounded
+ * as a whole by its timeout (the one place that decides it), the message body streamed from its
+ * spool file (dot-stuffed for DATA), the transcript, and for the doctor the end of each step of
+ * opening (connect, TLS, EHLO, AUTH). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -16,12 +17,22 @@
 #include "session.h"
 #include "tls.h"
 
+/* The slowest transfer of the message that is still waited for: a link this slow is broken, or
+ * a server taking the data a byte at a time to hold the client (see session_send_body). */
+#define SESSION_MIN_DATA_RATE 1024 /* bytes per second */
+/* Under TLS, progress is seen a record at a time; 16 KiB is the largest record (RFC 8446). */
+#define SESSION_TLS_PIECE 16384
+
 struct session {
 	const outbox_server *server; /* the caller keeps it alive until session_close */
 	struct smtp *engine;
 	int fd;
 	struct tls_conn *tls;
-	long long step_ms;   /* the server's timeout, per step */
+	long long step_ms;   /* the server's timeout: how long each wait for the server may last */
+	long long waiting_since; /* when the wait under way began: the last command or byte of the
+				    message went out, or the last complete reply came in */
+	long long data_started;  /* while the message goes out: when it began to, */
+	long long data_limit;    /* and when its transfer must be over; else 0 */
 	char tls_words[128];
 	const char *host;
 	int port;
@@ -66,9 +77,18 @@ static void session_step_end(struct session *s, int rc, int next)
 	s->step(s->step_ctx, &ev);
 }
 
-/* Installed as the engine's transcript when steps are reported. The engine shows each reply here
- * before acting on it, so a 250 to the EHLO that counts is seen before AUTH begins: the EHLO step
- * ends there, and whatever fails next belongs to AUTH, without the engine knowing about steps. */
+/* A new wait for the server begins: for the reply to what was just sent, or for the next reply
+ * once one is complete. Only a whole reply ends a wait: a server that trickles its reply a byte at
+ * a time gets no more time than one that stays silent. */
+static void session_wait_begin(struct session *s)
+{
+	s->waiting_since = net_now_ms();
+}
+
+/* Installed as the engine's transcript. The engine shows each reply here, complete, before acting
+ * on it: the wait for it is over. When steps are reported, a 250 to the EHLO that counts is seen
+ * before AUTH begins: the EHLO step ends there, and whatever fails next belongs to AUTH, without
+ * the engine knowing about steps. */
 static void session_observe(void *ctx, char direction, const char *line, size_t len)
 {
 	struct session *s = ctx;
@@ -76,6 +96,10 @@ static void session_observe(void *ctx, char direction, const char *line, size_t 
 
 	if (s->transcript)
 		s->transcript(s->transcript_ctx, direction, line, len);
+	if (direction == '<')
+		session_wait_begin(s);
+	if (s->step == NULL)
+		return;
 	if (direction == '>') {
 		while (n < len && n < sizeof s->last_verb - 1 && line[n] != ' ' && line[n] != '\r')
 			n++;
@@ -99,18 +123,49 @@ static void session_observe(void *ctx, char direction, const char *line, size_t 
 	}
 }
 
-static int session_write(outbox *h, struct session *s, const char *data, size_t len)
+/* Sending waits for the server to take the bytes: the timeout bounds each stretch in which it
+ * takes none, so the deadline moves on as bytes go out; while the message goes out, never past
+ * the transfer's own limit. */
+static long long session_write_deadline(const struct session *s)
 {
 	long long deadline = net_now_ms() + s->step_ms;
 
-	if (s->tls)
-		return tls_write(h, s->tls, data, len, deadline);
+	return s->data_limit && deadline > s->data_limit ? s->data_limit : deadline;
+}
+
+static int session_write_timed_out(outbox *h, struct session *s)
+{
+	if (s->data_limit && net_now_ms() >= s->data_limit)
+		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
+				   "%s port %d took the message too slowly: sending it took longer than %lld s "
+				   "(less than %d KiB a second)", s->host, s->port,
+				   (s->data_limit - s->data_started + 500) / 1000, SESSION_MIN_DATA_RATE / 1024);
+	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "%s port %d stopped accepting data for %lld s", s->host,
+			   s->port, s->step_ms / 1000);
+}
+
+/* Write all of data; once it is out, the wait for what answers it begins. */
+static int session_write(outbox *h, struct session *s, const char *data, size_t len)
+{
+	long long deadline = session_write_deadline(s);
+	int rc;
+
 	while (len > 0) {
+		if (s->tls) {
+			size_t piece = len < SESSION_TLS_PIECE ? len : SESSION_TLS_PIECE;
+			if ((rc = tls_write(h, s->tls, data, piece, deadline)) < 0)
+				return tls_timed_out(s->tls) ? session_write_timed_out(h, s) : rc;
+			data += piece;
+			len -= piece;
+			deadline = session_write_deadline(s);
+			continue;
+		}
 		/* send() with MSG_NOSIGNAL: a server that hangs up must not kill the caller with SIGPIPE. */
 		ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			data += n;
 			len -= (size_t)n;
+			deadline = session_write_deadline(s);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -120,23 +175,44 @@ static int session_write(outbox *h, struct session *s, const char *data, size_t 
 			if (ready > 0)
 				continue;
 			if (ready == 0)
-				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
-						   "%s port %d stopped accepting data for %lld s", s->host, s->port,
-						   s->step_ms / 1000);
+				return session_write_timed_out(h, s);
 		}
 		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "the connection to %s port %d was lost: %s", s->host,
 				   s->port, strerror(errno));
 	}
+	session_wait_begin(s);
 	return 0;
 }
 
-/* Read what is there; 0 means the server closed, negative a failure or the deadline. */
+/* The wait under way ran out: say what was waited for, for how long, and whether the server was
+ * silent or only too slow. */
+static int session_read_timed_out(outbox *h, struct session *s)
+{
+	char words[400];
+	size_t received = 0;
+	const char *awaited = smtp_awaited(s->engine, words, sizeof words, &received);
+
+	if (!*awaited)
+		awaited = "the session";
+	if (received == 0)
+		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "no reply from %s port %d to %s within %lld s", s->host,
+				   s->port, awaited, s->step_ms / 1000);
+	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
+			   "no complete reply from %s port %d to %s within %lld s (%zu byte%s of it came, too "
+			   "slowly)", s->host, s->port, awaited, s->step_ms / 1000, received,
+			   received == 1 ? "" : "s");
+}
+
+/* Read what is there before the wait under way runs out (it does not start again with each
+ * read); 0 means the server closed, negative a failure or the deadline. */
 static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size)
 {
-	long long deadline = net_now_ms() + s->step_ms;
+	long long deadline = s->waiting_since + s->step_ms;
 
-	if (s->tls)
-		return tls_read(h, s->tls, buf, size, deadline);
+	if (s->tls) {
+		ssize_t n = tls_read(h, s->tls, buf, size, deadline);
+		return n < 0 && tls_timed_out(s->tls) ? session_read_timed_out(h, s) : n;
+	}
 	for (;;) {
 		ssize_t n = read(s->fd, buf, size);
 		if (n >= 0)
@@ -148,8 +224,7 @@ static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size
 			if (ready > 0)
 				continue;
 			if (ready == 0)
-				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "no reply from %s port %d within %lld s",
-						   s->host, s->port, s->step_ms / 1000);
+				return session_read_timed_out(h, s);
 		}
 		if (errno == ECONNRESET)
 			return 0;
@@ -183,6 +258,7 @@ static int session_start_tls(outbox *h, struct session *s)
 	}
 	smtp_tls_started(s->engine, cb_type, cb_type ? cb : NULL, cb_len);
 	explicit_bzero(cb, sizeof cb);
+	session_wait_begin(s); /* for the greeting under implicit TLS */
 	if (s->cur_step == SESSION_STEP_TLS)
 		session_step_end(s, 0, SESSION_STEP_EHLO);
 	return 0;
@@ -190,13 +266,20 @@ static int session_start_tls(outbox *h, struct session *s)
 
 /* Stream the body: BDAT takes the bytes as they are, DATA needs leading dots doubled. Exactly
  * t->size bytes are read, so the end needs no extra read. The last piece is kept in s->tail, to
- * go out in one write with the final "." and whatever follows it. */
+ * go out in one write with the final "." and whatever follows it (session_flush_tail).
+ * A fixed time for the whole transfer would fail a large message on a slow link, so the timeout
+ * bounds each stretch in which the server takes none of it (session_write); and so that a server
+ * taking it a byte at a time cannot hold the client for ever either, the transfer as a whole
+ * must not take longer than the timeout plus the time it takes at SESSION_MIN_DATA_RATE. Bytes
+ * the server sends meanwhile extend nothing. */
 static int session_send_body(outbox *h, struct session *s, struct smtp_txn *t, int fd)
 {
 	char chunk[65536];
 	int bdat = smtp_body_is_bdat(s->engine), at_line_start = 1, rc = 0;
 	off_t sent = 0;
 
+	s->data_started = net_now_ms();
+	s->data_limit = s->data_started + s->step_ms + (long long)t->size * 1000 / SESSION_MIN_DATA_RATE;
 	buf_reset(&s->tail);
 	while (rc == 0 && sent < t->size) {
 		size_t want = t->size - sent < (off_t)sizeof chunk ? (size_t)(t->size - sent) : sizeof chunk;
@@ -221,8 +304,10 @@ static int session_send_body(outbox *h, struct session *s, struct smtp_txn *t, i
 	if (rc == 0 && sent != t->size)
 		rc = outbox_fail(h, OUTBOX_EIO, NULL, "the message is %lld bytes, expected %lld", (long long)sent,
 				 (long long)t->size);
-	if (rc < 0)
+	if (rc < 0) {
 		buf_reset(&s->tail);
+		s->data_limit = 0;
+	}
 	return rc;
 }
 
@@ -234,12 +319,24 @@ static int session_flush_tail(outbox *h, struct session *s)
 	const char *out = smtp_output(s->engine, &len);
 	int rc;
 
-	if (len > 0 && buf_append(&s->tail, out, len) < 0)
+	if (len > 0 && buf_append(&s->tail, out, len) < 0) {
+		s->data_limit = 0;
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
 	smtp_consume_output(s->engine);
-	rc = s->tail.len > 0 ? session_write(h, s, s->tail.data, s->tail.len) : 0;
+	rc = session_write(h, s, s->tail.data, s->tail.len);
 	buf_reset(&s->tail);
+	s->data_limit = 0;
 	return rc;
+}
+
+static int session_nothing_received(const struct session *s)
+{
+	char words[64];
+	size_t received = 0;
+
+	smtp_awaited(s->engine, words, sizeof words, &received);
+	return received == 0;
 }
 
 /* Run the engine until it needs the caller (ready, a transaction done, closed) or fails. */
@@ -264,7 +361,8 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 			ssize_t n = session_read(h, s, in, sizeof in);
 			if (n < 0) {
 				/* A server that stays silent instead of greeting is usually waiting for TLS. */
-				if (n == OUTBOX_ETEMPFAIL && !s->tls && smtp_awaiting_greeting(s->engine))
+				if (n == OUTBOX_ETEMPFAIL && !s->tls && smtp_awaiting_greeting(s->engine) &&
+				    session_nothing_received(s))
 					outbox_fail(h, (int)n, NULL,
 						    "%s: the server sent no greeting; if port %d expects TLS from the first "
 						    "byte (usually 465), set --security tls", outbox_errmsg(h), s->port);
@@ -358,12 +456,13 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.host = s->host;
 	cfg.port = s->port;
 	cfg.allow_insecure_auth = strcmp(srv->rec.val[OUTBOX_SERVER_ALLOW_INSECURE_AUTH], "true") == 0;
-	cfg.transcript = p->step ? session_observe : p->transcript;
-	cfg.transcript_ctx = p->step ? s : p->transcript_ctx;
+	cfg.transcript = session_observe;
+	cfg.transcript_ctx = s;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
 	if ((rc = net_connect(h, s->host, s->port, net_now_ms() + s->step_ms, &s->fd)) < 0)
 		goto fail;
+	session_wait_begin(s); /* for the greeting */
 	if (s->step)
 		net_peer_name(s->fd, s->peer, sizeof s->peer);
 	session_step_end(s, 0, cfg.security == SMTP_SEC_NONE ? SESSION_STEP_EHLO : SESSION_STEP_TLS);
@@ -407,6 +506,8 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 	if (!smtp_is_current(s->engine, t) && (rc = smtp_begin(s->engine, t)) < 0)
 		return rc;
 	s->ahead = next;
+	/* The caller's own time since the last reply (recording an outcome) is not the server's. */
+	session_wait_begin(s);
 	rc = session_run(h, s, t, body_fd, &stopped);
 	s->ahead = NULL;
 	if (rc < 0) {
@@ -439,6 +540,7 @@ void session_close(outbox *h, struct session *s)
 	} else if (now == SMTP_READ) {
 		/* A pipelined QUIT may still have its reply in flight; read it briefly. */
 		s->step_ms = 1000;
+		session_wait_begin(s);
 		session_run(h, s, NULL, -1, &stopped);
 	}
 	outbox_error_restore(h, &saved);

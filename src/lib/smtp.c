@@ -938,6 +938,14 @@ int smtp_awaiting_greeting(const struct smtp *e)
 	return e->expect_count > 0 && e->expect[e->expect_head].role == R_GREETING;
 }
 
+const char *smtp_awaited(const struct smtp *e, char *out, size_t size, size_t *received)
+{
+	*received = e->in.len;
+	if (e->expect_count == 0)
+		return "";
+	return smtp_role_words(e, e->expect[e->expect_head].role, e->expect[e->expect_head].index, out, size);
+}
+
 int smtp_xtext(struct buf *out, const char *value)
 {
 	const unsigned char *p;

@@ -119,6 +119,10 @@ const char *smtp_auth_mechanism(const struct smtp *e);
 int smtp_tls_active(const struct smtp *e);
 /* Whether the server has not greeted yet (so silence may mean it waits for TLS). */
 int smtp_awaiting_greeting(const struct smtp *e);
+/* The command whose reply is due next, as smtp's messages name it ("EHLO", "RCPT TO:<a@b>",
+ * "the connection (a greeting)"), for a caller that says what it waited for; "" when none is due.
+ * *received: the bytes of replies not yet complete, so the caller can tell silence from slowness. */
+const char *smtp_awaited(const struct smtp *e, char *out, size_t size, size_t *received);
 
 /* xtext (RFC 3461) of a value, for ENVID and ORCPT. */
 int smtp_xtext(struct buf *out, const char *value);

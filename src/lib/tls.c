@@ -24,6 +24,7 @@ struct tls_conn {
 	int fd;
 	int eof;          /* the peer closed the TCP stream, for BIO_CTRL_EOF */
 	int broken;       /* a fatal error: no close_notify may be sent */
+	int timed_out;    /* the last tls_read or tls_write ended at its deadline */
 	char host[256];   /* as the user wrote it, for messages */
 	char name[256];   /* what is verified: an A-label name or an IP address */
 	int is_ip;
@@ -458,6 +459,7 @@ ssize_t tls_read(outbox *h, struct tls_conn *c, void *buf, size_t len, long long
 	long long start = net_now_ms();
 	char took[32];
 
+	c->timed_out = 0;
 	for (;;) {
 		size_t n = 0;
 		int r, e, ready, saved;
@@ -476,6 +478,7 @@ ssize_t tls_read(outbox *h, struct tls_conn *c, void *buf, size_t len, long long
 			if (ready > 0)
 				continue;
 			if (ready == 0) {
+				c->timed_out = 1;
 				format_ms(deadline_ms - start, took, sizeof took);
 				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "no reply from %s within %s", c->host, took);
 			}
@@ -502,6 +505,7 @@ int tls_write(outbox *h, struct tls_conn *c, const void *buf, size_t len, long l
 	long long start = net_now_ms();
 	char took[32];
 
+	c->timed_out = 0;
 	while (len > 0) {
 		size_t n = 0;
 		int r, e, ready, saved;
@@ -521,6 +525,7 @@ int tls_write(outbox *h, struct tls_conn *c, const void *buf, size_t len, long l
 			if (ready > 0)
 				continue;
 			if (ready == 0) {
+				c->timed_out = 1;
 				format_ms(deadline_ms - start, took, sizeof took);
 				return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "%s stopped accepting data for %s", c->host,
 						   took);
@@ -532,6 +537,11 @@ int tls_write(outbox *h, struct tls_conn *c, const void *buf, size_t len, long l
 		return ssl_failure(h, c, e, saved, "while writing", OUTBOX_ETEMPFAIL);
 	}
 	return 0;
+}
+
+int tls_timed_out(const struct tls_conn *c)
+{
+	return c && c->timed_out;
 }
 
 int tls_pending(const struct tls_conn *c)

@@ -32,6 +32,9 @@ int tls_connect(outbox *h, int fd, const struct tls_options *o, long long deadli
 ssize_t tls_read(outbox *h, struct tls_conn *c, void *buf, size_t len, long long deadline_ms);
 /* Write all of buf before the deadline. Returns 0 or a negative outbox error code. */
 int tls_write(outbox *h, struct tls_conn *c, const void *buf, size_t len, long long deadline_ms);
+/* Whether the last tls_read or tls_write failed because its deadline passed, so that a caller
+ * whose deadline covers more than one call can say what ran out of time. */
+int tls_timed_out(const struct tls_conn *c);
 /* Whether decrypted bytes are already buffered (so a caller must not wait on the socket). */
 int tls_pending(const struct tls_conn *c);
 /* Channel binding data for SCRAM-PLUS: "tls-exporter" under TLS 1.3 (RFC 9266), "tls-unique"

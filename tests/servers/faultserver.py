@@ -49,6 +49,10 @@ the n-th item; past its end, or None, means the default)
     Disconnect()                close without replying
     Silence()                   never reply; ends when the client leaves or stop() is called
     Late(reply, seconds)        the reply, after a pause (to outlast the client's timeout)
+    Trickle(reply, interval=1.0)   the reply (a Reply or Raw) one byte at a time, `interval`
+                                seconds apart (under TLS one record per byte): never silent for
+                                long, never complete in time; ends early when the client leaves
+                                or stop() is called
     HugeLine(size=100_000, code=250)   one reply line of size bytes including CRLF
     EndlessMultiline(code=250, text="x")   "250-x" lines until the client leaves or stop()
 
@@ -130,6 +134,13 @@ class Late:
     """The reply, sent only after `seconds`: a server slower than the client's timeout."""
     reply: Reply
     seconds: float
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """The reply a byte at a time: a server that keeps sending but never finishes in time."""
+    reply: object  # Reply or Raw
+    interval: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -424,6 +435,18 @@ class _Session:
         elif isinstance(a, Late):
             time.sleep(a.seconds)
             code, data = a.reply.code, a.reply.encode()
+        elif isinstance(a, Trickle):
+            code = a.reply.code
+            data = _bytes(a.reply.data) if isinstance(a.reply, Raw) else a.reply.encode()
+            self.conn.append(Event("out", data, self.tls))
+            self.flush()
+            for i in range(len(data)):
+                self.write(data[i:i + 1])  # a client that left makes this fail: _Closed
+                if i + 1 < len(data) and self.srv._stop.wait(a.interval):
+                    raise _Closed("server stopped")
+            if code == 421:
+                raise _Closed("421 sent")
+            return code
         elif isinstance(a, Disconnect):
             raise _Closed("scripted disconnect")
         elif isinstance(a, Silence):

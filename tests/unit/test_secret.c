@@ -319,22 +319,23 @@ static void test_command_first_line(void **state)
 	struct fixture *f = *state;
 	char *pw = NULL;
 
-	EXPECT_INT(secret_run_command(&f->h, "printf 'se cret\\r\\nsecond line\\n'", &pw), 0,
+	EXPECT_INT(secret_run_command(&f->h, "printf 'se cret\\r\\nsecond line\\n'", "test", 10000, &pw), 0,
 		   "run a command printing two lines");
 	EXPECT_STR(pw, "se cret", "the first line without CR/LF");
 	secret_wipe(pw);
 
-	EXPECT_INT(secret_run_command(&f->h, "printf 'no newline'", &pw), 0,
+	EXPECT_INT(secret_run_command(&f->h, "printf 'no newline'", "test", 10000, &pw), 0,
 		   "run a command printing no newline");
 	EXPECT_STR(pw, "no newline", "output without a newline");
 	secret_wipe(pw);
 
-	EXPECT_INT(secret_run_command(&f->h, "cat; echo 'after stdin'", &pw), 0,
+	EXPECT_INT(secret_run_command(&f->h, "cat; echo 'after stdin'", "test", 10000, &pw), 0,
 		   "run a command that reads its input");
 	EXPECT_STR(pw, "after stdin", "the command saw end of input at once");
 	secret_wipe(pw);
 
-	EXPECT_INT(secret_run_command(&f->h, "echo '(stderr of a password command, shown on purpose)' >&2; echo fine", &pw), 0,
+	EXPECT_INT(secret_run_command(&f->h, "echo '(stderr of a password command, shown on purpose)' >&2; echo fine",
+				      "test", 10000, &pw), 0,
 		   "run a command that writes to stderr");
 	EXPECT_STR(pw, "fine", "stderr is not part of the password");
 	secret_wipe(pw);
@@ -347,7 +348,7 @@ static void test_command_long_output(void **state)
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	char *pw = NULL;
 
-	EXPECT_INT(secret_run_command(&f->h, "yes long", &pw), 0, "run a command that never stops");
+	EXPECT_INT(secret_run_command(&f->h, "yes long", "test", 10000, &pw), 0, "run a command that never stops");
 	signal(SIGPIPE, old);
 	EXPECT_STR(pw, "long", "the first line of endless output");
 	secret_wipe(pw);
@@ -358,24 +359,24 @@ static void test_command_failures(void **state)
 	struct fixture *f = *state;
 	char *pw = NULL;
 
-	EXPECT_INT(secret_run_command(&f->h, "echo partial; exit 3", &pw), OUTBOX_ECONFIG,
+	EXPECT_INT(secret_run_command(&f->h, "echo partial; exit 3", "test", 10000, &pw), OUTBOX_ECONFIG,
 		   "run a command that fails");
 	assert_null(pw);
 	EXPECT_STR(outbox_errfield(&f->h), "password-command", "the field of the failure");
 	EXPECT_CONTAINS(outbox_errmsg(&f->h), "password-command", "the message names the field");
 	EXPECT_CONTAINS(outbox_errmsg(&f->h), "status 3", "the message gives the exit status");
 
-	EXPECT_INT(secret_run_command(&f->h, "true", &pw), OUTBOX_ECONFIG,
+	EXPECT_INT(secret_run_command(&f->h, "true", "test", 10000, &pw), OUTBOX_ECONFIG,
 		   "run a command that prints nothing");
 	assert_null(pw);
 	EXPECT_CONTAINS(outbox_errmsg(&f->h), "password-command", "the message names the field");
 	EXPECT_CONTAINS(outbox_errmsg(&f->h), "printed nothing", "the message says what is wrong");
 
-	EXPECT_INT(secret_run_command(&f->h, "printf '\\nsecond\\n'", &pw), OUTBOX_ECONFIG,
+	EXPECT_INT(secret_run_command(&f->h, "printf '\\nsecond\\n'", "test", 10000, &pw), OUTBOX_ECONFIG,
 		   "run a command whose first line is empty");
 	EXPECT_CONTAINS(outbox_errmsg(&f->h), "password-command", "the message names the field");
 
-	EXPECT_INT(secret_run_command(&f->h, "kill -TERM $$", &pw), OUTBOX_ECONFIG,
+	EXPECT_INT(secret_run_command(&f->h, "kill -TERM $$", "test", 10000, &pw), OUTBOX_ECONFIG,
 		   "run a command that is killed");
 	EXPECT_CONTAINS(outbox_errmsg(&f->h), "signal", "the message says it was killed");
 }
