@@ -192,17 +192,23 @@ static int spawn_failed(outbox *h, const char *doing, int err)
 	return outbox_fail(h, OUTBOX_EIO, "password-command", "cannot %s: %s", doing, strerror(err));
 }
 
-/* Read what the command prints, up to `cap` bytes, until every process holding its output has
- * closed it (a grandchild left in the background too) or the deadline passes. Returns 0, 1 at
- * the deadline, -1 with errno on an error; *full says output was cut off at the cap. */
-static int read_output(int fd, char *out, size_t cap, long long deadline, size_t *len, int *full)
+/* Read what the command prints, up to `cap` bytes, until its output ends, or the command itself
+ * has exited and nothing more is waiting (*reaped = 1, *status set): a process it left in the
+ * background may hold the output open for good, and the command has finished all the same.
+ * Returns 0, 1 at the deadline, -1 with errno on an error; *full says output was cut off at the
+ * cap. The command is checked in short slices, as a library may not take SIGCHLD from its caller. */
+static int read_output(int fd, pid_t pid, char *out, size_t cap, long long deadline, size_t *len, int *full,
+		       int *reaped, int *status)
 {
 	ssize_t n;
 	int ready;
 
 	*len = 0;
 	*full = 0;
+	*reaped = 0;
 	while (*len < cap) {
+		long long slice = net_now_ms() + 10;
+
 		n = read(fd, out + *len, cap - *len);
 		if (n > 0) {
 			*len += (size_t)n;
@@ -214,8 +220,16 @@ static int read_output(int fd, char *out, size_t cap, long long deadline, size_t
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if ((ready = net_wait(fd, POLLIN, deadline)) <= 0)
-			return ready == 0 ? 1 : -1;
+		if (*reaped)
+			return 0; /* it had exited, and what it printed is read */
+		if (waitpid(pid, status, WNOHANG) == pid) {
+			*reaped = 1;
+			continue; /* read once more: what it printed just before exiting */
+		}
+		if ((ready = net_wait(fd, POLLIN, slice < deadline ? slice : deadline)) < 0)
+			return -1;
+		if (ready == 0 && net_now_ms() >= deadline)
+			return 1;
 	}
 	*full = 1;
 	return 0;
@@ -257,7 +271,7 @@ int secret_run_command(outbox *h, const char *command, const char *server, long 
 	char out[SECRET_MAX + 1];
 	size_t len = 0, line;
 	long long deadline = net_now_ms() + timeout_ms;
-	int fds[2], devnull, status = 0, full = 0, read_err = 0, got, exited, rc;
+	int fds[2], devnull, status = 0, full = 0, read_err = 0, reaped = 0, got, exited, rc;
 	pid_t pid;
 	char *nl, *copy;
 	struct sigaction dfl;
@@ -308,14 +322,14 @@ int secret_run_command(outbox *h, const char *command, const char *server, long 
 	fds[1] = -1;
 	close(devnull);
 	devnull = -1;
-	/* The server's timeout bounds the command as a whole: its output to the end, then its exit. */
-	got = read_output(fds[0], out, SECRET_MAX, deadline, &len, &full);
+	/* The server's timeout bounds the command as a whole: its output, then its exit. */
+	got = read_output(fds[0], pid, out, SECRET_MAX, deadline, &len, &full, &reaped, &status);
 	if (got < 0)
 		read_err = errno;
 	/* Closing before waiting lets a command that prints more than we take end on SIGPIPE. */
 	close(fds[0]);
 	fds[0] = -1;
-	exited = got == 0 ? wait_exit(pid, &status, deadline) : 0;
+	exited = got == 0 ? (reaped ? 1 : wait_exit(pid, &status, deadline)) : 0;
 	if (exited != 1) {
 		/* Out of time, or broken: nothing the command (or what it started) still does is wanted. */
 		int err = got < 0 ? read_err : errno;

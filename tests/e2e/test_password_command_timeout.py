@@ -1,5 +1,7 @@
 # tests/e2e/test_password_command_timeout.py: a password command that does not finish within the
-# server's timeout is stopped with everything it started, and `send` says so instead of hanging.
+# server's timeout is stopped with everything it started, and `send` says so instead of hanging;
+# one that finishes but leaves a process in the background holding its output is used at once.
+import signal
 import os
 
 import pytest
@@ -16,8 +18,8 @@ MESSAGE = "Subject: password command test\n\nhello\n"
 # Each command writes its shell's pid, which is also its process group's id, to {pidfile}.
 COMMANDS = {
     "sleeps-then-prints": "echo $$ > {pidfile}; sleep 300; echo pw",
-    # The shell prints and exits, but the grandchild it leaves behind holds the output open.
-    "grandchild-holds-output": "echo $$ > {pidfile}; sleep 300 & echo pw",
+    # The password comes at once, but the command itself does not end.
+    "prints-then-sleeps": "echo $$ > {pidfile}; echo pw; sleep 300",
 }
 
 
@@ -68,3 +70,26 @@ def test_a_password_command_that_does_not_finish_is_stopped(ob, pki, tmp_path, n
         assert srv.connections == [], "no connection may be made without the password"
     finally:
         srv.stop()
+
+
+def test_a_command_that_finished_is_not_waited_for_past_its_background_process(ob, pki, tmp_path, password):
+    """The shell prints the password and exits; the process it left in the background holds the
+    output open. The command has finished: the password is used now, not after the timeout."""
+    pidfile = tmp_path / "command.pid"
+    srv = FaultServer(cert=pki.server_cert, key=pki.server_key, tls_mode="implicit").start()
+    try:
+        configure(ob, "bg", srv.port, "tls", ca=pki.ca_cert)
+        ob.ok("server", "edit", "bg", "--timeout", "30", "--user", "someone", "--password-command",
+              f"echo $$ > {pidfile}; sleep 300 & echo {password}")
+        r, took = run_bounded(ob, ["send", "--no-queue", "rcpt@example.test"], BOUND,
+                              "the password used once the command exited", input=MESSAGE)
+        assert r.code == 0, "want exit 0, got:\n" + r.describe()
+        got = [(mech, user, pw) for c in srv.connections for mech, user, pw, _tls in c.auths]
+        assert got == [("PLAIN", "someone", password)], f"logins: got {got}, want the command's password"
+    finally:
+        srv.stop()
+        if pidfile.exists():
+            try:
+                os.killpg(int(pidfile.read_text()), signal.SIGKILL)  # the background sleep is ours to end
+            except ProcessLookupError:
+                pass

@@ -862,7 +862,7 @@ static long long next_due(outbox *h)
 {
 	long long at = -1;
 
-	if (queue_next_due(h, &at) != 0)
+	if (queue_next_due(h, NULL, &at) != 0)
 		fail_msg("queue_next_due: %s", outbox_errmsg(h));
 	return at;
 }
