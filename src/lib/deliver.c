@@ -100,6 +100,17 @@ static int deliver_add_recipient(outbox *h, outbox_send_result *res, struct deli
 	return 0;
 }
 
+static void deliver_forget_recipients(outbox_send_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->count; i++) {
+		free(res->rcpt[i].address);
+		free(res->rcpt[i].reply);
+	}
+	res->count = 0;
+}
+
 /* Make the message durable in the outbox for its open recipients (invariant 1: fsync'd file,
  * linked, directory fsync'd, then the row committed); they become QUEUED, or stay UNCERTAIN. */
 static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, const outbox_send_request *req,
@@ -312,6 +323,15 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 				 "To, Cc and Bcc headers");
 		goto done;
 	}
+	/* Refused before any attempt and before the outbox: above the limit a message would fail
+	 * every attempt, and the memory of an attempt grows with its recipients. */
+	if (res->count > OUTBOX_SEND_MAX_RECIPIENTS) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, "recipients",
+				 "%zu different addresses, more than the %d one message can go to: send it in "
+				 "parts", res->count, OUTBOX_SEND_MAX_RECIPIENTS);
+		deliver_forget_recipients(res); /* none was tried: the refusal is the message's */
+		goto done;
+	}
 	if ((rc = account_server_chain(h, account, req->server, &chain)) < 0)
 		goto done;
 	if (chain == NULL) {
@@ -410,14 +430,9 @@ const char *outbox_send_result_words(const outbox_send_result *r, size_t i)
 
 void outbox_send_result_free(outbox_send_result *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->count; i++) {
-		free(r->rcpt[i].address);
-		free(r->rcpt[i].reply);
-	}
+	deliver_forget_recipients(r);
 	free(r->rcpt);
 	free(r->account);
 	free(r->server);
