@@ -42,6 +42,12 @@ const char *const *outbox_account_fallbacks(const outbox_account *a);
 
 int outbox_account_validate(outbox *h, const outbox_account *a);
 int outbox_account_save(outbox *h, outbox_account *a);
+/* Changes a load-modify-save caller makes to the freshly loaded draft: 0 or a negative code. */
+typedef int (*outbox_account_edit_fn)(outbox *h, outbox_account *a, void *ctx);
+/* Load `address`, apply the changes and save, all in one write transaction, so the draft never
+ * goes stale (see outbox_server_edit). On success *out is the saved account, to free. */
+int outbox_account_edit(outbox *h, const char *address, outbox_account_edit_fn apply, void *ctx,
+			outbox_account **out);
 
 int outbox_account_list(outbox *h, outbox_account ***out, size_t *count);
 void outbox_account_list_free(outbox_account **list, size_t count);

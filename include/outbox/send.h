@@ -10,6 +10,11 @@
 extern "C" {
 #endif
 
+/* The most recipients (different addresses) one message may have: what a default Postfix takes
+ * in one transaction (smtpd_recipient_limit). outbox_send refuses more with OUTBOX_EINVALID
+ * before trying or queueing anything. */
+#define OUTBOX_SEND_MAX_RECIPIENTS 1000
+
 typedef struct {
 	const char *account;        /* send as this account (--account); NULL: decide from the message */
 	const char *server;         /* override the account's server (--server); NULL: the account's */

@@ -77,6 +77,16 @@ int outbox_server_validate(outbox *h, const outbox_server *s);
  * one transaction, storing the password where it belongs. On failure nothing has changed. */
 int outbox_server_save(outbox *h, outbox_server *s);
 
+/* Changes a load-modify-save caller makes to the freshly loaded draft: 0, or a negative code with
+ * the handle's error set (outbox_server_set does both). */
+typedef int (*outbox_server_edit_fn)(outbox *h, outbox_server *s, void *ctx);
+/* Load `name`, apply the changes and save, all in one write transaction, so the draft never goes
+ * stale: for a command-line edit, where no person holds a draft (a form loads and saves instead,
+ * and hears OUTBOX_ECONFLICT when another process saved first). On success *out is the saved
+ * server, to free; on failure nothing has changed. */
+int outbox_server_edit(outbox *h, const char *name, outbox_server_edit_fn apply, void *ctx,
+		       outbox_server **out);
+
 /* Every server that is not removed, ordered by name. */
 int outbox_server_list(outbox *h, outbox_server ***out, size_t *count);
 void outbox_server_list_free(outbox_server **list, size_t count);

@@ -138,31 +138,39 @@ static void account_print(const outbox_account *a)
 	cli_table_free(&t);
 }
 
+/* The command line's changes, applied to a fresh draft or, for edit, to the account as loaded
+ * inside the save's transaction. */
+static int account_apply(outbox *h, outbox_account *a, void *ctx)
+{
+	const struct account_args *args = ctx;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < args->nset; i++)
+		rc = outbox_account_set(h, a, (outbox_account_field_id)args->set[i].field, args->set[i].value);
+	if (rc == 0 && args->rename)
+		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, args->rename);
+	return rc;
+}
+
 static int account_add_or_edit(int argc, char **argv, int adding)
 {
 	struct account_args args;
 	outbox *h = NULL;
 	outbox_account *a = NULL;
-	size_t i;
 	int rc;
 
 	if ((rc = account_parse(argc, argv, adding ? "add" : "edit", 1, 1, &args)) != 0 || (rc = cli_open(&h)) != 0)
 		goto out;
-	if (adding) {
-		if ((a = outbox_account_new()) == NULL) {
-			rc = EX_OSERR;
-			goto out;
-		}
-		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, args.positional[0]);
-	} else {
-		rc = outbox_account_load(h, args.positional[0], &a);
-	}
-	for (i = 0; rc == 0 && i < args.nset; i++)
-		rc = outbox_account_set(h, a, (outbox_account_field_id)args.set[i].field, args.set[i].value);
-	if (rc == 0 && args.rename)
-		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, args.rename);
-	if (rc == 0)
+	if (!adding) {
+		rc = outbox_account_edit(h, args.positional[0], account_apply, &args, &a);
+	} else if ((a = outbox_account_new()) == NULL) {
+		rc = EX_OSERR;
+		goto out;
+	} else if ((rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, args.positional[0])) == 0 &&
+		   (rc = account_apply(h, a, &args)) == 0) {
 		rc = outbox_account_save(h, a);
+	}
 	if (rc < 0) {
 		rc = cli_fail(h, rc);
 		goto out;

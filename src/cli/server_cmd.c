@@ -168,38 +168,52 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 	return 0;
 }
 
-/* Put the parsed settings and the password into the draft. */
-static int server_apply(outbox *h, outbox_server *s, const struct server_args *a)
+/* Read the new password, if one is asked for, before the store is opened: nobody should hold
+ * the store's write lock while a person types. */
+static int server_read_password(const struct server_args *a, char **password)
 {
-	char *password = NULL;
+	char prompt[200];
+	int e;
+
+	*password = NULL;
+	if (!a->password_stdin && !a->password_prompt)
+		return 0;
+	snprintf(prompt, sizeof prompt, "Password for %s: ", a->name);
+	e = a->password_stdin ? cli_read_password_stdin(password) : cli_read_password_prompt(prompt, password);
+	if (e == -ENOTTY) {
+		fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
+		return EX_USAGE;
+	}
+	if (e < 0) {
+		fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+/* What the command line asks to change, applied to a fresh draft or, for edit, to the server as
+ * loaded inside the save's transaction. */
+struct server_changes {
+	const struct server_args *args;
+	const char *password; /* read already, or NULL */
+};
+
+static int server_apply(outbox *h, outbox_server *s, void *ctx)
+{
+	const struct server_changes *c = ctx;
+	const struct server_args *a = c->args;
 	size_t i;
-	int rc, e;
+	int rc;
 
 	for (i = 0; i < a->nset; i++)
 		if ((rc = outbox_server_set(h, s, (outbox_server_field_id)a->set[i].field, a->set[i].value)) < 0)
-			return cli_fail(h, rc);
+			return rc;
 	if (a->rename && (rc = outbox_server_set(h, s, OUTBOX_SERVER_NAME, a->rename)) < 0)
-		return cli_fail(h, rc);
+		return rc;
 	if (a->no_password && (rc = outbox_server_set_password(h, s, NULL)) < 0)
-		return cli_fail(h, rc);
-	if (a->password_stdin || a->password_prompt) {
-		char prompt[200];
-		snprintf(prompt, sizeof prompt, "Password for %s: ", a->name);
-		e = a->password_stdin ? cli_read_password_stdin(&password)
-				      : cli_read_password_prompt(prompt, &password);
-		if (e == -ENOTTY) {
-			fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
-			return EX_USAGE;
-		}
-		if (e < 0) {
-			fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
-			return EX_IOERR;
-		}
-		rc = outbox_server_set_password(h, s, password);
-		cli_wipe(password);
-		if (rc < 0)
-			return cli_fail(h, rc);
-	}
+		return rc;
+	if (c->password && (rc = outbox_server_set_password(h, s, c->password)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -218,28 +232,26 @@ static int server_add_or_edit(int argc, char **argv, int adding)
 	struct server_args a;
 	outbox *h = NULL;
 	outbox_server *s = NULL;
+	struct server_changes changes = {NULL, NULL};
+	char *password = NULL;
 	int rc;
 
 	if ((rc = server_parse(argc, argv, adding ? "add" : "edit", 1, &a)) != 0)
 		goto out;
-	if ((rc = cli_open(&h)) != 0)
+	changes.args = &a;
+	if ((rc = server_read_password(&a, &password)) != 0 || (rc = cli_open(&h)) != 0)
 		goto out;
-	if (adding) {
-		if ((s = outbox_server_new()) == NULL) {
-			rc = EX_OSERR;
-			goto out;
-		}
-		if ((rc = outbox_server_set(h, s, OUTBOX_SERVER_NAME, a.name)) < 0) {
-			rc = cli_fail(h, rc);
-			goto out;
-		}
-	} else if ((rc = outbox_server_load(h, a.name, &s)) < 0) {
-		rc = cli_fail(h, rc);
+	changes.password = password;
+	if (!adding) {
+		rc = outbox_server_edit(h, a.name, server_apply, &changes, &s);
+	} else if ((s = outbox_server_new()) == NULL) {
+		rc = EX_OSERR;
 		goto out;
+	} else if ((rc = outbox_server_set(h, s, OUTBOX_SERVER_NAME, a.name)) == 0 &&
+		   (rc = server_apply(h, s, &changes)) == 0) {
+		rc = outbox_server_save(h, s);
 	}
-	if ((rc = server_apply(h, s, &a)) != 0)
-		goto out;
-	if ((rc = outbox_server_save(h, s)) < 0) {
+	if (rc < 0) {
 		rc = cli_fail(h, rc);
 		goto out;
 	}
@@ -254,6 +266,7 @@ static int server_add_or_edit(int argc, char **argv, int adding)
 				"path can read your mail and password\n", outbox_server_get(s, OUTBOX_SERVER_NAME));
 	rc = 0;
 out:
+	cli_wipe(password);
 	outbox_server_free(s);
 	outbox_close(h);
 	free(a.set);

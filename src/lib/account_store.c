@@ -311,13 +311,12 @@ static int account_fix_default(outbox *h, outbox_account *a, int is_new)
 	return 0;
 }
 
-int outbox_account_save(outbox *h, outbox_account *a)
+/* The save itself, in the write transaction the caller began: commits, or rolls back. */
+static int account_save_in_transaction(outbox *h, outbox_account *a)
 {
 	int is_new = a->id == 0, rc;
 	long long revision;
 
-	if ((rc = store_begin(h)) < 0)
-		return rc;
 	if ((rc = account_fill_server(h, a)) < 0 || (rc = outbox_account_validate(h, a)) < 0)
 		goto fail;
 	if (!is_new) {
@@ -344,15 +343,51 @@ fail:
 	return rc;
 }
 
+int outbox_account_save(outbox *h, outbox_account *a)
+{
+	int rc;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	return account_save_in_transaction(h, a);
+}
+
+/* Loaded under the write lock, the draft cannot go stale before it is saved: concurrent edits
+ * queue on the lock (the busy timeout) instead of failing with a conflict. */
+int outbox_account_edit(outbox *h, const char *address, outbox_account_edit_fn apply, void *ctx,
+			outbox_account **out)
+{
+	outbox_account *a = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	if ((rc = outbox_account_load(h, address, &a)) < 0 || (rc = apply(h, a, ctx)) < 0) {
+		store_rollback(h);
+		outbox_account_free(a);
+		return rc;
+	}
+	if ((rc = account_save_in_transaction(h, a)) < 0) {
+		outbox_account_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+static int account_apply_server(outbox *h, outbox_account *a, void *ctx)
+{
+	const char *const *server = ctx;
+
+	return outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, *server);
+}
+
 int outbox_account_set_server(outbox *h, const char *address, const char *server)
 {
 	outbox_account *a;
-	int rc;
+	int rc = outbox_account_edit(h, address, account_apply_server, &server, &a);
 
-	if ((rc = outbox_account_load(h, address, &a)) < 0)
-		return rc;
-	if ((rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server)) == 0)
-		rc = outbox_account_save(h, a);
 	outbox_account_free(a);
 	return rc;
 }

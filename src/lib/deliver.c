@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "account_internal.h"
+#include "address_set.h"
 #include "deliver_internal.h"
 #include "message.h"
 #include "queue.h"
@@ -68,24 +69,53 @@ int deliver_password(outbox *h, const outbox_server *s, char **password)
 	}
 }
 
-static int deliver_add_recipient(outbox *h, outbox_send_result *res, const char *address)
+/* The recipients gathered so far, each once: the set finds a repeat in one lookup, where a scan
+ * of the earlier ones made 100,000 recipients take 30 seconds. */
+struct deliver_recipients {
+	struct address_set seen; /* points at the result's own copies */
+	size_t cap;              /* of the result's array, grown by doubling */
+};
+
+static int deliver_add_recipient(outbox *h, outbox_send_result *res, struct deliver_recipients *all,
+				 const char *address)
 {
-	struct send_rcpt *grown;
+	struct send_rcpt *grown, *r;
+	char *copy;
+	int added;
+
+	if (res->count == all->cap) {
+		size_t cap = all->cap ? 2 * all->cap : 16;
+		if ((grown = realloc(res->rcpt, cap * sizeof *grown)) == NULL)
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		res->rcpt = grown;
+		all->cap = cap;
+	}
+	if ((copy = strdup(address)) == NULL || (added = address_set_add(&all->seen, copy)) < 0) {
+		free(copy);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	if (added == 0) {
+		free(copy);
+		return 0;
+	}
+	r = &res->rcpt[res->count++];
+	memset(r, 0, sizeof *r);
+	r->address = copy;
+	r->state = OUTBOX_RCPT_DEFERRED;
+	if ((r->reply = strdup("")) == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
+static void deliver_forget_recipients(outbox_send_result *res)
+{
 	size_t i;
 
-	for (i = 0; i < res->count; i++)
-		if (strcasecmp(res->rcpt[i].address, address) == 0)
-			return 0;
-	if ((grown = realloc(res->rcpt, (res->count + 1) * sizeof *grown)) == NULL)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	res->rcpt = grown;
-	grown[res->count].address = strdup(address);
-	grown[res->count].state = OUTBOX_RCPT_DEFERRED;
-	grown[res->count].reply = strdup("");
-	if (!grown[res->count].address || !grown[res->count].reply)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	res->count++;
-	return 0;
+	for (i = 0; i < res->count; i++) {
+		free(res->rcpt[i].address);
+		free(res->rcpt[i].reply);
+	}
+	res->count = 0;
 }
 
 /* Make the message durable in the outbox for its open recipients (invariant 1: fsync'd file,
@@ -220,6 +250,7 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	struct spool_writer w;
 	char domain[256], **chain = NULL;
 	const char *at;
+	struct deliver_recipients all = {ADDRESS_SET_INIT, 0};
 	int have_spool = 0, have_writer = 0, by_default = 0, rc;
 	size_t i;
 
@@ -287,16 +318,25 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	m.fd = w.fd;
 
 	for (i = 0; req->recipients && req->recipients[i]; i++)
-		if ((rc = deliver_add_recipient(h, res, req->recipients[i])) < 0)
+		if ((rc = deliver_add_recipient(h, res, &all, req->recipients[i])) < 0)
 			goto done;
 	for (i = 0; info.recipients && info.recipients[i]; i++)
 		if ((rc = deliver_check_envelope(h, "recipient", info.recipients[i])) < 0 ||
-		    (rc = deliver_add_recipient(h, res, info.recipients[i])) < 0)
+		    (rc = deliver_add_recipient(h, res, &all, info.recipients[i])) < 0)
 			goto done;
 	if (res->count == 0) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, "recipient",
 				 "no recipients: name them after the options, or use -t to take them from the "
 				 "To, Cc and Bcc headers");
+		goto done;
+	}
+	/* Refused before any attempt and before the outbox: above the limit a message would fail
+	 * every attempt, and the memory of an attempt grows with its recipients. */
+	if (res->count > OUTBOX_SEND_MAX_RECIPIENTS) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, "recipients",
+				 "%zu different addresses, more than the %d one message can go to: send it in "
+				 "parts", res->count, OUTBOX_SEND_MAX_RECIPIENTS);
+		deliver_forget_recipients(res); /* none was tried: the refusal is the message's */
 		goto done;
 	}
 	if ((rc = account_server_chain(h, account, req->server, &chain)) < 0)
@@ -316,6 +356,7 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	if ((rc = deliver_route_run(h, req, chain, &m, res, &route)) == 0)
 		rc = deliver_settle(h, &sp, &w, req, account, &m, chain, res, &route);
 done:
+	address_set_free(&all.seen);
 	deliver_route_free(&route);
 	if (have_writer)
 		spool_writer_close(&w);
@@ -396,14 +437,9 @@ const char *outbox_send_result_words(const outbox_send_result *r, size_t i)
 
 void outbox_send_result_free(outbox_send_result *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->count; i++) {
-		free(r->rcpt[i].address);
-		free(r->rcpt[i].reply);
-	}
+	deliver_forget_recipients(r);
 	free(r->rcpt);
 	free(r->account);
 	free(r->server);

@@ -33,7 +33,7 @@ int outbox_fail_db(outbox *h, const char *doing)
 	if (rc == SQLITE_NOMEM)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "%s: out of memory", doing);
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return outbox_fail(h, OUTBOX_ESTORE, NULL,
+		return outbox_fail(h, OUTBOX_EBUSY, NULL,
 				   "%s: the database is busy in another outbox process; try again", doing);
 	/* SQLite says "disk I/O error" for a write the full disk refused while it sets up the WAL:
 	 * the system's own code tells the real story. */
@@ -91,8 +91,11 @@ int outbox_exit_code(int err)
 	case OUTBOX_EEXISTS:
 	case OUTBOX_EINUSE:
 	case OUTBOX_ENOTHING:
-	case OUTBOX_ECONFLICT:
 		return EX_DATAERR;
+	/* Another process got there first: the same command may well work when run again. */
+	case OUTBOX_ECONFLICT:
+	case OUTBOX_EBUSY:
+		return EX_TEMPFAIL;
 	case OUTBOX_ECONFIG:
 		return EX_CONFIG;
 	case OUTBOX_EIO:

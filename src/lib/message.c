@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "address_list.h"
+#include "address_set.h"
 #include "handle_internal.h"
 #include "message.h"
 #include "record.h"
@@ -237,51 +238,33 @@ static int collect(void *vctx, const char *addr)
 	return 0;
 }
 
-struct rcpt_key {
-	const char *s;
-	size_t at;
-};
-
-static int rcpt_key_cmp(const void *a, const void *b)
-{
-	const struct rcpt_key *x = a, *y = b;
-	int c = strcasecmp(x->s, y->s);
-
-	return c ? c : (x->at > y->at) - (x->at < y->at);
-}
-
-/* Drop later copies of an address, compared without case, keeping the order of first mention.
- * Sorting keeps this O(n log n): a 1 MiB header can name ~100,000 addresses. */
+/* Drop later copies of an address, keeping the order of first mention, in one pass: a 1 MiB
+ * header can name ~100,000 addresses. */
 static int rcpt_dedupe(struct rcpt_list *l)
 {
-	struct rcpt_key *k;
-	size_t i, j;
+	struct address_set seen = ADDRESS_SET_INIT;
+	size_t i, kept = 0;
+	int added = 0;
 
-	if (l->n < 2)
-		return 0;
-	if ((k = calloc(l->n, sizeof *k)) == NULL)
-		return -1;
 	for (i = 0; i < l->n; i++) {
-		k[i].s = l->v[i];
-		k[i].at = i;
+		if ((added = address_set_add(&seen, l->v[i])) < 0)
+			break;
+		if (added)
+			l->v[kept++] = l->v[i];
+		else
+			free(l->v[i]); /* the set points at the first mention only */
 	}
-	qsort(k, l->n, sizeof *k, rcpt_key_cmp);
-	/* A run of equal addresses starts with its first mention, which stays. */
-	for (i = 1, j = 0; i < l->n; i++) {
-		if (strcasecmp(k[i].s, k[j].s) != 0) {
-			j = i;
-			continue;
-		}
-		free(l->v[k[i].at]);
-		l->v[k[i].at] = NULL;
+	address_set_free(&seen);
+	if (added < 0) {
+		/* Leave the list whole (kept ones, then those not looked at) for the caller to free. */
+		memmove(l->v + kept, l->v + i, (l->n - i) * sizeof *l->v);
+		l->n = kept + (l->n - i);
+		l->v[l->n] = NULL;
+		return -1;
 	}
-	free(k);
-	for (i = j = 0; i < l->n; i++) {
-		if (l->v[i] != NULL)
-			l->v[j++] = l->v[i];
-	}
-	l->n = j;
-	l->v[j] = NULL;
+	l->n = kept;
+	if (l->v)
+		l->v[kept] = NULL;
 	return 0;
 }
 

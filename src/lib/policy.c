@@ -17,6 +17,7 @@ int policy_code_is_temporary(int code)
 	case OUTBOX_EIO:       /* reading the message or the store on this machine */
 	case OUTBOX_ENOMEM:
 	case OUTBOX_ESTORE:
+	case OUTBOX_EBUSY:
 		return 1;
 	default: /* EAUTH, EUNAVAILABLE, ECONFIG, ...: a password, a setting, the server's TLS */
 		return 0;
@@ -26,7 +27,7 @@ int policy_code_is_temporary(int code)
 /* This machine failed, not the server: another server would not help. */
 static int policy_local(int code)
 {
-	return code == OUTBOX_EIO || code == OUTBOX_ENOMEM || code == OUTBOX_ESTORE;
+	return code == OUTBOX_EIO || code == OUTBOX_ENOMEM || code == OUTBOX_ESTORE || code == OUTBOX_EBUSY;
 }
 
 static struct policy_rcpt policy_as(enum policy_outcome outcome, enum policy_reason reason)

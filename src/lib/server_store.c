@@ -351,7 +351,8 @@ static int server_fix_default(outbox *h, outbox_server *s)
 	return 0;
 }
 
-int outbox_server_save(outbox *h, outbox_server *s)
+/* The save itself, in the write transaction the caller began: commits, or rolls back. */
+static int server_save_in_transaction(outbox *h, outbox_server *s)
 {
 	char new_id[33];
 	const char *row_secret_id = s->secret_id;
@@ -360,8 +361,6 @@ int outbox_server_save(outbox *h, outbox_server *s)
 	long long revision = 0;
 	struct buf label = BUF_INIT;
 
-	if ((rc = store_begin(h)) < 0)
-		return rc;
 	if ((rc = outbox_server_validate(h, s)) < 0)
 		goto fail;
 	if (s->id) {
@@ -430,4 +429,37 @@ fail:
 		s->id = 0;
 	buf_free(&label);
 	return rc;
+}
+
+int outbox_server_save(outbox *h, outbox_server *s)
+{
+	int rc;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	return server_save_in_transaction(h, s);
+}
+
+/* Loaded under the write lock, the draft cannot go stale before it is saved: concurrent edits
+ * queue on the lock (the busy timeout) instead of failing with a conflict. */
+int outbox_server_edit(outbox *h, const char *name, outbox_server_edit_fn apply, void *ctx,
+		       outbox_server **out)
+{
+	outbox_server *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	if ((rc = outbox_server_load(h, name, &s)) < 0 || (rc = apply(h, s, ctx)) < 0) {
+		store_rollback(h);
+		outbox_server_free(s);
+		return rc;
+	}
+	if ((rc = server_save_in_transaction(h, s)) < 0) {
+		outbox_server_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handle_internal.h"
+#include "outbox/send.h"
 #include "sasl.h"
 #include "secret.h"
 #include "smtp.h"
@@ -766,6 +767,10 @@ void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *
 	if (e->cfg.security == SMTP_SEC_STARTTLS)
 		smtp_send_ehlo(e);
 }
+
+/* A message within outbox_send's limit always fits in the window of replies awaited. */
+_Static_assert(OUTBOX_SEND_MAX_RECIPIENTS <= SMTP_MAX_INFLIGHT - 8,
+	       "a transaction's MAIL, RCPTs and data fit in the window of replies awaited");
 
 /* Whether this server can take the transaction at all; the handle says why not. */
 static int smtp_check_txn(struct smtp *e, const struct smtp_txn *t)

@@ -440,6 +440,41 @@ static void test_header_limit(void **state __attribute__((unused)))
 	buf_free(&in);
 }
 
+/* -t with 20,000 recipients, each named again in other case: one pass keeps the first mention of
+ * each, in order. Equal but for case is one recipient, in the local part as in the domain. */
+static void test_many_recipients_dedupe(void **state __attribute__((unused)))
+{
+	enum { N = 20000, PER_LINE = 40 };
+	struct message_options o;
+	struct run r;
+	struct buf in = BUF_INIT;
+	char want[64];
+	size_t n = 0;
+	int i, pass;
+
+	base_options(&o, T, NULL);
+	for (pass = 0; pass < 2; pass++) {
+		assert_int_equal(buf_puts(&in, pass ? "Cc: " : "To: "), 0);
+		for (i = 0; i < N; i++)
+			assert_int_equal(buf_printf(&in, pass ? "U%d@D%d.Example%s" : "u%d@d%d.example%s", i, i % 7,
+						    i == N - 1 ? "\n" : (i + 1) % PER_LINE ? ", " : ",\n "), 0);
+	}
+	assert_int_equal(buf_puts(&in, "Bcc: u0@d0.example, U1@d1.EXAMPLE\n\nbody\n"), 0);
+	run_message(&r, in.data, in.len, 0, &o);
+	EXPECT_INT(r.rc, 0, "a header of 40,002 addresses");
+	while (r.info.recipients && r.info.recipients[n])
+		n++;
+	EXPECT_INT((long long)n, N, "recipients left after removing duplicates");
+	for (i = 0; i < N && (size_t)i < n; i++) {
+		snprintf(want, sizeof want, "u%d@d%d.example", i, i % 7);
+		if (strcmp(r.info.recipients[i], want) != 0)
+			fail_msg("recipient %d: got \"%s\", want \"%s\" (the first mention, in order)", i,
+				 r.info.recipients[i], want);
+	}
+	run_free(&r);
+	buf_free(&in);
+}
+
 /* A CRLF cut by the real 64 KiB read boundary: the CR ends one read, the LF starts the next. */
 static void test_crlf_across_reads(void **state __attribute__((unused)))
 {
@@ -697,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_line_limit),
 		cmocka_unit_test(test_header_limit),
+		cmocka_unit_test(test_many_recipients_dedupe),
 		cmocka_unit_test(test_crlf_across_reads),
 		cmocka_unit_test(test_large_body_bounded_memory),
 		cmocka_unit_test(test_io_errors),

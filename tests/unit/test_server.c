@@ -174,6 +174,39 @@ static void test_stale_draft_is_a_conflict(void **state)
 	outbox_server_free(second);
 }
 
+static int set_description(outbox *h, outbox_server *s, void *ctx)
+{
+	return outbox_server_set(h, s, OUTBOX_SERVER_DESCRIPTION, ctx);
+}
+
+/* A command-line edit loads and saves under one lock, so a draft a form holds meanwhile does not
+ * stop it; the form's draft is stale afterwards and still hears about it. */
+static void test_edit_in_one_transaction_beside_a_held_draft(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_server *held, *edited, *again;
+	char description[] = "edited from the command line";
+
+	add_server(f->h, "e", "e.example.org", NULL, NULL);
+	assert_int_equal(outbox_server_load(f->h, "e", &held), 0);
+	outbox_server_set(f->h, held, OUTBOX_SERVER_DESCRIPTION, "the form's edit");
+	EXPECT_INT(outbox_server_edit(f->h, "e", set_description, description, &edited), 0,
+		   "edit while a draft is held");
+	EXPECT_STR(outbox_server_get(edited, OUTBOX_SERVER_DESCRIPTION), description, "the edited server");
+	outbox_server_free(edited);
+	EXPECT_INT(outbox_server_save(f->h, held), OUTBOX_ECONFLICT, "the held draft is stale now");
+	assert_int_equal(outbox_server_load(f->h, "e", &again), 0);
+	EXPECT_STR(outbox_server_get(again, OUTBOX_SERVER_DESCRIPTION), description, "what the store holds");
+	EXPECT_INT(outbox_server_edit(f->h, "nope", set_description, description, &edited), OUTBOX_ENOTFOUND,
+		   "edit of a server that is not there");
+	assert_null(edited);
+	/* Someone else got there first: running the command again may work. */
+	EXPECT_INT(outbox_exit_code(OUTBOX_ECONFLICT), 75, "exit code of a conflict");
+	EXPECT_INT(outbox_exit_code(OUTBOX_EBUSY), 75, "exit code of a busy store");
+	outbox_server_free(held);
+	outbox_server_free(again);
+}
+
 /* A copy of a draft carries its unsaved edits and new password, stays independent of the
  * original, and saves as the record it was copied from (a stale copy still conflicts). */
 static void test_dup_is_an_independent_draft(void **state)
@@ -256,6 +289,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_server_is_default_and_default_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_draft_is_a_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edit_in_one_transaction_beside_a_held_draft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_is_an_independent_draft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_refusals_reassign_and_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removing_the_default_needs_a_successor, setup, teardown),
