@@ -7,7 +7,7 @@
 #include "handle_internal.h"
 
 /* The schema version this build creates and migrates to. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Open `path` (created 0600 when missing), set the pragmas, and migrate to the current schema. */
 int store_open(outbox *h, const char *path);
