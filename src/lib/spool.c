@@ -322,8 +322,6 @@ static int spool_refuse(outbox *h, enum spool_verdict v, const struct stat *st, 
 	};
 
 	switch (v) {
-	case SPOOL_MISSING:
-		return outbox_fail(h, OUTBOX_EINVALID, NULL, "the spool file is missing");
 	case SPOOL_LINKED:
 		return outbox_fail(h, OUTBOX_EINVALID, NULL, "the spool file has %ju names (hard links), not one: "
 				   "it may be any file on the disk", (uintmax_t)st->st_nlink);
@@ -346,12 +344,9 @@ int spool_check_message(outbox *h, struct spool *sp, const char *name, long long
 	*verdict = SPOOL_OK;
 	if (!spool_name_ok(name))
 		return outbox_fail(h, OUTBOX_EINVALID, NULL, "\"%.40s\" is not a message file name", name);
-	if (fstatat(sp->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
-			return spool_fail_os(h, errno, "look at the message file", name);
-		*verdict = SPOOL_MISSING;
-		return spool_refuse(h, *verdict, NULL, sp->owner, size);
-	}
+	/* A missing file is this machine's failure, as before: nothing planted it, nothing to judge. */
+	if (fstatat(sp->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return spool_fail_os(h, errno, "read the message file", name);
 	if ((*verdict = spool_judge(&st, sp->owner, size)) != SPOOL_OK)
 		return spool_refuse(h, *verdict, &st, sp->owner, size);
 	return 0;
@@ -371,8 +366,8 @@ int spool_open_message(outbox *h, struct spool *sp, const char *name, long long 
 	 * O_NONBLOCK keeps a FIFO from holding the open; O_NOCTTY a terminal from becoming ours. */
 	*fd = openat(sp->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (*fd < 0) {
-		if (errno == ELOOP || errno == ENOENT) {
-			*verdict = errno == ELOOP ? SPOOL_SYMLINK : SPOOL_MISSING;
+		if (errno == ELOOP) {
+			*verdict = SPOOL_SYMLINK;
 			return spool_refuse(h, *verdict, NULL, sp->owner, size);
 		}
 		return spool_fail_os(h, errno, "open the message file", name);

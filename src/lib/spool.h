@@ -17,7 +17,6 @@ struct spool {
 /* What a spool entry is, judged before it is read as a message: only SPOOL_OK may be read. */
 enum spool_verdict {
 	SPOOL_OK,
-	SPOOL_MISSING,
 	SPOOL_SYMLINK,
 	SPOOL_FIFO,
 	SPOOL_DEVICE,
@@ -55,8 +54,8 @@ void spool_abort(struct spool_writer *w);
  * it; anything else is quarantined by the caller, never read and never waited on. */
 enum spool_verdict spool_judge(const struct stat *st, uid_t owner, long long size);
 /* Look at a committed file without opening it (lstat): *verdict, with the handle saying in plain
- * words what is wrong when it is not SPOOL_OK (then OUTBOX_EINVALID). An error of the system
- * (OUTBOX_EIO) leaves *verdict SPOOL_OK: nothing was judged. */
+ * words what is wrong when it is not SPOOL_OK (then OUTBOX_EINVALID). An error of the system,
+ * a missing file included (OUTBOX_EIO), leaves *verdict SPOOL_OK: nothing was judged. */
 int spool_check_message(outbox *h, struct spool *sp, const char *name, long long size, enum spool_verdict *verdict);
 /* Open a committed file for reading, judged first by its name (so a device is never opened) and
  * then by what was opened (O_NONBLOCK: a FIFO put there meanwhile cannot make this wait). On

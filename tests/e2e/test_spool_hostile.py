@@ -191,12 +191,14 @@ def test_sweep_removes_planted_entries_and_the_reason_stays(ob, postfix, tmp_pat
         assert shown["state"] == "failed" and words in shown["quarantine"], \
             f"want the reason kept after the sweep, got {shown!r}"
 
-    # Retried by the user: judged again; its file is gone now, and that is said too.
+    # Retried by the user: no longer quarantined, and looked at again. Its file is gone now,
+    # which this machine cannot mend: the message waits, as any whose file cannot be read.
     ob.ok("queue", "retry", str(fifo[0]))
     r = run_bounded(ob, "queue", "run")
-    assert r.code == 0 and "failed 1" in r.out, r.describe()
+    assert r.code == 0 and "queued again 1" in r.out, r.describe()
     shown = ob.ok("queue", "show", str(fifo[0]), "--json").json()
-    assert "the spool file is missing" in shown["quarantine"], shown
+    assert (shown["state"], shown["quarantine"]) == ("queued", ""), shown
+    assert "No such file" in shown["last_reply"], shown
 
 
 def test_fifos_in_the_directories_a_run_scans_do_not_hold_it(ob, postfix):

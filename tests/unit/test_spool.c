@@ -425,18 +425,17 @@ static void test_bad_names_refused(void **state)
 	}
 }
 
-/* A queued message's file is written before its row and removed after it: a missing one was
- * taken by someone, which no later attempt can undo. */
-static void test_missing_message_is_refused_as_missing(void **state)
+/* A missing file is a failure of this machine (the message waits), not a file to judge. */
+static void test_missing_message_is_eio_with_path(void **state)
 {
 	struct fixture *f = *state;
 	enum spool_verdict v;
 	int fd;
 
-	EXPECT_INT(spool_open_message(f->h, &f->sp, "0123456789abcdef0123456789abcdef", 1, &fd, &v), OUTBOX_EINVALID,
-		   "open");
-	EXPECT_INT(v, SPOOL_MISSING, "verdict");
-	EXPECT_STR(outbox_errmsg(f->h), "the spool file is missing", "words");
+	EXPECT_INT(spool_open_message(f->h, &f->sp, "0123456789abcdef0123456789abcdef", 1, &fd, &v), OUTBOX_EIO, "open");
+	EXPECT_INT(v, SPOOL_OK, "nothing judged");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "/spool/0123456789abcdef0123456789abcdef", "the path is named");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), strerror(ENOENT), "the system's words");
 }
 
 static void test_remove_is_idempotent(void **state)
@@ -449,8 +448,7 @@ static void test_remove_is_idempotent(void **state)
 	spool_one(f, 0, (const unsigned char *)"bye", 3, name);
 	EXPECT_INT(spool_remove(f->h, &f->sp, name), 0, "first remove");
 	EXPECT_INT(spool_remove(f->h, &f->sp, name), 0, "second remove");
-	EXPECT_INT(spool_open_message(f->h, &f->sp, name, 3, &fd, &v), OUTBOX_EINVALID, "open after remove");
-	EXPECT_INT(v, SPOOL_MISSING, "verdict after remove");
+	EXPECT_INT(spool_open_message(f->h, &f->sp, name, 3, &fd, &v), OUTBOX_EIO, "open after remove");
 	assert_int_equal(spool_list(f->h, &f->sp, &got), 0);
 	EXPECT_INT(strv_len(got), 0, "listed after remove");
 	strv_free(got);
@@ -1021,7 +1019,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_open_dir_cleans_only_dead_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_dir_spares_own_process_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_message_is_refused_as_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_message_is_eio_with_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_is_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_shows_committed_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_orphans_spares_kept_and_young, setup, teardown),
