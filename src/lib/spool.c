@@ -485,7 +485,7 @@ int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long lo
 		struct stat st;
 		int kept = nkeep && bsearch(&names[i], sorted, nkeep, sizeof *sorted, spool_cmp_names) != NULL;
 		/* Young files are spared: a send may be between linking its file and committing its row.
-		 * Nothing else (a FIFO, a device, a link) is ever made by a send, so it goes at once. */
+		 * Nothing else (a FIFO, a device, a symlink) is ever made by a send, so it goes at once. */
 		if (kept || fstatat(sp->dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
 		    (S_ISREG(st.st_mode) && now - st.st_mtime < min_age))
 			continue;
