@@ -34,6 +34,10 @@ typedef struct {
 	size_t nrecipients;
 	const outbox_queue_attempt *log; /* outbox_queue_show only; oldest first */
 	size_t nlog;
+	/* Why its spool file was refused and the message was not sent (state "failed"): the file
+	 * is not the one queued (a FIFO, a device, a link, someone else's, another size). "" when
+	 * it was not. */
+	const char *quarantine;
 } outbox_queue_message;
 
 typedef struct outbox_queue_view outbox_queue_view;
@@ -74,7 +78,8 @@ typedef struct {
 	 * them again. 0 keeps to the retry schedule. */
 	int all;
 	/* Told once per server that fails in a run, with why, since its messages then go to their
-	 * accounts' fallback servers or wait; NULL for none. */
+	 * accounts' fallback servers or wait, and once per message whose spool file was refused
+	 * (quarantined, not sent); NULL for none. */
 	void (*notice)(void *ctx, const char *text);
 } outbox_queue_run_options;
 

@@ -58,6 +58,7 @@ static void queue_json(struct json *j, const outbox_queue_message *m)
 	json_member_int(j, "attempts", m->attempts);
 	json_member_int(j, "next_attempt", m->next_attempt_at);
 	json_member_string(j, "last_reply", m->last_reply);
+	json_member_string(j, "quarantine", m->quarantine);
 	json_key(j, "recipients");
 	json_begin_array(j);
 	for (i = 0; i < m->nrecipients; i++) {
@@ -139,6 +140,8 @@ static int queue_list_or_show(int argc, char **argv, int showing)
 		char when[32];
 		printf("Message %lld: %s%s\n", m->id, m->state,
 		       m->uncertain ? " (may have been delivered already: a reply was lost after the data)" : "");
+		if (*m->quarantine)
+			printf("  Quarantined:  %s\n", m->quarantine);
 		printf("  From:         %s (account %s)\n", m->sender, m->account);
 		printf("  Message-ID:   <%s>, %lld bytes\n", m->message_id, m->size);
 		printf("  Next attempt: %s (%d made)\n", queue_when(m->next_attempt_at, when, sizeof when), m->attempts);

@@ -171,7 +171,14 @@ static const char schema_v5[] =
 	"ALTER TABLE accounts ADD COLUMN give_up TEXT NOT NULL DEFAULT '5d';"
 	"ALTER TABLE queue ADD COLUMN sending_since INTEGER;";
 
-static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+/* Version 6: why a queued message's spool file was refused (spool_judge: a FIFO, a device, a
+ * hard link, someone else's file, the wrong size), '' when it was not. Such a message is 'failed'
+ * (never claimed again) and no longer keeps its file: the orphan sweep removes it. A column of its
+ * own, not a new state, since SQLite cannot widen the state CHECK without rebuilding the queue. */
+static const char schema_v6[] =
+	"ALTER TABLE queue ADD COLUMN quarantine TEXT NOT NULL DEFAULT '';";
+
+static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

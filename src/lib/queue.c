@@ -49,6 +49,7 @@ void queue_item_free(struct queue_item *it)
 	free(it->message_id);
 	free(it->last_reply);
 	free(it->lease_owner);
+	free(it->quarantine);
 	for (i = 0; i < it->nrcpts; i++) {
 		free(it->rcpts[i].address);
 		free(it->rcpts[i].reply);
@@ -93,7 +94,7 @@ int queue_prepare_select(outbox *h, sqlite3_stmt **st, const char *where_order)
 		       "SELECT q.id, q.spool_name, q.account, q.server, q.sender, q.message_id,"
 		       " q.last_reply, q.size, q.body_8bit, q.smtputf8, q.state, q.uncertain, q.attempts,"
 		       " q.created_at, q.first_attempt_at, q.next_attempt_at, q.lease_owner, q.lease_until,"
-		       " q.sending_since FROM queue q WHERE %s", where_order) < 0)
+		       " q.sending_since, q.quarantine FROM queue q WHERE %s", where_order) < 0)
 		rc = queue_oom(h);
 	else
 		rc = store_prepare(h, st, sql.data);
@@ -136,8 +137,9 @@ static int queue_item_read(outbox *h, sqlite3_stmt *st, struct queue_item **out)
 		it->lease_owner = queue_col_dup(st, 16);
 	it->lease_until = sqlite3_column_int64(st, 17);
 	it->sending_since = sqlite3_column_int64(st, 18);
+	it->quarantine = queue_col_dup(st, 19);
 	if (!it->spool_name || !it->account || !it->server || !it->sender || !it->message_id ||
-	    !it->last_reply || (sqlite3_column_type(st, 16) != SQLITE_NULL && !it->lease_owner)) {
+	    !it->last_reply || !it->quarantine || (sqlite3_column_type(st, 16) != SQLITE_NULL && !it->lease_owner)) {
 		queue_item_free(it);
 		return queue_oom(h);
 	}
@@ -381,6 +383,8 @@ static int queue_finish_in(outbox *h, const struct queue_result *r, enum queue_s
 	next = now;
 	if (pending == 0)
 		to = QUEUE_DONE;
+	else if (r->quarantine)
+		to = QUEUE_FAILED; /* the same file would be found again: only the user can help */
 	else if ((next = retry_next(policy, attempts, first_at, now, queue_random(r->id))) < 0) {
 		to = QUEUE_FAILED; /* kept with its attempts until the user retries or removes it */
 		next = now;
@@ -388,9 +392,11 @@ static int queue_finish_in(outbox *h, const struct queue_result *r, enum queue_s
 	rc = store_exec(h,
 			"UPDATE queue SET state = ?1, attempts = ?2, first_attempt_at = ?3,"
 			" next_attempt_at = ?4, uncertain = (uncertain OR ?5), last_reply = ?6,"
-			" lease_owner = NULL, lease_until = NULL, sending_since = NULL WHERE id = ?7",
-			"tiiiiti", queue_state_name(to), (long long)attempts, first_at, next,
-			(long long)!!r->uncertain, r->reply ? r->reply : "", r->id);
+			" lease_owner = NULL, lease_until = NULL, sending_since = NULL, quarantine = ?8"
+			" WHERE id = ?7",
+			"tiiiitit", queue_state_name(to), (long long)attempts, first_at, next,
+			(long long)!!r->uncertain, r->reply ? r->reply : "", r->id,
+			r->quarantine ? r->quarantine : "");
 	/* The history line rides in the same transaction: one commit for both. What this attempt
 	 * left pending waits in the outbox, or is given up with the message. */
 	if (rc == 0 && r->history) {
@@ -565,7 +571,8 @@ int queue_retry(outbox *h, long long id)
 		rc = store_exec(h,
 				"UPDATE queue SET next_attempt_at = ?1,"
 				" first_attempt_at = CASE state WHEN 'failed' THEN NULL ELSE first_attempt_at END,"
-				" state = 'queued' WHERE state IN ('queued', 'failed') AND (?2 = 0 OR id = ?2)",
+				" state = 'queued', quarantine = '' WHERE state IN ('queued', 'failed')"
+				" AND (?2 = 0 OR id = ?2)",
 				"ii", store_now(), id);
 	if (rc == 0)
 		return store_commit(h);
@@ -616,7 +623,9 @@ out:
 int queue_spool_names(outbox *h, char ***names)
 {
 	/* A done message's file is garbage: listing it would keep it for ever when the runner died
-	 * between recording 'done' and unlinking it. */
+	 * between recording 'done' and unlinking it. A quarantined message's file is not the message
+	 * (a FIFO, a link to another file, one changed since): nothing must keep it. */
 	return store_strings(h, names, "reading the queue's spool names",
-			     "SELECT DISTINCT spool_name FROM queue WHERE state <> 'done' ORDER BY spool_name", "");
+			     "SELECT DISTINCT spool_name FROM queue WHERE state <> 'done' AND quarantine = ''"
+			     " ORDER BY spool_name", "");
 }

@@ -62,6 +62,7 @@ struct queue_item {
 	char *lease_owner;                                       /* NULL when not claimed */
 	long long lease_until;
 	long long sending_since; /* a runner began sending it at this time and has not finished */
+	char *quarantine;        /* why its spool file was refused (spool_judge), "" when it was not */
 	struct queue_recipient *rcpts;
 	size_t nrcpts;
 	struct queue_attempt *log; /* oldest first; only from queue_get */
@@ -104,6 +105,10 @@ struct queue_result {
 	const struct queue_rcpt_result *rcpts;
 	size_t nrcpts;
 	int uncertain;                     /* the reply after the final "." was lost */
+	/* The spool file was refused (spool_judge) and nothing was sent: why, in words for `queue
+	 * show`. The message is failed at once, whatever the retry policy says: trying again would
+	 * find the same file. NULL for an attempt that read the file. */
+	const char *quarantine;
 	const struct retry_policy *policy; /* NULL for retry_default */
 	/* A history line to record in the same transaction (its outcome is set from the new
 	 * state), or NULL. */
@@ -143,7 +148,8 @@ int queue_list(outbox *h, int failed_only, struct queue_item ***out, size_t *n);
 int queue_get(outbox *h, long long id, struct queue_item **out);
 
 /* Make one message (id > 0) or every queued and failed one (id 0) due now. A failed message is
- * queued again with a fresh give-up window, as the user asked for another round. */
+ * queued again with a fresh give-up window, as the user asked for another round; a quarantined
+ * one is no longer, and the next run judges its file again. */
 int queue_retry(outbox *h, long long id);
 
 /* Remove a message: softly (state 'removed', the spool file kept, journalled in removals so
@@ -152,7 +158,8 @@ int queue_retry(outbox *h, long long id);
  * after this commit. spool_name is "" after a soft removal. */
 int queue_remove(outbox *h, long long id, int purge, char spool_name[33]);
 
-/* The spool names of every row that still needs its file (all but 'done'), NULL-terminated, for
+/* The spool names of every row that still needs its file (all but 'done' and quarantined ones,
+ * whose files are not the message), NULL-terminated, for
  * finding orphan spool files. A file is spooled before its row is committed, so a caller must
  * spare young files that are not listed (a send may be between the two). Free with strv_free. */
 int queue_spool_names(outbox *h, char ***names);

@@ -31,8 +31,9 @@ struct janitor {
  * any connection; frames already checkpointed were synced by the checkpoint. */
 static int janitor_sync(struct janitor *j)
 {
+	/* O_NONBLOCK: whatever is found under that name, opening it must not hold the runner. */
 	if (j->wal_fd < 0)
-		j->wal_fd = open(j->wal, O_RDONLY | O_CLOEXEC);
+		j->wal_fd = open(j->wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	return j->wal_fd >= 0 && fdatasync(j->wal_fd) == 0;
 }
 

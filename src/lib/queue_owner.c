@@ -97,6 +97,21 @@ static int owner_file_of_this_boot(int fd, const char *name)
 	return nl && strncmp(nl + 1, boot, strlen(boot)) == 0 && strcmp(nl + 1 + strlen(boot), "\n") == 0;
 }
 
+/* A runner's file in `dir`, opened for a look; -1 when it is not a regular file. O_NONBLOCK: a
+ * FIFO put there must not hold the run in open(), and is no runner's file anyway. */
+static int owner_open_file(int dir, const char *name)
+{
+	struct stat st;
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 /* Remove the files of runners that died without a claim to name them (no check ever reaches
  * those), and temporary files of runners that died while starting. */
 static void owner_sweep(int dir)
@@ -118,7 +133,7 @@ static void owner_sweep(int dir)
 				unlinkat(dir, e->d_name, 0);
 			continue;
 		}
-		if (!owner_is_id(e->d_name) || (fd = openat(dir, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		if (!owner_is_id(e->d_name) || (fd = owner_open_file(dir, e->d_name)) < 0)
 			continue;
 		/* Unlinked while locked: no live runner can hold this name again. */
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && owner_file_of_this_boot(fd, NULL))
@@ -220,7 +235,7 @@ enum queue_owner_state queue_owner_check(outbox *h, const char *name, int reap)
 		return QUEUE_OWNER_UNKNOWN;
 	/* A runner's file exists from before its first claim until after its last: gone means
 	 * it stopped, or a check found it dead and removed it. */
-	if ((fd = open(path.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	if ((fd = owner_open_file(AT_FDCWD, path.data)) < 0) {
 		state = errno == ENOENT ? QUEUE_OWNER_DEAD : QUEUE_OWNER_UNKNOWN;
 		goto out;
 	}

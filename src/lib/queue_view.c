@@ -45,6 +45,7 @@ static int queue_view_build(outbox *h, outbox_queue_view *v)
 		m->next_attempt_at = it->next_attempt_at;
 		m->attempts = it->attempts;
 		m->uncertain = it->uncertain;
+		m->quarantine = it->quarantine;
 		for (k = 0; k < it->nrcpts; k++) {
 			r[k].address = it->rcpts[k].address;
 			r[k].state = queue_rcpt_state_name(it->rcpts[k].state);

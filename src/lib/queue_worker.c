@@ -146,6 +146,9 @@ struct worker_attempt {
 	const char *carrier;
 	int answered; /* the last server tried ran the transaction to its end */
 	size_t delivered, refused;
+	/* Why its spool file must not be read (spool_judge), "" while nothing says so: it is then
+	 * quarantined, never sent, and never begun behind another message. */
+	char quarantine[700];
 	struct smtp_txn t; /* kept here, not on a stack frame: it may be begun behind the one before */
 	struct queue_result qr;
 	outbox_history_entry hist;
@@ -220,7 +223,7 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 			failure = outbox_fail(w->h, OUTBOX_EIO, NULL, "cannot read the message again: %s", strerror(errno));
 			snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
 		} else {
-			if (ahead && ahead_job->chain && strcmp(ahead_job->chain[0], c->name) == 0)
+			if (ahead && !ahead->quarantine[0] && ahead_job->chain && strcmp(ahead_job->chain[0], c->name) == 0)
 				next = &ahead->t;
 			if ((failure = session_send_then(w->h, c->session, &a->t, fd, next)) < 0)
 				snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], outbox_errmsg(w->h));
@@ -285,19 +288,58 @@ static void worker_attempt_free(struct worker_attempt *a)
 	buf_free(&a->to);
 }
 
+/* The message's spool file was refused: say why in the words `queue show` gives, and tell the
+ * user now, since someone put that file there. */
+static void worker_quarantine(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
+{
+	const outbox_queue_run_options *o = w->sh->o;
+	char words[sizeof a->quarantine + 64];
+
+	snprintf(a->quarantine, sizeof a->quarantine, "%s: not sent; remove it with 'outbox queue remove %lld'",
+		 outbox_errmsg(w->h), job->it->id);
+	if (o && o->notice) {
+		snprintf(words, sizeof words, "message %lld: %s", job->it->id, a->quarantine);
+		pthread_mutex_lock(&w->sh->lock);
+		o->notice(o->ctx, words);
+		pthread_mutex_unlock(&w->sh->lock);
+	}
+}
+
+/* Judge a marked message's file before anything of it goes out, so one that must not be read is
+ * never begun behind the message before it. A failure of the system decides nothing: the open
+ * before sending judges again. */
+static void worker_check_file(struct run_worker *w, const struct run_job *job, struct worker_attempt *a)
+{
+	enum spool_verdict v;
+	struct outbox_error_copy saved;
+
+	outbox_error_save(w->h, &saved);
+	if (spool_check_message(w->h, &w->sp, job->it->spool_name, job->it->size, &v) < 0 && v != SPOOL_OK)
+		worker_quarantine(w, job, a);
+	outbox_error_restore(w->h, &saved);
+}
+
 /* Send one message of the group (marked as being sent already). `begun` says the message may
  * have been begun behind the one before on its first server. */
 static void worker_send(struct run_worker *w, const struct run_job *job, struct worker_attempt *a, int begun,
 			const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
+	enum spool_verdict v = SPOOL_OK;
 	int fd = -1;
 	size_t i;
 
-	if (spool_open_message(w->h, &w->sp, job->it->spool_name, &fd) < 0) {
-		/* This machine failed, not a server: the message waits, and no fallback is tried. */
+	/* Refused when the group was made: nothing of it went out, and nothing is read now. */
+	if (a->quarantine[0]) {
+		for (i = 0; i < job->it->nrcpts; i++)
+			snprintf(a->replies[i], sizeof a->replies[0], "%s", a->quarantine);
+	} else if (spool_open_message(w->h, &w->sp, job->it->spool_name, job->it->size, &fd, &v) < 0) {
+		/* Refused now (the file changed since the group was made): quarantined. Otherwise this
+		 * machine failed, not a server: the message waits, and no fallback is tried. */
+		if (v != SPOOL_OK)
+			worker_quarantine(w, job, a);
 		snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(w->h));
 		for (i = 0; i < job->it->nrcpts; i++)
-			snprintf(a->replies[i], sizeof a->replies[0], "%s", a->why);
+			snprintf(a->replies[i], sizeof a->replies[0], "%s", v != SPOOL_OK ? a->quarantine : a->why);
 		/* Its commands may be on the wire with no body to follow: that session cannot go on
 		 * (nothing was delivered), so the next message gets a fresh one. */
 		for (i = 0; begun && job->chain && i < w->nconns; i++)
@@ -327,8 +369,10 @@ static void worker_result(struct run_worker *w, const struct run_job *job, struc
 	a->qr.id = it->id;
 	a->qr.owner = w->sh->owner.name;
 	a->qr.server = a->carrier;
-	a->qr.outcome = a->route.uncertain ? "uncertain" : a->answered ? "attempted" : "deferred";
-	a->qr.reply = explain ? explain : it->nrcpts ? a->res[0].reply : a->why;
+	a->qr.outcome = a->quarantine[0] ? "quarantined" : a->route.uncertain ? "uncertain"
+		       : a->answered ? "attempted" : "deferred";
+	a->qr.reply = a->quarantine[0] ? a->quarantine : explain ? explain : it->nrcpts ? a->res[0].reply : a->why;
+	a->qr.quarantine = a->quarantine[0] ? a->quarantine : NULL;
 	a->qr.rcpts = a->res;
 	a->qr.nrcpts = it->nrcpts;
 	a->qr.uncertain = a->route.uncertain;
@@ -438,6 +482,7 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 			memset(&g->a[g->m], 0, sizeof g->a[0]);
 			continue; /* out of memory: its claim expires and a later run sends it */
 		}
+		worker_check_file(w, jobs[i], &g->a[g->m]);
 		g->orig[g->m] = i;
 		g->jobs[g->m++] = jobs[i];
 	}
@@ -519,7 +564,8 @@ void worker_run_jobs(struct run_worker *w)
 			}
 			if (!last) {
 				worker_group_send_one(w, g, k, begun, g->jobs[k + 1], &g->a[k + 1]);
-				begun = 1;
+				/* A refused file is never begun, nor anything behind one. */
+				begun = !g->a[k].quarantine[0] && !g->a[k + 1].quarantine[0];
 				continue;
 			}
 			/* The rest of the jobs, from the one after this, make the next group. */
@@ -527,7 +573,7 @@ void worker_run_jobs(struct run_worker *w)
 			next = worker_next_group(w, &i);
 			worker_group_send_one(w, g, k, begun, next && next->m ? next->jobs[0] : NULL,
 					      next && next->m ? &next->a[0] : NULL);
-			begun = next && next->m;
+			begun = next && next->m && !g->a[k].quarantine[0] && !next->a[0].quarantine[0];
 			break;
 		}
 		if (g->m == 0) {

@@ -1,8 +1,10 @@
 /* spool.c: the outbox's message files. Written unnamed (O_TMPFILE) or as a locked file in spool/tmp,
- * fsync'd, then named in spool/ and the directory fsync'd: a crash leaves no partial file there. */
+ * fsync'd, then named in spool/ and the directory fsync'd: a crash leaves no partial file there.
+ * Read only when spool_judge finds the file that was queued, and never waited on. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,7 @@ static int spool_tmp_dir(outbox *h, struct spool *sp)
 int spool_open_dir(outbox *h, struct spool *sp)
 {
 	struct buf path = BUF_INIT;
+	struct stat st;
 	int rc = 0;
 
 	sp->dir_fd = sp->tmp_fd = -1;
@@ -121,6 +124,10 @@ int spool_open_dir(outbox *h, struct spool *sp)
 		rc = spool_fail_os(h, errno, "create", NULL);
 	else if ((sp->dir_fd = open(path.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		rc = spool_fail_os(h, errno, "open", NULL);
+	else if (fstat(sp->dir_fd, &st) < 0)
+		rc = spool_fail_os(h, errno, "read", NULL);
+	else
+		sp->owner = st.st_uid;
 	buf_free(&path);
 	if (rc < 0)
 		return rc;
@@ -282,15 +289,101 @@ void spool_abort(struct spool_writer *w)
 	spool_writer_close(w);
 }
 
-int spool_open_message(outbox *h, struct spool *sp, const char *name, int *fd)
+enum spool_verdict spool_judge(const struct stat *st, uid_t owner, long long size)
 {
-	*fd = -1;
+	if (S_ISLNK(st->st_mode))
+		return SPOOL_SYMLINK;
+	if (S_ISFIFO(st->st_mode))
+		return SPOOL_FIFO;
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return SPOOL_DEVICE;
+	if (S_ISSOCK(st->st_mode))
+		return SPOOL_SOCKET;
+	if (S_ISDIR(st->st_mode))
+		return SPOOL_DIRECTORY;
+	if (!S_ISREG(st->st_mode))
+		return SPOOL_DEVICE; /* no other kind exists; should one appear, it is no message */
+	/* A second name means the file was linked from elsewhere: as root, /etc/shadow would do. */
+	if (st->st_nlink != 1)
+		return SPOOL_LINKED;
+	if (st->st_uid != owner)
+		return SPOOL_NOT_OWNED;
+	if ((long long)st->st_size != size)
+		return SPOOL_WRONG_SIZE;
+	return SPOOL_OK;
+}
+
+/* The verdict in the words `queue show` gives, on the handle; OUTBOX_EINVALID. */
+static int spool_refuse(outbox *h, enum spool_verdict v, const struct stat *st, uid_t owner, long long size)
+{
+	static const char *const kinds[] = {
+		[SPOOL_SYMLINK] = "a symbolic link", [SPOOL_FIFO] = "a FIFO", [SPOOL_DEVICE] = "a device node",
+		[SPOOL_SOCKET] = "a socket",         [SPOOL_DIRECTORY] = "a directory",
+	};
+
+	switch (v) {
+	case SPOOL_LINKED:
+		return outbox_fail(h, OUTBOX_EINVALID, NULL, "the spool file has %ju names (hard links), not one: "
+				   "it may be any file on the disk", (uintmax_t)st->st_nlink);
+	case SPOOL_NOT_OWNED:
+		return outbox_fail(h, OUTBOX_EINVALID, NULL, "the spool file belongs to uid %ju, not to the store's "
+				   "owner (uid %ju)", (uintmax_t)st->st_uid, (uintmax_t)owner);
+	case SPOOL_WRONG_SIZE:
+		return outbox_fail(h, OUTBOX_EINVALID, NULL, "the spool file has %lld bytes, not the %lld that were "
+				   "queued: it changed since", (long long)st->st_size, size);
+	default:
+		return outbox_fail(h, OUTBOX_EINVALID, NULL, "the spool file is %s, not a regular file",
+				   (unsigned)v < sizeof kinds / sizeof kinds[0] && kinds[v] ? kinds[v] : "not a regular file");
+	}
+}
+
+int spool_check_message(outbox *h, struct spool *sp, const char *name, long long size, enum spool_verdict *verdict)
+{
+	struct stat st;
+
+	*verdict = SPOOL_OK;
 	if (!spool_name_ok(name))
 		return outbox_fail(h, OUTBOX_EINVALID, NULL, "\"%.40s\" is not a message file name", name);
-	*fd = openat(sp->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (*fd < 0)
-		return spool_fail_os(h, errno, "open the message file", name);
+	/* A missing file is this machine's failure, as before: nothing planted it, nothing to judge. */
+	if (fstatat(sp->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return spool_fail_os(h, errno, "read the message file", name);
+	if ((*verdict = spool_judge(&st, sp->owner, size)) != SPOOL_OK)
+		return spool_refuse(h, *verdict, &st, sp->owner, size);
 	return 0;
+}
+
+int spool_open_message(outbox *h, struct spool *sp, const char *name, long long size, int *fd,
+		       enum spool_verdict *verdict)
+{
+	struct stat st;
+	int rc;
+
+	*fd = -1;
+	/* By name first, so a device node is never opened (opening some has effects of its own). */
+	if ((rc = spool_check_message(h, sp, name, size, verdict)) < 0)
+		return rc;
+	/* Then what was opened, which is what will be read: the name may lead elsewhere by now.
+	 * O_NONBLOCK keeps a FIFO from holding the open; O_NOCTTY a terminal from becoming ours. */
+	*fd = openat(sp->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (*fd < 0) {
+		if (errno == ELOOP) {
+			*verdict = SPOOL_SYMLINK;
+			return spool_refuse(h, *verdict, NULL, sp->owner, size);
+		}
+		return spool_fail_os(h, errno, "open the message file", name);
+	}
+	if (fstat(*fd, &st) < 0)
+		rc = spool_fail_os(h, errno, "look at the message file", name);
+	else if ((*verdict = spool_judge(&st, sp->owner, size)) != SPOOL_OK)
+		rc = spool_refuse(h, *verdict, &st, sp->owner, size);
+	/* A regular file reads the same either way; the flag goes so no reader sees EAGAIN. */
+	else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		rc = spool_fail_os(h, errno, "open the message file", name);
+	if (rc < 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
 }
 
 int spool_remove(outbox *h, struct spool *sp, const char *name)
@@ -313,7 +406,8 @@ static int spool_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int spool_list(outbox *h, struct spool *sp, char ***names)
+/* The names of 32 hex digits in spool/, sorted; with regular_only, only those of regular files. */
+static int spool_names(outbox *h, struct spool *sp, int regular_only, char ***names)
 {
 	int fd = openat(sp->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -333,7 +427,7 @@ int spool_list(outbox *h, struct spool *sp, char ***names)
 		struct stat st;
 		if (!spool_name_ok(e->d_name))
 			continue;
-		if (e->d_type != DT_REG &&
+		if (regular_only && e->d_type != DT_REG &&
 		    (e->d_type != DT_UNKNOWN || fstatat(sp->dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		     !S_ISREG(st.st_mode)))
 			continue;
@@ -356,6 +450,11 @@ int spool_list(outbox *h, struct spool *sp, char ***names)
 	return 0;
 }
 
+int spool_list(outbox *h, struct spool *sp, char ***names)
+{
+	return spool_names(h, sp, 1, names);
+}
+
 static int spool_cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -368,7 +467,7 @@ int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long lo
 	size_t i, nkeep = 0;
 	int rc, removed = 0;
 
-	if ((rc = spool_list(h, sp, &names)) < 0)
+	if ((rc = spool_names(h, sp, 0, &names)) < 0)
 		return rc;
 	/* A sorted copy of `keep`: a full outbox has thousands of files, and comparing each with
 	 * every name would take millions of comparisons. */
@@ -385,8 +484,10 @@ int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long lo
 	for (i = 0; names[i]; i++) {
 		struct stat st;
 		int kept = nkeep && bsearch(&names[i], sorted, nkeep, sizeof *sorted, spool_cmp_names) != NULL;
-		/* Young files are spared: a send may be between linking its file and committing its row. */
-		if (kept || fstatat(sp->dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || now - st.st_mtime < min_age)
+		/* Young files are spared: a send may be between linking its file and committing its row.
+		 * Nothing else (a FIFO, a device, a symlink) is ever made by a send, so it goes at once. */
+		if (kept || fstatat(sp->dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
+		    (S_ISREG(st.st_mode) && now - st.st_mtime < min_age))
 			continue;
 		removed += unlinkat(sp->dir_fd, names[i], 0) == 0;
 	}

@@ -1,5 +1,6 @@
 /* test_spool.c: message files on disk: round trips, modes, names, abort, cleanup of crashed writers
- * (sparing a file another process holds locked), SIGKILL at random moments, and failing fsyncs. */
+ * (sparing a file another process holds locked), SIGKILL at random moments, failing fsyncs, and
+ * the one rule for what may be read as a message (FIFOs, devices, links, owners, sizes). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +184,7 @@ static void spool_one(struct fixture *f, int named, const unsigned char *data, s
 
 static void round_trip(struct fixture *f, int named)
 {
+	enum spool_verdict v;
 	unsigned char *data = malloc(MB), *back;
 	struct spool_writer w;
 	char name[33];
@@ -205,7 +208,7 @@ static void round_trip(struct fixture *f, int named)
 	spool_writer_close(&w);
 
 	/* ...and so does a fresh open by name, after the writer is gone. */
-	EXPECT_INT(spool_open_message(f->h, &f->sp, name, &fd), 0, "open by name");
+	EXPECT_INT(spool_open_message(f->h, &f->sp, name, MB, &fd, &v), 0, "open by name");
 	back = read_all(fd, &len);
 	close(fd);
 	EXPECT_INT(len, MB, "bytes read back by name");
@@ -303,6 +306,7 @@ static void test_abort_leaves_nothing(void **state)
 /* A leftover no one holds is removed; a file a live writer in another process holds is not. */
 static void test_open_dir_cleans_only_dead_writers(void **state)
 {
+	enum spool_verdict v;
 	struct fixture *f = *state;
 	char *tmp = path_of(f, "tmp"), *dead, **got, child_tmp[64] = "", name[33] = "";
 	int ready[2], go[2], fd, status;
@@ -363,7 +367,7 @@ static void test_open_dir_cleans_only_dead_writers(void **state)
 	assert_int_equal(read(ready[0], name, sizeof name), (ssize_t)sizeof name);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	EXPECT_INT(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status), 0, "child's exit");
-	assert_int_equal(spool_open_message(f->h, &f->sp, name, &fd), 0);
+	assert_int_equal(spool_open_message(f->h, &f->sp, name, 5, &fd, &v), 0);
 	{
 		size_t len;
 		unsigned char *b = read_all(fd, &len);
@@ -401,6 +405,7 @@ static void test_open_dir_spares_own_process_writer(void **state)
 
 static void test_bad_names_refused(void **state)
 {
+	enum spool_verdict v;
 	struct fixture *f = *state;
 	static const char *const bad[] = {
 		"", "abc", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcdef0",
@@ -412,25 +417,30 @@ static void test_bad_names_refused(void **state)
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		fd = 12345;
-		EXPECT_INT(spool_open_message(f->h, &f->sp, bad[i], &fd), OUTBOX_EINVALID, bad[i]);
+		EXPECT_INT(spool_open_message(f->h, &f->sp, bad[i], 0, &fd, &v), OUTBOX_EINVALID, bad[i]);
+		EXPECT_INT(v, SPOOL_OK, "a refused name judges no file");
 		EXPECT_INT(fd, -1, "no descriptor for a refused name");
 		EXPECT_CONTAINS(outbox_errmsg(f->h), "is not a message file name", bad[i]);
 		EXPECT_INT(spool_remove(f->h, &f->sp, bad[i]), OUTBOX_EINVALID, bad[i]);
 	}
 }
 
+/* A missing file is a failure of this machine (the message waits), not a file to judge. */
 static void test_missing_message_is_eio_with_path(void **state)
 {
 	struct fixture *f = *state;
+	enum spool_verdict v;
 	int fd;
 
-	EXPECT_INT(spool_open_message(f->h, &f->sp, "0123456789abcdef0123456789abcdef", &fd), OUTBOX_EIO, "open");
+	EXPECT_INT(spool_open_message(f->h, &f->sp, "0123456789abcdef0123456789abcdef", 1, &fd, &v), OUTBOX_EIO, "open");
+	EXPECT_INT(v, SPOOL_OK, "nothing judged");
 	EXPECT_CONTAINS(outbox_errmsg(f->h), "/spool/0123456789abcdef0123456789abcdef", "the path is named");
 	EXPECT_CONTAINS(outbox_errmsg(f->h), strerror(ENOENT), "the system's words");
 }
 
 static void test_remove_is_idempotent(void **state)
 {
+	enum spool_verdict v;
 	struct fixture *f = *state;
 	char name[33], **got;
 	int fd;
@@ -438,7 +448,7 @@ static void test_remove_is_idempotent(void **state)
 	spool_one(f, 0, (const unsigned char *)"bye", 3, name);
 	EXPECT_INT(spool_remove(f->h, &f->sp, name), 0, "first remove");
 	EXPECT_INT(spool_remove(f->h, &f->sp, name), 0, "second remove");
-	EXPECT_INT(spool_open_message(f->h, &f->sp, name, &fd), OUTBOX_EIO, "open after remove");
+	EXPECT_INT(spool_open_message(f->h, &f->sp, name, 3, &fd, &v), OUTBOX_EIO, "open after remove");
 	assert_int_equal(spool_list(f->h, &f->sp, &got), 0);
 	EXPECT_INT(strv_len(got), 0, "listed after remove");
 	strv_free(got);
@@ -513,6 +523,177 @@ static void test_remove_orphans_spares_kept_and_young(void **state)
 	strv_free(got);
 }
 
+/* -- what may be read as a message ------------------------------------------------------------ */
+
+/* The rule itself, one case per row: the kind of file first, then its links, owner and size. */
+static void test_judge_table(void **state)
+{
+	static const struct {
+		const char *what;
+		mode_t mode;
+		nlink_t links;
+		uid_t uid;
+		off_t size;
+		enum spool_verdict want;
+	} cases[] = {
+		{"the file that was queued", S_IFREG | 0600, 1, 1000, 42, SPOOL_OK},
+		{"a symbolic link", S_IFLNK | 0777, 1, 1000, 42, SPOOL_SYMLINK},
+		{"a FIFO", S_IFIFO | 0600, 1, 1000, 0, SPOOL_FIFO},
+		{"a character device", S_IFCHR | 0600, 1, 1000, 0, SPOOL_DEVICE},
+		{"a block device", S_IFBLK | 0600, 1, 1000, 0, SPOOL_DEVICE},
+		{"a socket", S_IFSOCK | 0600, 1, 1000, 0, SPOOL_SOCKET},
+		{"a directory", S_IFDIR | 0700, 2, 1000, 4096, SPOOL_DIRECTORY},
+		{"a second name (hard link)", S_IFREG | 0600, 2, 1000, 42, SPOOL_LINKED},
+		{"a hard link to root's file", S_IFREG | 0640, 2, 0, 42, SPOOL_LINKED},
+		{"no name left (unlinked)", S_IFREG | 0600, 0, 1000, 42, SPOOL_LINKED},
+		{"someone else's file", S_IFREG | 0600, 1, 65534, 42, SPOOL_NOT_OWNED},
+		{"root's file in a user's store", S_IFREG | 0600, 1, 0, 42, SPOOL_NOT_OWNED},
+		{"grown since it was queued", S_IFREG | 0600, 1, 1000, 43, SPOOL_WRONG_SIZE},
+		{"truncated since it was queued", S_IFREG | 0600, 1, 1000, 0, SPOOL_WRONG_SIZE},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct stat st;
+		enum spool_verdict got;
+		memset(&st, 0, sizeof st);
+		st.st_mode = cases[i].mode;
+		st.st_nlink = cases[i].links;
+		st.st_uid = cases[i].uid;
+		st.st_size = cases[i].size;
+		got = spool_judge(&st, 1000, 42);
+		if (got != cases[i].want)
+			fail_msg("%s: got verdict %d, want %d", cases[i].what, (int)got, (int)cases[i].want);
+	}
+}
+
+/* Replace the committed file `name` by what `make` puts there, then open it as a reader would:
+ * the verdict and the words `queue show` gives. An open that waits is a failure (SIGALRM). */
+static void expect_refused(struct fixture *f, const char *name, long long size, enum spool_verdict want,
+			   const char *words, const char *what)
+{
+	enum spool_verdict v = SPOOL_OK;
+	int fd = 12345, rc;
+
+	alarm(10);
+	rc = spool_check_message(f->h, &f->sp, name, size, &v);
+	if (rc != OUTBOX_EINVALID || v != want)
+		fail_msg("%s, looked at: got rc %d verdict %d, want rc %d verdict %d (%s)", what, rc, (int)v,
+			 OUTBOX_EINVALID, (int)want, outbox_errmsg(f->h));
+	rc = spool_open_message(f->h, &f->sp, name, size, &fd, &v);
+	alarm(0);
+	if (rc != OUTBOX_EINVALID || v != want || fd != -1)
+		fail_msg("%s, opened: got rc %d verdict %d fd %d, want rc %d verdict %d fd -1 (%s)", what, rc, (int)v,
+			 fd, OUTBOX_EINVALID, (int)want, outbox_errmsg(f->h));
+	EXPECT_CONTAINS(outbox_errmsg(f->h), words, what);
+}
+
+static void test_hostile_files_are_refused_unopened(void **state)
+{
+	struct fixture *f = *state;
+	char name[33], outside[64], *p;
+	int fd;
+
+	spool_one(f, 0, (const unsigned char *)"hello", 5, name);
+	p = path_of(f, name);
+
+	/* Another name for the same file. */
+	snprintf(outside, sizeof outside, "%s/outside", f->home);
+	assert_int_equal(link(p, outside), 0);
+	expect_refused(f, name, 5, SPOOL_LINKED, "has 2 names (hard links), not one", "a hard link");
+	assert_int_equal(unlink(outside), 0);
+
+	/* Changed since it was queued. */
+	expect_refused(f, name, 6, SPOOL_WRONG_SIZE, "has 5 bytes, not the 6 that were queued", "another size");
+
+	/* A symbolic link to a file of the right size. */
+	assert_int_equal(rename(p, outside), 0);
+	assert_int_equal(symlink(outside, p), 0);
+	expect_refused(f, name, 5, SPOOL_SYMLINK, "is a symbolic link, not a regular file", "a symlink");
+	assert_int_equal(unlink(p), 0);
+
+	/* A FIFO nobody writes to: opening it for reading would wait for ever. */
+	assert_int_equal(mkfifo(p, 0600), 0);
+	expect_refused(f, name, 0, SPOOL_FIFO, "is a FIFO, not a regular file", "a FIFO");
+	assert_int_equal(unlink(p), 0);
+
+	if (geteuid() == 0) {
+		/* What /dev/null is: its bytes (none) must not become the message. */
+		assert_int_equal(mknod(p, S_IFCHR | 0600, makedev(1, 3)), 0);
+		expect_refused(f, name, 0, SPOOL_DEVICE, "is a device node, not a regular file", "a device");
+		assert_int_equal(unlink(p), 0);
+		/* Someone else's file, of the right size: root would read it. */
+		assert_true((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+		assert_int_equal(write(fd, "hello", 5), 5);
+		assert_int_equal(fchown(fd, 65534, 65534), 0);
+		close(fd);
+		expect_refused(f, name, 5, SPOOL_NOT_OWNED, "belongs to uid 65534, not to the store's owner (uid 0)",
+			       "someone else's file");
+		assert_int_equal(unlink(p), 0);
+	} else {
+		print_message("not root: the device and other-owner cases ran in the table only\n");
+	}
+
+	/* The file that was queued, back in place, is read. */
+	assert_int_equal(rename(outside, p), 0);
+	{
+		enum spool_verdict v;
+		EXPECT_INT(spool_open_message(f->h, &f->sp, name, 5, &fd, &v), 0, "the queued file");
+		EXPECT_INT(v, SPOOL_OK, "its verdict");
+		EXPECT_INT(fcntl(fd, F_GETFL) & O_NONBLOCK, 0, "read without O_NONBLOCK");
+		close(fd);
+	}
+	free(p);
+}
+
+/* The sweep removes names no row keeps: entries that are no regular file at once (nothing of
+ * ours makes them, so no send can be between its two steps), young regular files not yet. Only
+ * the name goes: a hard link's other file stays. */
+static void test_remove_orphans_takes_hostile_entries_at_once(void **state)
+{
+	struct fixture *f = *state;
+	char young[33], linked[33], outside[64], *p, **left;
+	const char *fifo = "00000000000000000000000000000001", *dev = "00000000000000000000000000000002",
+		   *sym = "00000000000000000000000000000003";
+	struct stat st;
+
+	spool_one(f, 0, (const unsigned char *)"young", 5, young);
+	spool_one(f, 0, (const unsigned char *)"linked", 6, linked);
+	snprintf(outside, sizeof outside, "%s/outside", f->home);
+	p = path_of(f, linked);
+	assert_int_equal(link(p, outside), 0);
+	free(p);
+	p = path_of(f, fifo);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	p = path_of(f, sym);
+	assert_int_equal(symlink(outside, p), 0);
+	free(p);
+	p = path_of(f, dev);
+	if (geteuid() == 0)
+		assert_int_equal(mknod(p, S_IFCHR | 0600, makedev(1, 3)), 0);
+	free(p);
+
+	alarm(10);
+	EXPECT_INT(spool_remove_orphans(f->h, &f->sp, NULL, 3600), 0, "sweep");
+	alarm(0);
+	p = path_of(f, fifo);
+	EXPECT_INT(lstat(p, &st) < 0 && errno == ENOENT, 1, "the FIFO is gone");
+	free(p);
+	p = path_of(f, sym);
+	EXPECT_INT(lstat(p, &st) < 0 && errno == ENOENT, 1, "the symlink is gone");
+	free(p);
+	p = path_of(f, dev);
+	EXPECT_INT(lstat(p, &st) < 0 && errno == ENOENT, 1, "the device node is gone");
+	free(p);
+	assert_int_equal(spool_list(f->h, &f->sp, &left), 0);
+	EXPECT_INT(strv_len(left), 2, "young regular files are spared, linked or not");
+	strv_free(left);
+	EXPECT_INT(stat(outside, &st), 0, "the symlink's and the link's target is untouched");
+	EXPECT_INT(st.st_size, 6, "its size");
+}
+
 /* -- crashes, for real ------------------------------------------------------------------------ */
 
 static double now_s(void)
@@ -585,6 +766,7 @@ static int crash_last_step(int progress)
  * removed, so each round looks at what that round's child left. Returns how many there were. */
 static int crash_check_spool(struct fixture *f, const unsigned char *data, int round)
 {
+	enum spool_verdict v;
 	char *spool = path_of(f, NULL), **got = entries(spool);
 	int i, n = 0, fd;
 
@@ -596,7 +778,8 @@ static int crash_check_spool(struct fixture *f, const unsigned char *data, int r
 			continue;
 		if (!is_name(got[i]))
 			fail_msg("round %d: spool/ holds \"%s\", which is not a message name", round, got[i]);
-		assert_int_equal(spool_open_message(f->h, &f->sp, got[i], &fd), 0);
+		if (spool_open_message(f->h, &f->sp, got[i], CRASH_SIZE, &fd, &v) < 0)
+			fail_msg("round %d: %s: %s", round, got[i], outbox_errmsg(f->h));
 		assert_int_equal(fstat(fd, &st), 0);
 		if (st.st_size != CRASH_SIZE)
 			fail_msg("round %d: %s has %lld bytes, want %d: a partial file", round, got[i],
@@ -840,6 +1023,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_remove_is_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_shows_committed_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_orphans_spares_kept_and_young, setup, teardown),
+		cmocka_unit_test(test_judge_table),
+		cmocka_unit_test_setup_teardown(test_hostile_files_are_refused_unopened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_orphans_takes_hostile_entries_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_at_random_moments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failing_fsync_commits_nothing, setup, teardown),
 	};
