@@ -211,7 +211,8 @@ int secret_file_lookup(outbox *h, const char *id, char **password)
 	*password = NULL;
 	if ((rc = secret_path(h, id, &dir, &path)) < 0 || (rc = check_dir(h, dir.data)) < 0)
 		goto done;
-	if ((fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO planted here would hold open() until someone writes to it. */
+	if ((fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			rc = outbox_fail(h, OUTBOX_ECONFIG, NULL,
 					 "the password file %s is missing; set the server's password again",

@@ -99,3 +99,20 @@ def test_keyring_required_but_absent(ob, password):
     assert r.code == 78, r.describe()
     assert password not in r.err
     assert ob.ok("server", "list", "--json").json() == [], "nothing half-written"
+
+
+def test_fifo_in_place_of_the_password_file_is_refused_not_waited_on(ob, password):
+    """A FIFO planted where the password file was would hold `send` in open() for good."""
+    from bounded import run_bounded
+    ob.ok("server", "add", "work", "--host", "127.0.0.1", "--port", "9", "--user", "ann",
+          "--password-stdin", input=password)
+    ob.ok("account", "add", "ann@example.test", "--server", "work")
+    secrets_dir = os.path.join(ob.home, "secrets")
+    [name] = os.listdir(secrets_dir)
+    path = os.path.join(secrets_dir, name)
+    os.unlink(path)
+    os.mkfifo(path, 0o600)
+    r, _took = run_bounded(ob, ["send", "--no-queue", "rcpt@example.test"], 20,
+                           "a refusal of the FIFO", input="Subject: s\n\nbody\n")
+    assert r.code == 78 and "is not a regular file" in r.err, \
+        "want exit 78 saying the password file is not a regular file, got:\n" + r.describe()
