@@ -493,6 +493,30 @@ static int scram_server_error(outbox *h, const struct mech *m, const char *in, s
 			   in + 2);
 }
 
+/* The server's SCRAM message sets how often the client hashes the password (RFC 5802 "i="),
+ * and the hashing runs between reads, beyond any timeout: i=4294967295 would keep outbox busy
+ * for hours. RFC 7677 asks for at least 4096; a million is about a second of work. */
+#define SASL_SCRAM_MAX_ITERATIONS 1000000
+
+static int scram_check_iterations(outbox *h, const struct mech *m, const char *in, size_t len)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	if (strncmp(m->name, "SCRAM-", 6) != 0)
+		return 0;
+	for (i = 0; i + 1 < len && !((i == 0 || in[i - 1] == ',') && in[i] == 'i' && in[i + 1] == '='); i++)
+		;
+	for (i += 2; i < len && in[i] >= '0' && in[i] <= '9' && n <= SASL_SCRAM_MAX_ITERATIONS; i++)
+		n = n * 10 + (unsigned)(in[i] - '0');
+	if (n <= SASL_SCRAM_MAX_ITERATIONS)
+		return 0;
+	return outbox_fail(h, OUTBOX_EPROTOCOL, "auth",
+			   "the server asks %s to hash the password more than %d times: refused, as "
+			   "that would keep outbox busy for a very long time", m->name,
+			   SASL_SCRAM_MAX_ITERATIONS);
+}
+
 static int step_gsasl(outbox *h, struct sasl_session *s, const char *challenge, char **response)
 {
 	char *in = NULL, *out = NULL;
@@ -503,6 +527,8 @@ static int step_gsasl(outbox *h, struct sasl_session *s, const char *challenge, 
 	    gsasl_base64_from(challenge, strlen(challenge), &in, &in_len) != GSASL_OK)
 		return outbox_fail(h, OUTBOX_EPROTOCOL, "auth",
 				   "the server's %s challenge is not valid base64", s->mech->name);
+	if ((ret = scram_check_iterations(h, s->mech, in, in_len)) < 0)
+		goto wipe;
 	rc = gsasl_step(s->gs, in, in_len, &out, &out_len);
 	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE) {
 		s->done = rc == GSASL_OK;
@@ -512,6 +538,7 @@ static int step_gsasl(outbox *h, struct sasl_session *s, const char *challenge, 
 		if (ret == 0)
 			ret = fail_gsasl(h, s->mech, rc);
 	}
+wipe:
 	/* PLAIN's and LOGIN's raw output is the password itself. */
 	if (out != NULL) {
 		explicit_bzero(out, out_len);

@@ -450,6 +450,63 @@ static void test_scram_against_gsasl_server(void **state)
 	}
 }
 
+/* ---- SCRAM's iteration count ------------------------------------------------------------- */
+
+/* A server's "i=" sets how often the client hashes the password, with no read in between for a
+ * timeout to end: a count past the limit is refused before any hashing. The server-first message
+ * echoes the client's nonce, as a real (hostile) server's would. */
+static void test_scram_iterations_bounded(void **state)
+{
+	static const struct {
+		const char *count;
+		int want_rc;
+	} cases[] = {
+		{"4096", 0},
+		{"1000001", OUTBOX_EPROTOCOL},
+		{"4294967295", OUTBOX_EPROTOCOL},
+		{"99999999999999999999999999", OUTBOX_EPROTOCOL},
+	};
+	const struct sasl_params p = {USER, PASSWORD, NULL, 0, NULL, NULL, 0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sasl_session *s = NULL;
+		char *first = NULL, *raw = NULL, *challenge = NULL, *response = NULL, server_first[256],
+		     client_first[256];
+		const char *nonce;
+		size_t raw_len = 0, len = 0;
+		int done = 0, rc;
+		outbox h;
+
+		memset(&h, 0, sizeof h);
+		if (sasl_start(&h, "SCRAM-SHA-256", &p, &s) != 0 ||
+		    sasl_step(&h, s, NULL, &first, &done) != 0)
+			fail_msg("i=%s: the client-first message: %s", cases[i].count, h.err_message);
+		if (gsasl_base64_from(first, strlen(first), &raw, &raw_len) != GSASL_OK)
+			fail_msg("i=%s: the client-first message is not base64", cases[i].count);
+		snprintf(client_first, sizeof client_first, "%.*s", (int)raw_len, raw);
+		if ((nonce = strstr(client_first, ",r=")) == NULL)
+			fail_msg("i=%s: no nonce in the client-first message", cases[i].count);
+		snprintf(server_first, sizeof server_first, "r=%sSRV,s=QSXCR+Q6sek8bf92,i=%s", nonce + 3,
+			 cases[i].count);
+		if (gsasl_base64_to(server_first, strlen(server_first), &challenge, &len) != GSASL_OK)
+			fail_msg("i=%s: base64", cases[i].count);
+		rc = sasl_step(&h, s, challenge, &response, &done);
+		EXPECT_INT(rc, cases[i].want_rc, cases[i].count);
+		if (cases[i].want_rc != 0) {
+			EXPECT_CONTAINS(h.err_message, "hash the password more than 1000000 times",
+					cases[i].count);
+			EXPECT_INT(response == NULL, 1, cases[i].count);
+		}
+		free(response);
+		free(challenge);
+		free(raw);
+		free(first);
+		sasl_end(s);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -474,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_exchanges),
 		cmocka_unit_test(test_start_refuses),
 		cmocka_unit_test(test_scram_against_gsasl_server),
+		cmocka_unit_test(test_scram_iterations_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
