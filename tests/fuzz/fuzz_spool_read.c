@@ -136,6 +136,7 @@ static void check_read_back(int fd, const char *body, size_t len, size_t piece)
 static void check_spool(outbox *h, const char *name, const char *body, size_t len, size_t piece)
 {
 	struct spool sp;
+	enum spool_verdict verdict = SPOOL_OK;
 	char **names = NULL;
 	size_t i;
 	int fd = -1, valid = strlen(name) == 32 && all_of(name, 32, "0123456789abcdef"), listed = 0;
@@ -147,11 +148,15 @@ static void check_spool(outbox *h, const char *name, const char *body, size_t le
 	if (valid || junk)
 		CHECK(write_file(sp.dir_fd, name, body, len) == 0);
 	if (valid) {
-		CHECK(spool_open_message(h, &sp, name, &fd) == 0 && fd >= 0);
+		/* Any other size than the queued one is a changed file: judged, never read. */
+		CHECK(spool_open_message(h, &sp, name, (long long)len + 1, &fd, &verdict) == OUTBOX_EINVALID &&
+		      fd == -1 && verdict == SPOOL_WRONG_SIZE);
+		CHECK(spool_open_message(h, &sp, name, (long long)len, &fd, &verdict) == 0 && fd >= 0 &&
+		      verdict == SPOOL_OK);
 		check_read_back(fd, body, len, piece);
 		close(fd);
 	} else {
-		CHECK(spool_open_message(h, &sp, name, &fd) == OUTBOX_EINVALID && fd == -1);
+		CHECK(spool_open_message(h, &sp, name, (long long)len, &fd, &verdict) == OUTBOX_EINVALID && fd == -1);
 		CHECK(h->err_message[0] != '\0');
 	}
 	CHECK(spool_list(h, &sp, &names) == 0);
