@@ -12,14 +12,7 @@
 #include "handle_internal.h"
 #include "record.h"
 #include "validate.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond))                                                                 \
-			abort();                                                             \
-	} while (0)
+#include "fuzz.h"
 
 struct seen {
 	outbox *h;

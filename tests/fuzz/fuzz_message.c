@@ -11,14 +11,7 @@
 
 #include "handle_internal.h"
 #include "message.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond))                                                                 \
-			abort();                                                             \
-	} while (0)
+#include "fuzz.h"
 
 static char *read_back(int fd, size_t *len)
 {

@@ -16,14 +16,7 @@
 #include "buf.h"
 #include "handle_internal.h"
 #include "sasl.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond))                                                                 \
-			abort();                                                             \
-	} while (0)
+#include "fuzz.h"
 
 #define FUZZ_USER "fuzz-user"
 #define FUZZ_PASSWORD "Fuzz-made-up-pw-7q2"

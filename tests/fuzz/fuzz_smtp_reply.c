@@ -5,14 +5,7 @@
 #include <string.h>
 
 #include "smtp_reply.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond))                                                                 \
-			abort();                                                             \
-	} while (0)
+#include "fuzz.h"
 
 static void check_reply(const struct smtp_reply *r)
 {

@@ -11,14 +11,7 @@
 
 #include "handle_internal.h"
 #include "smtp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond))                                                                 \
-			abort();                                                             \
-	} while (0)
+#include "fuzz.h"
 
 /* Made up here, never used anywhere else; the transcript must never show either. */
 #define FUZZ_USER "fuzz-user@example.org"

@@ -23,14 +23,7 @@
 #include "queue_owner.h"
 #include "record.h"
 #include "spool.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond))                                                                 \
-			abort();                                                             \
-	} while (0)
+#include "fuzz.h"
 
 static char home[64];
 static int runners_fd = -1;
