@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from conftest import OUTBOX, Outbox, Result, base_env
+from mounts import tmpfs
 from sendutil import configure, marker
 from test_queue_crash import Capture, rows
 
@@ -17,14 +18,9 @@ MESSAGES = 120
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A real 4 MB file system (tmpfs), mounted for this test only: the store lives on it."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)], check=True)
-    try:
-        yield str(mnt)
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    """A real 4 MB file system, mounted for this test only: the store lives on it."""
+    with tmpfs(tmp_path, "disk", "4m") as mnt:
+        yield mnt
 
 
 def on_disk(tmp_path, mnt):

@@ -12,6 +12,7 @@ import tempfile
 import pytest
 
 from conftest import OUTBOX, Outbox, Result, base_env
+from mounts import tmpfs
 from sendutil import configure
 from servers import netutil
 
@@ -193,14 +194,9 @@ def test_symlinked_database_is_refused(ob, tmp_path):
 
 @pytest.fixture
 def ro_mount(tmp_path):
-    """A real file system of its own (tmpfs), to be remounted read-only: root cannot write it."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mnt)], check=True)
-    try:
-        yield str(mnt)
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    """A file system of its own, to be remounted read-only: root cannot write it."""
+    with tmpfs(tmp_path, "mnt", "8m") as mnt:
+        yield mnt
 
 
 def test_reading_a_store_on_a_read_only_mount(tmp_path, ro_mount):
