@@ -376,9 +376,8 @@ int spool_open_message(outbox *h, struct spool *sp, const char *name, long long 
 		rc = spool_fail_os(h, errno, "look at the message file", name);
 	else if ((*verdict = spool_judge(&st, sp->owner, size)) != SPOOL_OK)
 		rc = spool_refuse(h, *verdict, &st, sp->owner, size);
-	/* A regular file reads the same either way; the flag goes so no reader sees EAGAIN. */
-	else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) < 0)
-		rc = spool_fail_os(h, errno, "open the message file", name);
+	/* O_NONBLOCK stays: a regular file, the only kind accepted, reads the same either way, and
+	 * clearing it would cost two system calls per message on the runner's hot path. */
 	if (rc < 0) {
 		close(*fd);
 		*fd = -1;
