@@ -196,12 +196,11 @@ static void queue_progress(void *ctx, const outbox_queue_stats *s)
 		s->failed, seconds > 0 ? (double)(s->delivered + s->deferred + s->failed) / seconds : 0.0);
 }
 
+/* Installed with -v only. */
 static void queue_transcript(void *ctx, char direction, const char *line, size_t len)
 {
-	int *verbose = ctx;
-
-	if (*verbose)
-		cli_print_transcript(direction, line, len);
+	(void)ctx;
+	cli_print_transcript(direction, line, len);
 }
 
 /* A server that failed in the run: said loudly, as its messages now take another way or wait. */
@@ -246,9 +245,11 @@ static int queue_run_cmd(int argc, char **argv)
 		} else
 			return cli_usage("queue run", "unexpected argument \"%s\"", argv[i]);
 	}
-	o.transcript = queue_transcript;
+	/* Only when it is shown: the library renders every line it hands out, for every message. */
+	if (verbose)
+		o.transcript = queue_transcript;
 	o.notice = queue_notice;
-	o.ctx = &verbose;
+	o.ctx = NULL;
 	/* Live progress on a terminal only; quiet for cron and pipes. */
 	if (isatty(STDERR_FILENO) && !verbose)
 		o.progress = queue_progress;

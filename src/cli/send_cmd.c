@@ -48,12 +48,11 @@ struct send_args {
 	char queue_mode; /* sendmail -bp ('p') or -q ('q') */
 };
 
+/* Installed with -v only. */
 static void send_transcript(void *ctx, char direction, const char *line, size_t len)
 {
-	struct send_args *a = ctx;
-
-	if (a->verbose)
-		cli_print_transcript(direction, line, len);
+	(void)ctx;
+	cli_print_transcript(direction, line, len);
 }
 
 static void send_notice(void *ctx, const char *text)
@@ -208,7 +207,9 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
 		goto out;
 	}
-	a.req.transcript = send_transcript;
+	/* Only when it is shown: the library renders every line it hands out. */
+	if (a.verbose)
+		a.req.transcript = send_transcript;
 	a.req.notice = send_notice;
 	a.req.ctx = &a;
 	if ((rc = cli_open(&h)) != 0)

@@ -140,8 +140,16 @@ const char *validate_display(char *out, size_t size, const char *text, size_t le
 		return out;
 	out[0] = '\0';
 	while (used < len) {
-		render_char(piece, sizeof piece, p + used, len - used, 0, &n);
-		k = strlen(piece);
+		if (p[used] >= 0x20 && p[used] < 0x7f) {
+			/* Printable ASCII, nearly all of any reply, is itself: no formatting per byte, as
+			 * the runner renders every reply of every message. */
+			piece[0] = (char)p[used];
+			piece[1] = '\0';
+			n = k = 1;
+		} else {
+			render_char(piece, sizeof piece, p + used, len - used, 0, &n);
+			k = strlen(piece);
+		}
 		if (at + k >= size) {
 			/* Back to the last whole piece that leaves room for "...": a cut never splits
 			 * an escape or a character. */
