@@ -10,9 +10,11 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import servers  # noqa: E402
 from servers import netutil  # noqa: E402
+from servers.oauth_provider import OAuthProvider  # noqa: E402
+from servers.oauth_smtp import OAuthSmtp  # noqa: E402
 
 __all__ = ["pki", "postfix_session", "postfix", "aiosmtpd_session", "aiosmtpd_srv",
-           "aiosmtpd_factory", "smtp_sink"]
+           "aiosmtpd_factory", "smtp_sink", "oauth_provider", "oauth_smtp", "oauth_smtp_tls"]
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +97,25 @@ def smtp_sink():
     finally:
         for sink in started:
             sink.stop()
+
+
+@pytest.fixture
+def oauth_provider():
+    """A fresh OAuth provider (tests/servers/oauth_provider.py) on http://127.0.0.1, public
+    client "outbox-test-client", device interval 1 s; change it with .configure(...)."""
+    with OAuthProvider(interval=1) as provider:
+        yield provider
+
+
+@pytest.fixture
+def oauth_smtp(oauth_provider, pki):
+    """STARTTLS SMTP offering only XOAUTH2/OAUTHBEARER, for oauth_provider's live tokens."""
+    with OAuthSmtp(oauth_provider, pki.server_cert, pki.server_key) as srv:
+        yield srv
+
+
+@pytest.fixture
+def oauth_smtp_tls(oauth_provider, pki):
+    """oauth_smtp with implicit TLS (port 465 style)."""
+    with OAuthSmtp(oauth_provider, pki.server_cert, pki.server_key, implicit_tls=True) as srv:
+        yield srv
