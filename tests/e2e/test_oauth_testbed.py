@@ -2,10 +2,14 @@
 # tests/servers/oauth_*.py) follows the RFCs, with urllib and smtplib as clients, before outbox.
 import base64
 import hashlib
+import http.server
 import json
+import os
 import secrets
 import smtplib
 import ssl
+import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -16,6 +20,8 @@ import pytest
 from servers_fixtures import *  # noqa: F401,F403
 from servers.oauth_provider import OAuthProvider
 
+BROWSER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "servers",
+                       "oauth_browser.py")
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 
 
@@ -90,7 +96,8 @@ def error_of(resp):
 
 # --- the device grant (RFC 8628) ---------------------------------------------------------
 def test_device_grant_pending_slow_down_approve_token(oauth_provider):
-    p = oauth_provider.configure(interval=0.5, slow_down_step=0.5)
+    # Sleeps are the protocol's waits, with wide margins either side of each interval.
+    p = oauth_provider.configure(interval=0.5, slow_down_step=1)
     status, dev = post(p.device_url, {"client_id": p.client_id, "scope": p.scope})
     expect("device status", status, 200)
     expect("device fields", sorted(dev), sorted(["device_code", "user_code", "verification_uri",
@@ -100,15 +107,15 @@ def test_device_grant_pending_slow_down_approve_token(oauth_provider):
     poll = {"grant_type": DEVICE, "device_code": dev["device_code"], "client_id": p.client_id}
 
     expect("a poll before the interval", error_of(post(p.token_url, poll)), (400, "slow_down"))
-    time.sleep(1.0)                         # the interval is now 1 s
+    time.sleep(1.5)                         # the interval is now 1.5 s
     expect("a poll after the interval", error_of(post(p.token_url, poll)),
            (400, "authorization_pending"))
-    time.sleep(0.6)                         # the old interval, not the grown one
+    time.sleep(0.6)                         # past the first interval, not the grown one
     expect("a poll at the old interval", error_of(post(p.token_url, poll)),
            (400, "slow_down"))
 
     p.approve(dev["user_code"])
-    time.sleep(1.6)                         # 1.5 s now
+    time.sleep(2.5)                         # 2.5 s now
     status, tok = post(p.token_url, poll)
     expect("token status after approval (body %r)" % (tok,), status, 200)
     expect("token type", tok["token_type"], "Bearer")
@@ -147,12 +154,12 @@ def test_device_grant_denied_or_expired(oauth_provider, ending, want):
 
 
 def test_device_grant_expires_after_expires_in(oauth_provider):
-    p = oauth_provider.configure(interval=0, device_lifetime=0.3)
+    p = oauth_provider.configure(interval=0, device_lifetime=1)
     _, dev = post(p.device_url, {"client_id": p.client_id})
     poll = {"grant_type": DEVICE, "device_code": dev["device_code"], "client_id": p.client_id}
     expect("poll within expires_in", error_of(post(p.token_url, poll)),
            (400, "authorization_pending"))
-    time.sleep(0.4)
+    time.sleep(1.1)
     expect("poll after expires_in", error_of(post(p.token_url, poll)), (400, "expired_token"))
 
 
@@ -209,6 +216,76 @@ def test_code_grant_denied_by_the_user_redirects_access_denied(oauth_provider):
     expect("redirect", (status, q), (302, {"error": "access_denied", "state": "s2"}))
 
 
+class _Callback(http.server.BaseHTTPRequestHandler):
+    """The client's loopback redirect listener, as outbox will run it."""
+    def do_GET(self):
+        self.server.queries.append(dict(urllib.parse.parse_qsl(
+            urllib.parse.urlsplit(self.path).query)))
+        body = b"Signed in to outbox; you may close this tab."
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_scripted_browser_follows_the_redirect_to_the_listener(oauth_provider, tmp_path):
+    p = oauth_provider
+    listener = http.server.HTTPServer(("127.0.0.1", 0), _Callback)
+    listener.queries = []
+    thread = threading.Thread(target=listener.serve_forever, daemon=True)
+    thread.start()
+    try:
+        redirect = f"http://127.0.0.1:{listener.server_address[1]}/callback"
+        url = p.authorize_url + "?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": p.client_id, "redirect_uri": redirect,
+            "code_challenge": pkce_pair()[1], "code_challenge_method": "S256", "state": "s3"})
+        log = tmp_path / "browser.jsonl"
+        run = subprocess.run([BROWSER, url], env={**os.environ, "OAUTH_BROWSER_LOG": str(log)},
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        listener.shutdown()
+        listener.server_close()
+    expect(f"browser exit (stderr {run.stderr!r})", run.returncode, 0)
+    expect("what the listener got", [(q.get("state"), q.get("code", "")[:3])
+                                     for q in listener.queries], [("s3", "ac-")])
+    seen = json.loads(log.read_text())
+    expect("the page the browser showed", (seen["status"], seen["body"]),
+           (200, "Signed in to outbox; you may close this tab."))
+
+
+def test_browser_reports_a_page_that_is_not_there(oauth_provider, tmp_path):
+    log = tmp_path / "browser.jsonl"
+    run = subprocess.run([BROWSER, oauth_provider.base_url + "/nowhere"],
+                         env={**os.environ, "OAUTH_BROWSER_LOG": str(log)},
+                         capture_output=True, text=True, timeout=60)
+    expect("browser exit", run.returncode, 1)
+    expect("status logged", json.loads(log.read_text())["status"], 404)
+
+
+# --- the providers' own ways ----------------------------------------------------------------
+def test_google_style_omits_what_google_omits(oauth_provider):
+    p = oauth_provider.configure(style="google")
+    _, dev = post(p.device_url, {"client_id": p.client_id})
+    expect("device fields", sorted(dev), sorted(["device_code", "user_code", "verification_url",
+                                                 "expires_in", "interval"]))
+    first = code_grant(p)
+    status, again = refresh(p, first["refresh_token"])
+    expect("refresh status", status, 200)
+    expect("refresh_token in a refresh answer", "refresh_token" in again, False)
+    expect("the old refresh token still works", refresh(p, first["refresh_token"])[0], 200)
+
+
+def test_microsoft_style_sends_a_message(oauth_provider):
+    p = oauth_provider.configure(style="microsoft")
+    _, dev = post(p.device_url, {"client_id": p.client_id})
+    expect("device fields", sorted(dev), sorted(["device_code", "user_code", "verification_uri",
+                                                 "expires_in", "interval", "message"]))
+    assert dev["user_code"] in dev["message"], f"want the code in the message, got {dev!r}"
+
+
 # --- refresh, rotation, revocation, clients ------------------------------------------------
 def test_refresh_with_rotation_refuses_the_old_token(oauth_provider):
     p = oauth_provider.configure(rotate=True)
@@ -236,11 +313,11 @@ def test_refresh_without_rotation_keeps_the_token(oauth_provider):
 
 
 def test_short_lived_access_token_expires_and_refresh_renews(oauth_provider):
-    p = oauth_provider.configure(access_lifetime=0.3)
+    p = oauth_provider.configure(access_lifetime=1)
     tok = code_grant(p)
-    expect("expires_in", tok["expires_in"], 0.3)
+    expect("expires_in", tok["expires_in"], 1)
     expect("fresh token", p.access_token_check(tok["access_token"])[1], None)
-    time.sleep(0.4)
+    time.sleep(1.1)
     expect("token after expires_in", p.access_token_check(tok["access_token"]),
            (None, "expired"))
     _, renewed = refresh(p, tok["refresh_token"])
@@ -248,6 +325,21 @@ def test_short_lived_access_token_expires_and_refresh_renews(oauth_provider):
     p.expire_access_tokens()
     expect("token expired by the test", p.access_token_check(renewed["access_token"]),
            (None, "expired"))
+
+
+def test_counters_are_exact_under_concurrent_refreshes(oauth_provider):
+    p = oauth_provider
+    tok = code_grant(p)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(refresh(p, tok["refresh_token"])[0]))
+               for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    expect("answers", sorted(answers), [200] * 5)
+    expect("refreshes counted", (p.counters["token:refresh_token"],
+                                 p.counters["issued:refresh_token"]), (5, 5))
 
 
 def test_revocation_ends_the_grant(oauth_provider):

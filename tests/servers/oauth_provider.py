@@ -15,8 +15,9 @@ Endpoints (form-encoded POSTs answer JSON, errors as RFC 6749 5.2 {"error": ...}
                    expires_in, interval. Polling POST /token (grant_type device_code) answers
                    authorization_pending until approved, slow_down when polled sooner than the
                    interval after the last poll (or after /device: a client waits before its
-                   first poll too) and then 5 s more for every later poll, access_denied,
-                   expired_token after expires_in; the code is good for one token response.
+                   first poll too) and then slow_down_step (5 s, RFC 8628 3.5) more for every
+                   later poll, access_denied, expired_token after expires_in; the code is good
+                   for one token response.
   GET /activate?user_code=C[&action=deny]   the "browser" a device-grant user opens:
                    signs in as p.user (or &user=) and approves; p.approve(C) does the same.
   GET /authorize   RFC 6749 4.1 + RFC 7636 + RFC 8252: response_type=code, the client_id,
@@ -34,9 +35,17 @@ Client authentication on /device, /token and /revoke: client_id in the form, and
 as HTTP Basic; anything else is invalid_client (401). Unknown, used or revoked codes and
 refresh tokens are invalid_grant.
 
-Test levers: configure(rotate=True, access_lifetime=2, ...), approve/deny/expire_device(user_code), expire_access_tokens(user=None: all),
-revoke_user(user), fail_next(path, status, body) for the next request to path,
-access_token_check(token); counters (see OAuthState), requests [(method, path, fields)].
+style="google" or "microsoft" (configure or constructor) answers as those providers do where
+a client must cope: Google names verification_url, sends no verification_uri_complete and
+no refresh_token in a refresh answer; Microsoft sends a message instead of
+verification_uri_complete.
+
+Test levers: configure(rotate=True, access_lifetime=2, interval=1, ...) between requests;
+approve/deny/expire_device(user_code); expire_access_tokens(user=None: everyone's);
+revoke_user(user); fail_next(path, status, body) for the next request to path;
+access_token_check(token); counters (see OAuthState); requests [(method, path, fields)].
+expires_in and interval are sent as given: give outbox whole seconds (the smoke test uses
+fractions to stay fast). oauth_browser.py is the scripted browser ($BROWSER) for the code grant.
 """
 import base64
 import json
@@ -86,7 +95,7 @@ class OAuthProvider:
 
     def configure(self, **options):
         """Change the provider's settings between requests: rotate, access_lifetime,
-        interval, slow_down_step, device_lifetime, client_secret, scope, user."""
+        interval, slow_down_step, device_lifetime, client_secret, scope, user, style."""
         with self.state.lock:
             for name, value in options.items():
                 if not hasattr(self.state, name) or name.startswith("_") or \
@@ -150,6 +159,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     provider = None
+    timeout = 30                            # an idle kept-alive connection ends its thread
 
     def log_message(self, fmt, *args):
         pass                                # the test asserts on .requests instead
@@ -246,11 +256,19 @@ class _Handler(BaseHTTPRequestHandler):
         st.check_client(*self._client(form))
         device_code, req = st.device_start(form.get("scope"))
         verify = self.provider.base_url + "/activate"
-        self._json(200, {"device_code": device_code, "user_code": req.user_code,
-                         "verification_uri": verify,
-                         "verification_uri_complete": verify + "?" + urllib.parse.urlencode(
-                             {"user_code": req.user_code}),
-                         "expires_in": st.device_lifetime, "interval": st.interval})
+        body = {"device_code": device_code, "user_code": req.user_code,
+                "verification_uri": verify,
+                "verification_uri_complete": verify + "?" + urllib.parse.urlencode(
+                    {"user_code": req.user_code}),
+                "expires_in": st.device_lifetime, "interval": st.interval}
+        if st.style == "google":
+            body["verification_url"] = body.pop("verification_uri")
+            del body["verification_uri_complete"]
+        elif st.style == "microsoft":
+            del body["verification_uri_complete"]
+            body["message"] = (f"To sign in, use a web browser to open the page {verify} "
+                               f"and enter the code {req.user_code} to authenticate.")
+        self._json(200, body)
 
     def _token(self, form):
         st = self.provider.state

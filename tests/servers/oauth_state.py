@@ -81,7 +81,8 @@ class OAuthState:
 
     def __init__(self, client_id, client_secret=None, scope="https://mail.example.test/smtp",
                  user="oauth-user@example.test", access_lifetime=3600, device_lifetime=600,
-                 interval=1, slow_down_step=SLOW_DOWN_STEP, rotate=False, slack=0.05):
+                 interval=1, slow_down_step=SLOW_DOWN_STEP, rotate=False, slack=0.05,
+                 style="rfc"):
         self.client_id = client_id
         self.client_secret = client_secret
         self.scope = scope
@@ -91,6 +92,10 @@ class OAuthState:
         self.interval = interval
         self.slow_down_step = slow_down_step
         self.rotate = rotate
+        # Where the big providers differ from the RFCs in what a client must cope with:
+        # "google" omits refresh_token from a refresh answer and names the device grant's
+        # verification_url; "microsoft" sends no verification_uri_complete but a message.
+        self.style = style
         # Both clocks are this machine's CLOCK_MONOTONIC, but the time stamps are taken when
         # the request is handled, not sent: a client that waited exactly `interval` may look
         # a few milliseconds early.
@@ -237,7 +242,10 @@ class OAuthState:
         if self.rotate:
             del self.refresh_tokens[token]
             return self._issue(grant)
-        return self._issue(grant, refresh_token=token)
+        out = self._issue(grant, refresh_token=token)
+        if self.style == "google":
+            del out["refresh_token"]        # Google answers a refresh without one
+        return out
 
     # --- revocation (RFC 7009) and the test's own levers ------------------------------
     def revoke(self, token):
