@@ -91,8 +91,8 @@ struct oauth_wait {
 	void (*sleep)(void *ctx, int seconds);
 	void *ctx;
 };
-/* Poll at the interval until the user answers: slow_down adds 5 s to the interval;
- * access_denied, expired_token and expires_in passing end it with OUTBOX_EAUTH. */
+/* Poll at the interval until the user answers: slow_down adds 5 s to the interval, a network
+ * failure doubles it (RFC 8628 section 3.5) and polling goes on; access_denied, expired_token and expires_in passing end it with OUTBOX_EAUTH. */
 int oauth_device_wait(outbox *h, const struct oauth_client *c, const char *token_url,
 		      struct oauth_device *d, const struct oauth_wait *w, struct oauth_tokens *out);
 

@@ -97,6 +97,8 @@ int oauth_device_wait(outbox *h, const struct oauth_client *c, const char *token
 		rc = oauth_device_poll_once(h, c, token_url, d, out);
 		if (rc == OAUTH_SLOW_DOWN)
 			interval += 5; /* RFC 8628 section 3.5: for this and every later poll */
+		else if (rc == OUTBOX_ETEMPFAIL)
+			interval = interval < 60 ? interval * 2 : interval; /* a blip: poll less */
 		else if (rc != OAUTH_PENDING)
 			return rc;
 	}
