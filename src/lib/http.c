@@ -177,8 +177,9 @@ int http_unescape_value(const char *s, size_t len, char **out)
 	for (i = 0; plus[i]; i++)
 		if (plus[i] == '+')
 			plus[i] = ' ';
-	raw = lib.easy_unescape(NULL, plus, (int)len, &n);
-	explicit_bzero(plus, len);
+	/* strndup stopped at a NUL in `s`, if there was one: decode only what was copied. */
+	raw = lib.easy_unescape(NULL, plus, i, &n);
+	explicit_bzero(plus, (size_t)i);
 	free(plus);
 	if (raw == NULL)
 		return -1;

@@ -45,7 +45,7 @@ int oauth_loopback_open(outbox *h, struct oauth_loopback *lb)
 
 void oauth_loopback_close(struct oauth_loopback *lb)
 {
-	if (lb->fd > 0)
+	if (lb->fd >= 0)
 		close(lb->fd);
 	lb->fd = -1;
 }
