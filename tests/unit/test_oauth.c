@@ -1,10 +1,11 @@
 /* test_oauth.c: the OAuth protocol functions: PKCE against RFC 7636's vector, the authorization
  * URL, token and error answers as tables, the http:// loopback rule, the redirect listener, and
- * real HTTP against a canned server in a thread of this test (nothing here sleeps to assert). */
+ * real HTTP and HTTPS against a canned server in a thread of this test (nothing sleeps to assert). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "handle_internal.h"
@@ -276,8 +277,14 @@ struct canned {
 	int fd, port, count, served;
 	const char *answers[8];
 	struct buf requests[8];
+	SSL_CTX *tls; /* NULL: plain HTTP */
 	pthread_t thread;
 };
+
+static ssize_t canned_recv(int fd, SSL *ssl, char *chunk, size_t size)
+{
+	return ssl ? SSL_read(ssl, chunk, (int)size) : recv(fd, chunk, size, 0);
+}
 
 static void *canned_run(void *arg)
 {
@@ -288,11 +295,21 @@ static void *canned_run(void *arg)
 		long want = -1;
 		int fd = accept(c->fd, NULL, NULL);
 		struct buf *r = &c->requests[c->served];
+		SSL *ssl = NULL;
 
 		if (fd < 0)
 			break;
+		if (c->tls != NULL) {
+			ssl = SSL_new(c->tls);
+			SSL_set_fd(ssl, fd);
+			if (SSL_accept(ssl) != 1) { /* the client refused the certificate */
+				SSL_free(ssl);
+				close(fd);
+				continue;
+			}
+		}
 		for (;;) {
-			ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+			ssize_t n = canned_recv(fd, ssl, chunk, sizeof chunk);
 
 			if (n <= 0 || buf_append(r, chunk, (size_t)n) < 0)
 				break;
@@ -303,10 +320,16 @@ static void *canned_run(void *arg)
 			if (want >= 0 && (long)r->len >= want)
 				break;
 		}
-		if (c->answers[c->served] != NULL)
-			(void)!send(fd, c->answers[c->served], strlen(c->answers[c->served]), MSG_NOSIGNAL);
+		if (c->answers[c->served] == NULL)
+			(void)!canned_recv(fd, ssl, chunk, sizeof chunk); /* silent until the client gives up */
+		else if (ssl != NULL)
+			SSL_write(ssl, c->answers[c->served], (int)strlen(c->answers[c->served]));
 		else
-			(void)!recv(fd, chunk, sizeof chunk, 0); /* silent until the client gives up */
+			(void)!send(fd, c->answers[c->served], strlen(c->answers[c->served]), MSG_NOSIGNAL);
+		if (ssl != NULL) {
+			SSL_shutdown(ssl);
+			SSL_free(ssl);
+		}
 		close(fd);
 	}
 	return NULL;
@@ -441,6 +464,64 @@ static void test_http_refusals(void **state)
 	/* Plain HTTP elsewhere is refused before anything is sent. */
 	EXPECT_INT(oauth_refresh(h, &cl, "http://192.0.2.1/token", TEST_REFRESH, NULL, &t), OUTBOX_EINVALID, "plain http off-host: code");
 	EXPECT_CONTAINS(outbox_errmsg(h), "url: http://192.0.2.1/token is refused", "plain http off-host");
+	free(h);
+}
+
+/* A self-signed certificate for localhost and 127.0.0.1, made for this run by the openssl
+ * command; `dir` holds cert.pem and key.pem. */
+static SSL_CTX *tls_server_ctx(char dir[64])
+{
+	char cmd[512];
+	SSL_CTX *ctx;
+
+	snprintf(dir, 64, "/tmp/outbox-oauth-tls-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof cmd, "cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -days 2 -subj "
+		 "/CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_non_null(ctx = SSL_CTX_new(TLS_server_method()));
+	snprintf(cmd, sizeof cmd, "%s/cert.pem", dir);
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(ctx, cmd), 1);
+	snprintf(cmd, sizeof cmd, "%s/key.pem", dir);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, cmd, SSL_FILETYPE_PEM), 1);
+	return ctx;
+}
+
+static void test_https_verifies_the_certificate(void **state)
+{
+	struct canned c = {.count = 2, .answers = {
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnever"}};
+	struct http_request req = {NULL, NULL, NULL, 10000, {NULL, NULL}};
+	struct http_response resp;
+	char dir[64], url[64], ca[96], cmd[128];
+	outbox *h = test_handle();
+
+	(void)state;
+	c.tls = tls_server_ctx(dir);
+	canned_start(&c);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/info", c.port);
+	snprintf(ca, sizeof ca, "%s/cert.pem", dir);
+	req.url = url;
+	/* Trusted through the CA file: a GET that reads status, type and body. */
+	req.ca_file = ca;
+	assert_int_equal(http_perform(h, &req, &resp), 0);
+	EXPECT_INT(resp.status, 200, "status");
+	EXPECT_STR(resp.content_type, "text/plain", "content type");
+	EXPECT_STR(resp.body.data, "hello", "body");
+	http_response_free(&resp);
+	/* The system's authorities do not know it: refused, nothing read. */
+	req.ca_file = NULL;
+	EXPECT_INT(http_perform(h, &req, &resp), OUTBOX_EUNAVAILABLE, "unknown certificate: code");
+	EXPECT_CONTAINS(outbox_errmsg(h), "the certificate of https://127.0.0.1:", "unknown certificate");
+	EXPECT_INT(resp.body.data == NULL, 1, "no body from an unverified server");
+	canned_stop(&c);
+	EXPECT_CONTAINS(c.requests[0].data, "GET /info HTTP/1.1", "request line over TLS");
+	canned_free(&c);
+	SSL_CTX_free(c.tls);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	EXPECT_INT(system(cmd), 0, "remove the certificates");
 	free(h);
 }
 
@@ -651,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_device_answers),
 		cmocka_unit_test(test_refresh_over_http_keeps_or_rotates),
 		cmocka_unit_test(test_http_refusals),
+		cmocka_unit_test(test_https_verifies_the_certificate),
 		cmocka_unit_test(test_device_grant_over_http),
 		cmocka_unit_test(test_device_wait_ends),
 		cmocka_unit_test(test_loopback_listener),
