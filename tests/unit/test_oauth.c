@@ -1,6 +1,6 @@
 /* test_oauth.c: the OAuth protocol functions: PKCE against RFC 7636's vector, the authorization
  * URL, token and error answers as tables, the http:// loopback rule, the redirect listener, and
- * real HTTP and HTTPS against a canned server in a thread of this test (nothing sleeps to assert). */
+ * real HTTP and HTTPS from a canned server in a thread of the test (nothing sleeps to assert). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
