@@ -315,7 +315,7 @@ static void *canned_run(void *arg)
 				break;
 			if (want < 0 && (end = strstr(r->data, "\r\n\r\n")) != NULL) {
 				const char *cl = strcasestr(r->data, "Content-Length: ");
-				want = (long)(end + 4 - r->data) + (cl && cl < end ? atol(cl + 16) : 0);
+				want = (long)(end + 4 - r->data) + (cl && cl < end ? strtol(cl + 16, NULL, 10) : 0);
 			}
 			if (want >= 0 && (long)r->len >= want)
 				break;
