@@ -467,6 +467,40 @@ static void test_http_refusals(void **state)
 	free(h);
 }
 
+static void test_code_exchange_and_revoke_over_http(void **state)
+{
+	struct canned c = {.count = 3, .answers = {
+		JSON_200("{\"access_token\":\"at-code\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+			 "\"refresh_token\":\"rt-code\"}"),
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"}};
+	struct oauth_client cl = {TEST_CLIENT_ID, NULL, NULL, 10000, {NULL, NULL}};
+	struct oauth_tokens t;
+	char url[64];
+	outbox *h = test_handle();
+
+	(void)state;
+	canned_start(&c);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/token", c.port);
+	assert_int_equal(oauth_code_exchange(h, &cl, url, "the/code", "verifier-1",
+					     "http://127.0.0.1:4711/", &t), 0);
+	EXPECT_STR(t.access_token, "at-code", "access token for the code");
+	EXPECT_STR(t.refresh_token, "rt-code", "refresh token for the code");
+	oauth_tokens_free(&t);
+	EXPECT_INT(oauth_revoke(h, &cl, url, TEST_REFRESH, "refresh_token"), 0, "revoked");
+	EXPECT_INT(oauth_revoke(h, &cl, url, TEST_REFRESH, NULL), OUTBOX_ETEMPFAIL,
+		   "revocation while the provider is down: code");
+	EXPECT_CONTAINS(outbox_errmsg(h), "try again later (HTTP 503)", "revocation while down");
+	canned_stop(&c);
+	EXPECT_CONTAINS(c.requests[0].data, "grant_type=authorization_code&code=the%2Fcode"
+			"&code_verifier=verifier-1&redirect_uri=http%3A%2F%2F127.0.0.1%3A4711%2F"
+			"&client_id=" TEST_CLIENT_ID, "code exchange form (no secret for a public client)");
+	EXPECT_CONTAINS(c.requests[1].data, "token=" TEST_REFRESH "&token_type_hint=refresh_token"
+			"&client_id=" TEST_CLIENT_ID, "revocation form");
+	canned_free(&c);
+	free(h);
+}
+
 /* A self-signed certificate for localhost and 127.0.0.1, made for this run by the openssl
  * command; `dir` holds cert.pem and key.pem. */
 static SSL_CTX *tls_server_ctx(char dir[64])
@@ -590,6 +624,15 @@ static void test_device_grant_over_http(void **state)
 	free(h);
 }
 
+static long long seconds_left_seen;
+
+static int cancel_at_once(void *ctx, long long seconds_left)
+{
+	(void)ctx;
+	seconds_left_seen = seconds_left;
+	return 1;
+}
+
 static void test_device_wait_ends(void **state)
 {
 	struct canned c = {.count = 2, .answers = {JSON_400("{\"error\":\"authorization_pending\"}"),
@@ -610,6 +653,16 @@ static void test_device_wait_ends(void **state)
 	EXPECT_CONTAINS(outbox_errmsg(h), "the sign-in was refused (access_denied)", "user said no");
 	canned_stop(&c);
 	canned_free(&c);
+	/* The caller cancels: progress hears how long the code has left, and says stop. */
+	clock.count = 0;
+	w.progress = cancel_at_once;
+	w.ctx = &clock;
+	EXPECT_INT(oauth_device_wait(h, &cl, "http://127.0.0.1:1/token", &d, &w, &t), OUTBOX_EAUTH,
+		   "cancelled: code");
+	EXPECT_STR(outbox_errmsg(h), "the sign-in was cancelled", "cancelled");
+	EXPECT_INT(clock.count, 0, "no wait after a cancel");
+	EXPECT_INT(seconds_left_seen, 60, "progress is told the seconds the code has left");
+	w.progress = NULL;
 	/* Nobody answers (nothing even listens: each poll fails and the next waits longer) until the
 	 * code expires: the wait gives up then, without polling past it. */
 	clock.count = 0;
@@ -731,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_token_answers),
 		cmocka_unit_test(test_device_answers),
 		cmocka_unit_test(test_refresh_over_http_keeps_or_rotates),
+		cmocka_unit_test(test_code_exchange_and_revoke_over_http),
 		cmocka_unit_test(test_http_refusals),
 		cmocka_unit_test(test_https_verifies_the_certificate),
 		cmocka_unit_test(test_device_grant_over_http),
