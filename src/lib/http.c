@@ -1,0 +1,430 @@
+/* http.c: the OAuth endpoints' HTTP through libcurl, loaded with dlopen the first time a sign-in
+ * or a refresh needs it, so a plain send never pays for loading libcurl and its dependencies. */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+
+#include "handle_internal.h"
+#include "http.h"
+#include "validate.h"
+
+/* Only the symbols used here, resolved once for the whole process. */
+static struct {
+	void *handle;
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	char *(*easy_escape)(CURL *, const char *, int);
+	char *(*easy_unescape)(CURL *, const char *, int, int *);
+	void (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLU *(*url)(void);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+	void (*url_cleanup)(CURLU *);
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+#define HTTP_SYM(field, name) (*(void **)&lib.field = dlsym(handle, name)) != NULL
+
+static void http_load(void)
+{
+	void *handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+	if (handle == NULL)
+		return;
+	if (HTTP_SYM(global_init, "curl_global_init") && HTTP_SYM(easy_init, "curl_easy_init") &&
+	    HTTP_SYM(easy_setopt, "curl_easy_setopt") && HTTP_SYM(easy_perform, "curl_easy_perform") &&
+	    HTTP_SYM(easy_getinfo, "curl_easy_getinfo") && HTTP_SYM(easy_cleanup, "curl_easy_cleanup") &&
+	    HTTP_SYM(easy_strerror, "curl_easy_strerror") && HTTP_SYM(easy_escape, "curl_easy_escape") &&
+	    HTTP_SYM(easy_unescape, "curl_easy_unescape") && HTTP_SYM(free, "curl_free") &&
+	    HTTP_SYM(slist_append, "curl_slist_append") &&
+	    HTTP_SYM(slist_free_all, "curl_slist_free_all") && HTTP_SYM(url, "curl_url") &&
+	    HTTP_SYM(url_set, "curl_url_set") && HTTP_SYM(url_get, "curl_url_get") &&
+	    HTTP_SYM(url_cleanup, "curl_url_cleanup") &&
+	    /* Once, here, before any thread can make a request. */
+	    lib.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		lib.handle = handle;
+}
+
+int http_ready(outbox *h)
+{
+	pthread_once(&lib_once, http_load);
+	if (lib.handle == NULL)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "OAuth needs libcurl: install libcurl4 (Debian); libcurl.so.4 could not "
+				   "be loaded");
+	return 0;
+}
+
+int http_field_is_secret(const char *name)
+{
+	return strcasestr(name, "token") != NULL || strcasestr(name, "secret") != NULL ||
+	       strcmp(name, "code") == 0 || strcmp(name, "device_code") == 0 ||
+	       strcmp(name, "code_verifier") == 0 || strcmp(name, "password") == 0;
+}
+
+/* What the URL rule found: whether the request is plain HTTP, and to "localhost" on which port. */
+struct http_target {
+	int plain;
+	int localhost;
+	long port;
+};
+
+static int host_is_loopback(const char *host, int *localhost)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char inner[64];
+	size_t n = strlen(host);
+
+	*localhost = strcasecmp(host, "localhost") == 0;
+	if (*localhost)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n > 2 && n < sizeof inner + 2 && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(inner, host + 1, n - 2);
+		inner[n - 2] = '\0';
+		return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return 0;
+}
+
+static int url_judge(outbox *h, const char *field, const char *url, struct http_target *t)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+	char shown[256];
+	int rc = 0, localhost = 0;
+
+	if ((rc = http_ready(h)) < 0)
+		return rc;
+	memset(t, 0, sizeof *t);
+	validate_display(shown, sizeof shown, url, strlen(url));
+	if ((u = lib.url()) == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	if (lib.url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    lib.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    lib.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    lib.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, field, "%s is not a URL outbox can use", shown);
+	} else if (lib.url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, field,
+				 "%s carries a user name: give credentials by their own options", shown);
+	} else if (strcmp(scheme, "https") == 0) {
+		t->plain = 0;
+	} else if (strcmp(scheme, "http") == 0 && host_is_loopback(host, &localhost)) {
+		t->plain = 1;
+		t->localhost = localhost;
+		t->port = strtol(port, NULL, 10);
+	} else {
+		rc = outbox_fail(h, OUTBOX_EINVALID, field,
+				 "%s is refused: endpoints must be https://, or http:// on a loopback "
+				 "address (127.0.0.1, [::1], localhost) for testing", shown);
+	}
+	lib.free(scheme);
+	lib.free(host);
+	lib.free(port);
+	lib.free(user);
+	lib.url_cleanup(u);
+	return rc;
+}
+
+int http_url_check(outbox *h, const char *field, const char *url)
+{
+	struct http_target t;
+
+	return url_judge(h, field, url, &t);
+}
+
+int http_escape(outbox *h, struct buf *out, const char *s)
+{
+	char *e;
+	int rc = 0;
+
+	if ((rc = http_ready(h)) < 0)
+		return rc;
+	/* A NULL handle is allowed since libcurl 7.82; the escaping needs no state. */
+	e = lib.easy_escape(NULL, s, (int)strlen(s));
+	if (e == NULL || buf_puts(out, e) < 0)
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	if (e != NULL) {
+		explicit_bzero(e, strlen(e));
+		lib.free(e);
+	}
+	return rc;
+}
+
+int http_unescape_value(const char *s, size_t len, char **out)
+{
+	char *plus, *raw;
+	int n = 0, i, rc = 0;
+
+	*out = NULL;
+	if (http_ready(NULL) < 0 || len > 16384 || (plus = strndup(s, len)) == NULL)
+		return -1;
+	for (i = 0; plus[i]; i++)
+		if (plus[i] == '+')
+			plus[i] = ' ';
+	/* strndup stopped at a NUL in `s`, if there was one: decode only what was copied. */
+	raw = lib.easy_unescape(NULL, plus, i, &n);
+	explicit_bzero(plus, (size_t)i);
+	free(plus);
+	if (raw == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)raw[i] < 0x20 || raw[i] == 0x7f)
+			rc = -1;
+	if (rc == 0 && (*out = strndup(raw, (size_t)n)) == NULL)
+		rc = -1;
+	explicit_bzero(raw, (size_t)n);
+	lib.free(raw);
+	return rc;
+}
+
+/* The form as sent, and the same form as the transcript shows it, secret values hidden. */
+static int form_build(outbox *h, const char *const *form, struct buf *body, struct buf *shown)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; form[i] != NULL && form[i + 1] != NULL; i += 2) {
+		const char *sep = i ? "&" : "";
+
+		if (buf_puts(body, sep) < 0 || buf_puts(shown, sep) < 0)
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		if ((rc = http_escape(h, body, form[i])) < 0 || buf_puts(body, "=") < 0 ||
+		    (rc = http_escape(h, body, form[i + 1])) < 0 ||
+		    (rc = http_escape(h, shown, form[i])) < 0 || buf_puts(shown, "=") < 0)
+			return rc < 0 ? rc : outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		if (http_field_is_secret(form[i]))
+			rc = buf_puts(shown, "(hidden)");
+		else
+			rc = http_escape(h, shown, form[i + 1]);
+		if (rc < 0)
+			return rc == -1 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : rc;
+	}
+	return 0;
+}
+
+struct http_call {
+	struct http_response *resp;
+	const struct http_request *req;
+	const struct buf *form_shown;
+	int too_big;
+	int form_done;
+};
+
+static size_t http_write(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_call *c = ctx;
+
+	if (buf_append(&c->resp->body, data, size * n) < 0) {
+		c->too_big = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+/* Headers line by line, an Authorization header's value hidden; the form as form_build showed it;
+ * bodies coming in never (they carry tokens): http_perform names their size instead. */
+static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx)
+{
+	struct http_call *c = ctx;
+	const struct transcript *t = &c->req->verbose;
+	char direction = type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT ? '>' : '<';
+
+	if (type == CURLINFO_DATA_OUT && !c->form_done && c->form_shown->data) {
+		c->form_done = 1;
+		transcript_show(t->fn, t->ctx, '>', c->form_shown->data, c->form_shown->len);
+		return 0;
+	}
+	if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN)
+		return 0;
+	while (size > 0) {
+		const char *nl = memchr(data, '\n', size);
+		size_t line = nl ? (size_t)(nl - data) + 1 : size;
+
+		if (line >= 14 && strncasecmp(data, "authorization:", 14) == 0)
+			transcript_show(t->fn, t->ctx, direction, "Authorization: (hidden)", 23);
+		else if (line > 2 || (line > 0 && data[0] != '\r' && data[0] != '\n'))
+			transcript_show(t->fn, t->ctx, direction, data, line);
+		data += line;
+		size -= line;
+	}
+	return 0;
+}
+
+static int http_failed(outbox *h, const struct http_call *c, CURLcode code, const char *detail)
+{
+	char url[256], why[CURL_ERROR_SIZE + 64];
+	const char *words = *detail ? detail : lib.easy_strerror(code);
+
+	validate_display(url, sizeof url, c->req->url, strlen(c->req->url));
+	validate_display(why, sizeof why, words, strlen(words));
+	switch (code) {
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		if (c->too_big || code == CURLE_FILESIZE_EXCEEDED)
+			return outbox_fail(h, OUTBOX_EPROTOCOL, NULL,
+					   "the answer from %s is larger than %d KiB: refused", url,
+					   HTTP_MAX_BODY / 1024);
+		break;
+	case CURLE_OUT_OF_MEMORY:
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL,
+				   "the certificate of %s could not be verified: %s", url, why);
+	case CURLE_SSL_CACERT_BADFILE:
+		return outbox_fail(h, OUTBOX_ECONFIG, "tls-ca", "cannot load the CA file for %s: %s", url,
+				   why);
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNKNOWN_OPTION:
+	case CURLE_NOT_BUILT_IN:
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot request %s: %s", url, why);
+	case CURLE_OPERATION_TIMEDOUT:
+		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "no answer from %s in %ld ms: %s", url,
+				   c->req->timeout_ms, why);
+	default:
+		break;
+	}
+	/* Resolving, connecting, a handshake or a connection lost: may pass. */
+	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "cannot reach %s: %s", url, why);
+}
+
+static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
+			  const struct http_target *t, struct http_call *c, const struct buf *form,
+			  struct curl_slist **headers, struct curl_slist **resolve, char *errbuf)
+{
+	char pin[64];
+	int bad = 0;
+
+	*headers = lib.slist_append(NULL, "Accept: application/json");
+	if (*headers == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	bad |= lib.easy_setopt(curl, CURLOPT_URL, req->url) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_USERAGENT, "outbox") != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HTTPHEADER, *headers) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_WRITEDATA, c) != CURLE_OK;
+	if (req->timeout_ms > 0) {
+		bad |= lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms) != CURLE_OK;
+		bad |= lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms) != CURLE_OK;
+	}
+	if (req->ca_file != NULL)
+		bad |= lib.easy_setopt(curl, CURLOPT_CAINFO, req->ca_file) != CURLE_OK;
+	if (req->form != NULL) {
+		bad |= lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)form->len) != CURLE_OK;
+		bad |= lib.easy_setopt(curl, CURLOPT_POSTFIELDS, form->data ? form->data : "") != CURLE_OK;
+	}
+	if (t->plain) {
+		/* Plain HTTP stays on this machine: no proxy, and "localhost" is 127.0.0.1 whatever a
+		 * resolver or /etc/hosts says, so a code or a token never leaves it unencrypted. */
+		bad |= lib.easy_setopt(curl, CURLOPT_NOPROXY, "*") != CURLE_OK;
+		if (t->localhost) {
+			snprintf(pin, sizeof pin, "localhost:%ld:127.0.0.1", t->port);
+			if ((*resolve = lib.slist_append(NULL, pin)) == NULL)
+				return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+			bad |= lib.easy_setopt(curl, CURLOPT_RESOLVE, *resolve) != CURLE_OK;
+		}
+	}
+	if (req->verbose.fn != NULL) {
+		bad |= lib.easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_debug) != CURLE_OK;
+		bad |= lib.easy_setopt(curl, CURLOPT_DEBUGDATA, c) != CURLE_OK;
+		bad |= lib.easy_setopt(curl, CURLOPT_VERBOSE, 1L) != CURLE_OK;
+	}
+	if (bad)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "this libcurl lacks an option outbox needs: install libcurl 7.85 or later");
+	return 0;
+}
+
+static void copy_content_type(struct http_response *resp, const char *ct)
+{
+	size_t i, n = 0;
+
+	for (i = 0; ct != NULL && ct[i] && n + 1 < sizeof resp->content_type; i++)
+		if (ct[i] >= 0x20 && ct[i] < 0x7f)
+			resp->content_type[n++] = ct[i];
+	resp->content_type[n] = '\0';
+}
+
+int http_perform(outbox *h, const struct http_request *req, struct http_response *resp)
+{
+	struct http_target t;
+	struct buf form = BUF_INIT, shown = BUF_INIT;
+	struct http_call c = {resp, req, &shown, 0, 0};
+	struct curl_slist *headers = NULL, *resolve = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "", note[96];
+	const char *ct = NULL;
+	CURL *curl = NULL;
+	CURLcode code;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	buf_init(&resp->body, HTTP_MAX_BODY);
+	if ((rc = url_judge(h, "url", req->url, &t)) < 0)
+		return rc;
+	if (req->form != NULL && (rc = form_build(h, req->form, &form, &shown)) < 0)
+		goto out;
+	if ((curl = lib.easy_init()) == NULL) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start libcurl: out of memory");
+		goto out;
+	}
+	if ((rc = http_configure(h, curl, req, &t, &c, &form, &headers, &resolve, errbuf)) < 0)
+		goto out;
+	code = lib.easy_perform(curl);
+	if (code != CURLE_OK) {
+		rc = http_failed(h, &c, code, errbuf);
+		goto out;
+	}
+	lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	lib.easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
+	copy_content_type(resp, ct);
+	if (resp->body.data == NULL && buf_puts(&resp->body, "") < 0) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	if (req->verbose.fn != NULL) {
+		int n = snprintf(note, sizeof note, "(a body of %zu bytes, not shown: it may hold tokens)",
+				 resp->body.len);
+		transcript_show(req->verbose.fn, req->verbose.ctx, '<', note, (size_t)n);
+	}
+out:
+	if (curl != NULL)
+		lib.easy_cleanup(curl);
+	if (headers != NULL)
+		lib.slist_free_all(headers);
+	if (resolve != NULL)
+		lib.slist_free_all(resolve);
+	buf_free(&form);
+	buf_free(&shown);
+	if (rc < 0)
+		http_response_free(resp);
+	return rc;
+}
+
+void http_response_free(struct http_response *resp)
+{
+	buf_free(&resp->body);
+	buf_init(&resp->body, HTTP_MAX_BODY);
+}

@@ -1,0 +1,105 @@
+/* oauth_device.c: the device authorization grant (RFC 8628): ask for a code the user types on
+ * another device, then poll the token endpoint at the provider's pace until they answer. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "handle_internal.h"
+#include "http.h"
+#include "oauth.h"
+
+int oauth_device_start(outbox *h, const struct oauth_client *c, const char *device_url,
+		       const char *scope, struct oauth_device *out)
+{
+	const char *form[8] = {"scope", scope};
+	struct http_request req = {device_url, form, c->ca_file, c->timeout_ms, c->verbose};
+	struct http_response resp;
+	size_t n = 2;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	/* The device request carries no secret on Google's and Microsoft's: a public client. */
+	form[n++] = "client_id";
+	form[n++] = c->client_id;
+	if (c->client_secret != NULL && *c->client_secret != '\0') {
+		form[n++] = "client_secret";
+		form[n++] = c->client_secret;
+	}
+	form[n] = NULL;
+	if ((rc = http_perform(h, &req, &resp)) < 0)
+		return rc;
+	rc = oauth_device_parse(h, resp.status, resp.body.data, resp.body.len, out);
+	http_response_free(&resp);
+	return rc;
+}
+
+int oauth_device_poll_once(outbox *h, const struct oauth_client *c, const char *token_url,
+			   const struct oauth_device *d, struct oauth_tokens *out)
+{
+	const char *form[10] = {"grant_type", "urn:ietf:params:oauth:grant-type:device_code",
+				"device_code", d->device_code, "client_id", c->client_id};
+	struct http_request req = {token_url, form, c->ca_file, c->timeout_ms, c->verbose};
+	struct http_response resp;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (c->client_secret != NULL && *c->client_secret != '\0') {
+		form[6] = "client_secret";
+		form[7] = c->client_secret;
+	}
+	if ((rc = http_perform(h, &req, &resp)) < 0)
+		return rc;
+	rc = oauth_token_parse(h, resp.status, resp.body.data, resp.body.len, out);
+	http_response_free(&resp);
+	return rc;
+}
+
+static long long device_now(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+static void device_sleep(void *ctx, int seconds)
+{
+	struct timespec ts = {seconds, 0};
+
+	(void)ctx;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int oauth_device_wait(outbox *h, const struct oauth_client *c, const char *token_url,
+		      struct oauth_device *d, const struct oauth_wait *w, struct oauth_tokens *out)
+{
+	long long (*now)(void *) = w && w->now ? w->now : device_now;
+	void (*pause)(void *, int) = w && w->sleep ? w->sleep : device_sleep;
+	void *ctx = w ? w->ctx : NULL;
+	long long deadline = now(ctx) + d->expires_in, left;
+	int interval = d->interval > 0 ? d->interval : 5, rc;
+
+	memset(out, 0, sizeof *out);
+	for (;;) {
+		left = deadline - now(ctx);
+		if (left <= 0)
+			return outbox_fail(h, OUTBOX_EAUTH, NULL,
+					   "the sign-in code expired after %lld seconds before it was "
+					   "confirmed; start the sign-in again", d->expires_in);
+		if (w && w->progress && w->progress(w->ctx, left) != 0)
+			return outbox_fail(h, OUTBOX_EAUTH, NULL, "the sign-in was cancelled");
+		/* The first poll waits too: the user cannot have answered yet. */
+		pause(ctx, (long long)interval < left ? interval : (int)left);
+		if (now(ctx) >= deadline)
+			continue;
+		rc = oauth_device_poll_once(h, c, token_url, d, out);
+		if (rc == OAUTH_SLOW_DOWN)
+			interval += 5; /* RFC 8628 section 3.5: for this and every later poll */
+		else if (rc == OUTBOX_ETEMPFAIL)
+			interval = interval < 60 ? interval * 2 : interval; /* a blip: poll less */
+		else if (rc != OAUTH_PENDING)
+			return rc;
+	}
+}
