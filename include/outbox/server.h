@@ -30,6 +30,16 @@ typedef enum {
 	OUTBOX_SERVER_TLS_KEY,
 	OUTBOX_SERVER_TIMEOUT, /* seconds per step */
 	OUTBOX_SERVER_DEFAULT,
+	/* OAuth 2.0 sign-in: setting the provider fills host, port, security, auth, scope, tenant and
+	 * endpoints from its preset, except fields already set on this draft. */
+	OUTBOX_SERVER_OAUTH,            /* none, microsoft, google, custom */
+	OUTBOX_SERVER_OAUTH_CLIENT_ID,  /* the user's own registered application */
+	OUTBOX_SERVER_OAUTH_TENANT,     /* microsoft: common, organizations, consumers, a GUID or a domain */
+	OUTBOX_SERVER_OAUTH_DEVICE_URL, /* endpoints: https://, or http:// to a loopback host */
+	OUTBOX_SERVER_OAUTH_AUTHORIZE_URL,
+	OUTBOX_SERVER_OAUTH_TOKEN_URL,
+	OUTBOX_SERVER_OAUTH_REVOKE_URL,
+	OUTBOX_SERVER_OAUTH_SCOPE,
 	OUTBOX_SERVER_FIELD_COUNT
 } outbox_server_field_id;
 
@@ -96,6 +106,12 @@ void outbox_server_list_free(outbox_server **list, size_t count);
 /* Remove a server. Accounts that use it move to `reassign` (a server name, or NULL); without it
  * removal is refused while accounts use the server. Removal is undoable unless purged. */
 int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags);
+
+/* Give the draft an OAuth client secret to store on save, in the keyring or a 0600 file like a
+ * password, never in the database (copied, wiped when the draft is freed). NULL forgets it. */
+int outbox_server_set_oauth_client_secret(outbox *h, outbox_server *s, const char *secret);
+/* Where the client secret is kept (none, keyring or file); never the secret itself. */
+outbox_password_source outbox_server_oauth_client_secret_source(const outbox_server *s);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,10 @@ enum {
 	OPT_REASSIGN,
 	OPT_PURGE,
 	OPT_JSON,
-	OPT_HELP
+	OPT_HELP,
+	OPT_NO_OAUTH,
+	OPT_CLIENT_SECRET_STDIN,
+	OPT_NO_CLIENT_SECRET
 };
 
 static const outbox_field *server_info(int i)
@@ -54,6 +57,17 @@ static void server_print_edit_help(const char *verb)
 	       "  --no-password                  forget the stored password\n");
 	if (strcmp(verb, "edit") == 0)
 		printf("  --rename NEW                   give the server a new name\n");
+	printf("\nOAuth 2.0 sign-in (instead of a password):\n"
+	       "  --oauth microsoft --user ADDRESS --oauth-client-id ID\n"
+	       "  --oauth google --user ADDRESS --oauth-client-id ID [--oauth-client-secret-stdin]\n"
+	       "  --oauth custom --host HOST --user ADDRESS --oauth-client-id ID --oauth-token-url URL\n"
+	       "      --oauth-scope SCOPE and --oauth-device-url URL or --oauth-authorize-url URL\n"
+	       "  --oauth-client-secret-stdin    read the application's client secret from standard input\n"
+	       "  --no-oauth-client-secret       forget the stored client secret\n"
+	       "%s"
+	       "A provider's preset fills host, port, security, auth, scope and endpoints; options given\n"
+	       "win. Register your own application first: see OAUTH 2.0 SIGN-IN in man outbox.\n",
+	       strcmp(verb, "edit") == 0 ? "  --no-oauth                     sign in with a password again\n" : "");
 	printf("\nThe port follows --security unless given: 465 for tls, 587 for starttls, 25 for none.\n"
 	       "Passwords go to the desktop keyring when one is running, else to a 0600 file.\n");
 }
@@ -65,6 +79,7 @@ struct server_args {
 	const char *rename;
 	const char *reassign;
 	int password_stdin, password_prompt, no_password, purge, json;
+	int oauth, client_secret_stdin, no_client_secret; /* oauth: --oauth or --no-oauth was given */
 };
 
 /* Parse argv (argv[0] is the verb) into `a`; return 0 or EX_USAGE after printing why. */
@@ -79,6 +94,9 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 		{"purge", no_argument, NULL, OPT_PURGE},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"no-oauth", no_argument, NULL, OPT_NO_OAUTH},
+		{"oauth-client-secret-stdin", no_argument, NULL, OPT_CLIENT_SECRET_STDIN},
+		{"no-oauth-client-secret", no_argument, NULL, OPT_NO_CLIENT_SECRET},
 		{NULL, 0, NULL, 0}};
 	struct option *opts = cli_field_options(server_info, 1, OUTBOX_SERVER_FIELD_COUNT, extra);
 	char command[64];
@@ -113,6 +131,7 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 			continue;
 		}
 		if (c < OUTBOX_SERVER_FIELD_COUNT) {
+			a->oauth |= c == OUTBOX_SERVER_OAUTH;
 			a->set[a->nset].field = c;
 			a->set[a->nset++].value = optarg ? optarg : "true";
 			continue;
@@ -125,9 +144,18 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 		case OPT_REASSIGN: a->reassign = optarg; break;
 		case OPT_PURGE: a->purge = 1; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_NO_OAUTH:
+			/* The same as --oauth none, in the order given. */
+			a->oauth = 1;
+			a->set[a->nset].field = OUTBOX_SERVER_OAUTH;
+			a->set[a->nset++].value = "none";
+			break;
+		case OPT_CLIENT_SECRET_STDIN: a->client_secret_stdin = 1; break;
+		case OPT_NO_CLIENT_SECRET: a->no_client_secret = 1; break;
 		default: rc = cli_usage(command, "unexpected option %s", argv[optind - 1]);
 		}
-		if ((c == OPT_PASSWORD_STDIN || c == OPT_PASSWORD_PROMPT || c == OPT_NO_PASSWORD) && !allow_fields)
+		if ((c == OPT_PASSWORD_STDIN || c == OPT_PASSWORD_PROMPT || c == OPT_NO_PASSWORD ||
+		     c == OPT_NO_OAUTH || c == OPT_CLIENT_SECRET_STDIN || c == OPT_NO_CLIENT_SECRET) && !allow_fields)
 			rc = cli_usage(command, "%s does not take %s", command, argv[optind - 1]);
 		if (c == OPT_RENAME && strcmp(verb, "edit") != 0)
 			rc = cli_usage(command, "--rename is for: outbox server edit NAME --rename NEW");
@@ -148,6 +176,11 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 	if (password_ways > 1)
 		return cli_usage(command, "choose one of --password-stdin, --password-prompt, "
 					  "--password-command and --no-password");
+	if (a->client_secret_stdin && a->no_client_secret)
+		return cli_usage(command, "choose one of --oauth-client-secret-stdin and --no-oauth-client-secret");
+	if (a->client_secret_stdin && a->password_stdin)
+		return cli_usage(command, "--oauth-client-secret-stdin and --password-stdin both read standard "
+					  "input; an OAuth server has no password");
 	if (strcmp(verb, "list") == 0) {
 		if (optind < argc)
 			return cli_usage(command, "unexpected argument \"%s\"", argv[optind]);
@@ -162,7 +195,8 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 		int host = 0;
 		for (size_t i = 0; i < a->nset; i++)
 			host |= a->set[i].field == OUTBOX_SERVER_HOST;
-		if (!host)
+		/* A provider's preset brings the host; without one the library says it is required. */
+		if (!host && !a->oauth)
 			return cli_usage(command, "--host is required");
 	}
 	return 0;
@@ -191,11 +225,27 @@ static int server_read_password(const struct server_args *a, char **password)
 	return 0;
 }
 
+/* The client secret, like a password, is read before the store is opened. */
+static int server_read_client_secret(const struct server_args *a, char **secret)
+{
+	int e;
+
+	*secret = NULL;
+	if (!a->client_secret_stdin)
+		return 0;
+	if ((e = cli_read_password_stdin(secret)) < 0) {
+		fprintf(stderr, "outbox: oauth-client-secret: cannot read it: %s\n", strerror(-e));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 /* What the command line asks to change, applied to a fresh draft or, for edit, to the server as
  * loaded inside the save's transaction. */
 struct server_changes {
 	const struct server_args *args;
 	const char *password; /* read already, or NULL */
+	const char *client_secret; /* the same */
 };
 
 static int server_apply(outbox *h, outbox_server *s, void *ctx)
@@ -214,6 +264,10 @@ static int server_apply(outbox *h, outbox_server *s, void *ctx)
 		return rc;
 	if (c->password && (rc = outbox_server_set_password(h, s, c->password)) < 0)
 		return rc;
+	if (a->no_client_secret && (rc = outbox_server_set_oauth_client_secret(h, s, NULL)) < 0)
+		return rc;
+	if (c->client_secret && (rc = outbox_server_set_oauth_client_secret(h, s, c->client_secret)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -227,21 +281,48 @@ static const char *server_password_words(const outbox_server *s)
 	}
 }
 
+static const char *server_secret_words(outbox_password_source src)
+{
+	switch (src) {
+	case OUTBOX_PASSWORD_KEYRING: return "stored in the keyring";
+	case OUTBOX_PASSWORD_FILE: return "stored in a private file";
+	default: return "none";
+	}
+}
+
+static int server_uses_oauth(const outbox_server *s)
+{
+	return strcmp(outbox_server_get(s, OUTBOX_SERVER_OAUTH), "none") != 0;
+}
+
+/* How the server signs in, for the line add and edit print: its password, or its OAuth provider. */
+static void server_signin_words(const outbox_server *s, char *out, size_t size)
+{
+	if (server_uses_oauth(s))
+		snprintf(out, size, "OAuth %s, client ID %s, client secret %s",
+			 outbox_server_get(s, OUTBOX_SERVER_OAUTH), outbox_server_get(s, OUTBOX_SERVER_OAUTH_CLIENT_ID),
+			 server_secret_words(outbox_server_oauth_client_secret_source(s)));
+	else
+		snprintf(out, size, "password %s", server_password_words(s));
+}
+
 static int server_add_or_edit(int argc, char **argv, int adding)
 {
 	struct server_args a;
 	outbox *h = NULL;
 	outbox_server *s = NULL;
-	struct server_changes changes = {NULL, NULL};
-	char *password = NULL;
+	struct server_changes changes = {NULL, NULL, NULL};
+	char *password = NULL, *client_secret = NULL, signin[600];
 	int rc;
 
 	if ((rc = server_parse(argc, argv, adding ? "add" : "edit", 1, &a)) != 0)
 		goto out;
 	changes.args = &a;
-	if ((rc = server_read_password(&a, &password)) != 0 || (rc = cli_open(&h)) != 0)
+	if ((rc = server_read_password(&a, &password)) != 0 ||
+	    (rc = server_read_client_secret(&a, &client_secret)) != 0 || (rc = cli_open(&h)) != 0)
 		goto out;
 	changes.password = password;
+	changes.client_secret = client_secret;
 	if (!adding) {
 		rc = outbox_server_edit(h, a.name, server_apply, &changes, &s);
 	} else if ((s = outbox_server_new()) == NULL) {
@@ -255,10 +336,11 @@ static int server_add_or_edit(int argc, char **argv, int adding)
 		rc = cli_fail(h, rc);
 		goto out;
 	}
-	printf("%s server \"%s\": %s port %s, %s, auth %s, password %s%s.\n", adding ? "Added" : "Updated",
+	server_signin_words(s, signin, sizeof signin);
+	printf("%s server \"%s\": %s port %s, %s, auth %s, %s%s.\n", adding ? "Added" : "Updated",
 	       outbox_server_get(s, OUTBOX_SERVER_NAME), outbox_server_get(s, OUTBOX_SERVER_HOST),
 	       outbox_server_get(s, OUTBOX_SERVER_PORT), outbox_server_get(s, OUTBOX_SERVER_SECURITY),
-	       outbox_server_get(s, OUTBOX_SERVER_AUTH), server_password_words(s),
+	       outbox_server_get(s, OUTBOX_SERVER_AUTH), signin,
 	       strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0 ? "; the default server" : "");
 	if (strcmp(outbox_server_get(s, OUTBOX_SERVER_TLS_VERIFY), "false") == 0 &&
 	    strcmp(outbox_server_get(s, OUTBOX_SERVER_SECURITY), "none") != 0)
@@ -267,6 +349,7 @@ static int server_add_or_edit(int argc, char **argv, int adding)
 	rc = 0;
 out:
 	cli_wipe(password);
+	cli_wipe(client_secret);
 	outbox_server_free(s);
 	outbox_close(h);
 	free(a.set);
@@ -289,6 +372,9 @@ static void server_json(struct json *j, const outbox_server *s)
 	}
 	json_key(j, "password");
 	json_string(j, outbox_password_source_name(outbox_server_password_source(s)));
+	/* Where the client secret is kept, never the secret. */
+	json_key(j, "oauth-client-secret");
+	json_string(j, outbox_password_source_name(outbox_server_oauth_client_secret_source(s)));
 	json_key(j, "used-by");
 	json_begin_array(j);
 	for (const char *const *n = outbox_server_used_by(s); *n; n++)
@@ -316,6 +402,9 @@ static void server_print(const outbox_server *s)
 		const char *row[2];
 		if (i == OUTBOX_SERVER_PASSWORD_COMMAND)
 			continue;
+		/* Without a provider the OAuth settings are all empty: only "OAuth Provider: none" shows. */
+		if (i > OUTBOX_SERVER_OAUTH && !server_uses_oauth(s))
+			continue;
 		snprintf(label, sizeof label, "%s:", f->label);
 		row[0] = label;
 		row[1] = f->kind == OUTBOX_FIELD_BOOL ? (strcmp(v, "true") == 0 ? "yes" : "no") : (*v ? v : "-");
@@ -328,7 +417,12 @@ static void server_print(const outbox_server *s)
 			else
 				snprintf(pw, sizeof pw, "%s", server_password_words(s));
 			row[0] = "Password:";
-			row[1] = pw;
+			row[1] = server_uses_oauth(s) && !*cmd ? "none (signs in with OAuth)" : pw;
+			cli_table_add(&t, row);
+		}
+		if (i == OUTBOX_SERVER_OAUTH_CLIENT_ID) {
+			row[0] = "OAuth Client Secret:";
+			row[1] = server_secret_words(outbox_server_oauth_client_secret_source(s));
 			cli_table_add(&t, row);
 		}
 	}
@@ -399,14 +493,20 @@ static int server_list(int argc, char **argv)
 		printf("No outgoing servers yet. Add one with: outbox server add NAME --host HOST\n");
 	} else {
 		struct cli_table t;
-		static const char *const head[] = {"", "NAME", "DESCRIPTION", "SERVER", "SECURITY", "IN USE BY"};
-		cli_table_init(&t, 6);
+		static const char *const head[] = {"", "NAME", "DESCRIPTION", "SERVER", "SECURITY", "IN USE BY",
+						   "OAUTH", "CLIENT ID"};
+		int columns = 6;
+		/* The OAuth columns only when a server signs in with OAuth: the rest need not see them. */
+		for (i = 0; i < n; i++)
+			if (server_uses_oauth(list[i]))
+				columns = 8;
+		cli_table_init(&t, columns);
 		cli_table_add(&t, head);
 		for (i = 0; i < n; i++) {
 			const outbox_server *s = list[i];
 			char hostport[300], *used = cli_join(outbox_server_used_by(s));
 			const char *desc = outbox_server_get(s, OUTBOX_SERVER_DESCRIPTION);
-			const char *row[6];
+			const char *row[8];
 			snprintf(hostport, sizeof hostport, "%s:%s", outbox_server_get(s, OUTBOX_SERVER_HOST),
 				 outbox_server_get(s, OUTBOX_SERVER_PORT));
 			row[0] = strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0 ? "*" : "";
@@ -415,6 +515,8 @@ static int server_list(int argc, char **argv)
 			row[3] = hostport;
 			row[4] = outbox_server_get(s, OUTBOX_SERVER_SECURITY);
 			row[5] = used && *used ? used : "-";
+			row[6] = server_uses_oauth(s) ? outbox_server_get(s, OUTBOX_SERVER_OAUTH) : "-";
+			row[7] = server_uses_oauth(s) ? outbox_server_get(s, OUTBOX_SERVER_OAUTH_CLIENT_ID) : "-";
 			cli_table_add(&t, row);
 			free(used);
 		}

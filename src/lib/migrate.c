@@ -178,7 +178,23 @@ static const char schema_v5[] =
 static const char schema_v6[] =
 	"ALTER TABLE queue ADD COLUMN quarantine TEXT NOT NULL DEFAULT '';";
 
-static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
+/* Version 7: OAuth 2.0 sign-in settings of a server (server_oauth.c). The provider is checked by
+ * the model, not by a CHECK, so a new preset needs no rebuild of the table. The client secret,
+ * like the password, lives in the keyring or a 0600 file: the row holds only its id and where. */
+static const char schema_v7[] =
+	"ALTER TABLE servers ADD COLUMN oauth_provider TEXT NOT NULL DEFAULT 'none';"
+	"ALTER TABLE servers ADD COLUMN oauth_client_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_tenant TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_device_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_authorize_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_token_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_revoke_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_scope TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_secret_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN oauth_secret_source TEXT NOT NULL DEFAULT 'none';";
+
+static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
+				    schema_v7};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

@@ -202,6 +202,9 @@ int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsi
 	if (rc == 0 && purge && (s->password_source == OUTBOX_PASSWORD_KEYRING ||
 				 s->password_source == OUTBOX_PASSWORD_FILE))
 		secret_delete(h, s->secret_id, s->password_source);
+	if (rc == 0 && purge && (s->client_secret.source == OUTBOX_PASSWORD_KEYRING ||
+				 s->client_secret.source == OUTBOX_PASSWORD_FILE))
+		secret_delete(h, s->client_secret.id, s->client_secret.source);
 done:
 	if (rc < 0)
 		store_rollback(h);

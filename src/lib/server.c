@@ -13,6 +13,7 @@ static const char *const security_modes[] = {"tls", "starttls", "none", NULL};
 static const char *const auth_methods[] = {"auto", "none", "plain", "login", "cram-md5",
 					   "scram-sha-1", "scram-sha-256", "xoauth2",
 					   "oauthbearer", "external", NULL};
+static const char *const oauth_providers[] = {"none", "microsoft", "google", "custom", NULL};
 
 const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT] = {
 	[OUTBOX_SERVER_NAME] = {{"name", "Server Name", OUTBOX_FIELD_TEXT, NULL,
@@ -49,7 +50,30 @@ const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT] = {
 				    "seconds to wait for each step"}, "timeout", "60"},
 	[OUTBOX_SERVER_DEFAULT] = {{"default", "Default Server", OUTBOX_FIELD_BOOL, NULL,
 				    "the server new accounts use"}, "is_default", "false"},
+	[OUTBOX_SERVER_OAUTH] = {{"oauth", "OAuth Provider", OUTBOX_FIELD_CHOICE, oauth_providers,
+				  "sign in with OAuth 2.0; a provider's preset fills the server and endpoints"},
+				 "oauth_provider", "none"},
+	[OUTBOX_SERVER_OAUTH_CLIENT_ID] = {{"oauth-client-id", "OAuth Client ID", OUTBOX_FIELD_TEXT, NULL,
+					    "the client ID of the application you registered"},
+					   "oauth_client_id", ""},
+	[OUTBOX_SERVER_OAUTH_TENANT] = {{"oauth-tenant", "OAuth Tenant", OUTBOX_FIELD_TEXT, NULL,
+					 "microsoft: common, organizations, consumers, a tenant ID or domain"},
+					"oauth_tenant", ""},
+	[OUTBOX_SERVER_OAUTH_DEVICE_URL] = {{"oauth-device-url", "OAuth Device URL", OUTBOX_FIELD_TEXT, NULL,
+					     "the device authorization endpoint (sign-in with a code)"},
+					    "oauth_device_url", ""},
+	[OUTBOX_SERVER_OAUTH_AUTHORIZE_URL] = {{"oauth-authorize-url", "OAuth Authorize URL", OUTBOX_FIELD_TEXT,
+						NULL, "the authorization endpoint (sign-in in a browser)"},
+					       "oauth_authorize_url", ""},
+	[OUTBOX_SERVER_OAUTH_TOKEN_URL] = {{"oauth-token-url", "OAuth Token URL", OUTBOX_FIELD_TEXT, NULL,
+					    "the token endpoint"}, "oauth_token_url", ""},
+	[OUTBOX_SERVER_OAUTH_REVOKE_URL] = {{"oauth-revoke-url", "OAuth Revoke URL", OUTBOX_FIELD_TEXT, NULL,
+					     "the revocation endpoint, if the provider has one"},
+					    "oauth_revoke_url", ""},
+	[OUTBOX_SERVER_OAUTH_SCOPE] = {{"oauth-scope", "OAuth Scope", OUTBOX_FIELD_TEXT, NULL,
+					"the scopes to ask for, separated by spaces"}, "oauth_scope", ""},
 };
+_Static_assert(OUTBOX_SERVER_FIELD_COUNT <= 64, "a draft's typed fields are bits of a 64-bit word");
 
 const outbox_field *outbox_server_field_info(outbox_server_field_id id)
 {
@@ -112,6 +136,8 @@ outbox_server *outbox_server_dup(const outbox_server *s)
 		failed = strv_push(&c->fallback_for, s->fallback_for[i]) < 0;
 	if (!failed && s->new_password)
 		failed = (c->new_password = strdup(s->new_password)) == NULL;
+	if (!failed && s->client_secret.value)
+		failed = (c->client_secret.value = strdup(s->client_secret.value)) == NULL;
 	if (failed) {
 		outbox_server_free(c);
 		return NULL;
@@ -124,6 +150,10 @@ outbox_server *outbox_server_dup(const outbox_server *s)
 	memcpy(c->secret_id, s->secret_id, sizeof c->secret_id);
 	c->password_source = s->password_source;
 	c->password_change = s->password_change;
+	c->typed = s->typed;
+	c->client_secret.source = s->client_secret.source;
+	c->client_secret.change = s->client_secret.change;
+	memcpy(c->client_secret.id, s->client_secret.id, sizeof c->client_secret.id);
 	return c;
 }
 
@@ -133,6 +163,7 @@ void outbox_server_free(outbox_server *s)
 		return;
 	record_free(&s->rec);
 	secret_wipe(s->new_password);
+	secret_wipe(s->client_secret.value);
 	strv_free(s->used_by);
 	strv_free(s->fallback_for);
 	free(s);
@@ -217,6 +248,19 @@ static int server_check_field(outbox *h, outbox_server_field_id id, const char *
 		return validate_text(h, key, value, 320);
 	case OUTBOX_SERVER_PASSWORD_COMMAND:
 		return validate_text(h, key, value, 2000);
+	case OUTBOX_SERVER_OAUTH:
+		return validate_choice(h, key, value, oauth_providers);
+	case OUTBOX_SERVER_OAUTH_CLIENT_ID:
+		return validate_oauth_client_id(h, key, value);
+	case OUTBOX_SERVER_OAUTH_TENANT:
+		return validate_oauth_tenant(h, key, value);
+	case OUTBOX_SERVER_OAUTH_DEVICE_URL:
+	case OUTBOX_SERVER_OAUTH_AUTHORIZE_URL:
+	case OUTBOX_SERVER_OAUTH_TOKEN_URL:
+	case OUTBOX_SERVER_OAUTH_REVOKE_URL:
+		return validate_oauth_url(h, key, value);
+	case OUTBOX_SERVER_OAUTH_SCOPE:
+		return validate_oauth_scope(h, key, value);
 	default:
 		return outbox_fail(h, OUTBOX_EINVALID, NULL, "unknown server field %d", (int)id);
 	}
@@ -234,6 +278,14 @@ int outbox_server_set(outbox *h, outbox_server *s, outbox_server_field_id id, co
 		value = "";
 	if ((rc = server_check_field(h, id, value, canon, sizeof canon)) < 0)
 		return rc;
+	/* Checked already; these two may change other fields, as the security mode moves the port. */
+	if (id == OUTBOX_SERVER_OAUTH || id == OUTBOX_SERVER_OAUTH_TENANT) {
+		rc = id == OUTBOX_SERVER_OAUTH ? server_oauth_set_provider(h, s, canon)
+					       : server_oauth_set_tenant(h, s, canon);
+		if (rc == 0)
+			s->typed |= 1ull << id;
+		return rc;
+	}
 	old_security = s->rec.val[OUTBOX_SERVER_SECURITY];
 	/* A port the user never typed follows the security mode, as in a mail client's dialog. */
 	if (id == OUTBOX_SERVER_SECURITY && !s->port_explicit &&
@@ -244,6 +296,7 @@ int outbox_server_set(outbox *h, outbox_server *s, outbox_server_field_id id, co
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	if (id == OUTBOX_SERVER_PORT)
 		s->port_explicit = 1;
+	s->typed |= 1ull << id;
 	if (id == OUTBOX_SERVER_PASSWORD_COMMAND && *canon) {
 		secret_wipe(s->new_password);
 		s->new_password = NULL;
@@ -273,6 +326,32 @@ int outbox_server_set_password(outbox *h, outbox_server *s, const char *password
 	if (copy && (rc = record_put(&s->rec, OUTBOX_SERVER_PASSWORD_COMMAND, "")) < 0)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	return 0;
+}
+
+int outbox_server_set_oauth_client_secret(outbox *h, outbox_server *s, const char *secret)
+{
+	char *copy = NULL;
+	int rc;
+
+	if (secret != NULL) {
+		if ((rc = validate_oauth_client_secret(h, "oauth-client-secret", secret)) < 0)
+			return rc;
+		if ((copy = strdup(secret)) == NULL)
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	secret_wipe(s->client_secret.value);
+	s->client_secret.value = copy;
+	s->client_secret.change = copy ? PASSWORD_SET : PASSWORD_FORGET;
+	return 0;
+}
+
+outbox_password_source outbox_server_oauth_client_secret_source(const outbox_server *s)
+{
+	if (s->client_secret.change == PASSWORD_SET)
+		return OUTBOX_PASSWORD_KEYRING; /* where it will go; save reports the real place */
+	if (s->client_secret.change == PASSWORD_FORGET)
+		return OUTBOX_PASSWORD_NONE;
+	return s->client_secret.source;
 }
 
 outbox_password_source outbox_server_password_source(const outbox_server *s)

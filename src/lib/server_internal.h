@@ -8,6 +8,15 @@
 
 enum password_change { PASSWORD_KEEP, PASSWORD_SET, PASSWORD_FORGET };
 
+/* A secret kept outside the database (the keyring or a 0600 file): its id, where the saved one
+ * is, and what the next save does with it. */
+struct server_secret {
+	char id[33];
+	outbox_password_source source; /* as saved: none, keyring or file */
+	enum password_change change;
+	char *value; /* the new one, for PASSWORD_SET */
+};
+
 struct outbox_server {
 	struct record rec;
 	long long id;       /* 0 until saved */
@@ -19,6 +28,8 @@ struct outbox_server {
 	char *new_password;
 	char **used_by;
 	char **fallback_for;
+	struct server_secret client_secret; /* OAuth, for providers that want one */
+	unsigned long long typed; /* bit per field set on this draft: a preset fills only the others */
 };
 
 extern const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT];
@@ -31,5 +42,15 @@ int server_auth_reveals_password(const char *auth);
 int server_auth_needs_user(const char *auth);
 /* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */
 int server_id_by_name(outbox *h, const char *field, const char *name, long long *id);
+
+/* server_oauth.c. Put the provider (checked) in the draft; when it changes, its preset fills
+ * every field it names that was not typed on this draft, and "none" clears the OAuth settings. */
+int server_oauth_set_provider(outbox *h, outbox_server *s, const char *provider);
+/* Put the tenant (checked) in the draft; endpoints that were the preset's for the old tenant
+ * become the preset's for the new one. */
+int server_oauth_set_tenant(outbox *h, outbox_server *s, const char *tenant);
+/* The checks no single OAuth field can make: client ID, endpoints and scope present, a token
+ * mechanism, no password, nothing OAuth on a server without a provider. */
+int server_oauth_validate(outbox *h, const outbox_server *s);
 
 #endif

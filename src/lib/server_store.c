@@ -8,7 +8,8 @@
 #include "server_internal.h"
 #include "store.h"
 
-#define SERVER_META "id, revision, secret_id, password_source"
+#define SERVER_META "id, revision, secret_id, password_source, oauth_secret_id, oauth_secret_source"
+#define SERVER_META_COUNT 6
 
 static outbox_password_source server_source_from_text(const char *t)
 {
@@ -45,7 +46,7 @@ static int server_from_row(outbox *h, sqlite3_stmt *st, outbox_server **out)
 	outbox_server *s = outbox_server_new();
 	const char *sid;
 
-	if (s == NULL || record_read_row(&s->rec, st, 4) < 0) {
+	if (s == NULL || record_read_row(&s->rec, st, SERVER_META_COUNT) < 0) {
 		outbox_server_free(s);
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	}
@@ -54,6 +55,9 @@ static int server_from_row(outbox *h, sqlite3_stmt *st, outbox_server **out)
 	sid = (const char *)sqlite3_column_text(st, 2);
 	snprintf(s->secret_id, sizeof s->secret_id, "%s", sid ? sid : "");
 	s->password_source = server_source_from_text((const char *)sqlite3_column_text(st, 3));
+	sid = (const char *)sqlite3_column_text(st, 4);
+	snprintf(s->client_secret.id, sizeof s->client_secret.id, "%s", sid ? sid : "");
+	s->client_secret.source = server_source_from_text((const char *)sqlite3_column_text(st, 5));
 	/* A saved port is whatever the user chose, even if it equals the default. */
 	s->port_explicit = strcmp(s->rec.val[OUTBOX_SERVER_PORT],
 				  server_default_port(s->rec.val[OUTBOX_SERVER_SECURITY])) != 0;
@@ -252,6 +256,8 @@ int outbox_server_validate(outbox *h, const outbox_server *s)
 	if (server_auth_needs_user(auth) && !*v[OUTBOX_SERVER_USER])
 		return outbox_fail(h, OUTBOX_EINVALID, "user", "%s authentication needs a user name: add --user",
 				   auth);
+	if ((rc = server_oauth_validate(h, s)) < 0)
+		return rc;
 
 	if ((rc = store_int(h, &other, 0,
 			    "SELECT id FROM servers WHERE name = ?1 AND removed_at IS NULL AND id != ?2",
@@ -282,9 +288,78 @@ int outbox_server_validate(outbox *h, const outbox_server *s)
 	return rc;
 }
 
-/* Write the row; `source` and `secret_id` are what the row should now say. */
+/* What a save does to the OAuth client secret: a new one is stored under a new id (the old one
+ * stays until the commit, so a failed save loses nothing); a replaced or forgotten one is deleted
+ * once the row no longer points at it. */
+struct server_secret_plan {
+	const char *row_id; /* what the row says after the save */
+	outbox_password_source row_source;
+	char new_id[33];
+	outbox_password_source stored_at;
+	int stored, drop_old;
+};
+
+static int server_secret_prepare(outbox *h, const outbox_server *s, const struct server_secret *sec,
+				 struct server_secret_plan *plan)
+{
+	struct buf label = BUF_INIT;
+	int rc;
+
+	memset(plan, 0, sizeof *plan);
+	plan->row_id = sec->id;
+	plan->row_source = sec->source;
+	if (sec->change == PASSWORD_SET) {
+		if ((rc = secret_new_id(h, plan->new_id)) < 0)
+			return rc;
+		if (buf_printf(&label, "outbox: %s OAuth client secret (%s)", s->rec.val[OUTBOX_SERVER_NAME],
+			       s->rec.val[OUTBOX_SERVER_OAUTH_CLIENT_ID]) < 0) {
+			buf_free(&label);
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		}
+		rc = secret_store(h, plan->new_id, label.data, sec->value, &plan->stored_at);
+		buf_free(&label);
+		if (rc < 0)
+			return rc;
+		plan->stored = 1;
+		plan->row_id = plan->new_id;
+		plan->row_source = plan->stored_at;
+	} else if (sec->change == PASSWORD_FORGET) {
+		plan->row_id = "";
+		plan->row_source = OUTBOX_PASSWORD_NONE;
+	}
+	plan->drop_old = (sec->source == OUTBOX_PASSWORD_KEYRING || sec->source == OUTBOX_PASSWORD_FILE) &&
+			 sec->change != PASSWORD_KEEP;
+	return 0;
+}
+
+/* After the commit (`committed`) or the rollback: the secret the row no longer names goes. */
+static void server_secret_finish(outbox *h, struct server_secret *sec, struct server_secret_plan *plan,
+				 int committed)
+{
+	struct outbox_error_copy saved;
+
+	if (!committed) {
+		if (plan->stored) {
+			outbox_error_save(h, &saved);
+			secret_delete(h, plan->new_id, plan->stored_at);
+			outbox_error_restore(h, &saved);
+		}
+		return;
+	}
+	if (plan->drop_old)
+		secret_delete(h, sec->id, sec->source); /* best effort: the row no longer points at it */
+	snprintf(sec->id, sizeof sec->id, "%s", plan->row_id);
+	sec->source = plan->row_source;
+	sec->change = PASSWORD_KEEP;
+	secret_wipe(sec->value);
+	sec->value = NULL;
+}
+
+/* Write the row; `source` and `secret_id` are what the row should now say, `oauth` the same for
+ * the client secret. */
 static int server_write_row(outbox *h, outbox_server *s, const char *secret_id,
-			    outbox_password_source source, long long now)
+			    outbox_password_source source, const struct server_secret_plan *oauth,
+			    long long now)
 {
 	struct buf sql = BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -293,19 +368,20 @@ static int server_write_row(outbox *h, outbox_server *s, const char *secret_id,
 
 	if (s->id) {
 		rc = buf_puts(&sql, "UPDATE servers SET secret_id = ?1, password_source = ?2, updated_at = ?3,"
-				    " revision = revision + 1");
+				    " oauth_secret_id = ?4, oauth_secret_source = ?5, revision = revision + 1");
 		for (i = 0; rc == 0 && i < OUTBOX_SERVER_FIELD_COUNT; i++)
-			rc = buf_printf(&sql, ", %s = ?%zu", server_fields[i].column, i + 4);
+			rc = buf_printf(&sql, ", %s = ?%zu", server_fields[i].column, i + 6);
 		if (rc == 0)
 			rc = buf_printf(&sql, " WHERE id = %lld", s->id);
 	} else {
-		rc = buf_puts(&sql, "INSERT INTO servers (secret_id, password_source, updated_at, created_at");
+		rc = buf_puts(&sql, "INSERT INTO servers (secret_id, password_source, updated_at, created_at,"
+				    " oauth_secret_id, oauth_secret_source");
 		for (i = 0; rc == 0 && i < OUTBOX_SERVER_FIELD_COUNT; i++)
 			rc = buf_printf(&sql, ", %s", server_fields[i].column);
 		if (rc == 0)
-			rc = buf_puts(&sql, ") VALUES (?1, ?2, ?3, ?3");
+			rc = buf_puts(&sql, ") VALUES (?1, ?2, ?3, ?3, ?4, ?5");
 		for (i = 0; rc == 0 && i < OUTBOX_SERVER_FIELD_COUNT; i++)
-			rc = buf_printf(&sql, ", ?%zu", i + 4);
+			rc = buf_printf(&sql, ", ?%zu", i + 6);
 		if (rc == 0)
 			rc = buf_puts(&sql, ")");
 	}
@@ -320,7 +396,9 @@ static int server_write_row(outbox *h, outbox_server *s, const char *secret_id,
 	sqlite3_bind_text(st, 1, secret_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, outbox_password_source_name(source), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
-	p = record_bind(&s->rec, st, 4);
+	sqlite3_bind_text(st, 4, oauth->row_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, outbox_password_source_name(oauth->row_source), -1, SQLITE_STATIC);
+	p = record_bind(&s->rec, st, 6);
 	if (p < 0)
 		rc = outbox_fail_db(h, "saving the server");
 	else if (sqlite3_step(st) != SQLITE_DONE)
@@ -360,6 +438,9 @@ static int server_save_in_transaction(outbox *h, outbox_server *s)
 	int stored = 0, drop_old = 0, rc;
 	long long revision = 0;
 	struct buf label = BUF_INIT;
+	struct server_secret_plan oauth;
+
+	memset(&oauth, 0, sizeof oauth);
 
 	if ((rc = outbox_server_validate(h, s)) < 0)
 		goto fail;
@@ -401,13 +482,16 @@ static int server_save_in_transaction(outbox *h, outbox_server *s)
 			     s->password_source == OUTBOX_PASSWORD_FILE) &&
 		   (stored || source == OUTBOX_PASSWORD_NONE || source == OUTBOX_PASSWORD_COMMAND);
 
-	if ((rc = server_write_row(h, s, row_secret_id, source, store_now())) < 0 ||
+	if ((rc = server_secret_prepare(h, s, &s->client_secret, &oauth)) < 0 ||
+	    (rc = server_write_row(h, s, row_secret_id, source, &oauth, store_now())) < 0 ||
 	    (rc = server_fix_default(h, s)) < 0 || (rc = store_commit(h)) < 0)
 		goto fail;
 
 	if (drop_old)
 		secret_delete(h, s->secret_id, s->password_source); /* best effort: the row no longer points at it */
+	server_secret_finish(h, &s->client_secret, &oauth, 1);
 	outbox_clear_error(h);
+	s->typed = 0; /* saved: a preset chosen next may fill every field again */
 	snprintf(s->secret_id, sizeof s->secret_id, "%s", row_secret_id);
 	s->password_source = source;
 	s->password_change = PASSWORD_KEEP;
@@ -419,6 +503,7 @@ static int server_save_in_transaction(outbox *h, outbox_server *s)
 
 fail:
 	store_rollback(h);
+	server_secret_finish(h, &s->client_secret, &oauth, 0);
 	if (stored) {
 		struct outbox_error_copy saved;
 		outbox_error_save(h, &saved);

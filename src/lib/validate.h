@@ -39,4 +39,18 @@ int validate_sha256_pin(outbox *h, const char *field, const char *value, char ou
 /* An absolute or relative path to a regular file this process can read. */
 int validate_readable_file(outbox *h, const char *field, const char *path);
 
+/* validate_oauth.c: the OAuth settings of a server. Each accepts "" (the whole-record check says
+ * which are required). */
+/* An endpoint: an https:// URL with a host, an optional port and path, no user name or password
+ * and no fragment; http:// only to a loopback host (127.0.0.0/8, [::1], localhost), for tests. */
+int validate_oauth_url(outbox *h, const char *field, const char *value);
+/* A Microsoft tenant: common, organizations, consumers, a directory GUID or a domain name. */
+int validate_oauth_tenant(outbox *h, const char *field, const char *value);
+/* Scope tokens (RFC 6749 3.3: printable ASCII but '"' and '\\') separated by single spaces. */
+int validate_oauth_scope(outbox *h, const char *field, const char *value);
+/* A client ID: printable ASCII without spaces, at most 255 bytes. */
+int validate_oauth_client_id(outbox *h, const char *field, const char *value);
+/* A client secret: 1 to 4096 printable ASCII characters (spaces allowed); "" is refused. */
+int validate_oauth_client_secret(outbox *h, const char *field, const char *value);
+
 #endif

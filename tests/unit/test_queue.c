@@ -765,7 +765,19 @@ static void test_migrates_from_version_3(void **state)
 					      " DROP TABLE queue; ALTER TABLE removals DROP COLUMN prior_state;"
 					      " ALTER TABLE accounts DROP COLUMN retry_first;"
 					      " ALTER TABLE accounts DROP COLUMN retry_max;"
-					      " ALTER TABLE accounts DROP COLUMN give_up; PRAGMA user_version = 3",
+					      " ALTER TABLE accounts DROP COLUMN give_up;"
+					      /* schema 7's OAuth columns, which a version-3 store lacks */
+					      " ALTER TABLE servers DROP COLUMN oauth_provider;"
+					      " ALTER TABLE servers DROP COLUMN oauth_client_id;"
+					      " ALTER TABLE servers DROP COLUMN oauth_tenant;"
+					      " ALTER TABLE servers DROP COLUMN oauth_device_url;"
+					      " ALTER TABLE servers DROP COLUMN oauth_authorize_url;"
+					      " ALTER TABLE servers DROP COLUMN oauth_token_url;"
+					      " ALTER TABLE servers DROP COLUMN oauth_revoke_url;"
+					      " ALTER TABLE servers DROP COLUMN oauth_scope;"
+					      " ALTER TABLE servers DROP COLUMN oauth_secret_id;"
+					      " ALTER TABLE servers DROP COLUMN oauth_secret_source;"
+					      " PRAGMA user_version = 3",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);
 		outbox_close(h);

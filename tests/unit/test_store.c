@@ -100,6 +100,9 @@ static void test_migrates_version_1_with_its_data(void **state)
 	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_PORT), "465", "port");
 	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true", "default");
 	EXPECT_STR(outbox_server_used_by(s)[0], "ann@work.example", "used by");
+	/* Schema 7: an older server signs in as before, without OAuth. */
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_OAUTH), "none", "no OAuth provider");
+	EXPECT_INT(outbox_server_oauth_client_secret_source(s), OUTBOX_PASSWORD_NONE, "no client secret");
 	outbox_server_free(s);
 
 	EXPECT_INT(outbox_account_load(h, "ann@work.example", &a), 0, "load the account");
