@@ -1,6 +1,5 @@
 /* http.c: the OAuth endpoints' HTTP through libcurl, loaded with dlopen the first time a sign-in
  * or a refresh needs it, so a plain send never pays for loading libcurl and its dependencies. */
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -81,24 +80,12 @@ struct http_target {
 	long port;
 };
 
+/* Which hosts may be reached over plain http is validate_loopback_host's to say, for the
+ * settings and the requests alike. */
 static int host_is_loopback(const char *host, int *localhost)
 {
-	struct in_addr a4;
-	struct in6_addr a6;
-	char inner[64];
-	size_t n = strlen(host);
-
 	*localhost = strcasecmp(host, "localhost") == 0;
-	if (*localhost)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (n > 2 && n < sizeof inner + 2 && host[0] == '[' && host[n - 1] == ']') {
-		memcpy(inner, host + 1, n - 2);
-		inner[n - 2] = '\0';
-		return inet_pton(AF_INET6, inner, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-	}
-	return 0;
+	return validate_loopback_host(host);
 }
 
 static int url_judge(outbox *h, const char *field, const char *url, struct http_target *t)

@@ -44,6 +44,9 @@ int validate_readable_file(outbox *h, const char *field, const char *path);
 /* An endpoint: an https:// URL with a host, an optional port and path, no user name or password
  * and no fragment; http:// only to a loopback host (127.0.0.0/8, [::1], localhost), for tests. */
 int validate_oauth_url(outbox *h, const char *field, const char *value);
+/* The one answer to "may plain http:// go to this host": 127.0.0.0/8, ::1 (bracketed or not) and
+ * the name localhost, which only this machine can answer. */
+int validate_loopback_host(const char *host);
 /* A Microsoft tenant: common, organizations, consumers, a directory GUID or a domain name. */
 int validate_oauth_tenant(outbox *h, const char *field, const char *value);
 /* Scope tokens (RFC 6749 3.3: printable ASCII but '"' and '\\') separated by single spaces. */

@@ -26,16 +26,23 @@ static int oauth_printable(const char *value, int space_ok)
 	return 1;
 }
 
-/* 127.0.0.0/8, ::1 and the name localhost: only this machine can answer them. */
-static int oauth_is_loopback(const char *host)
+int validate_loopback_host(const char *host)
 {
 	unsigned char a[16];
 	static const unsigned char one[16] = {[15] = 1};
+	char inner[INET6_ADDRSTRLEN + 1];
+	size_t n = strlen(host);
 
 	if (strcasecmp(host, "localhost") == 0)
 		return 1;
 	if (inet_pton(AF_INET, host, a) == 1)
 		return a[0] == 127;
+	/* An IPv6 address as a URL writes it, in brackets, or bare. */
+	if (n > 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof inner) {
+		memcpy(inner, host + 1, n - 2);
+		inner[n - 2] = '\0';
+		host = inner;
+	}
 	return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, one, sizeof one) == 0;
 }
 
@@ -103,7 +110,7 @@ int validate_oauth_url(outbox *h, const char *field, const char *value)
 		if (p != end || p == port || n < 1 || n > 65535)
 			return outbox_fail(h, OUTBOX_EINVALID, field, "%s has a port that is not 1 to 65535", v);
 	}
-	if (!tls && !oauth_is_loopback(host))
+	if (!tls && !validate_loopback_host(host))
 		return outbox_fail(h, OUTBOX_EINVALID, field,
 				   "%s is plain http:// to another machine: use https:// (http:// is only for "
 				   "127.0.0.1, [::1] or localhost, to test)", v);
