@@ -139,6 +139,8 @@ static void doctor_fail(struct doctor *d, int rc, const struct smtp_reply *reply
 	f.security = d->security;
 	f.user = d->user;
 	f.mech = mech ? mech : "";
+	f.server_reply = reply;
+	f.oauth = *doctor_val(d, OUTBOX_SERVER_OAUTH) && strcmp(doctor_val(d, OUTBOX_SERVER_OAUTH), "none") != 0;
 	doctor_advise(&f, d->detail, sizeof d->detail, d->advice, sizeof d->advice);
 	doctor_tell(d, OUTBOX_STEP_FAILED, net_now_ms() - d->started);
 	d->failed = rc;

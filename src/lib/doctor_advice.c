@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth_advice.h"
 #include "doctor_advice.h"
 #include "policy.h"
 
@@ -254,14 +255,11 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 		snprintf(out, size, "if this server needs no login, remove the user name (outbox server edit %s "
 			 "--user \"\"); otherwise check the port and --security, since many servers offer AUTH "
 			 "only after TLS", n);
-	else if (strncmp(f->reply, "534", 3) == 0)
-		snprintf(out, size, "the provider refuses this way of logging in: create an app password in its "
-			 "web settings and store it (outbox server edit %s --password-prompt), or use OAuth2 "
-			 "(--auth xoauth2)", n);
-	else if (strncmp(f->reply, "538", 3) == 0)
-		snprintf(out, size, "the server wants encryption for this method: outbox server edit %s "
-			 "--security starttls (or tls)", n);
-	else if (f->code == OUTBOX_EAUTH && doctor_refused(f) && f->reply[0] == '4')
+	else if (doctor_refused(f) && f->server_reply &&
+		 auth_advice_words(f->server_reply, f->oauth ? AUTH_ADVICE_OAUTH : AUTH_ADVICE_PASSWORD, n, out,
+				   size))
+		return; /* a reply the table knows, in the words sending uses too */
+	else if (doctor_refused(f) && f->reply[0] == '4')
 		snprintf(out, size, "the server could not check the login just now: try again later");
 	else if (f->code == OUTBOX_EAUTH)
 		snprintf(out, size, "check the user name (\"%s\") and the password: outbox server edit %s "

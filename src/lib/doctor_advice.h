@@ -21,6 +21,8 @@ struct doctor_failure {
 	const char *security;  /* "tls", "starttls", "none" */
 	const char *user;
 	const char *mech;      /* the mechanism tried, or "" */
+	const struct smtp_reply *server_reply; /* the reply `reply` renders, or NULL */
+	int oauth;             /* the server signs in with outbox's OAuth (--oauth), not a password */
 };
 
 /* "PIPELINING, CHUNKING, 8BITMIME, AUTH PLAIN LOGIN, SIZE 10240000", or "no extensions". */

@@ -455,6 +455,8 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.password = p->password;
 	cfg.host = s->host;
 	cfg.port = s->port;
+	cfg.name = srv->rec.val[OUTBOX_SERVER_NAME];
+	cfg.oauth = *srv->rec.val[OUTBOX_SERVER_OAUTH] && strcmp(srv->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0;
 	cfg.allow_insecure_auth = strcmp(srv->rec.val[OUTBOX_SERVER_ALLOW_INSECURE_AUTH], "true") == 0;
 	cfg.transcript = session_observe;
 	cfg.transcript_ctx = s;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_advice.h"
 #include "handle_internal.h"
 #include "outbox/send.h"
 #include "sasl.h"
@@ -288,8 +289,9 @@ static int smtp_on_starttls(struct smtp *e, const struct smtp_reply *r)
 
 static int smtp_on_auth(struct smtp *e, const struct smtp_reply *r)
 {
-	char *response = NULL;
-	int done = 0, rc;
+	char *response = NULL, words[600], advice[600];
+	const char *name = e->cfg.name && *e->cfg.name ? e->cfg.name : "NAME";
+	int done = 0, rc, known;
 
 	if (r->code == 235) {
 		/* SCRAM is mutual: success without the server's proof is not success. */
@@ -317,13 +319,20 @@ static int smtp_on_auth(struct smtp *e, const struct smtp_reply *r)
 		secret_wipe(response);
 		return rc;
 	}
+	/* The providers' known replies say what to do (auth_advice.c, as `server check` says it). */
+	known = auth_advice_words(r, e->cfg.oauth ? AUTH_ADVICE_OAUTH : AUTH_ADVICE_PASSWORD, name, advice,
+				  sizeof advice);
 	if (r->code == 535 || r->code == 534 || r->code == 530 || smtp_reply_class(r) == 5) {
-		char words[600];
+		if (!known)
+			snprintf(advice, sizeof advice, "check the user name and password (outbox server edit %s "
+				 "--password-prompt)", name);
 		return smtp_fail(e, r->code == 538 ? OUTBOX_EUNAVAILABLE : OUTBOX_EAUTH,
-				 "the server refused the login for \"%s\" with %s: %s; check the user name and "
-				 "password (outbox server edit NAME --password-prompt)",
-				 e->cfg.user ? e->cfg.user : "", e->mech, smtp_reply_line(r, words, sizeof words));
+				 "the server refused the login for \"%s\" with %s: %s; %s", e->cfg.user ? e->cfg.user : "",
+				 e->mech, smtp_reply_line(r, words, sizeof words), advice);
 	}
+	if (known && smtp_reply_class(r) == 4 && r->code != 421)
+		return smtp_fail(e, OUTBOX_ETEMPFAIL, "the server refused the login for now: %s; %s",
+				 smtp_reply_line(r, words, sizeof words), advice);
 	return smtp_fail_reply(e, r, OUTBOX_EAUTH, "the login");
 }
 

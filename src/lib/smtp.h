@@ -19,6 +19,8 @@ struct smtp_config {
 	const char *user;            /* NULL or "" means no AUTH (unless auth is "external") */
 	const char *password;        /* or OAuth token; wiped by the caller after the session */
 	const char *host;            /* for OAUTHBEARER */
+	const char *name;            /* the server's name, for the commands a refused login's words name */
+	int oauth;                   /* the password is the token of outbox's own OAuth sign-in */
 	int port;
 	int allow_insecure_auth;
 	/* Called for each line sent or received, AUTH data already redacted; may be NULL. */

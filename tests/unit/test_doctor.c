@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "auth_advice.h"
 #include "doctor_advice.h"
 #include "unit.h"
 
@@ -136,6 +137,18 @@ static const struct advice_case {
 	 "password", "", "tls", 465, "", "", "password: no password is stored", "outbox server edit NAME"},
 };
 
+/* The reply as the engine parsed it from `line` (one line, no CRLF), or NULL for "". */
+static const struct smtp_reply *doctor_test_reply(const char *line, struct smtp_reply *r)
+{
+	char wire[1100];
+
+	if (!*line)
+		return NULL;
+	snprintf(wire, sizeof wire, "%s\r\n", line);
+	assert_true(smtp_reply_parse(wire, strlen(wire), r) > 0);
+	return r;
+}
+
 static void test_advice_table(void **state)
 {
 	size_t i;
@@ -144,6 +157,7 @@ static void test_advice_table(void **state)
 	for (i = 0; i < sizeof advice_cases / sizeof advice_cases[0]; i++) {
 		const struct advice_case *c = &advice_cases[i];
 		struct doctor_failure f;
+		struct smtp_reply parsed;
 		char detail[1000], advice[1000], what[200];
 		memset(&f, 0, sizeof f);
 		f.step = c->step;
@@ -157,11 +171,136 @@ static void test_advice_table(void **state)
 		f.security = c->security;
 		f.user = "u";
 		f.mech = c->mech;
+		f.server_reply = doctor_test_reply(c->reply, &parsed);
 		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
 		snprintf(what, sizeof what, "%s: detail", c->what);
 		EXPECT_STR(detail, c->want_detail, what);
 		snprintf(what, sizeof what, "%s: advice", c->what);
 		EXPECT_CONTAINS(advice, c->want_advice, what);
+	}
+}
+
+/* The providers' tell-tale replies to AUTH, as they send them (lines and all), and the advice:
+ * what `server check` says under "fix:" and what `send` adds to a refused login's words. */
+static const struct provider_case {
+	const char *what;
+	const char *wire;
+	int oauth;
+	const char *want; /* contained, in the doctor's advice and in the table's words alike */
+} provider_cases[] = {
+	{"Microsoft: basic authentication retired", "550 5.7.30 Basic authentication is not supported for Client "
+	 "Submission.\r\n", 0,
+	 "Microsoft 365 no longer accepts passwords for SMTP: use OAuth: outbox server edit srv --oauth microsoft "
+	 "--oauth-client-id ID, then outbox server login srv"},
+	{"Microsoft: SMTP AUTH off for the tenant", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication "
+	 "is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
+	 "[AM0PR01CA0001.eurprd01.prod.exchangelabs.com]\r\n", 0,
+	 "Exchange admin center (admin.exchange.microsoft.com): Settings > Mail flow > clear \"Turn off SMTP AUTH "
+	 "protocol for your organization\", then check again: outbox server check srv"},
+	{"Microsoft: SMTP AUTH off for the tenant, OAuth too", "535 5.7.139 Authentication unsuccessful, "
+	 "SmtpClientAuthentication is disabled for the Tenant.\r\n", 1, "Settings > Mail flow"},
+	{"Microsoft: SMTP AUTH off for the mailbox", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication "
+	 "is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.\r\n", 0,
+	 "an administrator must turn on \"Authenticated SMTP\" for the mailbox in the Microsoft 365 admin center "
+	 "(admin.microsoft.com): Users > Active users > the user > Mail > Manage email apps, then check again: "
+	 "outbox server check srv"},
+	{"Microsoft: a sign-in policy", "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria "
+	 "to be authenticated successfully. Contact your administrator.\r\n", 1, "Manage email apps"},
+	{"Microsoft: security defaults", "535 5.7.139 Authentication unsuccessful, user is locked by your "
+	 "organization's security defaults policy. Contact your administrator.\r\n", 0,
+	 "security defaults refuse passwords for SMTP: use OAuth: outbox server edit srv --oauth microsoft"},
+	{"Microsoft: basic authentication disabled", "535 5.7.139 Authentication unsuccessful, basic authentication is "
+	 "disabled.\r\n", 0, "outbox server edit srv --oauth microsoft --oauth-client-id ID"},
+	{"Microsoft: wrong password", "535 5.7.139 Authentication unsuccessful, the user credentials were "
+	 "incorrect.\r\n", 0, "check the user name (the full address) and the password: outbox server edit srv "
+	 "--user ADDRESS --password-prompt"},
+	{"Microsoft: 5.7.3 with a password", "535 5.7.3 Authentication unsuccessful [BN6PR03CA0021.prod.outlook.com]"
+	 "\r\n", 0, "Microsoft 365 refused the login: check the user name (the full address) and the password "
+	 "(outbox server edit srv --user ADDRESS --password-prompt)"},
+	{"Microsoft: 5.7.3 with a token", "535 5.7.3 Authentication unsuccessful [BN6PR03CA0021.prod.outlook.com]"
+	 "\r\n", 1, "Microsoft 365 refused the token: it must be for the mailbox given as --user"},
+	{"Microsoft: 5.7.3 STARTTLS required", "451 5.7.3 STARTTLS is required to send mail\r\n", 0,
+	 "the server wants TLS before the login: outbox server edit srv --security starttls --port 587"},
+	{"Google: STARTTLS first", "530 5.7.0 Must issue a STARTTLS command first. a1sm123 - gsmtp\r\n", 0,
+	 "the server wants TLS before the login: outbox server edit srv --security starttls"},
+	{"Google: app password required", "534-5.7.9 Application-specific password required. For more information, go "
+	 "to\r\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor a1sm123 - gsmtp\r\n", 0,
+	 "Google wants an app password, as the account has 2-Step Verification: use OAuth: outbox server edit srv "
+	 "--oauth google --oauth-client-id ID, then outbox server login srv, or create an app password"},
+	{"Google: sign in with a browser first", "534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1&scc=1>"
+	 " Please log in via your web browser and\r\n534-5.7.14 then try again.\r\n534-5.7.14  Learn more at\r\n"
+	 "534 5.7.14  https://support.google.com/mail/answer/78754 a1sm123 - gsmtp\r\n", 0,
+	 "Google wants this account signed in with a web browser first"},
+	{"Google: password not accepted", "535-5.7.8 Username and Password not accepted. For more information, go to"
+	 "\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1sm123 - gsmtp\r\n", 0,
+	 "Google did not accept the user name and password: Google takes only an app password"},
+	{"Google: token not accepted", "535-5.7.8 Username and Password not accepted. For more information, go to"
+	 "\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1sm123 - gsmtp\r\n", 1,
+	 "the token was refused: sign in again: outbox server login srv"},
+	{"Google: too many attempts", "454-4.7.0 Too many login attempts, please try again later. For more information,"
+	 "\r\n454 4.7.0  go to https://support.google.com/mail/answer/7126229 a1sm123 - gsmtp\r\n", 0,
+	 "wait before trying again"},
+	{"any server: a token refused", "535 5.7.8 Authentication credentials invalid\r\n", 1,
+	 "the token was refused: sign in again: outbox server login srv"},
+	{"any server: 534 without Google's words", "534 5.7.9 Authentication mechanism is too weak\r\n", 0,
+	 "create an app password in its web settings and store it: outbox server edit srv --password-prompt"},
+};
+
+/* Replies that look like a provider's by their words but not by their codes: no provider advice. */
+static const char *const provider_lookalikes[] = {
+	"535 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.\r\n",
+	"535 5.7.8 Error: authentication failed: Application-specific password required\r\n",
+	"535 5.7.8 Error: authentication failed: authentication failure\r\n",
+};
+
+static void doctor_test_auth_failure(struct doctor_failure *f, const struct smtp_reply *r, const char *line,
+				     char *message, size_t size, int oauth)
+{
+	memset(f, 0, sizeof *f);
+	f->step = OUTBOX_STEP_AUTH;
+	f->code = r->code / 100 == 4 ? OUTBOX_ETEMPFAIL : OUTBOX_EAUTH;
+	snprintf(message, size, "the server refused the login for \"u\" with PLAIN: %s; ...", line);
+	f->message = message;
+	f->field = "";
+	f->reply = line;
+	f->server_reply = r;
+	f->name = "srv";
+	f->host = "h";
+	f->port = 587;
+	f->security = "starttls";
+	f->user = "u";
+	f->mech = "PLAIN";
+	f->oauth = oauth;
+}
+
+static void test_provider_replies(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof provider_cases / sizeof provider_cases[0]; i++) {
+		const struct provider_case *c = &provider_cases[i];
+		struct smtp_reply r;
+		struct doctor_failure f;
+		char line[1100], message[1300], detail[1300], advice[1000], words[1000], what[200];
+		assert_true(smtp_reply_parse(c->wire, strlen(c->wire), &r) > 0);
+		smtp_reply_line(&r, line, sizeof line);
+		doctor_test_auth_failure(&f, &r, line, message, sizeof message, c->oauth);
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+		snprintf(what, sizeof what, "%s: server check's advice", c->what);
+		EXPECT_CONTAINS(advice, c->want, what);
+		snprintf(what, sizeof what, "%s: the words of send", c->what);
+		EXPECT_INT(auth_advice_words(&r, c->oauth ? AUTH_ADVICE_OAUTH : AUTH_ADVICE_PASSWORD, "srv", words,
+					     sizeof words), 1, what);
+		EXPECT_CONTAINS(words, c->want, what);
+	}
+	for (i = 0; i < sizeof provider_lookalikes / sizeof provider_lookalikes[0]; i++) {
+		struct smtp_reply r;
+		char words[1000];
+		assert_true(smtp_reply_parse(provider_lookalikes[i], strlen(provider_lookalikes[i]), &r) > 0);
+		EXPECT_INT(auth_advice_words(&r, AUTH_ADVICE_PASSWORD, "srv", words, sizeof words), 0,
+			   provider_lookalikes[i]);
+		EXPECT_STR(words, "", provider_lookalikes[i]);
 	}
 }
 
@@ -389,6 +528,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_words),
 		cmocka_unit_test(test_advice_table),
+		cmocka_unit_test(test_provider_replies),
 		cmocka_unit_test(test_advice_says_what_sending_does_meanwhile),
 		cmocka_unit_test(test_draft_without_host_fails_at_resolve),
 		cmocka_unit_test(test_nobody_listening_fails_at_connect),
