@@ -133,6 +133,11 @@ static const struct advice_case {
 	{"busy", OUTBOX_STEP_EHLO, OUTBOX_ETEMPFAIL,
 	 "the server is shutting this connection down: 421 4.3.2 busy", "", "421 4.3.2 busy", "tls", 465, "", "",
 	 "421 4.3.2 busy", "try again later"},
+	{"a login refused for now is not a broken connection", OUTBOX_STEP_AUTH, OUTBOX_ETEMPFAIL,
+	 "the server refused the login for now: 454 4.7.0 Temporary authentication failure", "",
+	 "454 4.7.0 Temporary authentication failure", "starttls", 587, "pf", "PLAIN",
+	 "454 4.7.0 Temporary authentication failure (PLAIN as \"u\")",
+	 "the server could not check the login just now: try again later"},
 	{"no name: a placeholder", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG, "password: no password is stored",
 	 "password", "", "tls", 465, "", "", "password: no password is stored", "outbox server edit NAME"},
 };
