@@ -94,3 +94,15 @@ def test_send_names_the_fix_for_the_providers_refusal(ob, provider, password, wh
     assert advice in r.err, f"words: got {r.err!r}, want them to contain {advice!r}"
     assert "server edit NAME" not in r.err, f"words: got {r.err!r}, want the server named"
     assert password not in r.err + r.out, "the password leaked into the output"
+
+
+def test_queue_run_names_the_fix_for_the_providers_refusal(ob, provider):
+    # The runner judges the same refusal in the same words, and the queued message keeps them.
+    what, reply, code, advice = CASES[0]
+    provider(reply)
+    ob.ok("send", "--queue-only", "rcpt@example.test", input=MESSAGE)
+    run = ob.run("queue", "run")
+    listed = ob.ok("queue", "list", "--json").json()
+    assert len(listed) == 1, f"queue: got {listed}, want the one message waiting\n" + run.describe()
+    reply_kept = listed[0]["last_reply"]
+    assert advice in reply_kept, f"last_reply: got {reply_kept!r}, want it to contain {advice!r}"
