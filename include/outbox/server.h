@@ -113,6 +113,36 @@ int outbox_server_set_oauth_client_secret(outbox *h, outbox_server *s, const cha
 /* Where the client secret is kept (none, keyring or file); never the secret itself. */
 outbox_password_source outbox_server_oauth_client_secret_source(const outbox_server *s);
 
+/* OAuth 2.0 sign-in of a server whose provider is set (`outbox server login`). The tokens go to
+ * the secret store like a password, never the database. */
+typedef enum {
+	OUTBOX_SIGNIN_PREFERRED, /* the provider's preferred way */
+	OUTBOX_SIGNIN_DEVICE,    /* a code to enter on another device (RFC 8628) */
+	OUTBOX_SIGNIN_BROWSER    /* a browser on this machine and a loopback redirect (RFC 8252) */
+} outbox_signin_grant;
+
+typedef struct {
+	/* The device grant: where to go and the code to enter there; `complete` (NULL when the
+	 * provider offers none) carries the code in the URL. */
+	void (*device_code)(void *ctx, const char *uri, const char *user_code, const char *complete);
+	/* The browser grant: the URL to open (the front end opens it and shows it). */
+	void (*browser_url)(void *ctx, const char *url);
+	/* Called while waiting, with the seconds left; non-zero cancels the sign-in. */
+	int (*progress)(void *ctx, long long seconds_left);
+	void *ctx;
+} outbox_signin_events;
+
+/* Sign in to server `name` and store its tokens; *expires_at (may be NULL) is when the access
+ * token ends, in seconds since the epoch. */
+int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
+			const outbox_signin_events *ev, long long *expires_at);
+/* Revoke the tokens where the provider can (a failed revocation leaves *warning, malloc'd
+ * words, else NULL) and delete them. */
+int outbox_server_logout(outbox *h, const char *name, char **warning);
+/* Whether the server holds tokens, and when its access token ends (0 when not signed in). */
+int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in,
+			       long long *expires_at);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,6 +56,8 @@ void cli_print_transcript(char direction, const char *line, size_t len);
 
 int cmd_server(int argc, char **argv);
 int cmd_server_check(int argc, char **argv); /* doctor_cmd.c */
+int cmd_server_login(int argc, char **argv);  /* login_cmd.c */
+int cmd_server_logout(int argc, char **argv); /* login_cmd.c */
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_send(int argc, char **argv, int as_sendmail);

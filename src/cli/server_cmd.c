@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sysexits.h>
 
 #include "cli.h"
@@ -40,6 +41,8 @@ static const char server_help[] =
 	"  list [--json]                    list servers and the accounts using each\n"
 	"  show NAME [--json]               show every setting of one server\n"
 	"  check NAME [--json] [--verbose]  check the connection and login, step by step\n"
+	"  login NAME [--device|--browser]  sign in to an OAuth 2.0 server\n"
+	"  logout NAME                      forget (and revoke) its OAuth sign-in\n"
 	"\n"
 	"Run 'outbox server add --help' for the settings.\n";
 
@@ -356,7 +359,22 @@ out:
 	return rc;
 }
 
-static void server_json(struct json *j, const outbox_server *s)
+/* Signed in or not, and until when the access token is valid: for show, never the tokens. */
+static void server_signin_state(outbox *h, const outbox_server *s, int *signed_in, char *until, size_t size)
+{
+	long long at = 0;
+	time_t t;
+	struct tm tm;
+
+	*until = '\0';
+	if (outbox_server_signin_state(h, s, signed_in, &at) < 0 || !*signed_in)
+		return;
+	t = (time_t)at;
+	if (localtime_r(&t, &tm) == NULL || strftime(until, size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(until, size, "%lld", at);
+}
+
+static void server_json(outbox *h, struct json *j, const outbox_server *s)
 {
 	int i;
 
@@ -375,6 +393,14 @@ static void server_json(struct json *j, const outbox_server *s)
 	/* Where the client secret is kept, never the secret. */
 	json_key(j, "oauth-client-secret");
 	json_string(j, outbox_password_source_name(outbox_server_oauth_client_secret_source(s)));
+	if (server_uses_oauth(s)) {
+		long long at = 0;
+		int in = 0;
+		outbox_server_signin_state(h, s, &in, &at);
+		json_key(j, "signed-in");
+		json_raw(j, in ? "true" : "false");
+		json_member_int(j, "access-valid-until", at);
+	}
 	json_key(j, "used-by");
 	json_begin_array(j);
 	for (const char *const *n = outbox_server_used_by(s); *n; n++)
@@ -388,7 +414,7 @@ static void server_json(struct json *j, const outbox_server *s)
 	json_end_object(j);
 }
 
-static void server_print(const outbox_server *s)
+static void server_print(outbox *h, const outbox_server *s)
 {
 	struct cli_table t;
 	char *used = cli_join(outbox_server_used_by(s)), *fallback = cli_join(outbox_server_fallback_for(s));
@@ -425,6 +451,24 @@ static void server_print(const outbox_server *s)
 			row[1] = server_secret_words(outbox_server_oauth_client_secret_source(s));
 			cli_table_add(&t, row);
 		}
+		if (i == OUTBOX_SERVER_OAUTH && server_uses_oauth(s)) {
+			char until[64], words[120];
+			int in = 0;
+			server_signin_state(h, s, &in, until, sizeof until);
+			if (in)
+				snprintf(words, sizeof words, "yes");
+			else
+				snprintf(words, sizeof words, "no (sign in with: outbox server login %.60s)",
+					 outbox_server_get(s, OUTBOX_SERVER_NAME));
+			row[0] = "Signed In:";
+			row[1] = words;
+			cli_table_add(&t, row);
+			if (in) {
+				row[0] = "Access Valid Until:";
+				row[1] = until;
+				cli_table_add(&t, row);
+			}
+		}
 	}
 	{
 		const char *row[2] = {"In Use By:", used && *used ? used : "-"};
@@ -455,10 +499,10 @@ static int server_show(int argc, char **argv)
 	}
 	if (a.json) {
 		json_init(&j, stdout);
-		server_json(&j, s);
+		server_json(h, &j, s);
 		json_end(&j);
 	} else {
-		server_print(s);
+		server_print(h, s);
 	}
 out:
 	outbox_server_free(s);
@@ -486,7 +530,7 @@ static int server_list(int argc, char **argv)
 		json_init(&j, stdout);
 		json_begin_array(&j);
 		for (i = 0; i < n; i++)
-			server_json(&j, list[i]);
+			server_json(h, &j, list[i]);
 		json_end_array(&j);
 		json_end(&j);
 	} else if (n == 0) {
@@ -576,6 +620,10 @@ int cmd_server(int argc, char **argv)
 	}
 	if (strcmp(verb, "check") == 0)
 		return cmd_server_check(argc - 1, argv + 1);
+	if (strcmp(verb, "login") == 0)
+		return cmd_server_login(argc - 1, argv + 1);
+	if (strcmp(verb, "logout") == 0)
+		return cmd_server_logout(argc - 1, argv + 1);
 	if (cli_wants_help(argc - 1, argv + 1)) {
 		if (strcmp(verb, "add") == 0 || strcmp(verb, "edit") == 0)
 			server_print_edit_help(verb);

@@ -13,6 +13,7 @@
 #include "retry.h"
 #include "spool.h"
 #include "outbox/send.h"
+#include "oauth_token.h"
 #include "secret.h"
 #include "server_internal.h"
 #include "store.h"
@@ -59,12 +60,10 @@ int deliver_password(outbox *h, const outbox_server *s, char **password)
 	case OUTBOX_PASSWORD_COMMAND:
 		return deliver_password_command(h, s, password);
 	default:
-		/* An OAuth server has no password by design: the token comes from signing in. */
+		/* An OAuth server has no password by design: its access token, which the SASL
+		 * mechanisms xoauth2 and oauthbearer carry, takes the password's place. */
 		if (strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0)
-			return outbox_fail(h, OUTBOX_ECONFIG, "oauth",
-					   "server \"%s\" signs in with OAuth 2.0 and is not signed in: sign in "
-					   "with: outbox server login %s", s->rec.val[OUTBOX_SERVER_NAME],
-					   s->rec.val[OUTBOX_SERVER_NAME]);
+			return oauth_token_access(h, s, 0, password);
 		if (*s->rec.val[OUTBOX_SERVER_USER] && server_auth_needs_user(s->rec.val[OUTBOX_SERVER_AUTH]) &&
 		    strcmp(s->rec.val[OUTBOX_SERVER_AUTH], "none") != 0)
 			return outbox_fail(h, OUTBOX_ECONFIG, "password",

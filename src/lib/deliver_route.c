@@ -8,6 +8,7 @@
 #include "deliver_internal.h"
 #include "handle_internal.h"
 #include "history_internal.h"
+#include "oauth_token.h"
 #include "secret.h"
 #include "transcript.h"
 #include "server_internal.h"
@@ -99,6 +100,15 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 			req->notice(req->ctx, words);
 		}
 		failure = deliver_over_session(h, req, srv, password, t, m->fd);
+		/* A provider may revoke an access token alone: a refused token gets one forced refresh
+		 * (unless another sender already replaced it) and one more login. Nothing of the
+		 * transaction has gone out before the login, so it starts again as it was. */
+		if (failure == OUTBOX_EAUTH && strcmp(outbox_server_get(srv, OUTBOX_SERVER_OAUTH), "none") != 0) {
+			char *fresh = NULL;
+			if ((failure = oauth_token_access(h, srv, 1, &fresh)) == 0)
+				failure = deliver_over_session(h, req, srv, fresh, t, m->fd);
+			secret_wipe(fresh);
+		}
 	}
 	secret_wipe(password);
 	outbox_server_free(srv);

@@ -9,6 +9,7 @@
 #include "outbox/server.h"
 #include "outbox/undo.h"
 #include "record.h"
+#include "oauth_token.h"
 #include "secret.h"
 #include "server_internal.h"
 #include "store.h"
@@ -205,6 +206,9 @@ int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsi
 	if (rc == 0 && purge && (s->client_secret.source == OUTBOX_PASSWORD_KEYRING ||
 				 s->client_secret.source == OUTBOX_PASSWORD_FILE))
 		secret_delete(h, s->client_secret.id, s->client_secret.source);
+	/* Like its password, a removed server keeps its sign-in for undo until purged. */
+	if (rc == 0 && purge && strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0)
+		oauth_token_forget(h, s);
 done:
 	if (rc < 0)
 		store_rollback(h);

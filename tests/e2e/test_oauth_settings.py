@@ -226,6 +226,7 @@ def test_sending_before_sign_in_says_to_sign_in_not_to_set_a_password(ob):
           "--oauth-client-id", MS_ID)
     ob.ok("account", "add", "ann@contoso.example", "--server", "m365")
     r = ob.run("send", "-f", "ann@contoso.example", "bob@example.org", input="Subject: t\n\nbody\n")
-    assert r.code == 78, "want exit 78 (configuration), got:\n" + r.describe()
+    # Not signed in is a refused login for the policy (fallbacks tried, queued mail waits): 77.
+    assert r.code == 77, "want exit 77 (login refused), got:\n" + r.describe()
     assert "outbox server login m365" in r.err, "want the sign-in command, got:\n" + r.describe()
     assert "password" not in r.err, "an OAuth server needs no password, got:\n" + r.describe()

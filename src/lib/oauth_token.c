@@ -1,0 +1,387 @@
+/* oauth_token.c: a server's OAuth tokens in the secret store (never the database), and the refresh
+ * that many senders share: one takes the lock, re-reads, refreshes and stores; the rest re-read. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/sha.h>
+
+#include "buf.h"
+#include "handle_internal.h"
+#include "oauth_token.h"
+#include "secret.h"
+
+/* The wait between tries for a lock another sender holds while it refreshes. */
+#define OAUTH_TOKEN_LOCK_POLL_MS 20
+
+static const char *token_name(const outbox_server *s)
+{
+	return s->rec.val[OUTBOX_SERVER_NAME];
+}
+
+static long long token_timeout_ms(const outbox_server *s)
+{
+	return strtoll(s->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
+}
+
+static int token_oom(outbox *h)
+{
+	return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+}
+
+/* The secret ids of the refresh and the access token, derived from the server's own secret id so
+ * that they follow it through renames and need no column of their own. */
+static int token_id(outbox *h, const outbox_server *s, const char *which, char out[33])
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char input[96];
+	int i;
+
+	if (strlen(s->secret_id) != 32)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "server \"%s\" has no secret id; save it again",
+				   token_name(s));
+	snprintf(input, sizeof input, "outbox oauth %s:%s", which, s->secret_id);
+	SHA256((const unsigned char *)input, strlen(input), digest);
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	return 0;
+}
+
+/* $OUTBOX_HOME/oauth/<secret id><suffix>, the directory made 0700 when missing. */
+static int token_path(outbox *h, const outbox_server *s, const char *suffix, struct buf *path)
+{
+	struct stat st;
+
+	if (h->home == NULL || *h->home == '\0')
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL, "the store has no directory for OAuth state");
+	if (buf_printf(path, "%s/oauth", h->home) < 0)
+		return token_oom(h);
+	if (mkdir(path->data, 0700) < 0 && errno != EEXIST)
+		return outbox_fail(h, OUTBOX_EIO, NULL, "cannot create %s: %s", path->data, strerror(errno));
+	if (lstat(path->data, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0)
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "%s must be a directory of this user with mode 0700", path->data);
+	if (buf_printf(path, "/%s%s", s->secret_id, suffix) < 0)
+		return token_oom(h);
+	return 0;
+}
+
+/* The state file says where the tokens are and until when the access token is valid: nothing
+ * secret, so `server show` needs no keyring. "keyring 1767225600\n" or "file ...". */
+static int token_state_read(outbox *h, const outbox_server *s, outbox_password_source *where,
+			    long long *expires_at)
+{
+	struct buf path = BUF_INIT;
+	char line[64], kind[16];
+	ssize_t n;
+	int fd, rc;
+
+	if ((rc = token_path(h, s, ".state", &path)) < 0)
+		goto out;
+	fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = errno == ENOENT ? 1
+				     : outbox_fail(h, OUTBOX_EIO, NULL, "cannot open %s: %s", path.data,
+						   strerror(errno));
+		goto out;
+	}
+	n = read(fd, line, sizeof line - 1);
+	close(fd);
+	line[n > 0 ? n : 0] = '\0';
+	if (sscanf(line, "%15s %lld", kind, expires_at) != 2 ||
+	    (strcmp(kind, "keyring") != 0 && strcmp(kind, "file") != 0)) {
+		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is damaged; sign in again: outbox server login %s",
+				 path.data, token_name(s));
+		goto out;
+	}
+	*where = strcmp(kind, "keyring") == 0 ? OUTBOX_PASSWORD_KEYRING : OUTBOX_PASSWORD_FILE;
+	rc = 0;
+out:
+	buf_free(&path);
+	return rc;
+}
+
+/* Replace the state file atomically (a temporary file renamed over it). */
+static int token_state_write(outbox *h, const outbox_server *s, outbox_password_source where,
+			     long long expires_at)
+{
+	struct buf path = BUF_INIT, tmp = BUF_INIT;
+	char line[64];
+	int fd = -1, n, rc;
+
+	if ((rc = token_path(h, s, ".state", &path)) < 0)
+		goto out;
+	if (buf_printf(&tmp, "%s.%ld.tmp", path.data, (long)getpid()) < 0) {
+		rc = token_oom(h);
+		goto out;
+	}
+	n = snprintf(line, sizeof line, "%s %lld\n", where == OUTBOX_PASSWORD_KEYRING ? "keyring" : "file",
+		     expires_at);
+	unlink(tmp.data);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp.data, path.data) < 0) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot write %s: %s", path.data, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp.data);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&path);
+	buf_free(&tmp);
+	return rc;
+}
+
+int oauth_token_status(outbox *h, const outbox_server *s, struct oauth_token_status *st)
+{
+	outbox_password_source where;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	if ((rc = token_state_read(h, s, &where, &st->expires_at)) < 0)
+		return rc;
+	st->signed_in = rc == 0;
+	return 0;
+}
+
+static int token_not_signed_in(outbox *h, const outbox_server *s)
+{
+	return outbox_fail(h, OUTBOX_EAUTH, "oauth",
+			   "server \"%s\" is not signed in: sign in again: outbox server login %s",
+			   token_name(s), token_name(s));
+}
+
+int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_tokens *t)
+{
+	char rid[33], aid[33], label[300];
+	struct buf access = BUF_INIT;
+	outbox_password_source where = OUTBOX_PASSWORD_NONE;
+	long long expires_in = t->expires_in > 0 ? t->expires_in : 3600;
+	long long expires_at = (long long)time(NULL) + expires_in;
+	int rc;
+
+	if ((rc = token_id(h, s, "refresh", rid)) < 0 || (rc = token_id(h, s, "access", aid)) < 0)
+		return rc;
+	snprintf(label, sizeof label, "outbox: %s OAuth refresh token", token_name(s));
+	/* The refresh token goes first: if anything after fails, the sign-in still works. */
+	if (t->refresh_token && (rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
+		return rc;
+	if (buf_printf(&access, "%lld %s", expires_at, t->access_token) < 0)
+		return token_oom(h);
+	snprintf(label, sizeof label, "outbox: %s OAuth access token", token_name(s));
+	rc = secret_store(h, aid, label, access.data, &where);
+	secret_wipe(access.data);
+	access.data = NULL;
+	buf_free(&access);
+	if (rc < 0)
+		return rc;
+	return token_state_write(h, s, where, expires_at);
+}
+
+int oauth_token_refresh_token(outbox *h, const outbox_server *s, char **out)
+{
+	outbox_password_source where;
+	long long expires_at;
+	char rid[33];
+	int rc;
+
+	*out = NULL;
+	if ((rc = token_state_read(h, s, &where, &expires_at)) < 0)
+		return rc;
+	if (rc > 0)
+		return token_not_signed_in(h, s);
+	if ((rc = token_id(h, s, "refresh", rid)) < 0)
+		return rc;
+	if (secret_lookup(h, rid, where, out) < 0)
+		return token_not_signed_in(h, s);
+	return 0;
+}
+
+/* The stored access token and its end; 1 when there is none. */
+static int token_read_access(outbox *h, const outbox_server *s, long long *expires_at, char **token)
+{
+	outbox_password_source where;
+	char aid[33], *value = NULL, *space;
+	int rc;
+
+	*token = NULL;
+	if ((rc = token_state_read(h, s, &where, expires_at)) != 0)
+		return rc;
+	if ((rc = token_id(h, s, "access", aid)) < 0)
+		return rc;
+	if (secret_lookup(h, aid, where, &value) < 0)
+		return 1; /* a lost access token is only a refresh away */
+	space = strchr(value, ' ');
+	if (space == NULL || (*token = strdup(space + 1)) == NULL) {
+		secret_wipe(value);
+		return space == NULL ? 1 : token_oom(h);
+	}
+	*expires_at = strtoll(value, NULL, 10);
+	secret_wipe(value);
+	return 0;
+}
+
+int oauth_token_forget(outbox *h, const outbox_server *s)
+{
+	outbox_password_source where;
+	long long expires_at;
+	struct buf path = BUF_INIT;
+	char rid[33], aid[33];
+	int rc;
+
+	if ((rc = token_state_read(h, s, &where, &expires_at)) != 0)
+		return rc < 0 ? rc : 0;
+	if ((rc = token_id(h, s, "refresh", rid)) < 0 || (rc = token_id(h, s, "access", aid)) < 0)
+		return rc;
+	if ((rc = secret_delete(h, rid, where)) < 0 || (rc = secret_delete(h, aid, where)) < 0)
+		return rc;
+	if ((rc = token_path(h, s, ".state", &path)) == 0 && unlink(path.data) < 0 && errno != ENOENT)
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot remove %s: %s", path.data, strerror(errno));
+	buf_free(&path);
+	return rc;
+}
+
+int oauth_token_client(outbox *h, const outbox_server *s, struct transcript verbose,
+		       struct oauth_client *c)
+{
+	char *secret = NULL;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if (s->client_secret.source == OUTBOX_PASSWORD_KEYRING || s->client_secret.source == OUTBOX_PASSWORD_FILE) {
+		if ((rc = secret_lookup(h, s->client_secret.id, s->client_secret.source, &secret)) < 0)
+			return rc;
+	}
+	c->client_id = s->rec.val[OUTBOX_SERVER_OAUTH_CLIENT_ID];
+	c->client_secret = secret;
+	c->timeout_ms = (long)token_timeout_ms(s);
+	c->verbose = verbose;
+	return 0;
+}
+
+void oauth_token_client_free(struct oauth_client *c)
+{
+	char *owned;
+
+	/* oauth_token_client allocated it; the struct holds it const for the protocol code. */
+	memcpy(&owned, &c->client_secret, sizeof owned);
+	secret_wipe(owned);
+	c->client_secret = NULL;
+}
+
+/* An exclusive lock on $OUTBOX_HOME/oauth/<id>.lock, waited for at most the server's timeout. */
+static int token_lock(outbox *h, const outbox_server *s, int *fd_out)
+{
+	struct buf path = BUF_INIT;
+	struct timespec pause = {0, OAUTH_TOKEN_LOCK_POLL_MS * 1000000L};
+	long long waited = 0, limit = token_timeout_ms(s);
+	int fd, rc;
+
+	*fd_out = -1;
+	if ((rc = token_path(h, s, ".lock", &path)) < 0)
+		goto out;
+	fd = open(path.data, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot open %s: %s", path.data, strerror(errno));
+		goto out;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= limit) {
+			rc = outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
+					 "another outbox held the sign-in of server \"%s\" for %lld s while "
+					 "refreshing its token", token_name(s), limit / 1000);
+			close(fd);
+			goto out;
+		}
+		nanosleep(&pause, NULL);
+		waited += OAUTH_TOKEN_LOCK_POLL_MS;
+	}
+	*fd_out = fd;
+	rc = 0;
+out:
+	buf_free(&path);
+	return rc;
+}
+
+/* The provider's refusal of the refresh token as the fix the user needs. */
+static int token_refresh_failed(outbox *h, const outbox_server *s, int rc)
+{
+	char words[600];
+
+	if (rc != OUTBOX_EAUTH)
+		return rc;
+	snprintf(words, sizeof words, "%s", outbox_errmsg(h));
+	return outbox_fail(h, OUTBOX_EAUTH, "oauth", "server \"%s\": %s; sign in again: outbox server login %s",
+			   token_name(s), words, token_name(s));
+}
+
+static int token_valid(long long expires_at)
+{
+	return expires_at - (long long)time(NULL) >= OAUTH_TOKEN_MARGIN;
+}
+
+/* Under the lock: re-read (another sender may have refreshed), else refresh and store. */
+static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused, char **token)
+{
+	struct oauth_tokens fresh;
+	struct oauth_client c;
+	char *refresh = NULL;
+	long long expires_at = 0;
+	int rc;
+
+	memset(&fresh, 0, sizeof fresh);
+	if ((rc = token_read_access(h, s, &expires_at, token)) < 0)
+		return rc;
+	if (rc == 0 && token_valid(expires_at) && (refused == NULL || strcmp(*token, refused) != 0))
+		return 0;
+	secret_wipe(*token);
+	*token = NULL;
+	if ((rc = oauth_token_refresh_token(h, s, &refresh)) < 0)
+		return rc;
+	if ((rc = oauth_token_client(h, s, (struct transcript){NULL, NULL}, &c)) < 0)
+		goto out;
+	rc = oauth_refresh(h, &c, s->rec.val[OUTBOX_SERVER_OAUTH_TOKEN_URL], refresh,
+			   *s->rec.val[OUTBOX_SERVER_OAUTH_SCOPE] ? s->rec.val[OUTBOX_SERVER_OAUTH_SCOPE] : NULL,
+			   &fresh);
+	oauth_token_client_free(&c);
+	if (rc < 0) {
+		rc = token_refresh_failed(h, s, rc);
+		goto out;
+	}
+	if ((rc = oauth_token_save(h, s, &fresh)) < 0)
+		goto out;
+	if ((*token = strdup(fresh.access_token)) == NULL)
+		rc = token_oom(h);
+out:
+	secret_wipe(refresh);
+	oauth_tokens_free(&fresh);
+	return rc;
+}
+
+int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token)
+{
+	long long expires_at = 0;
+	char *seen = NULL;
+	int fd, rc;
+
+	*token = NULL;
+	if ((rc = token_read_access(h, s, &expires_at, &seen)) < 0)
+		return rc;
+	if (rc == 0 && !force && token_valid(expires_at)) {
+		*token = seen;
+		return 0;
+	}
+	if ((rc = token_lock(h, s, &fd)) == 0) {
+		rc = token_refresh_locked(h, s, force ? seen : NULL, token);
+		close(fd); /* releases the lock */
+	}
+	secret_wipe(seen);
+	return rc;
+}

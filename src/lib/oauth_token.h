@@ -1,0 +1,40 @@
+/* oauth_token.h: a server's OAuth tokens kept like passwords (keyring, else a 0600 file), and the
+ * one way a sender gets a valid access token: the stored one, or a refresh under a lock. */
+#ifndef OUTBOX_OAUTH_TOKEN_H
+#define OUTBOX_OAUTH_TOKEN_H
+
+#include "oauth.h"
+#include "server_internal.h"
+
+/* A token this close to its expiry is refreshed first: a message must not outlive its login. */
+#define OAUTH_TOKEN_MARGIN 60
+
+/* What is known about a server's sign-in without reading a secret. */
+struct oauth_token_status {
+	int signed_in;
+	long long expires_at; /* the access token's end, seconds since the epoch */
+};
+
+/* The client the server's settings describe, its secret (if any) looked up; free with
+ * oauth_token_client_free. */
+int oauth_token_client(outbox *h, const outbox_server *s, struct transcript verbose,
+		       struct oauth_client *c);
+void oauth_token_client_free(struct oauth_client *c);
+
+/* Store what a sign-in or a refresh returned: the refresh token first (so a rotated one is never
+ * lost), then the access token with its expiry. */
+int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_tokens *t);
+/* The stored refresh token (*out, to wipe and free), or OUTBOX_EAUTH when not signed in. */
+int oauth_token_refresh_token(outbox *h, const outbox_server *s, char **out);
+int oauth_token_status(outbox *h, const outbox_server *s, struct oauth_token_status *st);
+/* Delete the stored tokens; what is not there is not an error. */
+int oauth_token_forget(outbox *h, const outbox_server *s);
+
+/* A valid access token for sending (*token, to wipe and free): the stored one while it has at
+ * least OAUTH_TOKEN_MARGIN seconds left, else a refresh. Not signed in or a refused refresh is
+ * OUTBOX_EAUTH with the words "sign in again: outbox server login NAME"; a provider out of reach
+ * is OUTBOX_ETEMPFAIL. force: refresh even though the stored one looks valid (the server refused
+ * it), unless another process already replaced it. */
+int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token);
+
+#endif
