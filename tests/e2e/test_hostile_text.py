@@ -69,14 +69,6 @@ def checked(ob, *args, input=None):
     return proc
 
 
-def parsed_json(ob, *args):
-    proc = checked(ob, *args)
-    assert proc.returncode == 0, "want exit 0, got:\n" + describe(args, proc)
-    try:
-        return json.loads(proc.stdout)
-    except ValueError as e:
-        raise AssertionError(f"`outbox {' '.join(args)}` printed JSON that does not parse ({e}):\n"
-                             + describe(args, proc))
 
 
 def line(code, text):
@@ -119,14 +111,21 @@ def test_server_text_is_escaped_everywhere(ob, pki, hostile, shown):
         srv.stop()
 
 
-def parsed_json_or_failure(ob, *args):
-    """The doctor exits non-zero when a step fails, but its JSON must parse either way."""
+def parsed_json_or_failure(ob, *args, want_exit=None):
+    """The JSON `outbox *args` printed, which must parse whatever the exit (the doctor exits
+    non-zero when a step fails); with want_exit, the exit is checked too."""
     proc = checked(ob, *args)
+    if want_exit is not None:
+        assert proc.returncode == want_exit, f"want exit {want_exit}, got:\n" + describe(args, proc)
     try:
         return json.loads(proc.stdout)
     except ValueError as e:
         raise AssertionError(f"`outbox {' '.join(args)}` printed JSON that does not parse ({e}):\n"
                              + describe(args, proc))
+
+
+def parsed_json(ob, *args):
+    return parsed_json_or_failure(ob, *args, want_exit=0)
 
 
 def test_the_ui_shows_a_hostile_reply_as_escapes(ob, pki):
