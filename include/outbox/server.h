@@ -40,6 +40,7 @@ typedef enum {
 	OUTBOX_SERVER_OAUTH_TOKEN_URL,
 	OUTBOX_SERVER_OAUTH_REVOKE_URL,
 	OUTBOX_SERVER_OAUTH_SCOPE,
+	OUTBOX_SERVER_OAUTH_TLS_CA,     /* trust this CA for the endpoints, not the system's */
 	OUTBOX_SERVER_FIELD_COUNT
 } outbox_server_field_id;
 
@@ -130,6 +131,9 @@ typedef struct {
 	/* Called while waiting, with the seconds left; non-zero cancels the sign-in. */
 	int (*progress)(void *ctx, long long seconds_left);
 	void *ctx;
+	/* The HTTP exchanges with the provider as they happen, one line a call ('>' sent, '<'
+	 * received), tokens, codes and secrets hidden, as `-v` shows them; NULL: none. Gets ctx. */
+	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 } outbox_signin_events;
 
 /* Sign in to server `name` and store its tokens; *expires_at (may be NULL) is when the access

@@ -75,7 +75,8 @@ fail:
 static int oauth_post(outbox *h, const struct oauth_client *c, const char *url,
 		      const char *const *form, struct http_response *resp)
 {
-	struct http_request req = {url, form, c->ca_file, c->timeout_ms, c->verbose};
+	struct http_request req = {url, form, c->ca_file, c->timeout_ms, c->verbose,
+				   OAUTH_CA_OPTION};
 
 	return http_perform(h, &req, resp);
 }

@@ -8,6 +8,9 @@
 #include "outbox/error.h"
 #include "transcript.h"
 
+/* The server option that sets oauth_client.ca_file, named when a provider's certificate fails. */
+#define OAUTH_CA_OPTION "oauth-tls-ca"
+
 /* What every request to a provider carries. client_secret may be NULL (a public client). */
 struct oauth_client {
 	const char *client_id;

@@ -12,7 +12,8 @@ int oauth_device_start(outbox *h, const struct oauth_client *c, const char *devi
 		       const char *scope, struct oauth_device *out)
 {
 	const char *form[8] = {"scope", scope};
-	struct http_request req = {device_url, form, c->ca_file, c->timeout_ms, c->verbose};
+	struct http_request req = {device_url, form, c->ca_file, c->timeout_ms, c->verbose,
+				   OAUTH_CA_OPTION};
 	struct http_response resp;
 	size_t n = 2;
 	int rc;
@@ -38,7 +39,8 @@ int oauth_device_poll_once(outbox *h, const struct oauth_client *c, const char *
 {
 	const char *form[10] = {"grant_type", "urn:ietf:params:oauth:grant-type:device_code",
 				"device_code", d->device_code, "client_id", c->client_id};
-	struct http_request req = {token_url, form, c->ca_file, c->timeout_ms, c->verbose};
+	struct http_request req = {token_url, form, c->ca_file, c->timeout_ms, c->verbose,
+				   OAUTH_CA_OPTION};
 	struct http_response resp;
 	int rc;
 

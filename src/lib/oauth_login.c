@@ -135,7 +135,8 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 	memset(&t, 0, sizeof t);
 	memset(&c, 0, sizeof c);
 	if ((rc = login_load(h, name, &s)) < 0 || (rc = login_pick(h, s, grant, &grant)) < 0 ||
-	    (rc = oauth_token_client(h, s, (struct transcript){NULL, NULL}, &c)) < 0)
+	    (rc = oauth_token_client(h, s, (struct transcript){ev ? ev->transcript : NULL, ev ? ev->ctx : NULL},
+				     &c)) < 0)
 		goto out;
 	rc = grant == OUTBOX_SIGNIN_DEVICE ? login_device(h, s, &c, ev, &t) : login_browser(h, s, &c, ev, &t);
 	if (rc < 0)

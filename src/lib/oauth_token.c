@@ -262,6 +262,7 @@ int oauth_token_client(outbox *h, const outbox_server *s, struct transcript verb
 	c->client_id = s->rec.val[OUTBOX_SERVER_OAUTH_CLIENT_ID];
 	c->client_secret = secret;
 	c->timeout_ms = (long)token_timeout_ms(s);
+	c->ca_file = *s->rec.val[OUTBOX_SERVER_OAUTH_TLS_CA] ? s->rec.val[OUTBOX_SERVER_OAUTH_TLS_CA] : NULL;
 	c->verbose = verbose;
 	return 0;
 }
