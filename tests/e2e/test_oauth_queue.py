@@ -1,0 +1,28 @@
+# tests/e2e/test_oauth_queue.py: one queue run serving two OAuth servers at once: each connection's
+# thread refreshes its own server's expired sign-in (HTTP and JSON in two threads), and all goes out.
+from sendutil import marker, message
+from test_oauth_login import add_server, device_login, expect
+
+SECOND = "second@example.test"
+
+
+def test_two_oauth_servers_refresh_in_parallel_in_one_run(ob, oauth_provider, oauth_smtp, pki):
+    oauth_provider.configure(access_lifetime=30)
+    # Two users of the same provider and mail server, each with a server of their own.
+    for name, user in (("corp", "first-user@example.test"), ("corp2", "second-user@example.test")):
+        oauth_provider.configure(user=user)
+        add_server(ob, oauth_provider, oauth_smtp, pki, name=name)
+        r = device_login(ob, oauth_provider, name)
+        assert r.code == 0, r.describe()
+    ob.ok("account", "add", SECOND, "--server", "corp2")
+    oauth_provider.configure(access_lifetime=3600)
+    for i in range(3):
+        ob.ok("send", "--queue-only", "-i", f"a{i}@example.test", input=message(marker()))
+        ob.ok("send", "--queue-only", "-f", SECOND, "-i", f"b{i}@example.test", input=message(marker()))
+    r = ob.run("queue", "run", "--all", "--connections", "2")
+    assert r.code == 0, r.describe()
+    expect("refresh requests: one per server", oauth_provider.counters["token:refresh_token"], 2)
+    expect("messages delivered", len(oauth_smtp.messages), 6)
+    expect("logins accepted", sorted((a.user, a.ok) for a in oauth_smtp.attempts),
+           [("first-user@example.test", True), ("second-user@example.test", True)])
+    expect("messages left in the queue", ob.ok("queue", "list", "--json").json(), [])
