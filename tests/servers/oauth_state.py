@@ -82,7 +82,7 @@ class OAuthState:
     def __init__(self, client_id, client_secret=None, scope="https://mail.example.test/smtp",
                  user="oauth-user@example.test", access_lifetime=3600, device_lifetime=600,
                  interval=1, slow_down_step=SLOW_DOWN_STEP, rotate=False, slack=0.05,
-                 style="rfc"):
+                 style="rfc", latency=0.0):
         self.client_id = client_id
         self.client_secret = client_secret
         self.scope = scope
@@ -96,6 +96,9 @@ class OAuthState:
         # "google" omits refresh_token from a refresh answer and names the device grant's
         # verification_url; "microsoft" sends no verification_uri_complete but a message.
         self.style = style
+        # Seconds every answer waits, as a distant provider's does (a benchmark's burst of
+        # refreshes overlaps only when a refresh takes as long as a real one).
+        self.latency = latency
         # Both clocks are this machine's CLOCK_MONOTONIC, but the time stamps are taken when
         # the request is handled, not sent: a client that waited exactly `interval` may look
         # a few milliseconds early.
