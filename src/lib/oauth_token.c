@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <openssl/sha.h>
 
+#include "auth_advice.h"
 #include "buf.h"
 #include "handle_internal.h"
 #include "oauth_token.h"
@@ -96,7 +97,7 @@ static int token_state_read(outbox *h, const outbox_server *s, outbox_password_s
 	line[n > 0 ? n : 0] = '\0';
 	if (sscanf(line, "%15s %lld", kind, expires_at) != 2 ||
 	    (strcmp(kind, "keyring") != 0 && strcmp(kind, "file") != 0)) {
-		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is damaged; sign in again: outbox server login %s",
+		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is damaged; " AUTH_ADVICE_SIGN_IN_AGAIN "%s",
 				 path.data, token_name(s));
 		goto out;
 	}
@@ -154,7 +155,7 @@ int oauth_token_status(outbox *h, const outbox_server *s, struct oauth_token_sta
 static int token_not_signed_in(outbox *h, const outbox_server *s)
 {
 	return outbox_fail(h, OUTBOX_EAUTH, "oauth",
-			   "server \"%s\" is not signed in: sign in again: outbox server login %s",
+			   "server \"%s\" is not signed in: " AUTH_ADVICE_SIGN_IN_AGAIN "%s",
 			   token_name(s), token_name(s));
 }
 
@@ -318,7 +319,7 @@ static int token_refresh_failed(outbox *h, const outbox_server *s, int rc)
 	if (rc != OUTBOX_EAUTH)
 		return rc;
 	snprintf(words, sizeof words, "%s", outbox_errmsg(h));
-	return outbox_fail(h, OUTBOX_EAUTH, "oauth", "server \"%s\": %s; sign in again: outbox server login %s",
+	return outbox_fail(h, OUTBOX_EAUTH, "oauth", "server \"%s\": %s; " AUTH_ADVICE_SIGN_IN_AGAIN "%s",
 			   token_name(s), words, token_name(s));
 }
 
