@@ -254,7 +254,7 @@ static int doctor_password(outbox *h, const outbox_server *s, char **out)
 		return deliver_password_command(h, s, out);
 	if (s->password_change == PASSWORD_FORGET)
 		return 0; /* the draft drops the password: AUTH will say one is needed */
-	return deliver_password(h, s, out);
+	return deliver_password(h, s, out, NULL);
 }
 
 /* "smtp.example.org → 192.0.2.1, 2001:db8::1": the addresses in the resolver's order. */

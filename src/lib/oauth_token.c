@@ -329,7 +329,8 @@ static int token_valid(long long expires_at)
 }
 
 /* Under the lock: re-read (another sender may have refreshed), else refresh and store. */
-static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused, char **token)
+static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused, char **token,
+				int *refreshed)
 {
 	struct oauth_tokens fresh;
 	struct oauth_client c;
@@ -360,19 +361,23 @@ static int token_refresh_locked(outbox *h, const outbox_server *s, const char *r
 		goto out;
 	if ((*token = strdup(fresh.access_token)) == NULL)
 		rc = token_oom(h);
+	else
+		*refreshed = 1;
 out:
 	secret_wipe(refresh);
 	oauth_tokens_free(&fresh);
 	return rc;
 }
 
-int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token)
+int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token, int *refreshed)
 {
 	long long expires_at = 0;
 	char *seen = NULL;
-	int fd, rc;
+	int fd, rc, fetched = 0;
 
 	*token = NULL;
+	if (refreshed)
+		*refreshed = 0;
 	if ((rc = token_read_access(h, s, &expires_at, &seen)) < 0)
 		return rc;
 	if (rc == 0 && !force && token_valid(expires_at)) {
@@ -380,9 +385,11 @@ int oauth_token_access(outbox *h, const outbox_server *s, int force, char **toke
 		return 0;
 	}
 	if ((rc = token_lock(h, s, &fd)) == 0) {
-		rc = token_refresh_locked(h, s, force ? seen : NULL, token);
+		rc = token_refresh_locked(h, s, force ? seen : NULL, token, &fetched);
 		close(fd); /* releases the lock */
 	}
+	if (refreshed)
+		*refreshed = fetched;
 	secret_wipe(seen);
 	return rc;
 }

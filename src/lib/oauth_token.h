@@ -34,7 +34,8 @@ int oauth_token_forget(outbox *h, const outbox_server *s);
  * least OAUTH_TOKEN_MARGIN seconds left, else a refresh. Not signed in or a refused refresh is
  * OUTBOX_EAUTH with the words "sign in again: outbox server login NAME"; a provider out of reach
  * is OUTBOX_ETEMPFAIL. force: refresh even though the stored one looks valid (the server refused
- * it), unless another process already replaced it. */
-int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token);
+ * it), unless another process already replaced it. *refreshed (may be NULL) is 1 when this call
+ * got the token from the provider just now: refused all the same, another refresh would not help. */
+int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token, int *refreshed);
 
 #endif
