@@ -17,6 +17,9 @@
 #include "oauth_token.h"
 #include "secret.h"
 
+/* The stored access token is "<expiry> <token>": the longest one must fit the secret store. */
+_Static_assert(OAUTH_MAX_TOKEN + 24 <= SECRET_MAX, "an access token must fit the secret store");
+
 /* The wait between tries for a lock another sender holds while it refreshes. */
 #define OAUTH_TOKEN_LOCK_POLL_MS 20
 
