@@ -10,6 +10,7 @@
 #include "doctor_advice.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "policy.h"
 #include "secret.h"
 #include "transcript.h"
 #include "validate.h"
@@ -19,7 +20,8 @@
 /* More addresses than this are summed up as "and N more". */
 #define DOCTOR_MAX_ADDRS 4
 
-static const char *const doctor_names[OUTBOX_STEP_COUNT] = {"resolve", "connect", "tls", "ehlo", "auth"};
+static const char *const doctor_names[OUTBOX_STEP_COUNT] = {"signin", "resolve", "connect", "tls", "ehlo",
+								"auth"};
 
 struct doctor {
 	outbox *h;
@@ -28,7 +30,8 @@ struct doctor {
 	void *ctx;
 	const char *host, *security, *auth, *user, *name;
 	int port;
-	int need_tls, need_auth;
+	int need_tls, need_auth, oauth;
+	const outbox_signin *signin; /* told with the signin step's end */
 	int step;           /* the step under way, or -1 */
 	int failed;         /* a step was reported failed: the check is over */
 	int auth_reported;
@@ -61,12 +64,16 @@ static void doctor_tell(struct doctor *d, outbox_step_status status, long long e
 	r.detail = status == OUTBOX_STEP_RUNNING ? "" : d->detail;
 	r.advice = status == OUTBOX_STEP_FAILED ? d->advice : "";
 	r.elapsed_ms = elapsed;
+	r.signin = d->step == OUTBOX_STEP_SIGNIN && status != OUTBOX_STEP_RUNNING ? d->signin : NULL;
 	d->cb(d->ctx, &r);
 }
 
 static void doctor_title(struct doctor *d, outbox_doctor_step step)
 {
 	switch (step) {
+	case OUTBOX_STEP_SIGNIN:
+		snprintf(d->title, sizeof d->title, "Sign-in with OAuth (%s)", doctor_val(d, OUTBOX_SERVER_OAUTH));
+		break;
 	case OUTBOX_STEP_RESOLVE:
 		snprintf(d->title, sizeof d->title, "Resolve %s", d->host);
 		break;
@@ -140,7 +147,7 @@ static void doctor_fail(struct doctor *d, int rc, const struct smtp_reply *reply
 	f.user = d->user;
 	f.mech = mech ? mech : "";
 	f.server_reply = reply;
-	f.oauth = *doctor_val(d, OUTBOX_SERVER_OAUTH) && strcmp(doctor_val(d, OUTBOX_SERVER_OAUTH), "none") != 0;
+	f.oauth = d->oauth;
 	doctor_advise(&f, d->detail, sizeof d->detail, d->advice, sizeof d->advice);
 	doctor_tell(d, OUTBOX_STEP_FAILED, net_now_ms() - d->started);
 	d->failed = rc;
@@ -257,6 +264,39 @@ static int doctor_password(outbox *h, const outbox_server *s, char **out)
 	return deliver_password(h, s, out, NULL);
 }
 
+/* The sign-in of an OAuth server, before the network: who, until when, renewable. One that cannot
+ * log in is the finding, and no login is tried without it (it would only be refused). */
+static int doctor_signin(struct doctor *d)
+{
+	outbox_signin in;
+	int rc;
+
+	doctor_begin(d, OUTBOX_STEP_SIGNIN);
+	if ((rc = outbox_server_signin(d->h, d->s, &in)) < 0) {
+		doctor_fail(d, rc, NULL, NULL);
+		return rc;
+	}
+	d->signin = &in;
+	outbox_signin_words(&in, d->detail, sizeof d->detail);
+	if (in.usable) {
+		doctor_ok(d);
+		d->signin = NULL;
+		return 0;
+	}
+	outbox_signin_advice(&in, d->name, d->advice, sizeof d->advice);
+	rc = outbox_fail(d->h, OUTBOX_EAUTH, "oauth", "server \"%s\" %s: %s", d->name,
+			 !in.signed_in ? "is not signed in" : in.user_changed ? "is signed in for another user"
+							: "has an expired access token and no refresh token", d->advice);
+	/* What sending does meanwhile, as for any refused login. */
+	snprintf(d->advice + strlen(d->advice), sizeof d->advice - strlen(d->advice), ". %s",
+		 policy_meanwhile(rc));
+	doctor_tell(d, OUTBOX_STEP_FAILED, net_now_ms() - d->started);
+	d->signin = NULL;
+	d->failed = rc;
+	d->step = -1;
+	return rc;
+}
+
 /* "smtp.example.org → 192.0.2.1, 2001:db8::1": the addresses in the resolver's order. */
 static int doctor_resolve(struct doctor *d)
 {
@@ -329,8 +369,11 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	d.need_tls = strcmp(d.security, "none") != 0;
 	/* As the engine decides: "none" never logs in, EXTERNAL needs no user, the rest need one. */
 	d.need_auth = strcmp(d.auth, "none") != 0 && (strcmp(d.auth, "external") == 0 || *d.user);
+	d.oauth = *doctor_val(&d, OUTBOX_SERVER_OAUTH) && strcmp(doctor_val(&d, OUTBOX_SERVER_OAUTH), "none") != 0;
 
 	outbox_clear_error(h);
+	if (d.oauth && doctor_signin(&d) < 0)
+		goto out;
 	if ((d.password_rc = doctor_password(h, s, &password)) < 0) {
 		outbox_error_save(h, &d.password_err);
 		outbox_clear_error(h);
