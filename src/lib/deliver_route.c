@@ -106,8 +106,7 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 		 * transaction has gone out before the login, so it starts again as it was. A token
 		 * the provider issued for this very attempt is not refreshed again: the refusal, with
 		 * its advice, is the answer. */
-		if (failure == OUTBOX_EAUTH && !refreshed &&
-		    strcmp(outbox_server_get(srv, OUTBOX_SERVER_OAUTH), "none") != 0) {
+		if (oauth_token_retry_refused(srv, failure, refreshed)) {
 			char *fresh = NULL;
 			if ((failure = oauth_token_access(h, srv, 1, &fresh, NULL)) == 0)
 				failure = deliver_over_session(h, req, srv, fresh, t, m->fd);

@@ -10,6 +10,7 @@
 #include "doctor_advice.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "oauth_token.h"
 #include "policy.h"
 #include "secret.h"
 #include "transcript.h"
@@ -32,6 +33,11 @@ struct doctor {
 	int port;
 	int need_tls, need_auth, oauth;
 	const outbox_signin *signin; /* told with the signin step's end */
+	/* As sending does: a refused cached token is refreshed and the login tried once more, on a
+	 * second session whose steps before the login were reported already. */
+	int refreshed;   /* the access token came from the provider for this check */
+	int login_again; /* the server refused the cached token: refresh, then log in once more */
+	int replaying;   /* that second session: only its login, or a failure, is news */
 	int step;           /* the step under way, or -1 */
 	int failed;         /* a step was reported failed: the check is over */
 	int auth_reported;
@@ -199,13 +205,18 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 {
 	struct doctor *d = ctx;
 
-	if (d->failed)
+	if (d->failed || (d->replaying && ev->step != SESSION_STEP_AUTH && ev->rc == 0))
 		return;
 	if (d->step != (int)doctor_step_of(ev->step))
 		doctor_begin(d, doctor_step_of(ev->step)); /* not expected: the same rules decide both */
 	if (ev->step == SESSION_STEP_AUTH)
 		d->auth_reported = 1;
 	if (ev->rc < 0) {
+		if (ev->step == SESSION_STEP_AUTH && d->password_rc == 0 && !d->replaying &&
+		    oauth_token_retry_refused(d->s, ev->rc, d->refreshed)) {
+			d->login_again = 1; /* the step goes on: judged after the refresh */
+			return;
+		}
 		if (ev->step == SESSION_STEP_AUTH && d->password_rc < 0)
 			doctor_fail_password(d);
 		else
@@ -241,7 +252,8 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 			doctor_fail_password(d);
 			return;
 		}
-		snprintf(d->detail, sizeof d->detail, "logged in with %s", ev->mech ? ev->mech : "?");
+		snprintf(d->detail, sizeof d->detail, "logged in with %s%s", ev->mech ? ev->mech : "?",
+			 d->replaying ? " (the server refused the stored access token; refreshed, as sending does)" : "");
 		doctor_ok(d);
 		break;
 	}
@@ -249,9 +261,10 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 
 /* The password as sending gets it, except that a draft's new one (or its new password command)
  * is what is being checked. NULL without one. */
-static int doctor_password(outbox *h, const outbox_server *s, char **out)
+static int doctor_password(outbox *h, const outbox_server *s, char **out, int *refreshed)
 {
 	*out = NULL;
+	*refreshed = 0;
 	if (s->password_change == PASSWORD_SET) {
 		if ((*out = strdup(s->new_password)) == NULL)
 			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
@@ -261,7 +274,7 @@ static int doctor_password(outbox *h, const outbox_server *s, char **out)
 		return deliver_password_command(h, s, out);
 	if (s->password_change == PASSWORD_FORGET)
 		return 0; /* the draft drops the password: AUTH will say one is needed */
-	return deliver_password(h, s, out, NULL);
+	return deliver_password(h, s, out, refreshed);
 }
 
 /* The sign-in of an OAuth server, before the network: who, until when, renewable. One that cannot
@@ -295,6 +308,25 @@ static int doctor_signin(struct doctor *d)
 	d->failed = rc;
 	d->step = -1;
 	return rc;
+}
+
+/* The server refused the cached access token (the first session has ended): refresh it and log
+ * in once more on a new session, as sending does. */
+static int doctor_login_again(struct doctor *d, struct session_params *sp, struct session **sess,
+			      char **password)
+{
+	char *fresh = NULL;
+	int rc;
+
+	if ((rc = oauth_token_access(d->h, d->s, 1, &fresh, NULL)) < 0) {
+		doctor_fail(d, rc, NULL, NULL);
+		return rc;
+	}
+	secret_wipe(*password);
+	*password = fresh;
+	sp->password = fresh;
+	d->replaying = 1;
+	return session_open(d->h, sp, sess);
 }
 
 /* "smtp.example.org → 192.0.2.1, 2001:db8::1": the addresses in the resolver's order. */
@@ -374,7 +406,7 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	outbox_clear_error(h);
 	if (d.oauth && doctor_signin(&d) < 0)
 		goto out;
-	if ((d.password_rc = doctor_password(h, s, &password)) < 0) {
+	if ((d.password_rc = doctor_password(h, s, &password, &d.refreshed)) < 0) {
 		outbox_error_save(h, &d.password_err);
 		outbox_clear_error(h);
 	}
@@ -395,6 +427,8 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	sp.step_ctx = &d;
 	doctor_begin(&d, OUTBOX_STEP_CONNECT);
 	rc = session_open(h, &sp, &sess);
+	if (rc < 0 && d.login_again)
+		rc = doctor_login_again(&d, &sp, &sess, &password);
 	if (rc < 0) {
 		if (!d.failed) /* every failure is reported as a step's end; this is a safety net */
 			doctor_fail(&d, rc, NULL, NULL);

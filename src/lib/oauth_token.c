@@ -418,3 +418,8 @@ int oauth_token_access(outbox *h, const outbox_server *s, int force, char **toke
 	secret_wipe(seen);
 	return rc;
 }
+
+int oauth_token_retry_refused(const outbox_server *s, int failure, int refreshed)
+{
+	return failure == OUTBOX_EAUTH && !refreshed && strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0;
+}

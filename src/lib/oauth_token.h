@@ -48,4 +48,9 @@ int oauth_token_forget(outbox *h, const outbox_server *s);
  * got the token from the provider just now: refused all the same, another refresh would not help. */
 int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token, int *refreshed);
 
+/* Whether a login that ended with `failure` earns one forced refresh and one more login, for
+ * `send` and `server check` alike: an OAuth server refused its cached token (the provider may
+ * have ended it alone), not a token fetched for this very login (`refreshed`). */
+int oauth_token_retry_refused(const outbox_server *s, int failure, int refreshed);
+
 #endif

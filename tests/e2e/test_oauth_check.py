@@ -125,3 +125,29 @@ def test_show_and_check_agree(ob, oauth_provider, oauth_smtp, pki):
         check = steps["signin"]
         want = check["detail"] + ("; " + check["advice"].split(". ")[0] if check["advice"] else "")
         expect(f"{state}: show's Signed In row", [r.split(":", 1)[1].strip() for r in row], [want])
+
+
+def test_check_refreshes_a_refused_stored_token_as_send_does(ob, oauth_provider, oauth_smtp, pki):
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    oauth_provider.expire_access_tokens()   # the provider ended it early; outbox cannot know
+    r, steps = check_json(ob)
+    assert r.code == 0, "send would refresh and log in, so the check passes:\n" + r.describe()
+    expect("steps", [(n, s["status"]) for n, s in steps.items()], [(n, "ok") for n in STEPS])
+    assert "refreshed" in steps["auth"]["detail"], r.describe()
+    expect("refresh requests", oauth_provider.counters["token:refresh_token"], 1)
+    expect("logins at the server (mechanism, accepted)", logins(oauth_smtp),
+           [("XOAUTH2", False), ("XOAUTH2", True)])
+
+
+def test_check_of_a_revoked_sign_in_refreshes_once_and_names_the_fix(ob, oauth_provider, oauth_smtp,
+                                                                     pki):
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    oauth_provider.revoke_user()
+    r, steps = check_json(ob)
+    expect("exit code", r.code, 77)
+    expect("last step", list(steps)[-1], "auth")
+    expect("refresh requests", oauth_provider.counters["token:refresh_token"], 1)
+    advice = steps["auth"]["advice"]
+    assert advice.startswith("the sign-in is refused or missing: sign in again: outbox server login "
+                             "corp."), f"auth advice: got {advice!r}, want the sign-in fix"
+    assert "password" not in advice, f"auth advice: got {advice!r}, want no password advice"
