@@ -1,6 +1,8 @@
 # tests/e2e/test_oauth_check.py: `outbox server check` of a server that signs in with OAuth: the
 # sign-in shown before the connection, and the login made with the access token as sending does.
 import datetime
+import glob
+import os
 import time
 
 from test_oauth_login import add_server, device_login, expect, signed_in
@@ -151,3 +153,22 @@ def test_check_of_a_revoked_sign_in_refreshes_once_and_names_the_fix(ob, oauth_p
     assert advice.startswith("the sign-in is refused or missing: sign in again: outbox server login "
                              "corp."), f"auth advice: got {advice!r}, want the sign-in fix"
     assert "password" not in advice, f"auth advice: got {advice!r}, want no password advice"
+
+
+def test_a_state_file_of_the_older_form_still_reads(ob, oauth_provider, oauth_smtp, pki):
+    # Before the user name was recorded the state file held "file EXPIRES" only; such a sign-in
+    # had a refresh token (every sign-in must) and still works.
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    states = glob.glob(os.path.join(ob.home, "oauth", "*.state"))
+    expect("state files", len(states), 1)
+    with open(states[0]) as f:
+        kind, expires = f.read().split()[:2]
+    with open(states[0], "w") as f:
+        f.write(f"{kind} {expires}\n")
+    got = ob.ok("server", "show", "corp", "--json").json()["signin"]
+    expect("signin from an older state file",
+           {k: got[k] for k in ("signed_in", "user", "refresh_possible")},
+           {"signed_in": True, "user": None, "refresh_possible": True})
+    r = ob.run("server", "check", "corp")
+    assert r.code == 0, r.describe()
+    assert "signin   signed in; access token valid until " in r.out, r.describe()
