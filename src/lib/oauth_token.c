@@ -84,7 +84,8 @@ static int token_state_read(outbox *h, const outbox_server *s, outbox_password_s
 			    struct oauth_token_status *st)
 {
 	struct buf path = BUF_INIT;
-	char line[OAUTH_TOKEN_USER_MAX + 64], kind[16], *user;
+	char line[OAUTH_TOKEN_USER_MAX + 64], kind[16];
+	const char *user;
 	int fd, rc, used = 0, more = 0, refresh = 1;
 	ssize_t n;
 
