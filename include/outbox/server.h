@@ -147,6 +147,26 @@ int outbox_server_logout(outbox *h, const char *name, char **warning);
 int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in,
 			       long long *expires_at);
 
+/* A server's sign-in as `server show` and `server check` report it, from what was recorded at
+ * sign-in (no secret is read). All zero for a server without an OAuth provider. */
+typedef struct {
+	int signed_in;        /* tokens are stored */
+	char user[321];       /* the --user the sign-in was for; "" when it was not recorded */
+	int user_changed;     /* the server's --user is someone else now: the tokens are not theirs */
+	char user_now[321];   /* that --user, when it changed */
+	long long expires_at; /* the access token's end, seconds since the epoch; 0 when not signed in */
+	int expired;          /* that end has passed: the next use refreshes it first, if it can */
+	int refresh_possible; /* a refresh token is stored */
+	int usable;           /* a login can use it: signed in, for this user, and valid or renewable */
+} outbox_signin;
+
+int outbox_server_signin(outbox *h, const outbox_server *s, outbox_signin *out);
+/* The state in words, the access token's end in local time: "signed in as USER; access token
+ * valid until 2026-12-03 18:40:00 CET; refresh possible". */
+void outbox_signin_words(const outbox_signin *in, char *out, size_t size);
+/* What to do when the sign-in is not usable, naming server `name` in the command; "" when it is. */
+void outbox_signin_advice(const outbox_signin *in, const char *name, char *out, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

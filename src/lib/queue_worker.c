@@ -99,7 +99,7 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	if (c->down || c->session)
 		return c;
 	if (c->server == NULL && ((rc = outbox_server_load(w->h, name, &c->server)) < 0 ||
-				  (rc = deliver_password(w->h, c->server, &c->password)) < 0)) {
+				  (rc = deliver_password(w->h, c->server, &c->password, NULL)) < 0)) {
 		worker_conn_down(w, c, rc);
 		return c;
 	}
