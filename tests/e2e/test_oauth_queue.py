@@ -1,7 +1,7 @@
 # tests/e2e/test_oauth_queue.py: one queue run serving two OAuth servers at once: each connection's
 # thread refreshes its own server's expired sign-in (HTTP and JSON in two threads), and all goes out.
 from sendutil import marker, message
-from test_oauth_login import add_server, device_login, expect
+from test_oauth_login import add_server, device_login, expect, signed_in
 
 SECOND = "second@example.test"
 
@@ -25,4 +25,18 @@ def test_two_oauth_servers_refresh_in_parallel_in_one_run(ob, oauth_provider, oa
     expect("messages delivered", len(oauth_smtp.messages), 6)
     expect("logins accepted", sorted((a.user, a.ok) for a in oauth_smtp.attempts),
            [("first-user@example.test", True), ("second-user@example.test", True)])
+    expect("messages left in the queue", ob.ok("queue", "list", "--json").json(), [])
+
+
+def test_queue_run_refreshes_a_refused_cached_token_once_and_sends(ob, oauth_provider, oauth_smtp, pki):
+    # As send does: the provider ended the token early, the server refuses it, one refresh and
+    # one more login deliver the queued message, with no fallback and no wait.
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    ob.ok("send", "--queue-only", "-i", "rcpt@example.test", input=message(marker()))
+    oauth_provider.expire_access_tokens()
+    r = ob.run("queue", "run", "--all")
+    assert r.code == 0, r.describe()
+    expect("refreshes", oauth_provider.counters["issued:refresh_token"], 1)
+    expect("logins refused, then accepted", [a.ok for a in oauth_smtp.attempts], [False, True])
+    expect("messages delivered", len(oauth_smtp.messages), 1)
     expect("messages left in the queue", ob.ok("queue", "list", "--json").json(), [])
