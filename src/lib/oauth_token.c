@@ -179,7 +179,7 @@ int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_token
 	outbox_password_source where = OUTBOX_PASSWORD_NONE, before;
 	long long expires_in = t->expires_in > 0 ? t->expires_in : 3600;
 	long long expires_at = (long long)time(NULL) + expires_in;
-	int rc;
+	int rc, kept = 0;
 
 	if ((rc = token_id(h, s, "refresh", rid)) < 0 || (rc = token_id(h, s, "access", aid)) < 0)
 		return rc;
@@ -187,6 +187,9 @@ int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_token
 	 * tokens belong to, and a --user changed since must still show as a change. */
 	if (origin == OAUTH_TOKEN_REFRESHED && token_state_read(h, s, &before, &st) == 0) {
 		st.refresh_possible |= t->refresh_token != NULL;
+		/* The stored refresh token is the one just used unless the provider rotated it:
+		 * writing it again would cost a durable write (two syncs) for nothing. */
+		kept = !t->refresh_rotated;
 	} else {
 		outbox_clear_error(h);
 		memset(&st, 0, sizeof st);
@@ -196,7 +199,7 @@ int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_token
 	st.expires_at = expires_at;
 	snprintf(label, sizeof label, "outbox: %s OAuth refresh token", token_name(s));
 	/* The refresh token goes first: if anything after fails, the sign-in still works. */
-	if (t->refresh_token && (rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
+	if (t->refresh_token && !kept && (rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
 		return rc;
 	if (buf_printf(&access, "%lld %s", expires_at, t->access_token) < 0)
 		return token_oom(h);
@@ -207,6 +210,13 @@ int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_token
 	buf_free(&access);
 	if (rc < 0)
 		return rc;
+	/* The state names one place for both tokens: when the access token went elsewhere (the
+	 * keyring came or went since the sign-in), the kept refresh token follows it. */
+	if (kept && where != before && t->refresh_token) {
+		snprintf(label, sizeof label, "outbox: %s OAuth refresh token", token_name(s));
+		if ((rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
+			return rc;
+	}
 	return token_state_write(h, s, where, &st);
 }
 

@@ -287,3 +287,23 @@ def test_access_token_of_10_kib_is_stored_and_sent_whole(request, oauth_provider
     expect("logins (accepted, token characters the server got)", got, [(True, 10 * 1024)])
     expect("refreshes (the stored token was read back whole)",
            oauth_provider.counters["token:refresh_token"], 0)
+
+
+@pytest.mark.parametrize("rotate,want", [(False, 1), (True, 2)])
+def test_a_refresh_rewrites_only_what_changed(ob, oauth_provider, oauth_smtp, pki, rotate, want):
+    # Each rewritten secret costs a durable write: a refresh that keeps the refresh token
+    # rewrites the access token alone; a rotation rewrites both.
+    oauth_provider.configure(access_lifetime=30, rotate=rotate)
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    secrets = os.path.join(ob.home, "secrets")
+
+    def files():
+        return {n: (s.st_ino, s.st_mtime_ns) for n in os.listdir(secrets)
+                for s in [os.stat(os.path.join(secrets, n))]}
+    before = files()
+    r = send(ob)
+    assert r.code == 0, r.describe()
+    expect("refreshes", oauth_provider.counters["issued:refresh_token"], 1)
+    after = files()
+    expect("secret files", sorted(after), sorted(before))
+    expect("secret files rewritten by the refresh", sum(after[n] != before[n] for n in after), want)
