@@ -57,6 +57,9 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TUI_OBJ    := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Small programs the end-to-end tests drive library parts through, before a command uses them.
+TOOL_SRC   := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
@@ -115,6 +118,10 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC_LIB)
 
 replay-bins: $(REPLAY_BIN)
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS)
+
 fuzz-replay: $(REPLAY_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do $(BUILD)/tests/replay_$$n tests/fuzz/corpus/$$n; done
 
@@ -146,12 +153,13 @@ tsan:
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/run-unit $(TSAN_UNIT:%=build/tsan/tests/%)
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns"
 
-unit-bins: $(UNIT_BIN)
+# The test tools come with the unit tests, so one build makes everything the tests run.
+unit-bins: $(UNIT_BIN) $(TOOL_BIN)
 
 unit: $(UNIT_BIN)
 	tests/with-keyring tests/run-unit $(UNIT_BIN)
 
-e2e: $(OUTBOX) $(OUTBOX_UI)
+e2e: $(OUTBOX) $(OUTBOX_UI) $(TOOL_BIN)
 	OUTBOX_BIN=$(abspath $(OUTBOX)) tests/run-e2e
 
 demo:
