@@ -153,6 +153,27 @@ static int by_preference(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Keep rec among the DNS_MAX_RECORDS first in `order` (NULL: the first that came), so a long
+ * answer drops its least preferred records, not whatever the server listed last. */
+static void answer_keep(struct dns_answer *out, const struct dns_record *rec,
+			int (*order)(const void *, const void *))
+{
+	size_t worst = 0, i;
+
+	if (out->n < DNS_MAX_RECORDS) {
+		out->v[out->n++] = *rec;
+		return;
+	}
+	out->dropped++;
+	if (order == NULL)
+		return;
+	for (i = 1; i < out->n; i++)
+		if (order(&out->v[i], &out->v[worst]) > 0)
+			worst = i;
+	if (order(rec, &out->v[worst]) < 0)
+		out->v[worst] = *rec;
+}
+
 /* The names the answer's records may be owned by: qname and the aliases CNAMEs lead to. */
 #define DNS_MAX_ALIASES 8
 struct owners {
@@ -255,6 +276,8 @@ int dns_answer_parse(outbox *h, const unsigned char *msg, size_t len, const char
 	const char *why = NULL, *rc_words;
 	size_t nulls = 0;
 	int count, i, rcode, rc = 0;
+	int (*order)(const void *, const void *) =
+		type == ns_t_srv ? by_srv_order : type == ns_t_mx ? by_preference : NULL;
 	ns_msg m;
 	ns_rr rr;
 
@@ -305,20 +328,16 @@ int dns_answer_parse(outbox *h, const unsigned char *msg, size_t len, const char
 			break;
 		if (got == 1)
 			nulls++;
-		else if (out->n < DNS_MAX_RECORDS)
-			out->v[out->n++] = rec;
 		else
-			out->dropped++;
+			answer_keep(out, &rec, order);
 	}
 	free(owners);
 	if (why != NULL)
 		return broken(h, out, qname, type, why);
 	if (out->n > 0) {
 		out->status = DNS_ANSWER_RECORDS;
-		if (type == ns_t_srv)
-			qsort(out->v, out->n, sizeof out->v[0], by_srv_order);
-		else if (type == ns_t_mx)
-			qsort(out->v, out->n, sizeof out->v[0], by_preference);
+		if (order != NULL)
+			qsort(out->v, out->n, sizeof out->v[0], order);
 	} else if (nulls > 0) {
 		/* "." beside real targets is ignored; alone it says the service is not offered. */
 		out->status = DNS_ANSWER_NULL;

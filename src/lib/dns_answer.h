@@ -7,8 +7,8 @@
 
 #include "outbox/error.h"
 
-/* Records kept from one answer; more are dropped (dns_answer.dropped says how many). A domain
- * lists a handful of submission servers or mail exchangers, never dozens. */
+/* Records kept from one answer: the most preferred ones; the rest are dropped (dns_answer.dropped
+ * says how many). A domain lists a handful of submission servers or mail exchangers, not dozens. */
 #define DNS_MAX_RECORDS 32
 /* A host name's presentation form fits in 253 characters and its NUL. */
 #define DNS_NAME_SIZE 256

@@ -73,6 +73,9 @@ static int srv_candidates(outbox *h, const struct dns_query *q, enum setup_secur
 	size_t i;
 	int rc;
 
+	if (q->answer.dropped > 0)
+		detail_add(rep->detail, sizeof rep->detail, "the first %zu of %zu: ", q->answer.n,
+			   q->answer.n + q->answer.dropped);
 	for (i = 0; i < q->answer.n; i++) {
 		const struct dns_record *rec = &q->answer.v[i];
 		struct setup_candidate c;
@@ -90,8 +93,6 @@ static int srv_candidates(outbox *h, const struct dns_query *q, enum setup_secur
 		detail_add(rep->detail, sizeof rep->detail, "%s%s:%d (priority %d, weight %d)", i ? ", " : "",
 			   rec->name, rec->port, rec->priority, rec->weight);
 	}
-	if (q->answer.dropped > 0)
-		detail_add(rep->detail, sizeof rep->detail, "; %zu more not used", q->answer.dropped);
 	return 0;
 }
 
@@ -141,6 +142,9 @@ int setup_dns_mx(outbox *h, const struct dns_resolver *r, const char *domain, lo
 	report_from(report, SETUP_SOURCE_MX, &q);
 	if (report->outcome != SETUP_FOUND)
 		return 0;
+	if (q.answer.dropped > 0)
+		detail_add(report->detail, sizeof report->detail, "the first %zu of %zu: ", q.answer.n,
+			   q.answer.n + q.answer.dropped);
 	for (i = 0; i < q.answer.n; i++) {
 		struct setup_mx_host *m = &out->v[out->n++];
 
