@@ -2,13 +2,16 @@
  * the MX hosts whose providers the ISPDB may know, and host addresses, all through one resolver. */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dns_domain.h"
 #include "handle_internal.h"
+#include "net.h"
 #include "setup_dns.h"
+#include "validate.h"
 
 /* Append to a report's detail, cutting with "..." rather than overflowing. */
 static void detail_add(char *detail, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -188,6 +191,41 @@ static int addresses_literal(const char *host, struct setup_addresses *out)
 	return 1;
 }
 
+/* Without --resolver, the addresses every other command would connect to: getaddrinfo's, with
+ * /etc/hosts and the rest of nsswitch, in its order (RFC 6724). */
+static int addresses_from_system(outbox *h, const char *host, long long deadline_ms, struct setup_addresses *out)
+{
+	struct addrinfo *res = NULL, *ai;
+	int rc = net_resolve(h, host, 0, deadline_ms, &res);
+
+	if (rc < 0)
+		return rc;
+	for (ai = res; ai && out->n < sizeof out->v / sizeof out->v[0]; ai = ai->ai_next) {
+		struct dns_record *rec = &out->v[out->n];
+		const void *addr;
+		size_t i;
+
+		if (ai->ai_family == AF_INET)
+			addr = &((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
+		else if (ai->ai_family == AF_INET6)
+			addr = &((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr;
+		else
+			continue;
+		memset(rec, 0, sizeof *rec);
+		rec->family = ai->ai_family;
+		memcpy(rec->addr, addr, ai->ai_family == AF_INET ? 4 : 16);
+		inet_ntop(rec->family, rec->addr, rec->name, sizeof rec->name);
+		for (i = 0; i < out->n && strcmp(out->v[i].name, rec->name) != 0; i++)
+			;
+		if (i == out->n)
+			out->n++;
+	}
+	freeaddrinfo(res);
+	if (out->n == 0)
+		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "cannot resolve %s: no addresses", host);
+	return 0;
+}
+
 int setup_dns_addresses(outbox *h, const struct dns_resolver *r, const char *host, long long deadline_ms,
 			struct setup_addresses *out)
 {
@@ -199,6 +237,10 @@ int setup_dns_addresses(outbox *h, const struct dns_resolver *r, const char *hos
 	memset(out, 0, sizeof *out);
 	if (addresses_literal(host, out))
 		return 0;
+	if ((rc = validate_host(h, "host", host)) < 0)
+		return rc;
+	if (r == NULL || !r->given)
+		return addresses_from_system(h, host, deadline_ms, out);
 	memset(q, 0, sizeof q);
 	if ((rc = dns_query_name(h, "host", "", host, q[0].name, sizeof q[0].name)) < 0)
 		return rc;

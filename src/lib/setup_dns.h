@@ -48,12 +48,14 @@ struct setup_addresses {
 	struct dns_record v[2 * DNS_MAX_RECORDS];
 };
 
-/* The addresses of `host`: an IP literal as it is, else its AAAA and A records, asked at once
- * through `r` (AAAA first, as getaddrinfo orders a host with both). Returns 0 with at least one
- * address; OUTBOX_EUNAVAILABLE when the name does not exist or has no address;
+/* The addresses of `host`, the one way setup resolves a host: an IP literal as it is; with a
+ * given resolver, its AAAA and A records asked at once of that server (AAAA first, as getaddrinfo
+ * orders a host with both), so no lookup of the command escapes --resolver; without one,
+ * net_resolve's (getaddrinfo: /etc/hosts too, as for any connection). Returns 0 with at least
+ * one address; OUTBOX_EUNAVAILABLE when the name does not exist or has no address;
  * OUTBOX_ETEMPFAIL when neither query was answered by the deadline or the server failed (it
  * may answer later); OUTBOX_EINVALID for a host that is no host name (field "host"); the
- * message names the host and the resolver. */
+ * message names the host and, with a given resolver, the server. */
 int setup_dns_addresses(outbox *h, const struct dns_resolver *r, const char *host, long long deadline_ms,
 			struct setup_addresses *out);
 

@@ -156,6 +156,19 @@ def test_addresses_of_an_ip_literal_need_no_server():
     assert got == [(4, "192.0.2.7")], f"got {got}\n" + r.describe()
 
 
+def test_addresses_without_a_resolver_are_the_systems_own():
+    # No --resolver: the host is looked up as for any connection, /etc/hosts included.
+    r = ok("addr", "localhost")
+    got = [a["address"] for a in r.of("address")]
+    assert "127.0.0.1" in got, f"got {got}\n" + r.describe()
+
+
+def test_a_bad_host_is_refused_naming_the_field():
+    r = dnsq("addr", "bad host.test")
+    assert r.code == 65, "want exit 65 (bad data), got:\n" + r.describe()
+    assert r.err.startswith("dnsq: host: "), r.describe()
+
+
 def test_addresses_nxdomain_and_no_address_fail_with_their_own_words(dnsmasq):
     ns = dnsmasq(txt=[("noaddr.example.test", "no-address-here")])
     nx = dnsq("--resolver", ns.address, "addr", "missing.example.test")
