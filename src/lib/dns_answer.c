@@ -260,10 +260,16 @@ static int record_read(ns_msg *m, const ns_rr *rr, int type, struct dns_record *
 	return 0;
 }
 
-static int broken(outbox *h, struct dns_answer *out, const char *qname, int type, const char *why)
+/* What a failed parse leaves: no records. */
+static void answer_empty(struct dns_answer *out)
 {
 	memset(out, 0, sizeof *out);
 	out->status = DNS_ANSWER_NODATA;
+}
+
+static int broken(outbox *h, struct dns_answer *out, const char *qname, int type, const char *why)
+{
+	answer_empty(out);
 	return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the answer for %s %s is broken: %s", qname,
 			   dns_answer_type_name(type), why);
 }
@@ -281,8 +287,7 @@ int dns_answer_parse(outbox *h, const unsigned char *msg, size_t len, const char
 	ns_msg m;
 	ns_rr rr;
 
-	memset(out, 0, sizeof *out);
-	out->status = DNS_ANSWER_NODATA;
+	answer_empty(out);
 	if ((rc = dns_answer_ready(h)) < 0)
 		return rc;
 	if (len > NS_MAXMSG || rs.initparse(msg, (int)len, &m) != 0)
@@ -299,7 +304,6 @@ int dns_answer_parse(outbox *h, const unsigned char *msg, size_t len, const char
 	}
 	if (rcode != ns_r_noerror) {
 		rc_words = rcode_name(rcode);
-		memset(out, 0, sizeof *out);
 		if (rc_words != NULL)
 			return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the name server answered %s %s with %s",
 					   qname, dns_answer_type_name(type), rc_words);
