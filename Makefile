@@ -144,12 +144,14 @@ check:
 	$(MAKE) --no-print-directory tsan
 
 # The code that runs threads of ours (the queue runner's workers, recorder and janitor, the DNS
-# lookup, the OAuth refreshes of parallel connections) again under ThreadSanitizer: the unit tests
-# of the store and queue, and the end-to-end tests of the queue (test_oauth_queue among them) and
-# the resolver. Any report fails the run.
+# lookup, the OAuth refreshes of parallel connections, setup's DNS queries) again under
+# ThreadSanitizer: the unit tests of the store and queue, and the end-to-end tests of the queue
+# (test_oauth_queue among them) and the resolvers (test_dns_deadline, test_setup_dns, through the
+# test tools). Any report fails the run.
 TSAN_UNIT := test_queue test_store test_net
 tsan:
-	$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread all $(TSAN_UNIT:%=build/tsan/tests/%)
+	$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread all $(TSAN_UNIT:%=build/tsan/tests/%) \
+	    $(TOOL_SRC:tests/tools/%.c=build/tsan/tests/tools/%)
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/run-unit $(TSAN_UNIT:%=build/tsan/tests/%)
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns"
 
