@@ -240,3 +240,35 @@ def test_a_bad_resolver_is_refused_naming_the_field(spec, words):
     assert r.code == 65, "want exit 65 (bad data), got:\n" + r.describe()
     assert r.err.startswith("dnsq: resolver: ") and words in r.err, r.describe()
     assert r.out == "", r.describe()
+
+
+def loaded_libraries(stderr):
+    """The libraries the dynamic loader initialised, from LD_DEBUG=libs output."""
+    return [line.split("calling init:", 1)[1].strip() for line in stderr.splitlines()
+            if "calling init:" in line]
+
+
+def test_setups_lookups_load_libresolv_and_libpsl(dnsmasq):
+    # The check below can fail: the lookups do load both libraries, and LD_DEBUG shows it.
+    ns = dnsmasq(mx=[("custom.test", "mx.provider.test", 10)])
+    argv = [DNSQ, "--resolver", ns.address, "mx", "custom.test"]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=30,
+                       env={**os.environ, "LD_DEBUG": "libs"})
+    libs = loaded_libraries(p.stderr)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert any("libresolv.so" in x for x in libs) and any("libpsl.so" in x for x in libs), libs
+
+
+def test_a_plain_send_loads_neither_libresolv_nor_libpsl(ob, aiosmtpd_srv, pki):
+    # Through "localhost", so the send resolves a name too: with getaddrinfo, which needs neither.
+    srv = aiosmtpd_srv
+    ob.ok("server", "add", "aio", "--host", "localhost", "--port", str(srv.port), "--security",
+          "starttls", "--timeout", "10", "--tls-ca", pki.ca_cert, "--user", srv.user,
+          "--password-stdin", input=srv.password)
+    ob.ok("account", "add", "sender@example.test", "--server", "aio", "--name", "Test Sender")
+    r = ob.run("send", "a@example.test", input="Subject: libraries\n\nx\n", env={"LD_DEBUG": "libs"})
+    assert r.code == 0, r.describe()[-2000:]
+    libs = loaded_libraries(r.err)
+    assert libs, "want LD_DEBUG's list of libraries, got:\n" + r.err[-2000:]
+    unwanted = [x for x in libs if "libresolv.so" in x or "libpsl.so" in x]
+    assert unwanted == [], f"a plain send loaded {unwanted}"
