@@ -19,8 +19,8 @@ PYTHON     ?= /usr/bin/python3
 
 LIB_PKGS   := sqlite3 openssl libidn2 libgsasl
 # Headers only: these libraries are loaded with dlopen when they are used (libsecret for a keyring,
-# libcurl and json-c for OAuth), so a plain send never pays for loading them.
-DL_PKGS    := libsecret-1 libcurl json-c
+# libcurl and json-c for OAuth, expat for autoconfig), so a plain send never pays for loading them.
+DL_PKGS    := libsecret-1 libcurl json-c expat
 # Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null) -ldl -lpthread
