@@ -1,5 +1,6 @@
 /* http.c: the OAuth endpoints' HTTP through libcurl, loaded with dlopen the first time a sign-in
  * or a refresh needs it, so a plain send never pays for loading libcurl and its dependencies. */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ int http_field_is_secret(const char *name)
 	       strcmp(name, "code_verifier") == 0 || strcmp(name, "password") == 0;
 }
 
-/* What the URL rule found: whether the request is plain HTTP, and to "localhost" on which port. */
+/* What the URL rule found: whether the request is plain HTTP, to "localhost", and on which port. */
 struct http_target {
 	int plain;
 	int localhost;
@@ -111,6 +112,7 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 				 "%s carries a user name: give credentials by their own options", shown);
 	} else if (strcmp(scheme, "https") == 0) {
 		t->plain = 0;
+		t->port = strtol(port, NULL, 10);
 	} else if (strcmp(scheme, "http") == 0 && host_is_loopback(host, &localhost)) {
 		t->plain = 1;
 		t->localhost = localhost;
@@ -293,14 +295,84 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "cannot reach %s: %s", url, why);
 }
 
+/* 1 when `address` is an IPv6 literal, 0 for IPv4, -1 for anything else. */
+static int pin_family(const char *address)
+{
+	unsigned char addr[16];
+
+	if (address == NULL)
+		return -1;
+	if (inet_pton(AF_INET6, address, addr) == 1)
+		return 1;
+	return inet_pton(AF_INET, address, addr) == 1 ? 0 : -1;
+}
+
+static int pins_check(outbox *h, const struct http_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->pin_count; i++) {
+		const struct http_pin *p = &req->pins[i];
+
+		if (p->host == NULL || *p->host == '\0' || strpbrk(p->host, ":,[] \t\r\n") != NULL)
+			return outbox_fail(h, OUTBOX_EINVALID, "resolve",
+					   "a pinned host must be a host name");
+		if (pin_family(p->address) < 0)
+			return outbox_fail(h, OUTBOX_EINVALID, "resolve",
+					   "the address pinned for %.200s is not an IP address", p->host);
+	}
+	return 0;
+}
+
+/* One CURLOPT_RESOLVE entry per pinned host, "HOST:PORT:ADDR[,ADDR...]", on the URL's port. */
+static int pins_build(outbox *h, const struct http_request *req, long port,
+		      struct curl_slist **resolve)
+{
+	struct buf entry = BUF_INIT;
+	size_t i, j;
+	int rc;
+
+	if ((rc = pins_check(h, req)) < 0)
+		return rc;
+	for (i = 0; i < req->pin_count && rc == 0; i++) {
+		const char *host = req->pins[i].host;
+		int seen = 0;
+
+		for (j = 0; j < i && !seen; j++)
+			seen = strcasecmp(req->pins[j].host, host) == 0;
+		if (seen)
+			continue; /* its addresses went with the first entry for the host */
+		buf_reset(&entry);
+		rc = buf_printf(&entry, "%s:%ld:", host, port);
+		for (j = i; j < req->pin_count && rc == 0; j++) {
+			int v6 = pin_family(req->pins[j].address) == 1;
+
+			if (strcasecmp(req->pins[j].host, host) == 0)
+				rc = buf_printf(&entry, "%s%s%s%s", j == i ? "" : ",", v6 ? "[" : "",
+						req->pins[j].address, v6 ? "]" : "");
+		}
+		if (rc == 0) {
+			struct curl_slist *more = lib.slist_append(*resolve, entry.data);
+
+			if (more == NULL)
+				rc = -1;
+			else
+				*resolve = more;
+		}
+	}
+	buf_free(&entry);
+	return rc < 0 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : 0;
+}
+
 static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 			  const struct http_target *t, struct http_call *c, const struct buf *form,
 			  struct curl_slist **headers, struct curl_slist **resolve, char *errbuf)
 {
-	char pin[64];
-	int bad = 0;
+	char pin[64], accept[128];
+	int bad = 0, rc;
 
-	*headers = lib.slist_append(NULL, "Accept: application/json");
+	snprintf(accept, sizeof accept, "Accept: %s", req->accept ? req->accept : "application/json");
+	*headers = lib.slist_append(NULL, accept);
 	if (*headers == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	bad |= lib.easy_setopt(curl, CURLOPT_URL, req->url) != CURLE_OK;
@@ -335,6 +407,11 @@ static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 				return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 			bad |= lib.easy_setopt(curl, CURLOPT_RESOLVE, *resolve) != CURLE_OK;
 		}
+	}
+	if (!t->localhost && req->pin_count > 0) {
+		if ((rc = pins_build(h, req, t->port, resolve)) < 0)
+			return rc;
+		bad |= lib.easy_setopt(curl, CURLOPT_RESOLVE, *resolve) != CURLE_OK;
 	}
 	if (req->verbose.fn != NULL) {
 		bad |= lib.easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_debug) != CURLE_OK;
@@ -384,6 +461,7 @@ int http_perform(outbox *h, const struct http_request *req, struct http_response
 	code = lib.easy_perform(curl);
 	if (code != CURLE_OK) {
 		rc = http_failed(h, &c, code, errbuf);
+		resp->timed_out = code == CURLE_OPERATION_TIMEDOUT;
 		goto out;
 	}
 	lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -12,6 +12,14 @@
 /* A response body larger than this is refused: token and device responses are a few KiB. */
 #define HTTP_MAX_BODY (64 * 1024)
 
+/* A host name answered by the caller's resolver rather than the system's: the request to `host`
+ * connects to `address` (an IPv4 or IPv6 literal), and the certificate is still checked against
+ * `host`. Several entries for one host give it several addresses, tried in order. */
+struct http_pin {
+	const char *host;
+	const char *address;
+};
+
 struct http_request {
 	const char *url;
 	/* For a POST: name, value, name, value, ..., NULL, sent as application/x-www-form-urlencoded.
@@ -23,12 +31,20 @@ struct http_request {
 	/* The option that sets ca_file, named by a certificate error so the user knows where to give
 	 * a private CA; NULL: "tls-ca". */
 	const char *ca_option;
+	/* Host names resolved by the caller (CURLOPT_RESOLVE); a host not listed is resolved by the
+	 * system. Ignored for plain http to "localhost", which is always 127.0.0.1. */
+	const struct http_pin *pins;
+	size_t pin_count;
+	const char *accept; /* the Accept header's value; NULL: application/json */
 };
 
 struct http_response {
 	long status;
 	struct buf body;        /* NUL-terminated, at most HTTP_MAX_BODY bytes */
 	char content_type[128]; /* "" when the server sent none */
+	/* Set when http_perform failed because the request's timeout passed: nothing answered in
+	 * time (OUTBOX_ETEMPFAIL also covers a refused connection or an unknown host). */
+	int timed_out;
 };
 
 /* 0 when libcurl could be loaded; else OUTBOX_ECONFIG with the words that say what to install. */
