@@ -1,0 +1,207 @@
+/* autoconfig_fetch.c: one autoconfig lookup over HTTPS (http.c), from the URL to the report: what
+ * the answer means for `outbox setup` (found, not offered, no answer, failed) is decided here. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "autoconfig.h"
+#include "autoconfig_fetch.h"
+#include "handle_internal.h"
+#include "validate.h"
+
+/* The domain a source asks about, checked and in lower case (ISPDB entries are named so). */
+static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
+			const char *domain, char *out, size_t size)
+{
+	const char *at = f->address ? strrchr(f->address, '@') : NULL;
+	unsigned char addr[16];
+	size_t i;
+	int rc;
+
+	if (f->address == NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, "address", "is required");
+	if ((rc = validate_address(h, "address", f->address)) < 0)
+		return rc;
+	if (source == SETUP_SOURCE_MX && domain == NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, "domain",
+				   "an MX lookup needs the MX host's registered domain");
+	if (domain == NULL)
+		domain = at + 1;
+	if (*domain == '[' || inet_pton(AF_INET, domain, addr) == 1 || strchr(domain, ':') != NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, "domain",
+				   "%.100s is an address, not a domain: it has no autoconfig", domain);
+	if ((rc = validate_host(h, "domain", domain)) < 0)
+		return rc;
+	if (strlen(domain) >= size)
+		return outbox_fail(h, OUTBOX_EINVALID, "domain", "longer than %zu bytes", size - 1);
+	for (i = 0; domain[i]; i++)
+		out[i] = (char)tolower((unsigned char)domain[i]);
+	out[i] = '\0';
+	return 0;
+}
+
+/* BASE for the ISPDB, checked: https:// (http:// only to loopback), no query or fragment. */
+static int fetch_ispdb_base(outbox *h, const struct autoconfig_fetch *f, const char **base)
+{
+	int rc;
+
+	*base = f->ispdb ? f->ispdb : AUTOCONFIG_ISPDB_DEFAULT;
+	if ((rc = http_url_check(h, "ispdb", *base)) < 0)
+		return rc;
+	if (strpbrk(*base, "?#") != NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, "ispdb",
+				   "%.200s has a query or fragment: give the base the domain is appended to",
+				   *base);
+	return 0;
+}
+
+int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
+			 const char *domain, struct buf *out)
+{
+	char dom[256];
+	const char *base;
+	int rc;
+
+	if ((rc = fetch_domain(h, f, source, domain, dom, sizeof dom)) < 0)
+		return rc;
+	switch (source) {
+	case SETUP_SOURCE_AUTOCONFIG:
+		if (buf_printf(out, "https://autoconfig.%s/mail/config-v1.1.xml?emailaddress=", dom) < 0)
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		return http_escape(h, out, f->address);
+	case SETUP_SOURCE_WELL_KNOWN:
+		rc = buf_printf(out, "https://%s/.well-known/autoconfig/mail/config-v1.1.xml", dom);
+		break;
+	case SETUP_SOURCE_ISPDB:
+	case SETUP_SOURCE_MX:
+		if ((rc = fetch_ispdb_base(h, f, &base)) < 0)
+			return rc;
+		rc = buf_printf(out, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", dom);
+		break;
+	default:
+		return outbox_fail(h, OUTBOX_EINVALID, "source", "not an autoconfig source");
+	}
+	return rc < 0 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report_set(struct setup_report *r, enum setup_outcome outcome, const char *detail)
+{
+	r->outcome = outcome;
+	validate_display(r->detail, sizeof r->detail, detail, strlen(detail));
+}
+
+/* What a document that came back means, into the report; candidates appended when found. */
+static int fetch_judge_document(outbox *scratch, const struct autoconfig_fetch *f,
+				enum setup_source source, const char *domain, const char *url,
+				const struct http_response *resp, struct setup_candidates *out,
+				struct setup_report *r)
+{
+	struct autoconfig_query q = {f->address, domain, source, url, f->oauth_usable};
+	size_t before = out->n, found;
+	char words[300];
+	int rc = autoconfig_parse(scratch, &q, resp->body.data, resp->body.len, out);
+
+	if (rc == OUTBOX_ECONFIG || rc == OUTBOX_ENOMEM)
+		return rc;
+	if (rc < 0) {
+		report_set(r, SETUP_FAILED, outbox_errmsg(scratch));
+		return 0;
+	}
+	found = out->n - before;
+	if (found == 0) {
+		snprintf(words, sizeof words, "no SMTP server for %s in it", domain);
+		report_set(r, SETUP_NOT_OFFERED, words);
+	} else {
+		snprintf(words, sizeof words, "%zu SMTP server%s%s%s%s", found, found == 1 ? "" : "s",
+			 out->v[before].display_name[0] ? " (" : "", out->v[before].display_name,
+			 out->v[before].display_name[0] ? ")" : "");
+		r->outcome = SETUP_FOUND;
+		snprintf(r->detail, sizeof r->detail, "%s", words); /* already rendered */
+	}
+	return 0;
+}
+
+/* What an HTTP status means when it is not 200. */
+static void fetch_judge_status(long status, struct setup_report *r)
+{
+	char words[96];
+
+	if (status == 404 || status == 410) {
+		snprintf(words, sizeof words, "HTTP %ld: none here", status);
+		report_set(r, SETUP_NOT_OFFERED, words);
+	} else if (status >= 300 && status < 400) {
+		snprintf(words, sizeof words, "HTTP %ld: a redirect, not followed", status);
+		report_set(r, SETUP_FAILED, words);
+	} else {
+		snprintf(words, sizeof words, "HTTP %ld: not an autoconfig document", status);
+		report_set(r, SETUP_FAILED, words);
+	}
+}
+
+int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
+		     const char *domain, struct setup_candidates *out, struct setup_report *r)
+{
+	struct buf url = BUF_INIT;
+	struct http_response resp;
+	struct http_request req = {0};
+	outbox scratch = {0};
+	long long start = now_ms();
+	char dom[256], words[96];
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	memset(&resp, 0, sizeof resp);
+	r->source = source;
+	/* Each lookup's own failures go to its report: threads never share an error slot. */
+	if ((rc = fetch_domain(&scratch, f, source, domain, dom, sizeof dom)) < 0 ||
+	    (rc = autoconfig_fetch_url(&scratch, f, source, dom, &url)) < 0 ||
+	    (rc = autoconfig_ready(&scratch)) < 0)
+		goto out;
+	validate_display(r->what, sizeof r->what, url.data, url.len);
+	req.url = url.data;
+	req.ca_file = f->ca_file;
+	req.timeout_ms = f->timeout_ms;
+	req.verbose = f->verbose;
+	req.pins = f->pins;
+	req.pin_count = f->pin_count;
+	req.accept = "application/xml, text/xml;q=0.9, */*;q=0.1";
+	rc = http_perform(&scratch, &req, &resp);
+	if (rc == 0 && resp.status == 200) {
+		rc = fetch_judge_document(&scratch, f, source, dom, url.data, &resp, out, r);
+	} else if (rc == 0) {
+		fetch_judge_status(resp.status, r);
+	} else if (resp.timed_out) {
+		snprintf(words, sizeof words, "no answer in %.1f s", (double)(now_ms() - start) / 1000);
+		report_set(r, SETUP_NO_ANSWER, words);
+		rc = 0;
+	} else if (rc == OUTBOX_ETEMPFAIL) {
+		/* Nothing there: no such host, or nothing listening. */
+		report_set(r, SETUP_NO_ANSWER, outbox_errmsg(&scratch));
+		rc = 0;
+	} else if (rc == OUTBOX_EUNAVAILABLE || rc == OUTBOX_EPROTOCOL) {
+		/* A certificate refused, an answer too large: this source only. */
+		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
+		rc = 0;
+	}
+out:
+	/* What is left is every source's problem: a bad address or ISPDB URL, no libcurl or expat,
+	 * a CA file that cannot be read, no memory. */
+	if (rc < 0) {
+		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
+		outbox_fail(h, rc, outbox_errfield(&scratch), "%s", outbox_errdetail(&scratch));
+	}
+	r->ms = now_ms() - start;
+	http_response_free(&resp);
+	buf_free(&url);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* autoconfig_fetch.h: the HTTPS sources of `outbox setup`: the provider's autoconfig host, its
+ * .well-known file and the ISPDB, each asked once and turned into candidates and a report. */
+#ifndef OUTBOX_AUTOCONFIG_FETCH_H
+#define OUTBOX_AUTOCONFIG_FETCH_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "http.h"
+#include "outbox/error.h"
+#include "setup_candidate.h"
+#include "transcript.h"
+
+/* Thunderbird's public database of providers, by domain: BASE/DOMAIN. */
+#define AUTOCONFIG_ISPDB_DEFAULT "https://autoconfig.thunderbird.net/v1.1/"
+
+/* What every lookup of one `outbox setup` run shares. */
+struct autoconfig_fetch {
+	const char *address; /* the user's address */
+	const char *ispdb;   /* the ISPDB's base URL (--ispdb); NULL: AUTOCONFIG_ISPDB_DEFAULT */
+	const char *ca_file; /* trusted for every request (--tls-ca); NULL: the system's CAs */
+	long timeout_ms;     /* each request, connecting included; 0: libcurl's own (minutes) */
+	/* Host names the caller's resolver answered (--resolver): autoconfig.DOMAIN, DOMAIN, the
+	 * ISPDB's host. A host not pinned is resolved by the system. */
+	const struct http_pin *pins;
+	size_t pin_count;
+	int oauth_usable;          /* as in struct autoconfig_query */
+	struct transcript verbose; /* fn NULL: none; else the requests' headers */
+};
+
+/* The URL `source` asks for the address: SETUP_SOURCE_AUTOCONFIG
+ * https://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=ADDRESS, SETUP_SOURCE_WELL_KNOWN
+ * https://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml, SETUP_SOURCE_ISPDB and
+ * SETUP_SOURCE_MX BASE/DOMAIN. DOMAIN is `domain` (for SETUP_SOURCE_MX: the registered domain of
+ * the MX host, required), else the address's, in lower case. Appended to `out`. OUTBOX_EINVALID
+ * naming the field for an unusable address, domain or ISPDB URL (plain http:// only to loopback). */
+int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
+			 const char *domain, struct buf *out);
+
+/* Ask `source` (as autoconfig_fetch_url builds its URL) and append what it offers to `out`
+ * (nothing, unless the report says SETUP_FOUND). The report is always filled: found; not
+ * offered (404 or 410, or a document without an SMTP server for the domain); no answer (with
+ * the seconds waited, or why nothing could be reached); failed (a certificate, a redirect, an
+ * error status, a document refused, with why). Returns 0 whenever the source could be asked,
+ * whatever it answered; a negative code, with the message on `h`, only for what no other
+ * source would do better with: a bad address or ISPDB URL, libcurl or expat missing, an
+ * unreadable CA file, no memory. Lookups may run in threads of their own, each with its own
+ * `out` and `report`: nothing else is written, and `h` only on that negative return. */
+int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
+		     const char *domain, struct setup_candidates *out, struct setup_report *report);
+
+#endif
