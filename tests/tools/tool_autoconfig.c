@@ -47,7 +47,11 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i - 1], "--ca") == 0) {
 			f.ca_file = v;
 		} else if (strcmp(argv[i - 1], "--timeout-ms") == 0) {
-			f.timeout_ms = atol(v);
+			char *end;
+
+			f.timeout_ms = strtol(v, &end, 10);
+			if (*end != '\0' || f.timeout_ms < 0)
+				return usage();
 		} else if (strcmp(argv[i - 1], "--domain") == 0) {
 			domain = v;
 		} else if (strcmp(argv[i - 1], "--pin") == 0 && f.pin_count < 16 && strchr(v, '=')) {

@@ -1,0 +1,258 @@
+# tests/e2e/test_setup_autoconfig.py: the HTTPS sources of `outbox setup` (autoconfig host,
+# .well-known, ISPDB, ISPDB by MX) against a real HTTPS server with this run's test CA.
+"""Each test runs build/.../tests/tool_autoconfig, one lookup through liboutbox's
+autoconfig_fetch, and reads its report and candidates. Host names are pinned to the server's
+loopback address (as --resolver's answers will be), so the certificate is checked by name."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from servers.autoconfig_server import AutoconfigServer  # noqa: E402
+from servers.pki import make_named_cert  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "autoconfig")
+TOOL = os.path.join(os.path.dirname(os.environ.get("OUTBOX_BIN", "build/outbox")), "tests",
+                    "tool_autoconfig")
+NAMES = ["autoconfig.example.test", "example.test", "ispdb.test", "autoconfig.broken.test"]
+AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
+WELL_KNOWN_PATH = "/.well-known/autoconfig/mail/config-v1.1.xml"
+
+WELL_KNOWN_DOC = """<?xml version="1.0"?>
+<clientConfig version="1.1"><emailProvider id="example.test">
+  <domain>example.test</domain><displayName>Example (well-known)</displayName>
+  <outgoingServer type="smtp"><hostname>wk.example.test</hostname><port>587</port>
+    <socketType>STARTTLS</socketType><authentication>password-encrypted</authentication>
+    <username>%EMAILLOCALPART%</username></outgoingServer>
+</emailProvider></clientConfig>
+"""
+
+
+def sample(name):
+    with open(os.path.join(DATA, name), "rb") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def ac_server(pki, tmp_path_factory):
+    """The provider's autoconfig host, its .well-known file and an ISPDB, on one HTTPS server
+    whose certificate the test CA signed for all their names."""
+    cert = make_named_cert(pki, "autoconfig-hosts", NAMES)
+    srv = AutoconfigServer(str(tmp_path_factory.mktemp("autoconfig")), tls=cert)
+    srv.put("autoconfig.example.test", AUTOCONFIG_PATH, sample("several.xml"))
+    srv.put("example.test", WELL_KNOWN_PATH, WELL_KNOWN_DOC)
+    srv.put("ispdb.test", "/v1.1/example.test", sample("several.xml"))
+    srv.put("ispdb.test", "/v1.1/mail.test", sample("ispdb-google.xml"))
+    srv.put("autoconfig.broken.test", AUTOCONFIG_PATH, "<html><body>Welcome!</body></html>")
+    with srv:
+        yield srv
+
+
+@pytest.fixture
+def server(ac_server):
+    ac_server.reset()
+    yield ac_server
+    ac_server.reset()
+
+
+class Lookup:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out, self.err = proc.stdout, proc.stderr
+        self.fields = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+        self.report = {k[7:]: v for k, v in self.fields.items() if k.startswith("report.")}
+        self.candidates = []
+        while f"candidate.{len(self.candidates)}.host" in self.fields:
+            prefix = f"candidate.{len(self.candidates)}."
+            self.candidates.append({k[len(prefix):]: v for k, v in self.fields.items()
+                                    if k.startswith(prefix)})
+
+    def describe(self):
+        return f"exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}"
+
+
+def lookup(source, address, *options, server=None, pki=None, pin=True, timeout_ms=10000):
+    args = [TOOL, "--timeout-ms", str(timeout_ms)]
+    if pki is not None:
+        args += ["--ca", pki.ca_cert]
+    if pin and server is not None:
+        for name in NAMES:
+            args += ["--pin", f"{name}={server.address}"]
+    args += [*options, source, address]
+    # Generous: a lookup that hangs fails here instead of holding the run.
+    return Lookup(subprocess.run(args, capture_output=True, text=True, timeout=60))
+
+
+def expect(what, got, want):
+    assert got == want, f"{what}: got {got!r}, want {want!r}"
+
+
+def hosts(r):
+    return [(c["host"], c["port"], c["security"], c["auth"], c["username"]) for c in r.candidates]
+
+
+def test_tool_is_built():
+    assert os.access(TOOL, os.X_OK), f"{TOOL} is missing: make unit-bins builds it"
+
+
+def test_autoconfig_host_offers_every_smtp_server(server, pki):
+    r = lookup("autoconfig", "jane.doe@example.test", server=server, pki=pki)
+    assert r.code == 0, r.describe()
+    want_url = ("https://autoconfig.example.test/mail/config-v1.1.xml"
+                "?emailaddress=jane.doe%40example.test")
+    expect("report", (r.report["outcome"], r.report["what"], r.report["detail"]),
+           ("found", want_url, "3 SMTP servers (Example Mail & Co)"))
+    expect("candidates", hosts(r), [
+        ("smtp.example.test", "465", "tls", "auto", "jane.doe@example.test"),
+        ("submit.example.test", "587", "starttls", "auto", "jane.doe"),
+        ("relay.example.test", "25", "none", "none", "")])
+    expect("origin and source of each", {(c["source"], c["origin"]) for c in r.candidates},
+           {("autoconfig", want_url)})
+    expect("requests the server saw (Host, path, Accept)", server.requests,
+           [("autoconfig.example.test", "/mail/config-v1.1.xml?emailaddress=jane.doe%40example.test",
+             "application/xml, text/xml;q=0.9, */*;q=0.1")])
+
+
+def test_well_known_file(server, pki):
+    r = lookup("well-known", "jane@example.test", server=server, pki=pki)
+    assert r.code == 0, r.describe()
+    expect("outcome", r.report["outcome"], "found")
+    expect("what", r.report["what"], "https://example.test/.well-known/autoconfig/mail/config-v1.1.xml")
+    expect("candidates", hosts(r), [("wk.example.test", "587", "starttls", "auto", "jane")])
+    expect("display name", r.candidates[0]["display_name"], "Example (well-known)")
+
+
+def test_ispdb_entry_by_domain(server, pki):
+    r = lookup("ispdb", "Jane@EXAMPLE.test", "--ispdb", "https://ispdb.test/v1.1", server=server,
+               pki=pki)
+    assert r.code == 0, r.describe()
+    expect("outcome", r.report["outcome"], "found")
+    expect("what (the domain in lower case, a slash added to the base)", r.report["what"],
+           "https://ispdb.test/v1.1/example.test")
+    expect("first candidate", hosts(r)[0],
+           ("smtp.example.test", "465", "tls", "auto", "Jane@EXAMPLE.test"))
+    expect("source", r.candidates[0]["source"], "ispdb")
+
+
+def test_ispdb_entry_by_mx_domain_maps_oauth2(server, pki):
+    # A custom domain whose MX is at mail.test: the ISPDB's mail.test entry, the user's address.
+    r = lookup("mx", "ceo@custom.test", "--ispdb", "https://ispdb.test/v1.1/", "--domain",
+               "mail.test", "--oauth", server=server, pki=pki)
+    assert r.code == 0, r.describe()
+    expect("outcome", r.report["outcome"], "found")
+    expect("what", r.report["what"], "https://ispdb.test/v1.1/mail.test")
+    expect("candidates", hosts(r), [("smtp.mail.test", "465", "tls", "xoauth2", "ceo@custom.test")])
+    expect("OAuth preset", r.candidates[0]["oauth"], "google")
+    expect("source", r.candidates[0]["source"], "mx")
+
+
+def test_missing_entries_are_not_offered(server, pki):
+    r = lookup("ispdb", "joe@unknown.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
+               pki=pki)
+    assert r.code == 0, r.describe()
+    expect("404", (r.report["outcome"], r.report["detail"], r.candidates),
+           ("not-offered", "HTTP 404: none here", []))
+    server.answer_status("/v1.1/example.test", 410)
+    r = lookup("ispdb", "joe@example.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
+               pki=pki)
+    expect("410", (r.report["outcome"], r.report["detail"], r.candidates),
+           ("not-offered", "HTTP 410: none here", []))
+
+
+def test_document_for_other_domains_is_not_offered(server, pki):
+    # An entry that lists example.test, example.net and other.test, asked about nomatch.test.
+    server.put("ispdb.test", "/v1.1/nomatch.test", sample("several.xml"))
+    r = lookup("ispdb", "joe@nomatch.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
+               pki=pki)
+    assert r.code == 0, r.describe()
+    expect("report", (r.report["outcome"], r.report["detail"], r.candidates),
+           ("not-offered", "no SMTP server for nomatch.test in it", []))
+
+
+def test_slow_server_is_no_answer_after_the_deadline(server, pki):
+    server.delay(AUTOCONFIG_PATH, 30)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, timeout_ms=1000)
+    assert r.code == 0, r.describe()
+    expect("outcome", r.report["outcome"], "no-answer")
+    assert r.report["detail"].startswith("no answer in "), r.describe()
+    assert r.report["detail"].endswith(" s"), r.describe()
+    expect("candidates", r.candidates, [])
+
+
+def test_broken_answers_fail_with_the_reason(server, pki):
+    r = lookup("autoconfig", "jane@broken.test", server=server, pki=pki)
+    expect("an HTML page", (r.code, r.report["outcome"]), (0, "failed"))
+    expect("why", r.report["detail"],
+           "not an autoconfig document: the root element is <html>, want <clientConfig>")
+    server.answer_status(AUTOCONFIG_PATH, 500)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("HTTP 500", (r.report["outcome"], r.report["detail"]),
+           ("failed", "HTTP 500: not an autoconfig document"))
+    server.answer_status(AUTOCONFIG_PATH, 301)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("a redirect", (r.report["outcome"], r.report["detail"]),
+           ("failed", "HTTP 301: a redirect, not followed"))
+    server.reset()
+    server.truncate(AUTOCONFIG_PATH)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("an answer cut short: nothing taken", (r.report["outcome"], r.candidates),
+           ("no-answer", []))
+
+
+def test_certificate_is_verified(server, pki):
+    # The system's authorities do not know the test CA.
+    r = lookup("autoconfig", "jane@example.test", server=server)
+    expect("untrusted CA", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    assert "the certificate of https://autoconfig.example.test/" in r.report["detail"], r.describe()
+    assert "could not be verified" in r.report["detail"], r.describe()
+    expect("requests answered", server.requests, [])
+
+
+def test_certificate_for_another_name_is_refused(pki, tmp_path):
+    with AutoconfigServer(str(tmp_path), tls=(pki.wrong_name_cert, pki.wrong_name_key)) as other:
+        other.put("autoconfig.example.test", AUTOCONFIG_PATH, sample("several.xml"))
+        r = lookup("autoconfig", "jane@example.test", server=other, pki=pki)
+        expect("wrong name", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+        assert "could not be verified" in r.report["detail"], r.describe()
+        expect("requests answered", other.requests, [])
+
+
+def test_unresolved_host_is_no_answer(server, pki):
+    # Not pinned, and the system resolver has no .test names.
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, pin=False)
+    expect("outcome", (r.code, r.report["outcome"]), (0, "no-answer"))
+    assert "cannot reach https://autoconfig.example.test/" in r.report["detail"], r.describe()
+
+
+def test_plain_http_ispdb_only_on_loopback(pki, tmp_path):
+    with AutoconfigServer(str(tmp_path), address="127.0.0.1") as plain:
+        plain.put("127.0.0.1", "/v1.1/example.test", sample("several.xml"))
+        r = lookup("ispdb", "jane@example.test", "--ispdb", f"http://127.0.0.1:{plain.port}/v1.1/")
+        assert r.code == 0, r.describe()
+        expect("outcome", r.report["outcome"], "found")
+        expect("requests", [p for _, p, _ in plain.requests], ["/v1.1/example.test"])
+    r = lookup("ispdb", "jane@example.test", "--ispdb", "http://ispdb.test/v1.1/")
+    expect("plain http elsewhere: exit status (EX_DATAERR)", r.code, 65)
+    assert "ispdb: http://ispdb.test/v1.1/ is refused" in r.err, r.describe()
+    expect("outcome", r.report["outcome"], "failed")
+    r = lookup("ispdb", "jane@example.test", "--ispdb", "https://ispdb.test/v1.1/?x=1")
+    expect("a base with a query: exit status", r.code, 65)
+    assert "ispdb: https://ispdb.test/v1.1/?x=1 has a query" in r.err, r.describe()
+
+
+def test_unusable_addresses_are_refused_before_asking(server, pki):
+    for address, words in [("no-at-sign", "address: "), ("jane@[127.0.0.1]", "domain: "),
+                           ("jane@bad domain.test", "address: ")]:
+        r = lookup("autoconfig", address, server=server, pki=pki)
+        expect(f"{address}: exit status", r.code, 65)
+        assert words in r.err, r.describe()
+    expect("requests answered", server.requests, [])
+
+
+def test_unreadable_ca_file_stops_every_lookup(server, tmp_path):
+    r = lookup("autoconfig", "jane@example.test", "--ca", str(tmp_path / "missing.pem"),
+               server=server)
+    expect("exit status (EX_CONFIG)", r.code, 78)
+    assert "cannot load the CA file" in r.err, r.describe()
