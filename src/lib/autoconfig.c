@@ -96,6 +96,12 @@ static const struct {
 };
 #define AC_CHILDREN (sizeof ac_children / sizeof ac_children[0])
 
+/* Whether the element's own text is read (a leaf such as hostname), as opposed to a container. */
+static int ac_has_text(enum ac_element e)
+{
+	return e != AC_OTHER && e != AC_ROOT && e != AC_PROVIDER && e != AC_SERVER && e != AC_OAUTH;
+}
+
 static const char *ac_field(enum ac_element e)
 {
 	size_t i;
@@ -240,7 +246,8 @@ static void XMLCALL ac_start(void *ctx, const XML_Char *name, const XML_Char **a
 		}
 		st->nservers++;
 	}
-	buf_reset(&st->text);
+	if (ac_has_text(self))
+		buf_reset(&st->text);
 	st->stack[st->depth++] = self;
 }
 
@@ -252,8 +259,7 @@ static void XMLCALL ac_chars(void *ctx, const XML_Char *s, int len)
 	if (st->rc != 0 || st->depth == 0)
 		return;
 	top = st->stack[st->depth - 1];
-	if (top == AC_OTHER || top == AC_ROOT || top == AC_PROVIDER || top == AC_SERVER ||
-	    top == AC_OAUTH)
+	if (!ac_has_text(top))
 		return;
 	if (buf_append(&st->text, s, (size_t)len) < 0)
 		ac_stop(st, outbox_fail(st->h, OUTBOX_EPROTOCOL, ac_field(top),
@@ -367,10 +373,11 @@ static void XMLCALL ac_end(void *ctx, const XML_Char *name)
 		if (st->matches)
 			rc = ac_provider_done(st);
 		ac_servers_clear(st);
-	} else if (self != AC_OTHER && self != AC_ROOT && self != AC_SERVER && self != AC_OAUTH) {
+	} else if (ac_has_text(self)) {
+		/* Text inside an element nested in this one was never added: only its own counts. */
 		rc = ac_keep(st, self, ac_text(st));
+		buf_reset(&st->text);
 	}
-	buf_reset(&st->text);
 	if (rc < 0)
 		ac_stop(st, rc);
 }
