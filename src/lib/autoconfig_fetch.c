@@ -125,8 +125,7 @@ static int fetch_judge_document(outbox *scratch, const struct autoconfig_fetch *
 		snprintf(words, sizeof words, "%zu SMTP server%s%s%s%s", found, found == 1 ? "" : "s",
 			 out->v[before].display_name[0] ? " (" : "", out->v[before].display_name,
 			 out->v[before].display_name[0] ? ")" : "");
-		r->outcome = SETUP_FOUND;
-		snprintf(r->detail, sizeof r->detail, "%s", words); /* already rendered */
+		report_set(r, SETUP_FOUND, words); /* the display name is rendered: this keeps it so */
 	}
 	return 0;
 }
