@@ -1,5 +1,5 @@
-/* http.c: the OAuth endpoints' HTTP through libcurl, loaded with dlopen the first time a sign-in
- * or a refresh needs it, so a plain send never pays for loading libcurl and its dependencies. */
+/* http.c: the HTTPS of OAuth endpoints and autoconfig lookups through libcurl, loaded with dlopen the
+ * first time one is made, so a plain send never pays for loading libcurl and its dependencies. */
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <pthread.h>
@@ -62,8 +62,8 @@ int http_ready(outbox *h)
 	pthread_once(&lib_once, http_load);
 	if (lib.handle == NULL)
 		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
-				   "OAuth needs libcurl: install libcurl4 (Debian); libcurl.so.4 could not "
-				   "be loaded");
+				   "OAuth and setup need libcurl: install libcurl4 (Debian); libcurl.so.4 "
+				   "could not be loaded");
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /* http.h: one HTTP request at a time through libcurl (loaded with dlopen on first use), for the
- * OAuth endpoints: a form POST or a GET, certificates always verified, redirects never followed. */
+ * OAuth endpoints and autoconfig: a form POST or a GET, certificates verified, redirects never followed. */
 #ifndef OUTBOX_HTTP_H
 #define OUTBOX_HTTP_H
 
