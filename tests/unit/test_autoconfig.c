@@ -68,6 +68,33 @@ static void expect_candidate(const struct setup_candidate *c, const char *host, 
 	EXPECT_STR(c->oauth, oauth, c->host);
 }
 
+/* Whether a library whose file name contains `name` is mapped into this process. */
+static int library_loaded(const char *name)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		found = strstr(line, name) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Runs first: nothing loads expat before a document is read, so a plain send never does. */
+static void test_expat_is_loaded_only_to_read_a_document(void **state)
+{
+	struct setup_candidates list = {0};
+	outbox *h = test_handle();
+
+	(void)state;
+	EXPECT_INT(library_loaded("libexpat"), 0, "libexpat mapped before any document was read");
+	EXPECT_INT(parse_text(h, "a@example.test", NULL, 0, "<clientConfig/>", 15, &list), 0, "parse");
+	EXPECT_INT(library_loaded("libexpat"), 1, "libexpat mapped once a document was read");
+	free(h);
+}
+
 static void test_provider_with_several_servers(void **state)
 {
 	struct setup_candidates list = {0};
@@ -443,6 +470,7 @@ static void test_query_needs_an_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expat_is_loaded_only_to_read_a_document),
 		cmocka_unit_test(test_provider_with_several_servers),
 		cmocka_unit_test(test_domain_list_is_matched_without_case),
 		cmocka_unit_test(test_unlisted_domain_offers_nothing),
