@@ -171,6 +171,18 @@ def test_document_for_other_domains_is_not_offered(server, pki):
            ("not-offered", "no SMTP server for nomatch.test in it", []))
 
 
+def test_pin_to_an_ipv6_address_on_the_urls_port(pki, tmp_path):
+    cert = make_named_cert(pki, "ispdb-v6", ["ispdb.test"])
+    with AutoconfigServer(str(tmp_path), tls=cert, address="::1", port=0) as v6:
+        v6.put("ispdb.test", "/v1.1/example.test", sample("several.xml"))
+        r = lookup("ispdb", "jane@example.test", "--ispdb", f"https://ispdb.test:{v6.port}/v1.1/",
+                   "--pin", "ispdb.test=::1", "--ca", pki.ca_cert)
+        assert r.code == 0, r.describe()
+        expect("outcome", (r.report["outcome"], len(r.candidates)), ("found", 3))
+        expect("requests (Host, path)", [(h, p) for h, p, _ in v6.requests],
+               [("ispdb.test", "/v1.1/example.test")])
+
+
 def test_slow_server_is_no_answer_after_the_deadline(server, pki):
     server.delay(AUTOCONFIG_PATH, 30)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, timeout_ms=1000)

@@ -82,6 +82,10 @@ class _Server(http.server.ThreadingHTTPServer):
         pass
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class AutoconfigServer:
     """Serves ROOT/HOST/PATH. tls=(cert, key) for HTTPS, None for plain HTTP; address None
     picks a loopback address of its own; port None is 443 for HTTPS, a free one for HTTP."""
@@ -140,10 +144,12 @@ class AutoconfigServer:
     @property
     def base_url(self):
         scheme = "https" if self.tls else "http"
-        return f"{scheme}://{self.address}:{self.port}"
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{scheme}://{host}:{self.port}"
 
     def start(self):
-        httpd = _Server((self.address, self.port), _Handler)
+        server_class = _Server6 if ":" in self.address else _Server
+        httpd = server_class((self.address, self.port), _Handler)
         httpd.owner = self
         if self.tls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
