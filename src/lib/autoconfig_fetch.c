@@ -4,11 +4,11 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "autoconfig.h"
 #include "autoconfig_fetch.h"
 #include "handle_internal.h"
+#include "net.h"
 #include "validate.h"
 
 /* The domain a source asks about, checked and in lower case (ISPDB entries are named so). */
@@ -86,14 +86,6 @@ int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup
 	return rc < 0 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void report_set(struct setup_report *r, enum setup_outcome outcome, const char *detail)
 {
 	r->outcome = outcome;
@@ -154,7 +146,7 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	struct http_response resp;
 	struct http_request req = {0};
 	outbox scratch = {0};
-	long long start = now_ms();
+	long long start = net_now_ms();
 	char dom[256], words[96];
 	int rc;
 
@@ -167,9 +159,13 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	    (rc = autoconfig_ready(&scratch)) < 0)
 		goto out;
 	validate_display(r->what, sizeof r->what, url.data, url.len);
+	if (f->deadline_ms > 0 && f->deadline_ms <= start) {
+		report_set(r, SETUP_NO_ANSWER, "not asked: the deadline had passed");
+		goto out;
+	}
 	req.url = url.data;
 	req.ca_file = f->ca_file;
-	req.timeout_ms = f->timeout_ms;
+	req.timeout_ms = f->deadline_ms > 0 ? (long)(f->deadline_ms - start) : 0;
 	req.verbose = f->verbose;
 	req.pins = f->pins;
 	req.pin_count = f->pin_count;
@@ -180,7 +176,7 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	} else if (rc == 0) {
 		fetch_judge_status(resp.status, r);
 	} else if (resp.timed_out) {
-		snprintf(words, sizeof words, "no answer in %.1f s", (double)(now_ms() - start) / 1000);
+		snprintf(words, sizeof words, "no answer in %.1f s", (double)(net_now_ms() - start) / 1000);
 		report_set(r, SETUP_NO_ANSWER, words);
 		rc = 0;
 	} else if (rc == OUTBOX_ETEMPFAIL) {
@@ -199,7 +195,7 @@ out:
 		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
 		outbox_fail(h, rc, outbox_errfield(&scratch), "%s", outbox_errdetail(&scratch));
 	}
-	r->ms = now_ms() - start;
+	r->ms = net_now_ms() - start;
 	http_response_free(&resp);
 	buf_free(&url);
 	return rc;

@@ -19,7 +19,9 @@ struct autoconfig_fetch {
 	const char *address; /* the user's address */
 	const char *ispdb;   /* the ISPDB's base URL (--ispdb); NULL: AUTOCONFIG_ISPDB_DEFAULT */
 	const char *ca_file; /* trusted for every request (--tls-ca); NULL: the system's CAs */
-	long timeout_ms;     /* each request, connecting included; 0: libcurl's own (minutes) */
+	/* When each request must have ended, connecting included, on net_now_ms's clock: setup's
+	 * one deadline for every source. 0: none (libcurl's own, minutes). */
+	long long deadline_ms;
 	/* Host names the caller's resolver answered (--resolver): autoconfig.DOMAIN, DOMAIN, the
 	 * ISPDB's host. A host not pinned is resolved by the system. */
 	const struct http_pin *pins;
@@ -40,7 +42,7 @@ int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup
 /* Ask `source` (as autoconfig_fetch_url builds its URL) and append what it offers to `out`
  * (nothing, unless the report says SETUP_FOUND). The report is always filled: found; not
  * offered (404 or 410, or a document without an SMTP server for the domain); no answer (with
- * the seconds waited, or why nothing could be reached); failed (a certificate, a redirect, an
+ * the seconds waited, why nothing could be reached, or that the deadline had passed before); failed (a certificate, a redirect, an
  * error status, a document refused, with why). Returns 0 whenever the source could be asked,
  * whatever it answered; a negative code, with the message on `h`, only for what no other
  * source would do better with: a bad address or ISPDB URL, libcurl or expat missing, an

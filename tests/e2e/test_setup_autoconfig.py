@@ -1,8 +1,9 @@
 # tests/e2e/test_setup_autoconfig.py: the HTTPS sources of `outbox setup` (autoconfig host,
 # .well-known, ISPDB, ISPDB by MX) against a real HTTPS server with this run's test CA.
-"""Each test runs build/.../tests/tool_autoconfig, one lookup through liboutbox's
-autoconfig_fetch, and reads its report and candidates. Host names are pinned to the server's
+"""Each test runs build/.../tests/tools/autoconfig_lookup, one lookup through liboutbox's
+autoconfig_fetch, and reads its report and candidates (JSON lines). Host names are pinned to the server's
 loopback address (as --resolver's answers will be), so the certificate is checked by name."""
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from servers.pki import make_named_cert  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "autoconfig")
 TOOL = os.path.join(os.path.dirname(os.environ.get("OUTBOX_BIN", "build/outbox")), "tests",
-                    "tool_autoconfig")
+                    "tools", "autoconfig_lookup")
 NAMES = ["autoconfig.example.test", "example.test", "ispdb.test", "autoconfig.broken.test"]
 AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
 WELL_KNOWN_PATH = "/.well-known/autoconfig/mail/config-v1.1.xml"
@@ -61,20 +62,18 @@ class Lookup:
     def __init__(self, proc):
         self.code = proc.returncode
         self.out, self.err = proc.stdout, proc.stderr
-        self.fields = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
-        self.report = {k[7:]: v for k, v in self.fields.items() if k.startswith("report.")}
-        self.candidates = []
-        while f"candidate.{len(self.candidates)}.host" in self.fields:
-            prefix = f"candidate.{len(self.candidates)}."
-            self.candidates.append({k[len(prefix):]: v for k, v in self.fields.items()
-                                    if k.startswith(prefix)})
+        lines = [json.loads(line) for line in proc.stdout.splitlines()]
+        reports = [x for x in lines if x["kind"] == "report"]
+        assert len(reports) == 1, f"one report, got {len(reports)}:\n{proc.stdout}"
+        self.report = reports[0]
+        self.candidates = [x for x in lines if x["kind"] == "candidate"]
 
     def describe(self):
         return f"exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}"
 
 
-def lookup(source, address, *options, server=None, pki=None, pin=True, timeout_ms=10000):
-    args = [TOOL, "--timeout-ms", str(timeout_ms)]
+def lookup(source, address, *options, server=None, pki=None, pin=True, deadline_ms=10000):
+    args = [TOOL, "--deadline-ms", str(deadline_ms)]
     if pki is not None:
         args += ["--ca", pki.ca_cert]
     if pin and server is not None:
@@ -97,6 +96,14 @@ def test_tool_is_built():
     assert os.access(TOOL, os.X_OK), f"{TOOL} is missing: make unit-bins builds it"
 
 
+def test_no_request_once_the_deadline_passed(server, pki):
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, deadline_ms=0)
+    assert r.code == 0, r.describe()
+    expect("report", (r.report["outcome"], r.report["detail"], r.candidates),
+           ("no_answer", "not asked: the deadline had passed", []))
+    expect("requests answered", server.requests, [])
+
+
 def test_autoconfig_host_offers_every_smtp_server(server, pki):
     r = lookup("autoconfig", "jane.doe@example.test", server=server, pki=pki)
     assert r.code == 0, r.describe()
@@ -105,9 +112,9 @@ def test_autoconfig_host_offers_every_smtp_server(server, pki):
     expect("report", (r.report["outcome"], r.report["what"], r.report["detail"]),
            ("found", want_url, "3 SMTP servers (Example Mail & Co)"))
     expect("candidates", hosts(r), [
-        ("smtp.example.test", "465", "tls", "auto", "jane.doe@example.test"),
-        ("submit.example.test", "587", "starttls", "auto", "jane.doe"),
-        ("relay.example.test", "25", "none", "none", "")])
+        ("smtp.example.test", 465, "tls", "auto", "jane.doe@example.test"),
+        ("submit.example.test", 587, "starttls", "auto", "jane.doe"),
+        ("relay.example.test", 25, "none", "none", "")])
     expect("origin and source of each", {(c["source"], c["origin"]) for c in r.candidates},
            {("autoconfig", want_url)})
     expect("requests the server saw (Host, path, Accept)", server.requests,
@@ -120,7 +127,7 @@ def test_well_known_file(server, pki):
     assert r.code == 0, r.describe()
     expect("outcome", r.report["outcome"], "found")
     expect("what", r.report["what"], "https://example.test/.well-known/autoconfig/mail/config-v1.1.xml")
-    expect("candidates", hosts(r), [("wk.example.test", "587", "starttls", "auto", "jane")])
+    expect("candidates", hosts(r), [("wk.example.test", 587, "starttls", "auto", "jane")])
     expect("display name", r.candidates[0]["display_name"], "Example (well-known)")
 
 
@@ -132,7 +139,7 @@ def test_ispdb_entry_by_domain(server, pki):
     expect("what (the domain in lower case, a slash added to the base)", r.report["what"],
            "https://ispdb.test/v1.1/example.test")
     expect("first candidate", hosts(r)[0],
-           ("smtp.example.test", "465", "tls", "auto", "Jane@EXAMPLE.test"))
+           ("smtp.example.test", 465, "tls", "auto", "Jane@EXAMPLE.test"))
     expect("source", r.candidates[0]["source"], "ispdb")
 
 
@@ -143,7 +150,7 @@ def test_ispdb_entry_by_mx_domain_maps_oauth2(server, pki):
     assert r.code == 0, r.describe()
     expect("outcome", r.report["outcome"], "found")
     expect("what", r.report["what"], "https://ispdb.test/v1.1/mail.test")
-    expect("candidates", hosts(r), [("smtp.mail.test", "465", "tls", "xoauth2", "ceo@custom.test")])
+    expect("candidates", hosts(r), [("smtp.mail.test", 465, "tls", "xoauth2", "ceo@custom.test")])
     expect("OAuth preset", r.candidates[0]["oauth"], "google")
     expect("source", r.candidates[0]["source"], "mx")
 
@@ -153,12 +160,12 @@ def test_missing_entries_are_not_offered(server, pki):
                pki=pki)
     assert r.code == 0, r.describe()
     expect("404", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("not-offered", "HTTP 404: none here", []))
+           ("not_offered", "HTTP 404: none here", []))
     server.answer_status("/v1.1/example.test", 410)
     r = lookup("ispdb", "joe@example.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
                pki=pki)
     expect("410", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("not-offered", "HTTP 410: none here", []))
+           ("not_offered", "HTTP 410: none here", []))
 
 
 def test_document_for_other_domains_is_not_offered(server, pki):
@@ -168,7 +175,7 @@ def test_document_for_other_domains_is_not_offered(server, pki):
                pki=pki)
     assert r.code == 0, r.describe()
     expect("report", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("not-offered", "no SMTP server for nomatch.test in it", []))
+           ("not_offered", "no SMTP server for nomatch.test in it", []))
 
 
 def test_pin_to_an_ipv6_address_on_the_urls_port(pki, tmp_path):
@@ -185,9 +192,9 @@ def test_pin_to_an_ipv6_address_on_the_urls_port(pki, tmp_path):
 
 def test_slow_server_is_no_answer_after_the_deadline(server, pki):
     server.delay(AUTOCONFIG_PATH, 30)
-    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, timeout_ms=1000)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, deadline_ms=1000)
     assert r.code == 0, r.describe()
-    expect("outcome", r.report["outcome"], "no-answer")
+    expect("outcome", r.report["outcome"], "no_answer")
     assert r.report["detail"].startswith("no answer in "), r.describe()
     assert r.report["detail"].endswith(" s"), r.describe()
     expect("candidates", r.candidates, [])
@@ -210,7 +217,7 @@ def test_broken_answers_fail_with_the_reason(server, pki):
     server.truncate(AUTOCONFIG_PATH)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
     expect("an answer cut short: nothing taken", (r.report["outcome"], r.candidates),
-           ("no-answer", []))
+           ("no_answer", []))
 
 
 def test_certificate_is_verified(server, pki):
@@ -234,7 +241,7 @@ def test_certificate_for_another_name_is_refused(pki, tmp_path):
 def test_unresolved_host_is_no_answer(server, pki):
     # Not pinned, and the system resolver has no .test names.
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, pin=False)
-    expect("outcome", (r.code, r.report["outcome"]), (0, "no-answer"))
+    expect("outcome", (r.code, r.report["outcome"]), (0, "no_answer"))
     assert "cannot reach https://autoconfig.example.test/" in r.report["detail"], r.describe()
 
 
