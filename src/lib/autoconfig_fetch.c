@@ -180,7 +180,7 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 		report_set(r, SETUP_NO_ANSWER, words);
 		rc = 0;
 	} else if (rc == OUTBOX_ETEMPFAIL) {
-		/* Nothing there: no such host, or nothing listening. */
+		/* Nothing there (no such host, nothing listening), or the answer cut off midway. */
 		report_set(r, SETUP_NO_ANSWER, outbox_errmsg(&scratch));
 		rc = 0;
 	} else if (rc == OUTBOX_EUNAVAILABLE || rc == OUTBOX_EPROTOCOL) {
