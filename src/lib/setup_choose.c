@@ -130,29 +130,46 @@ static int choose_before(const struct choose_sort *s, size_t a, size_t b)
 	return a < b;
 }
 
-/* Why `loser`, usable, comes after `winner`: the first rule that tells them apart. */
-static void choose_lost_words(const struct setup_candidates *list, const struct setup_probes *probes,
-			      size_t winner, size_t loser, const struct setup_verdict *wv, struct setup_verdict *lv)
+/* The best usable candidate on candidate i's host: what places the host in the order. */
+static size_t choose_host_best(const struct setup_choice *c, const struct setup_candidates *list, size_t i)
 {
+	size_t j, best = i;
+
+	for (j = 0; j < list->n; j++)
+		if (c->v[j].usable && strcasecmp(list->v[j].host, list->v[i].host) == 0 &&
+		    choose_position(&list->v[j]) < choose_position(&list->v[best]))
+			best = j;
+	return best;
+}
+
+/* Why `loser`, usable, comes after the winner: the first rule that tells them apart. */
+static void choose_lost_words(const struct setup_choice *c, const struct setup_candidates *list,
+			      const struct setup_probes *probes, size_t loser, struct setup_verdict *lv)
+{
+	size_t winner = (size_t)c->winner;
 	const struct setup_candidate *w = &list->v[winner], *l = &list->v[loser];
+	const struct setup_candidate *wb = &list->v[choose_host_best(c, list, winner)];
+	const struct setup_candidate *lb = &list->v[choose_host_best(c, list, loser)];
 	char rule[300];
 
 	if (setup_probe_of(probes, winner) == setup_probe_of(probes, loser))
 		snprintf(rule, sizeof rule, "the same server, proposed first by %s", setup_choose_source_word(w->source));
 	else if (strcasecmp(w->host, l->host) == 0 && w->security != l->security)
 		snprintf(rule, sizeof rule, "on the same host, TLS from the first byte is preferred to STARTTLS");
-	else if (strcasecmp(w->host, l->host) != 0 && w->source != l->source)
-		snprintf(rule, sizeof rule, "%s comes before %s", setup_choose_source_word(w->source),
-			 setup_choose_source_word(l->source));
-	else if (w->rank != l->rank)
-		snprintf(rule, sizeof rule, "%s ranks it %d, before this one's %d", setup_choose_source_word(w->source),
-			 w->rank, l->rank);
+	else if (strcasecmp(w->host, l->host) == 0)
+		snprintf(rule, sizeof rule, "on the same host, %s comes first by source, rank and port",
+			 setup_choose_source_word(w->source));
+	else if (wb->source != lb->source)
+		snprintf(rule, sizeof rule, "%s comes before %s (%s was proposed by %s)", setup_choose_source_word(wb->source),
+			 setup_choose_source_word(lb->source), w->host, setup_choose_source_word(wb->source));
+	else if (wb->rank != lb->rank)
+		snprintf(rule, sizeof rule, "%s ranks %s %d, before this host's %d", setup_choose_source_word(wb->source),
+			 w->host, wb->rank, lb->rank);
 	else
 		snprintf(rule, sizeof rule, "it comes first in the order");
 	snprintf(lv->why, sizeof lv->why, "usable (%s%s%s), but %s port %d (%s) won: %s",
 		 security_words[l->security], lv->mech[0] ? ", logs in with " : "", lv->mech, w->host, w->port,
 		 security_words[w->security], rule);
-	(void)wv;
 }
 
 static void choose_winner_words(const struct setup_candidates *list, const struct setup_probes *probes, size_t i,
@@ -188,7 +205,7 @@ static void choose_explain(struct setup_choice *c, const struct setup_candidates
 		if ((long)i == c->winner)
 			choose_winner_words(list, probes, i, &c->v[i], k);
 		else
-			choose_lost_words(list, probes, (size_t)c->winner, i, &c->v[c->winner], &c->v[i]);
+			choose_lost_words(c, list, probes, i, &c->v[i]);
 	}
 }
 
