@@ -158,6 +158,8 @@ def test_a_port_that_never_greets_is_given_up_at_the_deadline(postfix, pki):
     p = r.probe(port)
     expect((p["state"], p["step"]), ("no_answer", "tls"), "the silent port's probe", r)
     assert p["error"].startswith(f"no answer from localhost port {port} within 1."), r.describe()
+    expect(p["peer"], "127.0.0.1", "what it learnt before the deadline: the connection", r)
+    assert p["connect_ms"] >= 0 and p["tls_ms"] == -1, r.describe()
     expect(r.chosen(), ("localhost", postfix.smtps_port, "tls", "scram-sha-256"), "chosen", r)
 
 
