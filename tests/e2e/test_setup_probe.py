@@ -259,3 +259,39 @@ def test_options_that_cannot_be_used_are_one_line_naming_the_field(tmp_path):
     expect(err["field"], "tls-ca", "error field", r)
     assert "\n" not in err["message"] and err["message"].startswith("tls-ca: "), r.describe()
     assert r.code != 0, r.describe()
+
+
+def named_cert(pki, tmp_path, name):
+    """A server certificate for `name`, signed by the test CA during this run."""
+    key, csr, crt, ext = (str(tmp_path / f"{name}.{x}") for x in ("key", "csr", "crt", "ext"))
+    with open(ext, "w") as f:
+        f.write(f"basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:{name}\n")
+    for argv in (["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+                 ["req", "-new", "-key", key, "-subj", f"/CN={name}", "-out", csr],
+                 ["x509", "-req", "-in", csr, "-CA", pki.ca_cert, "-CAkey", pki.ca_key, "-set_serial",
+                  "0x5e7a9", "-days", "2", "-sha256", "-extfile", ext, "-out", crt]):
+        subprocess.run(["openssl", *argv], check=True, capture_output=True, timeout=30)
+    return crt, key
+
+
+def test_with_a_resolver_the_host_is_looked_up_there_and_tls_checks_its_name(dnsmasq, aiosmtpd_factory, pki,
+                                                                          tmp_path):
+    cert, key = named_cert(pki, tmp_path, "smtp.example.test")
+    srv = aiosmtpd_factory(cert=cert, key=key, implicit_tls=True, user="alice@example.test")
+    ns = dnsmasq(hosts=[("smtp.example.test", "127.0.0.1", None)])
+    candidate = f"guess:smtp.example.test:{srv.port}:tls:0"
+
+    r = setupprobe("--resolver", ns.address, "--tls-ca", pki.ca_cert, "alice@example.test", candidate,
+                   password=srv.password)
+    expect(r.code, 0, "exit status", r)
+    p = r.probe(srv.port)
+    expect((p["state"], p["peer"]), ("ok", "127.0.0.1"), "probe through the resolver", r)
+    expect(r.chosen(), ("smtp.example.test", srv.port, "tls", "plain"), "chosen", r)
+    login = r.one("login")
+    expect((login["user"], login["form"]), ("alice@example.test", "the full address"), "login", r)
+
+    # Without it, the system's resolver knows no example.test: the probe fails at connecting.
+    r = setupprobe("--tls-ca", pki.ca_cert, "alice@example.test", candidate)
+    p = r.probe(srv.port)
+    expect((p["state"], p["step"]), ("failed", "connect"), "probe without the resolver", r)
+    assert "smtp.example.test" in p["error"], r.describe()
