@@ -401,7 +401,16 @@ static void batch_leave(struct probe_batch *b)
 	free(join);
 }
 
-static const char *const probe_step_words[] = {"connecting", "the TLS handshake", "the greeting and EHLO"};
+/* What a probe caught by the deadline was waiting for. Under STARTTLS the TLS step holds the
+ * greeting and the first EHLO too (session.h). */
+static const char *probe_waiting_for(const struct setup_probe *p, enum setup_probe_step step)
+{
+	if (step == SETUP_PROBE_CONNECT)
+		return "connecting";
+	if (step == SETUP_PROBE_EHLO)
+		return p->security == SETUP_SECURITY_TLS ? "the greeting and EHLO" : "EHLO after STARTTLS";
+	return p->security == SETUP_SECURITY_TLS ? "the TLS handshake" : "the greeting, EHLO and STARTTLS";
+}
 
 /* A probe the deadline caught: which step it was in, and for how long it was waited. */
 static void probe_unanswered(struct setup_probe *p, enum setup_probe_step under_way, int begun, long long waited)
@@ -410,7 +419,7 @@ static void probe_unanswered(struct setup_probe *p, enum setup_probe_step under_
 	p->step = under_way;
 	if (begun)
 		snprintf(p->error, sizeof p->error, "no answer from %s port %d within %lld.%lld s (%s)", p->host,
-			 p->port, waited / 1000, waited % 1000 / 100, probe_step_words[under_way]);
+			 p->port, waited / 1000, waited % 1000 / 100, probe_waiting_for(p, under_way));
 	else
 		snprintf(p->error, sizeof p->error, "not probed: the deadline passed before its turn");
 }
