@@ -325,6 +325,28 @@ static void test_user_name_forms_in_order_each_once(void **state)
 	}
 }
 
+static void test_an_address_without_a_domain_is_refused_before_any_connection(void **state)
+{
+	static const struct row rows[] = {
+		{SETUP_SOURCE_AUTOCONFIG, "smtp.example.test", 465, TLS, 0, OK, ALL_AUTH, NULL},
+	};
+	static struct outbox h;
+	struct setup_probe_options o = {0};
+	struct setup_login_check login;
+	struct fixture f;
+
+	(void)state;
+	build(&f, rows, 1);
+	choose(&f, "alice", SETUP_LOGIN_PASSWORD);
+	EXPECT_INT(f.choice.winner, 0, "autoconfig's server is usable for any address");
+	EXPECT_INT(setup_verify_choice(&h, "alice", "pw", &f.list, &f.probes, &f.choice, &o, &login), OUTBOX_EINVALID,
+		   "the check");
+	EXPECT_STR(outbox_errfield(&h), "address", "the field named");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "needs a local part, \"@\" and a domain", "the words");
+	EXPECT_INT(login.ntried, 0, "user names tried");
+	teardown_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_next_winner_after_the_first_cannot_be_reached),
 		cmocka_unit_test(test_which_hosts_may_receive_the_password),
 		cmocka_unit_test(test_user_name_forms_in_order_each_once),
+		cmocka_unit_test(test_an_address_without_a_domain_is_refused_before_any_connection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
