@@ -41,6 +41,18 @@ static int usage(void)
 	return 64;
 }
 
+/* A whole decimal number in [min, max], or -1. */
+static int parse_int(const char *text, long min, long max, int *out)
+{
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+
+	if (end == text || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 static int parse_source(const char *word, enum setup_source *out)
 {
 	static const char *const names[] = {"autoconfig", "well-known", "ispdb", "srv", "mx", "guess"};
@@ -75,7 +87,8 @@ static int parse_candidate(const char *spec, struct setup_candidate *c)
 	if (n < 4 || parse_source(field[0], &c->source) < 0)
 		return -1;
 	snprintf(c->host, sizeof c->host, "%s", field[1]);
-	c->port = atoi(field[2]);
+	if (parse_int(field[2], 1, 65535, &c->port) < 0)
+		return -1;
 	if (strcmp(field[3], "tls") == 0)
 		c->security = SETUP_SECURITY_TLS;
 	else if (strcmp(field[3], "starttls") == 0)
@@ -84,7 +97,8 @@ static int parse_candidate(const char *spec, struct setup_candidate *c)
 		c->security = SETUP_SECURITY_NONE;
 	else
 		return -1;
-	c->rank = n > 4 ? atoi(field[4]) : 0;
+	if (n > 4 && parse_int(field[4], 0, 1000000, &c->rank) < 0)
+		return -1;
 	snprintf(c->auth, sizeof c->auth, "%s", n > 5 ? field[5] : "auto");
 	snprintf(c->username, sizeof c->username, "%s", n > 6 ? field[6] : "");
 	snprintf(c->origin, sizeof c->origin, "%s", spec);
@@ -236,7 +250,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--tls-ca") == 0) {
 			o.tls_ca = argv[++i];
 		} else if (strcmp(argv[i], "--parallel") == 0) {
-			o.parallel = atoi(argv[++i]);
+			if (parse_int(argv[++i], 1, 64, &o.parallel) < 0)
+				return usage();
 		} else if (strcmp(argv[i], "--resolver") == 0) {
 			if ((rc = dns_resolver_parse(&h, argv[++i], &resolver)) < 0) {
 				print_error(&h, rc);
