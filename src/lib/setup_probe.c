@@ -113,6 +113,7 @@ struct probe_run {
 	size_t index;
 	struct setup_probe p;
 	long long step_started;
+	outbox_server *server; /* the draft the session was opened on */
 };
 
 struct probe_worker_slot {
@@ -128,6 +129,7 @@ struct probe_batch {
 	int abandoned;    /* the caller has gone: begin nothing new */
 	size_t next;      /* the next of `runnable` to begin */
 	size_t finished;
+	size_t busy;      /* workers in a probe, or closing one (QUIT) */
 	size_t nrunnable;
 	size_t *runnable; /* indices into v of the probes to run, in order */
 	struct setup_probe *v;
@@ -206,8 +208,9 @@ static void probe_on_step(void *ctx, const struct session_event *ev)
 	pthread_mutex_unlock(&r->b->lock);
 }
 
-/* Connect, TLS, EHLO, QUIT: everything but a login. */
-static void probe_one(outbox *h, struct probe_run *r)
+/* Connect, TLS, EHLO: everything but a login. The session, when it opened, is the caller's to
+ * close (QUIT) once the result is out: a server slow to answer QUIT has answered the probe. */
+static struct session *probe_one(outbox *h, struct probe_run *r)
 {
 	struct probe_batch *b = r->b;
 	struct session *sess = NULL;
@@ -229,8 +232,8 @@ static void probe_one(outbox *h, struct probe_run *r)
 	} else {
 		r->p.state = SETUP_PROBE_OK;
 	}
-	session_close(h, sess);
-	outbox_server_free(srv);
+	r->server = srv; /* the session uses it until it is closed */
+	return sess;
 }
 
 static void *probe_worker(void *arg)
@@ -241,6 +244,7 @@ static void *probe_worker(void *arg)
 	struct probe_run *r = malloc(sizeof *r);
 
 	for (;;) {
+		struct session *sess;
 		size_t index;
 
 		pthread_mutex_lock(&b->lock);
@@ -255,15 +259,23 @@ static void *probe_worker(void *arg)
 		r->index = index;
 		r->p = b->v[index];
 		slot->busy = 1;
+		b->busy++;
 		pthread_mutex_unlock(&b->lock);
 
-		probe_one(h, r);
+		sess = probe_one(h, r);
 
 		pthread_mutex_lock(&b->lock);
 		b->v[index] = r->p;
 		b->done[index] = 1;
 		b->finished++;
+		pthread_cond_broadcast(&b->changed);
+		pthread_mutex_unlock(&b->lock);
+
+		session_close(h, sess); /* still busy: a caller leaving now does not wait for QUIT */
+		outbox_server_free(r->server);
+		pthread_mutex_lock(&b->lock);
 		slot->busy = 0;
+		b->busy--;
 		pthread_cond_broadcast(&b->changed);
 		pthread_mutex_unlock(&b->lock);
 	}
@@ -316,8 +328,8 @@ static int probes_plan(outbox *h, const struct setup_candidates *list, struct se
 	return 0;
 }
 
-static struct probe_batch *batch_new(outbox *h, const struct setup_probes *plan,
-				     const struct setup_probe_options *o, const char *tls_ca)
+static struct probe_batch *batch_new(const struct setup_probes *plan, const struct setup_probe_options *o,
+				     const char *tls_ca)
 {
 	struct probe_batch *b = calloc(1, sizeof *b);
 	pthread_condattr_t ca;
@@ -353,7 +365,6 @@ static struct probe_batch *batch_new(outbox *h, const struct setup_probes *plan,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&b->changed, &ca);
 	pthread_condattr_destroy(&ca);
-	(void)h;
 	return b;
 }
 
@@ -452,7 +463,7 @@ int setup_probe_run(outbox *h, const struct setup_candidates *list, const struct
 		return rc;
 	if (out->n == 0)
 		return 0;
-	if ((b = batch_new(h, out, o, tls_ca)) == NULL) {
+	if ((b = batch_new(out, o, tls_ca)) == NULL) {
 		setup_probes_free(out);
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	}
@@ -462,7 +473,10 @@ int setup_probe_run(outbox *h, const struct setup_candidates *list, const struct
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start a thread to probe with: %s", strerror(errno));
 	}
 	pthread_mutex_lock(&b->lock);
-	while (b->finished < b->nrunnable && pthread_cond_timedwait(&b->changed, &b->lock, &until) != ETIMEDOUT)
+	/* Every result, then every QUIT (session_close waits 2 s at most), but nothing past the
+	 * deadline: a worker left closing is detached like one left probing. */
+	while ((b->finished < b->nrunnable || b->busy > 0) &&
+	       pthread_cond_timedwait(&b->changed, &b->lock, &until) != ETIMEDOUT)
 		;
 	b->abandoned = 1;
 	for (i = 0; i < b->nrunnable; i++) {

@@ -56,9 +56,9 @@ struct setup_probe_options {
 };
 
 /* Probe every distinct (host, port, security) of `list`, `o->parallel` at a time, each in a
- * thread of its own, and wait until all are done or the deadline, never longer: a probe not done
- * by then is NO_ANSWER, and its thread is left to end on its own (its wait is cut to the time
- * that was left). Plain-text candidates are SKIPPED. A STARTTLS server that does not offer
+ * thread of its own, and wait until all are done (their QUIT answered) or the deadline, never
+ * longer: a probe not done by then is NO_ANSWER, and its thread is left to end on its own (its
+ * waits are cut to the time that was left). Plain-text candidates are SKIPPED. A STARTTLS server that does not offer
  * STARTTLS, and a certificate that does not verify, are FAILED with the reason. Nothing is
  * logged in to and no mail is sent (QUIT after EHLO). Returns 0 whatever the servers did (each
  * probe says); OUTBOX_EINVALID naming the field ("tls-ca") for options that cannot be used,
