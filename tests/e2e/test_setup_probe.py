@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import OUTBOX
-from servers.faultserver import FaultServer
+from servers.faultserver import FaultServer, Silence
 
 SETUPPROBE = os.path.join(os.path.dirname(os.path.abspath(OUTBOX)), "tests", "tools", "setupprobe")
 UNAVAILABLE, NOPERM, USAGE = 69, 77, 64
@@ -161,6 +161,16 @@ def test_a_port_that_never_greets_is_given_up_at_the_deadline(postfix, pki):
     expect(p["peer"], "127.0.0.1", "what it learnt before the deadline: the connection", r)
     assert p["connect_ms"] >= 0 and p["tls_ms"] == -1, r.describe()
     expect(r.chosen(), ("localhost", postfix.smtps_port, "tls", "scram-sha-256"), "chosen", r)
+
+
+def test_a_server_that_never_answers_quit_has_still_answered_the_probe(pki):
+    srv = FaultServer(cert=pki.server_cert, key=pki.server_key, tls_mode="implicit", script={"quit": Silence()})
+    with srv:
+        r = setupprobe("--deadline-ms", "1500", "--tls-ca", pki.ca_cert, "someone@localhost",
+                       f"autoconfig:localhost:{srv.port}:tls:0")
+    expect(r.code, 0, "exit status", r)
+    expect(r.probe(srv.port)["state"], "ok", "probe", r)
+    expect(r.chosen(), ("localhost", srv.port, "tls", "plain"), "chosen", r)
 
 
 def test_the_auth_method_comes_from_what_the_server_offers(postfix, aiosmtpd_factory, pki):
