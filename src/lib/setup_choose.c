@@ -172,21 +172,25 @@ static void choose_lost_words(const struct setup_choice *c, const struct setup_c
 		 security_words[w->security], rule);
 }
 
-static void choose_winner_words(const struct setup_candidates *list, const struct setup_probes *probes, size_t i,
-				struct setup_verdict *v, size_t passed_over)
+static void choose_winner_words(const struct setup_choice *ch, const struct setup_candidates *list,
+				const struct setup_probes *probes, size_t i, struct setup_verdict *v, size_t passed_over)
 {
-	const struct setup_candidate *c = &list->v[i];
+	const struct setup_candidate *c = &list->v[i], *best = &list->v[choose_host_best(ch, list, i)];
 	const struct setup_probe *p = setup_probe_of(probes, i);
-	char how[120];
+	char how[120], reason[400];
 
 	if (v->mech[0])
 		snprintf(how, sizeof how, "logs in with %s", v->mech);
 	else
 		snprintf(how, sizeof how, "no login");
-	snprintf(v->why, sizeof v->why, "chosen: %s (%s, certificate verified), %s; from %s (%s, rank %d), the "
-		 "first by source order among the servers that answered%s", security_words[c->security],
-		 p->tls[0] ? p->tls : "TLS", how, setup_choose_source_word(c->source), c->origin, c->rank,
-		 passed_over ? "; candidates before it could not be used" : "");
+	if (best != c && best->security != c->security)
+		snprintf(reason, sizeof reason, "%s proposed %.255s first (%s), and on one host TLS from the first byte "
+			 "is preferred", setup_choose_source_word(best->source), c->host, security_words[best->security]);
+	else
+		snprintf(reason, sizeof reason, "the first by source order among the servers that answered");
+	snprintf(v->why, sizeof v->why, "chosen: %s (%s, certificate verified), %s; from %s (%.200s, rank %d): %s%s",
+		 security_words[c->security], p->tls[0] ? p->tls : "TLS", how, setup_choose_source_word(c->source),
+		 c->origin, c->rank, reason, passed_over ? "; candidates before it could not be used" : "");
 }
 
 /* Words for every usable verdict, from the current winner. */
@@ -203,7 +207,7 @@ static void choose_explain(struct setup_choice *c, const struct setup_candidates
 		if (!c->v[i].usable)
 			continue;
 		if ((long)i == c->winner)
-			choose_winner_words(list, probes, i, &c->v[i], k);
+			choose_winner_words(c, list, probes, i, &c->v[i], k);
 		else
 			choose_lost_words(c, list, probes, i, &c->v[i]);
 	}

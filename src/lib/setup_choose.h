@@ -19,7 +19,7 @@ struct setup_verdict {
 	int usable;    /* probed fine and can be used with this login */
 	char auth[16]; /* the --auth value it gets: "scram-sha-256", "plain", "xoauth2", "none", ... */
 	char mech[24]; /* what the server would be logged in with now ("SCRAM-SHA-256-PLUS"), or "" */
-	char why[700]; /* why it won, or why it lost, in words */
+	char why[1024]; /* why it won, or why it lost, in words */
 };
 
 struct setup_choice {

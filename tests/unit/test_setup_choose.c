@@ -119,6 +119,8 @@ static void test_tls_beats_starttls_on_one_host_whatever_the_source(void **state
 	EXPECT_CONTAINS(f.choice.v[2].why, "autoconfig comes before guess (smtp.example.test was proposed by "
 			"autoconfig)", "the other host's words");
 	EXPECT_CONTAINS(f.choice.v[1].why, "chosen: TLS from the first byte", "the winner's words");
+	EXPECT_CONTAINS(f.choice.v[1].why, "autoconfig proposed smtp.example.test first (STARTTLS), and on one "
+			"host TLS from the first byte is preferred", "why the winner won");
 	teardown_fixture(&f);
 }
 
