@@ -462,7 +462,8 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.transcript_ctx = s;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
-	if ((rc = net_connect(h, s->host, s->port, net_now_ms() + s->step_ms, &s->fd)) < 0)
+	if ((rc = net_connect(h, p->address ? p->address : s->host, s->port, net_now_ms() + s->step_ms,
+			       &s->fd)) < 0)
 		goto fail;
 	session_wait_begin(s); /* for the greeting */
 	if (s->step)

@@ -1,0 +1,195 @@
+/* setup_verify.c: the login check of `outbox setup` (AUTH then QUIT on the chosen server, each
+ * user-name form in turn) and the one rule for which hosts may receive the password. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "handle_internal.h"
+#include "net.h"
+#include "session.h"
+#include "setup_verify.h"
+
+/* The domain of an address, or NULL when it has no local part or no domain. */
+static const char *verify_domain(const char *address)
+{
+	const char *at = address ? strrchr(address, '@') : NULL;
+
+	return at && at != address && at[1] ? at + 1 : NULL;
+}
+
+/* Whether host is domain or a name under it, ignoring case and a final dot. */
+static int verify_host_in(const char *host, const char *domain)
+{
+	size_t hl = strlen(host), dl = strlen(domain);
+
+	if (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	if (dl > 0 && domain[dl - 1] == '.')
+		dl--;
+	if (dl == 0 || hl < dl || strncasecmp(host + hl - dl, domain, dl) != 0)
+		return 0;
+	return hl == dl || host[hl - dl - 1] == '.';
+}
+
+int setup_verify_may_receive_password(const struct setup_candidate *c, const char *address, char *why,
+				      size_t size)
+{
+	const char *domain = verify_domain(address);
+
+	switch (c->source) {
+	case SETUP_SOURCE_AUTOCONFIG:
+	case SETUP_SOURCE_WELL_KNOWN:
+	case SETUP_SOURCE_ISPDB:
+	case SETUP_SOURCE_MX:
+		/* Fetched over verified HTTPS from the domain itself or the ISPDB's curated entries: a
+		 * forged DNS answer can at most lead to a provider that entry names. */
+		return 1;
+	case SETUP_SOURCE_SRV:
+	case SETUP_SOURCE_GUESS:
+		break;
+	}
+	if (domain && verify_host_in(c->host, domain))
+		return 1;
+	snprintf(why, size, "the password may not go to %s: it is not in %s, and no provider's autoconfig or "
+		 "ISPDB entry names it (only DNS does, which can be forged)", c->host, domain ? domain : "the "
+		 "address's domain");
+	return 0;
+}
+
+size_t setup_verify_forms(const struct setup_candidate *c, const char *address,
+			  char out[SETUP_VERIFY_FORMS][320], const char *form[SETUP_VERIFY_FORMS])
+{
+	const char *domain = verify_domain(address);
+	const char *wanted[SETUP_VERIFY_FORMS] = {c->username, address, ""};
+	static const char *const words[SETUP_VERIFY_FORMS] = {"the source's user name", "the full address",
+							       "the local part"};
+	char local[320] = "";
+	size_t i, j, n = 0;
+
+	if (domain && (size_t)(domain - 1 - address) < sizeof local)
+		snprintf(local, sizeof local, "%.*s", (int)(domain - 1 - address), address);
+	wanted[2] = local;
+	for (i = 0; i < SETUP_VERIFY_FORMS; i++) {
+		int seen = !*wanted[i] || strlen(wanted[i]) >= sizeof out[0];
+
+		for (j = 0; j < n && !seen; j++)
+			seen = strcmp(out[j], wanted[i]) == 0;
+		if (seen)
+			continue;
+		snprintf(out[n], sizeof out[n], "%s", wanted[i]);
+		form[n++] = words[i];
+	}
+	return n;
+}
+
+/* What one login attempt saw, from the session's step reports. */
+struct verify_attempt {
+	int auth_reached; /* the AUTH step ended, well or not: the password may have gone out */
+	char mech[24];
+	char reply[600];  /* the server's reply to a failed AUTH, one line, or "" */
+};
+
+static void verify_on_step(void *ctx, const struct session_event *ev)
+{
+	struct verify_attempt *a = ctx;
+
+	if (ev->step != SESSION_STEP_AUTH)
+		return;
+	a->auth_reached = 1;
+	if (ev->mech)
+		snprintf(a->mech, sizeof a->mech, "%s", ev->mech);
+	if (ev->rc < 0 && ev->reply)
+		smtp_reply_line(ev->reply, a->reply, sizeof a->reply);
+}
+
+enum verify_end { VERIFY_LOGGED_IN, VERIFY_UNREACHED, VERIFY_STOPPED };
+
+/* Try each user-name form on candidate i; the handle says why when it did not log in. */
+static enum verify_end verify_candidate(outbox *h, size_t i, const char *address, const char *password,
+					const struct setup_candidates *list, const struct setup_choice *choice,
+					const struct setup_probe_options *o, struct setup_login_check *out, int *rc)
+{
+	const struct setup_candidate *c = &list->v[i];
+	const char *form[SETUP_VERIFY_FORMS];
+	char tried[1100] = "", last_reply[600] = "";
+	size_t k;
+
+	out->ntried = setup_verify_forms(c, address, out->tried, form);
+	for (k = 0; k < out->ntried; k++) {
+		struct verify_attempt a;
+		struct session *sess = NULL;
+		outbox_server *srv = setup_probe_server(h, c->host, c->port, c->security, choice->v[i].auth,
+							out->tried[k], o->tls_ca, o->deadline_ms);
+
+		if (srv == NULL) {
+			*rc = OUTBOX_EINVALID;
+			return VERIFY_STOPPED;
+		}
+		memset(&a, 0, sizeof a);
+		*rc = setup_probe_open(h, srv, password, o->resolver, o->deadline_ms, verify_on_step, &a, &sess);
+		session_close(h, sess); /* QUIT: no mail */
+		outbox_server_free(srv);
+		if (*rc == 0) {
+			out->candidate = (long)i;
+			out->ntried = k + 1;
+			snprintf(out->user, sizeof out->user, "%s", out->tried[k]);
+			snprintf(out->mech, sizeof out->mech, "%s", a.mech);
+			out->form = form[k];
+			return VERIFY_LOGGED_IN;
+		}
+		if (!a.auth_reached)
+			return k == 0 ? VERIFY_UNREACHED : VERIFY_STOPPED;
+		if (*rc != OUTBOX_EAUTH)
+			return VERIFY_STOPPED;
+		snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", k ? ", " : "", out->tried[k]);
+		snprintf(last_reply, sizeof last_reply, "%s", a.reply[0] ? a.reply : outbox_errdetail(h));
+	}
+	*rc = outbox_fail(h, OUTBOX_EAUTH, "password",
+			  "%s port %d refused the login as each user name tried (%s): %s; check the password", c->host,
+			  c->port, tried, last_reply);
+	return VERIFY_STOPPED;
+}
+
+int setup_verify_choice(outbox *h, const char *address, const char *password, const struct setup_candidates *list,
+			const struct setup_probes *probes, struct setup_choice *choice,
+			const struct setup_probe_options *o, struct setup_login_check *out)
+{
+	long long started = net_now_ms();
+	char why[400];
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	out->candidate = -1;
+	out->form = "";
+	if (verify_domain(address) == NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, "address", "\"%s\" is not an address: it needs a local part, "
+				   "\"@\" and a domain", address ? address : "");
+	while (choice->winner >= 0) {
+		size_t i = (size_t)choice->winner;
+		enum verify_end end;
+
+		/* The chooser applies the rule; checked again where the password leaves. */
+		if (!setup_verify_may_receive_password(&list->v[i], address, why, sizeof why)) {
+			setup_choose_next(choice, list, probes, i, why);
+			continue;
+		}
+		end = verify_candidate(h, i, address, password, list, choice, o, out, &rc);
+		out->ms = net_now_ms() - started;
+		if (end == VERIFY_LOGGED_IN) {
+			outbox_clear_error(h);
+			return 0;
+		}
+		if (end == VERIFY_STOPPED) {
+			/* The password may have reached this server: it goes to no other host. */
+			choice->v[i].usable = 0;
+			snprintf(choice->v[i].why, sizeof choice->v[i].why, "chosen, but the login failed: %s",
+				 outbox_errmsg(h));
+			choice->winner = -1;
+			return rc;
+		}
+		snprintf(why, sizeof why, "could not be reached again to log in: %s", outbox_errmsg(h));
+		setup_choose_next(choice, list, probes, i, why);
+	}
+	return rc < 0 ? rc : outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "no server could be used to check the login");
+}
