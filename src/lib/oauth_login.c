@@ -98,6 +98,8 @@ static int login_browser(outbox *h, const outbox_server *s, const struct oauth_c
 	struct oauth_pkce pk;
 	const char *hint[] = {"login_hint", login_field(s, OUTBOX_SERVER_USER), NULL};
 	char *url = NULL, *code = NULL;
+	struct login_wait lw = {ev};
+	struct oauth_wait w = {login_progress, NULL, NULL, &lw};
 	int rc;
 
 	if ((rc = oauth_pkce_new(h, &pk)) < 0)
@@ -110,7 +112,7 @@ static int login_browser(outbox *h, const outbox_server *s, const struct oauth_c
 		goto out;
 	if (ev && ev->browser_url)
 		ev->browser_url(ev->ctx, url);
-	if ((rc = oauth_loopback_wait(h, &lb, pk.state, OAUTH_LOGIN_BROWSER_WAIT_MS, &code)) < 0)
+	if ((rc = oauth_loopback_wait(h, &lb, pk.state, OAUTH_LOGIN_BROWSER_WAIT_MS, &w, &code)) < 0)
 		goto out;
 	rc = oauth_code_exchange(h, c, login_field(s, OUTBOX_SERVER_OAUTH_TOKEN_URL), code, pk.verifier,
 				 lb.redirect_uri, out);
@@ -140,6 +142,12 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 	rc = grant == OUTBOX_SIGNIN_DEVICE ? login_device(h, s, &c, ev, &t) : login_browser(h, s, &c, ev, &t);
 	if (rc < 0)
 		goto out;
+	/* A cancel that came during the last request (the poll that succeeded, the code exchange)
+	 * still stores nothing: the person was told the sign-in ended. */
+	if (ev && ev->progress && ev->progress(ev->ctx, 0) != 0) {
+		rc = outbox_fail(h, OUTBOX_EAUTH, NULL, "the sign-in was cancelled");
+		goto out;
+	}
 	if (t.refresh_token == NULL) {
 		rc = outbox_fail(h, OUTBOX_ECONFIG, "oauth-scope",
 				 "the provider gave no refresh token, so the sign-in would end within the "

@@ -1,6 +1,7 @@
 # tests/e2e/test_oauth_login.py: `outbox server login/logout` and sending with the tokens, against
 # the local OAuth provider and the XOAUTH2/OAUTHBEARER SMTP server of tests/servers/oauth_*.py.
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -256,3 +257,28 @@ def test_refused_cached_token_is_refreshed_once_and_sent(ob, oauth_provider, oau
     assert r.code == 0, r.describe()
     expect("refreshes", oauth_provider.counters["issued:refresh_token"], 1)
     expect("logins refused, then accepted", [a.ok for a in oauth_smtp.attempts], [False, True])
+
+
+def test_ctrl_c_ends_a_browser_sign_in(ob, oauth_provider, oauth_smtp, pki):
+    """The person closes the browser and presses Ctrl-C: login ends at once, nothing stored."""
+    add_server(ob, oauth_provider, oauth_smtp, pki)
+    env = dict(ob.env, BROWSER="true")  # a browser that never comes back to the listener
+    proc = subprocess.Popen([OUTBOX, "server", "login", "corp", "--browser"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    shown = []
+    for line in proc.stdout:  # the address is printed once the listener is up
+        shown.append(line)
+        if line.startswith(oauth_provider.authorize_url):
+            break
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("login still waiting 20 s after Ctrl-C (want it to end at once); "
+                             f"stdout {''.join(shown) + out!r} stderr {err!r}")
+    expect("exit code after Ctrl-C (stderr %r)" % err, proc.returncode, 77)
+    assert "the sign-in was cancelled" in err, f"want the words of a cancel, got stderr {err!r}"
+    expect("signed in after Ctrl-C", ob.ok("server", "show", "corp", "--json").json()["signed_in"], False)
+    expect("token requests", oauth_provider.counters["token:authorization_code"], 0)
