@@ -266,8 +266,11 @@ void outbox_view_reload(struct tui *t, struct outbox_view *v);
 
 /* check_view.c: run the connection check on a draft and show each step as it completes. */
 void check_run(struct tui *t, const outbox_server *s);
-/* Before exit: wait at most timeout_ms for checks the user closed to end by themselves. */
-void check_shutdown(int timeout_ms);
+
+/* worker.c: a network job in a detached thread of its own (0, or -1 when none could start). */
+int worker_spawn(void (*fn)(void *arg), void *arg);
+/* Before exit: wait at most timeout_ms for jobs the user closed to end by themselves. */
+void worker_shutdown(int timeout_ms);
 
 /* fallback_picker.c: the Fallback Servers checklist. `servers` are all server names, `own` the
  * account's server (left out), `current` the fallbacks now, in order. Returns 1 with the choice
