@@ -116,6 +116,22 @@ def test_esc_cancels_a_device_sign_in_and_stores_nothing(ob, ui_factory, oauth_p
     quit_clean(ui)
 
 
+def test_esc_cancels_a_browser_sign_in_at_once(ob, ui_factory, oauth_provider):
+    add_oauth_server(ob, oauth_provider, device=False)
+    ui = ui_factory(env={"BROWSER": "true"})  # a browser that never comes back to the listener
+    ui.wait_for("Not signed in")
+    press_sign_in(ui)
+    ui.wait_for("Your browser was opened at this address", "Esc cancels.", timeout=30)
+    ui.keys("Escape")
+    wait_status(ui, 'Sign-in to "corp" cancelled; nothing was stored.')
+    # The worker hears the cancel within a second, not at the browser wait's 5-minute timeout.
+    ui.wait_threads(1, timeout=20)
+    ui.wait_for("[ Sign In... ]  Not signed in")
+    expect("code exchanges", oauth_provider.counters["token:authorization_code"], 0)
+    expect("server show: signed in", server_json(ob, "corp")["signed_in"], False)
+    quit_clean(ui)
+
+
 def test_sign_out_from_the_button_revokes_and_forgets(ob, ui_factory, oauth_provider):
     add_oauth_server(ob, oauth_provider, browser=False)
     ui = ui_factory()
