@@ -4,10 +4,11 @@ import json
 import os
 import re
 import shutil
+import time
 
 import pytest
 
-from test_tui import focus_field, quit_clean, server_json, ui_factory, wait_status  # noqa: F401
+from test_tui import quit_clean, server_json, ui_factory, wait_status  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -39,8 +40,38 @@ def dialog_text(screen):
     return "".join(line.strip().strip("│").strip() for line in screen.splitlines())
 
 
+def hint(ui):
+    return ui.screen().splitlines()[-1]
+
+
+def after_key(ui, key, before, timeout=10):
+    """Press key and wait for the status line to change from `before` (the screen is redrawn
+    after each key; reading it sooner would see the field that had the focus before)."""
+    ui.keys(key)
+    deadline = time.monotonic() + timeout
+    while (now := hint(ui)) == before:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"want the status line to change after {key}, still {before!r}")
+        time.sleep(0.05)
+    return now
+
+
+def focus_field(ui, help_words, tries=20):
+    """Tab through the form until the status line shows the field's help."""
+    now = hint(ui)
+    for _ in range(tries):
+        if help_words in now:
+            return
+        now = after_key(ui, "Tab", now)
+    raise AssertionError(f"want a field with help {help_words!r}, got:\n{ui.screen()}")
+
+
+def enter_form(ui):
+    after_key(ui, "Enter", hint(ui))
+
+
 def press_sign_in(ui):
-    ui.keys("Enter")  # into the form
+    enter_form(ui)
     focus_field(ui, SIGN_IN_HELP)
     ui.keys("Enter")
 
@@ -187,7 +218,7 @@ def test_unsaved_oauth_settings_say_to_save_first(ob, ui_factory):
     ob.ok("server", "add", "plain", "--host", "smtp.plain.test")
     ui = ui_factory()
     ui.wait_for("OAuth Provider: none")
-    ui.keys("Enter")
+    enter_form(ui)
     focus_field(ui, "sign in with OAuth 2.0")
     ui.keys("Right")  # none -> the first provider
     s = ui.wait_for("[ Sign In... ]  Unsaved changes: save the server (OK) first", "(changed)")
@@ -209,8 +240,8 @@ def test_the_account_drop_down_lists_the_oauth_server(ob, ui_factory, oauth_prov
     ui.wait_for("corp")
     ui.keys("1")
     ui.wait_for("me@a.test", "Outgoing Mail Server")
-    ui.keys("Enter")
-    focus_field(ui, "server")
+    enter_form(ui)
+    focus_field(ui, "the server this account sends through")
     ui.keys("Enter")  # open the drop-down
     s = ui.wait_for("Edit Server List...")
     ui.save("oauth-accounts-dropdown")
