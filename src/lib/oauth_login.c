@@ -2,6 +2,7 @@
  * the provider's preset chose, store the tokens (oauth_token.c), revoke and forget them. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "handle_internal.h"
 #include "oauth.h"
@@ -60,12 +61,31 @@ static int login_pick(outbox *h, const outbox_server *s, outbox_signin_grant ask
 
 struct login_wait {
 	const outbox_signin_events *ev;
+	long long left; /* the seconds left at the last report */
 };
 
 static int login_progress(void *ctx, long long left)
 {
-	const struct login_wait *w = ctx;
+	struct login_wait *w = ctx;
+
+	w->left = left;
 	return w->ev && w->ev->progress ? w->ev->progress(w->ev->ctx, left) : 0;
+}
+
+/* The device grant's wait between polls, a second at a time with a report after each: Esc or
+ * Ctrl-C is heard within a second, however long the provider asked to wait (up to a minute
+ * after network failures). A signal ends a second early; the next report hears why. */
+static void login_sleep(void *ctx, int seconds)
+{
+	struct login_wait *w = ctx;
+	long long left = w->left;
+	struct timespec one = {1, 0};
+
+	for (int i = 0; i < seconds; i++) {
+		if (i > 0 && login_progress(w, left - i) != 0)
+			return;
+		nanosleep(&one, NULL);
+	}
 }
 
 static const char *login_scope(const outbox_server *s)
@@ -77,8 +97,8 @@ static int login_device(outbox *h, const outbox_server *s, const struct oauth_cl
 			const outbox_signin_events *ev, struct oauth_tokens *out)
 {
 	struct oauth_device d;
-	struct login_wait lw = {ev};
-	struct oauth_wait w = {login_progress, NULL, NULL, &lw};
+	struct login_wait lw = {ev, 0};
+	struct oauth_wait w = {login_progress, NULL, login_sleep, &lw};
 	int rc;
 
 	memset(&d, 0, sizeof d);
@@ -98,7 +118,7 @@ static int login_browser(outbox *h, const outbox_server *s, const struct oauth_c
 	struct oauth_pkce pk;
 	const char *hint[] = {"login_hint", login_field(s, OUTBOX_SERVER_USER), NULL};
 	char *url = NULL, *code = NULL;
-	struct login_wait lw = {ev};
+	struct login_wait lw = {ev, 0};
 	struct oauth_wait w = {login_progress, NULL, NULL, &lw};
 	int rc;
 
