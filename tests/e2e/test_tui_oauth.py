@@ -4,11 +4,11 @@ import json
 import os
 import re
 import shutil
-import time
 
 import pytest
 
-from test_tui import quit_clean, server_json, ui_factory, wait_status  # noqa: F401
+from test_tui import (after_key, focus_field, quit_clean, server_json, status_line,  # noqa: F401
+                      ui_factory, wait_status)
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -40,34 +40,8 @@ def dialog_text(screen):
     return "".join(line.strip().strip("│").strip() for line in screen.splitlines())
 
 
-def hint(ui):
-    return ui.screen().splitlines()[-1]
-
-
-def after_key(ui, key, before, timeout=10):
-    """Press key and wait for the status line to change from `before` (the screen is redrawn
-    after each key; reading it sooner would see the field that had the focus before)."""
-    ui.keys(key)
-    deadline = time.monotonic() + timeout
-    while (now := hint(ui)) == before:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"want the status line to change after {key}, still {before!r}")
-        time.sleep(0.05)
-    return now
-
-
-def focus_field(ui, help_words, tries=20):
-    """Tab through the form until the status line shows the field's help."""
-    now = hint(ui)
-    for _ in range(tries):
-        if help_words in now:
-            return
-        now = after_key(ui, "Tab", now)
-    raise AssertionError(f"want a field with help {help_words!r}, got:\n{ui.screen()}")
-
-
 def enter_form(ui):
-    after_key(ui, "Enter", hint(ui))
+    after_key(ui, "Enter", status_line(ui))
 
 
 def press_sign_in(ui):
