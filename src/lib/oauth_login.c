@@ -1,5 +1,6 @@
 /* oauth_login.c: `server login` and `server logout` as library calls: run the grant the user or
  * the provider's preset chose, store the tokens (oauth_token.c), revoke and forget them. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,17 +75,19 @@ static int login_progress(void *ctx, long long left)
 
 /* The device grant's wait between polls, a second at a time with a report after each: Esc or
  * Ctrl-C is heard within a second, however long the provider asked to wait (up to a minute
- * after network failures). A signal ends a second early; the next report hears why. */
+ * after network failures). A signal (a resized terminal too) does not shorten the second: a
+ * poll sooner than the interval earns slow_down, 5 s more for good. */
 static void login_sleep(void *ctx, int seconds)
 {
 	struct login_wait *w = ctx;
 	long long left = w->left;
-	struct timespec one = {1, 0};
 
 	for (int i = 0; i < seconds; i++) {
+		struct timespec one = {1, 0};
 		if (i > 0 && login_progress(w, left - i) != 0)
 			return;
-		nanosleep(&one, NULL);
+		while (nanosleep(&one, &one) != 0 && errno == EINTR)
+			;
 	}
 }
 

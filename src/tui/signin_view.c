@@ -1,6 +1,5 @@
-/* signin_view.c: "Sign In..." of a server that signs in with OAuth 2.0: the library's sign-in runs
- * in a worker thread while a dialog shows what the person must do (the code and where to enter
- * it, or the page opened in the browser) and the time left; Esc cancels, the outcome stays until Close. */
+/* signin_view.c: "Sign In..." of an OAuth server: the library's sign-in in a worker, and a dialog
+ * with what to do (the code and where, or the browser's page), the time left, the outcome. */
 #include <curses.h>
 #include <pthread.h>
 #include <stdio.h>
