@@ -137,8 +137,9 @@ check:
 	$(MAKE) --no-print-directory tsan
 
 # The code that runs threads of ours (the queue runner's workers, recorder and janitor, the DNS
-# lookup) again under ThreadSanitizer: the unit tests of the store and queue, and the end-to-end
-# tests of the queue and the resolver. Any report fails the run.
+# lookup, the OAuth refreshes of parallel connections) again under ThreadSanitizer: the unit tests
+# of the store and queue, and the end-to-end tests of the queue (test_oauth_queue among them) and
+# the resolver. Any report fails the run.
 TSAN_UNIT := test_queue test_store test_net
 tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread all $(TSAN_UNIT:%=build/tsan/tests/%)

@@ -12,6 +12,7 @@ extern "C" {
 #endif
 
 typedef enum {
+	OUTBOX_STEP_SIGNIN,  /* an OAuth server's sign-in, before anything goes on the wire */
 	OUTBOX_STEP_RESOLVE, /* the host name to addresses */
 	OUTBOX_STEP_CONNECT, /* a TCP connection to one of them */
 	OUTBOX_STEP_TLS,     /* implicit TLS or STARTTLS, and the certificate */
@@ -30,19 +31,23 @@ typedef enum {
 typedef struct {
 	outbox_doctor_step step;
 	outbox_step_status status;
-	const char *name;   /* "resolve", "connect", "tls", "ehlo", "auth": stable, for JSON */
+	const char *name;   /* "signin", "resolve", "connect", "tls", "ehlo", "auth": stable, for JSON */
 	const char *title;  /* "Resolve smtp.example.com": what a person reads */
 	const char *detail; /* what was found, or the failure with the server's own words */
 	const char *advice; /* on failure, what to change; "" otherwise */
 	long long elapsed_ms; /* time the step took; 0 while running */
+	const outbox_signin *signin; /* the sign-in state, in the signin step's end; else NULL */
 } outbox_doctor_report;
 
 /* Called once when each step starts and once when it ends; the report is valid during the call. */
 typedef void (*outbox_doctor_callback)(void *ctx, const outbox_doctor_report *report);
 
 /* Run the connection steps for a server draft (saved or not, so a form can check unsaved edits),
- * using the draft's new password if one was set, else the stored one. Nothing is sent: the
- * session ends with QUIT after AUTH. Returns 0 when every step passed, else the failed step's code
+ * using the draft's new password if one was set, else the stored one. A server with an OAuth
+ * provider first reports its sign-in (step "signin"); one that cannot log in (not signed in, signed
+ * in for another user, expired with no refresh token) ends the check there, and the login uses the
+ * access token as sending does, refreshed when it is due. Nothing is sent: the session ends with
+ * QUIT after AUTH. Returns 0 when every step passed, else the failed step's code
  * (OUTBOX_ETEMPFAIL, OUTBOX_EUNAVAILABLE, OUTBOX_EAUTH, ...) with the handle's message set. */
 int outbox_doctor_check(outbox *h, const outbox_server *s, outbox_doctor_callback cb, void *ctx);
 

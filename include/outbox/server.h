@@ -40,6 +40,7 @@ typedef enum {
 	OUTBOX_SERVER_OAUTH_TOKEN_URL,
 	OUTBOX_SERVER_OAUTH_REVOKE_URL,
 	OUTBOX_SERVER_OAUTH_SCOPE,
+	OUTBOX_SERVER_OAUTH_TLS_CA,     /* trust this CA for the endpoints, not the system's */
 	OUTBOX_SERVER_FIELD_COUNT
 } outbox_server_field_id;
 
@@ -130,6 +131,9 @@ typedef struct {
 	/* Called while waiting, with the seconds left; non-zero cancels the sign-in. */
 	int (*progress)(void *ctx, long long seconds_left);
 	void *ctx;
+	/* The HTTP exchanges with the provider as they happen, one line a call ('>' sent, '<'
+	 * received), tokens, codes and secrets hidden, as `-v` shows them; NULL: none. Gets ctx. */
+	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 } outbox_signin_events;
 
 /* Open `url` in the user's browser ($BROWSER, else xdg-open) without waiting for it: 1 when one
@@ -146,6 +150,26 @@ int outbox_server_logout(outbox *h, const char *name, char **warning);
 /* Whether the server holds tokens, and when its access token ends (0 when not signed in). */
 int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in,
 			       long long *expires_at);
+
+/* A server's sign-in as `server show` and `server check` report it, from what was recorded at
+ * sign-in (no secret is read). All zero for a server without an OAuth provider. */
+typedef struct {
+	int signed_in;        /* tokens are stored */
+	char user[321];       /* the --user the sign-in was for; "" when it was not recorded */
+	int user_changed;     /* the server's --user is someone else now: the tokens are not theirs */
+	char user_now[321];   /* that --user, when it changed */
+	long long expires_at; /* the access token's end, seconds since the epoch; 0 when not signed in */
+	int expired;          /* that end has passed: the next use refreshes it first, if it can */
+	int refresh_possible; /* a refresh token is stored */
+	int usable;           /* a login can use it: signed in, for this user, and valid or renewable */
+} outbox_signin;
+
+int outbox_server_signin(outbox *h, const outbox_server *s, outbox_signin *out);
+/* The state in words, the access token's end in local time: "signed in as USER; access token
+ * valid until 2026-12-03 18:40:00 CET; refresh possible". */
+void outbox_signin_words(const outbox_signin *in, char *out, size_t size);
+/* What to do when the sign-in is not usable, naming server `name` in the command; "" when it is. */
+void outbox_signin_advice(const outbox_signin *in, const char *name, char *out, size_t size);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,10 @@ void cli_wipe(char *secret);
  * its own, marked "C:" (sent) or "S:" (received). */
 void cli_print_transcript(char direction, const char *line, size_t len);
 
+struct json;
+/* An OAuth sign-in as the JSON object `server show` and `server check` both print (signin_json.c). */
+void cli_signin_json(struct json *j, const outbox_signin *in);
+
 int cmd_server(int argc, char **argv);
 int cmd_server_check(int argc, char **argv); /* doctor_cmd.c */
 int cmd_server_login(int argc, char **argv);  /* login_cmd.c */

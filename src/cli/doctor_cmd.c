@@ -13,11 +13,14 @@ static const char check_help[] =
 	"\n"
 	"Check that a server can be used, step by step, without sending mail: resolve its host name,\n"
 	"connect, set up TLS and verify the certificate, read the greeting and capabilities (EHLO),\n"
-	"and log in. The check stops at the first step that fails and says what to change.\n"
+	"and log in. The check stops at the first step that fails and says what to change. A server\n"
+	"with --oauth first shows its sign-in (as whom, the access token valid until when, whether\n"
+	"it can be renewed), and logs in with the access token as sending does.\n"
 	"\n"
 	"Options:\n"
 	"  --json           print the steps as a JSON array (name, status, title, detail, advice,\n"
-	"                   elapsed_ms)\n"
+	"                   elapsed_ms; the signin step also has signin: signed_in, user,\n"
+	"                   expires_at, refresh_possible)\n"
 	"  -v, --verbose    also show the conversation with the server (passwords redacted)\n"
 	"\n"
 	"Exit status: 0 when every step passed, else that of the failed step: 69 the server cannot\n"
@@ -73,6 +76,10 @@ static void check_report(void *ctx, const outbox_doctor_report *r)
 		json_member_string(&o->j, "detail", r->detail);
 		json_member_string(&o->j, "advice", r->advice);
 		json_member_int(&o->j, "elapsed_ms", r->elapsed_ms);
+		if (r->signin) {
+			json_key(&o->j, "signin");
+			cli_signin_json(&o->j, r->signin);
+		}
 		json_end_object(&o->j);
 		return;
 	}
@@ -90,7 +97,8 @@ static void check_report(void *ctx, const outbox_doctor_report *r)
 		return;
 	}
 	printf("  %s%-4s%s  %-7s  %s", on, word, off, r->name, *r->detail ? r->detail : r->title);
-	if (r->status != OUTBOX_STEP_SKIPPED)
+	/* The sign-in is read from this machine: its time says nothing. */
+	if (r->status != OUTBOX_STEP_SKIPPED && r->step != OUTBOX_STEP_SIGNIN)
 		printf(" (%lld ms)", r->elapsed_ms);
 	putchar('\n');
 	if (r->status == OUTBOX_STEP_FAILED && *r->advice)

@@ -12,7 +12,7 @@
 #include "json.h"
 
 static const char login_help[] =
-	"Usage: outbox server login NAME [--device | --browser] [--json]\n"
+	"Usage: outbox server login NAME [--device | --browser] [--json] [-v]\n"
 	"\n"
 	"Sign in to an OAuth 2.0 server (one added with --oauth) and keep its tokens in the keyring,\n"
 	"else a 0600 file, never in the database.\n"
@@ -22,6 +22,8 @@ static const char login_help[] =
 	"  --browser   open the provider's page in a browser here ($BROWSER, else xdg-open);\n"
 	"              the address is always printed too\n"
 	"  --json      print the outcome as a JSON object\n"
+	"  -v          show the requests to the provider and its answers on standard error\n"
+	"              (tokens, codes and secrets hidden)\n"
 	"Without either, the provider's preferred way: Google the browser, Microsoft the code.\n"
 	"\n"
 	"Exit status: 0 signed in, 77 refused, cancelled or the code expired, 75 the provider could\n"
@@ -41,7 +43,7 @@ static void login_on_signal(int sig)
 }
 
 struct login_out {
-	int json, live;
+	int json, live, verbose;
 };
 
 /* The device grant's instructions go to stdout when they are the output, stderr under --json. */
@@ -72,11 +74,18 @@ static int login_progress(void *ctx, long long left)
 
 	if (login_interrupted)
 		return 1;
-	if (o->live) {
+	/* The countdown would be torn by the transcript's lines. */
+	if (o->live && !o->verbose) {
 		fprintf(stderr, "\rWaiting for the sign-in: %lld s left  ", left);
 		fflush(stderr);
 	}
 	return 0;
+}
+
+static void login_transcript(void *ctx, char direction, const char *line, size_t len)
+{
+	(void)ctx;
+	cli_print_transcript(direction, line, len);
 }
 
 static void login_time(long long at, char *out, size_t size)
@@ -88,15 +97,17 @@ static void login_time(long long at, char *out, size_t size)
 		snprintf(out, size, "%lld", at);
 }
 
-static int login_parse(int argc, char **argv, const char *verb, int *json, outbox_signin_grant *grant,
+static int login_parse(int argc, char **argv, const char *verb, struct login_out *o, outbox_signin_grant *grant,
 		       const char **name)
 {
 	int i;
 
 	*name = NULL;
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 && json)
-			*json = 1;
+		if (strcmp(argv[i], "--json") == 0 && o)
+			o->json = 1;
+		else if ((strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) && o)
+			o->verbose = 1;
 		else if (strcmp(argv[i], "--device") == 0 && grant)
 			*grant = OUTBOX_SIGNIN_DEVICE;
 		else if (strcmp(argv[i], "--browser") == 0 && grant)
@@ -115,8 +126,8 @@ static int login_parse(int argc, char **argv, const char *verb, int *json, outbo
 
 int cmd_server_login(int argc, char **argv)
 {
-	struct login_out o = {0, isatty(STDERR_FILENO)};
-	outbox_signin_events ev = {login_device_code, login_browser_url, login_progress, &o};
+	struct login_out o = {0, isatty(STDERR_FILENO), 0};
+	outbox_signin_events ev = {login_device_code, login_browser_url, login_progress, &o, NULL};
 	outbox_signin_grant grant = OUTBOX_SIGNIN_PREFERRED;
 	struct sigaction sa, old_int, old_term;
 	outbox_server *s = NULL;
@@ -130,8 +141,10 @@ int cmd_server_login(int argc, char **argv)
 		fputs(login_help, stdout);
 		return 0;
 	}
-	if ((rc = login_parse(argc, argv, "login", &o.json, &grant, &name)) != 0)
+	if ((rc = login_parse(argc, argv, "login", &o, &grant, &name)) != 0)
 		return rc;
+	if (o.verbose)
+		ev.transcript = login_transcript;
 	if ((rc = cli_open(&h)) != 0)
 		return rc;
 	/* Ctrl-C ends the wait between polls: nothing is stored until the sign-in succeeds. */
@@ -142,7 +155,7 @@ int cmd_server_login(int argc, char **argv)
 	rc = outbox_server_login(h, name, grant, &ev, &until);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (o.live)
+	if (o.live && !o.verbose)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		rc = cli_fail(h, rc);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sysexits.h>
 
 #include "cli.h"
@@ -359,21 +358,6 @@ out:
 	return rc;
 }
 
-/* Signed in or not, and until when the access token is valid: for show, never the tokens. */
-static void server_signin_state(outbox *h, const outbox_server *s, int *signed_in, char *until, size_t size)
-{
-	long long at = 0;
-	time_t t;
-	struct tm tm;
-
-	*until = '\0';
-	if (outbox_server_signin_state(h, s, signed_in, &at) < 0 || !*signed_in)
-		return;
-	t = (time_t)at;
-	if (localtime_r(&t, &tm) == NULL || strftime(until, size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-		snprintf(until, size, "%lld", at);
-}
-
 static void server_json(outbox *h, struct json *j, const outbox_server *s)
 {
 	int i;
@@ -394,12 +378,13 @@ static void server_json(outbox *h, struct json *j, const outbox_server *s)
 	json_key(j, "oauth-client-secret");
 	json_string(j, outbox_password_source_name(outbox_server_oauth_client_secret_source(s)));
 	if (server_uses_oauth(s)) {
-		long long at = 0;
-		int in = 0;
-		outbox_server_signin_state(h, s, &in, &at);
+		outbox_signin in;
+		outbox_server_signin(h, s, &in);
 		json_key(j, "signed-in");
-		json_raw(j, in ? "true" : "false");
-		json_member_int(j, "access-valid-until", at);
+		json_raw(j, in.signed_in ? "true" : "false");
+		json_member_int(j, "access-valid-until", in.expires_at);
+		json_key(j, "signin");
+		cli_signin_json(j, &in);
 	}
 	json_key(j, "used-by");
 	json_begin_array(j);
@@ -452,22 +437,17 @@ static void server_print(outbox *h, const outbox_server *s)
 			cli_table_add(&t, row);
 		}
 		if (i == OUTBOX_SERVER_OAUTH && server_uses_oauth(s)) {
-			char until[64], words[120];
-			int in = 0;
-			server_signin_state(h, s, &in, until, sizeof until);
-			if (in)
-				snprintf(words, sizeof words, "yes");
-			else
-				snprintf(words, sizeof words, "no (sign in with: outbox server login %.60s)",
-					 outbox_server_get(s, OUTBOX_SERVER_NAME));
+			/* The words `server check` shows too, from the same reading. */
+			char words[800], fix[600];
+			outbox_signin in;
+			outbox_server_signin(h, s, &in);
+			outbox_signin_words(&in, words, sizeof words);
+			outbox_signin_advice(&in, outbox_server_get(s, OUTBOX_SERVER_NAME), fix, sizeof fix);
+			if (*fix)
+				snprintf(words + strlen(words), sizeof words - strlen(words), "; %s", fix);
 			row[0] = "Signed In:";
 			row[1] = words;
 			cli_table_add(&t, row);
-			if (in) {
-				row[0] = "Access Valid Until:";
-				row[1] = until;
-				cli_table_add(&t, row);
-			}
 		}
 	}
 	{

@@ -25,7 +25,7 @@ struct auth_advice_row {
 			  "365 admin center (admin.microsoft.com): Users > Active users > the user > Mail > " \
 			  "Manage email apps"
 #define GOOGLE_OAUTH "OAuth: outbox server edit {} --oauth google --oauth-client-id ID, then outbox server login {}"
-#define SIGN_IN_AGAIN "sign in again: outbox server login {}"
+#define SIGN_IN_AGAIN AUTH_ADVICE_SIGN_IN_AGAIN "{}"
 
 static const struct auth_advice_row auth_advice_rows[] = {
 	/* Microsoft 365 (Exchange Online), smtp.office365.com */

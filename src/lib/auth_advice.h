@@ -10,6 +10,10 @@
  * outbox's own OAuth sign-in (the server has --oauth), where the fix is to sign in again. */
 enum auth_advice_login { AUTH_ADVICE_PASSWORD, AUTH_ADVICE_OAUTH };
 
+/* The fix for a refused or missing OAuth sign-in, to be followed by the server's name: the one
+ * source of these words for the advice table, the token store and the doctor. */
+#define AUTH_ADVICE_SIGN_IN_AGAIN "sign in again: outbox server login "
+
 /* The advice for reply `r` to AUTH, naming server `name` in the commands to run, into out (cut
  * to fit size). Matched on the enhanced status code first, then on the reply's words, never on
  * the whole text. Returns 1 when a row matched, 0 (out "") when the reply is not a known one. */

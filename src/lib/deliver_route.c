@@ -88,9 +88,10 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 {
 	outbox_server *srv = NULL;
 	char *password = NULL;
-	int failure;
+	int failure, refreshed = 0;
 
-	if ((failure = outbox_server_load(h, name, &srv)) == 0 && (failure = deliver_password(h, srv, &password)) == 0) {
+	if ((failure = outbox_server_load(h, name, &srv)) == 0 &&
+	    (failure = deliver_password(h, srv, &password, &refreshed)) == 0) {
 		if (req->notice && strcmp(outbox_server_get(srv, OUTBOX_SERVER_TLS_VERIFY), "false") == 0 &&
 		    strcmp(outbox_server_get(srv, OUTBOX_SERVER_SECURITY), "none") != 0) {
 			char words[300];
@@ -102,10 +103,12 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 		failure = deliver_over_session(h, req, srv, password, t, m->fd);
 		/* A provider may revoke an access token alone: a refused token gets one forced refresh
 		 * (unless another sender already replaced it) and one more login. Nothing of the
-		 * transaction has gone out before the login, so it starts again as it was. */
-		if (failure == OUTBOX_EAUTH && strcmp(outbox_server_get(srv, OUTBOX_SERVER_OAUTH), "none") != 0) {
+		 * transaction has gone out before the login, so it starts again as it was. A token
+		 * the provider issued for this very attempt is not refreshed again: the refusal, with
+		 * its advice, is the answer. */
+		if (oauth_token_retry_refused(srv, failure, refreshed)) {
 			char *fresh = NULL;
-			if ((failure = oauth_token_access(h, srv, 1, &fresh)) == 0)
+			if ((failure = oauth_token_access(h, srv, 1, &fresh, NULL)) == 0)
 				failure = deliver_over_session(h, req, srv, fresh, t, m->fd);
 			secret_wipe(fresh);
 		}

@@ -10,6 +10,8 @@
 #include "doctor_advice.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "oauth_token.h"
+#include "policy.h"
 #include "secret.h"
 #include "transcript.h"
 #include "validate.h"
@@ -19,7 +21,8 @@
 /* More addresses than this are summed up as "and N more". */
 #define DOCTOR_MAX_ADDRS 4
 
-static const char *const doctor_names[OUTBOX_STEP_COUNT] = {"resolve", "connect", "tls", "ehlo", "auth"};
+static const char *const doctor_names[OUTBOX_STEP_COUNT] = {"signin", "resolve", "connect", "tls", "ehlo",
+								"auth"};
 
 struct doctor {
 	outbox *h;
@@ -28,7 +31,13 @@ struct doctor {
 	void *ctx;
 	const char *host, *security, *auth, *user, *name;
 	int port;
-	int need_tls, need_auth;
+	int need_tls, need_auth, oauth;
+	const outbox_signin *signin; /* told with the signin step's end */
+	/* As sending does: a refused cached token is refreshed and the login tried once more, on a
+	 * second session whose steps before the login were reported already. */
+	int refreshed;   /* the access token came from the provider for this check */
+	int login_again; /* the server refused the cached token: refresh, then log in once more */
+	int replaying;   /* that second session: only its login, or a failure, is news */
 	int step;           /* the step under way, or -1 */
 	int failed;         /* a step was reported failed: the check is over */
 	int auth_reported;
@@ -61,12 +70,16 @@ static void doctor_tell(struct doctor *d, outbox_step_status status, long long e
 	r.detail = status == OUTBOX_STEP_RUNNING ? "" : d->detail;
 	r.advice = status == OUTBOX_STEP_FAILED ? d->advice : "";
 	r.elapsed_ms = elapsed;
+	r.signin = d->step == OUTBOX_STEP_SIGNIN && status != OUTBOX_STEP_RUNNING ? d->signin : NULL;
 	d->cb(d->ctx, &r);
 }
 
 static void doctor_title(struct doctor *d, outbox_doctor_step step)
 {
 	switch (step) {
+	case OUTBOX_STEP_SIGNIN:
+		snprintf(d->title, sizeof d->title, "Sign-in with OAuth (%s)", doctor_val(d, OUTBOX_SERVER_OAUTH));
+		break;
 	case OUTBOX_STEP_RESOLVE:
 		snprintf(d->title, sizeof d->title, "Resolve %s", d->host);
 		break;
@@ -140,7 +153,7 @@ static void doctor_fail(struct doctor *d, int rc, const struct smtp_reply *reply
 	f.user = d->user;
 	f.mech = mech ? mech : "";
 	f.server_reply = reply;
-	f.oauth = *doctor_val(d, OUTBOX_SERVER_OAUTH) && strcmp(doctor_val(d, OUTBOX_SERVER_OAUTH), "none") != 0;
+	f.oauth = d->oauth;
 	doctor_advise(&f, d->detail, sizeof d->detail, d->advice, sizeof d->advice);
 	doctor_tell(d, OUTBOX_STEP_FAILED, net_now_ms() - d->started);
 	d->failed = rc;
@@ -192,13 +205,18 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 {
 	struct doctor *d = ctx;
 
-	if (d->failed)
+	if (d->failed || (d->replaying && ev->step != SESSION_STEP_AUTH && ev->rc == 0))
 		return;
 	if (d->step != (int)doctor_step_of(ev->step))
 		doctor_begin(d, doctor_step_of(ev->step)); /* not expected: the same rules decide both */
 	if (ev->step == SESSION_STEP_AUTH)
 		d->auth_reported = 1;
 	if (ev->rc < 0) {
+		if (ev->step == SESSION_STEP_AUTH && d->password_rc == 0 && !d->replaying &&
+		    oauth_token_retry_refused(d->s, ev->rc, d->refreshed)) {
+			d->login_again = 1; /* the step goes on: judged after the refresh */
+			return;
+		}
 		if (ev->step == SESSION_STEP_AUTH && d->password_rc < 0)
 			doctor_fail_password(d);
 		else
@@ -234,7 +252,8 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 			doctor_fail_password(d);
 			return;
 		}
-		snprintf(d->detail, sizeof d->detail, "logged in with %s", ev->mech ? ev->mech : "?");
+		snprintf(d->detail, sizeof d->detail, "logged in with %s%s", ev->mech ? ev->mech : "?",
+			 d->replaying ? " (the server refused the stored access token; refreshed, as sending does)" : "");
 		doctor_ok(d);
 		break;
 	}
@@ -242,9 +261,10 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 
 /* The password as sending gets it, except that a draft's new one (or its new password command)
  * is what is being checked. NULL without one. */
-static int doctor_password(outbox *h, const outbox_server *s, char **out)
+static int doctor_password(outbox *h, const outbox_server *s, char **out, int *refreshed)
 {
 	*out = NULL;
+	*refreshed = 0;
 	if (s->password_change == PASSWORD_SET) {
 		if ((*out = strdup(s->new_password)) == NULL)
 			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
@@ -254,7 +274,59 @@ static int doctor_password(outbox *h, const outbox_server *s, char **out)
 		return deliver_password_command(h, s, out);
 	if (s->password_change == PASSWORD_FORGET)
 		return 0; /* the draft drops the password: AUTH will say one is needed */
-	return deliver_password(h, s, out);
+	return deliver_password(h, s, out, refreshed);
+}
+
+/* The sign-in of an OAuth server, before the network: who, until when, renewable. One that cannot
+ * log in is the finding, and no login is tried without it (it would only be refused). */
+static int doctor_signin(struct doctor *d)
+{
+	outbox_signin in;
+	int rc;
+
+	doctor_begin(d, OUTBOX_STEP_SIGNIN);
+	if ((rc = outbox_server_signin(d->h, d->s, &in)) < 0) {
+		doctor_fail(d, rc, NULL, NULL);
+		return rc;
+	}
+	d->signin = &in;
+	outbox_signin_words(&in, d->detail, sizeof d->detail);
+	if (in.usable) {
+		doctor_ok(d);
+		d->signin = NULL;
+		return 0;
+	}
+	outbox_signin_advice(&in, d->name, d->advice, sizeof d->advice);
+	rc = outbox_fail(d->h, OUTBOX_EAUTH, "oauth", "server \"%s\" %s: %s", d->name,
+			 !in.signed_in ? "is not signed in" : in.user_changed ? "is signed in for another user"
+							: "has an expired access token and no refresh token", d->advice);
+	/* What sending does meanwhile, as for any refused login. */
+	snprintf(d->advice + strlen(d->advice), sizeof d->advice - strlen(d->advice), ". %s",
+		 policy_meanwhile(rc));
+	doctor_tell(d, OUTBOX_STEP_FAILED, net_now_ms() - d->started);
+	d->signin = NULL;
+	d->failed = rc;
+	d->step = -1;
+	return rc;
+}
+
+/* The server refused the cached access token (the first session has ended): refresh it and log
+ * in once more on a new session, as sending does. */
+static int doctor_login_again(struct doctor *d, struct session_params *sp, struct session **sess,
+			      char **password)
+{
+	char *fresh = NULL;
+	int rc;
+
+	if ((rc = oauth_token_access(d->h, d->s, 1, &fresh, NULL)) < 0) {
+		doctor_fail(d, rc, NULL, NULL);
+		return rc;
+	}
+	secret_wipe(*password);
+	*password = fresh;
+	sp->password = fresh;
+	d->replaying = 1;
+	return session_open(d->h, sp, sess);
 }
 
 /* "smtp.example.org → 192.0.2.1, 2001:db8::1": the addresses in the resolver's order. */
@@ -329,9 +401,12 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	d.need_tls = strcmp(d.security, "none") != 0;
 	/* As the engine decides: "none" never logs in, EXTERNAL needs no user, the rest need one. */
 	d.need_auth = strcmp(d.auth, "none") != 0 && (strcmp(d.auth, "external") == 0 || *d.user);
+	d.oauth = *doctor_val(&d, OUTBOX_SERVER_OAUTH) && strcmp(doctor_val(&d, OUTBOX_SERVER_OAUTH), "none") != 0;
 
 	outbox_clear_error(h);
-	if ((d.password_rc = doctor_password(h, s, &password)) < 0) {
+	if (d.oauth && doctor_signin(&d) < 0)
+		goto out;
+	if ((d.password_rc = doctor_password(h, s, &password, &d.refreshed)) < 0) {
 		outbox_error_save(h, &d.password_err);
 		outbox_clear_error(h);
 	}
@@ -352,6 +427,8 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	sp.step_ctx = &d;
 	doctor_begin(&d, OUTBOX_STEP_CONNECT);
 	rc = session_open(h, &sp, &sess);
+	if (rc < 0 && d.login_again)
+		rc = doctor_login_again(&d, &sp, &sess, &password);
 	if (rc < 0) {
 		if (!d.failed) /* every failure is reported as a step's end; this is a safety net */
 			doctor_fail(&d, rc, NULL, NULL);

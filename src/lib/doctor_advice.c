@@ -261,6 +261,9 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 		return; /* a reply the table knows, in the words sending uses too */
 	else if (doctor_refused(f) && f->reply[0] == '4')
 		snprintf(out, size, "the server could not check the login just now: try again later");
+	else if (f->code == OUTBOX_EAUTH && f->oauth)
+		/* The provider refused the sign-in (a refresh), or there is none: no password helps. */
+		snprintf(out, size, "the sign-in is refused or missing: " AUTH_ADVICE_SIGN_IN_AGAIN "%s", n);
 	else if (f->code == OUTBOX_EAUTH)
 		snprintf(out, size, "check the user name (\"%s\") and the password: outbox server edit %s "
 			 "--user NAME --password-prompt", f->user, n);

@@ -257,6 +257,7 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 {
 	char url[256], why[CURL_ERROR_SIZE + 64];
 	const char *words = *detail ? detail : lib.easy_strerror(code);
+	const char *ca_option = c->req->ca_option ? c->req->ca_option : "tls-ca";
 
 	validate_display(url, sizeof url, c->req->url, strlen(c->req->url));
 	validate_display(why, sizeof why, words, strlen(words));
@@ -272,9 +273,10 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL,
-				   "the certificate of %s could not be verified: %s", url, why);
+				   "the certificate of %s could not be verified: %s (if it is signed by a "
+				   "private CA, trust that CA with --%s FILE)", url, why, ca_option);
 	case CURLE_SSL_CACERT_BADFILE:
-		return outbox_fail(h, OUTBOX_ECONFIG, "tls-ca", "cannot load the CA file for %s: %s", url,
+		return outbox_fail(h, OUTBOX_ECONFIG, ca_option, "cannot load the CA file for %s: %s", url,
 				   why);
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:

@@ -20,6 +20,9 @@ struct http_request {
 	const char *ca_file; /* trust this CA file instead of the system's; NULL: the system's */
 	long timeout_ms;     /* the whole request, connecting included */
 	struct transcript verbose; /* fn NULL: none; else '>' and '<' lines, secrets redacted */
+	/* The option that sets ca_file, named by a certificate error so the user knows where to give
+	 * a private CA; NULL: "tls-ca". */
+	const char *ca_option;
 };
 
 struct http_response {

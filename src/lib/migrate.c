@@ -180,7 +180,8 @@ static const char schema_v6[] =
 
 /* Version 7: OAuth 2.0 sign-in settings of a server (server_oauth.c). The provider is checked by
  * the model, not by a CHECK, so a new preset needs no rebuild of the table. The client secret,
- * like the password, lives in the keyring or a 0600 file: the row holds only its id and where. */
+ * like the password, lives in the keyring or a 0600 file: the row holds only its id and where. An
+ * identity provider inside an organization may have a private CA: oauth_tls_ca, as tls_ca is for SMTP. */
 static const char schema_v7[] =
 	"ALTER TABLE servers ADD COLUMN oauth_provider TEXT NOT NULL DEFAULT 'none';"
 	"ALTER TABLE servers ADD COLUMN oauth_client_id TEXT NOT NULL DEFAULT '';"
@@ -191,7 +192,8 @@ static const char schema_v7[] =
 	"ALTER TABLE servers ADD COLUMN oauth_revoke_url TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE servers ADD COLUMN oauth_scope TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE servers ADD COLUMN oauth_secret_id TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE servers ADD COLUMN oauth_secret_source TEXT NOT NULL DEFAULT 'none';";
+	"ALTER TABLE servers ADD COLUMN oauth_secret_source TEXT NOT NULL DEFAULT 'none';"
+	"ALTER TABLE servers ADD COLUMN oauth_tls_ca TEXT NOT NULL DEFAULT '';";
 
 static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
 				    schema_v7};

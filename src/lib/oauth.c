@@ -71,19 +71,17 @@ fail:
 	return rc < 0 ? rc : OUTBOX_ENOMEM;
 }
 
-/* POST `form` to `url` and hand the answer to the caller's judge. */
-static int oauth_post(outbox *h, const struct oauth_client *c, const char *url,
+int oauth_post(outbox *h, const struct oauth_client *c, const char *url,
 		      const char *const *form, struct http_response *resp)
 {
-	struct http_request req = {url, form, c->ca_file, c->timeout_ms, c->verbose};
+	struct http_request req = {url, form, c->ca_file, c->timeout_ms, c->verbose,
+				   OAUTH_CA_OPTION};
 
 	return http_perform(h, &req, resp);
 }
 
-/* The client's own fields appended to a form of `n` entries: client_id, then client_secret when
- * there is one (client_secret_post: both providers accept it, and it keeps the form the one place
- * a secret goes). */
-static size_t oauth_client_fields(const struct oauth_client *c, const char **form, size_t n)
+/* client_secret_post: both providers accept it, and it keeps the form the one place a secret goes. */
+size_t oauth_client_fields(const struct oauth_client *c, const char **form, size_t n)
 {
 	form[n++] = "client_id";
 	form[n++] = c->client_id;
@@ -95,7 +93,7 @@ static size_t oauth_client_fields(const struct oauth_client *c, const char **for
 	return n;
 }
 
-static int oauth_token_request(outbox *h, const struct oauth_client *c, const char *url,
+int oauth_token_request(outbox *h, const struct oauth_client *c, const char *url,
 			       const char **form, struct oauth_tokens *out)
 {
 	struct http_response resp;

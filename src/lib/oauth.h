@@ -8,6 +8,11 @@
 #include "outbox/error.h"
 #include "transcript.h"
 
+struct http_response;
+
+/* The server option that sets oauth_client.ca_file, named when a provider's certificate fails. */
+#define OAUTH_CA_OPTION "oauth-tls-ca"
+
 /* What every request to a provider carries. client_secret may be NULL (a public client). */
 struct oauth_client {
 	const char *client_id;
@@ -62,6 +67,17 @@ int oauth_refresh(outbox *h, const struct oauth_client *c, const char *token_url
 /* Revoke `token`; hint is "refresh_token", "access_token" or NULL. */
 int oauth_revoke(outbox *h, const struct oauth_client *c, const char *revoke_url,
 		 const char *token, const char *hint);
+
+/* For the grant files: the client's own fields appended to a form of `n` entries (client_id, then
+ * client_secret when there is one) and the NULL; returns the new count. The form must have room
+ * for n + 5 entries. */
+size_t oauth_client_fields(const struct oauth_client *c, const char **form, size_t n);
+/* POST `form` to `url` for the caller to judge the answer (*resp, to free). */
+int oauth_post(outbox *h, const struct oauth_client *c, const char *url, const char *const *form,
+	       struct http_response *resp);
+/* POST `form` to a token endpoint and judge the answer as tokens. */
+int oauth_token_request(outbox *h, const struct oauth_client *c, const char *url, const char **form,
+			struct oauth_tokens *out);
 
 /* The device grant. */
 struct oauth_device {

@@ -12,21 +12,13 @@ int oauth_device_start(outbox *h, const struct oauth_client *c, const char *devi
 		       const char *scope, struct oauth_device *out)
 {
 	const char *form[8] = {"scope", scope};
-	struct http_request req = {device_url, form, c->ca_file, c->timeout_ms, c->verbose};
 	struct http_response resp;
-	size_t n = 2;
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	/* The device request carries no secret on Google's and Microsoft's: a public client. */
-	form[n++] = "client_id";
-	form[n++] = c->client_id;
-	if (c->client_secret != NULL && *c->client_secret != '\0') {
-		form[n++] = "client_secret";
-		form[n++] = c->client_secret;
-	}
-	form[n] = NULL;
-	if ((rc = http_perform(h, &req, &resp)) < 0)
+	oauth_client_fields(c, form, 2);
+	if ((rc = oauth_post(h, c, device_url, form, &resp)) < 0)
 		return rc;
 	rc = oauth_device_parse(h, resp.status, resp.body.data, resp.body.len, out);
 	http_response_free(&resp);
@@ -37,21 +29,10 @@ int oauth_device_poll_once(outbox *h, const struct oauth_client *c, const char *
 			   const struct oauth_device *d, struct oauth_tokens *out)
 {
 	const char *form[10] = {"grant_type", "urn:ietf:params:oauth:grant-type:device_code",
-				"device_code", d->device_code, "client_id", c->client_id};
-	struct http_request req = {token_url, form, c->ca_file, c->timeout_ms, c->verbose};
-	struct http_response resp;
-	int rc;
+				"device_code", d->device_code};
 
-	memset(out, 0, sizeof *out);
-	if (c->client_secret != NULL && *c->client_secret != '\0') {
-		form[6] = "client_secret";
-		form[7] = c->client_secret;
-	}
-	if ((rc = http_perform(h, &req, &resp)) < 0)
-		return rc;
-	rc = oauth_token_parse(h, resp.status, resp.body.data, resp.body.len, out);
-	http_response_free(&resp);
-	return rc;
+	oauth_client_fields(c, form, 4);
+	return oauth_token_request(h, c, token_url, form, out);
 }
 
 static long long device_now(void *ctx)

@@ -160,7 +160,8 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 	memset(&t, 0, sizeof t);
 	memset(&c, 0, sizeof c);
 	if ((rc = login_load(h, name, &s)) < 0 || (rc = login_pick(h, s, grant, &grant)) < 0 ||
-	    (rc = oauth_token_client(h, s, (struct transcript){NULL, NULL}, &c)) < 0)
+	    (rc = oauth_token_client(h, s, (struct transcript){ev ? ev->transcript : NULL, ev ? ev->ctx : NULL},
+				     &c)) < 0)
 		goto out;
 	rc = grant == OUTBOX_SIGNIN_DEVICE ? login_device(h, s, &c, ev, &t) : login_browser(h, s, &c, ev, &t);
 	if (rc < 0)
@@ -177,7 +178,7 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 				 "hour: add the scope that grants one (offline_access for Microsoft)");
 		goto out;
 	}
-	if ((rc = oauth_token_save(h, s, &t)) < 0 || (rc = oauth_token_status(h, s, &st)) < 0)
+	if ((rc = oauth_token_save(h, s, &t, OAUTH_TOKEN_SIGNED_IN)) < 0 || (rc = oauth_token_status(h, s, &st)) < 0)
 		goto out;
 	if (expires_at)
 		*expires_at = st.expires_at;
@@ -217,16 +218,10 @@ int outbox_server_logout(outbox *h, const char *name, char **warning)
 
 int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in, long long *expires_at)
 {
-	struct oauth_token_status st;
-	int rc;
+	outbox_signin in;
+	int rc = outbox_server_signin(h, s, &in);
 
-	*signed_in = 0;
-	*expires_at = 0;
-	if (s->secret_id[0] == '\0' || strcmp(login_field(s, OUTBOX_SERVER_OAUTH), "none") == 0)
-		return 0;
-	if ((rc = oauth_token_status(h, s, &st)) < 0)
-		return rc;
-	*signed_in = st.signed_in;
-	*expires_at = st.expires_at;
-	return 0;
+	*signed_in = in.signed_in;
+	*expires_at = in.expires_at;
+	return rc;
 }

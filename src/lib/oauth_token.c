@@ -11,10 +11,14 @@
 #include <unistd.h>
 #include <openssl/sha.h>
 
+#include "auth_advice.h"
 #include "buf.h"
 #include "handle_internal.h"
 #include "oauth_token.h"
 #include "secret.h"
+
+/* The stored access token is "<expiry> <token>": the longest one must fit the secret store. */
+_Static_assert(OAUTH_MAX_TOKEN + 24 <= SECRET_MAX, "an access token must fit the secret store");
 
 /* The wait between tries for a lock another sender holds while it refreshes. */
 #define OAUTH_TOKEN_LOCK_POLL_MS 20
@@ -72,16 +76,20 @@ static int token_path(outbox *h, const outbox_server *s, const char *suffix, str
 	return 0;
 }
 
-/* The state file says where the tokens are and until when the access token is valid: nothing
- * secret, so `server show` needs no keyring. "keyring 1767225600\n" or "file ...". */
+/* The state file says where the tokens are, until when the access token is valid, whether a
+ * refresh token was stored, and whom the sign-in was for: nothing secret, so `server show` needs no
+ * keyring. "keyring 1767225600 1 alice@example.org\n" (or "file ..."); a file of an older outbox
+ * has only the first two fields, and its sign-in had a refresh token, as every sign-in must. */
 static int token_state_read(outbox *h, const outbox_server *s, outbox_password_source *where,
-			    long long *expires_at)
+			    struct oauth_token_status *st)
 {
 	struct buf path = BUF_INIT;
-	char line[64], kind[16];
+	char line[OAUTH_TOKEN_USER_MAX + 64], kind[16];
+	const char *user;
+	int fd, rc, used = 0, more = 0, refresh = 1;
 	ssize_t n;
-	int fd, rc;
 
+	memset(st, 0, sizeof *st);
 	if ((rc = token_path(h, s, ".state", &path)) < 0)
 		goto out;
 	fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -94,12 +102,17 @@ static int token_state_read(outbox *h, const outbox_server *s, outbox_password_s
 	n = read(fd, line, sizeof line - 1);
 	close(fd);
 	line[n > 0 ? n : 0] = '\0';
-	if (sscanf(line, "%15s %lld", kind, expires_at) != 2 ||
-	    (strcmp(kind, "keyring") != 0 && strcmp(kind, "file") != 0)) {
-		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is damaged; sign in again: outbox server login %s",
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%15s %lld%n", kind, &st->expires_at, &used) != 2 ||
+	    (strcmp(kind, "keyring") != 0 && strcmp(kind, "file") != 0) ||
+	    (line[used] != '\0' && sscanf(line + used, " %d %n", &refresh, &more) != 1)) {
+		rc = outbox_fail(h, OUTBOX_ECONFIG, NULL, "%s is damaged; " AUTH_ADVICE_SIGN_IN_AGAIN "%s",
 				 path.data, token_name(s));
 		goto out;
 	}
+	user = line[used] == '\0' || more == 0 ? "" : line + used + more;
+	snprintf(st->user, sizeof st->user, "%s", user);
+	st->refresh_possible = refresh != 0;
 	*where = strcmp(kind, "keyring") == 0 ? OUTBOX_PASSWORD_KEYRING : OUTBOX_PASSWORD_FILE;
 	rc = 0;
 out:
@@ -109,10 +122,10 @@ out:
 
 /* Replace the state file atomically (a temporary file renamed over it). */
 static int token_state_write(outbox *h, const outbox_server *s, outbox_password_source where,
-			     long long expires_at)
+			     const struct oauth_token_status *st)
 {
 	struct buf path = BUF_INIT, tmp = BUF_INIT;
-	char line[64];
+	char line[OAUTH_TOKEN_USER_MAX + 64];
 	int fd = -1, n, rc;
 
 	if ((rc = token_path(h, s, ".state", &path)) < 0)
@@ -121,8 +134,8 @@ static int token_state_write(outbox *h, const outbox_server *s, outbox_password_
 		rc = token_oom(h);
 		goto out;
 	}
-	n = snprintf(line, sizeof line, "%s %lld\n", where == OUTBOX_PASSWORD_KEYRING ? "keyring" : "file",
-		     expires_at);
+	n = snprintf(line, sizeof line, "%s %lld %d %s\n", where == OUTBOX_PASSWORD_KEYRING ? "keyring" : "file",
+		     st->expires_at, st->refresh_possible ? 1 : 0, st->user);
 	unlink(tmp.data);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0 || close(fd) < 0 ||
@@ -144,8 +157,7 @@ int oauth_token_status(outbox *h, const outbox_server *s, struct oauth_token_sta
 	outbox_password_source where;
 	int rc;
 
-	memset(st, 0, sizeof *st);
-	if ((rc = token_state_read(h, s, &where, &st->expires_at)) < 0)
+	if ((rc = token_state_read(h, s, &where, st)) < 0)
 		return rc;
 	st->signed_in = rc == 0;
 	return 0;
@@ -154,24 +166,40 @@ int oauth_token_status(outbox *h, const outbox_server *s, struct oauth_token_sta
 static int token_not_signed_in(outbox *h, const outbox_server *s)
 {
 	return outbox_fail(h, OUTBOX_EAUTH, "oauth",
-			   "server \"%s\" is not signed in: sign in again: outbox server login %s",
+			   "server \"%s\" is not signed in: " AUTH_ADVICE_SIGN_IN_AGAIN "%s",
 			   token_name(s), token_name(s));
 }
 
-int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_tokens *t)
+int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_tokens *t,
+		     enum oauth_token_origin origin)
 {
 	char rid[33], aid[33], label[300];
 	struct buf access = BUF_INIT;
-	outbox_password_source where = OUTBOX_PASSWORD_NONE;
+	struct oauth_token_status st;
+	outbox_password_source where = OUTBOX_PASSWORD_NONE, before;
 	long long expires_in = t->expires_in > 0 ? t->expires_in : 3600;
 	long long expires_at = (long long)time(NULL) + expires_in;
-	int rc;
+	int rc, kept = 0;
 
 	if ((rc = token_id(h, s, "refresh", rid)) < 0 || (rc = token_id(h, s, "access", aid)) < 0)
 		return rc;
+	/* A refresh keeps whom the sign-in was for: it is the user's --user at sign-in that the
+	 * tokens belong to, and a --user changed since must still show as a change. */
+	if (origin == OAUTH_TOKEN_REFRESHED && token_state_read(h, s, &before, &st) == 0) {
+		st.refresh_possible |= t->refresh_token != NULL;
+		/* The stored refresh token is the one just used unless the provider rotated it:
+		 * writing it again would cost a durable write (two syncs) for nothing. */
+		kept = !t->refresh_rotated;
+	} else {
+		outbox_clear_error(h);
+		memset(&st, 0, sizeof st);
+		snprintf(st.user, sizeof st.user, "%s", s->rec.val[OUTBOX_SERVER_USER]);
+		st.refresh_possible = t->refresh_token != NULL;
+	}
+	st.expires_at = expires_at;
 	snprintf(label, sizeof label, "outbox: %s OAuth refresh token", token_name(s));
 	/* The refresh token goes first: if anything after fails, the sign-in still works. */
-	if (t->refresh_token && (rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
+	if (t->refresh_token && !kept && (rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
 		return rc;
 	if (buf_printf(&access, "%lld %s", expires_at, t->access_token) < 0)
 		return token_oom(h);
@@ -182,18 +210,25 @@ int oauth_token_save(outbox *h, const outbox_server *s, const struct oauth_token
 	buf_free(&access);
 	if (rc < 0)
 		return rc;
-	return token_state_write(h, s, where, expires_at);
+	/* The state names one place for both tokens: when the access token went elsewhere (the
+	 * keyring came or went since the sign-in), the kept refresh token follows it. */
+	if (kept && where != before && t->refresh_token) {
+		snprintf(label, sizeof label, "outbox: %s OAuth refresh token", token_name(s));
+		if ((rc = secret_store(h, rid, label, t->refresh_token, &where)) < 0)
+			return rc;
+	}
+	return token_state_write(h, s, where, &st);
 }
 
 int oauth_token_refresh_token(outbox *h, const outbox_server *s, char **out)
 {
 	outbox_password_source where;
-	long long expires_at;
+	struct oauth_token_status st;
 	char rid[33];
 	int rc;
 
 	*out = NULL;
-	if ((rc = token_state_read(h, s, &where, &expires_at)) < 0)
+	if ((rc = token_state_read(h, s, &where, &st)) < 0)
 		return rc;
 	if (rc > 0)
 		return token_not_signed_in(h, s);
@@ -208,12 +243,14 @@ int oauth_token_refresh_token(outbox *h, const outbox_server *s, char **out)
 static int token_read_access(outbox *h, const outbox_server *s, long long *expires_at, char **token)
 {
 	outbox_password_source where;
+	struct oauth_token_status st;
 	char aid[33], *value = NULL, *space;
 	int rc;
 
 	*token = NULL;
-	if ((rc = token_state_read(h, s, &where, expires_at)) != 0)
+	if ((rc = token_state_read(h, s, &where, &st)) != 0)
 		return rc;
+	*expires_at = st.expires_at;
 	if ((rc = token_id(h, s, "access", aid)) < 0)
 		return rc;
 	if (secret_lookup(h, aid, where, &value) < 0)
@@ -231,12 +268,12 @@ static int token_read_access(outbox *h, const outbox_server *s, long long *expir
 int oauth_token_forget(outbox *h, const outbox_server *s)
 {
 	outbox_password_source where;
-	long long expires_at;
+	struct oauth_token_status st;
 	struct buf path = BUF_INIT;
 	char rid[33], aid[33];
 	int rc;
 
-	if ((rc = token_state_read(h, s, &where, &expires_at)) != 0)
+	if ((rc = token_state_read(h, s, &where, &st)) != 0)
 		return rc < 0 ? rc : 0;
 	if ((rc = token_id(h, s, "refresh", rid)) < 0 || (rc = token_id(h, s, "access", aid)) < 0)
 		return rc;
@@ -262,6 +299,7 @@ int oauth_token_client(outbox *h, const outbox_server *s, struct transcript verb
 	c->client_id = s->rec.val[OUTBOX_SERVER_OAUTH_CLIENT_ID];
 	c->client_secret = secret;
 	c->timeout_ms = (long)token_timeout_ms(s);
+	c->ca_file = *s->rec.val[OUTBOX_SERVER_OAUTH_TLS_CA] ? s->rec.val[OUTBOX_SERVER_OAUTH_TLS_CA] : NULL;
 	c->verbose = verbose;
 	return 0;
 }
@@ -318,7 +356,7 @@ static int token_refresh_failed(outbox *h, const outbox_server *s, int rc)
 	if (rc != OUTBOX_EAUTH)
 		return rc;
 	snprintf(words, sizeof words, "%s", outbox_errmsg(h));
-	return outbox_fail(h, OUTBOX_EAUTH, "oauth", "server \"%s\": %s; sign in again: outbox server login %s",
+	return outbox_fail(h, OUTBOX_EAUTH, "oauth", "server \"%s\": %s; " AUTH_ADVICE_SIGN_IN_AGAIN "%s",
 			   token_name(s), words, token_name(s));
 }
 
@@ -328,7 +366,8 @@ static int token_valid(long long expires_at)
 }
 
 /* Under the lock: re-read (another sender may have refreshed), else refresh and store. */
-static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused, char **token)
+static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused, char **token,
+				int *refreshed)
 {
 	struct oauth_tokens fresh;
 	struct oauth_client c;
@@ -355,23 +394,27 @@ static int token_refresh_locked(outbox *h, const outbox_server *s, const char *r
 		rc = token_refresh_failed(h, s, rc);
 		goto out;
 	}
-	if ((rc = oauth_token_save(h, s, &fresh)) < 0)
+	if ((rc = oauth_token_save(h, s, &fresh, OAUTH_TOKEN_REFRESHED)) < 0)
 		goto out;
 	if ((*token = strdup(fresh.access_token)) == NULL)
 		rc = token_oom(h);
+	else
+		*refreshed = 1;
 out:
 	secret_wipe(refresh);
 	oauth_tokens_free(&fresh);
 	return rc;
 }
 
-int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token)
+int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token, int *refreshed)
 {
 	long long expires_at = 0;
 	char *seen = NULL;
-	int fd, rc;
+	int fd, rc, fetched = 0;
 
 	*token = NULL;
+	if (refreshed)
+		*refreshed = 0;
 	if ((rc = token_read_access(h, s, &expires_at, &seen)) < 0)
 		return rc;
 	if (rc == 0 && !force && token_valid(expires_at)) {
@@ -379,9 +422,16 @@ int oauth_token_access(outbox *h, const outbox_server *s, int force, char **toke
 		return 0;
 	}
 	if ((rc = token_lock(h, s, &fd)) == 0) {
-		rc = token_refresh_locked(h, s, force ? seen : NULL, token);
+		rc = token_refresh_locked(h, s, force ? seen : NULL, token, &fetched);
 		close(fd); /* releases the lock */
 	}
+	if (refreshed)
+		*refreshed = fetched;
 	secret_wipe(seen);
 	return rc;
+}
+
+int oauth_token_retry_refused(const outbox_server *s, int failure, int refreshed)
+{
+	return failure == OUTBOX_EAUTH && !refreshed && strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0;
 }

@@ -10,6 +10,7 @@
 #include "deliver_internal.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "oauth_token.h"
 #include "queue_recorder.h"
 #include "queue_run_internal.h"
 #include "secret.h"
@@ -84,7 +85,7 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	struct session_params p;
 	struct run_conn *c = NULL;
 	size_t i;
-	int rc;
+	int rc, refreshed = 0;
 
 	for (i = 0; i < w->nconns; i++)
 		if (strcmp(w->conns[i].name, name) == 0)
@@ -99,7 +100,7 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	if (c->down || c->session)
 		return c;
 	if (c->server == NULL && ((rc = outbox_server_load(w->h, name, &c->server)) < 0 ||
-				  (rc = deliver_password(w->h, c->server, &c->password)) < 0)) {
+				  (rc = deliver_password(w->h, c->server, &c->password, &refreshed)) < 0)) {
 		worker_conn_down(w, c, rc);
 		return c;
 	}
@@ -110,7 +111,18 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 		p.transcript = worker_transcript;
 		p.transcript_ctx = w->sh;
 	}
-	if ((rc = session_open(w->h, &p, &c->session)) < 0)
+	rc = session_open(w->h, &p, &c->session);
+	/* As sending does: a refused stored token gets one forced refresh and one more login. */
+	if (oauth_token_retry_refused(c->server, rc, refreshed)) {
+		char *fresh = NULL;
+		if ((rc = oauth_token_access(w->h, c->server, 1, &fresh, NULL)) == 0) {
+			secret_wipe(c->password);
+			c->password = fresh;
+			p.password = fresh;
+			rc = session_open(w->h, &p, &c->session);
+		}
+	}
+	if (rc < 0)
 		worker_conn_down(w, c, rc);
 	return c;
 }

@@ -17,9 +17,6 @@
 #include "secret_file.h"
 #include "secret_keyring.h"
 
-/* The same cap as a password typed in, so whatever is stored can also be read back. */
-#define SECRET_MAX 4096
-
 enum backend_choice { BACKEND_AUTO, BACKEND_KEYRING, BACKEND_FILE };
 
 static int backend_choice(outbox *h, enum backend_choice *out)

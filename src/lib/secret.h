@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include "outbox/server.h"
 
+/* The most a stored secret (or a password command's line) may hold: an OAuth access token of up
+ * to 16 KiB (OAUTH_MAX_TOKEN; Microsoft's are JWTs that pass 4 KiB with many group claims) with
+ * its expiry in front. A password typed in keeps its own, smaller cap (server.c). */
+#define SECRET_MAX (16 * 1024 + 64)
+
 /* Store `password` for the server whose stable secret id is `id` (32 hex digits). Tries the
  * keyring first unless $OUTBOX_SECRET_BACKEND is "file" ("keyring" makes the keyring mandatory).
  * *where tells which backend took it. */

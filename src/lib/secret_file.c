@@ -13,8 +13,8 @@
 #include "secret.h"
 #include "secret_file.h"
 
-/* The same cap as a password typed in; a bigger file is not one we wrote. */
-#define SECRET_FILE_MAX 4096
+/* The cap secret_store applies; a bigger file is not one we wrote. */
+#define SECRET_FILE_MAX SECRET_MAX
 
 static int io_fail(outbox *h, const char *doing, const char *path, int err)
 {

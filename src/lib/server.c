@@ -72,6 +72,9 @@ const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT] = {
 					    "oauth_revoke_url", ""},
 	[OUTBOX_SERVER_OAUTH_SCOPE] = {{"oauth-scope", "OAuth Scope", OUTBOX_FIELD_TEXT, NULL,
 					"the scopes to ask for, separated by spaces"}, "oauth_scope", ""},
+	[OUTBOX_SERVER_OAUTH_TLS_CA] = {{"oauth-tls-ca", "OAuth CA File", OUTBOX_FIELD_PATH, NULL,
+					 "trust this CA file for the endpoints instead of the system's"},
+					"oauth_tls_ca", ""},
 };
 _Static_assert(OUTBOX_SERVER_FIELD_COUNT <= 64, "a draft's typed fields are bits of a 64-bit word");
 
@@ -223,6 +226,7 @@ static int server_check_field(outbox *h, outbox_server_field_id id, const char *
 		return 0;
 	}
 	case OUTBOX_SERVER_TLS_CA:
+	case OUTBOX_SERVER_OAUTH_TLS_CA:
 	case OUTBOX_SERVER_TLS_CERT:
 	case OUTBOX_SERVER_TLS_KEY: {
 		/* Stored absolute, so the setting still works from another working directory. */

@@ -28,7 +28,7 @@ static const struct oauth_endpoint oauth_endpoints[] = {
 static const outbox_server_field_id oauth_settings[] = {
 	OUTBOX_SERVER_OAUTH_CLIENT_ID, OUTBOX_SERVER_OAUTH_TENANT, OUTBOX_SERVER_OAUTH_DEVICE_URL,
 	OUTBOX_SERVER_OAUTH_AUTHORIZE_URL, OUTBOX_SERVER_OAUTH_TOKEN_URL, OUTBOX_SERVER_OAUTH_REVOKE_URL,
-	OUTBOX_SERVER_OAUTH_SCOPE};
+	OUTBOX_SERVER_OAUTH_SCOPE, OUTBOX_SERVER_OAUTH_TLS_CA};
 #define OAUTH_NSETTINGS (sizeof oauth_settings / sizeof oauth_settings[0])
 
 static int oauth_typed(const outbox_server *s, outbox_server_field_id id)

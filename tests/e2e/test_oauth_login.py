@@ -261,6 +261,57 @@ def test_refused_cached_token_is_refreshed_once_and_sent(ob, oauth_provider, oau
     expect("logins refused, then accepted", [a.ok for a in oauth_smtp.attempts], [False, True])
 
 
+def test_token_refused_right_after_its_refresh_is_not_refreshed_again(ob, oauth_provider,
+                                                                       oauth_smtp, pki):
+    # Expired when sending starts, so sending refreshes it first; the server then refuses
+    # every token (a scope the provider never grants), the fresh one too.
+    oauth_provider.configure(access_lifetime=30)
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    oauth_smtp.required_scope = "https://never-granted.example.test/"
+    r = send(ob)
+    expect("exit code", r.code, 77)
+    expect("refresh requests at the provider", oauth_provider.counters["token:refresh_token"], 1)
+    expect("logins tried (refused)", [(a.ok, a.reason) for a in oauth_smtp.attempts],
+           [(False, "scope")])
+    assert "outbox server login corp" in r.err, "the refusal names the fix:\n" + r.describe()
+
+
+@pytest.mark.parametrize("store", ["ob", "ob_keyring"])
+def test_access_token_of_10_kib_is_stored_and_sent_whole(request, oauth_provider, oauth_smtp, pki,
+                                                         store):
+    # Microsoft's JWTs pass 4 KiB with many group claims; the secret store (keyring or file)
+    # must keep such a token whole, and the AUTH line carry all of it.
+    ob = request.getfixturevalue(store)
+    oauth_provider.configure(access_token_size=10 * 1024)
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    r = send(ob)
+    assert r.code == 0, r.describe()
+    got = [(a.ok, a.token_size) for a in oauth_smtp.attempts]
+    expect("logins (accepted, token characters the server got)", got, [(True, 10 * 1024)])
+    expect("refreshes (the stored token was read back whole)",
+           oauth_provider.counters["token:refresh_token"], 0)
+
+
+@pytest.mark.parametrize("rotate,want", [(False, 1), (True, 2)])
+def test_a_refresh_rewrites_only_what_changed(ob, oauth_provider, oauth_smtp, pki, rotate, want):
+    # Each rewritten secret costs a durable write: a refresh that keeps the refresh token
+    # rewrites the access token alone; a rotation rewrites both.
+    oauth_provider.configure(access_lifetime=30, rotate=rotate)
+    signed_in(ob, oauth_provider, oauth_smtp, pki)
+    secrets = os.path.join(ob.home, "secrets")
+
+    def files():
+        return {n: (s.st_ino, s.st_mtime_ns) for n in os.listdir(secrets)
+                for s in [os.stat(os.path.join(secrets, n))]}
+    before = files()
+    r = send(ob)
+    assert r.code == 0, r.describe()
+    expect("refreshes", oauth_provider.counters["issued:refresh_token"], 1)
+    after = files()
+    expect("secret files", sorted(after), sorted(before))
+    expect("secret files rewritten by the refresh", sum(after[n] != before[n] for n in after), want)
+
+
 def test_ctrl_c_ends_a_browser_sign_in(ob, oauth_provider, oauth_smtp, pki):
     """The person closes the browser and presses Ctrl-C: login ends at once, nothing stored."""
     add_server(ob, oauth_provider, oauth_smtp, pki)

@@ -51,6 +51,7 @@ import base64
 import json
 import ssl
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -95,7 +96,7 @@ class OAuthProvider:
 
     def configure(self, **options):
         """Change the provider's settings between requests: rotate, access_lifetime,
-        interval, slow_down_step, device_lifetime, client_secret, scope, user, style."""
+        interval, slow_down_step, device_lifetime, client_secret, scope, user, style, latency."""
         with self.state.lock:
             for name, value in options.items():
                 if not hasattr(self.state, name) or name.startswith("_") or \
@@ -240,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 fields = self._form()
             p.requests.append((method, url.path, fields))
+            if p.state.latency:
+                time.sleep(p.state.latency)
             fault = p._take_fault(url.path)
             if fault:
                 return self._json(*fault)

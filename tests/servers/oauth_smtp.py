@@ -11,12 +11,14 @@ exchange of RFC 7628 3.2.2 as Google does it: 334 with base64 JSON
 dummy response (an empty line for XOAUTH2, base64 of "\\x01" for OAUTHBEARER) and gets
 Google's 535 5.7.8; any other answer gets 501 (and "*" 501 as RFC 4954 says).
 
-.attempts holds one AuthAttempt per AUTH (mechanism, user, ok, reason, dummy reply);
+.attempts holds one AuthAttempt per AUTH (mechanism, user, token size, ok, reason, dummy
+reply);
 .messages one dict per accepted message (mail_from, rcpt_tos, data, user, mechanism).
 """
 import asyncio
 import base64
 import binascii
+import collections
 import dataclasses
 import json
 import ssl
@@ -36,10 +38,26 @@ DUMMY = {"XOAUTH2": b"", "OAUTHBEARER": b"\x01"}
 ERROR_STATUS = {"XOAUTH2": "401", "OAUTHBEARER": "invalid_token"}
 
 
+# A long access token makes a long AUTH line (base64 of 10 KiB is 14 KiB); aiosmtpd's own cap
+# of 1001 bytes per line and 512 per command would turn it away before the token is looked at.
+AUTH_LINE_LIMIT = 64 * 1024
+
+
+class _LongAuthSMTP(SMTP):
+    line_length_limit = AUTH_LINE_LIMIT
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        # An instance's own table: aiosmtpd's is shared by every server in the process.
+        self.command_size_limits = collections.defaultdict(lambda: self.command_size_limit)
+        self.command_size_limits["AUTH"] = AUTH_LINE_LIMIT
+
+
 @dataclasses.dataclass
 class AuthAttempt:
     mechanism: str
     user: str = None          # as the client named it
+    token_size: int = None    # characters of the token the client sent
     ok: bool = False
     reason: str = None        # why it was refused: malformed, unknown, expired, revoked, ...
     dummy_reply: bytes = None  # what the client answered the error challenge with
@@ -112,6 +130,7 @@ class _Handler:
             return AuthResult(success=False, handled=True)
         named, token = parsed
         attempt.user = named
+        attempt.token_size = len(token)
         reason = self._refusal(named, token)
         if reason is None:
             attempt.ok = True
@@ -167,13 +186,13 @@ class OAuthSmtp:
         self._thread = None
 
     def _smtp(self, handler, ctx, loop):
-        return SMTP(handler, hostname="localhost", ident="outbox-test oauth",
-                    decode_data=False,
-                    tls_context=None if self.implicit_tls else ctx,
-                    require_starttls=not self.implicit_tls,
-                    auth_require_tls=not self.implicit_tls, auth_required=True,
-                    auth_exclude_mechanism=["PLAIN", "LOGIN"],
-                    authenticator=lambda *a: AuthResult(success=False), loop=loop)
+        return _LongAuthSMTP(handler, hostname="localhost", ident="outbox-test oauth",
+                             decode_data=False,
+                             tls_context=None if self.implicit_tls else ctx,
+                             require_starttls=not self.implicit_tls,
+                             auth_require_tls=not self.implicit_tls, auth_required=True,
+                             auth_exclude_mechanism=["PLAIN", "LOGIN"],
+                             authenticator=lambda *a: AuthResult(success=False), loop=loop)
 
     def start(self):
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

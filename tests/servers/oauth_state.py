@@ -82,7 +82,7 @@ class OAuthState:
     def __init__(self, client_id, client_secret=None, scope="https://mail.example.test/smtp",
                  user="oauth-user@example.test", access_lifetime=3600, device_lifetime=600,
                  interval=1, slow_down_step=SLOW_DOWN_STEP, rotate=False, slack=0.05,
-                 style="rfc"):
+                 style="rfc", access_token_size=None, latency=0.0):
         self.client_id = client_id
         self.client_secret = client_secret
         self.scope = scope
@@ -92,10 +92,16 @@ class OAuthState:
         self.interval = interval
         self.slow_down_step = slow_down_step
         self.rotate = rotate
+        # Microsoft's access tokens are JWTs that pass 4 KiB with many group claims: a size
+        # in characters makes every access token that long (None: short ones).
+        self.access_token_size = access_token_size
         # Where the big providers differ from the RFCs in what a client must cope with:
         # "google" omits refresh_token from a refresh answer and names the device grant's
         # verification_url; "microsoft" sends no verification_uri_complete but a message.
         self.style = style
+        # Seconds every answer waits, as a distant provider's does (a benchmark's burst of
+        # refreshes overlaps only when a refresh takes as long as a real one).
+        self.latency = latency
         # Both clocks are this machine's CLOCK_MONOTONIC, but the time stamps are taken when
         # the request is handled, not sent: a client that waited exactly `interval` may look
         # a few milliseconds early.
@@ -123,6 +129,9 @@ class OAuthState:
     def _issue(self, grant, refresh_token=None):
         """A token response; a new refresh token unless one is kept (no rotation)."""
         access = "at-" + secrets.token_urlsafe(24)
+        if self.access_token_size:
+            pad = self.access_token_size - len(access)
+            access += secrets.token_urlsafe(pad)[:pad]
         self.access_tokens[access] = AccessToken(
             grant, time.monotonic() + self.access_lifetime)
         if refresh_token is None:

@@ -527,7 +527,7 @@ static void test_https_verifies_the_certificate(void **state)
 	struct canned c = {.count = 2, .answers = {
 		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
 		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnever"}};
-	struct http_request req = {NULL, NULL, NULL, 10000, {NULL, NULL}};
+	struct http_request req = {NULL, NULL, NULL, 10000, {NULL, NULL}, NULL};
 	struct http_response resp;
 	char dir[64], url[64], ca[96], cmd[128];
 	outbox *h = test_handle();

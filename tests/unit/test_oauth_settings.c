@@ -174,13 +174,7 @@ static void test_scopes_and_client_ids(void **state)
 
 static int setup(void **state)
 {
-	struct unit_store *f = unit_store_open("oauth");
-
-	if (f == NULL)
-		return -1;
-	setenv("OUTBOX_SECRET_BACKEND", "file", 1);
-	*state = f;
-	return 0;
+	return unit_store_setup_with_secret_files(state, "oauth");
 }
 
 static int teardown(void **state)

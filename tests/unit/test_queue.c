@@ -777,6 +777,7 @@ static void test_migrates_from_version_3(void **state)
 					      " ALTER TABLE servers DROP COLUMN oauth_scope;"
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_id;"
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_source;"
+					      " ALTER TABLE servers DROP COLUMN oauth_tls_ca;"
 					      " PRAGMA user_version = 3",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);

@@ -8,13 +8,7 @@
 
 static int setup(void **state)
 {
-	struct unit_store *f = unit_store_open("server");
-
-	if (f == NULL)
-		return -1;
-	setenv("OUTBOX_SECRET_BACKEND", "file", 1);
-	*state = f;
-	return 0;
+	return unit_store_setup_with_secret_files(state, "server");
 }
 
 static int teardown(void **state)

@@ -72,6 +72,19 @@ static inline void unit_add_server(outbox *h, const char *name)
 	outbox_server_free(s);
 }
 
+/* A cmocka setup: a throwaway store in *state whose secrets go to 0600 files, never a keyring the
+ * machine may have. */
+static inline int unit_store_setup_with_secret_files(void **state, const char *tag)
+{
+	struct unit_store *f = unit_store_open(tag);
+
+	if (f == NULL)
+		return -1;
+	setenv("OUTBOX_SECRET_BACKEND", "file", 1);
+	*state = f;
+	return 0;
+}
+
 static inline int unit_store_close(struct unit_store *f)
 {
 	char cmd[128];
