@@ -414,8 +414,7 @@ static void servers_sign_in(struct tui *t, struct servers_view *v)
 	struct record_view *rv = &v->rv;
 	char name[256], user[320], state[300], line[600];
 	const char *lines[] = {line, NULL};
-	long long until;
-	int signed_in = 0;
+	outbox_signin in;
 
 	record_view_apply_focused(t, rv);
 	if (rv->draft == NULL || !servers_uses_oauth(v))
@@ -426,7 +425,7 @@ static void servers_sign_in(struct tui *t, struct servers_view *v)
 	}
 	snprintf(name, sizeof name, "%s", outbox_server_get(rv->draft, OUTBOX_SERVER_NAME));
 	snprintf(user, sizeof user, "%s", outbox_server_get(rv->draft, OUTBOX_SERVER_USER));
-	if (outbox_server_signin_state(t->h, rv->draft, &signed_in, &until) == 0 && signed_in) {
+	if (outbox_server_signin(t->h, rv->draft, &in) == 0 && in.signed_in) {
 		signin_state_words(t, rv->draft, state, sizeof state);
 		snprintf(line, sizeof line, "Server \"%s\": %s.", name, state);
 		switch (widget_dialog(t, "Signed in", lines, buttons, 0)) {

@@ -106,7 +106,8 @@ static int signin_on_progress(void *ctx, long long seconds_left)
 static void signin_thread(void *arg)
 {
 	struct signin_job *j = arg;
-	outbox_signin_events ev = {signin_on_device, signin_on_browser, signin_on_progress, j};
+	outbox_signin_events ev = {.device_code = signin_on_device, .browser_url = signin_on_browser,
+				   .progress = signin_on_progress, .ctx = j};
 	long long until = 0;
 	char *warning = NULL;
 	outbox *h = NULL;
@@ -162,26 +163,27 @@ static void signin_time(long long at, char *buf, size_t size)
 		snprintf(buf, size, "%lld", at);
 }
 
+/* Short words for beside the button, from the library's one reading of the sign-in (the one
+ * `server show` and `server check` word in full). */
 void signin_state_words(struct tui *t, const outbox_server *s, char *buf, size_t size)
 {
-	long long until = 0;
-	int signed_in = 0;
+	outbox_signin in;
 	char when[40];
 
-	if (outbox_server_signin_state(t->h, s, &signed_in, &until) < 0) {
+	if (outbox_server_signin(t->h, s, &in) < 0)
 		snprintf(buf, size, "Sign-in state unknown: %s", outbox_errdetail(t->h));
-		return;
-	}
-	if (!signed_in) {
+	else if (!in.signed_in)
 		snprintf(buf, size, "Not signed in");
-		return;
-	}
-	if (until <= (long long)time(NULL)) {
+	else if (in.user_changed)
+		snprintf(buf, size, "Signed in as %s, not %s: sign in again", in.user, in.user_now);
+	else if (in.expired && !in.refresh_possible)
+		snprintf(buf, size, "Signed in (token expired and cannot be renewed: sign in again)");
+	else if (in.expired)
 		snprintf(buf, size, "Signed in (token expired; renews on next send)");
-		return;
+	else {
+		signin_time(in.expires_at, when, sizeof when);
+		snprintf(buf, size, "Signed in (token valid until %s)", when);
 	}
-	signin_time(until, when, sizeof when);
-	snprintf(buf, size, "Signed in (token valid until %s)", when);
 }
 
 /* What one frame shows: a snapshot taken under the lock, drawn without it. */

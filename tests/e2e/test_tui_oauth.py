@@ -124,6 +124,21 @@ def test_esc_cancels_a_device_sign_in_and_stores_nothing(ob, ui_factory, oauth_p
     quit_clean(ui)
 
 
+def test_an_expired_token_reads_as_renewed_on_next_send(ob, ui_factory, oauth_provider):
+    oauth_provider.configure(access_lifetime=1)  # the access token ends a second after sign-in
+    add_oauth_server(ob, oauth_provider, browser=False)
+    ui = ui_factory()
+    ui.wait_for("Not signed in")
+    press_sign_in(ui)
+    s = ui.wait_for("and enter the code", timeout=30)
+    oauth_provider.approve(USER_CODE.search(s).group(0))
+    ui.wait_for("Signed in to corp as", timeout=30)
+    ui.keys("Enter")
+    ui.wait_for("[ Sign In... ]  Signed in (token expired; renews on next send)", absent=("[ Close ]",))
+    ui.save("oauth-form-expired")
+    quit_clean(ui)
+
+
 def test_esc_cancels_a_browser_sign_in_at_once(ob, ui_factory, oauth_provider):
     add_oauth_server(ob, oauth_provider, device=False)
     ui = ui_factory(env={"BROWSER": "true"})  # a browser that never comes back to the listener
