@@ -136,6 +136,10 @@ typedef struct {
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 } outbox_signin_events;
 
+/* Open `url` in the user's browser ($BROWSER, else xdg-open) without waiting for it: 1 when one
+ * was started, 0 when there is none (the front end shows the address either way). */
+int outbox_browser_open(const char *url);
+
 /* Sign in to server `name` and store its tokens; *expires_at (may be NULL) is when the access
  * token ends, in seconds since the epoch. */
 int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
