@@ -63,9 +63,14 @@ static void login_browser_url(void *ctx, const char *url)
 	const struct login_out *o = ctx;
 	FILE *f = o->json ? stderr : stdout;
 
-	fprintf(f, "To sign in, open this address in a browser (opening it now):\n%s\n", url);
+	/* Started first, so the words can say whether a browser is on its way. */
+	int opened = outbox_browser_open(url);
+
+	fprintf(f, "To sign in, open this address in a browser%s:\n%s\n",
+		opened ? " (opening it now)"
+		       : " on this machine (no browser found: set $BROWSER, or sign in with --device instead)",
+		url);
 	fflush(f);
-	outbox_browser_open(url);
 }
 
 static int login_progress(void *ctx, long long left)

@@ -378,3 +378,21 @@ def test_ctrl_c_ends_a_device_sign_in_between_long_polls(ob, oauth_provider, oau
     expect("exit code after Ctrl-C (terminal %r)" % err, proc.returncode, 77)
     assert "the sign-in was cancelled" in err, f"want the words of a cancel, got {err!r}"
     expect("polls made", oauth_provider.counters["token:device_code"], 0)
+
+
+def test_browser_sign_in_without_a_browser_says_so(ob, oauth_provider, oauth_smtp, pki, tmp_path):
+    # No $BROWSER and no xdg-open on PATH's usual place: the address is printed with what to do,
+    # and the scripted browser, run by hand as a user would, completes the sign-in.
+    add_server(ob, oauth_provider, oauth_smtp, pki)
+    env = {"BROWSER": ""}
+    if os.path.exists("/usr/bin/xdg-open"):
+        pytest.fail("this test needs a machine without /usr/bin/xdg-open")
+    proc = subprocess.Popen([OUTBOX, "server", "login", "corp", "--browser"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**ob.env, **env})
+    first = proc.stdout.readline()
+    url = proc.stdout.readline().strip()
+    assert "no browser found: set $BROWSER, or sign in with --device" in first, first
+    subprocess.run([sys.executable, BROWSER, url], check=True, timeout=60)
+    out, err = proc.communicate(timeout=60)
+    expect("exit status", proc.returncode, 0)
+    assert "Signed in to corp" in out, out + err
