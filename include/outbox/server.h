@@ -147,9 +147,6 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 /* Revoke the tokens where the provider can (a failed revocation leaves *warning, malloc'd
  * words, else NULL) and delete them. */
 int outbox_server_logout(outbox *h, const char *name, char **warning);
-/* Whether the server holds tokens, and when its access token ends (0 when not signed in). */
-int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in,
-			       long long *expires_at);
 
 /* A server's sign-in as `server show` and `server check` report it, from what was recorded at
  * sign-in (no secret is read). All zero for a server without an OAuth provider. */

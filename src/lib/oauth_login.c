@@ -215,13 +215,3 @@ int outbox_server_logout(outbox *h, const char *name, char **warning)
 	outbox_server_free(s);
 	return rc;
 }
-
-int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in, long long *expires_at)
-{
-	outbox_signin in;
-	int rc = outbox_server_signin(h, s, &in);
-
-	*signed_in = in.signed_in;
-	*expires_at = in.expires_at;
-	return rc;
-}
