@@ -136,6 +136,10 @@ typedef struct {
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);
 } outbox_signin_events;
 
+/* Open `url` in the user's browser ($BROWSER, else xdg-open) without waiting for it: 1 when one
+ * was started, 0 when there is none (the front end shows the address either way). */
+int outbox_browser_open(const char *url);
+
 /* Sign in to server `name` and store its tokens; *expires_at (may be NULL) is when the access
  * token ends, in seconds since the epoch. */
 int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
@@ -143,9 +147,6 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 /* Revoke the tokens where the provider can (a failed revocation leaves *warning, malloc'd
  * words, else NULL) and delete them. */
 int outbox_server_logout(outbox *h, const char *name, char **warning);
-/* Whether the server holds tokens, and when its access token ends (0 when not signed in). */
-int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in,
-			       long long *expires_at);
 
 /* A server's sign-in as `server show` and `server check` report it, from what was recorded at
  * sign-in (no secret is read). All zero for a server without an OAuth provider. */

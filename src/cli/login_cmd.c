@@ -1,11 +1,9 @@
 /* login_cmd.c: `outbox server login NAME [--device|--browser]` and `outbox server logout NAME`:
  * show the code or open the browser, wait, report. The grants and the token store are the library's. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,39 +58,19 @@ static void login_device_code(void *ctx, const char *uri, const char *code, cons
 	fflush(f);
 }
 
-/* Opened in a grandchild, so a browser that stays open neither blocks the sign-in nor is left a
- * zombie; the address reaches it as an argument, never through the shell's parsing. */
-static void login_open_browser(const char *url)
-{
-	const char *browser = getenv("BROWSER");
-	pid_t pid;
-
-	if ((browser == NULL || *browser == '\0') && access("/usr/bin/xdg-open", X_OK) == 0)
-		browser = "/usr/bin/xdg-open";
-	if (browser == NULL || *browser == '\0')
-		return;
-	pid = fork();
-	if (pid == 0) {
-		if (fork() == 0) {
-			execl("/bin/sh", "sh", "-c", "exec $0 \"$1\" >/dev/null 2>&1 </dev/null", browser, url,
-			      (char *)NULL);
-			_exit(127);
-		}
-		_exit(0);
-	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-}
-
 static void login_browser_url(void *ctx, const char *url)
 {
 	const struct login_out *o = ctx;
 	FILE *f = o->json ? stderr : stdout;
 
-	fprintf(f, "To sign in, open this address in a browser (opening it now):\n%s\n", url);
+	/* Started first, so the words can say whether a browser is on its way. */
+	int opened = outbox_browser_open(url);
+
+	fprintf(f, "To sign in, open this address in a browser%s:\n%s\n",
+		opened ? " (opening it now)"
+		       : " on this machine (no browser found: set $BROWSER, or sign in with --device instead)",
+		url);
 	fflush(f);
-	login_open_browser(url);
 }
 
 static int login_progress(void *ctx, long long left)

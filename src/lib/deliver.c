@@ -50,7 +50,8 @@ int deliver_password_command(outbox *h, const outbox_server *s, char **password)
 				  strtoll(s->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000, password);
 }
 
-int deliver_password(outbox *h, const outbox_server *s, char **password, int *refreshed)
+int deliver_password(outbox *h, const outbox_server *s, struct transcript verbose, char **password,
+		     int *refreshed)
 {
 	*password = NULL;
 	if (refreshed)
@@ -65,7 +66,7 @@ int deliver_password(outbox *h, const outbox_server *s, char **password, int *re
 		/* An OAuth server has no password by design: its access token, which the SASL
 		 * mechanisms xoauth2 and oauthbearer carry, takes the password's place. */
 		if (strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0)
-			return oauth_token_access(h, s, 0, password, refreshed);
+			return oauth_token_access(h, s, 0, verbose, password, refreshed);
 		if (*s->rec.val[OUTBOX_SERVER_USER] && server_auth_needs_user(s->rec.val[OUTBOX_SERVER_AUTH]) &&
 		    strcmp(s->rec.val[OUTBOX_SERVER_AUTH], "none") != 0)
 			return outbox_fail(h, OUTBOX_ECONFIG, "password",

@@ -9,11 +9,13 @@
 #include "outbox/send.h"
 #include "outbox/server.h"
 #include "policy.h"
+#include "transcript.h"
 
 /* The password from the keyring or file, or by running the server's command; NULL without one.
  * For an OAuth server, its access token; *refreshed (may be NULL) says whether it came from the
  * provider just now (oauth_token_access). */
-int deliver_password(outbox *h, const outbox_server *s, char **password, int *refreshed);
+int deliver_password(outbox *h, const outbox_server *s, struct transcript verbose, char **password,
+		     int *refreshed);
 /* The output of the server's password command (the draft's, for the doctor), bounded by the
  * server's timeout. */
 int deliver_password_command(outbox *h, const outbox_server *s, char **password);

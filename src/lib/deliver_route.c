@@ -89,9 +89,11 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 	outbox_server *srv = NULL;
 	char *password = NULL;
 	int failure, refreshed = 0;
+	/* A refresh's HTTP exchange shows in `-v` beside the SMTP conversation. */
+	struct transcript shown = {req->transcript, req->ctx};
 
 	if ((failure = outbox_server_load(h, name, &srv)) == 0 &&
-	    (failure = deliver_password(h, srv, &password, &refreshed)) == 0) {
+	    (failure = deliver_password(h, srv, shown, &password, &refreshed)) == 0) {
 		if (req->notice && strcmp(outbox_server_get(srv, OUTBOX_SERVER_TLS_VERIFY), "false") == 0 &&
 		    strcmp(outbox_server_get(srv, OUTBOX_SERVER_SECURITY), "none") != 0) {
 			char words[300];
@@ -108,7 +110,7 @@ static int deliver_attempt(outbox *h, const outbox_send_request *req, const char
 		 * its advice, is the answer. */
 		if (oauth_token_retry_refused(srv, failure, refreshed)) {
 			char *fresh = NULL;
-			if ((failure = oauth_token_access(h, srv, 1, &fresh, NULL)) == 0)
+			if ((failure = oauth_token_access(h, srv, 1, shown, &fresh, NULL)) == 0)
 				failure = deliver_over_session(h, req, srv, fresh, t, m->fd);
 			secret_wipe(fresh);
 		}

@@ -36,6 +36,7 @@ struct doctor {
 	/* As sending does: a refused cached token is refreshed and the login tried once more, on a
 	 * second session whose steps before the login were reported already. */
 	int refreshed;   /* the access token came from the provider for this check */
+	struct transcript verbose; /* -v: where a refresh's HTTP exchange is shown too */
 	int login_again; /* the server refused the cached token: refresh, then log in once more */
 	int replaying;   /* that second session: only its login, or a failure, is news */
 	int step;           /* the step under way, or -1 */
@@ -261,7 +262,8 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 
 /* The password as sending gets it, except that a draft's new one (or its new password command)
  * is what is being checked. NULL without one. */
-static int doctor_password(outbox *h, const outbox_server *s, char **out, int *refreshed)
+static int doctor_password(outbox *h, const outbox_server *s, struct transcript verbose, char **out,
+			   int *refreshed)
 {
 	*out = NULL;
 	*refreshed = 0;
@@ -274,7 +276,7 @@ static int doctor_password(outbox *h, const outbox_server *s, char **out, int *r
 		return deliver_password_command(h, s, out);
 	if (s->password_change == PASSWORD_FORGET)
 		return 0; /* the draft drops the password: AUTH will say one is needed */
-	return deliver_password(h, s, out, refreshed);
+	return deliver_password(h, s, verbose, out, refreshed);
 }
 
 /* The sign-in of an OAuth server, before the network: who, until when, renewable. One that cannot
@@ -318,7 +320,7 @@ static int doctor_login_again(struct doctor *d, struct session_params *sp, struc
 	char *fresh = NULL;
 	int rc;
 
-	if ((rc = oauth_token_access(d->h, d->s, 1, &fresh, NULL)) < 0) {
+	if ((rc = oauth_token_access(d->h, d->s, 1, d->verbose, &fresh, NULL)) < 0) {
 		doctor_fail(d, rc, NULL, NULL);
 		return rc;
 	}
@@ -406,7 +408,8 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	outbox_clear_error(h);
 	if (d.oauth && doctor_signin(&d) < 0)
 		goto out;
-	if ((d.password_rc = doctor_password(h, s, &password, &d.refreshed)) < 0) {
+	d.verbose = shown;
+	if ((d.password_rc = doctor_password(h, s, shown, &password, &d.refreshed)) < 0) {
 		outbox_error_save(h, &d.password_err);
 		outbox_clear_error(h);
 	}

@@ -98,8 +98,9 @@ enum { OAUTH_PENDING = 1, OAUTH_SLOW_DOWN = 2 };
 int oauth_device_poll_once(outbox *h, const struct oauth_client *c, const char *token_url,
 			   const struct oauth_device *d, struct oauth_tokens *out);
 
-/* How oauth_device_wait waits. progress is called before each wait with the seconds left until
- * the code expires; returning non-zero cancels. now and sleep default (NULL) to the monotonic
+/* How oauth_device_wait waits. progress is called before each wait and before each poll with the
+ * seconds left until the code expires; returning non-zero cancels (oauth_loopback_wait calls it
+ * about once a second). now and sleep default (NULL) to the monotonic
  * clock and nanosleep; tests pass their own so that nothing sleeps. */
 struct oauth_wait {
 	int (*progress)(void *ctx, long long seconds_left);

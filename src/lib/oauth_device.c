@@ -75,6 +75,10 @@ int oauth_device_wait(outbox *h, const struct oauth_client *c, const char *token
 		pause(ctx, (long long)interval < left ? interval : (int)left);
 		if (now(ctx) >= deadline)
 			continue;
+		/* Asked again after the wait: a poll after a cancel could sign in the user who
+		 * cancelled, if they had approved the code meanwhile. */
+		if (w && w->progress && w->progress(w->ctx, deadline - now(ctx)) != 0)
+			return outbox_fail(h, OUTBOX_EAUTH, NULL, "the sign-in was cancelled");
 		rc = oauth_device_poll_once(h, c, token_url, d, out);
 		if (rc == OAUTH_SLOW_DOWN)
 			interval += 5; /* RFC 8628 section 3.5: for this and every later poll */

@@ -1,7 +1,9 @@
 /* oauth_login.c: `server login` and `server logout` as library calls: run the grant the user or
  * the provider's preset chose, store the tokens (oauth_token.c), revoke and forget them. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "handle_internal.h"
 #include "oauth.h"
@@ -60,12 +62,33 @@ static int login_pick(outbox *h, const outbox_server *s, outbox_signin_grant ask
 
 struct login_wait {
 	const outbox_signin_events *ev;
+	long long left; /* the seconds left at the last report */
 };
 
 static int login_progress(void *ctx, long long left)
 {
-	const struct login_wait *w = ctx;
+	struct login_wait *w = ctx;
+
+	w->left = left;
 	return w->ev && w->ev->progress ? w->ev->progress(w->ev->ctx, left) : 0;
+}
+
+/* The device grant's wait between polls, a second at a time with a report after each: Esc or
+ * Ctrl-C is heard within a second, however long the provider asked to wait (up to a minute
+ * after network failures). A signal (a resized terminal too) does not shorten the second: a
+ * poll sooner than the interval earns slow_down, 5 s more for good. */
+static void login_sleep(void *ctx, int seconds)
+{
+	struct login_wait *w = ctx;
+	long long left = w->left;
+
+	for (int i = 0; i < seconds; i++) {
+		struct timespec one = {1, 0};
+		if (i > 0 && login_progress(w, left - i) != 0)
+			return;
+		while (nanosleep(&one, &one) != 0 && errno == EINTR)
+			;
+	}
 }
 
 static const char *login_scope(const outbox_server *s)
@@ -77,8 +100,8 @@ static int login_device(outbox *h, const outbox_server *s, const struct oauth_cl
 			const outbox_signin_events *ev, struct oauth_tokens *out)
 {
 	struct oauth_device d;
-	struct login_wait lw = {ev};
-	struct oauth_wait w = {login_progress, NULL, NULL, &lw};
+	struct login_wait lw = {ev, 0};
+	struct oauth_wait w = {login_progress, NULL, login_sleep, &lw};
 	int rc;
 
 	memset(&d, 0, sizeof d);
@@ -98,6 +121,8 @@ static int login_browser(outbox *h, const outbox_server *s, const struct oauth_c
 	struct oauth_pkce pk;
 	const char *hint[] = {"login_hint", login_field(s, OUTBOX_SERVER_USER), NULL};
 	char *url = NULL, *code = NULL;
+	struct login_wait lw = {ev, 0};
+	struct oauth_wait w = {login_progress, NULL, NULL, &lw};
 	int rc;
 
 	if ((rc = oauth_pkce_new(h, &pk)) < 0)
@@ -110,7 +135,7 @@ static int login_browser(outbox *h, const outbox_server *s, const struct oauth_c
 		goto out;
 	if (ev && ev->browser_url)
 		ev->browser_url(ev->ctx, url);
-	if ((rc = oauth_loopback_wait(h, &lb, pk.state, OAUTH_LOGIN_BROWSER_WAIT_MS, &code)) < 0)
+	if ((rc = oauth_loopback_wait(h, &lb, pk.state, OAUTH_LOGIN_BROWSER_WAIT_MS, &w, &code)) < 0)
 		goto out;
 	rc = oauth_code_exchange(h, c, login_field(s, OUTBOX_SERVER_OAUTH_TOKEN_URL), code, pk.verifier,
 				 lb.redirect_uri, out);
@@ -141,6 +166,12 @@ int outbox_server_login(outbox *h, const char *name, outbox_signin_grant grant,
 	rc = grant == OUTBOX_SIGNIN_DEVICE ? login_device(h, s, &c, ev, &t) : login_browser(h, s, &c, ev, &t);
 	if (rc < 0)
 		goto out;
+	/* A cancel that came during the last request (the poll that succeeded, the code exchange)
+	 * still stores nothing: the person was told the sign-in ended. */
+	if (ev && ev->progress && ev->progress(ev->ctx, 0) != 0) {
+		rc = outbox_fail(h, OUTBOX_EAUTH, NULL, "the sign-in was cancelled");
+		goto out;
+	}
 	if (t.refresh_token == NULL) {
 		rc = outbox_fail(h, OUTBOX_ECONFIG, "oauth-scope",
 				 "the provider gave no refresh token, so the sign-in would end within the "
@@ -182,15 +213,5 @@ int outbox_server_logout(outbox *h, const char *name, char **warning)
 	secret_wipe(refresh);
 	rc = oauth_token_forget(h, s);
 	outbox_server_free(s);
-	return rc;
-}
-
-int outbox_server_signin_state(outbox *h, const outbox_server *s, int *signed_in, long long *expires_at)
-{
-	outbox_signin in;
-	int rc = outbox_server_signin(h, s, &in);
-
-	*signed_in = in.signed_in;
-	*expires_at = in.expires_at;
 	return rc;
 }

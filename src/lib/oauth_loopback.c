@@ -224,7 +224,7 @@ static int loopback_serve(outbox *h, int fd, long long deadline, const char *sta
 }
 
 int oauth_loopback_wait(outbox *h, struct oauth_loopback *lb, const char *state, long timeout_ms,
-			char **code)
+			const struct oauth_wait *w, char **code)
 {
 	long long deadline = loopback_ms() + timeout_ms;
 	int rc;
@@ -241,7 +241,10 @@ int oauth_loopback_wait(outbox *h, struct oauth_loopback *lb, const char *state,
 			return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
 					   "no answer from the browser within %ld seconds; start the "
 					   "sign-in again", timeout_ms / 1000);
-		if (poll(&p, 1, (int)left) <= 0)
+		/* A person may give up (Esc, Ctrl-C) long before the timeout: ask once a second. */
+		if (w && w->progress && w->progress(w->ctx, (left + 999) / 1000) != 0)
+			return outbox_fail(h, OUTBOX_EAUTH, NULL, "the sign-in was cancelled");
+		if (poll(&p, 1, left < 1000 ? (int)left : 1000) <= 0)
 			continue;
 		fd = accept4(lb->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)

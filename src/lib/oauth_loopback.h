@@ -13,11 +13,14 @@ struct oauth_loopback {
 
 /* Listen on 127.0.0.1 on a port the system picks. */
 int oauth_loopback_open(outbox *h, struct oauth_loopback *lb);
+struct oauth_wait;
+
 /* Accept requests until the one for "/" arrives or timeout_ms passes; others (a favicon) get a
  * 404. Its query must carry `state`, and then code (*code, malloc'd) or error (OUTBOX_EAUTH with
- * the provider's words). The browser is answered either way. */
+ * the provider's words). The browser is answered either way. w (may be NULL): its progress hears
+ * the seconds left about once a second and cancels by returning non-zero (OUTBOX_EAUTH). */
 int oauth_loopback_wait(outbox *h, struct oauth_loopback *lb, const char *state, long timeout_ms,
-			char **code);
+			const struct oauth_wait *w, char **code);
 void oauth_loopback_close(struct oauth_loopback *lb);
 
 #endif

@@ -366,8 +366,8 @@ static int token_valid(long long expires_at)
 }
 
 /* Under the lock: re-read (another sender may have refreshed), else refresh and store. */
-static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused, char **token,
-				int *refreshed)
+static int token_refresh_locked(outbox *h, const outbox_server *s, const char *refused,
+				struct transcript verbose, char **token, int *refreshed)
 {
 	struct oauth_tokens fresh;
 	struct oauth_client c;
@@ -384,7 +384,7 @@ static int token_refresh_locked(outbox *h, const outbox_server *s, const char *r
 	*token = NULL;
 	if ((rc = oauth_token_refresh_token(h, s, &refresh)) < 0)
 		return rc;
-	if ((rc = oauth_token_client(h, s, (struct transcript){NULL, NULL}, &c)) < 0)
+	if ((rc = oauth_token_client(h, s, verbose, &c)) < 0)
 		goto out;
 	rc = oauth_refresh(h, &c, s->rec.val[OUTBOX_SERVER_OAUTH_TOKEN_URL], refresh,
 			   *s->rec.val[OUTBOX_SERVER_OAUTH_SCOPE] ? s->rec.val[OUTBOX_SERVER_OAUTH_SCOPE] : NULL,
@@ -406,7 +406,8 @@ out:
 	return rc;
 }
 
-int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token, int *refreshed)
+int oauth_token_access(outbox *h, const outbox_server *s, int force, struct transcript verbose, char **token,
+		       int *refreshed)
 {
 	long long expires_at = 0;
 	char *seen = NULL;
@@ -422,7 +423,7 @@ int oauth_token_access(outbox *h, const outbox_server *s, int force, char **toke
 		return 0;
 	}
 	if ((rc = token_lock(h, s, &fd)) == 0) {
-		rc = token_refresh_locked(h, s, force ? seen : NULL, token, &fetched);
+		rc = token_refresh_locked(h, s, force ? seen : NULL, verbose, token, &fetched);
 		close(fd); /* releases the lock */
 	}
 	if (refreshed)

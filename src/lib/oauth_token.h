@@ -45,8 +45,10 @@ int oauth_token_forget(outbox *h, const outbox_server *s);
  * OUTBOX_EAUTH with the words "sign in again: outbox server login NAME"; a provider out of reach
  * is OUTBOX_ETEMPFAIL. force: refresh even though the stored one looks valid (the server refused
  * it), unless another process already replaced it. *refreshed (may be NULL) is 1 when this call
- * got the token from the provider just now: refused all the same, another refresh would not help. */
-int oauth_token_access(outbox *h, const outbox_server *s, int force, char **token, int *refreshed);
+ * got the token from the provider just now: refused all the same, another refresh would not help.
+ * verbose: where a refresh's HTTP exchange is shown (`-v`), secrets hidden; fn NULL for nowhere. */
+int oauth_token_access(outbox *h, const outbox_server *s, int force, struct transcript verbose, char **token,
+		       int *refreshed);
 
 /* Whether a login that ended with `failure` earns one forced refresh and one more login, for
  * `send` and `server check` alike: an OAuth server refused its cached token (the provider may

@@ -86,6 +86,8 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	struct run_conn *c = NULL;
 	size_t i;
 	int rc, refreshed = 0;
+	/* A refresh's HTTP exchange shows in `-v` with the conversations. */
+	struct transcript verbose = {w->sh->o && w->sh->o->transcript ? worker_transcript : NULL, w->sh};
 
 	for (i = 0; i < w->nconns; i++)
 		if (strcmp(w->conns[i].name, name) == 0)
@@ -100,7 +102,7 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	if (c->down || c->session)
 		return c;
 	if (c->server == NULL && ((rc = outbox_server_load(w->h, name, &c->server)) < 0 ||
-				  (rc = deliver_password(w->h, c->server, &c->password, &refreshed)) < 0)) {
+				  (rc = deliver_password(w->h, c->server, verbose, &c->password, &refreshed)) < 0)) {
 		worker_conn_down(w, c, rc);
 		return c;
 	}
@@ -115,7 +117,7 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	/* As sending does: a refused stored token gets one forced refresh and one more login. */
 	if (oauth_token_retry_refused(c->server, rc, refreshed)) {
 		char *fresh = NULL;
-		if ((rc = oauth_token_access(w->h, c->server, 1, &fresh, NULL)) == 0) {
+		if ((rc = oauth_token_access(w->h, c->server, 1, verbose, &fresh, NULL)) == 0) {
 			secret_wipe(c->password);
 			c->password = fresh;
 			p.password = fresh;

@@ -2,12 +2,10 @@
  * and certificate, EHLO, AUTH) on a copy of a server draft in a thread of its own, and shows each
  * step as it completes; Esc closes the dialog at any time without waiting for the network. */
 #include <curses.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tui.h"
 
@@ -47,11 +45,6 @@ struct check_state {
 	char errmsg[600];
 };
 
-/* Checks still running, so quitting can give them a moment to end before the process does. */
-static pthread_mutex_t check_running_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t check_running_cond = PTHREAD_COND_INITIALIZER;
-static int check_running;
-
 static void check_job_release(struct check_job *j)
 {
 	int last;
@@ -87,7 +80,7 @@ static void check_on_step(void *ctx, const outbox_doctor_report *r)
 	pthread_mutex_unlock(&j->lock);
 }
 
-static void *check_thread(void *arg)
+static void check_thread(void *arg)
 {
 	struct check_job *j = arg;
 	outbox *h = NULL;
@@ -103,19 +96,11 @@ static void *check_thread(void *arg)
 	pthread_mutex_unlock(&j->lock);
 	outbox_close(h);
 	check_job_release(j);
-	pthread_mutex_lock(&check_running_lock);
-	check_running--;
-	pthread_cond_broadcast(&check_running_cond);
-	pthread_mutex_unlock(&check_running_lock);
-	return NULL;
 }
 
 static struct check_job *check_start(struct tui *t, const outbox_server *s)
 {
 	struct check_job *j = calloc(1, sizeof *j);
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc;
 
 	if (j == NULL)
 		return NULL;
@@ -128,18 +113,7 @@ static struct check_job *check_start(struct tui *t, const outbox_server *s)
 		free(j);
 		return NULL;
 	}
-	pthread_mutex_lock(&check_running_lock);
-	check_running++;
-	pthread_mutex_unlock(&check_running_lock);
-	/* Detached: nobody waits for a cancelled check; it frees what it holds when it ends. */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, check_thread, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		pthread_mutex_lock(&check_running_lock);
-		check_running--;
-		pthread_mutex_unlock(&check_running_lock);
+	if (worker_spawn(check_thread, j) != 0) {
 		j->refs = 1;
 		check_job_release(j);
 		return NULL;
@@ -267,24 +241,4 @@ void check_run(struct tui *t, const outbox_server *s)
 		tui_status(t, 0, "Check connection: every step passed for \"%s\".", c.server);
 	else
 		tui_status(t, 1, "Check connection failed: %s", c.errmsg);
-}
-
-void check_shutdown(int timeout_ms)
-{
-	struct timespec until;
-
-	/* A cancelled check may still be waiting for a server. Give it a moment: the process's exit
-	 * tears down TLS and the allocator's bookkeeping under a thread that may still use them. */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&check_running_lock);
-	while (check_running > 0)
-		if (pthread_cond_timedwait(&check_running_cond, &check_running_lock, &until) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&check_running_lock);
 }

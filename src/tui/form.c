@@ -114,6 +114,18 @@ static void form_draw_value(struct form_item *it, int y, int x, int width, int f
 		addstr(" ...");
 		attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
 		break;
+	case FORM_ACTION: {
+		/* The button, then what it is about: drawn with widget_text, as the label may be UTF-8. */
+		int bw = (int)widget_width(it->action) + 4;
+		char button[128];
+		snprintf(button, sizeof button, "[ %s ]", it->action);
+		attron(focused ? screen_attr(TS_FOCUS) : (int)A_BOLD);
+		widget_text(y, x, bw, button);
+		attroff(focused ? screen_attr(TS_FOCUS) : (int)A_BOLD);
+		if (x + bw + 2 < COLS - 1)
+			widget_text(y, x + bw + 2, COLS - 1 - (x + bw + 2), it->value);
+		break;
+	}
 	case FORM_PASSWORD:
 		if (!it->changed && it->placeholder[0] && !focused) {
 			attron(screen_attr(TS_FIELD) | A_DIM);
@@ -234,6 +246,8 @@ int form_key(struct tui *t, struct form *f, int key)
 		return 1;
 	case FORM_LIST:
 		return 0; /* the view opens its picker on Enter, Space or a click */
+	case FORM_ACTION:
+		return key == TK_ENTER || key == ' ' ? FORM_PRESSED : 0;
 	default:
 		r = widget_edit(it->value, sizeof it->value, &it->cursor, key);
 		if (r == 1)

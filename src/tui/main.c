@@ -319,7 +319,7 @@ int tui_main(int argc, char **argv)
 	else
 		tui_loop(&t);
 	screen_end();
-	check_shutdown(3000);
+	worker_shutdown(3000);
 	servers_free(t.servers);
 	accounts_free(t.accounts);
 	outbox_view_free(t.outbox);

@@ -9,11 +9,16 @@
 enum { BTN_ADD, BTN_REMOVE, BTN_CHECK, BTN_ADVANCED, BTN_OK, BTN_CANCEL, BTN_COUNT };
 enum { HIT_ROW = 10, HIT_FIELD, HIT_BUTTON, HIT_PAGE };
 
-/* The fields of the General page, in the order a mail client shows them; -1 is the password.
- * Every other field of the table goes to Advanced, so new fields appear there by themselves. */
+/* The form's own items, beside the record's fields. */
+enum { SERVERS_PASSWORD = -1, SERVERS_SIGN_IN = -2 };
+
+/* The fields of the General page, in the order a mail client shows them, then the OAuth provider
+ * and its Sign In button. Every other field of the table goes to Advanced, so new fields appear
+ * there by themselves. */
 static const int servers_general[] = {OUTBOX_SERVER_DESCRIPTION, OUTBOX_SERVER_NAME, OUTBOX_SERVER_HOST,
 				      OUTBOX_SERVER_PORT, OUTBOX_SERVER_SECURITY, OUTBOX_SERVER_AUTH,
-				      OUTBOX_SERVER_USER, -1};
+				      OUTBOX_SERVER_USER, SERVERS_PASSWORD, OUTBOX_SERVER_OAUTH,
+				      SERVERS_SIGN_IN};
 #define SERVERS_NGENERAL ((int)(sizeof servers_general / sizeof servers_general[0]))
 
 struct servers_view {
@@ -27,12 +32,30 @@ static const char *servers_name_at(const struct servers_view *v, size_t i)
 	return record_view_key_at(&v->rv, i);
 }
 
+static int servers_uses_oauth(const struct servers_view *v)
+{
+	return v->rv.draft && strcmp(outbox_server_get(v->rv.draft, OUTBOX_SERVER_OAUTH), "none") != 0;
+}
+
+/* A server that signs in with OAuth has no password (the library refuses one) but a Sign In
+ * button; a password typed before the provider was chosen stays in view with its error. */
+static int servers_item_shown(const struct servers_view *v, const struct form_item *it, int general)
+{
+	if (general != (v->page == 0))
+		return 0;
+	if (it->id == SERVERS_PASSWORD)
+		return !servers_uses_oauth(v) || it->value[0] || it->error[0];
+	if (it->id == SERVERS_SIGN_IN)
+		return servers_uses_oauth(v);
+	return 1;
+}
+
 static void servers_show_page(struct servers_view *v)
 {
 	struct form *f = &v->rv.form;
 
 	for (int i = 0; i < f->count; i++)
-		f->items[i].visible = v->page == 0 ? i < SERVERS_NGENERAL : i >= SERVERS_NGENERAL;
+		f->items[i].visible = servers_item_shown(v, &f->items[i], i < SERVERS_NGENERAL);
 	if (f->focus >= 0 && !f->items[f->focus].visible)
 		f->focus = form_first_visible(f, 0, 1);
 }
@@ -48,10 +71,17 @@ static void servers_build_form(struct servers_view *v)
 		id = servers_general[k];
 		if (id >= 0) {
 			form_add(f, id, outbox_server_field_info((outbox_server_field_id)id));
-		} else if ((it = form_add(f, -1, NULL)) != NULL) {
+		} else if ((it = form_add(f, id, NULL)) == NULL) {
+			continue;
+		} else if (id == SERVERS_PASSWORD) {
 			it->label = "Password";
 			it->help = "typed here, never shown; stored in the keyring or a private file (Ctrl-U clears it)";
 			it->kind = FORM_PASSWORD;
+		} else {
+			it->label = "Sign-In";
+			it->help = "Enter: sign in at the provider, with a code or in your browser";
+			it->kind = FORM_ACTION;
+			it->action = "Sign In...";
 		}
 	}
 	for (id = 0; id < OUTBOX_SERVER_FIELD_COUNT; id++) {
@@ -91,6 +121,8 @@ static const char *servers_rec_get(const void *rec, int id)
 
 static int servers_rec_set(outbox *h, void *rec, int id, const char *value)
 {
+	if (id == SERVERS_SIGN_IN)
+		return 0; /* a button, not a value */
 	if (id < 0)
 		return outbox_server_set_password(h, rec, value[0] ? value : NULL);
 	return outbox_server_set(h, rec, (outbox_server_field_id)id, value);
@@ -124,7 +156,7 @@ static int servers_rec_field_by_key(const char *key, int *id)
 {
 	/* A failure about the password is shown beside the Password field, the form's id -1. */
 	if (strcmp(key, "password") == 0) {
-		*id = -1;
+		*id = SERVERS_PASSWORD;
 		return 1;
 	}
 	*id = outbox_server_field_by_key(key);
@@ -134,6 +166,8 @@ static int servers_rec_field_by_key(const char *key, int *id)
 /* The password is never shown: only where the stored one is kept. */
 static void servers_rec_fill_own(struct record_view *rv, struct form_item *it, int keep_errors)
 {
+	if (it->id == SERVERS_SIGN_IN)
+		return; /* its words are the sign-in state at the time it is drawn */
 	if (!keep_errors) {
 		explicit_bzero(it->value, sizeof it->value);
 		it->cursor = 0;
@@ -372,6 +406,37 @@ static void servers_check(struct tui *t, struct servers_view *v)
 	check_run(t, v->rv.draft);
 }
 
+/* Sign In... runs on the saved server: the sign-in reads its settings from the store. When signed
+ * in already, it offers to sign in again or to sign out. */
+static void servers_sign_in(struct tui *t, struct servers_view *v)
+{
+	static const char *const buttons[] = {"Sign in &again", "Sign &out", "&Cancel", NULL};
+	struct record_view *rv = &v->rv;
+	char name[256], user[320], state[300], line[600];
+	const char *lines[] = {line, NULL};
+	outbox_signin in;
+
+	record_view_apply_focused(t, rv);
+	if (rv->draft == NULL || !servers_uses_oauth(v))
+		return;
+	if (rv->dirty) {
+		tui_status(t, 1, "Save the server first (OK), then Sign In: the sign-in uses the saved settings.");
+		return;
+	}
+	snprintf(name, sizeof name, "%s", outbox_server_get(rv->draft, OUTBOX_SERVER_NAME));
+	snprintf(user, sizeof user, "%s", outbox_server_get(rv->draft, OUTBOX_SERVER_USER));
+	if (outbox_server_signin(t->h, rv->draft, &in) == 0 && in.signed_in) {
+		signin_state_words(t, rv->draft, state, sizeof state);
+		snprintf(line, sizeof line, "Server \"%s\": %s.", name, state);
+		switch (widget_dialog(t, "Signed in", lines, buttons, 0)) {
+		case 0: break;
+		case 1: signin_sign_out(t, name); return;
+		default: return;
+		}
+	}
+	signin_run(t, name, user);
+}
+
 static void servers_toggle_page(struct servers_view *v)
 {
 	v->page = !v->page;
@@ -423,8 +488,10 @@ static void servers_mouse(struct tui *t, struct servers_view *v)
 			break;
 		rv->zone = RV_ZONE_FORM;
 		rv->form.focus = arg;
-		if ((rv->form.items[arg].kind == FORM_BOOL || rv->form.items[arg].kind == FORM_CHOICE) &&
-		    form_key(t, &rv->form, ' ') == 1)
+		if (rv->form.items[arg].kind == FORM_ACTION)
+			servers_sign_in(t, v);
+		else if ((rv->form.items[arg].kind == FORM_BOOL || rv->form.items[arg].kind == FORM_CHOICE) &&
+			 form_key(t, &rv->form, ' ') == 1)
 			record_view_changed(t, rv, &rv->form.items[arg]);
 		break;
 	case HIT_BUTTON:
@@ -483,7 +550,7 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 		return servers_shortcut(t, v, key);
 	case RV_ZONE_FORM:
 		it = rv->form.focus >= 0 ? &rv->form.items[rv->form.focus] : NULL;
-		if (key == TK_ENTER && (it == NULL || it->kind != FORM_CHOICE)) {
+		if (key == TK_ENTER && (it == NULL || (it->kind != FORM_CHOICE && it->kind != FORM_ACTION))) {
 			record_view_ok(t, rv);
 			return 1;
 		}
@@ -493,8 +560,11 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 			return 1;
 		case 2:
 			return 1;
+		case FORM_PRESSED:
+			servers_sign_in(t, v);
+			return 1;
 		}
-		if (it && (it->kind == FORM_BOOL || it->kind == FORM_CHOICE))
+		if (it && (it->kind == FORM_BOOL || it->kind == FORM_CHOICE || it->kind == FORM_ACTION))
 			return servers_shortcut(t, v, key);
 		return 0;
 	default:
@@ -537,6 +607,7 @@ void servers_draw(struct tui *t, struct servers_view *v)
 	static const char mnemonics[BTN_COUNT] = {'+', '-', 'C', 'A', 'O', 'n'};
 	static const char *const heads[3] = {"Description", "Server Name", "In Use By Account"};
 	struct record_view *rv = &v->rv;
+	struct form_item *sign_in;
 	int list_h, w[2], y, x, title_y;
 	size_t total = rv->n + (rv->draft && rv->sel >= rv->n ? 1 : 0), i;
 	char title[400];
@@ -565,6 +636,13 @@ void servers_draw(struct tui *t, struct servers_view *v)
 		tui_hit_add(t, title_y, x + 10, x + 20, HIT_PAGE, 1);
 	}
 	attroff(screen_attr(TS_TITLE));
+	servers_show_page(v); /* the OAuth provider may have changed since the last frame */
+	if ((sign_in = form_find(&rv->form, SERVERS_SIGN_IN)) != NULL && sign_in->visible) {
+		if (rv->dirty)
+			form_set_value(sign_in, "Unsaved changes: save the server (OK) first");
+		else
+			signin_state_words(t, rv->draft, sign_in->value, sizeof sign_in->value);
+	}
 	record_view_draw_form(t, rv, title_y + 1, HIT_FIELD);
 	y = t->rows - 2;
 	x = 1;

@@ -106,8 +106,9 @@ size_t widget_width(const char *s);
 const char *widget_skip(const char *s, size_t n);
 
 /* form.c: a column of labelled fields generated from a field table. */
-/* FORM_LIST is a list of names the view picks with a dialog of its own (fallback servers). */
-enum form_kind { FORM_TEXT, FORM_NUMBER, FORM_BOOL, FORM_CHOICE, FORM_PASSWORD, FORM_LIST };
+/* FORM_LIST is a list of names the view picks with a dialog of its own (fallback servers).
+ * FORM_ACTION is a button (its label in `action`) with words beside it (in `value`). */
+enum form_kind { FORM_TEXT, FORM_NUMBER, FORM_BOOL, FORM_CHOICE, FORM_PASSWORD, FORM_LIST, FORM_ACTION };
 
 struct form_item {
 	int id; /* the record's field id, or -1 for the password */
@@ -115,6 +116,7 @@ struct form_item {
 	const char *help;
 	enum form_kind kind;
 	const char *const *choices;
+	const char *action; /* FORM_ACTION: the button's label */
 	char value[1024];
 	size_t cursor;
 	char error[256];
@@ -143,7 +145,9 @@ void form_draw(struct tui *t, struct form *f, int top, int height, int tag);
 /* Move the focus to the next (dir 1) or previous (-1) visible item; 0 when it would leave the form. */
 int form_move(struct form *f, int dir);
 /* Handle a key for the focused item; returns 1 when the value changed, 2 when handled without
- * change, 0 when not handled. A choice opens its drop-down on Enter or Space. */
+ * change, 0 when not handled, FORM_PRESSED when Enter or Space pressed an action's button. A
+ * choice opens its drop-down on Enter or Space. */
+#define FORM_PRESSED 3
 int form_key(struct tui *t, struct form *f, int key);
 int form_has_errors(const struct form *f);
 int form_first_visible(const struct form *f, int from, int dir);
@@ -266,8 +270,19 @@ void outbox_view_reload(struct tui *t, struct outbox_view *v);
 
 /* check_view.c: run the connection check on a draft and show each step as it completes. */
 void check_run(struct tui *t, const outbox_server *s);
-/* Before exit: wait at most timeout_ms for checks the user closed to end by themselves. */
-void check_shutdown(int timeout_ms);
+
+/* worker.c: a network job in a detached thread of its own (0, or -1 when none could start). */
+int worker_spawn(void (*fn)(void *arg), void *arg);
+/* Before exit: wait at most timeout_ms for jobs the user closed to end by themselves. */
+void worker_shutdown(int timeout_ms);
+
+/* signin_view.c: OAuth sign-in of the saved server `name` (user: who signs in, for the words) in
+ * a worker, with the code and address or the browser shown until Close; 1 when it signed in.
+ * signin_sign_out does the same for signing out. */
+int signin_run(struct tui *t, const char *name, const char *user);
+int signin_sign_out(struct tui *t, const char *name);
+/* The sign-in state of a saved server in words: "Signed in (token valid until 14:05)", ... */
+void signin_state_words(struct tui *t, const outbox_server *s, char *buf, size_t size);
 
 /* fallback_picker.c: the Fallback Servers checklist. `servers` are all server names, `own` the
  * account's server (left out), `current` the fallbacks now, in order. Returns 1 with the choice

@@ -104,3 +104,28 @@ def test_login_verbose_shows_the_exchange_and_no_secret(ob, https_bed, pki):
     assert secrets, "the provider issued tokens"
     leaked = [s for s in secrets if s in r.out or s in r.err]
     expect("tokens or device codes in the output", leaked, [])
+
+
+@pytest.mark.parametrize("command", ["send", "queue run", "server check"])
+def test_verbose_shows_the_refresh_beside_the_conversation(ob, https_bed, pki, command):
+    provider, smtp = https_bed
+    assert add_server(ob, provider, smtp, pki, "--oauth-tls-ca", pki.ca_cert).code == 0
+    ob.ok("account", "add", SENDER, "--server", "corp")
+    provider.configure(access_lifetime=30)   # under the margin: every use refreshes first
+    assert device_login(ob, provider).code == 0
+    token_path = provider.token_url.split("/", 3)[3]
+    if command == "send":
+        r = ob.run("send", "-v", "-i", "rcpt@example.test", input="Subject: verbose\n\nbody\n")
+    elif command == "queue run":
+        ob.ok("send", "--queue-only", "-i", "rcpt@example.test", input="Subject: verbose\n\nbody\n")
+        r = ob.run("queue", "run", "--all", "-v")
+    else:
+        r = ob.run("server", "check", "corp", "-v")
+    assert r.code == 0, r.describe()
+    expect("refreshes", provider.counters["token:refresh_token"], 1)
+    for want in (f"C: POST /{token_path} HTTP", "grant_type=refresh_token", "refresh_token=(hidden)",
+                 "S: HTTP/1.1 200", "C: AUTH XOAUTH2"):
+        assert want in r.err, f"want {want!r} in the -v output:\n" + r.describe()
+    with provider.state.lock:
+        secrets = list(provider.state.refresh_tokens) + list(provider.state.access_tokens)
+    expect("tokens in the output", [s for s in secrets if s in r.out or s in r.err], [])

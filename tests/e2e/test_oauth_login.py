@@ -1,6 +1,9 @@
 # tests/e2e/test_oauth_login.py: `outbox server login/logout` and sending with the tokens, against
 # the local OAuth provider and the XOAUTH2/OAUTHBEARER SMTP server of tests/servers/oauth_*.py.
 import os
+import pty
+import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -307,3 +310,89 @@ def test_a_refresh_rewrites_only_what_changed(ob, oauth_provider, oauth_smtp, pk
     after = files()
     expect("secret files", sorted(after), sorted(before))
     expect("secret files rewritten by the refresh", sum(after[n] != before[n] for n in after), want)
+
+
+def test_ctrl_c_ends_a_browser_sign_in(ob, oauth_provider, oauth_smtp, pki):
+    """The person closes the browser and presses Ctrl-C: login ends at once, nothing stored."""
+    add_server(ob, oauth_provider, oauth_smtp, pki)
+    env = dict(ob.env, BROWSER="true")  # a browser that never comes back to the listener
+    proc = subprocess.Popen([OUTBOX, "server", "login", "corp", "--browser"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    shown = []
+    for line in proc.stdout:  # the address is printed once the listener is up
+        shown.append(line)
+        if line.startswith(oauth_provider.authorize_url):
+            break
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("login still waiting 20 s after Ctrl-C (want it to end at once); "
+                             f"stdout {''.join(shown) + out!r} stderr {err!r}")
+    expect("exit code after Ctrl-C (stderr %r)" % err, proc.returncode, 77)
+    assert "the sign-in was cancelled" in err, f"want the words of a cancel, got stderr {err!r}"
+    expect("signed in after Ctrl-C", ob.ok("server", "show", "corp", "--json").json()["signed_in"], False)
+    expect("token requests", oauth_provider.counters["token:authorization_code"], 0)
+
+
+def read_terminal_until(fd, text, timeout=30):
+    """Read a pty's output until `text` shows (the terminal-only progress line), or fail."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise AssertionError(f"want {text!r} on the terminal, got {seen!r}")
+        try:
+            seen += os.read(fd, 4096)
+        except OSError:  # the program ended and closed the terminal
+            raise AssertionError(f"want {text!r} on the terminal, got {seen!r} before it closed")
+    return seen.decode(errors="replace")
+
+
+def test_ctrl_c_ends_a_device_sign_in_between_long_polls(ob, oauth_provider, oauth_smtp, pki):
+    """The provider asks for 30 s between polls: Ctrl-C must not wait for the next one."""
+    oauth_provider.configure(interval=30)
+    add_server(ob, oauth_provider, oauth_smtp, pki)
+    # stderr a terminal: the live "s left" line says the wait between polls has begun.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([OUTBOX, "server", "login", "corp", "--device"], stdout=subprocess.PIPE,
+                            stderr=slave, text=True, env=ob.env)
+    os.close(slave)
+    try:
+        read_terminal_until(master, " s left")
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("login still waiting 15 s after Ctrl-C (want it to end within a "
+                                 "second or so, not at the 30 s poll)")
+        err = read_terminal_until(master, "cancelled", timeout=5)
+    finally:
+        os.close(master)
+        proc.stdout.close()
+    expect("exit code after Ctrl-C (terminal %r)" % err, proc.returncode, 77)
+    assert "the sign-in was cancelled" in err, f"want the words of a cancel, got {err!r}"
+    expect("polls made", oauth_provider.counters["token:device_code"], 0)
+
+
+def test_browser_sign_in_without_a_browser_says_so(ob, oauth_provider, oauth_smtp, pki, tmp_path):
+    # No $BROWSER and no xdg-open on PATH's usual place: the address is printed with what to do,
+    # and the scripted browser, run by hand as a user would, completes the sign-in.
+    add_server(ob, oauth_provider, oauth_smtp, pki)
+    env = {"BROWSER": ""}
+    if os.path.exists("/usr/bin/xdg-open"):
+        pytest.fail("this test needs a machine without /usr/bin/xdg-open")
+    proc = subprocess.Popen([OUTBOX, "server", "login", "corp", "--browser"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**ob.env, **env})
+    first = proc.stdout.readline()
+    url = proc.stdout.readline().strip()
+    assert "no browser found: set $BROWSER, or sign in with --device" in first, first
+    subprocess.run([sys.executable, BROWSER, url], check=True, timeout=60)
+    out, err = proc.communicate(timeout=60)
+    expect("exit status", proc.returncode, 0)
+    assert "Signed in to corp" in out, out + err

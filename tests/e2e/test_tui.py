@@ -526,12 +526,27 @@ def test_remove_account_confirm_undo_and_outbox_undo(ob, ui_factory):
 
 # --- Fallback servers are picked from a checklist --------------------------------------------
 
+def status_line(ui):
+    return ui.screen().splitlines()[-1]
+
+
+def after_key(ui, key, before, timeout=5):
+    """Press key and wait for the status line to change from `before`: read sooner, the screen
+    still shows the field that had the focus, and a test would press Tab once too often."""
+    ui.keys(key)
+    deadline = time.monotonic() + timeout
+    while (now := status_line(ui)) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return now  # unchanged after the timeout: two fields with the same help, say
+
+
 def focus_field(ui, help_words, tries=15):
     """Tab through the form until the status bar shows the field's help."""
+    now = status_line(ui)
     for _ in range(tries):
-        if help_words in ui.screen().splitlines()[-1]:
+        if help_words in now:
             return
-        ui.keys("Tab")
+        now = after_key(ui, "Tab", now)
     raise AssertionError(f"want a field with help {help_words!r}, got:\n{ui.screen()}")
 
 

@@ -50,6 +50,7 @@ fractions to stay fast). oauth_browser.py is the scripted browser ($BROWSER) for
 import base64
 import json
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
@@ -123,6 +124,10 @@ class OAuthProvider:
         Handler.provider = provider
         self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.provider = provider
+        # serve_forever selects, then accepts on a blocking socket: a connection the client gave
+        # up between the two leaves accept() waiting for ever, and stop() with it. A timeout makes
+        # that accept fail (ignored by socketserver) and the loop go on.
+        self._httpd.socket.settimeout(1.0)
         if self.tls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(*self.tls)
@@ -141,6 +146,9 @@ class OAuthProvider:
             self._httpd.server_close()
             self._thread.join(10)
             self._httpd = None
+        if self.errors:
+            # A test that failed because the provider did shows why in its captured output.
+            print("oauth_provider: handler errors:", *self.errors, sep="\n  ", file=sys.stderr)
 
     def __enter__(self):
         return self.start()

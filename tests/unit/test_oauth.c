@@ -694,6 +694,49 @@ static void test_device_wait_ends(void **state)
 	free(h);
 }
 
+static int progress_calls;
+
+/* Lets the first call through and cancels the second: the user gave up during a wait. */
+static int cancel_second(void *ctx, long long seconds_left)
+{
+	(void)ctx;
+	seconds_left_seen = seconds_left;
+	return ++progress_calls >= 2;
+}
+
+static void test_device_cancel_during_a_wait_polls_no_more(void **state)
+{
+	struct canned c = {.count = 1, .answers = {
+		JSON_200("{\"access_token\":\"at-late\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+			 "\"refresh_token\":\"rt-late\"}")}};
+	struct oauth_client cl = {TEST_CLIENT_ID, NULL, NULL, 10000, {NULL, NULL}};
+	struct fake_clock clock = {0, {0}, 0};
+	struct oauth_wait w = {cancel_second, fake_now, fake_sleep, &clock};
+	char dc[] = "dc";
+	struct oauth_device d = {.device_code = dc, .expires_in = 60, .interval = 5};
+	struct oauth_tokens t;
+	char token_url[64];
+	outbox *h = test_handle();
+
+	(void)state;
+	progress_calls = 0;
+	canned_start(&c);
+	snprintf(token_url, sizeof token_url, "http://127.0.0.1:%d/token", c.port);
+	/* The user approved the code while the wait ran, and cancelled too: no poll may take the
+	 * tokens the provider now holds ready. */
+	EXPECT_INT(oauth_device_wait(h, &cl, token_url, &d, &w, &t), OUTBOX_EAUTH, "cancelled in a wait: code");
+	EXPECT_STR(outbox_errmsg(h), "the sign-in was cancelled", "cancelled in a wait");
+	EXPECT_INT(progress_calls, 2, "progress calls: before the wait and after it");
+	EXPECT_INT(seconds_left_seen, 55, "seconds left after the 5 s wait");
+	/* The one answer is still unserved: the wait made no poll after the cancel. */
+	EXPECT_INT(oauth_device_poll_once(h, &cl, token_url, &d, &t), 0, "the answer left for a poll of ours");
+	EXPECT_STR(t.access_token, "at-late", "token still at the provider");
+	oauth_tokens_free(&t);
+	canned_stop(&c);
+	canned_free(&c);
+	free(h);
+}
+
 /* The browser, played by a thread: send `request` to the listener and keep its answer. */
 struct browser {
 	int port;
@@ -732,7 +775,7 @@ static int browser_visit(struct oauth_loopback *lb, const char *state, const cha
 	int rc;
 
 	assert_int_equal(pthread_create(&b.thread, NULL, browser_run, &b), 0);
-	rc = oauth_loopback_wait(h, lb, state, 10000, code);
+	rc = oauth_loopback_wait(h, lb, state, 10000, NULL, code);
 	pthread_join(b.thread, NULL);
 	*answer = b.answer;
 	return rc;
@@ -790,8 +833,28 @@ static void test_loopback_gives_up(void **state)
 
 	(void)state;
 	assert_int_equal(oauth_loopback_open(h, &lb), 0);
-	EXPECT_INT(oauth_loopback_wait(h, &lb, "s", 200, &code), OUTBOX_ETEMPFAIL, "no browser came: code");
+	EXPECT_INT(oauth_loopback_wait(h, &lb, "s", 200, NULL, &code), OUTBOX_ETEMPFAIL, "no browser came: code");
 	EXPECT_CONTAINS(outbox_errmsg(h), "no answer from the browser", "no browser came");
+	oauth_loopback_close(&lb);
+	free(h);
+}
+
+static void test_loopback_wait_cancelled(void **state)
+{
+	struct oauth_loopback lb;
+	struct oauth_wait w = {cancel_second, NULL, NULL, NULL};
+	char *code = NULL;
+	outbox *h = test_handle();
+
+	(void)state;
+	progress_calls = 0;
+	assert_int_equal(oauth_loopback_open(h, &lb), 0);
+	/* Nobody comes; the person gives up at the second report, long before the 60 s timeout. */
+	EXPECT_INT(oauth_loopback_wait(h, &lb, "s", 60000, &w, &code), OUTBOX_EAUTH, "cancelled: code");
+	EXPECT_STR(outbox_errmsg(h), "the sign-in was cancelled", "cancelled");
+	EXPECT_INT(progress_calls, 2, "progress calls");
+	EXPECT_INT(seconds_left_seen >= 58 && seconds_left_seen <= 60, 1, "seconds left near the timeout");
+	EXPECT_INT(code == NULL, 1, "no code after a cancel");
 	oauth_loopback_close(&lb);
 	free(h);
 }
@@ -813,6 +876,8 @@ int main(void)
 		cmocka_unit_test(test_device_wait_ends),
 		cmocka_unit_test(test_loopback_listener),
 		cmocka_unit_test(test_loopback_gives_up),
+		cmocka_unit_test(test_device_cancel_during_a_wait_polls_no_more),
+		cmocka_unit_test(test_loopback_wait_cancelled),
 	};
 	return cmocka_run_group_tests_name("oauth", tests, NULL, NULL);
 }
