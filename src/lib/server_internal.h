@@ -43,6 +43,10 @@ int server_auth_needs_user(const char *auth);
 /* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */
 int server_id_by_name(outbox *h, const char *field, const char *name, long long *id);
 
+/* outbox_server_save, with `also` writing in the same transaction, after the server's row and
+ * before the commit: both are saved, or (also failing) neither. */
+int server_save_with(outbox *h, outbox_server *s, int (*also)(outbox *h, void *ctx), void *ctx);
+
 /* server_oauth.c. Put the provider (checked) in the draft; when it changes, its preset fills
  * every field it names that was not typed on this draft, and "none" clears the OAuth settings. */
 int server_oauth_set_provider(outbox *h, outbox_server *s, const char *provider);
