@@ -1,0 +1,103 @@
+/* outbox/setup.h: `outbox setup ADDRESS`: find a submission server from an address (the provider's
+ * autoconfig, the ISPDB, SRV and MX records, guesses), probe, choose, verify, then save it all. */
+#ifndef OUTBOX_SETUP_H
+#define OUTBOX_SETUP_H
+
+#include <stddef.h>
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+	const char *ispdb;            /* the ISPDB's base URL; NULL: Thunderbird's public one */
+	const char *resolver;         /* "127.0.0.1:53": every DNS query goes there; NULL: the system's */
+	const char *tls_ca;           /* a CA file trusted for the lookups and probes; NULL: the system's */
+	long long timeout_ms;         /* each stage's limit (lookups, probes, login); 0: a few seconds */
+	const char *password;         /* checked on the chosen server before anything is saved */
+	const char *password_command; /* run once for the password to check, when no password is given */
+	const char *oauth_client_id;  /* an OAuth sign-in: the method must be XOAUTH2 or OAUTHBEARER */
+} outbox_setup_options;
+
+/* What one lookup answered. Words are "autoconfig", "well-known", "ISPDB", "SRV", "MX", "guess"
+ * and "found", "not offered", "no answer", "failed". */
+typedef struct {
+	const char *source;
+	const char *what;    /* the URL or DNS name asked */
+	const char *outcome;
+	long long ms;
+	const char *detail;  /* what was found, or why not */
+} outbox_setup_lookup;
+
+/* A server a source proposed, with its probe and its verdict. */
+typedef struct {
+	const char *host;
+	int port;
+	const char *security;     /* "tls", "starttls", "none" */
+	const char *source;       /* as in outbox_setup_lookup */
+	const char *origin;       /* the URL or DNS name it came from */
+	const char *display_name; /* the provider's name, or "" */
+	const char *probe;        /* "ok", "failed", "no answer", "skipped" */
+	const char *probe_error;  /* why a probe was not ok, or "" */
+	const char *tls;          /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" */
+	const char *offered_auth; /* the mechanisms its EHLO offered, or "" */
+	int usable;
+	int chosen;
+	const char *auth;         /* the --auth value it would get */
+	const char *why;          /* why it won, or why it lost */
+} outbox_setup_candidate;
+
+typedef struct {
+	const char *address;
+	const char *domain;
+	size_t nlookups;
+	const outbox_setup_lookup *lookups;       /* in the sources' order */
+	size_t ncandidates;
+	const outbox_setup_candidate *candidates; /* by preference: the chosen one first, if any */
+	long chosen;                              /* its index in candidates, or -1 */
+	int login_checked;                        /* a password was tried on the chosen server */
+	const char *login_user;                   /* the user name that logged in, or "" */
+	const char *login_form;                   /* "the full address", "the local part", ... */
+	const char *login_tried;                  /* the user names tried, ", "-joined */
+	long long lookups_ms, probes_ms, login_ms;
+} outbox_setup_result;
+
+/* Find, probe and choose a server for `address` (and with a password or password command, log
+ * in to it, sending no mail). `progress` (may be NULL) hears each stage as it begins, on the
+ * caller's thread. Returns 0 with a chosen server; OUTBOX_EUNAVAILABLE when none is usable and
+ * OUTBOX_EAUTH when the login was refused, both with *out saying what was tried; other codes
+ * (OUTBOX_EINVALID naming the field, OUTBOX_ECONFIG, OUTBOX_ENOMEM) with *out NULL. Nothing is
+ * saved. Free *out with outbox_setup_result_free. */
+int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_options *o,
+			  void (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out);
+void outbox_setup_result_free(outbox_setup_result *r);
+
+/* What outbox_setup_save stores with the chosen server. */
+typedef struct {
+	const char *full_name;        /* the account's name for From; NULL or "": none */
+	const char *password;         /* stored as `server add` stores one; or NULL */
+	const char *password_command; /* stored instead (only the command); or NULL */
+	const char *oauth_client_id;  /* for an OAuth server; sign in afterwards with server login */
+	const char *tls_ca;           /* stored on the server; or NULL */
+} outbox_setup_save_options;
+
+/* The server and account the result's chosen server makes, as drafts (not saved): the server
+ * named after the domain (DOMAIN-2, ... when taken) and described by the provider's name, the
+ * account for the address using it. For --dry-run and for outbox_setup_save alike. */
+typedef struct outbox_server outbox_server;
+typedef struct outbox_account outbox_account;
+int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
+			outbox_server **server, outbox_account **account);
+
+/* Save the drafts outbox_setup_drafts makes, server and account in one transaction: both, or
+ * on any failure (an account for the address already exists, ...) neither. `server_name`
+ * receives the server's name. Taken back like any addition: `outbox account remove` and
+ * `outbox server remove`, themselves undoable. */
+int outbox_setup_save(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
+		      char *server_name, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

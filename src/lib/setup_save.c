@@ -1,0 +1,144 @@
+/* setup_save.c: what `outbox setup` keeps of a discovery: the chosen server as a server record named
+ * after the domain and an account for the address using it, saved in one transaction or not at all. */
+#include <stdio.h>
+#include <string.h>
+
+#include "account_internal.h"
+#include "handle_internal.h"
+#include "outbox/account.h"
+#include "outbox/server.h"
+#include "outbox/setup.h"
+#include "server_internal.h"
+#include "setup_result.h"
+
+/* The domain, or DOMAIN-2, DOMAIN-3, ... when a server has that name already. */
+static int save_server_name(outbox *h, const char *domain, char *out, size_t size)
+{
+	outbox_server *taken = NULL;
+	int i, rc;
+
+	for (i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(out, size, "%s", domain);
+		else
+			snprintf(out, size, "%s-%d", domain, i);
+		rc = outbox_server_load(h, out, &taken);
+		outbox_server_free(taken);
+		taken = NULL;
+		if (rc == OUTBOX_ENOTFOUND) {
+			outbox_clear_error(h);
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return outbox_fail(h, OUTBOX_EEXISTS, "name", "servers %s to %s-99 exist already", domain, domain);
+}
+
+/* The user name stored: the one that logged in, else the source's, else the address. */
+static const char *save_user(const struct setup_discovery *d, const struct setup_candidate *c, const char *address)
+{
+	if (d->login_checked && d->login.candidate >= 0)
+		return d->login.user;
+	return c->username[0] ? c->username : address;
+}
+
+static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_result *r,
+			      const outbox_setup_save_options *o, const char *name)
+{
+	const struct setup_discovery *d = setup_result_run(r);
+	const struct setup_candidate *c = &d->candidates.v[d->choice.winner];
+	const char *auth = d->choice.v[d->choice.winner].auth;
+	char port[8], description[256];
+	int rc;
+
+	snprintf(port, sizeof port, "%d", c->port);
+	snprintf(description, sizeof description, "%s", c->display_name[0] ? c->display_name : r->domain);
+	if ((rc = outbox_server_set(h, s, OUTBOX_SERVER_NAME, name)) < 0 ||
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_DESCRIPTION, description)) < 0 ||
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_HOST, c->host)) < 0 ||
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_SECURITY, setup_probe_security_word(c->security))) < 0 ||
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_PORT, port)) < 0 ||
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_AUTH, auth)) < 0)
+		return rc;
+	if (strcmp(auth, "none") != 0 &&
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_USER, save_user(d, c, r->address))) < 0)
+		return rc;
+	if (o->tls_ca && (rc = outbox_server_set(h, s, OUTBOX_SERVER_TLS_CA, o->tls_ca)) < 0)
+		return rc;
+	if (o->oauth_client_id) {
+		if (c->oauth[0] == '\0')
+			return outbox_fail(h, OUTBOX_EUNAVAILABLE, "oauth-client-id",
+					   "%s names no OAuth provider outbox knows; add the server with "
+					   "`outbox server add --oauth custom` instead", c->host);
+		if ((rc = outbox_server_set(h, s, OUTBOX_SERVER_OAUTH, c->oauth)) < 0 ||
+		    (rc = outbox_server_set(h, s, OUTBOX_SERVER_OAUTH_CLIENT_ID, o->oauth_client_id)) < 0)
+			return rc;
+	} else if (o->password_command) {
+		rc = outbox_server_set(h, s, OUTBOX_SERVER_PASSWORD_COMMAND, o->password_command);
+	} else if (o->password) {
+		rc = outbox_server_set_password(h, s, o->password);
+	}
+	return rc;
+}
+
+int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
+			outbox_server **server, outbox_account **account)
+{
+	static const outbox_setup_save_options none;
+	const struct setup_discovery *d;
+	char name[300];
+	outbox_server *s = NULL;
+	outbox_account *a = NULL;
+	int rc;
+
+	*server = NULL;
+	*account = NULL;
+	if (o == NULL)
+		o = &none;
+	if (r == NULL || (d = setup_result_run(r))->choice.winner < 0)
+		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "no server was chosen: nothing to save");
+	if ((s = outbox_server_new()) == NULL || (a = outbox_account_new()) == NULL) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	if ((rc = save_server_name(h, r->domain, name, sizeof name)) < 0 ||
+	    (rc = save_server_fields(h, s, r, o, name)) < 0 ||
+	    (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, r->address)) < 0 ||
+	    (o->full_name && o->full_name[0] &&
+	     (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_NAME, o->full_name)) < 0) ||
+	    (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, name)) < 0)
+		goto fail;
+	*server = s;
+	*account = a;
+	return 0;
+fail:
+	outbox_server_free(s);
+	outbox_account_free(a);
+	return rc;
+}
+
+/* Runs inside the server's save transaction: the account commits with it, or neither does. */
+static int save_account_too(outbox *h, void *ctx)
+{
+	return account_write_checked(h, ctx);
+}
+
+int outbox_setup_save(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
+		      char *server_name, size_t size)
+{
+	outbox_server *s;
+	outbox_account *a;
+	int rc;
+
+	if (size)
+		server_name[0] = '\0';
+	if ((rc = outbox_setup_drafts(h, r, o, &s, &a)) < 0)
+		return rc;
+	rc = server_save_with(h, s, save_account_too, a);
+	if (rc == 0 && size)
+		snprintf(server_name, size, "%s", outbox_server_get(s, OUTBOX_SERVER_NAME));
+	outbox_server_free(s);
+	outbox_account_free(a);
+	return rc;
+}
