@@ -64,6 +64,7 @@ int cmd_server_login(int argc, char **argv);  /* login_cmd.c */
 int cmd_server_logout(int argc, char **argv); /* login_cmd.c */
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
+int cmd_setup(int argc, char **argv); /* setup_cmd.c: a server and account from an address */
 int cmd_send(int argc, char **argv, int as_sendmail);
 int cmd_log(int argc, char **argv);
 int cmd_queue(int argc, char **argv);

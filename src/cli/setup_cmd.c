@@ -1,0 +1,343 @@
+/* setup_cmd.c: `outbox setup ADDRESS`: finds, probes and verifies a server from an address and saves
+ * it with an account, explaining each source and candidate; the library does the work. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+enum {
+	OPT_NAME = 3000,
+	OPT_PASSWORD_STDIN,
+	OPT_PASSWORD_PROMPT,
+	OPT_PASSWORD_COMMAND,
+	OPT_OAUTH_CLIENT_ID,
+	OPT_DRY_RUN,
+	OPT_JSON,
+	OPT_ISPDB,
+	OPT_RESOLVER,
+	OPT_TLS_CA,
+	OPT_TIMEOUT
+};
+
+struct setup_args {
+	const char *address;
+	const char *full_name;
+	int password_stdin, password_prompt, dry_run, json;
+	outbox_setup_options o;
+};
+
+static void setup_help(void)
+{
+	printf("Usage: outbox setup ADDRESS [OPTIONS]\n"
+	       "\n"
+	       "Find the outgoing server of ADDRESS (the provider's autoconfig, the ISPDB, SRV and MX\n"
+	       "records, then guesses), connect to each server found, choose the best, check the login\n"
+	       "when a password is given, and save the server and an account for ADDRESS.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --name \"Full Name\"            the account's name for From\n"
+	       "  --password-stdin               read the password from standard input\n"
+	       "  --password-prompt              ask for it on the terminal, without echo\n"
+	       "  --password-command CMD         run CMD for the password; only CMD is stored\n"
+	       "  --oauth-client-id ID           sign in with OAuth 2.0 later (outbox server login)\n"
+	       "  --dry-run                      show what would be saved; save nothing\n"
+	       "  --json                         print the sources, candidates and choice as JSON\n"
+	       "  --ispdb URL                    the ISPDB's base URL (default Thunderbird's)\n"
+	       "  --resolver HOST:PORT           send every DNS query to this server\n"
+	       "  --tls-ca FILE                  trust this CA for the lookups; stored on the server\n"
+	       "  --timeout SECONDS              the limit of each stage (default 5)\n"
+	       "\n"
+	       "Nothing is saved unless a server was found, probed over verified TLS and, with a\n"
+	       "password, logged in to. Exit status 69 when no server is usable, 77 when the login\n"
+	       "was refused.\n");
+}
+
+static int setup_parse(int argc, char **argv, struct setup_args *a)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, OPT_NAME},
+		{"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
+		{"password-prompt", no_argument, NULL, OPT_PASSWORD_PROMPT},
+		{"password-command", required_argument, NULL, OPT_PASSWORD_COMMAND},
+		{"oauth-client-id", required_argument, NULL, OPT_OAUTH_CLIENT_ID},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"ispdb", required_argument, NULL, OPT_ISPDB},
+		{"resolver", required_argument, NULL, OPT_RESOLVER},
+		{"tls-ca", required_argument, NULL, OPT_TLS_CA},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{NULL, 0, NULL, 0}};
+	char *end;
+	long seconds;
+	int c;
+
+	memset(a, 0, sizeof *a);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NAME: a->full_name = optarg; break;
+		case OPT_PASSWORD_STDIN: a->password_stdin = 1; break;
+		case OPT_PASSWORD_PROMPT: a->password_prompt = 1; break;
+		case OPT_PASSWORD_COMMAND: a->o.password_command = optarg; break;
+		case OPT_OAUTH_CLIENT_ID: a->o.oauth_client_id = optarg; break;
+		case OPT_DRY_RUN: a->dry_run = 1; break;
+		case OPT_JSON: a->json = 1; break;
+		case OPT_ISPDB: a->o.ispdb = optarg; break;
+		case OPT_RESOLVER: a->o.resolver = optarg; break;
+		case OPT_TLS_CA: a->o.tls_ca = optarg; break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			seconds = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || seconds < 1 || seconds > 300)
+				return cli_usage("setup", "timeout: \"%s\" is not a number of seconds from 1 to 300",
+						 optarg);
+			a->o.timeout_ms = seconds * 1000;
+			break;
+		default:
+			return cli_usage("setup", "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("setup", optind >= argc ? "setup needs an address" : "setup takes one address");
+	a->address = argv[optind];
+	if (a->password_stdin + a->password_prompt + (a->o.password_command != NULL) +
+	    (a->o.oauth_client_id != NULL) > 1)
+		return cli_usage("setup", "choose one of --password-stdin, --password-prompt, "
+					  "--password-command and --oauth-client-id");
+	return 0;
+}
+
+/* Read the password before anything is asked, as `server add` does. */
+static int setup_read_password(const struct setup_args *a, char **password)
+{
+	char prompt[400];
+	int e;
+
+	*password = NULL;
+	if (!a->password_stdin && !a->password_prompt)
+		return 0;
+	snprintf(prompt, sizeof prompt, "Password for %.300s: ", a->address);
+	e = a->password_stdin ? cli_read_password_stdin(password) : cli_read_password_prompt(prompt, password);
+	if (e == -ENOTTY) {
+		fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
+		return EX_USAGE;
+	}
+	if (e < 0) {
+		fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+static void setup_progress(void *ctx, const char *what)
+{
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "outbox: %s...\n", what);
+}
+
+static void setup_print_text(const outbox_setup_result *r)
+{
+	size_t i;
+
+	printf("Looked up %s (%.1f s):\n", r->domain, r->lookups_ms / 1000.0);
+	for (i = 0; i < r->nlookups; i++) {
+		const outbox_setup_lookup *l = &r->lookups[i];
+
+		printf("  %-10s  %s\n              %s%s%s (%lld ms)\n", l->source, l->what, l->outcome,
+		       l->detail[0] ? ": " : "", l->detail, l->ms);
+	}
+	printf("Probed (%.1f s):\n", r->probes_ms / 1000.0);
+	for (i = 0; i < r->ncandidates; i++) {
+		const outbox_setup_candidate *c = &r->candidates[i];
+
+		printf("  %s %s port %d %s, from %s\n      probe: %s%s%s%s%s\n", c->chosen ? "*" : " ", c->host,
+		       c->port,
+		       c->security, c->source, c->probe, c->tls[0] ? ", " : "", c->tls,
+		       c->offered_auth[0] ? ", AUTH " : "", c->offered_auth);
+		printf("      %s\n", c->why);
+	}
+	if (r->chosen >= 0) {
+		const outbox_setup_candidate *c = &r->candidates[r->chosen];
+
+		printf("Chosen: %s port %d, %s, auth %s, from %s (%s).\n", c->host, c->port, c->security, c->auth,
+		       c->source, c->origin);
+	}
+	if (r->login_checked)
+		printf("Login: %s%s%s%s (tried %s).\n", r->login_user[0] ? "logged in as " : "refused",
+		       r->login_user, r->login_form[0] ? ", " : "", r->login_form, r->login_tried);
+}
+
+static void setup_json_result(struct json *j, const outbox_setup_result *r)
+{
+	size_t i;
+
+	json_member_string(j, "address", r->address);
+	json_member_string(j, "domain", r->domain);
+	json_key(j, "sources");
+	json_begin_array(j);
+	for (i = 0; i < r->nlookups; i++) {
+		json_begin_object(j);
+		json_member_string(j, "source", r->lookups[i].source);
+		json_member_string(j, "what", r->lookups[i].what);
+		json_member_string(j, "outcome", r->lookups[i].outcome);
+		json_member_int(j, "ms", r->lookups[i].ms);
+		json_member_string(j, "detail", r->lookups[i].detail);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_key(j, "candidates");
+	json_begin_array(j);
+	for (i = 0; i < r->ncandidates; i++) {
+		const outbox_setup_candidate *c = &r->candidates[i];
+
+		json_begin_object(j);
+		json_member_string(j, "host", c->host);
+		json_member_int(j, "port", c->port);
+		json_member_string(j, "security", c->security);
+		json_member_string(j, "source", c->source);
+		json_member_string(j, "origin", c->origin);
+		json_member_string(j, "display-name", c->display_name);
+		json_member_string(j, "probe", c->probe);
+		json_member_string(j, "probe-error", c->probe_error);
+		json_member_string(j, "tls", c->tls);
+		json_member_string(j, "offered-auth", c->offered_auth);
+		json_key(j, "usable");
+		json_raw(j, c->usable ? "true" : "false");
+		json_key(j, "chosen");
+		json_raw(j, c->chosen ? "true" : "false");
+		json_member_string(j, "auth", c->auth);
+		json_member_string(j, "why", c->why);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_key(j, "chosen");
+	if (r->chosen >= 0) {
+		char index[24];
+
+		snprintf(index, sizeof index, "%ld", r->chosen);
+		json_raw(j, index);
+	} else {
+		json_raw(j, "null");
+	}
+	json_key(j, "login");
+	json_begin_object(j);
+	json_key(j, "checked");
+	json_raw(j, r->login_checked ? "true" : "false");
+	json_member_string(j, "user", r->login_user);
+	json_member_string(j, "form", r->login_form);
+	json_member_string(j, "tried", r->login_tried);
+	json_end_object(j);
+	json_member_int(j, "lookups-ms", r->lookups_ms);
+	json_member_int(j, "probes-ms", r->probes_ms);
+	json_member_int(j, "login-ms", r->login_ms);
+}
+
+/* What is (or would be) saved, as text or JSON. */
+static void setup_print_drafts(struct json *j, const outbox_server *s, const outbox_account *a, int saved)
+{
+	static const outbox_server_field_id shown[] = {OUTBOX_SERVER_NAME, OUTBOX_SERVER_DESCRIPTION,
+						       OUTBOX_SERVER_HOST, OUTBOX_SERVER_PORT,
+						       OUTBOX_SERVER_SECURITY, OUTBOX_SERVER_AUTH,
+						       OUTBOX_SERVER_USER, OUTBOX_SERVER_TLS_CA,
+						       OUTBOX_SERVER_OAUTH};
+	size_t i;
+
+	if (j) {
+		json_key(j, saved ? "saved" : "would-save");
+		json_begin_object(j);
+		json_key(j, "server");
+		json_begin_object(j);
+		for (i = 0; i < sizeof shown / sizeof shown[0]; i++)
+			json_member_string(j, outbox_server_field_info(shown[i])->key, outbox_server_get(s, shown[i]));
+		json_end_object(j);
+		json_key(j, "account");
+		json_begin_object(j);
+		json_member_string(j, "address", outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS));
+		json_member_string(j, "name", outbox_account_get(a, OUTBOX_ACCOUNT_NAME));
+		json_member_string(j, "server", outbox_account_get(a, OUTBOX_ACCOUNT_SERVER));
+		json_end_object(j);
+		json_end_object(j);
+		return;
+	}
+	printf("%s server \"%s\" (%s): %s port %s, %s, auth %s%s%s.\n", saved ? "Saved" : "Would save",
+	       outbox_server_get(s, OUTBOX_SERVER_NAME), outbox_server_get(s, OUTBOX_SERVER_DESCRIPTION),
+	       outbox_server_get(s, OUTBOX_SERVER_HOST), outbox_server_get(s, OUTBOX_SERVER_PORT),
+	       outbox_server_get(s, OUTBOX_SERVER_SECURITY), outbox_server_get(s, OUTBOX_SERVER_AUTH),
+	       *outbox_server_get(s, OUTBOX_SERVER_USER) ? ", user " : "", outbox_server_get(s, OUTBOX_SERVER_USER));
+	printf("%s account %s%s%s%s using it.\n", saved ? "Saved" : "Would save",
+	       outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS), *outbox_account_get(a, OUTBOX_ACCOUNT_NAME) ? " (" : "",
+	       outbox_account_get(a, OUTBOX_ACCOUNT_NAME), *outbox_account_get(a, OUTBOX_ACCOUNT_NAME) ? ")" : "");
+	if (!saved)
+		printf("Nothing saved (--dry-run).\n");
+}
+
+int cmd_setup(int argc, char **argv)
+{
+	struct setup_args a;
+	outbox *h = NULL;
+	outbox_setup_result *r = NULL;
+	outbox_setup_save_options so = {0};
+	outbox_server *s = NULL;
+	outbox_account *acct = NULL;
+	struct json j, *jp = NULL;
+	char *password = NULL, name[300];
+	int rc, found;
+
+	if (cli_wants_help(argc, argv)) {
+		setup_help();
+		return 0;
+	}
+	if ((rc = setup_parse(argc, argv, &a)) != 0 || (rc = setup_read_password(&a, &password)) != 0)
+		goto out;
+	a.o.password = password;
+	if ((rc = a.dry_run ? cli_open_to_read(&h) : cli_open(&h)) != 0)
+		goto out;
+	found = outbox_setup_discover(h, a.address, &a.o, a.json ? NULL : setup_progress, NULL, &r);
+	if (r == NULL) {
+		rc = cli_fail(h, found);
+		goto out;
+	}
+	so.full_name = a.full_name;
+	so.password = password;
+	so.password_command = a.o.password_command;
+	so.oauth_client_id = a.o.oauth_client_id;
+	so.tls_ca = a.o.tls_ca;
+	if (found == 0)
+		found = outbox_setup_drafts(h, r, &so, &s, &acct);
+	if (found == 0 && !a.dry_run)
+		found = outbox_setup_save(h, r, &so, name, sizeof name);
+	if (a.json) {
+		json_init(&j, stdout);
+		jp = &j;
+		json_begin_object(jp);
+		setup_json_result(jp, r);
+	} else {
+		setup_print_text(r);
+	}
+	if (found == 0) {
+		setup_print_drafts(jp, s, acct, !a.dry_run);
+		rc = 0;
+	} else {
+		if (jp)
+			json_member_string(jp, "error", outbox_errmsg(h));
+		rc = outbox_exit_code(found);
+	}
+	if (jp) {
+		json_end_object(jp);
+		json_end(jp);
+	}
+	if (found < 0)
+		fprintf(stderr, "outbox: %s; nothing saved\n", outbox_errmsg(h));
+out:
+	cli_wipe(password);
+	outbox_setup_result_free(r);
+	outbox_server_free(s);
+	outbox_account_free(acct);
+	outbox_close(h);
+	return rc;
+}
