@@ -82,6 +82,15 @@ static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_re
 	return rc;
 }
 
+/* The account names the server that is saved with it: it cannot exist yet, so the field is put
+ * without outbox_account_set's check; the save checks it in the one transaction. */
+static int save_account_server(outbox *h, outbox_account *a, const char *name)
+{
+	if (record_put(&a->rec, OUTBOX_ACCOUNT_SERVER, name) < 0)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	return 0;
+}
+
 int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
 			outbox_server **server, outbox_account **account)
 {
@@ -107,7 +116,7 @@ int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_se
 	    (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, r->address)) < 0 ||
 	    (o->full_name && o->full_name[0] &&
 	     (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_NAME, o->full_name)) < 0) ||
-	    (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, name)) < 0)
+	    (rc = save_account_server(h, a, name)) < 0)
 		goto fail;
 	*server = s;
 	*account = a;
