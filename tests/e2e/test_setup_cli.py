@@ -1,0 +1,307 @@
+# tests/e2e/test_setup_cli.py: `outbox setup ADDRESS` end to end: a real name server (dnsmasq) for
+# made-up .test domains, a real HTTPS server for autoconfig and the ISPDB, real SMTP servers.
+"""Each test builds a small world: dnsmasq answers for DOMAIN (and the ISPDB's host), one HTTPS
+server on a 127.x address of its own serves the autoconfig files and the ISPDB for every name,
+and aiosmtpd servers listen where the sources say. The command reaches all of it only through
+--resolver, --tls-ca and --ispdb, as a site with its own infrastructure would."""
+import json
+import os
+import socket
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from servers.aiosmtpd_server import Aiosmtpd  # noqa: E402
+from servers.autoconfig_server import AutoconfigServer, random_loopback  # noqa: E402
+from servers.pki import make_named_cert  # noqa: E402
+
+UNAVAILABLE, NOPERM, USAGE, DATAERR = 69, 77, 64, 65
+AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
+WELL_KNOWN_PATH = "/.well-known/autoconfig/mail/config-v1.1.xml"
+ISPDB = "ispdb.test"
+SOURCES = ["autoconfig", "well-known", "ISPDB", "SRV", "MX", "guess"]
+
+
+def document(domain, host, port, name, socket_type="SSL"):
+    """A clientConfig 1.1 file written for these tests: one SMTP server for `domain`."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="{domain}">
+    <domain>{domain}</domain>
+    <displayName>{name}</displayName>
+    <outgoingServer type="smtp">
+      <hostname>{host}</hostname>
+      <port>{port}</port>
+      <socketType>{socket_type}</socketType>
+      <authentication>password-cleartext</authentication>
+      <username>%EMAILADDRESS%</username>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>
+"""
+
+
+class World:
+    """dnsmasq, the HTTPS server and the SMTP servers of one test, on addresses of their own."""
+
+    def __init__(self, pki, tmp_path, dnsmasq, domain):
+        self.pki, self.tmp, self.dnsmasq_factory, self.domain = pki, tmp_path, dnsmasq, domain
+        self.hosts, self.srv, self.mx, self.smtp = [], [], [], []
+        self.web = None
+        self.ns = None
+
+    def https(self, files):
+        """The autoconfig/ISPDB server, serving {(host, path): document}."""
+        names = sorted({h for h, _ in files} | {f"autoconfig.{self.domain}", self.domain, ISPDB})
+        cert = make_named_cert(self.pki, f"web-{self.domain}", names)
+        self.web = AutoconfigServer(str(self.tmp / "web"), tls=cert)
+        for (host, path), doc in files.items():
+            self.web.put(host, path, doc)
+        self.web.start()
+        for n in names:
+            self.hosts.append((n, self.web.address, None))
+
+    def smtp_server(self, names, port=None, **kw):
+        """aiosmtpd with implicit TLS for these names, on a 127.x address they resolve to."""
+        address = random_loopback(port or 0)
+        cert, key = make_named_cert(self.pki, f"smtp-{names[0]}", names)
+        srv = Aiosmtpd(cert, key, implicit_tls=True, host=address, port=port,
+                       user=kw.pop("user", f"alice@{self.domain}"), **kw)
+        self.smtp.append(srv)
+        srv.start()
+        for n in names:
+            self.hosts.append((n, address, None))
+        return srv
+
+    def resolver(self):
+        self.ns = self.dnsmasq_factory(srv=self.srv, mx=self.mx, hosts=self.hosts)
+        return self.ns.address
+
+    def options(self):
+        return ["--resolver", self.resolver(), "--tls-ca", self.pki.ca_cert,
+                "--ispdb", f"https://{ISPDB}/v1.1/", "--timeout", "5"]
+
+    def stop(self):
+        for s in self.smtp:
+            s.stop()
+        if self.web:
+            self.web.stop()
+
+
+@pytest.fixture
+def world(pki, tmp_path, dnsmasq):
+    made = []
+
+    def make(domain):
+        w = World(pki, tmp_path, dnsmasq, domain)
+        made.append(w)
+        return w
+    yield make
+    for w in made:
+        w.stop()
+
+
+def expect(got, want, what, r):
+    assert got == want, f"{what}: got {got!r}, want {want!r}\n" + r.describe()
+
+
+def setup_json(ob, *args, **kw):
+    r = ob.run("setup", "--json", *args, **kw)
+    try:
+        return r, r.json()
+    except ValueError:
+        pytest.fail("--json printed no valid JSON:\n" + r.describe())
+
+
+def chosen(doc):
+    return None if doc["chosen"] is None else doc["candidates"][doc["chosen"]]
+
+
+def source_world(world, source):
+    """A domain where only `source` names a server (the guess: smtp.DOMAIN on 465)."""
+    d = f"{source.lower().replace('-', '')}.test"
+    w = world(d)
+    host = {"guess": f"smtp.{d}", "MX": "smtp.mailhost.test"}.get(source, f"{source.lower()}-smtp.{d}")
+    srv = w.smtp_server([host], port=465 if source == "guess" else None)
+    files = {}
+    if source == "autoconfig":
+        files[(f"autoconfig.{d}", AUTOCONFIG_PATH)] = document(d, host, srv.port, "Autoconfig Mail")
+    elif source == "well-known":
+        files[(d, WELL_KNOWN_PATH)] = document(d, host, srv.port, "Well-known Mail")
+    elif source == "ISPDB":
+        files[(ISPDB, f"/v1.1/{d}")] = document(d, host, srv.port, "ISPDB Mail")
+    elif source == "SRV":
+        w.srv.append((f"_submissions._tcp.{d}", host, srv.port, 0, 0))
+    elif source == "MX":
+        w.mx.append((d, "mx1.mailhost.test", 10))
+        files[(ISPDB, "/v1.1/mailhost.test")] = document("mailhost.test", host, srv.port, "Mailhost")
+    w.https(files)
+    return w, host, srv
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_each_source_is_found_and_chosen_when_it_is_the_only_one(ob, world, source):
+    w, host, srv = source_world(world, source)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    r, doc = setup_json(ob, f"alice@{w.domain}", "--dry-run", *w.options())
+    expect(r.code, 0, "exit status", r)
+    got = {x["source"]: x["outcome"] for x in doc["sources"] if x["source"] != "SRV"}
+    want = {s: ("found" if s in (source, "guess") else "not offered") for s in SOURCES if s != "SRV"}
+    if source == "MX":
+        want["MX"] = "found"  # the MX record, and the ISPDB's entry for its domain
+    expect(got, want, "each source's outcome", r)
+    c = chosen(doc)
+    expect((c["host"], c["port"], c["security"], c["source"]), (host, srv.port, "tls", source), "chosen", r)
+    assert "chosen" in c["why"], r.describe()
+    expect(doc["would_save"]["server"]["host"], host, "the server that would be saved", r)
+    expect(ob.fingerprint(), before, "--dry-run saves nothing", r)
+
+
+def every_source_world(world):
+    """Every source answers, each naming a host of its own (all on one server)."""
+    d = "every.test"
+    w = world(d)
+    names = {s: f"{s.lower()}-smtp.{d}" for s in SOURCES if s not in ("MX", "guess")}
+    names["MX"] = "smtp.mailhost.test"
+    names["guess"] = f"smtp.{d}"
+    srv = w.smtp_server(list(names.values()), port=465)
+    w.srv.append((f"_submissions._tcp.{d}", names["SRV"], 465, 0, 0))
+    w.mx.append((d, "mx1.mailhost.test", 10))
+    w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): document(d, names["autoconfig"], 465, "Every Mail"),
+             (d, WELL_KNOWN_PATH): document(d, names["well-known"], 465, "Every (well-known)"),
+             (ISPDB, f"/v1.1/{d}"): document(d, names["ISPDB"], 465, "Every (ISPDB)"),
+             (ISPDB, "/v1.1/mailhost.test"): document("mailhost.test", names["MX"], 465, "Mailhost")})
+    return w, names, srv
+
+
+def test_when_every_source_answers_they_are_preferred_in_the_issues_order(ob, world):
+    w, names, srv = every_source_world(world)
+    t0 = time.monotonic()
+    r, doc = setup_json(ob, "alice@every.test", "--dry-run", *w.options())
+    wall = time.monotonic() - t0
+    print(f"\nsetup wall time, every source answering: {wall:.2f} s "
+          f"(lookups {doc['lookups_ms']} ms, probes {doc['probes_ms']} ms)")
+    expect(r.code, 0, "exit status", r)
+    usable = [(c["source"], c["host"]) for c in doc["candidates"] if c["usable"]]
+    expect(usable[:6], [(s, names[s]) for s in SOURCES], "usable candidates by preference", r)
+    expect(chosen(doc)["host"], names["autoconfig"], "the provider's own autoconfig wins", r)
+    for c in doc["candidates"][1:]:
+        if c["usable"]:
+            assert "chosen" not in c["why"] and c["why"], r.describe()
+
+    # The text output names each source with its result and marks the winner.
+    r = ob.run("setup", "alice@every.test", "--dry-run", *w.options())
+    expect(r.code, 0, "exit status", r)
+    for s in SOURCES:
+        assert f"  {s}" in r.out, f"want source {s} listed\n" + r.describe()
+    assert f"* {names['autoconfig']} port 465 tls, from autoconfig" in r.out, r.describe()
+    assert "Nothing saved (--dry-run)." in r.out, r.describe()
+
+
+def autoconfig_world(world):
+    d = "login.test"
+    w = world(d)
+    srv = w.smtp_server([f"smtp.{d}"])
+    w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): document(d, f"smtp.{d}", srv.port, "Login Mail")})
+    return w, srv
+
+
+def test_a_right_password_saves_the_server_and_account_which_can_be_removed_and_undone(ob, world):
+    w, srv = autoconfig_world(world)
+    r, doc = setup_json(ob, "alice@login.test", "--name", "Alice Example", "--password-stdin", *w.options(),
+                        input=srv.password + "\n")
+    expect(r.code, 0, "exit status", r)
+    expect((doc["login"]["checked"], doc["login"]["user"]), (True, "alice@login.test"), "login", r)
+    expect(doc["saved"]["server"]["name"], "login.test", "server name", r)
+    assert srv.password not in r.out + r.err, "the password is never printed\n" + r.describe()
+
+    s = ob.ok("server", "show", "login.test", "--json").json()
+    got = (s["host"], s["port"], s["security"], s["auth"], s["user"], s["description"], s["password"], s["tls_ca"])
+    want = ("smtp.login.test", srv.port, "tls", "plain", "alice@login.test", "Login Mail", "file", w.pki.ca_cert)
+    assert got == want, f"server show: got {got!r}, want {want!r}"
+    a = ob.ok("account", "show", "alice@login.test", "--json").json()
+    expect((a["server"], a["name"]), ("login.test", "Alice Example"), "account show", r)
+
+    # A second run names its server login.test-2, and the account already exists: nothing saved.
+    before = ob.fingerprint()
+    r = ob.run("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
+    assert r.code != 0 and "alice@login.test" in r.err and "nothing saved" in r.err, r.describe()
+    expect(ob.fingerprint(), before, "store after a refused save", r)
+
+    # Taken back like any addition, and the removals undone.
+    ob.ok("account", "remove", "alice@login.test")
+    ob.ok("server", "remove", "login.test")
+    ob.ok("undo")
+    ob.ok("server", "show", "login.test")
+    ob.ok("undo")
+    a = ob.ok("account", "show", "alice@login.test", "--json").json()
+    expect(a["server"], "login.test", "the account restored with its server", r)
+
+
+def test_a_wrong_password_exits_77_and_saves_nothing(ob, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("server", "list")
+    servers, accounts = ob.ok("server", "list").out, ob.ok("account", "list").out
+    before = ob.fingerprint()
+    r, doc = setup_json(ob, "alice@login.test", "--password-stdin", *w.options(), input="not-the-password\n")
+    expect(r.code, NOPERM, "exit status", r)
+    expect(doc["chosen"], None, "nothing chosen after the refusal", r)
+    assert doc["login"]["checked"] and doc["login"]["user"] == "", r.describe()
+    assert "saved" not in doc and "would_save" not in doc, r.describe()
+    assert r.err.startswith("outbox: ") and "nothing saved" in r.err, r.describe()
+    expect(ob.fingerprint(), before, "store", r)
+    expect((ob.ok("server", "list").out, ob.ok("account", "list").out), (servers, accounts), "lists", r)
+
+
+@pytest.fixture
+def silent_resolver():
+    """A UDP socket that takes DNS queries and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield "127.0.0.1:%d" % s.getsockname()[1]
+
+
+def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tried(ob, pki, silent_resolver):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    t0 = time.monotonic()
+    r, doc = setup_json(ob, "bob@silent.test", "--resolver", silent_resolver, "--tls-ca", pki.ca_cert,
+                        "--ispdb", f"https://{ISPDB}/v1.1/", "--timeout", "2")
+    wall = time.monotonic() - t0
+    print(f"\nsetup wall time, nothing answering (--timeout 2): {wall:.2f} s "
+          f"(lookups {doc['lookups_ms']} ms, probes {doc['probes_ms']} ms)")
+    expect(r.code, UNAVAILABLE, "exit status", r)
+    got = [(x["source"], x["outcome"]) for x in doc["sources"]]
+    want = [("autoconfig", "no answer"), ("well-known", "no answer"), ("ISPDB", "no answer"),
+            ("SRV", "no answer"), ("SRV", "no answer"), ("MX", "no answer"), ("guess", "found")]
+    expect(got, want, "what each source did", r)
+    expect({c["probe"] for c in doc["candidates"]}, {"no answer"}, "the guesses' probes", r)
+    expect(len(doc["candidates"]), 6, "guesses probed", r)
+    assert "no usable server found for silent.test" in r.err, r.describe()
+    expect(ob.fingerprint(), before, "nothing saved", r)
+
+    r = ob.run("setup", "bob@silent.test", "--resolver", silent_resolver, "--timeout", "1")
+    expect(r.code, UNAVAILABLE, "exit status", r)
+    assert "no answer" in r.out and "smtp.silent.test port 465 tls, from guess" in r.out, r.describe()
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["bob"], DATAERR, "address: \"bob\" is not an address"),
+    (["bob@x.test", "--resolver", "nowhere"], DATAERR, "resolver:"),
+    (["bob@x.test", "--ispdb", "http://ispdb.example/"], DATAERR, "ispdb"),
+    (["bob@x.test", "--tls-ca", "/nonexistent/ca.pem"], DATAERR, "tls-ca:"),
+    (["bob@x.test", "--timeout", "0"], USAGE, "timeout:"),
+    (["bob@x.test", "--password-stdin", "--oauth-client-id", "x"], USAGE, "choose one of"),
+    ([], USAGE, "setup needs an address"),
+])
+def test_bad_input_is_one_line_naming_the_field_and_nothing_is_asked(ob, args, code, words):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    r = ob.run("setup", *args)
+    expect(r.code, code, "exit status", r)
+    assert r.err.startswith("outbox: ") and words in r.err.splitlines()[0], r.describe()
+    expect(r.out, "", "nothing printed on stdout", r)
+    expect(ob.fingerprint(), before, "store", r)
