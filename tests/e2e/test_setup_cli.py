@@ -278,7 +278,9 @@ def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tr
     want = [("autoconfig", "no answer"), ("well-known", "no answer"), ("ISPDB", "no answer"),
             ("SRV", "no answer"), ("SRV", "no answer"), ("MX", "no answer"), ("guess", "found")]
     expect(got, want, "what each source did", r)
-    expect({c["probe"] for c in doc["candidates"]}, {"no answer"}, "the guesses' probes", r)
+    # The probe layer's deadline or the DNS wait inside it, whichever ends first, says so.
+    for c in doc["candidates"]:
+        assert c["probe"] in ("no answer", "failed") and "no answer from" in c["probe_error"], r.describe()
     expect(len(doc["candidates"]), 6, "guesses probed", r)
     assert "no usable server found for silent.test" in r.err, r.describe()
     expect(ob.fingerprint(), before, "nothing saved", r)
