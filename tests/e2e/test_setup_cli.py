@@ -194,6 +194,7 @@ def test_when_every_source_answers_they_are_preferred_in_the_issues_order(ob, wo
 
     # The text output names each source with its result and marks the winner.
     r = ob.run("setup", "alice@every.test", "--dry-run", *w.options())
+    print("\n$ outbox setup alice@every.test --dry-run ...\n" + r.out)
     expect(r.code, 0, "exit status", r)
     for s in SOURCES:
         assert f"  {s}" in r.out, f"want source {s} listed\n" + r.describe()
@@ -307,3 +308,48 @@ def test_bad_input_is_one_line_naming_the_field_and_nothing_is_asked(ob, args, c
     assert r.err.startswith("outbox: ") and words in r.err.splitlines()[0], r.describe()
     expect(r.out, "", "nothing printed on stdout", r)
     expect(ob.fingerprint(), before, "store", r)
+
+
+def oauth_document(domain, host, port):
+    """An autoconfig file whose SMTP server wants OAuth2, its oAuth2 element Google's."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="{domain}">
+    <domain>{domain}</domain>
+    <displayName>OAuth Mail</displayName>
+    <outgoingServer type="smtp">
+      <hostname>{host}</hostname>
+      <port>{port}</port>
+      <socketType>SSL</socketType>
+      <authentication>OAuth2</authentication>
+      <authentication>password-cleartext</authentication>
+      <username>%EMAILADDRESS%</username>
+    </outgoingServer>
+  </emailProvider>
+  <oAuth2>
+    <issuer>accounts.google.com</issuer>
+    <scope>https://mail.google.com/</scope>
+    <authURL>https://accounts.google.com/o/oauth2/auth</authURL>
+    <tokenURL>https://www.googleapis.com/oauth2/v3/token</tokenURL>
+  </oAuth2>
+</clientConfig>
+"""
+
+
+def test_an_oauth_client_id_saves_the_providers_preset_and_no_password(ob, world, oauth_provider, pki):
+    from servers.oauth_smtp import OAuthSmtp
+    d = "oauth.test"
+    w = world(d)
+    cert, key = make_named_cert(pki, "smtp-oauth", [f"smtp.{d}"])
+    with OAuthSmtp(oauth_provider, cert, key, implicit_tls=True) as srv:
+        w.hosts.append((f"smtp.{d}", srv.host, None))
+        w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): oauth_document(d, f"smtp.{d}", srv.port)})
+        r, doc = setup_json(ob, f"alice@{d}", "--oauth-client-id", "my-client-id", *w.options())
+        expect(r.code, 0, "exit status", r)
+        c = chosen(doc)
+        expect((c["host"], c["auth"]), (f"smtp.{d}", "xoauth2"), "chosen", r)
+        expect(doc["login"]["checked"], False, "no login checked before the sign-in", r)
+        s = ob.ok("server", "show", d, "--json").json()
+        got = (s["host"], s["port"], s["auth"], s["oauth"], s["oauth_client_id"], s["user"], s["password"])
+        want = (f"smtp.{d}", srv.port, "xoauth2", "google", "my-client-id", f"alice@{d}", "none")
+        assert got == want, f"server show: got {got!r}, want {want!r}\n" + r.describe()
