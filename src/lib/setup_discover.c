@@ -114,7 +114,7 @@ static int discover_pin(struct discover_job *j, const char *url, struct autoconf
 static void discover_fetch(struct discover_job *j, enum setup_source source, const char *domain)
 {
 	struct autoconfig_fetch f = {0};
-	struct setup_report *report = &j->reports[j->nreports++];
+	struct setup_report *report = &j->reports[j->nreports];
 	struct buf url = BUF_INIT;
 
 	f.address = j->o->address;
@@ -126,6 +126,7 @@ static void discover_fetch(struct discover_job *j, enum setup_source source, con
 		buf_free(&url);
 		return;
 	}
+	j->nreports++; /* from here on the report is always filled */
 	if (discover_pin(j, url.data, &f, source, report) == 0)
 		j->rc = autoconfig_fetch(&j->h, &f, source, domain, &j->list, report);
 	buf_free(&url);
