@@ -210,6 +210,12 @@ def autoconfig_world(world):
     return w, srv
 
 
+def store_files(ob):
+    """Every file in the store's directory but the database's own (the passwords' files)."""
+    return sorted(os.path.relpath(os.path.join(d, f), ob.home) for d, _, fs in os.walk(ob.home) for f in fs
+                  if not f.startswith("outbox.db"))
+
+
 def test_a_right_password_saves_the_server_and_account_which_can_be_removed_and_undone(ob, world):
     w, srv = autoconfig_world(world)
     r, doc = setup_json(ob, "alice@login.test", "--name", "Alice Example", "--password-stdin", *w.options(),
@@ -226,11 +232,14 @@ def test_a_right_password_saves_the_server_and_account_which_can_be_removed_and_
     a = ob.ok("account", "show", "alice@login.test", "--json").json()
     expect((a["server"], a["name"]), ("login.test", "Alice Example"), "account show", r)
 
-    # A second run names its server login.test-2, and the account already exists: nothing saved.
-    before = ob.fingerprint()
+    # A second run names its server login.test-2, and the account already exists: nothing saved,
+    # not even the password the server's row would have pointed at.
+    before, files = ob.fingerprint(), store_files(ob)
+    assert files, "the first run's password is kept in a file of the store"
     r = ob.run("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
     assert r.code != 0 and "alice@login.test" in r.err and "nothing saved" in r.err, r.describe()
     expect(ob.fingerprint(), before, "store after a refused save", r)
+    expect(store_files(ob), files, "files in the store after a refused save", r)
 
     # Taken back like any addition, and the removals undone.
     ob.ok("account", "remove", "alice@login.test")
@@ -353,3 +362,12 @@ def test_an_oauth_client_id_saves_the_providers_preset_and_no_password(ob, world
         got = (s["host"], s["port"], s["auth"], s["oauth"], s["oauth_client_id"], s["user"], s["password"])
         want = (f"smtp.{d}", srv.port, "xoauth2", "google", "my-client-id", f"alice@{d}", "none")
         assert got == want, f"server show: got {got!r}, want {want!r}\n" + r.describe()
+
+
+def test_setup_is_in_the_help_and_has_its_own(ob):
+    r = ob.ok("help")
+    assert "  setup " in r.out, r.describe()
+    r = ob.ok("setup", "--help")
+    for option in ("--name", "--password-stdin", "--password-command", "--oauth-client-id", "--dry-run",
+                   "--json", "--ispdb", "--resolver", "--tls-ca", "--timeout"):
+        assert option in r.out, f"want {option} in the help\n" + r.describe()
