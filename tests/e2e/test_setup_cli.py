@@ -371,3 +371,20 @@ def test_setup_is_in_the_help_and_has_its_own(ob):
     for option in ("--name", "--password-stdin", "--password-command", "--oauth-client-id", "--dry-run",
                    "--json", "--ispdb", "--resolver", "--tls-ca", "--timeout"):
         assert option in r.out, f"want {option} in the help\n" + r.describe()
+
+
+def test_a_password_command_is_run_for_the_check_and_only_the_command_is_stored(ob, world, tmp_path):
+    w, srv = autoconfig_world(world)
+    secret = tmp_path / "secret"
+    secret.write_text(srv.password + "\n")
+    command = f"cat {secret}"
+    r, doc = setup_json(ob, "alice@login.test", "--password-command", command, *w.options())
+    expect(r.code, 0, "exit status", r)
+    expect((doc["login"]["checked"], doc["login"]["user"]), (True, "alice@login.test"), "login", r)
+    s = ob.ok("server", "show", "login.test", "--json").json()
+    expect((s["password_command"], s["password"]), (command, "command"), "what is stored", r)
+    expect(store_files(ob), [], "no password file", r)
+
+    secret.write_text("not-the-password\n")
+    r = ob.run("setup", "alice@login.test", "--password-command", command, *w.options())
+    expect(r.code, NOPERM, "exit status with a command giving a wrong password", r)
