@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "error.h"
+#include "server.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,6 +97,35 @@ int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_se
  * `outbox server remove`, themselves undoable. */
 int outbox_setup_save(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
 		      char *server_name, size_t size);
+
+/* `outbox server edit NAME --auto`: discovery again for a saved server, and only what changed saved.
+ * The fields discovery decides: host, security, port and auth (in the order they are set). */
+#define OUTBOX_SETUP_AUTO_FIELDS 4
+typedef struct {
+	outbox_server_field_id field;
+	char before[256]; /* as stored */
+	char after[256];  /* as discovery found it */
+} outbox_setup_change;
+
+/* The address to look up for `s`: its user name when that is an address (*from "its user name"),
+ * else the first account using it (*from "the first account using it"); the strings are the
+ * server's. OUTBOX_EINVALID naming "auto" when there is neither. */
+int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **address, const char **from);
+/* outbox_setup_discover for `address` with the server's own credentials for the login check: its
+ * stored password or password command's output; none for OAuth (the method stays an OAuth one)
+ * or auth none. o's password fields are ignored. Returns as outbox_setup_discover does. */
+int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *address,
+			       const outbox_setup_options *o, void (*progress)(void *ctx, const char *what),
+			       void *ctx, outbox_setup_result **out);
+/* The fields whose stored value differs from the chosen candidate's, in out[0..n): n, 0 when
+ * nothing changed or nothing was chosen. A stored auth "auto" is kept: it chooses on every
+ * connection already. */
+size_t outbox_setup_auto_changes(const outbox_server *s, const outbox_setup_result *r,
+				 outbox_setup_change out[OUTBOX_SETUP_AUTO_FIELDS]);
+/* Save the changes to server `name` in one edit transaction: OUTBOX_ECONFLICT (nothing saved)
+ * when a field no longer holds its `before`. *saved is the saved server, to free. */
+int outbox_setup_auto_save(outbox *h, const char *name, const outbox_setup_change *changes, size_t n,
+			   outbox_server **saved);
 
 #ifdef __cplusplus
 }

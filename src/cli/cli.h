@@ -65,6 +65,12 @@ int cmd_server_logout(int argc, char **argv); /* login_cmd.c */
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_setup(int argc, char **argv); /* setup_cmd.c: a server and account from an address */
+/* setup_cmd.c: a discovery's progress, text and JSON, shown the same by server edit --auto. */
+struct json;
+void setup_progress(void *ctx, const char *what);
+void setup_print_text(const outbox_setup_result *r);
+void setup_json_result(struct json *j, const outbox_setup_result *r);
+int cmd_server_edit_auto(int argc, char **argv); /* server_auto_cmd.c: server edit NAME --auto */
 int cmd_send(int argc, char **argv, int as_sendmail);
 int cmd_log(int argc, char **argv);
 int cmd_queue(int argc, char **argv);

@@ -58,7 +58,13 @@ static void server_print_edit_help(const char *verb)
 	       "  --password-command CMD         run CMD when sending; only CMD is stored\n"
 	       "  --no-password                  forget the stored password\n");
 	if (strcmp(verb, "edit") == 0)
-		printf("  --rename NEW                   give the server a new name\n");
+		printf("  --rename NEW                   give the server a new name\n"
+		       "\nAutomatic settings (outbox server edit NAME --auto [--dry-run] [--json]):\n"
+		       "  --auto                         find host, port, security and auth again, as outbox\n"
+		       "                                 setup does, for the server's user name (or its first\n"
+		       "                                 account); show the difference and save only that\n"
+		       "  --dry-run, --json, --ispdb URL, --resolver HOST:PORT, --tls-ca FILE, --timeout SECONDS\n"
+		       "                                 as for outbox setup\n");
 	printf("\nOAuth 2.0 sign-in (instead of a password):\n"
 	       "  --oauth microsoft --user ADDRESS --oauth-client-id ID\n"
 	       "  --oauth google --user ADDRESS --oauth-client-id ID [--oauth-client-secret-stdin]\n"
@@ -590,6 +596,17 @@ out:
 	return rc;
 }
 
+/* --auto makes edit a different command: discovery decides the settings, so it parses its own. */
+static int server_wants_auto(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--auto") == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_server(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL;
@@ -624,6 +641,8 @@ int cmd_server(int argc, char **argv)
 	}
 	if (strcmp(verb, "add") == 0)
 		return server_add_or_edit(argc - 1, argv + 1, 1);
+	if (strcmp(verb, "edit") == 0 && server_wants_auto(argc - 1, argv + 1))
+		return cmd_server_edit_auto(argc - 1, argv + 1);
 	if (strcmp(verb, "edit") == 0)
 		return server_add_or_edit(argc - 1, argv + 1, 0);
 	if (strcmp(verb, "remove") == 0 || strcmp(verb, "rm") == 0)

@@ -134,13 +134,13 @@ static int setup_read_password(const struct setup_args *a, char **password)
 	return 0;
 }
 
-static void setup_progress(void *ctx, const char *what)
+void setup_progress(void *ctx, const char *what)
 {
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "outbox: %s...\n", what);
 }
 
-static void setup_print_text(const outbox_setup_result *r)
+void setup_print_text(const outbox_setup_result *r)
 {
 	size_t i;
 
@@ -172,7 +172,7 @@ static void setup_print_text(const outbox_setup_result *r)
 		       r->login_user, r->login_form[0] ? ", " : "", r->login_form, r->login_tried);
 }
 
-static void setup_json_result(struct json *j, const outbox_setup_result *r)
+void setup_json_result(struct json *j, const outbox_setup_result *r)
 {
 	size_t i;
 
