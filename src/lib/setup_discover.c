@@ -173,8 +173,9 @@ static int discover_guesses(outbox *h, const char *domain, struct setup_candidat
 
 	memset(report, 0, sizeof *report);
 	report->source = SETUP_SOURCE_GUESS;
-	snprintf(report->what, sizeof report->what, "smtp.%s, mail.%s, %s on 465 and 587", domain, domain,
-		 domain);
+	/* Shown only: a domain near DNS's 253 characters is shown cut, three times over. */
+	snprintf(report->what, sizeof report->what, "smtp.%.90s, mail.%.90s, %.90s on 465 and 587", domain,
+		 domain, domain);
 	report->outcome = SETUP_FOUND;
 	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
 		for (k = 0; k < 2; k++) {

@@ -88,7 +88,7 @@ static int srv_candidates(outbox *h, const struct dns_query *q, enum setup_secur
 		c.port = rec->port;
 		c.security = security;
 		c.source = SETUP_SOURCE_SRV;
-		snprintf(c.origin, sizeof c.origin, "%s", q->name);
+		snprintf(c.origin, sizeof c.origin, "%.255s", q->name); /* a DNS name: 253 at most */
 		c.rank = (*rank)++;
 		if ((rc = setup_candidates_add(h, list, &c)) < 0)
 			return rc;
