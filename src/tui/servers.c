@@ -318,6 +318,21 @@ static void servers_add(struct tui *t, struct servers_view *v)
 	tui_status(t, 0, "New server: fill in the Host Name, then OK (Enter) to add it; Esc cancels.");
 }
 
+void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft)
+{
+	if (record_view_leave(t, &v->rv) < 0) {
+		outbox_server_free(draft);
+		return;
+	}
+	v->rv.ops->drop(v->rv.draft);
+	v->rv.draft = draft;
+	v->page = 0;
+	servers_show_page(v);
+	record_view_edit_new(&v->rv);
+	t->tab = TUI_TAB_SERVERS;
+	tui_status(t, 0, "New server from what was found: check it, type the password, then OK (Enter); Esc cancels.");
+}
+
 static void servers_remove(struct tui *t, struct servers_view *v)
 {
 	const outbox_server *s;

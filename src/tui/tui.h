@@ -239,6 +239,8 @@ int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char 
 void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag);
 
 /* servers.c */
+/* "Edit manually" of Add Account: a new server from `draft` (taken over) in the server form. */
+void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft);
 struct servers_view *servers_new(struct tui *t);
 void servers_free(struct servers_view *v);
 void servers_draw(struct tui *t, struct servers_view *v);
@@ -289,6 +291,10 @@ void signin_state_words(struct tui *t, const outbox_server *s, char *buf, size_t
  * as "a,b" ("" for none) in out, 0 when cancelled or there is nothing to pick. */
 int fallback_pick(struct tui *t, const char *title, const char *const *servers, const char *own,
 		  const char *const *current, char *out, size_t size);
+
+/* setup_view.c: "Add Account...": address, name and password, the discovery with its progress,
+ * and the server found shown before Save, Edit manually (the server form) or Cancel. */
+void setup_add_account(struct tui *t);
 
 /* help.c */
 void help_show(struct tui *t);

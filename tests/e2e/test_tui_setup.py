@@ -1,0 +1,124 @@
+# tests/e2e/test_tui_setup.py: "Add Account..." in `outbox ui`, driven through tmux, against the same
+# small world as test_setup_cli.py: dnsmasq, an HTTPS autoconfig server with the run's CA, aiosmtpd.
+"""The UI reaches the world through OUTBOX_SETUP_RESOLVER, OUTBOX_SETUP_ISPDB and
+OUTBOX_SETUP_TLS_CA, as a site with its own infrastructure would."""
+import shutil
+
+import pytest
+
+from test_setup_cli import ISPDB, autoconfig_world, world  # noqa: F401
+from test_tui import quit_clean, ui_factory, wait_status  # noqa: F401
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+ADDRESS = "alice@login.test"
+
+
+def expect(what, got, want):
+    assert got == want, f"{what}: got {got!r}, want {want!r}"
+
+
+def setup_env(w):
+    return {"OUTBOX_SETUP_RESOLVER": w.resolver(), "OUTBOX_SETUP_TLS_CA": w.pki.ca_cert,
+            "OUTBOX_SETUP_ISPDB": f"https://{ISPDB}/v1.1/"}
+
+
+def fill_in(ui, password, name="Alice Example"):
+    """Accounts page, Add Account..., the three fields, Continue."""
+    ui.wait_for("1 Accounts")
+    ui.keys("1")
+    ui.wait_for("[ Add Account... ]")
+    ui.keys("a")
+    ui.wait_for("Email Address:", "Full Name:", "Password:")
+    ui.type(ADDRESS)
+    ui.keys("Tab")
+    ui.type(name)
+    ui.keys("Tab")
+    ui.type(password)
+    s = ui.screen()
+    assert password not in s, f"the password is hidden as typed, got:\n{s}"
+    ui.keys("Enter")
+
+
+def stored(ob):
+    return ob.ok("server", "list", "--json").json(), ob.ok("account", "list", "--json").json()
+
+
+def test_a_found_server_is_shown_first_and_saved_on_save(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    s = ui.wait_for(f"Found: smtp.login.test port {srv.port} tls, login plain", timeout=30)
+    ui.save("setup-found")
+    assert "From: autoconfig (Login Mail), https://autoconfig.login.test/" in s, s
+    assert f"Logged in as {ADDRESS}" in s, s
+    assert "looking up the settings of login.test" in s, f"want the stages kept above, got:\n{s}"
+    expect("the store before Save", stored(ob), ([], []))
+    ui.keys("Enter")  # Save has the focus
+    s = wait_status(ui, f"Added account {ADDRESS}, sending through the new server \"login.test\".")
+    ui.save("setup-saved")
+    assert ADDRESS in s, f"want the new account in the list, got:\n{s}"
+    got = ob.ok("server", "show", "login.test", "--json").json()
+    expect("server", (got["host"], got["port"], got["security"], got["auth"], got["user"], got["password"],
+                      got["tls_ca"]),
+           ("smtp.login.test", srv.port, "tls", "plain", ADDRESS, "file", w.pki.ca_cert))
+    a = ob.ok("account", "show", ADDRESS, "--json").json()
+    expect("account", (a["server"], a["name"]), ("login.test", "Alice Example"))
+    quit_clean(ui)
+
+
+def test_cancel_after_the_result_saves_nothing(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("M-n")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store after Cancel", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def test_esc_while_it_runs_closes_at_once_and_saves_nothing(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store after Esc", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def test_a_wrong_password_is_shown_and_nothing_is_saved(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, "not-the-password")
+    s = ui.wait_for("Failed:", "Login refused for", timeout=30)
+    ui.save("setup-wrong-password")
+    assert "[ Save ]" not in s, f"want no Save after a refused login, got:\n{s}"
+    assert "Nothing was saved." in s, s
+    ui.keys("Enter")  # Cancel has the focus
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store after a refused login", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def test_edit_manually_opens_the_server_form_prefilled(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("M-e")
+    s = ui.wait_for('New server "login.test"', "smtp.login.test", f"Port: {srv.port}")
+    ui.save("setup-edit-manually")
+    assert "Login Mail" in s, f"want the provider's name as the description, got:\n{s}"
+    expect("the store before the form's OK", stored(ob), ([], []))
+    ui.keys("M-n")  # the form's Cancel: still nothing saved
+    ui.wait_gone("(new server)")
+    expect("the store after the form's Cancel", stored(ob), ([], []))
+    quit_clean(ui)
