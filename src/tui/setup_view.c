@@ -156,7 +156,6 @@ static void setup_input_draw(struct tui *t, struct setup_input *in)
 	attroff(screen_attr(TS_ERROR));
 	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == 3, 1, 3);
 	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == 4, 1, 4);
-	t->hint = "Tab: next field  Enter: continue  Esc: cancel";
 	widget_cursor_place();
 	refresh();
 }

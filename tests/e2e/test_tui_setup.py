@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from test_setup_cli import ISPDB, autoconfig_world, world  # noqa: F401
+from test_setup_cli import ISPDB, autoconfig_world, silent_resolver, world  # noqa: F401
 from test_tui import quit_clean, ui_factory, wait_status  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -23,20 +23,21 @@ def setup_env(w):
             "OUTBOX_SETUP_ISPDB": f"https://{ISPDB}/v1.1/"}
 
 
-def fill_in(ui, password, name="Alice Example"):
+def fill_in(ui, password, name="Alice Example", address=ADDRESS):
     """Accounts page, Add Account..., the three fields, Continue."""
     ui.wait_for("1 Accounts")
     ui.keys("1")
     ui.wait_for("[ Add Account... ]")
     ui.keys("a")
     ui.wait_for("Email Address:", "Full Name:", "Password:")
-    ui.type(ADDRESS)
+    ui.type(address)
     ui.keys("Tab")
     ui.type(name)
     ui.keys("Tab")
     ui.type(password)
-    s = ui.screen()
-    assert password not in s, f"the password is hidden as typed, got:\n{s}"
+    if password:
+        s = ui.wait_for("*" * len(password))
+        assert password not in s, f"the password is hidden as typed, got:\n{s}"
     ui.keys("Enter")
 
 
@@ -80,15 +81,39 @@ def test_cancel_after_the_result_saves_nothing(ob, ui_factory, world):
     quit_clean(ui)
 
 
-def test_esc_while_it_runs_closes_at_once_and_saves_nothing(ob, ui_factory, world):
-    w, srv = autoconfig_world(world)
+def silent_env(pki, resolver):
+    return {"OUTBOX_SETUP_RESOLVER": resolver, "OUTBOX_SETUP_TLS_CA": pki.ca_cert,
+            "OUTBOX_SETUP_ISPDB": f"https://{ISPDB}/v1.1/"}
+
+
+def test_esc_while_it_runs_closes_the_dialog_and_saves_nothing(ob, ui_factory, pki, silent_resolver):
     ob.ok("server", "list")
     before = ob.fingerprint()
-    ui = ui_factory(env=setup_env(w))
-    fill_in(ui, srv.password)
+    ui = ui_factory(env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    # Nothing answers: the run is still waiting when Esc comes.
+    ui.wait_for("looking up the settings of silent.test", "Looking for your server... no mail is sent.")
+    ui.save("setup-running")
     ui.keys("Escape")
     wait_status(ui, "Add Account cancelled; nothing was saved.")
     expect("the store after Esc", ob.fingerprint(), before)
+    quit_clean(ui)  # exits 0 with the worker still waiting, or after it ended
+
+
+def test_when_nothing_answers_what_was_tried_is_shown_and_nothing_saved(ob, ui_factory, pki, silent_resolver):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(120, 40, env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    s = ui.wait_for("Failed: no usable server found for silent.test", timeout=60)
+    ui.save("setup-nothing-answers")
+    for source in ("autoconfig", "well-known", "ISPDB", "SRV", "MX"):
+        assert f"  {source} " in s and "no answer" in s, f"want {source} listed as tried, got:\n{s}"
+    assert "probed smtp.silent.test port 465 tls:" in s, s
+    assert "[ Save ]" not in s and "Nothing was saved." in s, s
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store", ob.fingerprint(), before)
     quit_clean(ui)
 
 
@@ -121,4 +146,17 @@ def test_edit_manually_opens_the_server_form_prefilled(ob, ui_factory, world):
     ui.keys("M-n")  # the form's Cancel: still nothing saved
     ui.wait_gone("(new server)")
     expect("the store after the form's Cancel", stored(ob), ([], []))
+    quit_clean(ui)
+
+
+def test_an_address_without_a_domain_is_refused_in_the_dialog(ob, ui_factory):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    fill_in(ui, "", address="bob")
+    s = ui.wait_for("Email Address: type the whole address, name@domain")
+    assert "Looking for your server" not in s, s
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store", ob.fingerprint(), before)
     quit_clean(ui)
