@@ -369,7 +369,8 @@ static int setup_run_dialog(struct tui *t, const char *address, struct setup_job
 }
 
 /* "Edit manually": a server draft from the candidate, for the server form to finish. */
-static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_result *r, const outbox_setup_candidate *c)
+static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_result *r, const outbox_setup_candidate *c,
+					 const char *password)
 {
 	outbox_server *s = outbox_server_new();
 	char port[16];
@@ -383,7 +384,9 @@ static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_resul
 	    outbox_server_set(t->h, s, OUTBOX_SERVER_PORT, port) < 0 ||
 	    (c->auth && *c->auth && outbox_server_set(t->h, s, OUTBOX_SERVER_AUTH, c->auth) < 0) ||
 	    outbox_server_set(t->h, s, OUTBOX_SERVER_USER, r->address) < 0 ||
-	    (*c->display_name && outbox_server_set(t->h, s, OUTBOX_SERVER_DESCRIPTION, c->display_name) < 0)) {
+	    (*c->display_name && outbox_server_set(t->h, s, OUTBOX_SERVER_DESCRIPTION, c->display_name) < 0) ||
+	    /* Typed once: the form's OK stores it as any password typed there. */
+	    (*password && outbox_server_set_password(t->h, s, password) < 0)) {
 		outbox_server_free(s);
 		return NULL;
 	}
@@ -439,7 +442,7 @@ void setup_add_account(struct tui *t)
 	if (choice == SETUP_SAVE)
 		setup_save(t, in, r);
 	else if (choice == SETUP_EDIT && (best = setup_best(r)) != NULL) {
-		if ((draft = setup_manual_draft(t, r, best)) == NULL)
+		if ((draft = setup_manual_draft(t, r, best, in->password)) == NULL)
 			tui_status(t, 1, "Edit manually: %s", outbox_errmsg(t->h));
 		else
 			servers_add_draft(t, t->servers, draft);

@@ -143,7 +143,23 @@ def test_edit_manually_opens_the_server_form_prefilled(ob, ui_factory, world):
     ui.save("setup-edit-manually")
     assert "Login Mail" in s, f"want the provider's name as the description, got:\n{s}"
     expect("the store before the form's OK", stored(ob), ([], []))
-    ui.keys("M-n")  # the form's Cancel: still nothing saved
+    ui.keys("M-o")  # the form's own OK saves it, with the password typed in the dialog
+    wait_status(ui, 'Saved server "login.test"')
+    got = ob.ok("server", "show", "login.test", "--json").json()
+    expect("server", (got["host"], got["port"], got["security"], got["user"], got["description"],
+                      got["password"]),
+           ("smtp.login.test", srv.port, "tls", ADDRESS, "Login Mail", "file"))
+    quit_clean(ui)
+
+
+def test_edit_manually_then_cancel_saves_nothing(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("M-e")
+    ui.wait_for('New server "login.test"')
+    ui.keys("M-n")  # the form's Cancel
     ui.wait_gone("(new server)")
     expect("the store after the form's Cancel", stored(ob), ([], []))
     quit_clean(ui)
