@@ -12,6 +12,18 @@
 #define SETUP_LINES 24
 #define SETUP_ROW 1024 /* one line of the outcome, room for a whole error message */
 
+/* The first page: what the user types. A provider that signs in with OAuth 2.0 takes the
+ * user's own registered application's Client ID instead of a password. */
+#define SETUP_FIELDS 4
+#define SETUP_CONTINUE SETUP_FIELDS
+#define SETUP_QUIT (SETUP_FIELDS + 1)
+struct setup_input {
+	char address[320], name[256], password[512], client_id[256];
+	size_t cursor[SETUP_FIELDS];
+	int focus; /* the fields, then Continue (SETUP_FIELDS), then Cancel */
+	char error[300];
+};
+
 /* What the worker and the dialog share. Everything below `lock` is read and written under it.
  * Both hold a reference and whoever lets go last frees it, so Esc closes the dialog at once
  * while the worker still waits for the network (it ends at the discovery's own deadline). */
@@ -25,7 +37,7 @@ struct setup_job {
 	char errmsg[600];
 	outbox_setup_result *result; /* the dialog's once done is set */
 	/* The worker's alone: its own handle on `home`, one handle per thread. */
-	char *home, *address, *password;
+	char *home, *address, *password, *client_id;
 	char *ispdb, *resolver, *tls_ca;
 };
 
@@ -52,6 +64,7 @@ static void setup_job_release(struct setup_job *j)
 	if (j->password)
 		memset(j->password, 0, strlen(j->password));
 	free(j->password);
+	free(j->client_id);
 	free(j->ispdb);
 	free(j->resolver);
 	free(j->tls_ca);
@@ -78,7 +91,7 @@ static void setup_thread(void *arg)
 	struct setup_job *j = arg;
 	/* The sites with their own name server, ISPDB or CA (and the tests) set these; see outbox(1). */
 	outbox_setup_options o = {.ispdb = j->ispdb, .resolver = j->resolver, .tls_ca = j->tls_ca,
-				  .password = j->password};
+				  .password = j->password, .oauth_client_id = j->client_id};
 	outbox_setup_result *r = NULL;
 	outbox *h = NULL;
 	int rc;
@@ -96,7 +109,7 @@ static void setup_thread(void *arg)
 	setup_job_release(j);
 }
 
-static struct setup_job *setup_start(struct tui *t, const char *address, const char *password)
+static struct setup_job *setup_start(struct tui *t, const struct setup_input *in)
 {
 	struct setup_job *j = calloc(1, sizeof *j);
 
@@ -104,16 +117,18 @@ static struct setup_job *setup_start(struct tui *t, const char *address, const c
 		return NULL;
 	j->refs = 2; /* the dialog's and the worker's */
 	j->home = strdup(outbox_home(t->h));
-	j->address = strdup(address);
-	j->password = *password ? strdup(password) : NULL;
+	j->address = strdup(in->address);
+	j->password = *in->password ? strdup(in->password) : NULL;
+	j->client_id = *in->client_id ? strdup(in->client_id) : NULL;
 	j->ispdb = setup_dup_env("OUTBOX_SETUP_ISPDB");
 	j->resolver = setup_dup_env("OUTBOX_SETUP_RESOLVER");
 	j->tls_ca = setup_dup_env("OUTBOX_SETUP_TLS_CA");
-	if (j->home == NULL || j->address == NULL || (*password && j->password == NULL) ||
-	    pthread_mutex_init(&j->lock, NULL) != 0) {
+	if (j->home == NULL || j->address == NULL || (*in->password && j->password == NULL) ||
+	    (*in->client_id && j->client_id == NULL) || pthread_mutex_init(&j->lock, NULL) != 0) {
 		free(j->home);
 		free(j->address);
 		free(j->password);
+		free(j->client_id);
 		free(j->ispdb);
 		free(j->resolver);
 		free(j->tls_ca);
@@ -128,34 +143,30 @@ static struct setup_job *setup_start(struct tui *t, const char *address, const c
 	return j;
 }
 
-/* The first page: what the user types. */
-struct setup_input {
-	char address[320], name[256], password[512];
-	size_t cursor[3];
-	int focus; /* 0..2 the fields, 3 Continue, 4 Cancel */
-	char error[300];
-};
-
 static void setup_input_draw(struct tui *t, struct setup_input *in)
 {
-	static const char *const labels[3] = {"Email Address:", "Full Name:", "Password:"};
-	char *values[3] = {in->address, in->name, in->password};
-	int w = t->cols - 4, h = 14, y = 2, x = 2, i;
+	static const char *const labels[SETUP_FIELDS] = {"Email Address:", "Full Name:", "Password:",
+							 "OAuth Client ID:"};
+	char *values[SETUP_FIELDS] = {in->address, in->name, in->password, in->client_id};
+	int w = t->cols - 4, h = 17, y = 2, x = 2, i;
 
 	tui_draw(t);
 	t->nhits = 0;
 	widget_box(y, x, h, w, "Add Account");
 	widget_text(y + 1, x + 2, w - 4, "The server is found from the address, checked, and shown before saving.");
 	widget_cursor_reset();
-	for (i = 0; i < 3; i++) {
-		widget_text(y + 3 + 2 * i, x + 2, 16, labels[i]);
-		widget_field(y + 3 + 2 * i, x + 19, w - 22, values[i], in->cursor[i], in->focus == i, i == 2);
+	for (i = 0; i < SETUP_FIELDS; i++) {
+		widget_text(y + 3 + 2 * i, x + 2, 17, labels[i]);
+		widget_field(y + 3 + 2 * i, x + 20, w - 23, values[i], in->cursor[i], in->focus == i, i == 2);
 	}
+	attron(screen_attr(TS_DIM));
+	widget_text(y + 4 + 2 * (SETUP_FIELDS - 1), x + 20, w - 23, "only for a provider that signs in with OAuth 2.0");
+	attroff(screen_attr(TS_DIM));
 	attron(screen_attr(TS_ERROR));
 	widget_text(y + h - 4, x + 2, w - 4, in->error);
 	attroff(screen_attr(TS_ERROR));
-	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == 3, 1, 3);
-	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == 4, 1, 4);
+	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == SETUP_CONTINUE, 1, SETUP_CONTINUE);
+	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == SETUP_QUIT, 1, SETUP_QUIT);
 	widget_cursor_place();
 	refresh();
 }
@@ -163,8 +174,8 @@ static void setup_input_draw(struct tui *t, struct setup_input *in)
 /* 1 with the input filled in, 0 when cancelled. */
 static int setup_input_run(struct tui *t, struct setup_input *in)
 {
-	char *values[3] = {in->address, in->name, in->password};
-	size_t sizes[3] = {sizeof in->address, sizeof in->name, sizeof in->password};
+	char *values[SETUP_FIELDS] = {in->address, in->name, in->password, in->client_id};
+	size_t sizes[SETUP_FIELDS] = {sizeof in->address, sizeof in->name, sizeof in->password, sizeof in->client_id};
 	int key, arg;
 
 	for (;;) {
@@ -177,29 +188,35 @@ static int setup_input_run(struct tui *t, struct setup_input *in)
 		if (key == TK(KEY_MOUSE)) {
 			if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) != 1)
 				continue;
-			if (arg == 4)
+			if (arg == SETUP_QUIT)
 				return 0;
 			key = TK_ALT('c');
 		}
 		if (key == TK_TAB || key == TK(KEY_DOWN)) {
-			in->focus = (in->focus + 1) % 5;
+			in->focus = (in->focus + 1) % (SETUP_QUIT + 1);
 			continue;
 		}
 		if (key == TK(KEY_BTAB) || key == TK(KEY_UP)) {
-			in->focus = (in->focus + 4) % 5;
+			in->focus = (in->focus + SETUP_QUIT) % (SETUP_QUIT + 1);
 			continue;
 		}
-		if (in->focus == 4 && (key == TK_ENTER || key == ' '))
+		if (in->focus == SETUP_QUIT && (key == TK_ENTER || key == ' '))
 			return 0;
-		if (key == TK_ENTER || key == TK_ALT('c') || key == TK_ALT('C') || (in->focus == 3 && key == ' ')) {
+		if (key == TK_ENTER || key == TK_ALT('c') || key == TK_ALT('C') || (in->focus == SETUP_CONTINUE && key == ' ')) {
 			if (strchr(in->address, '@') == NULL) {
 				snprintf(in->error, sizeof in->error, "Email Address: type the whole address, name@domain");
 				in->focus = 0;
 				continue;
 			}
+			if (*in->password && *in->client_id) {
+				snprintf(in->error, sizeof in->error,
+					 "OAuth Client ID: a password or an OAuth sign-in, not both");
+				in->focus = 3;
+				continue;
+			}
 			return 1;
 		}
-		if (in->focus < 3 && widget_edit(values[in->focus], sizes[in->focus], &in->cursor[in->focus], key))
+		if (in->focus < SETUP_FIELDS && widget_edit(values[in->focus], sizes[in->focus], &in->cursor[in->focus], key))
 			in->error[0] = '\0';
 	}
 }
@@ -244,6 +261,11 @@ static const outbox_setup_candidate *setup_best(const outbox_setup_result *r)
 	return &r->candidates[0];
 }
 
+static int setup_is_oauth(const outbox_setup_candidate *c)
+{
+	return c->auth && (strcmp(c->auth, "xoauth2") == 0 || strcmp(c->auth, "oauthbearer") == 0);
+}
+
 /* What the outcome page says, line by line, into `out` (rows of SETUP_ROW). */
 static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_result *r, char out[][SETUP_ROW], int max)
 {
@@ -260,6 +282,8 @@ static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_r
 			snprintf(out[n++], SETUP_ROW, "Why: %s", c->why);
 		if (r->login_checked && n < max)
 			snprintf(out[n++], SETUP_ROW, "Logged in as %s (%s); no mail was sent.", r->login_user, r->login_form);
+		else if (n < max && setup_is_oauth(c))
+			snprintf(out[n++], SETUP_ROW, "An OAuth 2.0 sign-in: you sign in after Save.");
 		else if (n < max)
 			snprintf(out[n++], SETUP_ROW, "No password given: the login was not checked.");
 		return n;
@@ -393,15 +417,15 @@ static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_resul
 	return s;
 }
 
-static int setup_is_oauth(const outbox_setup_candidate *c)
-{
-	return c->auth && (strcmp(c->auth, "xoauth2") == 0 || strcmp(c->auth, "oauthbearer") == 0);
-}
-
 static void setup_save(struct tui *t, const struct setup_input *in, const outbox_setup_result *r)
 {
+	static const char *const buttons[] = {"&Sign in", "&Later", NULL};
 	outbox_setup_save_options so = {.full_name = in->name, .password = *in->password ? in->password : NULL,
+					.oauth_client_id = *in->client_id ? in->client_id : NULL,
 					.tls_ca = getenv("OUTBOX_SETUP_TLS_CA")};
+	const outbox_setup_candidate *c = &r->candidates[r->chosen];
+	char question[400];
+	const char *lines[] = {question, "Later: the server's Sign In... button, or outbox server login.", NULL};
 	char server[300];
 
 	if (so.tls_ca && !*so.tls_ca)
@@ -412,7 +436,12 @@ static void setup_save(struct tui *t, const struct setup_input *in, const outbox
 	}
 	tui_reload(t);
 	tui_status(t, 0, "Added account %s, sending through the new server \"%s\".", r->address, server);
-	if (setup_is_oauth(&r->candidates[r->chosen]))
+	if (!so.oauth_client_id || !setup_is_oauth(c))
+		return;
+	/* Saved without a token: the Sign In dialog of the server view gets one now. */
+	snprintf(question, sizeof question, "Sign in with %s as %s now?", *c->display_name ? c->display_name : server,
+		 r->address);
+	if (widget_dialog(t, "Sign in", lines, buttons, 0) == 0)
 		signin_run(t, server, r->address);
 }
 
@@ -434,7 +463,7 @@ void setup_add_account(struct tui *t)
 		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
 		goto out;
 	}
-	if ((j = setup_start(t, in->address, in->password)) == NULL) {
+	if ((j = setup_start(t, in)) == NULL) {
 		tui_status(t, 1, "Add Account could not start: out of memory or threads");
 		goto out;
 	}

@@ -6,7 +6,9 @@ import shutil
 
 import pytest
 
-from test_setup_cli import ISPDB, autoconfig_world, silent_resolver, world  # noqa: F401
+from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, autoconfig_world, oauth_document,  # noqa: F401
+                            silent_resolver, world)
+from servers.pki import make_named_cert
 from test_tui import quit_clean, ui_factory, wait_status  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -23,7 +25,7 @@ def setup_env(w):
             "OUTBOX_SETUP_ISPDB": f"https://{ISPDB}/v1.1/"}
 
 
-def fill_in(ui, password, name="Alice Example", address=ADDRESS):
+def fill_in(ui, password, name="Alice Example", address=ADDRESS, client_id=""):
     """Accounts page, Add Account..., the three fields, Continue."""
     ui.wait_for("1 Accounts")
     ui.keys("1")
@@ -35,6 +37,9 @@ def fill_in(ui, password, name="Alice Example", address=ADDRESS):
     ui.type(name)
     ui.keys("Tab")
     ui.type(password)
+    if client_id:
+        ui.keys("Tab")
+        ui.type(client_id)
     if password:
         s = ui.wait_for("*" * len(password))
         assert password not in s, f"the password is hidden as typed, got:\n{s}"
@@ -176,3 +181,29 @@ def test_an_address_without_a_domain_is_refused_in_the_dialog(ob, ui_factory):
     wait_status(ui, "Add Account cancelled; nothing was saved.")
     expect("the store", ob.fingerprint(), before)
     quit_clean(ui)
+
+
+def test_an_oauth_provider_is_saved_with_the_client_id_and_offers_the_sign_in(ob, ui_factory, world, oauth_provider,
+                                                                              pki):
+    from servers.oauth_smtp import OAuthSmtp
+    d = "oauth.test"
+    w = world(d)
+    cert, key = make_named_cert(pki, "smtp-oauth", [f"smtp.{d}"])
+    with OAuthSmtp(oauth_provider, cert, key, implicit_tls=True) as srv:
+        w.hosts.append((f"smtp.{d}", srv.host, None))
+        w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): oauth_document(d, f"smtp.{d}", srv.port)})
+        ui = ui_factory(env=setup_env(w))
+        fill_in(ui, "", address=f"alice@{d}", client_id="my-client-id")
+        s = ui.wait_for(f"Found: smtp.{d} port {srv.port} tls, login xoauth2", timeout=30)
+        assert "An OAuth 2.0 sign-in: you sign in after Save." in s, s
+        expect("the store before Save", stored(ob), ([], []))
+        ui.keys("M-s")
+        s = ui.wait_for(f"Sign in with OAuth Mail as alice@{d} now?")
+        ui.save("setup-oauth-sign-in")
+        ui.keys("M-l")  # Later: the sign-in itself is the Sign In dialog's, tested in test_tui_oauth.py
+        ui.wait_gone("Sign in with OAuth Mail")
+        s = ob.ok("server", "show", d, "--json").json()
+        got = (s["host"], s["auth"], s["oauth"], s["oauth_client_id"], s["user"], s["password"])
+        expect("server", got, (f"smtp.{d}", "xoauth2", "google", "my-client-id", f"alice@{d}", "none"))
+        expect("account's server", ob.ok("account", "show", f"alice@{d}", "--json").json()["server"], d)
+        quit_clean(ui)
