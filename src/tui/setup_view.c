@@ -303,6 +303,35 @@ static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_r
 	return n;
 }
 
+/* `text` in rows of `width` (the rows after the first indented), at most `rows` of them, the
+ * last one cut where the dialog ends; returns the rows used. */
+static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text)
+{
+	const char *p = text, *cut;
+	char part[SETUP_ROW];
+	int used = 0, indent;
+
+	if (rows < 1)
+		rows = 1;
+	do {
+		indent = used ? 2 : 0;
+		cut = used + 1 == rows ? p + strlen(p) : widget_skip(p, (size_t)(width - indent));
+		if (*cut) { /* break at a space where there is one; a URL has none and is cut */
+			const char *q = cut;
+			while (q > p && *q != ' ')
+				q--;
+			if (q > p)
+				cut = q;
+		}
+		snprintf(part, sizeof part, "%.*s", (int)(cut - p), p);
+		widget_text(row + used, x + indent, width - indent, part);
+		used++;
+		for (p = cut; *p == ' '; p++)
+			;
+	} while (*p && used < rows);
+	return used;
+}
+
 enum { SETUP_SAVE, SETUP_EDIT, SETUP_CANCEL, SETUP_BUTTONS };
 
 static void setup_run_draw(struct tui *t, const char *address, const struct setup_shown *s,
@@ -333,7 +362,8 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 		for (i = 0; i < n && row < last; i++) {
 			if (i == 0)
 				attron(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
-			widget_text(row++, x + 2, w - 4, out[i]);
+			/* Each line wraps while that leaves a row for each line after it. */
+			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i]);
 			if (i == 0)
 				attroff(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 		}
