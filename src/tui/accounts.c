@@ -214,6 +214,20 @@ static void accounts_setup(struct tui *t, struct accounts_view *v)
 	setup_add_account(t);
 }
 
+void accounts_add_prefilled(struct tui *t, struct accounts_view *v, const char *address, const char *full_name,
+			    const char *server)
+{
+	t->tab = TUI_TAB_ACCOUNTS;
+	if (record_view_leave(t, &v->rv) < 0 || record_view_new_draft(t, &v->rv) == NULL)
+		return;
+	if (outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_ADDRESS, address) < 0 ||
+	    (*full_name && outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_NAME, full_name) < 0) ||
+	    outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_SERVER, server) < 0)
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	record_view_edit_new(&v->rv);
+	tui_status(t, 0, "Saved server \"%s\". New account %s on it: OK (Enter) adds it; Esc cancels.", server, address);
+}
+
 static void accounts_remove(struct tui *t, struct accounts_view *v)
 {
 	static const char *const buttons[] = {"&Remove", "&Cancel", NULL};

@@ -504,7 +504,7 @@ void setup_add_account(struct tui *t)
 		if ((draft = setup_manual_draft(t, r, best, in->password)) == NULL)
 			tui_status(t, 1, "Edit manually: %s", outbox_errmsg(t->h));
 		else
-			servers_add_draft(t, t->servers, draft);
+			servers_add_draft(t, t->servers, draft, r->address, in->name);
 	} else
 		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
 	setup_job_release(j); /* frees the result too, when the worker is done */

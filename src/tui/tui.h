@@ -239,8 +239,10 @@ int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char 
 void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag);
 
 /* servers.c */
-/* "Edit manually" of Add Account: a new server from `draft` (taken over) in the server form. */
-void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft);
+/* "Edit manually" of Add Account: a new server from `draft` (taken over) in the server form;
+ * once its OK saves it, the Accounts form for `address` on it follows. */
+void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft, const char *address,
+		       const char *full_name);
 struct servers_view *servers_new(struct tui *t);
 void servers_free(struct servers_view *v);
 void servers_draw(struct tui *t, struct servers_view *v);
@@ -262,6 +264,9 @@ void accounts_draw(struct tui *t, struct accounts_view *v);
 int accounts_key(struct tui *t, struct accounts_view *v, int key);
 void accounts_reload(struct tui *t, struct accounts_view *v);
 int accounts_leave(struct tui *t, struct accounts_view *v);
+/* A new account in the form, filled in, on the Accounts page, for OK to add. */
+void accounts_add_prefilled(struct tui *t, struct accounts_view *v, const char *address, const char *full_name,
+			    const char *server);
 
 /* outbox_view.c */
 struct outbox_view *outbox_view_new(struct tui *t);

@@ -152,11 +152,18 @@ def test_edit_manually_opens_the_server_form_prefilled(ob, ui_factory, world):
     assert "Login Mail" in s, f"want the provider's name as the description, got:\n{s}"
     expect("the store before the form's OK", stored(ob), ([], []))
     ui.keys("M-o")  # the form's own OK saves it, with the password typed in the dialog
-    wait_status(ui, 'Saved server "login.test"')
+    s = wait_status(ui, f'Saved server "login.test". New account {ADDRESS} on it: OK (Enter) adds it')
+    ui.save("setup-edit-manually-account")
+    assert "Outgoing Mail Server: login.test" in s and "Full Name: Alice Example" in s, s
     got = ob.ok("server", "show", "login.test", "--json").json()
     expect("server", (got["host"], got["port"], got["security"], got["user"], got["description"],
                       got["password"]),
            ("smtp.login.test", srv.port, "tls", ADDRESS, "Login Mail", "file"))
+    expect("accounts before the account form's OK", ob.ok("account", "list", "--json").json(), [])
+    ui.keys("Enter")  # OK in the account form
+    wait_status(ui, f"Saved account {ADDRESS}")
+    a = ob.ok("account", "show", ADDRESS, "--json").json()
+    expect("account", (a["server"], a["name"]), ("login.test", "Alice Example"))
     quit_clean(ui)
 
 
