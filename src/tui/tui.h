@@ -239,6 +239,10 @@ int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char 
 void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag);
 
 /* servers.c */
+/* "Edit manually" of Add Account: a new server from `draft` (taken over) in the server form;
+ * once its OK saves it, the Accounts form for `address` on it follows. */
+void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft, const char *address,
+		       const char *full_name);
 struct servers_view *servers_new(struct tui *t);
 void servers_free(struct servers_view *v);
 void servers_draw(struct tui *t, struct servers_view *v);
@@ -260,6 +264,9 @@ void accounts_draw(struct tui *t, struct accounts_view *v);
 int accounts_key(struct tui *t, struct accounts_view *v, int key);
 void accounts_reload(struct tui *t, struct accounts_view *v);
 int accounts_leave(struct tui *t, struct accounts_view *v);
+/* A new account in the form, filled in, on the Accounts page, for OK to add. */
+void accounts_add_prefilled(struct tui *t, struct accounts_view *v, const char *address, const char *full_name,
+			    const char *server);
 
 /* outbox_view.c */
 struct outbox_view *outbox_view_new(struct tui *t);
@@ -289,6 +296,10 @@ void signin_state_words(struct tui *t, const outbox_server *s, char *buf, size_t
  * as "a,b" ("" for none) in out, 0 when cancelled or there is nothing to pick. */
 int fallback_pick(struct tui *t, const char *title, const char *const *servers, const char *own,
 		  const char *const *current, char *out, size_t size);
+
+/* setup_view.c: "Add Account...": address, name and password, the discovery with its progress,
+ * and the server found shown before Save, Edit manually (the server form) or Cancel. */
+void setup_add_account(struct tui *t);
 
 /* help.c */
 void help_show(struct tui *t);

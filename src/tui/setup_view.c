@@ -1,0 +1,516 @@
+/* setup_view.c: "Add Account...": address, name and password, then the library's discovery in a
+ * worker with its progress as it happens, and what it found shown before anything is saved. */
+#include <curses.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outbox/setup.h"
+#include "tui.h"
+
+#define SETUP_LINES 24
+#define SETUP_ROW 1024 /* one line of the outcome, room for a whole error message */
+
+/* The first page: what the user types. A provider that signs in with OAuth 2.0 takes the
+ * user's own registered application's Client ID instead of a password. */
+#define SETUP_FIELDS 4
+#define SETUP_CONTINUE SETUP_FIELDS
+#define SETUP_QUIT (SETUP_FIELDS + 1)
+struct setup_input {
+	char address[320], name[256], password[512], client_id[256];
+	size_t cursor[SETUP_FIELDS];
+	int focus; /* the fields, then Continue (SETUP_FIELDS), then Cancel */
+	char error[300];
+};
+
+/* What the worker and the dialog share. Everything below `lock` is read and written under it.
+ * Both hold a reference and whoever lets go last frees it, so Esc closes the dialog at once
+ * while the worker still waits for the network (it ends at the discovery's own deadline). */
+struct setup_job {
+	pthread_mutex_t lock;
+	int refs;
+	unsigned changes;
+	char lines[SETUP_LINES][200]; /* the progress, the oldest dropped when full */
+	int nlines;
+	int done, rc;
+	char errmsg[600];
+	outbox_setup_result *result; /* the dialog's once done is set */
+	/* The worker's alone: its own handle on `home`, one handle per thread. */
+	char *home, *address, *password, *client_id;
+	char *ispdb, *resolver, *tls_ca;
+};
+
+static char *setup_dup_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strdup(v) : NULL;
+}
+
+static void setup_job_release(struct setup_job *j)
+{
+	int last;
+
+	pthread_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&j->lock);
+	outbox_setup_result_free(j->result);
+	free(j->home);
+	free(j->address);
+	if (j->password)
+		memset(j->password, 0, strlen(j->password));
+	free(j->password);
+	free(j->client_id);
+	free(j->ispdb);
+	free(j->resolver);
+	free(j->tls_ca);
+	free(j);
+}
+
+/* On the worker thread: copy the line; no curses here. */
+static void setup_on_progress(void *ctx, const char *what)
+{
+	struct setup_job *j = ctx;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->nlines == SETUP_LINES) {
+		memmove(j->lines[0], j->lines[1], sizeof j->lines[0] * (SETUP_LINES - 1));
+		j->nlines--;
+	}
+	snprintf(j->lines[j->nlines++], sizeof j->lines[0], "%s", what ? what : "");
+	j->changes++;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void setup_thread(void *arg)
+{
+	struct setup_job *j = arg;
+	/* The sites with their own name server, ISPDB or CA (and the tests) set these; see outbox(1). */
+	outbox_setup_options o = {.ispdb = j->ispdb, .resolver = j->resolver, .tls_ca = j->tls_ca,
+				  .password = j->password, .oauth_client_id = j->client_id};
+	outbox_setup_result *r = NULL;
+	outbox *h = NULL;
+	int rc;
+
+	if ((rc = outbox_open(&h, j->home)) == 0)
+		rc = outbox_setup_discover(h, j->address, &o, setup_on_progress, j, &r);
+	pthread_mutex_lock(&j->lock);
+	j->rc = rc;
+	j->result = r;
+	snprintf(j->errmsg, sizeof j->errmsg, "%s", h ? outbox_errmsg(h) : "out of memory");
+	j->done = 1;
+	j->changes++;
+	pthread_mutex_unlock(&j->lock);
+	outbox_close(h);
+	setup_job_release(j);
+}
+
+static struct setup_job *setup_start(struct tui *t, const struct setup_input *in)
+{
+	struct setup_job *j = calloc(1, sizeof *j);
+
+	if (j == NULL)
+		return NULL;
+	j->refs = 2; /* the dialog's and the worker's */
+	j->home = strdup(outbox_home(t->h));
+	j->address = strdup(in->address);
+	j->password = *in->password ? strdup(in->password) : NULL;
+	j->client_id = *in->client_id ? strdup(in->client_id) : NULL;
+	j->ispdb = setup_dup_env("OUTBOX_SETUP_ISPDB");
+	j->resolver = setup_dup_env("OUTBOX_SETUP_RESOLVER");
+	j->tls_ca = setup_dup_env("OUTBOX_SETUP_TLS_CA");
+	if (j->home == NULL || j->address == NULL || (*in->password && j->password == NULL) ||
+	    (*in->client_id && j->client_id == NULL) || pthread_mutex_init(&j->lock, NULL) != 0) {
+		free(j->home);
+		free(j->address);
+		free(j->password);
+		free(j->client_id);
+		free(j->ispdb);
+		free(j->resolver);
+		free(j->tls_ca);
+		free(j);
+		return NULL;
+	}
+	if (worker_spawn(setup_thread, j) != 0) {
+		j->refs = 1;
+		setup_job_release(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void setup_input_draw(struct tui *t, struct setup_input *in)
+{
+	static const char *const labels[SETUP_FIELDS] = {"Email Address:", "Full Name:", "Password:",
+							 "OAuth Client ID:"};
+	char *values[SETUP_FIELDS] = {in->address, in->name, in->password, in->client_id};
+	int w = t->cols - 4, h = 17, y = 2, x = 2, i;
+
+	tui_draw(t);
+	t->nhits = 0;
+	widget_box(y, x, h, w, "Add Account");
+	widget_text(y + 1, x + 2, w - 4, "The server is found from the address, checked, and shown before saving.");
+	widget_cursor_reset();
+	for (i = 0; i < SETUP_FIELDS; i++) {
+		widget_text(y + 3 + 2 * i, x + 2, 17, labels[i]);
+		widget_field(y + 3 + 2 * i, x + 20, w - 23, values[i], in->cursor[i], in->focus == i, i == 2);
+	}
+	attron(screen_attr(TS_DIM));
+	widget_text(y + 4 + 2 * (SETUP_FIELDS - 1), x + 20, w - 23, "only for a provider that signs in with OAuth 2.0");
+	attroff(screen_attr(TS_DIM));
+	attron(screen_attr(TS_ERROR));
+	widget_text(y + h - 4, x + 2, w - 4, in->error);
+	attroff(screen_attr(TS_ERROR));
+	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == SETUP_CONTINUE, 1, SETUP_CONTINUE);
+	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == SETUP_QUIT, 1, SETUP_QUIT);
+	widget_cursor_place();
+	refresh();
+}
+
+/* 1 with the input filled in, 0 when cancelled. */
+static int setup_input_run(struct tui *t, struct setup_input *in)
+{
+	char *values[SETUP_FIELDS] = {in->address, in->name, in->password, in->client_id};
+	size_t sizes[SETUP_FIELDS] = {sizeof in->address, sizeof in->name, sizeof in->password, sizeof in->client_id};
+	int key, arg;
+
+	for (;;) {
+		setup_input_draw(t, in);
+		key = screen_getkey(t, -1);
+		if (key == TK_NONE || key == TK(KEY_RESIZE))
+			continue;
+		if (key == TK_ESC || key == TK_ALT('n') || key == TK_ALT('N'))
+			return 0;
+		if (key == TK(KEY_MOUSE)) {
+			if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) != 1)
+				continue;
+			if (arg == SETUP_QUIT)
+				return 0;
+			key = TK_ALT('c');
+		}
+		if (key == TK_TAB || key == TK(KEY_DOWN)) {
+			in->focus = (in->focus + 1) % (SETUP_QUIT + 1);
+			continue;
+		}
+		if (key == TK(KEY_BTAB) || key == TK(KEY_UP)) {
+			in->focus = (in->focus + SETUP_QUIT) % (SETUP_QUIT + 1);
+			continue;
+		}
+		if (in->focus == SETUP_QUIT && (key == TK_ENTER || key == ' '))
+			return 0;
+		if (key == TK_ENTER || key == TK_ALT('c') || key == TK_ALT('C') || (in->focus == SETUP_CONTINUE && key == ' ')) {
+			if (strchr(in->address, '@') == NULL) {
+				snprintf(in->error, sizeof in->error, "Email Address: type the whole address, name@domain");
+				in->focus = 0;
+				continue;
+			}
+			if (*in->password && *in->client_id) {
+				snprintf(in->error, sizeof in->error,
+					 "OAuth Client ID: a password or an OAuth sign-in, not both");
+				in->focus = 3;
+				continue;
+			}
+			return 1;
+		}
+		if (in->focus < SETUP_FIELDS && widget_edit(values[in->focus], sizes[in->focus], &in->cursor[in->focus], key))
+			in->error[0] = '\0';
+	}
+}
+
+/* The second page: progress, then the outcome. */
+struct setup_shown {
+	char lines[SETUP_LINES][200];
+	int nlines, done, rc;
+	char errmsg[600];
+};
+
+static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *seen)
+{
+	int fresh;
+
+	pthread_mutex_lock(&j->lock);
+	fresh = j->changes != *seen;
+	if (fresh) {
+		*seen = j->changes;
+		memcpy(s->lines, j->lines, sizeof s->lines);
+		s->nlines = j->nlines;
+		s->done = j->done;
+		s->rc = j->rc;
+		snprintf(s->errmsg, sizeof s->errmsg, "%s", j->errmsg);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return fresh;
+}
+
+/* The candidate "Edit manually" starts from: the chosen one, else the first usable, else the first. */
+static const outbox_setup_candidate *setup_best(const outbox_setup_result *r)
+{
+	size_t i;
+
+	if (r == NULL || r->ncandidates == 0)
+		return NULL;
+	if (r->chosen >= 0)
+		return &r->candidates[r->chosen];
+	for (i = 0; i < r->ncandidates; i++)
+		if (r->candidates[i].usable)
+			return &r->candidates[i];
+	return &r->candidates[0];
+}
+
+static int setup_is_oauth(const outbox_setup_candidate *c)
+{
+	return c->auth && (strcmp(c->auth, "xoauth2") == 0 || strcmp(c->auth, "oauthbearer") == 0);
+}
+
+/* What the outcome page says, line by line, into `out` (rows of SETUP_ROW). */
+static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_result *r, char out[][SETUP_ROW], int max)
+{
+	int n = 0;
+	size_t i;
+
+	if (s->rc == 0 && r && r->chosen >= 0) {
+		const outbox_setup_candidate *c = &r->candidates[r->chosen];
+		snprintf(out[n++], SETUP_ROW, "Found: %s port %d %s, login %s", c->host, c->port, c->security,
+			 c->auth && *c->auth ? c->auth : "none");
+		snprintf(out[n++], SETUP_ROW, "From: %s%s%s%s, %s", c->source, *c->display_name ? " (" : "",
+			 c->display_name, *c->display_name ? ")" : "", c->origin);
+		if (c->why && *c->why && n < max)
+			snprintf(out[n++], SETUP_ROW, "Why: %s", c->why);
+		if (r->login_checked && n < max)
+			snprintf(out[n++], SETUP_ROW, "Logged in as %s (%s); no mail was sent.", r->login_user, r->login_form);
+		else if (n < max && setup_is_oauth(c))
+			snprintf(out[n++], SETUP_ROW, "An OAuth 2.0 sign-in: you sign in after Save.");
+		else if (n < max)
+			snprintf(out[n++], SETUP_ROW, "No password given: the login was not checked.");
+		return n;
+	}
+	snprintf(out[n++], SETUP_ROW, "Failed: %s", s->errmsg);
+	if (r == NULL)
+		return n;
+	if (r->login_checked && n < max)
+		snprintf(out[n++], SETUP_ROW, "Login refused for %s; nothing is saved.", r->login_tried);
+	for (i = 0; i < r->nlookups && n < max; i++)
+		snprintf(out[n++], SETUP_ROW, "  %s %s: %s%s%s", r->lookups[i].source, r->lookups[i].what, r->lookups[i].outcome,
+			 *r->lookups[i].detail ? ", " : "", r->lookups[i].detail);
+	for (i = 0; i < r->ncandidates && n < max; i++)
+		snprintf(out[n++], SETUP_ROW, "  probed %s port %d %s: %s%s%s", r->candidates[i].host, r->candidates[i].port,
+			 r->candidates[i].security, r->candidates[i].probe, *r->candidates[i].probe_error ? ", " : "",
+			 r->candidates[i].probe_error);
+	return n;
+}
+
+/* `text` in rows of `width` (the rows after the first indented), at most `rows` of them, the
+ * last one cut where the dialog ends; returns the rows used. */
+static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text)
+{
+	const char *p = text, *cut;
+	char part[SETUP_ROW];
+	int used = 0, indent;
+
+	if (rows < 1)
+		rows = 1;
+	do {
+		indent = used ? 2 : 0;
+		cut = used + 1 == rows ? p + strlen(p) : widget_skip(p, (size_t)(width - indent));
+		if (*cut) { /* break at a space where there is one; a URL has none and is cut */
+			const char *q = cut;
+			while (q > p && *q != ' ')
+				q--;
+			if (q > p)
+				cut = q;
+		}
+		snprintf(part, sizeof part, "%.*s", (int)(cut - p), p);
+		widget_text(row + used, x + indent, width - indent, part);
+		used++;
+		for (p = cut; *p == ' '; p++)
+			;
+	} while (*p && used < rows);
+	return used;
+}
+
+enum { SETUP_SAVE, SETUP_EDIT, SETUP_CANCEL, SETUP_BUTTONS };
+
+static void setup_run_draw(struct tui *t, const char *address, const struct setup_shown *s,
+			   const outbox_setup_result *r, const int *offered, int focus)
+{
+	static const char *const labels[SETUP_BUTTONS] = {"Save", "Edit manually", "Cancel"};
+	static const char mnemonics[SETUP_BUTTONS] = {'S', 'E', 'n'};
+	int w = t->cols - 4, h = t->rows - 2, y = 1, x = 2, row = y + 1, last = y + h - 3, i, bx;
+	char title[400], out[40][SETUP_ROW];
+
+	tui_draw(t);
+	t->nhits = 0;
+	snprintf(title, sizeof title, "Add Account: %s", address);
+	widget_box(y, x, h, w, title);
+	if (!s->done) {
+		for (i = s->nlines > last - row ? s->nlines - (last - row) : 0; i < s->nlines; i++)
+			widget_text(row++, x + 2, w - 4, s->lines[i]);
+		widget_text(last, x + 2, w - 4, "Looking for your server... no mail is sent. Esc cancels.");
+		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, SETUP_CANCEL);
+	} else {
+		int n = setup_outcome_lines(s, r, out, 40);
+		/* The stages stay above the outcome, dimmed: what was done, then what came of it. */
+		attron(screen_attr(TS_DIM));
+		for (i = 0; i < s->nlines && row < last - n - 1; i++)
+			widget_text(row++, x + 2, w - 4, s->lines[i]);
+		attroff(screen_attr(TS_DIM));
+		row++;
+		for (i = 0; i < n && row < last; i++) {
+			if (i == 0)
+				attron(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
+			/* Each line wraps while that leaves a row for each line after it. */
+			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i]);
+			if (i == 0)
+				attroff(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
+		}
+		widget_text(last, x + 2, w - 4, s->rc == 0 ? "Nothing is saved until you press Save." : "Nothing was saved.");
+		bx = x + 2;
+		for (i = 0; i < SETUP_BUTTONS; i++)
+			if (offered[i])
+				bx += widget_button(t, y + h - 2, bx, labels[i], mnemonics[i], focus == i, 1, i) + 2;
+	}
+	widget_cursor_reset();
+	widget_cursor_place();
+	refresh();
+}
+
+/* The button chosen once the run is done (SETUP_*), or SETUP_CANCEL for Esc at any time. */
+static int setup_run_dialog(struct tui *t, const char *address, struct setup_job *j, struct setup_shown *s,
+			    outbox_setup_result **result)
+{
+	int offered[SETUP_BUTTONS] = {0, 0, 1}, focus = SETUP_CANCEL, key, arg, i;
+	unsigned seen = 0;
+
+	for (;;) {
+		if (!s->done && setup_snapshot(j, s, &seen) && s->done) {
+			*result = j->result; /* the worker is done with it */
+			offered[SETUP_SAVE] = s->rc == 0;
+			offered[SETUP_EDIT] = setup_best(*result) != NULL;
+			focus = s->rc == 0 ? SETUP_SAVE : SETUP_CANCEL;
+		}
+		setup_run_draw(t, address, s, *result, offered, focus);
+		key = screen_getkey(t, s->done ? -1 : 50);
+		if (key == TK_NONE || key == TK(KEY_RESIZE))
+			continue;
+		if (key == TK(KEY_MOUSE)) {
+			if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) != 1)
+				continue;
+			return s->done ? arg : SETUP_CANCEL;
+		}
+		if (key == TK_ESC || key == TK_ALT('n') || key == TK_ALT('N'))
+			return SETUP_CANCEL;
+		if (!s->done)
+			continue; /* keys while it runs were meant for this dialog, not the view below */
+		if (key == TK_ENTER || key == ' ')
+			return focus;
+		if ((key == TK_ALT('s') || key == TK_ALT('S')) && offered[SETUP_SAVE])
+			return SETUP_SAVE;
+		if ((key == TK_ALT('e') || key == TK_ALT('E')) && offered[SETUP_EDIT])
+			return SETUP_EDIT;
+		if (key == TK_TAB || key == TK(KEY_RIGHT) || key == TK(KEY_BTAB) || key == TK(KEY_LEFT)) {
+			int dir = key == TK_TAB || key == TK(KEY_RIGHT) ? 1 : SETUP_BUTTONS - 1;
+			for (i = 0; i < SETUP_BUTTONS; i++) {
+				focus = (focus + dir) % SETUP_BUTTONS;
+				if (offered[focus])
+					break;
+			}
+		}
+	}
+}
+
+/* "Edit manually": a server draft from the candidate, for the server form to finish. */
+static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_result *r, const outbox_setup_candidate *c,
+					 const char *password)
+{
+	outbox_server *s = outbox_server_new();
+	char port[16];
+
+	if (s == NULL)
+		return NULL;
+	snprintf(port, sizeof port, "%d", c->port);
+	if (outbox_server_set(t->h, s, OUTBOX_SERVER_NAME, r->domain) < 0 ||
+	    outbox_server_set(t->h, s, OUTBOX_SERVER_HOST, c->host) < 0 ||
+	    outbox_server_set(t->h, s, OUTBOX_SERVER_SECURITY, c->security) < 0 ||
+	    outbox_server_set(t->h, s, OUTBOX_SERVER_PORT, port) < 0 ||
+	    (c->auth && *c->auth && outbox_server_set(t->h, s, OUTBOX_SERVER_AUTH, c->auth) < 0) ||
+	    outbox_server_set(t->h, s, OUTBOX_SERVER_USER, r->address) < 0 ||
+	    (*c->display_name && outbox_server_set(t->h, s, OUTBOX_SERVER_DESCRIPTION, c->display_name) < 0) ||
+	    /* Typed once: the form's OK stores it as any password typed there. */
+	    (*password && outbox_server_set_password(t->h, s, password) < 0)) {
+		outbox_server_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void setup_save(struct tui *t, const struct setup_input *in, const outbox_setup_result *r)
+{
+	static const char *const buttons[] = {"&Sign in", "&Later", NULL};
+	outbox_setup_save_options so = {.full_name = in->name, .password = *in->password ? in->password : NULL,
+					.oauth_client_id = *in->client_id ? in->client_id : NULL,
+					.tls_ca = getenv("OUTBOX_SETUP_TLS_CA")};
+	const outbox_setup_candidate *c = &r->candidates[r->chosen];
+	char question[400];
+	const char *lines[] = {question, "Later: the server's Sign In... button, or outbox server login.", NULL};
+	char server[300];
+
+	if (so.tls_ca && !*so.tls_ca)
+		so.tls_ca = NULL;
+	if (outbox_setup_save(t->h, r, &so, server, sizeof server) < 0) {
+		tui_status(t, 1, "Add Account: %s", outbox_errmsg(t->h));
+		return;
+	}
+	tui_reload(t);
+	tui_status(t, 0, "Added account %s, sending through the new server \"%s\".", r->address, server);
+	if (!so.oauth_client_id || !setup_is_oauth(c))
+		return;
+	/* Saved without a token: the Sign In dialog of the server view gets one now. */
+	snprintf(question, sizeof question, "Sign in with %s as %s now?", *c->display_name ? c->display_name : server,
+		 r->address);
+	if (widget_dialog(t, "Sign in", lines, buttons, 0) == 0)
+		signin_run(t, server, r->address);
+}
+
+void setup_add_account(struct tui *t)
+{
+	struct setup_input *in = calloc(1, sizeof *in);
+	struct setup_shown *s = calloc(1, sizeof *s);
+	outbox_setup_result *r = NULL;
+	const outbox_setup_candidate *best;
+	outbox_server *draft;
+	struct setup_job *j = NULL;
+	int choice = SETUP_CANCEL;
+
+	if (in == NULL || s == NULL) {
+		tui_status(t, 1, "Add Account: out of memory");
+		goto out;
+	}
+	if (!setup_input_run(t, in)) {
+		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
+		goto out;
+	}
+	if ((j = setup_start(t, in)) == NULL) {
+		tui_status(t, 1, "Add Account could not start: out of memory or threads");
+		goto out;
+	}
+	choice = setup_run_dialog(t, in->address, j, s, &r);
+	if (choice == SETUP_SAVE)
+		setup_save(t, in, r);
+	else if (choice == SETUP_EDIT && (best = setup_best(r)) != NULL) {
+		if ((draft = setup_manual_draft(t, r, best, in->password)) == NULL)
+			tui_status(t, 1, "Edit manually: %s", outbox_errmsg(t->h));
+		else
+			servers_add_draft(t, t->servers, draft, r->address, in->name);
+	} else
+		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
+	setup_job_release(j); /* frees the result too, when the worker is done */
+out:
+	if (in)
+		memset(in->password, 0, sizeof in->password);
+	free(in);
+	free(s);
+}

@@ -1,0 +1,219 @@
+# tests/e2e/test_tui_setup.py: "Add Account..." in `outbox ui`, driven through tmux, against the same
+# small world as test_setup_cli.py: dnsmasq, an HTTPS autoconfig server with the run's CA, aiosmtpd.
+"""The UI reaches the world through OUTBOX_SETUP_RESOLVER, OUTBOX_SETUP_ISPDB and
+OUTBOX_SETUP_TLS_CA, as a site with its own infrastructure would."""
+import shutil
+
+import pytest
+
+from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, autoconfig_world, oauth_document,  # noqa: F401
+                            silent_resolver, world)
+from servers.pki import make_named_cert
+from test_tui import quit_clean, ui_factory, wait_status  # noqa: F401
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+ADDRESS = "alice@login.test"
+
+
+def expect(what, got, want):
+    assert got == want, f"{what}: got {got!r}, want {want!r}"
+
+
+def setup_env(w):
+    return {"OUTBOX_SETUP_RESOLVER": w.resolver(), "OUTBOX_SETUP_TLS_CA": w.pki.ca_cert,
+            "OUTBOX_SETUP_ISPDB": f"https://{ISPDB}/v1.1/"}
+
+
+def fill_in(ui, password, name="Alice Example", address=ADDRESS, client_id=""):
+    """Accounts page, Add Account..., the three fields, Continue."""
+    ui.wait_for("1 Accounts")
+    ui.keys("1")
+    ui.wait_for("[ Add Account... ]")
+    ui.keys("a")
+    ui.wait_for("Email Address:", "Full Name:", "Password:")
+    ui.type(address)
+    ui.keys("Tab")
+    ui.type(name)
+    ui.keys("Tab")
+    ui.type(password)
+    if client_id:
+        ui.keys("Tab")
+        ui.type(client_id)
+    if password:
+        s = ui.wait_for("*" * len(password))
+        assert password not in s, f"the password is hidden as typed, got:\n{s}"
+    ui.keys("Enter")
+
+
+def stored(ob):
+    return ob.ok("server", "list", "--json").json(), ob.ok("account", "list", "--json").json()
+
+
+def test_a_found_server_is_shown_first_and_saved_on_save(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    s = ui.wait_for(f"Found: smtp.login.test port {srv.port} tls, login plain", timeout=30)
+    ui.save("setup-found")
+    # Long lines wrap inside the dialog: read them joined again, without the frame.
+    joined = "".join(line.strip().strip("│").strip() for line in s.splitlines())
+    url = "https://autoconfig.login.test/mail/config-v1.1.xml?emailaddress=alice%40login.test"
+    assert f"From: autoconfig (Login Mail),{url}" in joined, s
+    assert f"Logged in as {ADDRESS}" in s, s
+    assert "looking up the settings of login.test" in s, f"want the stages kept above, got:\n{s}"
+    expect("the store before Save", stored(ob), ([], []))
+    ui.keys("Enter")  # Save has the focus
+    s = wait_status(ui, f"Added account {ADDRESS}, sending through the new server \"login.test\".")
+    ui.save("setup-saved")
+    assert ADDRESS in s, f"want the new account in the list, got:\n{s}"
+    got = ob.ok("server", "show", "login.test", "--json").json()
+    expect("server", (got["host"], got["port"], got["security"], got["auth"], got["user"], got["password"],
+                      got["tls_ca"]),
+           ("smtp.login.test", srv.port, "tls", "plain", ADDRESS, "file", w.pki.ca_cert))
+    a = ob.ok("account", "show", ADDRESS, "--json").json()
+    expect("account", (a["server"], a["name"]), ("login.test", "Alice Example"))
+    quit_clean(ui)
+
+
+def test_cancel_after_the_result_saves_nothing(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("M-n")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store after Cancel", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def silent_env(pki, resolver):
+    return {"OUTBOX_SETUP_RESOLVER": resolver, "OUTBOX_SETUP_TLS_CA": pki.ca_cert,
+            "OUTBOX_SETUP_ISPDB": f"https://{ISPDB}/v1.1/"}
+
+
+def test_esc_while_it_runs_closes_the_dialog_and_saves_nothing(ob, ui_factory, pki, silent_resolver):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    # Nothing answers: the run is still waiting when Esc comes.
+    ui.wait_for("looking up the settings of silent.test", "Looking for your server... no mail is sent.")
+    ui.save("setup-running")
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store after Esc", ob.fingerprint(), before)
+    quit_clean(ui)  # exits 0 with the worker still waiting, or after it ended
+
+
+def test_when_nothing_answers_what_was_tried_is_shown_and_nothing_saved(ob, ui_factory, pki, silent_resolver):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(120, 40, env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    s = ui.wait_for("Failed: no usable server found for silent.test", timeout=60)
+    ui.save("setup-nothing-answers")
+    for source in ("autoconfig", "well-known", "ISPDB", "SRV", "MX"):
+        assert f"  {source} " in s and "no answer" in s, f"want {source} listed as tried, got:\n{s}"
+    assert "probed smtp.silent.test port 465 tls:" in s, s
+    assert "[ Save ]" not in s and "Nothing was saved." in s, s
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def test_a_wrong_password_is_shown_and_nothing_is_saved(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, "not-the-password")
+    s = ui.wait_for("Failed:", "Login refused for", timeout=30)
+    ui.save("setup-wrong-password")
+    assert "[ Save ]" not in s, f"want no Save after a refused login, got:\n{s}"
+    assert "Nothing was saved." in s, s
+    ui.keys("Enter")  # Cancel has the focus
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store after a refused login", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def test_edit_manually_opens_the_server_form_prefilled(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("M-e")
+    s = ui.wait_for('New server "login.test"', "smtp.login.test", f"Port: {srv.port}")
+    ui.save("setup-edit-manually")
+    assert "Login Mail" in s, f"want the provider's name as the description, got:\n{s}"
+    expect("the store before the form's OK", stored(ob), ([], []))
+    ui.keys("M-o")  # the form's own OK saves it, with the password typed in the dialog
+    s = wait_status(ui, f'Saved server "login.test". New account {ADDRESS} on it: OK (Enter) adds it')
+    ui.save("setup-edit-manually-account")
+    assert "Outgoing Mail Server: login.test" in s and "Full Name: Alice Example" in s, s
+    got = ob.ok("server", "show", "login.test", "--json").json()
+    expect("server", (got["host"], got["port"], got["security"], got["user"], got["description"],
+                      got["password"]),
+           ("smtp.login.test", srv.port, "tls", ADDRESS, "Login Mail", "file"))
+    expect("accounts before the account form's OK", ob.ok("account", "list", "--json").json(), [])
+    ui.keys("Enter")  # OK in the account form
+    wait_status(ui, f"Saved account {ADDRESS}")
+    a = ob.ok("account", "show", ADDRESS, "--json").json()
+    expect("account", (a["server"], a["name"]), ("login.test", "Alice Example"))
+    quit_clean(ui)
+
+
+def test_edit_manually_then_cancel_saves_nothing(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("M-e")
+    ui.wait_for('New server "login.test"')
+    ui.keys("M-n")  # the form's Cancel
+    ui.wait_gone("(new server)")
+    expect("the store after the form's Cancel", stored(ob), ([], []))
+    quit_clean(ui)
+
+
+def test_an_address_without_a_domain_is_refused_in_the_dialog(ob, ui_factory):
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    fill_in(ui, "", address="bob")
+    s = ui.wait_for("Email Address: type the whole address, name@domain")
+    assert "Looking for your server" not in s, s
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
+def test_an_oauth_provider_is_saved_with_the_client_id_and_offers_the_sign_in(ob, ui_factory, world, oauth_provider,
+                                                                              pki):
+    from servers.oauth_smtp import OAuthSmtp
+    d = "oauth.test"
+    w = world(d)
+    cert, key = make_named_cert(pki, "smtp-oauth", [f"smtp.{d}"])
+    with OAuthSmtp(oauth_provider, cert, key, implicit_tls=True) as srv:
+        w.hosts.append((f"smtp.{d}", srv.host, None))
+        w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): oauth_document(d, f"smtp.{d}", srv.port)})
+        ui = ui_factory(env=setup_env(w))
+        fill_in(ui, "", address=f"alice@{d}", client_id="my-client-id")
+        s = ui.wait_for(f"Found: smtp.{d} port {srv.port} tls, login xoauth2", timeout=30)
+        assert "An OAuth 2.0 sign-in: you sign in after Save." in s, s
+        expect("the store before Save", stored(ob), ([], []))
+        ui.keys("M-s")
+        s = ui.wait_for(f"Sign in with OAuth Mail as alice@{d} now?")
+        ui.save("setup-oauth-sign-in")
+        ui.keys("M-l")  # Later: the sign-in itself is the Sign In dialog's, tested in test_tui_oauth.py
+        ui.wait_gone("Sign in with OAuth Mail")
+        s = ob.ok("server", "show", d, "--json").json()
+        got = (s["host"], s["auth"], s["oauth"], s["oauth_client_id"], s["user"], s["password"])
+        expect("server", got, (f"smtp.{d}", "xoauth2", "google", "my-client-id", f"alice@{d}", "none"))
+        expect("account's server", ob.ok("account", "show", f"alice@{d}", "--json").json()["server"], d)
+        quit_clean(ui)
