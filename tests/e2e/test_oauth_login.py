@@ -396,3 +396,19 @@ def test_browser_sign_in_without_a_browser_says_so(ob, oauth_provider, oauth_smt
     out, err = proc.communicate(timeout=60)
     expect("exit status", proc.returncode, 0)
     assert "Signed in to corp" in out, out + err
+
+
+@pytest.mark.parametrize("style", ["google", "microsoft"])
+def test_the_providers_answer_styles_sign_in_refresh_and_send(ob, oauth_provider, oauth_smtp, pki, style):
+    # Google names the device page verification_url and leaves refresh_token out of a refresh
+    # answer (the old one stays good); Microsoft sends a message and no verification_uri_complete.
+    oauth_provider.configure(style=style, access_lifetime=30)
+    r = signed_in(ob, oauth_provider, oauth_smtp, pki)
+    assert "To sign in, open " + oauth_provider.base_url in r.out, r.describe()
+    for i in range(2):
+        r = send(ob)
+        assert r.code == 0, f"send {i + 1}:\n" + r.describe()
+    expect("refreshes issued / refused", (oauth_provider.counters["issued:refresh_token"],
+                                          oauth_provider.counters["refused:refresh_token"]), (2, 0))
+    expect("messages delivered", len(oauth_smtp.messages), 2)
+    expect("still signed in", ob.ok("server", "show", "corp", "--json").json()["signed_in"], True)

@@ -50,6 +50,28 @@ def press_sign_in(ui):
     ui.keys("Enter")
 
 
+def start_device_sign_in(ob, ui_factory, oauth_provider, *waits):
+    """A device-only OAuth server, the UI on it, Sign In pressed: (ui, the user code shown).
+    `waits` are more texts to wait for with the code."""
+    add_oauth_server(ob, oauth_provider, browser=False)
+    ui = ui_factory()
+    ui.wait_for("Not signed in")
+    press_sign_in(ui)
+    s = ui.wait_for("and enter the code", *waits, timeout=30)
+    code = USER_CODE.search(s)
+    assert code, "want the user code in the dialog, got:\n" + s
+    return ui, code.group(0)
+
+
+def sign_in_from_the_ui(ob, ui_factory, oauth_provider):
+    """The device sign-in done through the dialog, closed again: the UI back on the form."""
+    ui, code = start_device_sign_in(ob, ui_factory, oauth_provider)
+    oauth_provider.approve(code)
+    ui.wait_for("Signed in to corp as", timeout=30)
+    ui.keys("Enter")
+    return ui
+
+
 def tokens_of(provider):
     with provider.state.lock:
         return list(provider.state.refresh_tokens) + list(provider.state.access_tokens)
@@ -103,18 +125,12 @@ def test_browser_sign_in_opens_the_scripted_browser(ob, ui_factory, oauth_provid
 
 def test_esc_cancels_a_device_sign_in_and_stores_nothing(ob, ui_factory, oauth_provider):
     oauth_provider.configure(interval=30)  # a provider asking for long waits between polls
-    add_oauth_server(ob, oauth_provider, browser=False)
-    ui = ui_factory()
-    ui.wait_for("Not signed in")
-    press_sign_in(ui)
     # The time left shows once the wait between polls has begun.
-    s = ui.wait_for("and enter the code", "left. Esc cancels.", timeout=30)
-    code = USER_CODE.search(s)
-    assert code, s
+    ui, code = start_device_sign_in(ob, ui_factory, oauth_provider, "left. Esc cancels.")
     ui.keys("Escape")
     wait_status(ui, 'Sign-in to "corp" cancelled; nothing was stored.')
     # The person approves at the provider after all: the cancelled sign-in must not take it.
-    oauth_provider.approve(code.group(0))
+    oauth_provider.approve(code)
     # The sign-in's worker ends by itself within a second or so, not at the 30 s poll.
     ui.wait_threads(1, timeout=15)
     s = ui.wait_for("[ Sign In... ]  Not signed in")
@@ -126,14 +142,7 @@ def test_esc_cancels_a_device_sign_in_and_stores_nothing(ob, ui_factory, oauth_p
 
 def test_an_expired_token_reads_as_renewed_on_next_send(ob, ui_factory, oauth_provider):
     oauth_provider.configure(access_lifetime=1)  # the access token ends a second after sign-in
-    add_oauth_server(ob, oauth_provider, browser=False)
-    ui = ui_factory()
-    ui.wait_for("Not signed in")
-    press_sign_in(ui)
-    s = ui.wait_for("and enter the code", timeout=30)
-    oauth_provider.approve(USER_CODE.search(s).group(0))
-    ui.wait_for("Signed in to corp as", timeout=30)
-    ui.keys("Enter")
+    ui = sign_in_from_the_ui(ob, ui_factory, oauth_provider)
     ui.wait_for("[ Sign In... ]  Signed in (token expired; renews on next send)", absent=("[ Close ]",))
     ui.save("oauth-form-expired")
     quit_clean(ui)
@@ -156,14 +165,7 @@ def test_esc_cancels_a_browser_sign_in_at_once(ob, ui_factory, oauth_provider):
 
 
 def test_sign_out_from_the_button_revokes_and_forgets(ob, ui_factory, oauth_provider):
-    add_oauth_server(ob, oauth_provider, browser=False)
-    ui = ui_factory()
-    ui.wait_for("Not signed in")
-    press_sign_in(ui)
-    s = ui.wait_for("and enter the code", timeout=30)
-    oauth_provider.approve(USER_CODE.search(s).group(0))
-    ui.wait_for("Signed in to corp as", timeout=30)
-    ui.keys("Enter")
+    ui = sign_in_from_the_ui(ob, ui_factory, oauth_provider)
     ui.wait_for("[ Sign In... ]  Signed in (token valid until ", absent=("[ Close ]",))
     ui.keys("Enter")  # the button again, signed in: sign in again or sign out
     ui.wait_for('Server "corp": Signed in (token valid until ', "Sign out")
@@ -179,12 +181,8 @@ def test_sign_out_from_the_button_revokes_and_forgets(ob, ui_factory, oauth_prov
 
 
 def test_a_refused_sign_in_stays_in_the_dialog_until_close(ob, ui_factory, oauth_provider):
-    add_oauth_server(ob, oauth_provider, browser=False)
-    ui = ui_factory()
-    ui.wait_for("Not signed in")
-    press_sign_in(ui)
-    s = ui.wait_for("and enter the code", timeout=30)
-    oauth_provider.deny(USER_CODE.search(s).group(0))
+    ui, code = start_device_sign_in(ob, ui_factory, oauth_provider)
+    oauth_provider.deny(code)
     s = ui.wait_for("Sign-in failed: the sign-in was refused", "[ Close ]", timeout=30)
     ui.save("oauth-device-refused")
     ui.keys("x")  # a stray key does not close it
