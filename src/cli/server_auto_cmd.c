@@ -1,6 +1,5 @@
 /* server_auto_cmd.c: `outbox server edit NAME --auto`: discovery again for a saved server, the
  * difference shown, and only the changed fields saved; the library does the work. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -11,11 +10,7 @@
 enum {
 	OPT_AUTO = 4000,
 	OPT_DRY_RUN,
-	OPT_JSON,
-	OPT_ISPDB,
-	OPT_RESOLVER,
-	OPT_TLS_CA,
-	OPT_TIMEOUT
+	OPT_JSON
 };
 
 struct auto_args {
@@ -30,34 +25,22 @@ static int auto_parse(int argc, char **argv, struct auto_args *a)
 		{"auto", no_argument, NULL, OPT_AUTO},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"json", no_argument, NULL, OPT_JSON},
-		{"ispdb", required_argument, NULL, OPT_ISPDB},
-		{"resolver", required_argument, NULL, OPT_RESOLVER},
-		{"tls-ca", required_argument, NULL, OPT_TLS_CA},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		SETUP_DISCOVERY_LONG_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	char *end;
-	long seconds;
-	int c;
+	int c, rc;
 
 	memset(a, 0, sizeof *a);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if ((rc = setup_discovery_option("server edit", c, optarg, &a->o)) == 0)
+			continue;
+		if (rc > 0)
+			return rc;
 		switch (c) {
 		case OPT_AUTO: break;
 		case OPT_DRY_RUN: a->dry_run = 1; break;
 		case OPT_JSON: a->json = 1; break;
-		case OPT_ISPDB: a->o.ispdb = optarg; break;
-		case OPT_RESOLVER: a->o.resolver = optarg; break;
-		case OPT_TLS_CA: a->o.tls_ca = optarg; break;
-		case OPT_TIMEOUT:
-			errno = 0;
-			seconds = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || seconds < 1 || seconds > 300)
-				return cli_usage("server edit", "timeout: \"%s\" is not a number of seconds from 1 to 300",
-						 optarg);
-			a->o.timeout_ms = seconds * 1000;
-			break;
 		case ':':
 			return cli_usage("server edit", "%s needs a value", argv[optind - 1]);
 		default:

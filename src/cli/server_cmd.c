@@ -215,22 +215,9 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 static int server_read_password(const struct server_args *a, char **password)
 {
 	char prompt[200];
-	int e;
 
-	*password = NULL;
-	if (!a->password_stdin && !a->password_prompt)
-		return 0;
 	snprintf(prompt, sizeof prompt, "Password for %s: ", a->name);
-	e = a->password_stdin ? cli_read_password_stdin(password) : cli_read_password_prompt(prompt, password);
-	if (e == -ENOTTY) {
-		fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
-		return EX_USAGE;
-	}
-	if (e < 0) {
-		fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
-		return EX_IOERR;
-	}
-	return 0;
+	return cli_read_password(a->password_stdin, a->password_prompt, prompt, password);
 }
 
 /* The client secret, like a password, is read before the store is opened. */

@@ -16,11 +16,7 @@ enum {
 	OPT_PASSWORD_COMMAND,
 	OPT_OAUTH_CLIENT_ID,
 	OPT_DRY_RUN,
-	OPT_JSON,
-	OPT_ISPDB,
-	OPT_RESOLVER,
-	OPT_TLS_CA,
-	OPT_TIMEOUT
+	OPT_JSON
 };
 
 struct setup_args {
@@ -66,19 +62,18 @@ static int setup_parse(int argc, char **argv, struct setup_args *a)
 		{"oauth-client-id", required_argument, NULL, OPT_OAUTH_CLIENT_ID},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"json", no_argument, NULL, OPT_JSON},
-		{"ispdb", required_argument, NULL, OPT_ISPDB},
-		{"resolver", required_argument, NULL, OPT_RESOLVER},
-		{"tls-ca", required_argument, NULL, OPT_TLS_CA},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		SETUP_DISCOVERY_LONG_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	char *end;
-	long seconds;
-	int c;
+	int c, rc;
 
 	memset(a, 0, sizeof *a);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if ((rc = setup_discovery_option("setup", c, optarg, &a->o)) == 0)
+			continue;
+		if (rc > 0)
+			return rc;
 		switch (c) {
 		case OPT_NAME: a->full_name = optarg; break;
 		case OPT_PASSWORD_STDIN: a->password_stdin = 1; break;
@@ -87,17 +82,7 @@ static int setup_parse(int argc, char **argv, struct setup_args *a)
 		case OPT_OAUTH_CLIENT_ID: a->o.oauth_client_id = optarg; break;
 		case OPT_DRY_RUN: a->dry_run = 1; break;
 		case OPT_JSON: a->json = 1; break;
-		case OPT_ISPDB: a->o.ispdb = optarg; break;
-		case OPT_RESOLVER: a->o.resolver = optarg; break;
-		case OPT_TLS_CA: a->o.tls_ca = optarg; break;
-		case OPT_TIMEOUT:
-			errno = 0;
-			seconds = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || seconds < 1 || seconds > 300)
-				return cli_usage("setup", "timeout: \"%s\" is not a number of seconds from 1 to 300",
-						 optarg);
-			a->o.timeout_ms = seconds * 1000;
-			break;
+		case ':': return cli_usage("setup", "%s needs a value", argv[optind - 1]);
 		default:
 			return cli_usage("setup", "unknown option \"%s\"", argv[optind - 1]);
 		}
@@ -116,22 +101,29 @@ static int setup_parse(int argc, char **argv, struct setup_args *a)
 static int setup_read_password(const struct setup_args *a, char **password)
 {
 	char prompt[400];
-	int e;
 
-	*password = NULL;
-	if (!a->password_stdin && !a->password_prompt)
-		return 0;
 	snprintf(prompt, sizeof prompt, "Password for %.300s: ", a->address);
-	e = a->password_stdin ? cli_read_password_stdin(password) : cli_read_password_prompt(prompt, password);
-	if (e == -ENOTTY) {
-		fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
-		return EX_USAGE;
+	return cli_read_password(a->password_stdin, a->password_prompt, prompt, password);
+}
+
+int setup_discovery_option(const char *command, int c, const char *value, outbox_setup_options *o)
+{
+	char *end;
+	long seconds;
+
+	switch (c) {
+	case SETUP_OPT_ISPDB: o->ispdb = value; return 0;
+	case SETUP_OPT_RESOLVER: o->resolver = value; return 0;
+	case SETUP_OPT_TLS_CA: o->tls_ca = value; return 0;
+	case SETUP_OPT_TIMEOUT:
+		errno = 0;
+		seconds = strtol(value, &end, 10);
+		if (errno || end == value || *end || seconds < 1 || seconds > 300)
+			return cli_usage(command, "timeout: \"%s\" is not a number of seconds from 1 to 300", value);
+		o->timeout_ms = seconds * 1000;
+		return 0;
+	default: return -1;
 	}
-	if (e < 0) {
-		fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
-		return EX_IOERR;
-	}
-	return 0;
 }
 
 void setup_progress(void *ctx, const char *what)

@@ -306,6 +306,7 @@ def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tr
     (["bob@x.test", "--ispdb", "http://ispdb.example/"], DATAERR, "ispdb"),
     (["bob@x.test", "--tls-ca", "/nonexistent/ca.pem"], DATAERR, "tls-ca:"),
     (["bob@x.test", "--timeout", "0"], USAGE, "timeout:"),
+    (["bob@x.test", "--resolver"], USAGE, "--resolver needs a value"),
     (["bob@x.test", "--password-stdin", "--oauth-client-id", "x"], USAGE, "choose one of"),
     ([], USAGE, "setup needs an address"),
 ])
