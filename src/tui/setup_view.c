@@ -24,20 +24,14 @@ struct setup_input {
 	char error[300];
 };
 
-/* What the worker and the dialog share. Everything below `lock` is read and written under it.
- * Both hold a reference and whoever lets go last frees it, so Esc closes the dialog at once
- * while the worker still waits for the network (it ends at the discovery's own deadline). */
+/* What the discovery's worker and its dialog share (under job.lock). */
 struct setup_job {
-	pthread_mutex_t lock;
-	int refs;
-	unsigned changes;
+	struct worker_job job;
 	char lines[SETUP_LINES][200]; /* the progress, the oldest dropped when full */
 	int nlines;
-	int done, rc;
-	char errmsg[600];
-	outbox_setup_result *result; /* the dialog's once done is set */
-	/* The worker's alone: its own handle on `home`, one handle per thread. */
-	char *home, *address, *password, *client_id;
+	outbox_setup_result *result; /* the dialog's once job.done is set */
+	/* The worker's alone. */
+	char *address, *password, *client_id;
 	char *ispdb, *resolver, *tls_ca;
 };
 
@@ -48,18 +42,11 @@ static char *setup_dup_env(const char *name)
 	return v && *v ? strdup(v) : NULL;
 }
 
-static void setup_job_release(struct setup_job *j)
+static void setup_job_destroy(struct worker_job *job)
 {
-	int last;
+	struct setup_job *j = (struct setup_job *)job;
 
-	pthread_mutex_lock(&j->lock);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->lock);
-	if (!last)
-		return;
-	pthread_mutex_destroy(&j->lock);
 	outbox_setup_result_free(j->result);
-	free(j->home);
 	free(j->address);
 	if (j->password)
 		memset(j->password, 0, strlen(j->password));
@@ -76,37 +63,30 @@ static void setup_on_progress(void *ctx, const char *what)
 {
 	struct setup_job *j = ctx;
 
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	if (j->nlines == SETUP_LINES) {
 		memmove(j->lines[0], j->lines[1], sizeof j->lines[0] * (SETUP_LINES - 1));
 		j->nlines--;
 	}
 	snprintf(j->lines[j->nlines++], sizeof j->lines[0], "%s", what ? what : "");
-	j->changes++;
-	pthread_mutex_unlock(&j->lock);
+	j->job.changes++;
+	pthread_mutex_unlock(&j->job.lock);
 }
 
-static void setup_thread(void *arg)
+static int setup_job_run(outbox *h, struct worker_job *job)
 {
-	struct setup_job *j = arg;
+	struct setup_job *j = (struct setup_job *)job;
 	/* The sites with their own name server, ISPDB or CA (and the tests) set these; see outbox(1). */
 	outbox_setup_options o = {.ispdb = j->ispdb, .resolver = j->resolver, .tls_ca = j->tls_ca,
 				  .password = j->password, .oauth_client_id = j->client_id};
 	outbox_setup_result *r = NULL;
-	outbox *h = NULL;
 	int rc;
 
-	if ((rc = outbox_open(&h, j->home)) == 0)
-		rc = outbox_setup_discover(h, j->address, &o, setup_on_progress, j, &r);
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
+	rc = outbox_setup_discover(h, j->address, &o, setup_on_progress, j, &r);
+	pthread_mutex_lock(&j->job.lock);
 	j->result = r;
-	snprintf(j->errmsg, sizeof j->errmsg, "%s", h ? outbox_errmsg(h) : "out of memory");
-	j->done = 1;
-	j->changes++;
-	pthread_mutex_unlock(&j->lock);
-	outbox_close(h);
-	setup_job_release(j);
+	pthread_mutex_unlock(&j->job.lock);
+	return rc;
 }
 
 static struct setup_job *setup_start(struct tui *t, const struct setup_input *in)
@@ -115,32 +95,20 @@ static struct setup_job *setup_start(struct tui *t, const struct setup_input *in
 
 	if (j == NULL)
 		return NULL;
-	j->refs = 2; /* the dialog's and the worker's */
-	j->home = strdup(outbox_home(t->h));
+	j->job.run = setup_job_run;
+	j->job.destroy = setup_job_destroy;
 	j->address = strdup(in->address);
 	j->password = *in->password ? strdup(in->password) : NULL;
 	j->client_id = *in->client_id ? strdup(in->client_id) : NULL;
 	j->ispdb = setup_dup_env("OUTBOX_SETUP_ISPDB");
 	j->resolver = setup_dup_env("OUTBOX_SETUP_RESOLVER");
 	j->tls_ca = setup_dup_env("OUTBOX_SETUP_TLS_CA");
-	if (j->home == NULL || j->address == NULL || (*in->password && j->password == NULL) ||
-	    (*in->client_id && j->client_id == NULL) || pthread_mutex_init(&j->lock, NULL) != 0) {
-		free(j->home);
-		free(j->address);
-		free(j->password);
-		free(j->client_id);
-		free(j->ispdb);
-		free(j->resolver);
-		free(j->tls_ca);
-		free(j);
+	if (j->address == NULL || (*in->password && j->password == NULL) ||
+	    (*in->client_id && j->client_id == NULL)) {
+		setup_job_destroy(&j->job);
 		return NULL;
 	}
-	if (worker_spawn(setup_thread, j) != 0) {
-		j->refs = 1;
-		setup_job_release(j);
-		return NULL;
-	}
-	return j;
+	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
 static void setup_input_draw(struct tui *t, struct setup_input *in)
@@ -232,17 +200,17 @@ static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *
 {
 	int fresh;
 
-	pthread_mutex_lock(&j->lock);
-	fresh = j->changes != *seen;
+	pthread_mutex_lock(&j->job.lock);
+	fresh = j->job.changes != *seen;
 	if (fresh) {
-		*seen = j->changes;
+		*seen = j->job.changes;
 		memcpy(s->lines, j->lines, sizeof s->lines);
 		s->nlines = j->nlines;
-		s->done = j->done;
-		s->rc = j->rc;
-		snprintf(s->errmsg, sizeof s->errmsg, "%s", j->errmsg);
+		s->done = j->job.done;
+		s->rc = j->job.rc;
+		snprintf(s->errmsg, sizeof s->errmsg, "%s", j->job.errmsg);
 	}
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 	return fresh;
 }
 
@@ -507,7 +475,7 @@ void setup_add_account(struct tui *t)
 			servers_add_draft(t, t->servers, draft, r->address, in->name);
 	} else
 		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
-	setup_job_release(j); /* frees the result too, when the worker is done */
+	worker_job_release(&j->job); /* frees the result too, when the worker is done */
 out:
 	if (in)
 		memset(in->password, 0, sizeof in->password);

@@ -3,6 +3,7 @@
 #ifndef OUTBOX_TUI_H
 #define OUTBOX_TUI_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <time.h>
 #include "outbox/outbox.h"
@@ -282,6 +283,28 @@ void check_run(struct tui *t, const outbox_server *s);
 int worker_spawn(void (*fn)(void *arg), void *arg);
 /* Before exit: wait at most timeout_ms for jobs the user closed to end by themselves. */
 void worker_shutdown(int timeout_ms);
+
+/* A job a dialog shares with its worker: the view's own job struct starts with one. Both hold a
+ * reference and whoever lets go last frees it, so Esc closes the dialog at once while the
+ * worker still waits for the network. `lock` guards everything both sides read or write: the
+ * fields here, and whatever the view's callbacks copy in (the library's strings are valid
+ * only during its callback). */
+struct worker_job {
+	pthread_mutex_t lock;
+	int refs;
+	unsigned changes; /* bumped with each report, so a dialog redraws only when one came */
+	int done, rc;
+	char errmsg[600];
+	/* On the worker with a handle of its own on the dialog's store (one handle per thread). */
+	int (*run)(outbox *h, struct worker_job *j);
+	/* Frees the view's part and the struct, once both sides let go. */
+	void (*destroy)(struct worker_job *j);
+	char *home;
+};
+/* Start j->run on a worker for the store `t` has open; j is the view's calloc'ed struct with run
+ * and destroy set. 0, or -1 with j destroyed. The caller then holds one reference. */
+int worker_job_start(struct tui *t, struct worker_job *j);
+void worker_job_release(struct worker_job *j);
 
 /* signin_view.c: OAuth sign-in of the saved server `name` (user: who signs in, for the words) in
  * a worker, with the code and address or the browser shown until Close; 1 when it signed in.
