@@ -85,6 +85,7 @@ static const char *rcode_name(int rcode)
 static int host_plausible(char *name)
 {
 	size_t len = strlen(name), label = 0, i;
+	int digits_only = 1;
 
 	if (len == 0 || len > 253)
 		return 0;
@@ -95,6 +96,7 @@ static int host_plausible(char *name)
 			if (label == 0 || name[i - 1] == '-')
 				return 0;
 			label = 0;
+			digits_only = 1;
 			continue;
 		}
 		if (c >= 'A' && c <= 'Z')
@@ -103,9 +105,13 @@ static int host_plausible(char *name)
 			return 0;
 		if (c == '-' && label == 0)
 			return 0;
+		digits_only &= c >= '0' && c <= '9';
 		label++;
 	}
-	return label > 0 && name[len - 1] != '-';
+	/* A last label of digits only is an address written where a name belongs ("192.0.2.1"): no
+	 * top-level domain is all digits (RFC 3696 section 2), and taking it for a name would make
+	 * "2.1" its registered domain. */
+	return label > 0 && name[len - 1] != '-' && !digits_only;
 }
 
 static int get16(const unsigned char *p)

@@ -292,6 +292,15 @@ static void test_broken_answers(void **state)
 	EXPECT_CONTAINS(outbox_errmsg(&h), "an SRV target is not a host name", "words");
 	EXPECT_INT(a.n, 0, "nothing kept from a broken answer");
 
+	/* An address where a name belongs: its "registered domain" would come out as "2.1". */
+	pkt_start(&q, "example.test", ns_t_mx, ns_r_noerror);
+	pkt_mx(&q, "@", 10, "192.0.2.1");
+	EXPECT_INT(parse(&h, &q, "example.test", ns_t_mx, &a), OUTBOX_EPROTOCOL, "an MX of 192.0.2.1");
+	EXPECT_CONTAINS(outbox_errmsg(&h), "an MX exchange is not a host name", "words");
+	pkt_start(&q, "example.test", ns_t_mx, ns_r_noerror);
+	pkt_mx(&q, "@", 10, "mx1.2example.test");
+	EXPECT_INT(parse(&h, &q, "example.test", ns_t_mx, &a), 0, "digits inside a name are fine");
+
 	pkt_start(&q, SRVQ, ns_t_srv, ns_r_noerror);
 	pkt_srv(&q, "@", 0, 0, 465, "esc\033[2J.example.test");
 	EXPECT_INT(parse(&h, &q, SRVQ, ns_t_srv, &a), OUTBOX_EPROTOCOL, "a target with an escape byte");
