@@ -66,10 +66,11 @@ typedef struct {
 
 /* Find, probe and choose a server for `address` (and with a password or password command, log
  * in to it, sending no mail). `progress` (may be NULL) hears each stage as it begins, on the
- * caller's thread. Returns 0 with a chosen server; OUTBOX_EUNAVAILABLE when none is usable and
- * OUTBOX_EAUTH when the login was refused, both with *out saying what was tried; other codes
- * (OUTBOX_EINVALID naming the field, OUTBOX_ECONFIG, OUTBOX_ENOMEM) with *out NULL. Nothing is
- * saved. Free *out with outbox_setup_result_free. */
+ * caller's thread. Returns 0 with a chosen server. Once the servers were probed, every outcome
+ * comes with *out saying what was tried: OUTBOX_EUNAVAILABLE when none is usable, OUTBOX_EAUTH
+ * when the login was refused, OUTBOX_ETEMPFAIL or OUTBOX_EPROTOCOL when the login check could not
+ * be finished. A failure before that (OUTBOX_EINVALID naming the field, OUTBOX_ECONFIG,
+ * OUTBOX_ENOMEM) leaves *out NULL. Nothing is saved. Free *out with outbox_setup_result_free. */
 int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_options *o,
 			  void (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out);
 void outbox_setup_result_free(outbox_setup_result *r);
