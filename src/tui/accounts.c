@@ -222,8 +222,12 @@ void accounts_add_prefilled(struct tui *t, struct accounts_view *v, const char *
 		return;
 	if (outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_ADDRESS, address) < 0 ||
 	    (*full_name && outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_NAME, full_name) < 0) ||
-	    outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_SERVER, server) < 0)
-		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	    outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_SERVER, server) < 0) {
+		/* Said, not covered by the next line: the form shows what could not be filled in. */
+		record_view_edit_new(&v->rv);
+		tui_status(t, 1, "Saved server \"%s\", but the new account's form: %s", server, outbox_errmsg(t->h));
+		return;
+	}
 	record_view_edit_new(&v->rv);
 	tui_status(t, 0, "Saved server \"%s\". New account %s on it: OK (Enter) adds it; Esc cancels.", server, address);
 }
@@ -404,7 +408,7 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		rv->sel = rv->n; /* the new row, below the saved ones */
 	list_h = record_view_draw_list_top(t, rv, heads, w);
 	if (rv->n == 0 && !rv->adding)
-		mvaddstr(3, 4, "No accounts yet. Press + to add one.");
+		mvaddstr(3, 4, "No accounts yet: press a (or +) to add one.");
 	for (i = rv->scroll; i < rv->n + (size_t)rv->adding && i < rv->scroll + (size_t)list_h; i++) {
 		int y = 2 + (int)(i - rv->scroll), sel = i == rv->sel;
 		const outbox_account *a = i < rv->n ? record_view_at(rv, i) : rv->draft;

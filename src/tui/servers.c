@@ -336,7 +336,7 @@ void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *dra
 	t->tab = TUI_TAB_SERVERS;
 	snprintf(v->then_address, sizeof v->then_address, "%s", address);
 	snprintf(v->then_name, sizeof v->then_name, "%s", full_name);
-	tui_status(t, 0, "New server from what was found: check it, type the password, then OK (Enter); Esc cancels.");
+	tui_status(t, 0, "New server from what was found: check it, then OK (Enter) saves it; Esc cancels.");
 }
 
 /* OK; a server that Add Account's "Edit manually" began goes on to its account's form. */
