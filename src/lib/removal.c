@@ -141,7 +141,8 @@ int removal_purge_server_row(outbox *h, long long id)
 	int rc;
 
 	/* Removed accounts still pointing here can never come back: they go too. */
-	if ((rc = store_exec(h, "DELETE FROM removals WHERE kind = 'account' AND object_id IN"
+	if ((rc = setup_undo_forget_server(h, id)) < 0 ||
+	    (rc = store_exec(h, "DELETE FROM removals WHERE kind = 'account' AND object_id IN"
 				" (SELECT id FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL)",
 			     "i", id)) < 0 ||
 	    (rc = store_exec(h, "DELETE FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL",
@@ -261,9 +262,10 @@ int outbox_account_remove(outbox *h, const char *address, unsigned flags)
 	sqlite3_finalize(st);
 	if (rc < 0)
 		goto done;
-	if (flags & OUTBOX_REMOVE_PURGE)
-		rc = store_exec(h, "DELETE FROM accounts WHERE id = ?1", "i", id);
-	else if ((rc = store_exec(h,
+	if (flags & OUTBOX_REMOVE_PURGE) {
+		if ((rc = setup_undo_forget_account(h, id)) == 0)
+			rc = store_exec(h, "DELETE FROM accounts WHERE id = ?1", "i", id);
+	} else if ((rc = store_exec(h,
 				  "INSERT INTO removals (kind, object_id, label, was_default, removed_at)"
 				  " VALUES ('account', ?1, ?2, ?3, ?4)", "itii", id, canonical, was_default,
 				  store_now())) == 0)

@@ -15,6 +15,25 @@ int setup_undo_journal(outbox *h, long long account_id, long long server_id, con
 			  " VALUES ('setup', ?1, ?2, ?3, ?4)", "iiti", account_id, server_id, address, store_now());
 }
 
+int setup_undo_forget_account(outbox *h, long long account_id)
+{
+	return store_exec(h, "UPDATE removals SET object_id = 0 WHERE kind = 'setup' AND object_id = ?1", "i",
+			  account_id);
+}
+
+int setup_undo_forget_server(outbox *h, long long server_id)
+{
+	int rc;
+
+	if ((rc = store_exec(h,
+			     "UPDATE removals SET object_id = 0 WHERE kind = 'setup' AND object_id IN"
+			     " (SELECT id FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL)",
+			     "i", server_id)) < 0)
+		return rc;
+	return store_exec(h, "UPDATE removals SET server_id = NULL WHERE kind = 'setup' AND server_id = ?1", "i",
+			  server_id);
+}
+
 /* The first row's text column of `sql`, with ?1 = `id` and ?2 (when the query has it) = `id2`,
  * into out; "" when there is no row. */
 static int setup_undo_text(outbox *h, const char *sql, long long id, long long id2, char *out, size_t size)

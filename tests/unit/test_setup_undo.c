@@ -199,12 +199,25 @@ static void test_edited_or_removed_since(void **state)
 	EXPECT_STR(what, "Took back the setup of ann@example.test: removed account ann@renamed.test and server "
 			 "\"renamed\"", "the records as they are called now");
 
+	/* SQLite gives a deleted row's id to the next row added: those are not the setup's. */
+	unit_add_server(f->h, "main");
 	saved_setup(f->h, "cy@example.test", "example.test");
 	EXPECT_INT(outbox_account_remove(f->h, "cy@example.test", OUTBOX_REMOVE_PURGE), 0, "purge the account");
+	assert_int_equal(add_account(f->h, "dan@other.example", "main", NULL), 0);
 	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo the setup whose account went");
 	EXPECT_STR(what, "Took back the setup of cy@example.test: removed server \"example.test\" (its account "
 			 "was removed already)", "says what was gone");
 	EXPECT_INT(server_exists(f->h, "example.test"), 0, "the server is gone");
+	EXPECT_INT(account_exists(f->h, "dan@other.example"), 1, "the account added after the purge stays");
+
+	saved_setup(f->h, "eve@example.test", "example.test");
+	EXPECT_INT(outbox_server_remove(f->h, "example.test", "main", OUTBOX_REMOVE_PURGE), 0, "purge the server");
+	unit_add_server(f->h, "later");
+	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo the setup whose server went");
+	EXPECT_STR(what, "Took back the setup of eve@example.test: removed account eve@example.test (its server "
+			 "was removed already)", "says what was gone");
+	EXPECT_INT(account_exists(f->h, "eve@example.test"), 0, "the account is gone");
+	EXPECT_INT(server_exists(f->h, "later"), 1, "the server added after the purge stays");
 	EXPECT_INT(outbox_undo(f->h, what, sizeof what), OUTBOX_ENOTHING, "each setup is taken back once");
 }
 
