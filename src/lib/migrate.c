@@ -197,8 +197,9 @@ static const char schema_v7[] =
 
 /* Version 8: a setup joins the journal, so `outbox undo` takes back what `outbox setup` saved
  * (setup_undo.c): kind 'setup' names the account it created (object_id) and the server
- * (server_id), label the address. The journal is rebuilt to widen the kind CHECK, as in version 5;
- * ids are kept, so the order `outbox undo` follows (latest first) is kept too. */
+ * (server_id), label the address, removed_at when it was saved. The journal is rebuilt to widen
+ * the kind CHECK, as in version 5; ids are kept, so the order `outbox undo` follows (latest
+ * first) is kept too. */
 static const char schema_v8[] =
 	"CREATE TABLE removals_v8 ("
 	"  id INTEGER PRIMARY KEY,"
