@@ -16,7 +16,7 @@ static const char main_help[] =
 	"  setup     find, check and save the outgoing server of an address\n"
 	"  server    add, edit, remove, list and show outgoing servers\n"
 	"  account   add, edit, remove, list and show accounts; choose each one's server\n"
-	"  undo      restore the last removed server or account\n"
+	"  undo      take back the last removal (server, account, message) or setup\n"
 	"  send      send a message read from standard input (also: invoked as sendmail)\n"
 	"  log       show the history of delivery attempts\n"
 	"  queue     the outbox: list, show, run, retry and remove waiting messages\n"

@@ -49,7 +49,7 @@ static void setup_help(void)
 	       "\n"
 	       "Nothing is saved unless a server was found, probed over verified TLS and, with a\n"
 	       "password, logged in to. Exit status 69 when no server is usable, 77 when the login\n"
-	       "was refused.\n");
+	       "was refused. 'outbox undo' takes a saved setup back: its account and server go.\n");
 }
 
 static int setup_parse(int argc, char **argv, struct setup_args *a)
@@ -264,7 +264,9 @@ static void setup_print_drafts(struct json *j, const outbox_server *s, const out
 	printf("%s account %s%s%s%s using it.\n", saved ? "Saved" : "Would save",
 	       outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS), *outbox_account_get(a, OUTBOX_ACCOUNT_NAME) ? " (" : "",
 	       outbox_account_get(a, OUTBOX_ACCOUNT_NAME), *outbox_account_get(a, OUTBOX_ACCOUNT_NAME) ? ")" : "");
-	if (!saved)
+	if (saved)
+		printf("Undo with: outbox undo\n");
+	else
 		printf("Nothing saved (--dry-run).\n");
 }
 

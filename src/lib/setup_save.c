@@ -1,5 +1,6 @@
 /* setup_save.c: what `outbox setup` keeps of a discovery: the chosen server as a server record named
- * after the domain and an account for the address using it, saved in one transaction or not at all. */
+ * after the domain and an account for the address using it, saved in one transaction or not at all,
+ * journalled in it so `outbox undo` can take the setup back. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "outbox/setup.h"
 #include "server_internal.h"
 #include "setup_result.h"
+#include "setup_undo.h"
 
 /* The domain, or DOMAIN-2, DOMAIN-3, ... when a server has that name already. */
 static int save_server_name(outbox *h, const char *domain, char *out, size_t size)
@@ -127,10 +129,22 @@ fail:
 	return rc;
 }
 
-/* Runs inside the server's save transaction: the account commits with it, or neither does. */
+struct save_pair {
+	outbox_server *server;
+	outbox_account *account;
+};
+
+/* Runs inside the server's save transaction: the account and the undo journal's entry commit
+ * with it, or none does. */
 static int save_account_too(outbox *h, void *ctx)
 {
-	return account_write_checked(h, ctx);
+	struct save_pair *p = ctx;
+	int rc;
+
+	if ((rc = account_write_checked(h, p->account)) < 0)
+		return rc;
+	return setup_undo_journal(h, p->account->id, p->server->id,
+				  outbox_account_get(p->account, OUTBOX_ACCOUNT_ADDRESS));
 }
 
 int outbox_setup_save(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
@@ -138,13 +152,16 @@ int outbox_setup_save(outbox *h, const outbox_setup_result *r, const outbox_setu
 {
 	outbox_server *s;
 	outbox_account *a;
+	struct save_pair pair;
 	int rc;
 
 	if (size)
 		server_name[0] = '\0';
 	if ((rc = outbox_setup_drafts(h, r, o, &s, &a)) < 0)
 		return rc;
-	rc = server_save_with(h, s, save_account_too, a);
+	pair.server = s;
+	pair.account = a;
+	rc = server_save_with(h, s, save_account_too, &pair);
 	if (rc == 0 && size)
 		snprintf(server_name, size, "%s", outbox_server_get(s, OUTBOX_SERVER_NAME));
 	outbox_server_free(s);

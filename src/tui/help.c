@@ -13,7 +13,7 @@ static const char *const help_lines[] = {
 	"Enter  Space      open a drop-down or list, tick a box; Enter: OK",
 	"Esc               cancel the changes (nothing is saved), go back",
 	"+  -              add; remove the selected server or account",
-	"u                 undo the last removal (also: outbox undo)",
+	"u                 undo the last removal or setup (also: outbox undo)",
 	"c                 check the connection (no mail sent; Esc stops)",
 	"[ ]  S-Up S-Down  Fallback Servers list: the order to try them",
 	"a                 Accounts: Add Account (found from the address);",

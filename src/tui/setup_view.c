@@ -433,7 +433,8 @@ static void setup_save(struct tui *t, const struct setup_input *in, const outbox
 		return;
 	}
 	tui_reload(t);
-	tui_status(t, 0, "Added account %s, sending through the new server \"%s\".", r->address, server);
+	tui_status(t, 0, "Added account %s, sending through the new server \"%s\". Press u to undo.", r->address,
+		   server);
 	if (!so.oauth_client_id || !setup_is_oauth(c))
 		return;
 	/* Saved without a token: the Sign In dialog of the server view gets one now. */

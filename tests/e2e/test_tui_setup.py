@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, autoconfig_world, oauth_document,  # noqa: F401
-                            silent_resolver, world)
+                            silent_resolver, store_files, world)
 from servers.pki import make_named_cert
 from test_tui import quit_clean, ui_factory, wait_status  # noqa: F401
 
@@ -64,7 +64,7 @@ def test_a_found_server_is_shown_first_and_saved_on_save(ob, ui_factory, world):
     assert "looking up the settings of login.test" in s, f"want the stages kept above, got:\n{s}"
     expect("the store before Save", stored(ob), ([], []))
     ui.keys("Enter")  # Save has the focus
-    s = wait_status(ui, f"Added account {ADDRESS}, sending through the new server \"login.test\".")
+    s = wait_status(ui, f"Added account {ADDRESS}, sending through the new server \"login.test\". Press u to undo.")
     ui.save("setup-saved")
     assert ADDRESS in s, f"want the new account in the list, got:\n{s}"
     got = ob.ok("server", "show", "login.test", "--json").json()
@@ -73,6 +73,24 @@ def test_a_found_server_is_shown_first_and_saved_on_save(ob, ui_factory, world):
            ("smtp.login.test", srv.port, "tls", "plain", ADDRESS, "file", w.pki.ca_cert))
     a = ob.ok("account", "show", ADDRESS, "--json").json()
     expect("account", (a["server"], a["name"]), ("login.test", "Alice Example"))
+    quit_clean(ui)
+
+
+def test_u_after_add_account_takes_the_setup_back(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for("Found: smtp.login.test", timeout=30)
+    ui.keys("Enter")  # Save
+    wait_status(ui, "Press u to undo.")
+    assert store_files(ob), "the setup keeps its password in a file of the store"
+    ui.keys("u")
+    s = wait_status(ui, f'Took back the setup of {ADDRESS}: removed account {ADDRESS} and server "login.test".')
+    ui.save("setup-undone")
+    listed = "\n".join(s.splitlines()[:-3])  # all but the status area, which names it
+    assert ADDRESS not in listed, f"want the account gone from the list, got:\n{s}"
+    expect("the store after u", stored(ob), ([], []))
+    expect("files in the store after u", store_files(ob), [])
     quit_clean(ui)
 
 
