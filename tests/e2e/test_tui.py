@@ -216,9 +216,10 @@ def test_assign_a_server_to_an_account(ob, ui_factory):
     ui.keys("1")
     ui.wait_for("Email Address", "me@a.test", "Outgoing Mail Server")
     ui.keys("Enter")
+    ui.wait_for("the sender address of this account")  # the form's first field, not the list
     for _ in range(10):
         hint = ui.screen().splitlines()[-1]
-        if "Outgoing Mail Server" not in hint and "server" in hint:
+        if "the server this account sends through" in hint:
             break
         ui.keys("Tab")
         # The screen read right after a key can be the one before it: wait for the field's own
