@@ -118,8 +118,9 @@ int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *ad
 			       const outbox_setup_options *o, void (*progress)(void *ctx, const char *what),
 			       void *ctx, outbox_setup_result **out);
 /* The fields whose stored value differs from the chosen candidate's, in out[0..n): n, 0 when
- * nothing changed or nothing was chosen. A stored auth "auto" is kept: it chooses on every
- * connection already. */
+ * nothing changed or nothing was chosen. A stored auth "auto" is kept (it chooses on every
+ * connection already), and so is "none" (a server saved without credentials has none to log in
+ * with, whatever the new server offers). */
 size_t outbox_setup_auto_changes(const outbox_server *s, const outbox_setup_result *r,
 				 outbox_setup_change out[OUTBOX_SETUP_AUTO_FIELDS]);
 /* Save the changes to server `name` in one edit transaction: OUTBOX_ECONFLICT (nothing saved)
