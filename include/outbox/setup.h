@@ -84,9 +84,17 @@ typedef struct {
 	const char *tls_ca;           /* stored on the server; or NULL */
 } outbox_setup_save_options;
 
+/* What can be refused from the address alone, before any lookup: OUTBOX_EEXISTS naming
+ * "address" when an account for it exists (the message names `outbox account remove` and
+ * `outbox server edit NAME --auto` as the ways on), else 0. outbox_setup_drafts checks it too. */
+int outbox_setup_check_address(outbox *h, const char *address);
+
 /* The server and account the result's chosen server makes, as drafts (not saved): the server
  * named after the domain (DOMAIN-2, ... when taken) and described by the provider's name, the
- * account for the address using it. For --dry-run and for outbox_setup_save alike. */
+ * account for the address using it. For --dry-run and for outbox_setup_save alike, so both
+ * refuse the same things: every check the save makes (OUTBOX_EEXISTS for an account for the
+ * address, or a server already sending through that host, port and user; OUTBOX_EINVALID naming
+ * the field), made here on the drafts. */
 typedef struct outbox_server outbox_server;
 typedef struct outbox_account outbox_account;
 int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
@@ -119,8 +127,9 @@ int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *ad
 			       const outbox_setup_options *o, void (*progress)(void *ctx, const char *what),
 			       void *ctx, outbox_setup_result **out);
 /* The fields whose stored value differs from the chosen candidate's, in out[0..n): n, 0 when
- * nothing changed or nothing was chosen. A stored auth "auto" is kept: it chooses on every
- * connection already. */
+ * nothing changed or nothing was chosen. A stored auth "auto" is kept (it chooses on every
+ * connection already), and so is "none" (a server saved without credentials has none to log in
+ * with, whatever the new server offers). */
 size_t outbox_setup_auto_changes(const outbox_server *s, const outbox_setup_result *r,
 				 outbox_setup_change out[OUTBOX_SETUP_AUTO_FIELDS]);
 /* Save the changes to server `name` in one edit transaction: OUTBOX_ECONFLICT (nothing saved)

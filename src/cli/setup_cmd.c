@@ -49,7 +49,9 @@ static void setup_help(void)
 	       "\n"
 	       "Nothing is saved unless a server was found, probed over verified TLS and, with a\n"
 	       "password, logged in to. Exit status 69 when no server is usable, 77 when the login\n"
-	       "was refused. 'outbox undo' takes a saved setup back: its account and server go.\n");
+	       "was refused, 65 when the save would be refused (--dry-run too); an address that\n"
+	       "has an account already is refused before any lookup. 'outbox undo' takes a saved\n"
+	       "setup back: its account and server go.\n");
 }
 
 static int setup_parse(int argc, char **argv, struct setup_args *a)
@@ -97,7 +99,7 @@ static int setup_parse(int argc, char **argv, struct setup_args *a)
 	return 0;
 }
 
-/* Read the password before anything is asked, as `server add` does. */
+/* Read the password before any lookup, as `server add` reads it before connecting. */
 static int setup_read_password(const struct setup_args *a, char **password)
 {
 	char prompt[400];
@@ -286,11 +288,17 @@ int cmd_setup(int argc, char **argv)
 		setup_help();
 		return 0;
 	}
-	if ((rc = setup_parse(argc, argv, &a)) != 0 || (rc = setup_read_password(&a, &password)) != 0)
+	if ((rc = setup_parse(argc, argv, &a)) != 0 || (rc = a.dry_run ? cli_open_to_read(&h) : cli_open(&h)) != 0)
+		goto out;
+	/* An address that already has an account is refused before the password is asked for and
+	 * before any lookup: the whole discovery would end in the same refusal. */
+	if ((rc = outbox_setup_check_address(h, a.address)) < 0) {
+		rc = cli_fail(h, rc);
+		goto out;
+	}
+	if ((rc = setup_read_password(&a, &password)) != 0)
 		goto out;
 	a.o.password = password;
-	if ((rc = a.dry_run ? cli_open_to_read(&h) : cli_open(&h)) != 0)
-		goto out;
 	found = outbox_setup_discover(h, a.address, &a.o, a.json ? NULL : setup_progress, NULL, &r);
 	if (r == NULL) {
 		rc = cli_fail(h, found);

@@ -90,8 +90,11 @@ size_t outbox_setup_auto_changes(const outbox_server *s, const outbox_setup_resu
 		snprintf(ch->before, sizeof ch->before, "%s", outbox_server_get(s, auto_fields[i]));
 		auto_found_value(c, auto_fields[i], ch->after, sizeof ch->after);
 		/* "auto" already takes the best method the server offers each time it connects:
-		 * discovery's pick is no reason to fix it to one. */
-		if (auto_fields[i] == OUTBOX_SERVER_AUTH && strcmp(ch->before, "auto") == 0)
+		 * discovery's pick is no reason to fix it to one. "none" has no user name or password
+		 * to log in with (discovery ran without any), so a method the server offers could not
+		 * be saved: a server without credentials stays without. */
+		if (auto_fields[i] == OUTBOX_SERVER_AUTH &&
+		    (strcmp(ch->before, "auto") == 0 || strcmp(ch->before, "none") == 0))
 			continue;
 		if (strcmp(ch->before, ch->after) != 0)
 			n++;

@@ -93,6 +93,37 @@ static int save_account_server(outbox *h, outbox_account *a, const char *name)
 	return 0;
 }
 
+int outbox_setup_check_address(outbox *h, const char *address)
+{
+	outbox_account *a = NULL;
+	int rc = outbox_account_load(h, address, &a);
+
+	if (rc == OUTBOX_ENOTFOUND) {
+		outbox_clear_error(h);
+		return 0;
+	}
+	if (rc == 0)
+		rc = outbox_fail(h, OUTBOX_EEXISTS, "address",
+				 "an account for %s already exists: remove it first (outbox account remove %s), or "
+				 "find its server's settings again (outbox server edit %s --auto)",
+				 outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS), outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS),
+				 outbox_account_get(a, OUTBOX_ACCOUNT_SERVER));
+	outbox_account_free(a);
+	return rc;
+}
+
+/* What the save would refuse, checked on the drafts so that --dry-run refuses it too: the
+ * account's address, then the server (its fields, a server already sending through the same
+ * host, port and user). The save's transaction checks both again, against a concurrent change. */
+static int save_check(outbox *h, const outbox_server *s, const outbox_account *a)
+{
+	int rc;
+
+	if ((rc = outbox_setup_check_address(h, outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS))) < 0)
+		return rc;
+	return outbox_server_validate(h, s);
+}
+
 int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
 			outbox_server **server, outbox_account **account)
 {
@@ -118,7 +149,7 @@ int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_se
 	    (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, r->address)) < 0 ||
 	    (o->full_name && o->full_name[0] &&
 	     (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_NAME, o->full_name)) < 0) ||
-	    (rc = save_account_server(h, a, name)) < 0)
+	    (rc = save_account_server(h, a, name)) < 0 || (rc = save_check(h, s, a)) < 0)
 		goto fail;
 	*server = s;
 	*account = a;

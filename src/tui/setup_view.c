@@ -21,7 +21,7 @@ struct setup_input {
 	char address[320], name[256], password[512], client_id[256];
 	size_t cursor[SETUP_FIELDS];
 	int focus; /* the fields, then Continue (SETUP_FIELDS), then Cancel */
-	char error[300];
+	char error[512];
 };
 
 /* What the discovery's worker and its dialog share (under job.lock). */
@@ -111,6 +111,8 @@ static struct setup_job *setup_start(struct tui *t, const struct setup_input *in
 	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
+static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text);
+
 static void setup_input_draw(struct tui *t, struct setup_input *in)
 {
 	static const char *const labels[SETUP_FIELDS] = {"Email Address:", "Full Name:", "Password:",
@@ -131,7 +133,7 @@ static void setup_input_draw(struct tui *t, struct setup_input *in)
 	widget_text(y + 4 + 2 * (SETUP_FIELDS - 1), x + 20, w - 23, "only for a provider that signs in with OAuth 2.0");
 	attroff(screen_attr(TS_DIM));
 	attron(screen_attr(TS_ERROR));
-	widget_text(y + h - 4, x + 2, w - 4, in->error);
+	setup_draw_wrapped(y + h - 5, x + 2, w - 4, 3, in->error); /* a refusal names the commands to use */
 	attroff(screen_attr(TS_ERROR));
 	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == SETUP_CONTINUE, 1, SETUP_CONTINUE);
 	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == SETUP_QUIT, 1, SETUP_QUIT);
@@ -173,6 +175,13 @@ static int setup_input_run(struct tui *t, struct setup_input *in)
 		if (key == TK_ENTER || key == TK_ALT('c') || key == TK_ALT('C') || (in->focus == SETUP_CONTINUE && key == ' ')) {
 			if (strchr(in->address, '@') == NULL) {
 				snprintf(in->error, sizeof in->error, "Email Address: type the whole address, name@domain");
+				in->focus = 0;
+				continue;
+			}
+			/* What the address alone says (an account for it exists) is refused here, before
+			 * the discovery that would end in the same refusal. */
+			if (outbox_setup_check_address(t->h, in->address) < 0) {
+				snprintf(in->error, sizeof in->error, "Email Address: %s", outbox_errdetail(t->h));
 				in->focus = 0;
 				continue;
 			}

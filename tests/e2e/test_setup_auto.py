@@ -125,3 +125,20 @@ def test_auto_takes_no_settings_of_its_own(ob):
     r = ob.run("server", "edit", "bare", "--auto", "--host", "smtp.x.test")
     expect(r.code, 64, "exit status", r)
     assert "--auto takes only" in r.err and "--host" in r.err, r.describe()
+
+
+def test_a_server_without_login_stays_without_and_dry_run_agrees_with_the_save(ob, world):
+    """aiosmtpd offers AUTH, but a server saved with auth none has no credentials to use it."""
+    w, old, new = moved_world(world)
+    ob.ok("server", "add", "move", "--host", f"smtp-old.{DOMAIN}", "--port", str(old.port), "--security", "tls",
+          "--auth", "none", "--tls-ca", w.pki.ca_cert)
+    ob.ok("account", "add", USER, "--server", "move")
+    dry = ob.run("server", "edit", "move", "--auto", "--dry-run", *w.options())
+    expect(dry.code, 0, "exit status of --dry-run", dry)
+    assert f"Host: smtp-old.{DOMAIN} \u2192 smtp.{DOMAIN}" in dry.out.splitlines(), dry.describe()
+    assert "Auth:" not in dry.out, "a stored auth none is kept\n" + dry.describe()
+    r = ob.run("server", "edit", "move", "--auto", *w.options())
+    expect(r.code, 0, "exit status of the save", r)
+    s = server(ob, "move")
+    expect((s["host"], s["port"], s["auth"], s["user"]), (f"smtp.{DOMAIN}", new.port, "none", ""),
+           "the saved server", r)

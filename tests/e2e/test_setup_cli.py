@@ -232,12 +232,11 @@ def test_a_right_password_saves_the_server_and_account_which_can_be_removed_and_
     a = ob.ok("account", "show", "alice@login.test", "--json").json()
     expect((a["server"], a["name"]), ("login.test", "Alice Example"), "account show", r)
 
-    # A second run names its server login.test-2, and the account already exists: nothing saved,
-    # not even the password the server's row would have pointed at.
+    # A second run is refused, the account existing: nothing saved, not even a password file.
     before, files = ob.fingerprint(), store_files(ob)
     assert files, "the first run's password is kept in a file of the store"
     r = ob.run("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
-    assert r.code != 0 and "alice@login.test" in r.err and "nothing saved" in r.err, r.describe()
+    assert r.code == DATAERR and "an account for alice@login.test already exists" in r.err, r.describe()
     expect(ob.fingerprint(), before, "store after a refused save", r)
     expect(store_files(ob), files, "files in the store after a refused save", r)
 
@@ -387,5 +386,38 @@ def test_a_password_command_is_run_for_the_check_and_only_the_command_is_stored(
     expect(store_files(ob), [], "no password file", r)
 
     secret.write_text("not-the-password\n")
+    ob.ok("account", "remove", "alice@login.test")  # else the address is refused before the login
     r = ob.run("setup", "alice@login.test", "--password-command", command, *w.options())
     expect(r.code, NOPERM, "exit status with a command giving a wrong password", r)
+
+
+def test_an_address_with_an_account_is_refused_before_any_lookup_naming_the_ways_on(ob, world):
+    w, srv = autoconfig_world(world)
+    ob.ok("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
+    before = ob.fingerprint()
+    for address, extra in (("alice@login.test", ["--dry-run"]), ("alice@login.test", []),
+                           ("Alice@login.test", ["--dry-run"])):
+        r = ob.run("setup", address, "--password-stdin", *extra, *w.options(), input=srv.password + "\n")
+        expect(r.code, DATAERR, f"exit status for {address} {extra}", r)
+        expect(r.out, "", "standard output: no source was asked, no server probed", r)
+        lines = r.err.strip().splitlines()
+        expect(len(lines), 1, "lines on stderr", r)
+        for words in ("alice@login.test", "outbox account remove", "outbox server edit login.test --auto"):
+            assert words in lines[0], f"want {words!r} in the refusal\n" + r.describe()
+    expect(ob.fingerprint(), before, "the store", r)
+
+
+def test_dry_run_refuses_what_the_save_would_refuse_a_server_that_exists_already(ob, world):
+    """The account is gone but its server stays: a new login.test-2 would duplicate it."""
+    w, srv = autoconfig_world(world)
+    ob.ok("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
+    ob.ok("account", "remove", "alice@login.test")
+    before = ob.fingerprint()
+    dry = ob.run("setup", "alice@login.test", "--dry-run", "--password-stdin", *w.options(),
+                 input=srv.password + "\n")
+    real = ob.run("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
+    expect((dry.code, real.code), (DATAERR, DATAERR), "exit status of --dry-run and of the save", dry)
+    assert 'server "login.test" already sends through smtp.login.test' in dry.err, dry.describe()
+    expect(dry.err, real.err, "the refusal of --dry-run and of the save", real)
+    assert "Would save" not in dry.out, dry.describe()
+    expect(ob.fingerprint(), before, "the store", real)

@@ -211,6 +211,23 @@ def test_an_address_without_a_domain_is_refused_in_the_dialog(ob, ui_factory):
     quit_clean(ui)
 
 
+def test_an_address_with_an_account_is_refused_beside_the_field_before_any_lookup(ob, ui_factory):
+    ob.ok("server", "add", "mine", "--host", "smtp.mine.test")
+    ob.ok("account", "add", ADDRESS, "--server", "mine")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    fill_in(ui, "")
+    s = ui.wait_for(f"Email Address: an account for {ADDRESS} already exists:")
+    assert "Looking for your server" not in s, s
+    joined = " ".join(line.strip().strip("\u2502").strip() for line in s.splitlines())
+    for words in (f"outbox account remove {ADDRESS}", "outbox server edit mine --auto"):
+        assert words in joined, f"want {words!r} in the dialog, got:\n{s}"
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    expect("the store", ob.fingerprint(), before)
+    quit_clean(ui)
+
+
 def test_an_oauth_provider_is_saved_with_the_client_id_and_offers_the_sign_in(ob, ui_factory, world, oauth_provider,
                                                                               pki):
     from servers.oauth_smtp import OAuthSmtp

@@ -92,13 +92,15 @@ static void test_the_difference_lists_only_changed_fields_in_setting_order(void 
 	outbox_setup_change ch[OUTBOX_SETUP_AUTO_FIELDS];
 	outbox_setup_result r;
 	outbox_setup_candidate c;
-	outbox_server *plain = NULL, *autoauth = NULL;
+	outbox_server *plain = NULL, *autoauth = NULL, *noauth = NULL;
 	size_t n;
 
 	add_server(f->h, "plain", "alice@example.org", "plain");
 	add_server(f->h, "autoauth", "bob@example.org", "auto");
+	add_server(f->h, "noauth", NULL, "none");
 	assert_int_equal(outbox_server_load(f->h, "plain", &plain), 0);
 	assert_int_equal(outbox_server_load(f->h, "autoauth", &autoauth), 0);
+	assert_int_equal(outbox_server_load(f->h, "noauth", &noauth), 0);
 
 	chosen_result(&r, &c, "smtp-old.example.org", 465, "tls", "plain");
 	EXPECT_INT(outbox_setup_auto_changes(plain, &r, ch), 0, "changes when discovery finds what is stored");
@@ -120,10 +122,16 @@ static void test_the_difference_lists_only_changed_fields_in_setting_order(void 
 	EXPECT_INT(n, 3, "a stored auth \"auto\" is kept");
 	EXPECT_INT(ch[2].field, OUTBOX_SERVER_PORT, "last change with auth auto");
 
+	/* No user name or password to log in with: the offer's method could not be saved. */
+	n = outbox_setup_auto_changes(noauth, &r, ch);
+	EXPECT_INT(n, 3, "a stored auth \"none\" is kept");
+	EXPECT_INT(ch[2].field, OUTBOX_SERVER_PORT, "last change with auth none");
+
 	r.chosen = -1;
 	EXPECT_INT(outbox_setup_auto_changes(plain, &r, ch), 0, "changes when nothing was chosen");
 	outbox_server_free(plain);
 	outbox_server_free(autoauth);
+	outbox_server_free(noauth);
 }
 
 static void test_saving_sets_the_changes_and_refuses_a_server_changed_meanwhile(void **state)
