@@ -74,11 +74,13 @@ int http_field_is_secret(const char *name)
 	       strcmp(name, "code_verifier") == 0 || strcmp(name, "password") == 0;
 }
 
-/* What the URL rule found: whether the request is plain HTTP, to "localhost", and on which port. */
+/* What the URL rule found: whether the request is plain HTTP, to "localhost", on which port and
+ * host (as libcurl parsed it: IPv6 literals keep their brackets). */
 struct http_target {
 	int plain;
 	int localhost;
 	long port;
+	char host[256];
 };
 
 /* Which hosts may be reached over plain http is validate_loopback_host's to say, for the
@@ -110,6 +112,8 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 	} else if (lib.url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, field,
 				 "%s carries a user name: give credentials by their own options", shown);
+	} else if (strlen(host) >= sizeof t->host) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, field, "%s names a host too long to be one", shown);
 	} else if (strcmp(scheme, "https") == 0) {
 		t->plain = 0;
 		t->port = strtol(port, NULL, 10);
@@ -122,6 +126,8 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 				 "%s is refused: endpoints must be https://, or http:// on a loopback "
 				 "address (127.0.0.1, [::1], localhost) for testing", shown);
 	}
+	if (rc == 0)
+		snprintf(t->host, sizeof t->host, "%s", host);
 	lib.free(scheme);
 	lib.free(host);
 	lib.free(port);
@@ -135,6 +141,46 @@ int http_url_check(outbox *h, const char *field, const char *url)
 	struct http_target t;
 
 	return url_judge(h, field, url, &t);
+}
+
+int http_url_host(outbox *h, const char *url, char *host, size_t size)
+{
+	struct http_target t;
+	size_t len;
+	int rc;
+
+	if ((rc = url_judge(h, "url", url, &t)) < 0)
+		return rc;
+	len = strlen(t.host);
+	if (len >= 2 && t.host[0] == '[' && t.host[len - 1] == ']')
+		snprintf(host, size, "%.*s", (int)(len - 2), t.host + 1);
+	else
+		snprintf(host, size, "%s", t.host);
+	return 0;
+}
+
+int http_url_resolve(outbox *h, const char *base, const char *reference, struct buf *out)
+{
+	CURLU *u;
+	char *joined = NULL, shown[256];
+	int rc;
+
+	if ((rc = http_ready(h)) < 0)
+		return rc;
+	if ((u = lib.url()) == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	/* Setting a URL on a handle that holds one resolves it against that one, RFC 3986 5.2. */
+	if (lib.url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    lib.url_set(u, CURLUPART_URL, reference, 0) != CURLUE_OK ||
+	    lib.url_get(u, CURLUPART_URL, &joined, 0) != CURLUE_OK) {
+		validate_display(shown, sizeof shown, reference, strlen(reference));
+		rc = outbox_fail(h, OUTBOX_EINVALID, "location", "%s is not a URL outbox can use", shown);
+	} else if (buf_puts(out, joined) < 0) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	lib.free(joined);
+	lib.url_cleanup(u);
+	return rc;
 }
 
 int http_escape(outbox *h, struct buf *out, const char *s)
@@ -224,6 +270,23 @@ static size_t http_write(char *data, size_t size, size_t n, void *ctx)
 		return 0;
 	}
 	return size * n;
+}
+
+/* Each header line of the answer: only Location is kept. A new status line (after a 100 Continue)
+ * starts the headers over. */
+static size_t http_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_call *c = ctx;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		c->resp->location[0] = '\0';
+		c->resp->location_bad = 0;
+	} else if (http_location_value(data, len, c->resp->location, sizeof c->resp->location) < 0) {
+		c->resp->location[0] = '\0';
+		c->resp->location_bad = 1;
+	}
+	return len;
 }
 
 /* Headers line by line, an Authorization header's value hidden; the form as form_build showed it;
@@ -387,6 +450,8 @@ static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 	bad |= lib.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY) != CURLE_OK;
 	bad |= lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write) != CURLE_OK;
 	bad |= lib.easy_setopt(curl, CURLOPT_WRITEDATA, c) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HEADERDATA, c) != CURLE_OK;
 	if (req->timeout_ms > 0) {
 		bad |= lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms) != CURLE_OK;
 		bad |= lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms) != CURLE_OK;
