@@ -420,6 +420,7 @@ def test_a_redirected_autoconfig_is_followed_through_the_resolver_and_trusted_wi
     assert "query[A] provider.test" in w.ns.log(), "provider.test asked of --resolver\n" + w.ns.log()
 
     r = ob.run("setup", "alice@moved.test", "--dry-run", *w.options())
+    print("\n$ outbox setup alice@moved.test --dry-run ...\n" + r.out)
     expect(r.code, 0, "exit status", r)
     assert f"redirected to {final}\n" in r.out, r.describe()
 
