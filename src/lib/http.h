@@ -79,6 +79,14 @@ int http_location_value(const char *line, size_t len, char *out, size_t size);
  * certificate), OUTBOX_ECONFIG (libcurl missing, a CA file), OUTBOX_EPROTOCOL (a body too large).
  * `resp` is always initialised; free it with http_response_free. */
 int http_perform(outbox *h, const struct http_request *req, struct http_response *resp);
+/* For http.c: the form `form` (as in struct http_request) percent-encoded into `body`, and into
+ * `shown` with the values of secret fields (http_field_is_secret) replaced by "(hidden)". */
+int http_form_build(outbox *h, const char *const *form, struct buf *body, struct buf *shown);
+/* For http.c: the request's pins checked (OUTBOX_EINVALID naming "resolve" for a bad host or
+ * address) and given to `add` as CURLOPT_RESOLVE entries, one per host, "HOST:PORT:ADDR[,ADDR...]"
+ * with IPv6 addresses in brackets, on `port`. OUTBOX_ENOMEM when `add` fails. */
+int http_pin_entries(outbox *h, const struct http_request *req, long port,
+		     int (*add)(void *ctx, const char *entry), void *ctx);
 /* Wipes the body (it may hold tokens) and frees it. */
 void http_response_free(struct http_response *resp);
 /* Append `s` percent-escaped (everything but ALPHA, DIGIT and "-._~") by libcurl. */
