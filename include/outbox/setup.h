@@ -29,6 +29,9 @@ typedef struct {
 	const char *outcome;
 	long long ms;
 	const char *detail;  /* what was found, or why not */
+	/* Where the lookup was sent and asked last when its URL answered with a redirect (the
+	 * document's URL, when found); "" when the URL itself answered. */
+	const char *redirected_to;
 } outbox_setup_lookup;
 
 /* A server a source proposed, with its probe and its verdict. */

@@ -142,8 +142,10 @@ void setup_print_text(const outbox_setup_result *r)
 	for (i = 0; i < r->nlookups; i++) {
 		const outbox_setup_lookup *l = &r->lookups[i];
 
-		printf("  %-10s  %s\n              %s%s%s (%lld ms)\n", l->source, l->what, l->outcome,
-		       l->detail[0] ? ": " : "", l->detail, l->ms);
+		printf("  %-10s  %s\n", l->source, l->what);
+		if (l->redirected_to[0])
+			printf("              redirected to %s\n", l->redirected_to);
+		printf("              %s%s%s (%lld ms)\n", l->outcome, l->detail[0] ? ": " : "", l->detail, l->ms);
 	}
 	printf("Probed (%.1f s):\n", r->probes_ms / 1000.0);
 	for (i = 0; i < r->ncandidates; i++) {
@@ -181,6 +183,11 @@ void setup_json_result(struct json *j, const outbox_setup_result *r)
 		json_member_string(j, "outcome", r->lookups[i].outcome);
 		json_member_int(j, "ms", r->lookups[i].ms);
 		json_member_string(j, "detail", r->lookups[i].detail);
+		json_key(j, "redirected_to"); /* null: the URL itself answered */
+		if (r->lookups[i].redirected_to[0])
+			json_string(j, r->lookups[i].redirected_to);
+		else
+			json_raw(j, "null");
 		json_end_object(j);
 	}
 	json_end_array(j);

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "autoconfig.h"
 #include "autoconfig_fetch.h"
+#include "autoconfig_redirect.h"
 #include "handle_internal.h"
 #include "net.h"
 #include "validate.h"
@@ -122,7 +124,7 @@ static int fetch_judge_document(outbox *scratch, const struct autoconfig_fetch *
 	return 0;
 }
 
-/* What an HTTP status means when it is not 200. */
+/* What an HTTP status means when it is neither 200 nor a redirect followed. */
 static void fetch_judge_status(long status, struct setup_report *r)
 {
 	char words[96];
@@ -131,11 +133,67 @@ static void fetch_judge_status(long status, struct setup_report *r)
 		snprintf(words, sizeof words, "HTTP %ld: none here", status);
 		report_set(r, SETUP_NOT_OFFERED, words);
 	} else if (status >= 300 && status < 400) {
-		snprintf(words, sizeof words, "HTTP %ld: a redirect, not followed", status);
+		snprintf(words, sizeof words, "HTTP %ld: not a redirect to one document, not followed", status);
 		report_set(r, SETUP_FAILED, words);
 	} else {
 		snprintf(words, sizeof words, "HTTP %ld: not an autoconfig document", status);
 		report_set(r, SETUP_FAILED, words);
+	}
+}
+
+/* Pin the host of the URL about to be asked: the caller's way, else the fixed pins. A name the
+ * resolver does not know is "not offered" for the first URL (the domain has no such host) and
+ * "failed" after a redirect (the provider sent us to a host that does not exist). */
+static int fetch_pin(outbox *scratch, const struct autoconfig_fetch *f, const struct autoconfig_hops *hops,
+		     struct http_request *req, struct setup_report *r)
+{
+	int rc;
+
+	req->pins = f->pins;
+	req->pin_count = f->pin_count;
+	if (f->pin == NULL)
+		return 0;
+	req->pins = NULL;
+	req->pin_count = 0;
+	if ((rc = f->pin(f->pin_ctx, scratch, hops->url[hops->n - 1], &req->pins, &req->pin_count)) == 0 ||
+	    rc == OUTBOX_ENOMEM)
+		return rc;
+	report_set(r, rc == OUTBOX_ETEMPFAIL ? SETUP_NO_ANSWER
+		      : rc == OUTBOX_EUNAVAILABLE && hops->n == 1 ? SETUP_NOT_OFFERED : SETUP_FAILED,
+		   outbox_errdetail(scratch));
+	return 1;
+}
+
+/* Ask the URLs of `hops` in turn, each redirect judged by autoconfig_redirect_next, until an
+ * answer that is not a redirect (in *resp, 0) or a failure: the report filled and 1, or a code
+ * for every source. */
+static int fetch_follow(outbox *scratch, const struct autoconfig_fetch *f, struct autoconfig_hops *hops,
+			struct http_request *req, struct http_response *resp, struct setup_report *r)
+{
+	long long now;
+	int rc;
+
+	for (;;) {
+		now = net_now_ms();
+		if (f->deadline_ms > 0 && f->deadline_ms <= now) {
+			report_set(r, SETUP_NO_ANSWER, hops->n == 1 ? "not asked: the deadline had passed"
+								 : "the deadline passed before the redirect's "
+								   "URL could be asked");
+			return 1;
+		}
+		if ((rc = fetch_pin(scratch, f, hops, req, r)) != 0)
+			return rc;
+		req->url = hops->url[hops->n - 1];
+		req->timeout_ms = f->deadline_ms > 0 ? (long)(f->deadline_ms - now) : 0;
+		if ((rc = http_perform(scratch, req, resp)) < 0 || !autoconfig_redirect_status(resp->status))
+			return rc;
+		if ((rc = autoconfig_redirect_next(scratch, hops, resp)) == OUTBOX_EPROTOCOL) {
+			report_set(r, SETUP_FAILED, outbox_errdetail(scratch));
+			return 1;
+		}
+		if (rc < 0)
+			return rc;
+		http_response_free(resp);
 	}
 }
 
@@ -145,6 +203,7 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	struct buf url = BUF_INIT;
 	struct http_response resp;
 	struct http_request req = {0};
+	struct autoconfig_hops *hops = NULL;
 	outbox scratch = {0};
 	long long start = net_now_ms();
 	char dom[256], words[96];
@@ -159,20 +218,23 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	    (rc = autoconfig_ready(&scratch)) < 0)
 		goto out;
 	validate_display(r->what, sizeof r->what, url.data, url.len);
-	if (f->deadline_ms > 0 && f->deadline_ms <= start) {
-		report_set(r, SETUP_NO_ANSWER, "not asked: the deadline had passed");
+	if ((hops = malloc(sizeof *hops)) == NULL) {
+		rc = outbox_fail(&scratch, OUTBOX_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
-	req.url = url.data;
+	if ((rc = autoconfig_redirect_start(&scratch, hops, url.data)) < 0)
+		goto out;
 	req.ca_file = f->ca_file;
-	req.timeout_ms = f->deadline_ms > 0 ? (long)(f->deadline_ms - start) : 0;
 	req.verbose = f->verbose;
-	req.pins = f->pins;
-	req.pin_count = f->pin_count;
 	req.accept = "application/xml, text/xml;q=0.9, */*;q=0.1";
-	rc = http_perform(&scratch, &req, &resp);
-	if (rc == 0 && resp.status == 200) {
-		rc = fetch_judge_document(&scratch, f, source, dom, url.data, &resp, out, r);
+	rc = fetch_follow(&scratch, f, hops, &req, &resp, r);
+	if (hops->n > 1)
+		validate_display(r->redirected_to, sizeof r->redirected_to, hops->url[hops->n - 1],
+				 strlen(hops->url[hops->n - 1]));
+	if (rc == 1) {
+		rc = 0; /* the report says it */
+	} else if (rc == 0 && resp.status == 200) {
+		rc = fetch_judge_document(&scratch, f, source, dom, hops->url[hops->n - 1], &resp, out, r);
 	} else if (rc == 0) {
 		fetch_judge_status(resp.status, r);
 	} else if (resp.timed_out) {
@@ -198,5 +260,6 @@ out:
 	r->ms = net_now_ms() - start;
 	http_response_free(&resp);
 	buf_free(&url);
+	free(hops);
 	return rc;
 }

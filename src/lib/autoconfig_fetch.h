@@ -23,9 +23,16 @@ struct autoconfig_fetch {
 	 * one deadline for every source. 0: none (libcurl's own, minutes). */
 	long long deadline_ms;
 	/* Host names the caller's resolver answered (--resolver): autoconfig.DOMAIN, DOMAIN, the
-	 * ISPDB's host. A host not pinned is resolved by the system. */
+	 * ISPDB's host. A host not pinned is resolved by the system. Used for every request when
+	 * `pin` is NULL. */
 	const struct http_pin *pins;
 	size_t pin_count;
+	/* Called before each request, the first and each redirect's, with its URL: the pins for its
+	 * host (setup_discover.c looks it up through --resolver), valid until the next call. 0, or a
+	 * negative code with the message on `h` (the lookup's own handle): the lookup then says why
+	 * it could not ask. */
+	int (*pin)(void *ctx, outbox *h, const char *url, const struct http_pin **pins, size_t *pin_count);
+	void *pin_ctx;
 	int oauth_usable;          /* as in struct autoconfig_query */
 	struct transcript verbose; /* fn NULL: none; else the requests' headers */
 };
@@ -39,11 +46,14 @@ struct autoconfig_fetch {
 int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
 			 const char *domain, struct buf *out);
 
-/* Ask `source` (as autoconfig_fetch_url builds its URL) and append what it offers to `out`
+/* Ask `source` (as autoconfig_fetch_url builds its URL), following redirects by
+ * autoconfig_redirect.c's rule within the same deadline and CA, and append what it offers to `out`
  * (nothing, unless the report says SETUP_FOUND). The report is always filled: found; not
- * offered (404 or 410, or a document without an SMTP server for the domain); no answer (with
- * the seconds waited, why nothing could be reached, or that the deadline had passed before); failed (a certificate, a redirect, an
- * error status, a document refused, with why). Returns 0 whenever the source could be asked,
+ * offered (404 or 410, or a document without an SMTP server for the domain, or the name
+ * --resolver does not know); no answer (with the seconds waited, why nothing could be reached, or
+ * that the deadline had passed before); failed (a certificate, a redirect refused, an error status,
+ * a document refused, with why). After a redirect, the report's redirected_to is the URL asked
+ * last, and the candidates' origin is that URL. Returns 0 whenever the source could be asked,
  * whatever it answered; a negative code, with the message on `h`, only for what no other
  * source would do better with: a bad address or ISPDB URL, libcurl or expat missing, an
  * unreadable CA file, no memory. Lookups may run in threads of their own, each with its own

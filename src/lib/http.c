@@ -1,6 +1,5 @@
 /* http.c: the HTTPS of OAuth endpoints and autoconfig lookups through libcurl, loaded with dlopen the
  * first time one is made, so a plain send never pays for loading libcurl and its dependencies. */
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -67,18 +66,13 @@ int http_ready(outbox *h)
 	return 0;
 }
 
-int http_field_is_secret(const char *name)
-{
-	return strcasestr(name, "token") != NULL || strcasestr(name, "secret") != NULL ||
-	       strcmp(name, "code") == 0 || strcmp(name, "device_code") == 0 ||
-	       strcmp(name, "code_verifier") == 0 || strcmp(name, "password") == 0;
-}
-
-/* What the URL rule found: whether the request is plain HTTP, to "localhost", and on which port. */
+/* What the URL rule found: whether the request is plain HTTP, to "localhost", on which port and
+ * host (as libcurl parsed it: IPv6 literals keep their brackets). */
 struct http_target {
 	int plain;
 	int localhost;
 	long port;
+	char host[256];
 };
 
 /* Which hosts may be reached over plain http is validate_loopback_host's to say, for the
@@ -110,6 +104,8 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 	} else if (lib.url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, field,
 				 "%s carries a user name: give credentials by their own options", shown);
+	} else if (strlen(host) >= sizeof t->host) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, field, "%s names a host too long to be one", shown);
 	} else if (strcmp(scheme, "https") == 0) {
 		t->plain = 0;
 		t->port = strtol(port, NULL, 10);
@@ -122,6 +118,8 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 				 "%s is refused: endpoints must be https://, or http:// on a loopback "
 				 "address (127.0.0.1, [::1], localhost) for testing", shown);
 	}
+	if (rc == 0)
+		snprintf(t->host, sizeof t->host, "%s", host);
 	lib.free(scheme);
 	lib.free(host);
 	lib.free(port);
@@ -135,6 +133,46 @@ int http_url_check(outbox *h, const char *field, const char *url)
 	struct http_target t;
 
 	return url_judge(h, field, url, &t);
+}
+
+int http_url_host(outbox *h, const char *url, char *host, size_t size)
+{
+	struct http_target t;
+	size_t len;
+	int rc;
+
+	if ((rc = url_judge(h, "url", url, &t)) < 0)
+		return rc;
+	len = strlen(t.host);
+	if (len >= 2 && t.host[0] == '[' && t.host[len - 1] == ']')
+		snprintf(host, size, "%.*s", (int)(len - 2), t.host + 1);
+	else
+		snprintf(host, size, "%s", t.host);
+	return 0;
+}
+
+int http_url_resolve(outbox *h, const char *base, const char *reference, struct buf *out)
+{
+	CURLU *u;
+	char *joined = NULL, shown[256];
+	int rc;
+
+	if ((rc = http_ready(h)) < 0)
+		return rc;
+	if ((u = lib.url()) == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	/* Setting a URL on a handle that holds one resolves it against that one, RFC 3986 5.2. */
+	if (lib.url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    lib.url_set(u, CURLUPART_URL, reference, 0) != CURLUE_OK ||
+	    lib.url_get(u, CURLUPART_URL, &joined, 0) != CURLUE_OK) {
+		validate_display(shown, sizeof shown, reference, strlen(reference));
+		rc = outbox_fail(h, OUTBOX_EINVALID, "location", "%s is not a URL outbox can use", shown);
+	} else if (buf_puts(out, joined) < 0) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	lib.free(joined);
+	lib.url_cleanup(u);
+	return rc;
 }
 
 int http_escape(outbox *h, struct buf *out, const char *s)
@@ -182,31 +220,6 @@ int http_unescape_value(const char *s, size_t len, char **out)
 	return rc;
 }
 
-/* The form as sent, and the same form as the transcript shows it, secret values hidden. */
-static int form_build(outbox *h, const char *const *form, struct buf *body, struct buf *shown)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; form[i] != NULL && form[i + 1] != NULL; i += 2) {
-		const char *sep = i ? "&" : "";
-
-		if (buf_puts(body, sep) < 0 || buf_puts(shown, sep) < 0)
-			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-		if ((rc = http_escape(h, body, form[i])) < 0 || buf_puts(body, "=") < 0 ||
-		    (rc = http_escape(h, body, form[i + 1])) < 0 ||
-		    (rc = http_escape(h, shown, form[i])) < 0 || buf_puts(shown, "=") < 0)
-			return rc < 0 ? rc : outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-		if (http_field_is_secret(form[i]))
-			rc = buf_puts(shown, "(hidden)");
-		else
-			rc = http_escape(h, shown, form[i + 1]);
-		if (rc < 0)
-			return rc == -1 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : rc;
-	}
-	return 0;
-}
-
 struct http_call {
 	struct http_response *resp;
 	const struct http_request *req;
@@ -226,7 +239,24 @@ static size_t http_write(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* Headers line by line, an Authorization header's value hidden; the form as form_build showed it;
+/* Each header line of the answer: only Location is kept. A new status line (after a 100 Continue)
+ * starts the headers over. */
+static size_t http_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_call *c = ctx;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		c->resp->location[0] = '\0';
+		c->resp->location_bad = 0;
+	} else if (http_location_value(data, len, c->resp->location, sizeof c->resp->location) < 0) {
+		c->resp->location[0] = '\0';
+		c->resp->location_bad = 1;
+	}
+	return len;
+}
+
+/* Headers line by line, an Authorization header's value hidden; the form as http_form_build showed it;
  * bodies coming in never (they carry tokens): http_perform names their size instead. */
 static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx)
 {
@@ -295,73 +325,15 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "cannot reach %s: %s", url, why);
 }
 
-/* 1 when `address` is an IPv6 literal, 0 for IPv4, -1 for anything else. */
-static int pin_family(const char *address)
+/* One more CURLOPT_RESOLVE entry; -1 when out of memory. */
+static int resolve_add(void *ctx, const char *entry)
 {
-	unsigned char addr[16];
+	struct curl_slist **resolve = ctx, *more = lib.slist_append(*resolve, entry);
 
-	if (address == NULL)
+	if (more == NULL)
 		return -1;
-	if (inet_pton(AF_INET6, address, addr) == 1)
-		return 1;
-	return inet_pton(AF_INET, address, addr) == 1 ? 0 : -1;
-}
-
-static int pins_check(outbox *h, const struct http_request *req)
-{
-	size_t i;
-
-	for (i = 0; i < req->pin_count; i++) {
-		const struct http_pin *p = &req->pins[i];
-
-		if (p->host == NULL || *p->host == '\0' || strpbrk(p->host, ":,[] \t\r\n") != NULL)
-			return outbox_fail(h, OUTBOX_EINVALID, "resolve",
-					   "a pinned host must be a host name");
-		if (pin_family(p->address) < 0)
-			return outbox_fail(h, OUTBOX_EINVALID, "resolve",
-					   "the address pinned for %.200s is not an IP address", p->host);
-	}
+	*resolve = more;
 	return 0;
-}
-
-/* One CURLOPT_RESOLVE entry per pinned host, "HOST:PORT:ADDR[,ADDR...]", on the URL's port. */
-static int pins_build(outbox *h, const struct http_request *req, long port,
-		      struct curl_slist **resolve)
-{
-	struct buf entry = BUF_INIT;
-	size_t i, j;
-	int rc;
-
-	if ((rc = pins_check(h, req)) < 0)
-		return rc;
-	for (i = 0; i < req->pin_count && rc == 0; i++) {
-		const char *host = req->pins[i].host;
-		int seen = 0;
-
-		for (j = 0; j < i && !seen; j++)
-			seen = strcasecmp(req->pins[j].host, host) == 0;
-		if (seen)
-			continue; /* its addresses went with the first entry for the host */
-		buf_reset(&entry);
-		rc = buf_printf(&entry, "%s:%ld:", host, port);
-		for (j = i; j < req->pin_count && rc == 0; j++) {
-			int v6 = pin_family(req->pins[j].address) == 1;
-
-			if (strcasecmp(req->pins[j].host, host) == 0)
-				rc = buf_printf(&entry, "%s%s%s%s", j == i ? "" : ",", v6 ? "[" : "",
-						req->pins[j].address, v6 ? "]" : "");
-		}
-		if (rc == 0) {
-			struct curl_slist *more = lib.slist_append(*resolve, entry.data);
-
-			if (more == NULL)
-				rc = -1;
-			else
-				*resolve = more;
-		}
-	}
-	buf_free(&entry);
-	return rc < 0 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : 0;
 }
 
 static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
@@ -387,6 +359,8 @@ static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 	bad |= lib.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY) != CURLE_OK;
 	bad |= lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write) != CURLE_OK;
 	bad |= lib.easy_setopt(curl, CURLOPT_WRITEDATA, c) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HEADERDATA, c) != CURLE_OK;
 	if (req->timeout_ms > 0) {
 		bad |= lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms) != CURLE_OK;
 		bad |= lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms) != CURLE_OK;
@@ -409,7 +383,7 @@ static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 		}
 	}
 	if (!t->localhost && req->pin_count > 0) {
-		if ((rc = pins_build(h, req, t->port, resolve)) < 0)
+		if ((rc = http_pin_entries(h, req, t->port, resolve_add, resolve)) < 0)
 			return rc;
 		bad |= lib.easy_setopt(curl, CURLOPT_RESOLVE, *resolve) != CURLE_OK;
 	}
@@ -450,7 +424,7 @@ int http_perform(outbox *h, const struct http_request *req, struct http_response
 	buf_init(&resp->body, HTTP_MAX_BODY);
 	if ((rc = url_judge(h, "url", req->url, &t)) < 0)
 		return rc;
-	if (req->form != NULL && (rc = form_build(h, req->form, &form, &shown)) < 0)
+	if (req->form != NULL && (rc = http_form_build(h, req->form, &form, &shown)) < 0)
 		goto out;
 	if ((curl = lib.easy_init()) == NULL) {
 		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start libcurl: out of memory");

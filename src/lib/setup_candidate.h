@@ -67,6 +67,9 @@ struct setup_report {
 	enum setup_outcome outcome;
 	long long ms;     /* how long it took */
 	char detail[300]; /* the error, or what was found, in words */
+	/* The URL last asked when a redirect was followed (the document's, when found); "" when the
+	 * first URL answered. */
+	char redirected_to[300];
 };
 
 #endif

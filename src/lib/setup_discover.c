@@ -48,24 +48,6 @@ static int discover_resolver_given(const struct setup_discover_options *o)
 	return o->resolver && o->resolver->given;
 }
 
-/* The host of an http(s) URL into out; "" when there is none. */
-static void discover_url_host(const char *url, char *out, size_t size)
-{
-	const char *p = strstr(url, "://"), *end;
-
-	out[0] = '\0';
-	if (p == NULL)
-		return;
-	p += 3;
-	if (*p == '[') {
-		end = strchr(++p, ']');
-	} else {
-		end = p + strcspn(p, ":/?#");
-	}
-	if (end && (size_t)(end - p) < size)
-		snprintf(out, size, "%.*s", (int)(end - p), p);
-}
-
 static int discover_is_ip(const char *host)
 {
 	unsigned char addr[16];
@@ -73,40 +55,32 @@ static int discover_is_ip(const char *host)
 	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-/* With --resolver, look up the host `url` names there and pin it, so libcurl connects where that
- * server said (an IP literal needs no pin). 0, or -1 with *report saying why the source could
- * not be asked. */
-static int discover_pin(struct discover_job *j, const char *url, struct autoconfig_fetch *f,
-			enum setup_source source, struct setup_report *report)
+/* The one place an HTTPS lookup's host is pinned or not, for its first URL and every redirect's:
+ * with --resolver, the host the URL names (as libcurl parses it) is looked up there and pinned,
+ * so libcurl connects where that server said and asks no other; an IP literal needs no pin;
+ * without --resolver, the system resolves it. */
+static int discover_pin(void *ctx, outbox *h, const char *url, const struct http_pin **pins, size_t *n)
 {
-	const char *host = j->pin_host;
-	long long start = net_now_ms();
+	struct discover_job *j = ctx;
 	size_t i;
 	int rc;
 
-	f->pins = j->pins;
-	f->pin_count = 0;
-	discover_url_host(url, j->pin_host, sizeof j->pin_host);
-	if (!discover_resolver_given(j->o) || host[0] == '\0' || discover_is_ip(host))
+	*pins = j->pins;
+	*n = 0;
+	if (!discover_resolver_given(j->o))
 		return 0;
-	rc = setup_dns_addresses(&j->h, j->o->resolver, host, j->deadline_ms, &j->addresses);
-	if (rc == 0) {
-		for (i = 0; i < j->addresses.n && i < sizeof j->pins / sizeof j->pins[0]; i++) {
-			j->pins[i].host = host;
-			j->pins[i].address = j->addresses.v[i].name;
-		}
-		f->pin_count = i;
+	if ((rc = http_url_host(h, url, j->pin_host, sizeof j->pin_host)) < 0)
+		return rc;
+	if (j->pin_host[0] == '\0' || discover_is_ip(j->pin_host))
 		return 0;
+	if ((rc = setup_dns_addresses(h, j->o->resolver, j->pin_host, j->deadline_ms, &j->addresses)) < 0)
+		return rc;
+	for (i = 0; i < j->addresses.n && i < sizeof j->pins / sizeof j->pins[0]; i++) {
+		j->pins[i].host = j->pin_host;
+		j->pins[i].address = j->addresses.v[i].name;
 	}
-	memset(report, 0, sizeof *report);
-	report->source = source;
-	snprintf(report->what, sizeof report->what, "%s", url);
-	report->outcome = rc == OUTBOX_EUNAVAILABLE ? SETUP_NOT_OFFERED : rc == OUTBOX_ETEMPFAIL ? SETUP_NO_ANSWER
-											     : SETUP_FAILED;
-	report->ms = net_now_ms() - start;
-	snprintf(report->detail, sizeof report->detail, "%s", outbox_errdetail(&j->h));
-	outbox_clear_error(&j->h);
-	return -1;
+	*n = i;
+	return 0;
 }
 
 /* Ask one HTTPS source (the ISPDB for `domain` when source is SETUP_SOURCE_MX), into the job's
@@ -126,9 +100,10 @@ static void discover_fetch(struct discover_job *j, enum setup_source source, con
 		buf_free(&url);
 		return;
 	}
+	f.pin = discover_pin;
+	f.pin_ctx = j;
 	j->nreports++; /* from here on the report is always filled */
-	if (discover_pin(j, url.data, &f, source, report) == 0)
-		j->rc = autoconfig_fetch(&j->h, &f, source, domain, &j->list, report);
+	j->rc = autoconfig_fetch(&j->h, &f, source, domain, &j->list, report);
 	buf_free(&url);
 }
 

@@ -38,7 +38,8 @@ static int result_view(outbox *h, struct setup_result *r, const char *address)
 		const struct setup_report *rep = &d->reports[i];
 
 		r->lookups[i] = (outbox_setup_lookup){setup_choose_source_word(rep->source), rep->what,
-						     setup_discover_outcome_word(rep->outcome), rep->ms, rep->detail};
+						     setup_discover_outcome_word(rep->outcome), rep->ms, rep->detail,
+						     rep->redirected_to};
 	}
 	v->lookups = r->lookups;
 	v->nlookups = d->nreports;

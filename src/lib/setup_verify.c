@@ -43,7 +43,9 @@ int setup_verify_may_receive_password(const struct setup_candidate *c, const cha
 	case SETUP_SOURCE_ISPDB:
 	case SETUP_SOURCE_MX:
 		/* Fetched over verified HTTPS from the domain itself or the ISPDB's curated entries: a
-		 * forged DNS answer can at most lead to a provider that entry names. */
+		 * forged DNS answer can at most lead to a provider that entry names. A redirect the
+		 * domain's own HTTPS server sent (https:// only, every hop verified) is its word too:
+		 * it could have served any document itself (DESIGN.md, Redirects). */
 		return 1;
 	case SETUP_SOURCE_SRV:
 	case SETUP_SOURCE_GUESS:

@@ -17,7 +17,8 @@ from servers.pki import make_named_cert  # noqa: E402
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "autoconfig")
 TOOL = os.path.join(os.path.dirname(os.environ.get("OUTBOX_BIN", "build/outbox")), "tests",
                     "tools", "autoconfig_lookup")
-NAMES = ["autoconfig.example.test", "example.test", "ispdb.test", "autoconfig.broken.test"]
+NAMES = ["autoconfig.example.test", "example.test", "ispdb.test", "autoconfig.broken.test",
+         "provider.test"]
 AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
 WELL_KNOWN_PATH = "/.well-known/autoconfig/mail/config-v1.1.xml"
 
@@ -209,10 +210,10 @@ def test_broken_answers_fail_with_the_reason(server, pki):
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
     expect("HTTP 500", (r.report["outcome"], r.report["detail"]),
            ("failed", "HTTP 500: not an autoconfig document"))
-    server.answer_status(AUTOCONFIG_PATH, 301)
+    server.answer_status(AUTOCONFIG_PATH, 300)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("a redirect", (r.report["outcome"], r.report["detail"]),
-           ("failed", "HTTP 301: a redirect, not followed"))
+    expect("a choice of documents", (r.report["outcome"], r.report["detail"]),
+           ("failed", "HTTP 300: not a redirect to one document, not followed"))
     server.reset()
     server.truncate(AUTOCONFIG_PATH)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
@@ -275,3 +276,119 @@ def test_unreadable_ca_file_stops_every_lookup(server, tmp_path):
                server=server)
     expect("exit status (EX_CONFIG)", r.code, 78)
     assert "cannot load the CA file" in r.err, r.describe()
+
+
+# --- redirects (autoconfig_redirect.c) ---------------------------------------------------------
+
+FIRST = "https://autoconfig.example.test/mail/config-v1.1.xml?emailaddress=jane%40example.test"
+
+
+def asked(server):
+    return [f"https://{host}{path}" for host, path, _ in server.requests]
+
+
+@pytest.mark.parametrize("status, location, final", [
+    (301, "https://provider.test/mail/jane.xml", "https://provider.test/mail/jane.xml"),
+    (302, "/moved/config.xml", "https://autoconfig.example.test/moved/config.xml"),
+    (303, "moved.xml?x=1", "https://autoconfig.example.test/mail/moved.xml?x=1"),
+    (307, "../moved/./config.xml", "https://autoconfig.example.test/moved/config.xml"),
+    (308, "//provider.test/mail/jane.xml", "https://provider.test/mail/jane.xml"),
+])
+def test_a_redirect_is_followed_and_named_in_the_report(server, pki, status, location, final):
+    server.put("provider.test", "/mail/jane.xml", WELL_KNOWN_DOC)
+    server.put("autoconfig.example.test", "/moved/config.xml", WELL_KNOWN_DOC)
+    server.put("autoconfig.example.test", "/mail/moved.xml", WELL_KNOWN_DOC)
+    server.redirect(AUTOCONFIG_PATH, location, status)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    assert r.code == 0, r.describe()
+    expect("report", (r.report["outcome"], r.report["what"], r.report["redirected_to"]),
+           ("found", FIRST, final))
+    expect("candidates", hosts(r), [("wk.example.test", 587, "starttls", "auto", "jane")])
+    expect("the candidate's origin is where the document came from", r.candidates[0]["origin"], final)
+    expect("URLs asked", asked(server), [FIRST, final])
+
+
+def test_five_redirects_are_followed_and_a_sixth_is_refused(server, pki):
+    server.put("provider.test", "/hop5", WELL_KNOWN_DOC)
+    server.redirect(AUTOCONFIG_PATH, "https://provider.test/hop1")
+    for i in range(1, 5):
+        server.redirect(f"/hop{i}", f"/hop{i + 1}")
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("five hops", (r.code, r.report["outcome"], r.report["redirected_to"]),
+           (0, "found", "https://provider.test/hop5"))
+
+    server.reset()
+    server.redirect(AUTOCONFIG_PATH, "https://provider.test/hop1")
+    for i in range(1, 6):
+        server.redirect(f"/hop{i}", f"/hop{i + 1}")
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("six hops", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    expect("why", r.report["detail"],
+           "HTTP 302 to https://provider.test/hop6: refused, more than 5 redirects")
+    expect("URLs asked: the sixth redirect's is not", len(asked(server)), 6)
+
+
+def test_a_redirect_loop_is_refused(server, pki):
+    server.redirect(AUTOCONFIG_PATH, "/a", 301)
+    server.redirect("/a", "https://provider.test/b", 307)
+    server.redirect("/b", "https://autoconfig.example.test/a", 308)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    expect("why", r.report["detail"],
+           "HTTP 308 to https://autoconfig.example.test/a, asked before: a redirect loop, refused")
+    expect("URLs asked", asked(server),
+           [FIRST, "https://autoconfig.example.test/a", "https://provider.test/b"])
+
+
+@pytest.mark.parametrize("location", ["http://provider.test/mail/jane.xml", "http://127.0.0.1/config.xml"])
+def test_a_redirect_from_https_to_plain_http_is_refused(server, pki, location):
+    server.redirect(AUTOCONFIG_PATH, location)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    expect("why", r.report["detail"],
+           f"HTTP 302 to {location}: refused, a redirect from https:// must stay on https://")
+    expect("URLs asked", asked(server), [FIRST])
+
+
+@pytest.mark.parametrize("location, words", [
+    (None, "HTTP 302: a redirect without a Location"),
+    (b"", "HTTP 302 with a Location that is no URL"),
+    (b"/with space.xml", "HTTP 302 with a Location that is no URL"),
+    (b"/ctl\x01.xml", "HTTP 302 with a Location that is no URL"),
+    (b"/caf\xc3\xa9.xml", "HTTP 302 with a Location that is no URL"),
+    (b"https://[bad/x", "HTTP 302 with a Location that is no URL"),
+    (b"ftp://provider.test/x", "HTTP 302 to ftp://provider.test/x: refused, a redirect from https:// must"),
+    (b"https://user@provider.test/x", "HTTP 302: https://user@provider.test/x carries a user name"),
+    (b"https://provider.test/" + b"x" * 2100, "HTTP 302 with a Location that is no URL"),
+])
+def test_an_unusable_location_is_refused(server, pki, location, words):
+    server.redirect(AUTOCONFIG_PATH, location)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
+    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    assert r.report["detail"].startswith(words), f"want {words!r}...\n" + r.describe()
+    expect("URLs asked", asked(server), [FIRST])
+
+
+def test_a_redirect_is_asked_within_the_same_deadline(server, pki):
+    server.redirect(AUTOCONFIG_PATH, "/slow.xml")
+    server.put("autoconfig.example.test", "/slow.xml", WELL_KNOWN_DOC)
+    server.delay("/slow.xml", 30)
+    r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, deadline_ms=1500)
+    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "no_answer", []))
+    assert r.report["detail"].startswith("no answer in"), r.describe()
+    expect("redirected to", r.report["redirected_to"], "https://autoconfig.example.test/slow.xml")
+
+
+def test_a_plain_loopback_ispdb_may_redirect_on_loopback_only(pki, tmp_path):
+    with AutoconfigServer(str(tmp_path), address="127.0.0.1") as plain:
+        base = f"http://127.0.0.1:{plain.port}"
+        plain.put("127.0.0.1", "/v2/example.test", sample("several.xml"))
+        plain.redirect("/v1.1/example.test", "/v2/example.test", 301)
+        r = lookup("ispdb", "jane@example.test", "--ispdb", f"{base}/v1.1/")
+        expect("outcome", (r.code, r.report["outcome"], r.report["redirected_to"]),
+               (0, "found", f"{base}/v2/example.test"))
+        plain.redirect("/v1.1/example.test", "http://ispdb.test/v1.1/example.test", 301)
+        r = lookup("ispdb", "jane@example.test", "--ispdb", f"{base}/v1.1/")
+        expect("outcome", (r.code, r.report["outcome"]), (0, "failed"))
+        assert r.report["detail"].startswith("HTTP 301: http://ispdb.test/v1.1/example.test is refused: "
+                                             "endpoints must be https://"), r.describe()

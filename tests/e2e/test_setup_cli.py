@@ -421,3 +421,53 @@ def test_dry_run_refuses_what_the_save_would_refuse_a_server_that_exists_already
     expect(dry.err, real.err, "the refusal of --dry-run and of the save", real)
     assert "Would save" not in dry.out, dry.describe()
     expect(ob.fingerprint(), before, "the store", real)
+
+
+def redirect_world(world, location):
+    """moved.test's autoconfig host redirects to `location`; provider.test serves the document,
+    naming smtp.provider.test: a host outside the address's domain, known only to the resolver."""
+    d = "moved.test"
+    w = world(d)
+    srv = w.smtp_server(["smtp.provider.test"])
+    w.https({("provider.test", "/mail/moved.test.xml"): document(d, "smtp.provider.test", srv.port,
+                                                                  "Provider Mail")})
+    w.web.redirect(AUTOCONFIG_PATH, location, 301)
+    return w, srv
+
+
+def test_a_redirected_autoconfig_is_followed_through_the_resolver_and_trusted_with_the_password(ob, world):
+    final = "https://provider.test/mail/moved.test.xml"
+    w, srv = redirect_world(world, final)
+    r, doc = setup_json(ob, "alice@moved.test", "--dry-run", "--password-stdin", *w.options(),
+                        input=srv.password + "\n")
+    expect(r.code, 0, "exit status", r)
+    ac = doc["sources"][0]
+    expect((ac["source"], ac["outcome"], ac["redirected_to"]), ("autoconfig", "found", final),
+           "the autoconfig lookup", r)
+    expect([x["redirected_to"] for x in doc["sources"][1:]], [None] * (len(doc["sources"]) - 1),
+           "the other lookups were not redirected", r)
+    c = chosen(doc)
+    expect((c["host"], c["source"], c["origin"]), ("smtp.provider.test", "autoconfig", final), "chosen", r)
+    # The domain's own HTTPS server sent us to the provider: its server may check the password.
+    expect((doc["login"]["checked"], doc["login"]["user"]), (True, "alice@moved.test"), "login", r)
+    assert "query[A] provider.test" in w.ns.log(), "provider.test asked of --resolver\n" + w.ns.log()
+
+    r = ob.run("setup", "alice@moved.test", "--dry-run", *w.options())
+    print("\n$ outbox setup alice@moved.test --dry-run ...\n" + r.out)
+    expect(r.code, 0, "exit status", r)
+    assert f"redirected to {final}\n" in r.out, r.describe()
+
+
+@pytest.mark.parametrize("location, outcome, words", [
+    ("https://nowhere.test/config.xml", "failed", "cannot resolve nowhere.test: no such host"),
+    ("http://provider.test/mail/moved.test.xml", "failed", "a redirect from https:// must stay on https://"),
+])
+def test_a_redirect_that_cannot_be_followed_fails_that_lookup_only(ob, world, location, outcome, words):
+    w, srv = redirect_world(world, location)
+    r, doc = setup_json(ob, "alice@moved.test", "--dry-run", *w.options())
+    ac = doc["sources"][0]
+    expect((ac["source"], ac["outcome"]), ("autoconfig", outcome), "the autoconfig lookup", r)
+    assert words in ac["detail"], r.describe()
+    expect([x["outcome"] for x in doc["sources"][1:3]], ["not offered", "not offered"],
+           "well-known and the ISPDB are asked as always", r)
+    assert "smtp.provider.test" not in [x["host"] for x in doc["candidates"]], r.describe()

@@ -5,7 +5,8 @@ and an ISPDB, all from one directory keyed by the Host the request names.
 
 It listens on a loopback address of its own (127.x.y.z, port 443 for HTTPS by default) so
 clients reach it by name through a pin or a test resolver, exactly as they would a real one.
-Per path, it can be told to answer slowly, to answer with a status, or to cut its answer short.
+Per path, it can be told to answer slowly, to answer with a status, to redirect elsewhere (any
+Location, relative or absolute, sent as given), or to cut its answer short.
 """
 import http.server
 import os
@@ -45,6 +46,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if "delay" in behaviour:
             # Held until the delay passes or the server stops, whichever comes first.
             srv.stopping.wait(behaviour["delay"])
+        if "redirect" in behaviour:
+            status, location = behaviour["redirect"]
+            if location is None:  # a redirect that forgot to say where
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                return None
+            return self._answer(status, b"", location=location)
         if "status" in behaviour:
             return self._answer(behaviour["status"], b"")
         body = srv.document(host, path)
@@ -62,9 +73,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self._answer(200, body, "text/xml")
 
-    def _answer(self, status, body, content_type="text/html"):
+    def _answer(self, status, body, content_type="text/html", location=None):
         self.send_response(status)
-        if 300 <= status < 400:
+        if location is not None:
+            # As given, any bytes included (send_header would encode and check them): the
+            # client's reading of it is what is under test.
+            raw = location.encode("latin-1") if isinstance(location, str) else location
+            self._headers_buffer.append(b"Location: " + raw + b"\r\n")
+        elif 300 <= status < 400:
             self.send_header("Location", "https://elsewhere.test/config.xml")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -99,7 +115,8 @@ class AutoconfigServer:
         self.port = port
         self.lock = threading.Lock()
         self.requests = []    # (host, path with query, Accept) per request, in order
-        self.behaviours = {}  # path -> {"delay": s, "status": code, "truncate": True}
+        # path -> {"delay": s, "status": code, "redirect": (code, location), "truncate": True}
+        self.behaviours = {}
         self.stopping = threading.Event()
         self._httpd = None
         self._thread = None
@@ -129,6 +146,12 @@ class AutoconfigServer:
         """Answer `path` with this status and an empty body."""
         with self.lock:
             self.behaviours.setdefault(path, {})["status"] = status
+
+    def redirect(self, path, location, status=302):
+        """Answer `path` (on any Host) with `status` and this Location, sent as given (None:
+        no Location header at all)."""
+        with self.lock:
+            self.behaviours.setdefault(path, {})["redirect"] = (status, location)
 
     def truncate(self, path):
         """Send a third of `path`'s document under a Content-Length for all of it, then close."""

@@ -33,7 +33,8 @@ static void print_report(const struct setup_report *r)
 	printf("{\"kind\": \"report\", \"source\": \"%s\", \"outcome\": \"%s\", \"ms\": %lld, ",
 	       sources[r->source], outcomes[r->outcome], r->ms);
 	json_string("what", r->what, ", ");
-	json_string("detail", r->detail, "}\n");
+	json_string("detail", r->detail, ", ");
+	json_string("redirected_to", r->redirected_to, "}\n");
 }
 
 static void print_candidate(const struct setup_candidate *c)
