@@ -120,8 +120,10 @@ typedef struct {
 } outbox_setup_change;
 
 /* The address to look up for `s`: its user name when that is an address (*from "its user name"),
- * else the first account using it (*from "the first account using it"); the strings are the
- * server's. OUTBOX_EINVALID naming "auto" when there is neither. */
+ * else the first account using it whose domain is the host's registered domain (*from "the
+ * first account using it in its host's domain"): another domain's provider must not be tried
+ * with this server's password. The strings are the server's. OUTBOX_EINVALID naming "auto"
+ * when there is neither. */
 int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **address, const char **from);
 /* outbox_setup_discover for `address` with the server's own credentials for the login check: its
  * stored password or password command's output; none for OAuth (the method stays an OAuth one)

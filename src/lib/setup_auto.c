@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "deliver_internal.h"
+#include "dns_domain.h"
 #include "handle_internal.h"
 #include "outbox/server.h"
 #include "outbox/setup.h"
@@ -14,23 +15,50 @@
 static const outbox_server_field_id auto_fields[OUTBOX_SETUP_AUTO_FIELDS] = {
 	OUTBOX_SERVER_HOST, OUTBOX_SERVER_SECURITY, OUTBOX_SERVER_PORT, OUTBOX_SERVER_AUTH};
 
+/* 1 when `address`'s domain has the same registered domain as `host` (ann@example.org for
+ * smtp.example.org), so its provider is the host's and its lookup may be checked with the host's
+ * password. */
+static int auto_address_matches_host(const char *address, const char *host_domain)
+{
+	const char *at = strrchr(address, '@');
+	char domain[256];
+
+	return at && host_domain[0] && dns_domain_registered(at + 1, domain, sizeof domain) == 0 &&
+	       strcmp(domain, host_domain) == 0;
+}
+
 int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **address, const char **from)
 {
 	const char *user = outbox_server_get(s, OUTBOX_SERVER_USER);
 	const char *const *accounts = outbox_server_used_by(s);
 	const char *at = strchr(user, '@');
+	char host_domain[256];
+	size_t i;
 
 	if (at && at != user && at[1] && strchr(at + 1, '@') == NULL) {
 		*address = user;
 		*from = "its user name";
 		return 0;
 	}
-	if (accounts[0]) {
-		*address = accounts[0];
-		*from = "the first account using it";
-		return 0;
-	}
+	/* An account's address is looked up only when it is of the host's own domain: a relay
+	 * (relay.company.example) used by ann@other.example would otherwise have other.example's
+	 * provider found, and the relay's password tried there. */
+	if (dns_domain_registered(outbox_server_get(s, OUTBOX_SERVER_HOST), host_domain, sizeof host_domain) < 0)
+		host_domain[0] = '\0';
+	for (i = 0; accounts[i]; i++)
+		if (auto_address_matches_host(accounts[i], host_domain)) {
+			*address = accounts[i];
+			*from = "the first account using it in its host's domain";
+			return 0;
+		}
 	*address = *from = NULL;
+	if (accounts[0])
+		return outbox_fail(h, OUTBOX_EINVALID, "auto",
+				   "server \"%s\" has no address for --auto to look up: its user name is not an "
+				   "address and no account using it is in the domain of %s, so its password would "
+				   "go to another provider; see what setup finds with: outbox setup %s --dry-run",
+				   outbox_server_get(s, OUTBOX_SERVER_NAME), outbox_server_get(s, OUTBOX_SERVER_HOST),
+				   accounts[0]);
 	return outbox_fail(h, OUTBOX_EINVALID, "auto",
 			   "server \"%s\" has no address for --auto to look up: its user name is not an address "
 			   "and no account uses it; set one with --user ADDRESS", outbox_server_get(s, OUTBOX_SERVER_NAME));

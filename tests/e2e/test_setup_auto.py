@@ -104,8 +104,32 @@ def test_the_first_account_is_the_address_when_the_user_name_is_not_one(ob, worl
     add_old_server(ob, w, old, old.password, user="alice")
     ob.ok("account", "add", USER, "--server", "move")
     r = ob.run("server", "edit", "move", "--auto", "--dry-run", *w.options())
-    assert f"Looking up {USER} (the first account using it)" in r.out, r.describe()
+    assert f"Looking up {USER} (the first account using it in its host's domain)" in r.out, r.describe()
     assert f"Host: smtp-old.{DOMAIN} \u2192 smtp.{DOMAIN}" in r.out.splitlines(), r.describe()
+
+
+def test_a_relay_used_by_another_domains_account_is_refused_before_its_password_goes_anywhere(ob, world):
+    """The relay's user name is no address and its only account is of another domain: looking that
+    domain up would find another provider and try the relay's password there."""
+    w = world("other.test")
+    other = w.smtp_server(["smtp.other.test"])
+    w.https({("autoconfig.other.test", AUTOCONFIG_PATH): document("other.test", "smtp.other.test", other.port,
+                                                                   "Other Mail")})
+    ob.ok("server", "add", "relay", "--host", "relay.company.test", "--user", "jdoe", "--password-stdin",
+          input="relay-secret-" + other.password + "\n")
+    ob.ok("account", "add", "aaa@other.test", "--server", "relay")
+    before = ob.fingerprint()
+    for extra in (["--dry-run"], []):
+        r = ob.run("server", "edit", "relay", "--auto", *extra, *w.options())
+        expect(r.code, DATAERR, f"exit status {extra}", r)
+        lines = r.err.strip().splitlines()
+        expect(len(lines), 1, "lines on stderr", r)
+        for words in ("no account using it is in the domain of relay.company.test",
+                      "outbox setup aaa@other.test --dry-run"):
+            assert words in lines[0], f"want {words!r}\n" + r.describe()
+        expect(r.out, "", "standard output: nothing was looked up", r)
+    assert "other.test" not in w.ns.log(), "nothing of other.test was asked of the resolver\n" + w.ns.log()
+    expect(ob.fingerprint(), before, "the store", r)
 
 
 def test_a_server_with_no_address_is_refused_in_one_line_naming_auto(ob):

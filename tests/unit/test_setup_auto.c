@@ -48,7 +48,10 @@ static void test_the_address_is_the_user_name_else_the_first_account(void **stat
 	add_server(f->h, "by-account", "alice", "plain");
 	add_account(f->h, "zoe@example.org", "by-account");
 	add_account(f->h, "bob@example.org", "by-account");
+	add_account(f->h, "amy@other.example", "by-account"); /* first by address, another provider */
 	add_server(f->h, "neither", "carol", "plain");
+	add_server(f->h, "relay", "dave", "plain");
+	add_account(f->h, "ann@other.example", "relay");
 
 	assert_int_equal(outbox_server_load(f->h, "by-user", &s), 0);
 	EXPECT_INT(outbox_setup_auto_address(f->h, s, &address, &from), 0, "by-user");
@@ -58,8 +61,16 @@ static void test_the_address_is_the_user_name_else_the_first_account(void **stat
 
 	assert_int_equal(outbox_server_load(f->h, "by-account", &s), 0);
 	EXPECT_INT(outbox_setup_auto_address(f->h, s, &address, &from), 0, "by-account");
-	EXPECT_STR(address, "bob@example.org", "the first account by address");
-	EXPECT_STR(from, "the first account using it", "where it came from");
+	EXPECT_STR(address, "bob@example.org", "the first account by address in the host's domain");
+	EXPECT_STR(from, "the first account using it in its host's domain", "where it came from");
+	outbox_server_free(s);
+
+	/* smtp-old.example.org's password is not tried at other.example's provider. */
+	assert_int_equal(outbox_server_load(f->h, "relay", &s), 0);
+	EXPECT_INT(outbox_setup_auto_address(f->h, s, &address, &from), OUTBOX_EINVALID, "relay");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "no account using it is in the domain of smtp-old.example.org",
+			"the reason");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "outbox setup ann@other.example --dry-run", "the way on");
 	outbox_server_free(s);
 
 	assert_int_equal(outbox_server_load(f->h, "neither", &s), 0);
