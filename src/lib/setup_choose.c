@@ -8,6 +8,7 @@
 
 #include "handle_internal.h"
 #include "sasl.h"
+#include "server_internal.h"
 #include "setup_choose.h"
 #include "setup_verify.h"
 
@@ -97,11 +98,17 @@ static int choose_usable(size_t i, const char *address, enum setup_login login, 
 	case SETUP_PROBE_OK:
 		break;
 	}
-	if (login == SETUP_LOGIN_PASSWORD && !setup_verify_may_receive_password(c, address, why, sizeof why)) {
-		snprintf(v->why, sizeof v->why, "%s", why);
+	if (!choose_method(c, p, login, v))
+		return 0;
+	/* Whether a password is given now or later, a server saved with a password login sends it
+	 * there on its first connection: the rule holds for the login, not for this run. */
+	if (strcmp(v->auth, "none") != 0 && !server_auth_is_oauth(v->auth) &&
+	    !setup_verify_may_receive_password(list, i, address, why, sizeof why)) {
+		snprintf(v->why, sizeof v->why, "logging in takes a password (%s), and %s", v->mech, why);
+		v->auth[0] = v->mech[0] = '\0';
 		return 0;
 	}
-	return choose_method(c, p, login, v);
+	return 1;
 }
 
 /* Where a candidate stands by its source: the lower the better. */

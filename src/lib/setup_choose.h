@@ -32,10 +32,12 @@ struct setup_choice {
 
 /* Choose among `list` (probes from setup_probe_run over the same list) for `address`:
  * - only candidates whose probe is OK; plain text never (it is not even probed);
- * - with a password, only hosts that may receive it (setup_verify_may_receive_password);
  * - the method from the server's AUTH offer: the strongest sasl.c does, as --auth auto picks it
  *   on a TLS connection; xoauth2 (else oauthbearer) for an OAuth login or a source that says
  *   OAuth2 without one; "none" when there is no login and the server offers none;
+ * - when that method sends a password (anything but none and the OAuth ones), with a password
+ *   given now or not, only hosts that may receive it (setup_verify_may_receive_password): a
+ *   server saved with a password login sends the first password given later;
  * - then hosts in the order of their best candidate's source (autoconfig, well-known, ISPDB,
  *   SRV, MX, guess) and rank; on one host, TLS from the first byte before STARTTLS; then the
  *   source and rank of the candidate itself, then the port. A candidate naming a server an

@@ -18,41 +18,65 @@ static const char *verify_domain(const char *address)
 	return at && at != address && at[1] ? at + 1 : NULL;
 }
 
+/* The length of a DNS name without its final dot. */
+static size_t verify_name_length(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && name[n - 1] == '.' ? n - 1 : n;
+}
+
 /* Whether host is domain or a name under it, ignoring case and a final dot. */
 static int verify_host_in(const char *host, const char *domain)
 {
-	size_t hl = strlen(host), dl = strlen(domain);
+	size_t hl = verify_name_length(host), dl = verify_name_length(domain);
 
-	if (hl > 0 && host[hl - 1] == '.')
-		hl--;
-	if (dl > 0 && domain[dl - 1] == '.')
-		dl--;
 	if (dl == 0 || hl < dl || strncasecmp(host + hl - dl, domain, dl) != 0)
 		return 0;
 	return hl == dl || host[hl - dl - 1] == '.';
 }
 
-int setup_verify_may_receive_password(const struct setup_candidate *c, const char *address, char *why,
-				      size_t size)
+/* Whether two names are one host, ignoring case and a final dot. */
+static int verify_same_host(const char *a, const char *b)
 {
-	const char *domain = verify_domain(address);
+	size_t al = verify_name_length(a);
 
-	switch (c->source) {
+	return al > 0 && al == verify_name_length(b) && strncasecmp(a, b, al) == 0;
+}
+
+/* Whether the source fetched its settings over verified HTTPS from the domain itself or the ISPDB's
+ * curated entries: a forged DNS answer can at most lead to a provider such an entry names. */
+static int verify_source_named_over_https(enum setup_source source)
+{
+	switch (source) {
 	case SETUP_SOURCE_AUTOCONFIG:
 	case SETUP_SOURCE_WELL_KNOWN:
 	case SETUP_SOURCE_ISPDB:
 	case SETUP_SOURCE_MX:
-		/* Fetched over verified HTTPS from the domain itself or the ISPDB's curated entries: a
-		 * forged DNS answer can at most lead to a provider that entry names. */
 		return 1;
 	case SETUP_SOURCE_SRV:
 	case SETUP_SOURCE_GUESS:
 		break;
 	}
-	if (domain && verify_host_in(c->host, domain))
+	return 0;
+}
+
+int setup_verify_may_receive_password(const struct setup_candidates *list, size_t i, const char *address,
+				      char *why, size_t size)
+{
+	const char *domain = verify_domain(address);
+	const char *host = list->v[i].host;
+	size_t j;
+
+	if (domain && verify_host_in(host, domain))
 		return 1;
+	/* The trust is in the host's name, which TLS checks on every port: a host an HTTPS source
+	 * names may get the password on a port only SRV or a guess proposed. */
+	for (j = 0; j < list->n; j++)
+		if (verify_source_named_over_https(list->v[j].source) && verify_same_host(host, list->v[j].host))
+			return 1;
 	snprintf(why, size, "the password may not go to %s: it is not in %s, and no provider's autoconfig or "
-		 "ISPDB entry names it (only DNS does, which can be forged)", c->host, domain ? domain : "the "
+		 "ISPDB entry names it (only DNS does, which can be forged)", host, domain ? domain : "the "
 		 "address's domain");
 	return 0;
 }
@@ -170,7 +194,7 @@ int setup_verify_choice(outbox *h, const char *address, const char *password, co
 		enum verify_end end;
 
 		/* The chooser applies the rule; checked again where the password leaves. */
-		if (!setup_verify_may_receive_password(&list->v[i], address, why, sizeof why)) {
+		if (!setup_verify_may_receive_password(list, i, address, why, sizeof why)) {
 			setup_choose_next(choice, list, probes, i, why);
 			continue;
 		}

@@ -23,13 +23,15 @@ struct setup_login_check {
 	long long ms;        /* the whole check */
 };
 
-/* Whether the password may go to candidate c's host: only when the host is in the address's own
- * domain (the domain itself or a name under it), or the provider's own autoconfig (autoconfig,
- * well-known) or the ISPDB (directly, or for the MX's domain) names it. An SRV target or a
- * guessed host outside the domain never gets it: plain DNS can be forged, and a forged record
- * must not carry the password to a host the user never named. 1, or 0 with why in words. */
-int setup_verify_may_receive_password(const struct setup_candidate *c, const char *address, char *why,
-				      size_t size);
+/* Whether the password may go to the host of candidate i of `list`: only when the host is in the
+ * address's own domain (the domain itself or a name under it), or a candidate of the provider's
+ * own autoconfig (autoconfig, well-known) or of the ISPDB (directly, or for the MX's domain) names
+ * that host, on any port (TLS checks the name, not the port). A host only an SRV record or a guess
+ * names outside the domain never gets it: plain DNS can be forged, and a forged record must not
+ * carry the password to a host the user never named. The one rule, for the chooser and the login
+ * check alike. 1, or 0 with why in words. */
+int setup_verify_may_receive_password(const struct setup_candidates *list, size_t i, const char *address,
+				      char *why, size_t size);
 
 /* The user names to try on candidate c, in order and each once: its own, the full address, the
  * local part. Returns how many. */

@@ -63,16 +63,19 @@ class World:
         for n in names:
             self.hosts.append((n, self.web.address, None))
 
-    def smtp_server(self, names, port=None, **kw):
-        """aiosmtpd with implicit TLS for these names, on a 127.x address they resolve to."""
-        address = random_loopback(port or 0)
+    def smtp_server(self, names, port=None, address=None, implicit_tls=True, **kw):
+        """aiosmtpd with implicit TLS (or STARTTLS) for these names, on a 127.x address they resolve
+        to; given `address`, beside a server already there (one host, two ports)."""
+        shared = address is not None
+        address = address or random_loopback(port or 0)
         cert, key = make_named_cert(self.pki, f"smtp-{names[0]}", names)
-        srv = Aiosmtpd(cert, key, implicit_tls=True, host=address, port=port,
+        srv = Aiosmtpd(cert, key, implicit_tls=implicit_tls, host=address, port=port,
                        user=kw.pop("user", f"alice@{self.domain}"), **kw)
         self.smtp.append(srv)
         srv.start()
-        for n in names:
-            self.hosts.append((n, address, None))
+        if not shared:
+            for n in names:
+                self.hosts.append((n, address, None))
         return srv
 
     def resolver(self):

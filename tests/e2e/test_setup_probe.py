@@ -86,13 +86,14 @@ def test_implicit_tls_is_chosen_over_starttls_on_the_same_host(postfix, pki):
 
 
 def test_source_order_decides_between_hosts_and_a_server_named_twice_is_probed_once(postfix, pki):
+    # 127.0.0.1 is outside the address's domain: the ISPDB names it, so the password may go there.
     r = setupprobe("--tls-ca", pki.ca_cert, "someone@localhost",
                    f"guess:localhost:{postfix.smtps_port}:tls:0",
-                   f"srv:127.0.0.1:{postfix.smtps_port}:tls:0",
+                   f"ispdb:127.0.0.1:{postfix.smtps_port}:tls:0",
                    f"guess:127.0.0.1:{postfix.smtps_port}:tls:1")
     expect(r.code, 0, "exit status", r)
-    expect(r.chosen(), ("127.0.0.1", postfix.smtps_port, "tls", "scram-sha-256"), "SRV before guess", r)
-    assert "SRV comes before guess" in r.verdict(0)["why"], r.describe()
+    expect(r.chosen(), ("127.0.0.1", postfix.smtps_port, "tls", "scram-sha-256"), "ISPDB before guess", r)
+    assert "ISPDB comes before guess" in r.verdict(0)["why"], r.describe()
     assert "the same server" in r.verdict(2)["why"], r.describe()
     expect(len(r.of("probe")), 2, "probes of two distinct servers", r)
 
