@@ -21,6 +21,16 @@ const char *setup_choose_source_word(enum setup_source s)
 
 static const char *const security_words[] = {"TLS from the first byte", "STARTTLS", "plain text"};
 
+const char *setup_choose_oauth_preset(const struct setup_candidate *c, char *why, size_t size)
+{
+	if (c->oauth[0])
+		return c->oauth;
+	snprintf(why, size, "%s, from %s, names no OAuth provider outbox knows (only a provider's autoconfig or "
+		 "ISPDB entry with an OAuth2 sign-in does); add the server with `outbox server add --oauth custom` "
+		 "instead", c->host, setup_choose_source_word(c->source));
+	return NULL;
+}
+
 /* The login method for an OAuth sign-in: XOAUTH2, which every OAuth provider's SMTP takes, else
  * the standard OAUTHBEARER. */
 static int choose_oauth_method(const struct setup_probe *p, struct setup_verdict *v)
@@ -48,6 +58,9 @@ static int choose_method(const struct setup_candidate *c, const struct setup_pro
 	const char *mech = NULL;
 	int source_oauth = strcmp(c->auth, "xoauth2") == 0;
 
+	/* The sign-in is saved as the provider's preset: a server without one could not be saved. */
+	if (login == SETUP_LOGIN_OAUTH && setup_choose_oauth_preset(c, v->why, sizeof v->why) == NULL)
+		return 0;
 	if (login == SETUP_LOGIN_OAUTH || (login == SETUP_LOGIN_NONE && source_oauth))
 		return choose_oauth_method(p, v);
 	if (login == SETUP_LOGIN_PASSWORD && source_oauth) {

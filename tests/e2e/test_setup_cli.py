@@ -323,8 +323,16 @@ def test_bad_input_is_one_line_naming_the_field_and_nothing_is_asked(ob, args, c
     expect(ob.fingerprint(), before, "store", r)
 
 
-def oauth_document(domain, host, port):
-    """An autoconfig file whose SMTP server wants OAuth2, its oAuth2 element Google's."""
+def oauth_document(domain, host, port, issuer=True):
+    """An autoconfig file whose SMTP server wants OAuth2, its oAuth2 element Google's (none without
+    `issuer`: then no OAuth provider outbox knows is named)."""
+    element = """
+  <oAuth2>
+    <issuer>accounts.google.com</issuer>
+    <scope>https://mail.google.com/</scope>
+    <authURL>https://accounts.google.com/o/oauth2/auth</authURL>
+    <tokenURL>https://www.googleapis.com/oauth2/v3/token</tokenURL>
+  </oAuth2>""" if issuer else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
   <emailProvider id="{domain}">
@@ -338,13 +346,7 @@ def oauth_document(domain, host, port):
       <authentication>password-cleartext</authentication>
       <username>%EMAILADDRESS%</username>
     </outgoingServer>
-  </emailProvider>
-  <oAuth2>
-    <issuer>accounts.google.com</issuer>
-    <scope>https://mail.google.com/</scope>
-    <authURL>https://accounts.google.com/o/oauth2/auth</authURL>
-    <tokenURL>https://www.googleapis.com/oauth2/v3/token</tokenURL>
-  </oAuth2>
+  </emailProvider>{element}
 </clientConfig>
 """
 

@@ -1,13 +1,14 @@
 # tests/e2e/test_setup_rules.py: which server `outbox setup` may choose: the password rule with and
-# without a password, and per host across the sources that name it.
+# without a password, per host across sources, and an OAuth sign-in only where a preset is named.
 """The same world as test_setup_cli.py (dnsmasq, the HTTPS autoconfig/ISPDB server, aiosmtpd on
 127.x addresses), with a provider's host outside the address's domain that a source names."""
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from test_setup_cli import (AUTOCONFIG_PATH, UNAVAILABLE, chosen, document,  # noqa: E402,F401
-                            expect, setup_json, world)
+from servers.pki import make_named_cert  # noqa: E402
+from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, UNAVAILABLE, chosen, document,  # noqa: E402,F401
+                            expect, oauth_document, setup_json, world)
 
 
 def candidate(doc, host, port):
@@ -64,3 +65,27 @@ def test_a_host_autoconfig_names_is_trusted_on_the_port_srv_names_with_or_withou
             assert "no provider's autoconfig" not in x["why"], f"{how}: {x['host']}:{x['port']}\n" + r.describe()
     expect((doc["login"]["checked"], doc["login"]["user"]), (True, "alice@ports.test"), "the login on 465", r)
 
+
+def test_an_oauth_sign_in_chooses_a_server_whose_provider_outbox_knows(ob, world, oauth_provider, pki):
+    # autoconfig wants OAuth2 but names no provider (no oAuth2 element); the ISPDB's entry for the
+    # MX's domain names Google's. Both hosts reach one XOAUTH2 server.
+    from servers.oauth_smtp import OAuthSmtp
+    d = "custom.test"
+    w = world(d)
+    names = [f"smtp.{d}", "smtp.bigmail.test"]
+    cert, key = make_named_cert(pki, "smtp-oauth-two", names)
+    with OAuthSmtp(oauth_provider, cert, key, implicit_tls=True) as srv:
+        w.hosts += [(n, srv.host, None) for n in names]
+        w.mx.append((d, "mx1.bigmail.test", 10))
+        w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): oauth_document(d, f"smtp.{d}", srv.port, issuer=False),
+                 (ISPDB, "/v1.1/bigmail.test"): oauth_document("bigmail.test", "smtp.bigmail.test", srv.port)})
+        r, doc = setup_json(ob, f"alice@{d}", "--oauth-client-id", "my-client-id", *w.options())
+        expect(r.code, 0, "exit status", r)
+        c = chosen(doc)
+        expect((c["host"], c["source"], c["auth"]), ("smtp.bigmail.test", "MX", "xoauth2"), "chosen", r)
+        a = candidate(doc, f"smtp.{d}", srv.port)
+        expect(a["usable"], False, "autoconfig's server", r)
+        assert f"smtp.{d}, from autoconfig, names no OAuth provider outbox knows" in a["why"], r.describe()
+        s = ob.ok("server", "show", d, "--json").json()
+        got = (s["host"], s["auth"], s["oauth"], s["oauth_client_id"])
+        expect(got, ("smtp.bigmail.test", "xoauth2", "google", "my-client-id"), "server show", r)

@@ -254,6 +254,35 @@ static void test_a_host_named_over_https_may_get_the_password_on_every_port(void
 	teardown_fixture(&f);
 }
 
+static void test_an_oauth_sign_in_needs_a_provider_outbox_knows(void **state)
+{
+	/* autoconfig without an oAuth2 element (no preset) and a guess offer XOAUTH2; only the MX
+	 * entry's server maps to a preset, which the save needs. */
+	static const struct row rows[] = {
+		{SETUP_SOURCE_AUTOCONFIG, "smtp.custom.test", 465, TLS, 0, OK, "PLAIN XOAUTH2", "xoauth2"},
+		{SETUP_SOURCE_MX, "smtp.bigmail.test", 465, TLS, 0, OK, "PLAIN XOAUTH2", "xoauth2"},
+		{SETUP_SOURCE_GUESS, "smtp.custom.test", 587, STARTTLS, 0, OK, "PLAIN XOAUTH2", NULL},
+	};
+	static const size_t want[] = {1};
+	struct fixture f;
+	char why[400] = "";
+
+	(void)state;
+	build(&f, rows, 3);
+	snprintf(f.list.v[1].oauth, sizeof f.list.v[1].oauth, "google");
+	choose(&f, "alice@custom.test", SETUP_LOGIN_OAUTH);
+	expect_order(&f, want, 1, 1);
+	EXPECT_STR(f.choice.v[1].auth, "xoauth2", "the winner's method");
+	EXPECT_CONTAINS(f.choice.v[0].why, "smtp.custom.test, from autoconfig, names no OAuth provider outbox knows",
+			"autoconfig without an oAuth2 element");
+	EXPECT_CONTAINS(f.choice.v[2].why, "from guess, names no OAuth provider outbox knows", "a guess");
+	/* The save asks the same function. */
+	EXPECT_STR(setup_choose_oauth_preset(&f.list.v[1], why, sizeof why), "google", "the MX entry's preset");
+	EXPECT_INT(setup_choose_oauth_preset(&f.list.v[0], why, sizeof why) == NULL, 1, "no preset for autoconfig's");
+	EXPECT_CONTAINS(why, "outbox server add --oauth custom", "what to do instead");
+	teardown_fixture(&f);
+}
+
 static void test_the_method_comes_from_the_offer(void **state)
 {
 	static const struct {
@@ -285,6 +314,7 @@ static void test_the_method_comes_from_the_offer(void **state)
 		char what[200];
 
 		build(&f, &r, 1);
+		snprintf(f.list.v[0].oauth, sizeof f.list.v[0].oauth, "google");
 		choose(&f, "a@example.test", cases[i].login);
 		snprintf(what, sizeof what, "case %zu (offer \"%s\")", i, cases[i].offered);
 		EXPECT_INT(f.choice.v[0].usable, cases[i].usable, what);
@@ -348,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_the_password_goes_only_where_the_rule_allows),
 		cmocka_unit_test(test_without_a_password_the_rule_holds_for_a_login_that_would_send_one),
 		cmocka_unit_test(test_a_host_named_over_https_may_get_the_password_on_every_port),
+		cmocka_unit_test(test_an_oauth_sign_in_needs_a_provider_outbox_knows),
 		cmocka_unit_test(test_the_method_comes_from_the_offer),
 		cmocka_unit_test(test_next_winner_after_the_first_cannot_be_reached),
 		cmocka_unit_test(test_an_address_without_a_domain_is_refused_before_any_connection),
