@@ -81,19 +81,19 @@ int setup_verify_may_receive_password(const struct setup_candidates *list, size_
 	return 0;
 }
 
-size_t setup_verify_forms(const struct setup_candidate *c, const char *address,
+size_t setup_verify_forms(const struct setup_candidate *c, const char *address, const char *given,
 			  char out[SETUP_VERIFY_FORMS][320], const char *form[SETUP_VERIFY_FORMS])
 {
 	const char *domain = verify_domain(address);
-	const char *wanted[SETUP_VERIFY_FORMS] = {c->username, address, ""};
-	static const char *const words[SETUP_VERIFY_FORMS] = {"the source's user name", "the full address",
-							       "the local part"};
+	const char *wanted[SETUP_VERIFY_FORMS] = {given ? given : "", c->username, address, ""};
+	static const char *const words[SETUP_VERIFY_FORMS] = {"the user name given", "the source's user name",
+							       "the full address", "the local part"};
 	char local[320] = "";
 	size_t i, j, n = 0;
 
 	if (domain && (size_t)(domain - 1 - address) < sizeof local)
 		snprintf(local, sizeof local, "%.*s", (int)(domain - 1 - address), address);
-	wanted[2] = local;
+	wanted[3] = local;
 	for (i = 0; i < SETUP_VERIFY_FORMS; i++) {
 		int seen = !*wanted[i] || strlen(wanted[i]) >= sizeof out[0];
 
@@ -130,16 +130,17 @@ static void verify_on_step(void *ctx, const struct session_event *ev)
 enum verify_end { VERIFY_LOGGED_IN, VERIFY_UNREACHED, VERIFY_STOPPED };
 
 /* Try each user-name form on candidate i; the handle says why when it did not log in. */
-static enum verify_end verify_candidate(outbox *h, size_t i, const char *address, const char *password,
-					const struct setup_candidates *list, const struct setup_choice *choice,
+static enum verify_end verify_candidate(outbox *h, size_t i, const char *address, const char *username,
+					const char *password, const struct setup_candidates *list,
+					const struct setup_choice *choice,
 					const struct setup_probe_options *o, struct setup_login_check *out, int *rc)
 {
 	const struct setup_candidate *c = &list->v[i];
 	const char *form[SETUP_VERIFY_FORMS];
-	char tried[1100] = "", last_reply[600] = "";
+	char tried[SETUP_VERIFY_FORMS * 322] = "", last_reply[600] = "";
 	size_t k;
 
-	out->ntried = setup_verify_forms(c, address, out->tried, form);
+	out->ntried = setup_verify_forms(c, address, username, out->tried, form);
 	for (k = 0; k < out->ntried; k++) {
 		struct verify_attempt a;
 		struct session *sess = NULL;
@@ -175,8 +176,8 @@ static enum verify_end verify_candidate(outbox *h, size_t i, const char *address
 	return VERIFY_STOPPED;
 }
 
-int setup_verify_choice(outbox *h, const char *address, const char *password, const struct setup_candidates *list,
-			const struct setup_probes *probes, struct setup_choice *choice,
+int setup_verify_choice(outbox *h, const char *address, const char *username, const char *password,
+			const struct setup_candidates *list, const struct setup_probes *probes, struct setup_choice *choice,
 			const struct setup_probe_options *o, struct setup_login_check *out)
 {
 	long long started = net_now_ms();
@@ -198,7 +199,7 @@ int setup_verify_choice(outbox *h, const char *address, const char *password, co
 			setup_choose_next(choice, list, probes, i, why);
 			continue;
 		}
-		end = verify_candidate(h, i, address, password, list, choice, o, out, &rc);
+		end = verify_candidate(h, i, address, username, password, list, choice, o, out, &rc);
 		out->ms = net_now_ms() - started;
 		if (end == VERIFY_LOGGED_IN) {
 			outbox_clear_error(h);

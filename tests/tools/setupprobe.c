@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (kind == SETUP_LOGIN_PASSWORD && choice.winner >= 0) {
 		o.deadline_ms = net_now_ms() + login_ms;
-		rc = setup_verify_choice(&h, address, password, &list, &probes, &choice, &o, &login);
+		rc = setup_verify_choice(&h, address, NULL, password, &list, &probes, &choice, &o, &login);
 		print_login(&login);
 	}
 	print_choice(&list, &choice);

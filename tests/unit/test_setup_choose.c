@@ -361,7 +361,7 @@ static void test_an_address_without_a_domain_is_refused_before_any_connection(vo
 	build(&f, rows, 1);
 	choose(&f, "alice", SETUP_LOGIN_PASSWORD);
 	EXPECT_INT(f.choice.winner, 0, "autoconfig's server is usable for any address");
-	EXPECT_INT(setup_verify_choice(&h, "alice", "pw", &f.list, &f.probes, &f.choice, &o, &login), OUTBOX_EINVALID,
+	EXPECT_INT(setup_verify_choice(&h, "alice", NULL, "pw", &f.list, &f.probes, &f.choice, &o, &login), OUTBOX_EINVALID,
 		   "the check");
 	EXPECT_STR(outbox_errfield(&h), "address", "the field named");
 	EXPECT_CONTAINS(outbox_errmsg(&h), "needs a local part, \"@\" and a domain", "the words");

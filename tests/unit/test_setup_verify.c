@@ -58,28 +58,36 @@ static void test_which_hosts_may_receive_the_password(void **state)
 static void test_user_name_forms_in_order_each_once(void **state)
 {
 	static const struct {
-		const char *source_user, *address, *want;
+		const char *given, *source_user, *address, *want;
 	} cases[] = {
-		{"", "alice@example.test", "alice@example.test|alice|"},
-		{"u123", "alice@example.test", "u123|alice@example.test|alice|"},
-		{"alice@example.test", "alice@example.test", "alice@example.test|alice|"},
-		{"alice", "alice@example.test", "alice|alice@example.test|"},
-		{"", "\"a@b\"@example.test", "\"a@b\"@example.test|\"a@b\"|"},
+		{NULL, "", "alice@example.test", "alice@example.test|alice|"},
+		{NULL, "u123", "alice@example.test", "u123|alice@example.test|alice|"},
+		{NULL, "alice@example.test", "alice@example.test", "alice@example.test|alice|"},
+		{NULL, "alice", "alice@example.test", "alice|alice@example.test|"},
+		{NULL, "", "\"a@b\"@example.test", "\"a@b\"@example.test|\"a@b\"|"},
+		{"jdoe", "", "alice@example.test", "jdoe|alice@example.test|alice|"},
+		{"jdoe", "u123", "alice@example.test", "jdoe|u123|alice@example.test|alice|"},
+		{"alice", "", "alice@example.test", "alice|alice@example.test|"},
+		{"", "", "alice@example.test", "alice@example.test|alice|"},
 	};
 	size_t i, k, n;
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct setup_candidate c;
-		char forms[SETUP_VERIFY_FORMS][320], got[1000] = "";
+		char forms[SETUP_VERIFY_FORMS][320], got[1400] = "", what[200];
 		const char *words[SETUP_VERIFY_FORMS];
 
 		memset(&c, 0, sizeof c);
 		snprintf(c.username, sizeof c.username, "%s", cases[i].source_user);
-		n = setup_verify_forms(&c, cases[i].address, forms, words);
+		n = setup_verify_forms(&c, cases[i].address, cases[i].given, forms, words);
 		for (k = 0; k < n; k++)
 			snprintf(got + strlen(got), sizeof got - strlen(got), "%s|", forms[k]);
-		EXPECT_STR(got, cases[i].want, cases[i].address);
+		snprintf(what, sizeof what, "%s, given %s, the source's \"%s\"", cases[i].address,
+			 cases[i].given ? cases[i].given : "none", cases[i].source_user);
+		EXPECT_STR(got, cases[i].want, what);
+		if (cases[i].given && cases[i].given[0])
+			EXPECT_STR(words[0], "the user name given", "the first form's words");
 	}
 }
 
