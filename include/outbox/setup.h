@@ -19,6 +19,9 @@ typedef struct {
 	const char *password;         /* checked on the chosen server before anything is saved */
 	const char *password_command; /* run once for the password to check, when no password is given */
 	const char *oauth_client_id;  /* an OAuth sign-in: the method must be XOAUTH2 or OAUTHBEARER */
+	/* A user name the login check tries first, before the source's, the full address and the
+	 * local part (login_form "the user name given"); NULL or "": none. --auto passes the server's. */
+	const char *username;
 } outbox_setup_options;
 
 /* What one lookup answered. Words are "autoconfig", "well-known", "ISPDB", "SRV", "MX", "guess"
@@ -62,7 +65,7 @@ typedef struct {
 	long chosen;                              /* its index in candidates, or -1 */
 	int login_checked;                        /* a password was tried on the chosen server */
 	const char *login_user;                   /* the user name that logged in, or "" */
-	const char *login_form;                   /* "the full address", "the local part", ... */
+	const char *login_form;                   /* "the user name given", "the full address", ... */
 	const char *login_tried;                  /* the user names tried, ", "-joined */
 	long long lookups_ms, probes_ms, login_ms;
 } outbox_setup_result;
@@ -126,8 +129,9 @@ typedef struct {
  * when there is neither. */
 int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **address, const char **from);
 /* outbox_setup_discover for `address` with the server's own credentials for the login check: its
- * stored password or password command's output; none for OAuth (the method stays an OAuth one)
- * or auth none. o's password fields are ignored. Returns as outbox_setup_discover does. */
+ * stored password or password command's output, tried first with its stored user name; none for
+ * OAuth (the method stays an OAuth one) or auth none. o's password and user name are ignored.
+ * Returns as outbox_setup_discover does. */
 int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *address,
 			       const outbox_setup_options *o, void (*progress)(void *ctx, const char *what),
 			       void *ctx, outbox_setup_result **out);

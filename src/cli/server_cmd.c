@@ -62,7 +62,8 @@ static void server_print_edit_help(const char *verb)
 		       "\nAutomatic settings (outbox server edit NAME --auto [--dry-run] [--json]):\n"
 		       "  --auto                         find host, port, security and auth again, as outbox\n"
 		       "                                 setup does, for the server's user name (or its first\n"
-		       "                                 account); show the difference and save only that\n"
+		       "                                 account), logging in with its user name first; show\n"
+		       "                                 the difference and save only that\n"
 		       "  --dry-run, --json, --ispdb URL, --resolver HOST:PORT, --tls-ca FILE, --timeout SECONDS\n"
 		       "                                 as for outbox setup\n");
 	printf("\nOAuth 2.0 sign-in (instead of a password):\n"

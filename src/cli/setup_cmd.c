@@ -48,10 +48,12 @@ static void setup_help(void)
 	       "  --timeout SECONDS              the limit of each stage (default 5)\n"
 	       "\n"
 	       "Nothing is saved unless a server was found, probed over verified TLS and, with a\n"
-	       "password, logged in to. Exit status 69 when no server is usable, 77 when the login\n"
-	       "was refused, 65 when the save would be refused (--dry-run too); an address that\n"
-	       "has an account already is refused before any lookup. 'outbox undo' takes a saved\n"
-	       "setup back: its account and server go.\n");
+	       "password, logged in to. A server that takes a password is chosen, with a password or\n"
+	       "without, only when it is in ADDRESS's domain or the provider's autoconfig or the ISPDB\n"
+	       "names it. Exit status 69 when no server is usable, 77 when the login was refused,\n"
+	       "65 when the save would be refused (--dry-run too); an address that has an account\n"
+	       "already is refused before any lookup. 'outbox undo' takes a saved setup back: its\n"
+	       "account and server go.\n");
 }
 
 static int setup_parse(int argc, char **argv, struct setup_args *a)

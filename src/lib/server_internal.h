@@ -38,6 +38,8 @@ extern const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT];
 const char *server_default_port(const char *security);
 /* Whether an authentication method sends something an eavesdropper could reuse as a password. */
 int server_auth_reveals_password(const char *auth);
+/* Whether the method logs in with an OAuth access token (xoauth2, oauthbearer), not a password. */
+int server_auth_is_oauth(const char *auth);
 /* Whether the method needs a user name. */
 int server_auth_needs_user(const char *auth);
 /* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */

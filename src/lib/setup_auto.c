@@ -77,6 +77,7 @@ int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *ad
 	with.password = NULL;
 	with.password_command = NULL;
 	with.oauth_client_id = NULL;
+	with.username = NULL;
 	if (strcmp(outbox_server_get(s, OUTBOX_SERVER_OAUTH), "none") != 0) {
 		/* An OAuth server signs in with a token, not a password: no login check, and the
 		 * method must stay an OAuth one. */
@@ -85,6 +86,8 @@ int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *ad
 		if ((rc = deliver_password(h, s, quiet, &password, NULL)) < 0)
 			return rc;
 		with.password = password;
+		/* The user name that works today, whatever the provider's files say. */
+		with.username = outbox_server_get(s, OUTBOX_SERVER_USER);
 	}
 	rc = outbox_setup_discover(h, address, &with, progress, ctx, out);
 	secret_wipe(password);

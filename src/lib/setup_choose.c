@@ -8,6 +8,7 @@
 
 #include "handle_internal.h"
 #include "sasl.h"
+#include "server_internal.h"
 #include "setup_choose.h"
 #include "setup_verify.h"
 
@@ -19,6 +20,16 @@ const char *setup_choose_source_word(enum setup_source s)
 }
 
 static const char *const security_words[] = {"TLS from the first byte", "STARTTLS", "plain text"};
+
+const char *setup_choose_oauth_preset(const struct setup_candidate *c, char *why, size_t size)
+{
+	if (c->oauth[0])
+		return c->oauth;
+	snprintf(why, size, "%s, from %s, names no OAuth provider outbox knows (only a provider's autoconfig or "
+		 "ISPDB entry with an OAuth2 sign-in does); add the server with `outbox server add --oauth custom` "
+		 "instead", c->host, setup_choose_source_word(c->source));
+	return NULL;
+}
 
 /* The login method for an OAuth sign-in: XOAUTH2, which every OAuth provider's SMTP takes, else
  * the standard OAUTHBEARER. */
@@ -47,6 +58,9 @@ static int choose_method(const struct setup_candidate *c, const struct setup_pro
 	const char *mech = NULL;
 	int source_oauth = strcmp(c->auth, "xoauth2") == 0;
 
+	/* The sign-in is saved as the provider's preset: a server without one could not be saved. */
+	if (login == SETUP_LOGIN_OAUTH && setup_choose_oauth_preset(c, v->why, sizeof v->why) == NULL)
+		return 0;
 	if (login == SETUP_LOGIN_OAUTH || (login == SETUP_LOGIN_NONE && source_oauth))
 		return choose_oauth_method(p, v);
 	if (login == SETUP_LOGIN_PASSWORD && source_oauth) {
@@ -97,11 +111,17 @@ static int choose_usable(size_t i, const char *address, enum setup_login login, 
 	case SETUP_PROBE_OK:
 		break;
 	}
-	if (login == SETUP_LOGIN_PASSWORD && !setup_verify_may_receive_password(c, address, why, sizeof why)) {
-		snprintf(v->why, sizeof v->why, "%s", why);
+	if (!choose_method(c, p, login, v))
+		return 0;
+	/* Whether a password is given now or later, a server saved with a password login sends it
+	 * there on its first connection: the rule holds for the login, not for this run. */
+	if (strcmp(v->auth, "none") != 0 && !server_auth_is_oauth(v->auth) &&
+	    !setup_verify_may_receive_password(list, i, address, why, sizeof why)) {
+		snprintf(v->why, sizeof v->why, "logging in takes a password (%s), and %s", v->mech, why);
+		v->auth[0] = v->mech[0] = '\0';
 		return 0;
 	}
-	return choose_method(c, p, login, v);
+	return 1;
 }
 
 /* Where a candidate stands by its source: the lower the better. */

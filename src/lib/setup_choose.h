@@ -32,10 +32,14 @@ struct setup_choice {
 
 /* Choose among `list` (probes from setup_probe_run over the same list) for `address`:
  * - only candidates whose probe is OK; plain text never (it is not even probed);
- * - with a password, only hosts that may receive it (setup_verify_may_receive_password);
  * - the method from the server's AUTH offer: the strongest sasl.c does, as --auth auto picks it
  *   on a TLS connection; xoauth2 (else oauthbearer) for an OAuth login or a source that says
  *   OAuth2 without one; "none" when there is no login and the server offers none;
+ * - for an OAuth login, only a candidate whose source names an OAuth preset
+ *   (setup_choose_oauth_preset), which the save stores;
+ * - when that method sends a password (anything but none and the OAuth ones), with a password
+ *   given now or not, only hosts that may receive it (setup_verify_may_receive_password): a
+ *   server saved with a password login sends the first password given later;
  * - then hosts in the order of their best candidate's source (autoconfig, well-known, ISPDB,
  *   SRV, MX, guess) and rank; on one host, TLS from the first byte before STARTTLS; then the
  *   source and rank of the candidate itself, then the port. A candidate naming a server an
@@ -48,6 +52,11 @@ int setup_choose(outbox *h, const char *address, enum setup_login login, const s
 void setup_choose_next(struct setup_choice *c, const struct setup_candidates *list,
 		       const struct setup_probes *probes, size_t loser, const char *why);
 void setup_choice_free(struct setup_choice *c);
+
+/* The OAuth preset ("google", "microsoft") an OAuth sign-in on candidate c is saved with: the one
+ * its source's oAuth2 entry maps to; NULL, with why and what to do instead in words, when there is
+ * none. The one test for the chooser and the save alike. */
+const char *setup_choose_oauth_preset(const struct setup_candidate *c, char *why, size_t size);
 
 /* "autoconfig", "well-known", "ISPDB", "SRV", "MX" or "guess". */
 const char *setup_choose_source_word(enum setup_source s);

@@ -309,8 +309,8 @@ int setup_discover_run(outbox *h, const struct setup_discover_options *o, struct
 		start = net_now_ms();
 		po.deadline_ms = start + timeout;
 		d->login_checked = 1;
-		rc = setup_verify_choice(h, o->address, o->password, &d->candidates, &d->probes, &d->choice, &po,
-					 &d->login);
+		rc = setup_verify_choice(h, o->address, o->username, o->password, &d->candidates, &d->probes,
+					 &d->choice, &po, &d->login);
 		d->login_ms = net_now_ms() - start;
 		if (rc < 0)
 			return rc; /* what was tried stays for the explanation */

@@ -27,6 +27,7 @@ struct setup_discover_options {
 	long long timeout_ms;                /* per stage; 0: SETUP_DISCOVER_TIMEOUT_MS */
 	enum setup_login login;
 	const char *password;                /* SETUP_LOGIN_PASSWORD: checked on the winner */
+	const char *username;                /* tried first in that check; NULL: none */
 	/* Called on the caller's thread as each stage begins, with words ("looking up example.com");
 	 * may be NULL. */
 	void (*progress)(void *ctx, const char *what);

@@ -131,6 +131,7 @@ int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_opt
 	d.resolver = &resolver;
 	d.timeout_ms = o->timeout_ms;
 	d.password = o->password ? o->password : command_password;
+	d.username = o->username;
 	d.login = o->oauth_client_id ? SETUP_LOGIN_OAUTH : d.password ? SETUP_LOGIN_PASSWORD : SETUP_LOGIN_NONE;
 	d.progress = progress;
 	d.ctx = ctx;

@@ -51,7 +51,7 @@ static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_re
 	const struct setup_discovery *d = setup_result_run(r);
 	const struct setup_candidate *c = &d->candidates.v[d->choice.winner];
 	const char *auth = d->choice.v[d->choice.winner].auth;
-	char port[8], description[256];
+	char port[8], description[256], why[600];
 	int rc;
 
 	snprintf(port, sizeof port, "%d", c->port);
@@ -69,11 +69,11 @@ static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_re
 	if (o->tls_ca && (rc = outbox_server_set(h, s, OUTBOX_SERVER_TLS_CA, o->tls_ca)) < 0)
 		return rc;
 	if (o->oauth_client_id) {
-		if (c->oauth[0] == '\0')
-			return outbox_fail(h, OUTBOX_EUNAVAILABLE, "oauth-client-id",
-					   "%s names no OAuth provider outbox knows; add the server with "
-					   "`outbox server add --oauth custom` instead", c->host);
-		if ((rc = outbox_server_set(h, s, OUTBOX_SERVER_OAUTH, c->oauth)) < 0 ||
+		const char *preset = setup_choose_oauth_preset(c, why, sizeof why);
+
+		if (preset == NULL)
+			return outbox_fail(h, OUTBOX_EUNAVAILABLE, "oauth-client-id", "%s", why);
+		if ((rc = outbox_server_set(h, s, OUTBOX_SERVER_OAUTH, preset)) < 0 ||
 		    (rc = outbox_server_set(h, s, OUTBOX_SERVER_OAUTH_CLIENT_ID, o->oauth_client_id)) < 0)
 			return rc;
 	} else if (o->password_command) {

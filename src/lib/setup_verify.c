@@ -18,60 +18,84 @@ static const char *verify_domain(const char *address)
 	return at && at != address && at[1] ? at + 1 : NULL;
 }
 
+/* The length of a DNS name without its final dot. */
+static size_t verify_name_length(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && name[n - 1] == '.' ? n - 1 : n;
+}
+
 /* Whether host is domain or a name under it, ignoring case and a final dot. */
 static int verify_host_in(const char *host, const char *domain)
 {
-	size_t hl = strlen(host), dl = strlen(domain);
+	size_t hl = verify_name_length(host), dl = verify_name_length(domain);
 
-	if (hl > 0 && host[hl - 1] == '.')
-		hl--;
-	if (dl > 0 && domain[dl - 1] == '.')
-		dl--;
 	if (dl == 0 || hl < dl || strncasecmp(host + hl - dl, domain, dl) != 0)
 		return 0;
 	return hl == dl || host[hl - dl - 1] == '.';
 }
 
-int setup_verify_may_receive_password(const struct setup_candidate *c, const char *address, char *why,
-				      size_t size)
+/* Whether two names are one host, ignoring case and a final dot. */
+static int verify_same_host(const char *a, const char *b)
 {
-	const char *domain = verify_domain(address);
+	size_t al = verify_name_length(a);
 
-	switch (c->source) {
+	return al > 0 && al == verify_name_length(b) && strncasecmp(a, b, al) == 0;
+}
+
+/* Whether the source fetched its settings over verified HTTPS from the domain itself or the ISPDB's
+ * curated entries: a forged DNS answer can at most lead to a provider such an entry names. */
+static int verify_source_named_over_https(enum setup_source source)
+{
+	switch (source) {
 	case SETUP_SOURCE_AUTOCONFIG:
 	case SETUP_SOURCE_WELL_KNOWN:
 	case SETUP_SOURCE_ISPDB:
 	case SETUP_SOURCE_MX:
-		/* Fetched over verified HTTPS from the domain itself or the ISPDB's curated entries: a
-		 * forged DNS answer can at most lead to a provider that entry names. A redirect the
-		 * domain's own HTTPS server sent (https:// only, every hop verified) is its word too:
-		 * it could have served any document itself (DESIGN.md, Redirects). */
+		/* A redirect the domain's own HTTPS server sent (https:// only, every hop verified)
+		 * is its word too: it could have served any document itself (DESIGN.md, Redirects). */
 		return 1;
 	case SETUP_SOURCE_SRV:
 	case SETUP_SOURCE_GUESS:
 		break;
 	}
-	if (domain && verify_host_in(c->host, domain))
+	return 0;
+}
+
+int setup_verify_may_receive_password(const struct setup_candidates *list, size_t i, const char *address,
+				      char *why, size_t size)
+{
+	const char *domain = verify_domain(address);
+	const char *host = list->v[i].host;
+	size_t j;
+
+	if (domain && verify_host_in(host, domain))
 		return 1;
+	/* The trust is in the host's name, which TLS checks on every port: a host an HTTPS source
+	 * names may get the password on a port only SRV or a guess proposed. */
+	for (j = 0; j < list->n; j++)
+		if (verify_source_named_over_https(list->v[j].source) && verify_same_host(host, list->v[j].host))
+			return 1;
 	snprintf(why, size, "the password may not go to %s: it is not in %s, and no provider's autoconfig or "
-		 "ISPDB entry names it (only DNS does, which can be forged)", c->host, domain ? domain : "the "
+		 "ISPDB entry names it (only DNS does, which can be forged)", host, domain ? domain : "the "
 		 "address's domain");
 	return 0;
 }
 
-size_t setup_verify_forms(const struct setup_candidate *c, const char *address,
+size_t setup_verify_forms(const struct setup_candidate *c, const char *address, const char *given,
 			  char out[SETUP_VERIFY_FORMS][320], const char *form[SETUP_VERIFY_FORMS])
 {
 	const char *domain = verify_domain(address);
-	const char *wanted[SETUP_VERIFY_FORMS] = {c->username, address, ""};
-	static const char *const words[SETUP_VERIFY_FORMS] = {"the source's user name", "the full address",
-							       "the local part"};
+	const char *wanted[SETUP_VERIFY_FORMS] = {given ? given : "", c->username, address, ""};
+	static const char *const words[SETUP_VERIFY_FORMS] = {"the user name given", "the source's user name",
+							       "the full address", "the local part"};
 	char local[320] = "";
 	size_t i, j, n = 0;
 
 	if (domain && (size_t)(domain - 1 - address) < sizeof local)
 		snprintf(local, sizeof local, "%.*s", (int)(domain - 1 - address), address);
-	wanted[2] = local;
+	wanted[3] = local;
 	for (i = 0; i < SETUP_VERIFY_FORMS; i++) {
 		int seen = !*wanted[i] || strlen(wanted[i]) >= sizeof out[0];
 
@@ -108,16 +132,17 @@ static void verify_on_step(void *ctx, const struct session_event *ev)
 enum verify_end { VERIFY_LOGGED_IN, VERIFY_UNREACHED, VERIFY_STOPPED };
 
 /* Try each user-name form on candidate i; the handle says why when it did not log in. */
-static enum verify_end verify_candidate(outbox *h, size_t i, const char *address, const char *password,
-					const struct setup_candidates *list, const struct setup_choice *choice,
+static enum verify_end verify_candidate(outbox *h, size_t i, const char *address, const char *username,
+					const char *password, const struct setup_candidates *list,
+					const struct setup_choice *choice,
 					const struct setup_probe_options *o, struct setup_login_check *out, int *rc)
 {
 	const struct setup_candidate *c = &list->v[i];
 	const char *form[SETUP_VERIFY_FORMS];
-	char tried[1100] = "", last_reply[600] = "";
+	char tried[SETUP_VERIFY_FORMS * 322] = "", last_reply[600] = "";
 	size_t k;
 
-	out->ntried = setup_verify_forms(c, address, out->tried, form);
+	out->ntried = setup_verify_forms(c, address, username, out->tried, form);
 	for (k = 0; k < out->ntried; k++) {
 		struct verify_attempt a;
 		struct session *sess = NULL;
@@ -153,8 +178,8 @@ static enum verify_end verify_candidate(outbox *h, size_t i, const char *address
 	return VERIFY_STOPPED;
 }
 
-int setup_verify_choice(outbox *h, const char *address, const char *password, const struct setup_candidates *list,
-			const struct setup_probes *probes, struct setup_choice *choice,
+int setup_verify_choice(outbox *h, const char *address, const char *username, const char *password,
+			const struct setup_candidates *list, const struct setup_probes *probes, struct setup_choice *choice,
 			const struct setup_probe_options *o, struct setup_login_check *out)
 {
 	long long started = net_now_ms();
@@ -172,11 +197,11 @@ int setup_verify_choice(outbox *h, const char *address, const char *password, co
 		enum verify_end end;
 
 		/* The chooser applies the rule; checked again where the password leaves. */
-		if (!setup_verify_may_receive_password(&list->v[i], address, why, sizeof why)) {
+		if (!setup_verify_may_receive_password(list, i, address, why, sizeof why)) {
 			setup_choose_next(choice, list, probes, i, why);
 			continue;
 		}
-		end = verify_candidate(h, i, address, password, list, choice, o, out, &rc);
+		end = verify_candidate(h, i, address, username, password, list, choice, o, out, &rc);
 		out->ms = net_now_ms() - started;
 		if (end == VERIFY_LOGGED_IN) {
 			outbox_clear_error(h);

@@ -11,11 +11,11 @@ DOMAIN = "move.test"
 USER = f"alice@{DOMAIN}"
 
 
-def moved_world(world):
+def moved_world(world, user=USER):
     """The old server (the saved one) and the new one autoconfig now names, same credentials."""
     w = world(DOMAIN)
-    old = w.smtp_server([f"smtp-old.{DOMAIN}"])
-    new = w.smtp_server([f"smtp.{DOMAIN}"], password=old.password)
+    old = w.smtp_server([f"smtp-old.{DOMAIN}"], user=user)
+    new = w.smtp_server([f"smtp.{DOMAIN}"], password=old.password, user=user)
     w.https({(f"autoconfig.{DOMAIN}", AUTOCONFIG_PATH): document(DOMAIN, f"smtp.{DOMAIN}", new.port, "Move Mail")})
     return w, old, new
 
@@ -166,3 +166,16 @@ def test_a_server_without_login_stays_without_and_dry_run_agrees_with_the_save(o
     s = server(ob, "move")
     expect((s["host"], s["port"], s["auth"], s["user"]), (f"smtp.{DOMAIN}", new.port, "none", ""),
            "the saved server", r)
+
+
+def test_the_stored_user_name_is_tried_first_and_the_explanation_says_it_logged_in(ob, world):
+    # The provider knows this account as "jdoe", neither the address nor its local part.
+    w, old, new = moved_world(world, user="jdoe")
+    add_old_server(ob, w, old, old.password, user="jdoe")
+    ob.ok("account", "add", USER, "--server", "move")
+    r = ob.run("server", "edit", "move", "--auto", *w.options())
+    expect(r.code, 0, "exit status", r)
+    assert "Login: logged in as jdoe, the user name given (tried jdoe)." in r.out.splitlines(), r.describe()
+    assert f"Host: smtp-old.{DOMAIN} \u2192 smtp.{DOMAIN}" in r.out.splitlines(), r.describe()
+    s = server(ob, "move")
+    expect((s["host"], s["port"], s["user"]), (f"smtp.{DOMAIN}", new.port, "jdoe"), "the saved server", r)

@@ -63,16 +63,19 @@ class World:
         for n in names:
             self.hosts.append((n, self.web.address, None))
 
-    def smtp_server(self, names, port=None, **kw):
-        """aiosmtpd with implicit TLS for these names, on a 127.x address they resolve to."""
-        address = random_loopback(port or 0)
+    def smtp_server(self, names, port=None, address=None, implicit_tls=True, **kw):
+        """aiosmtpd with implicit TLS (or STARTTLS) for these names, on a 127.x address they resolve
+        to; given `address`, beside a server already there (one host, two ports)."""
+        shared = address is not None
+        address = address or random_loopback(port or 0)
         cert, key = make_named_cert(self.pki, f"smtp-{names[0]}", names)
-        srv = Aiosmtpd(cert, key, implicit_tls=True, host=address, port=port,
+        srv = Aiosmtpd(cert, key, implicit_tls=implicit_tls, host=address, port=port,
                        user=kw.pop("user", f"alice@{self.domain}"), **kw)
         self.smtp.append(srv)
         srv.start()
-        for n in names:
-            self.hosts.append((n, address, None))
+        if not shared:
+            for n in names:
+                self.hosts.append((n, address, None))
         return srv
 
     def resolver(self):
@@ -319,8 +322,16 @@ def test_bad_input_is_one_line_naming_the_field_and_nothing_is_asked(ob, args, c
     expect(ob.fingerprint(), before, "store", r)
 
 
-def oauth_document(domain, host, port):
-    """An autoconfig file whose SMTP server wants OAuth2, its oAuth2 element Google's."""
+def oauth_document(domain, host, port, issuer=True):
+    """An autoconfig file whose SMTP server wants OAuth2, its oAuth2 element Google's (none without
+    `issuer`: then no OAuth provider outbox knows is named)."""
+    element = """
+  <oAuth2>
+    <issuer>accounts.google.com</issuer>
+    <scope>https://mail.google.com/</scope>
+    <authURL>https://accounts.google.com/o/oauth2/auth</authURL>
+    <tokenURL>https://www.googleapis.com/oauth2/v3/token</tokenURL>
+  </oAuth2>""" if issuer else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
   <emailProvider id="{domain}">
@@ -334,13 +345,7 @@ def oauth_document(domain, host, port):
       <authentication>password-cleartext</authentication>
       <username>%EMAILADDRESS%</username>
     </outgoingServer>
-  </emailProvider>
-  <oAuth2>
-    <issuer>accounts.google.com</issuer>
-    <scope>https://mail.google.com/</scope>
-    <authURL>https://accounts.google.com/o/oauth2/auth</authURL>
-    <tokenURL>https://www.googleapis.com/oauth2/v3/token</tokenURL>
-  </oAuth2>
+  </emailProvider>{element}
 </clientConfig>
 """
 

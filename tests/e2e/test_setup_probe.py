@@ -86,13 +86,14 @@ def test_implicit_tls_is_chosen_over_starttls_on_the_same_host(postfix, pki):
 
 
 def test_source_order_decides_between_hosts_and_a_server_named_twice_is_probed_once(postfix, pki):
+    # 127.0.0.1 is outside the address's domain: the ISPDB names it, so the password may go there.
     r = setupprobe("--tls-ca", pki.ca_cert, "someone@localhost",
                    f"guess:localhost:{postfix.smtps_port}:tls:0",
-                   f"srv:127.0.0.1:{postfix.smtps_port}:tls:0",
+                   f"ispdb:127.0.0.1:{postfix.smtps_port}:tls:0",
                    f"guess:127.0.0.1:{postfix.smtps_port}:tls:1")
     expect(r.code, 0, "exit status", r)
-    expect(r.chosen(), ("127.0.0.1", postfix.smtps_port, "tls", "scram-sha-256"), "SRV before guess", r)
-    assert "SRV comes before guess" in r.verdict(0)["why"], r.describe()
+    expect(r.chosen(), ("127.0.0.1", postfix.smtps_port, "tls", "scram-sha-256"), "ISPDB before guess", r)
+    assert "ISPDB comes before guess" in r.verdict(0)["why"], r.describe()
     assert "the same server" in r.verdict(2)["why"], r.describe()
     expect(len(r.of("probe")), 2, "probes of two distinct servers", r)
 
@@ -183,15 +184,20 @@ def test_the_auth_method_comes_from_what_the_server_offers(postfix, aiosmtpd_fac
 
     # OAuth: only a server offering XOAUTH2 or OAUTHBEARER can be used.
     r = setupprobe("--oauth", "--tls-ca", pki.ca_cert, "someone@localhost",
-                   f"autoconfig:localhost:{aio.port}:tls:0")
+                   f"autoconfig:localhost:{aio.port}:tls:0:auto::google")
     expect(r.chosen(), None, "an OAuth login on a server without XOAUTH2", r)
     assert "offers no OAuth login" in r.verdict(0)["why"], r.describe()
     oauth = FaultServer(cert=pki.server_cert, key=pki.server_key, tls_mode="implicit",
                         ehlo=["AUTH PLAIN XOAUTH2 OAUTHBEARER"])
     with oauth:
         r = setupprobe("--oauth", "--tls-ca", pki.ca_cert, "someone@localhost",
-                       f"autoconfig:localhost:{oauth.port}:tls:0")
-    expect(r.chosen(), ("localhost", oauth.port, "tls", "xoauth2"), "chosen", r)
+                       f"autoconfig:localhost:{oauth.port}:tls:0:xoauth2::google")
+        expect(r.chosen(), ("localhost", oauth.port, "tls", "xoauth2"), "chosen", r)
+        # Offering XOAUTH2 is not enough: the sign-in is saved as the provider's preset.
+        r = setupprobe("--oauth", "--tls-ca", pki.ca_cert, "someone@localhost",
+                       f"autoconfig:localhost:{oauth.port}:tls:0:xoauth2")
+        expect(r.chosen(), None, "an OAuth login on a server no preset names", r)
+        assert "names no OAuth provider outbox knows" in r.verdict(0)["why"], r.describe()
     assert all(c.auths == [] for c in oauth.connections), "an OAuth probe never logs in"
 
 

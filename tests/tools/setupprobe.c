@@ -37,7 +37,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: setupprobe [--deadline-ms N] [--login-deadline-ms N] [--tls-ca FILE] "
 		"[--resolver HOST:PORT] [--parallel N] [--password-stdin | --oauth] ADDRESS "
-		"SOURCE:HOST:PORT:SECURITY[:RANK[:AUTH[:USERNAME]]]...\n");
+		"SOURCE:HOST:PORT:SECURITY[:RANK[:AUTH[:USERNAME[:OAUTH]]]]...\n");
 	return 64;
 }
 
@@ -66,17 +66,18 @@ static int parse_source(const char *word, enum setup_source *out)
 	return -1;
 }
 
-/* SOURCE:HOST:PORT:SECURITY[:RANK[:AUTH[:USERNAME]]], HOST without colons. */
+/* SOURCE:HOST:PORT:SECURITY[:RANK[:AUTH[:USERNAME[:OAUTH]]]], HOST without colons; OAUTH is the
+ * preset the source's oAuth2 entry would map to ("google"). */
 static int parse_candidate(const char *spec, struct setup_candidate *c)
 {
-	char copy[1024], *field[7] = {0}, *p;
+	char copy[1024], *field[8] = {0}, *p;
 	size_t n = 0;
 
 	memset(c, 0, sizeof *c);
 	if (strlen(spec) >= sizeof copy)
 		return -1;
 	snprintf(copy, sizeof copy, "%s", spec);
-	for (p = copy; n < 7; n++) {
+	for (p = copy; n < 8; n++) {
 		field[n] = p;
 		if ((p = strchr(p, ':')) == NULL) {
 			n++;
@@ -101,6 +102,7 @@ static int parse_candidate(const char *spec, struct setup_candidate *c)
 		return -1;
 	snprintf(c->auth, sizeof c->auth, "%s", n > 5 ? field[5] : "auto");
 	snprintf(c->username, sizeof c->username, "%s", n > 6 ? field[6] : "");
+	snprintf(c->oauth, sizeof c->oauth, "%s", n > 7 ? field[7] : "");
 	snprintf(c->origin, sizeof c->origin, "%s", spec);
 	return 0;
 }
@@ -285,7 +287,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (kind == SETUP_LOGIN_PASSWORD && choice.winner >= 0) {
 		o.deadline_ms = net_now_ms() + login_ms;
-		rc = setup_verify_choice(&h, address, password, &list, &probes, &choice, &o, &login);
+		rc = setup_verify_choice(&h, address, NULL, password, &list, &probes, &choice, &o, &login);
 		print_login(&login);
 	}
 	print_choice(&list, &choice);

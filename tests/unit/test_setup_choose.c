@@ -1,5 +1,5 @@
 /* tests/unit/test_setup_choose.c: setup's choosing rule (setup_choose.c) as a pure function over
- * probe results written by hand, and the password rule and user-name forms of setup_verify.c. */
+ * probe results written by hand, with the password rule applied; the rule itself: test_setup_verify.c. */
 #include "unit.h"
 
 #include "handle_internal.h"
@@ -183,19 +183,103 @@ static void test_the_password_goes_only_where_the_rule_allows(void **state)
 		{SETUP_SOURCE_SRV, "smtp.elsewhere.test", 465, TLS, 0, OK, ALL_AUTH, NULL},
 		{SETUP_SOURCE_SRV, "smtp.example.test", 587, STARTTLS, 1, OK, ALL_AUTH, NULL},
 	};
-	static const size_t with_password[] = {1};
-	static const size_t without[] = {0, 1};
+	static const size_t want[] = {1};
 	struct fixture f;
 
 	(void)state;
 	build(&f, rows, 2);
 	choose(&f, "a@example.test", SETUP_LOGIN_PASSWORD);
-	expect_order(&f, with_password, 1, 1);
+	expect_order(&f, want, 1, 1);
 	EXPECT_CONTAINS(f.choice.v[0].why, "the password may not go to smtp.elsewhere.test", "outside the rule");
 	setup_choice_free(&f.choice);
-	/* An OAuth sign-in or no login yet sends no password: the rule does not apply. */
+	/* No password yet: the saved login would send the first one given later, so the same choice. */
 	choose(&f, "a@example.test", SETUP_LOGIN_NONE);
-	expect_order(&f, without, 2, 0);
+	expect_order(&f, want, 1, 1);
+	teardown_fixture(&f);
+}
+
+static void test_without_a_password_the_rule_holds_for_a_login_that_would_send_one(void **state)
+{
+	/* Saved with a password login, the first password given later would go to this host. */
+	static const struct row rows[] = {
+		{SETUP_SOURCE_SRV, "mail.provider.test", 465, TLS, 0, OK, ALL_AUTH, NULL},
+	};
+	/* A server that offers no login is saved with auth none: no password ever goes there. */
+	static const struct row no_login[] = {
+		{SETUP_SOURCE_SRV, "mail.provider.test", 465, TLS, 0, OK, "", NULL},
+	};
+	struct fixture f;
+
+	(void)state;
+	build(&f, rows, 1);
+	choose(&f, "alice@rev.test", SETUP_LOGIN_NONE);
+	expect_order(&f, NULL, 0, -1);
+	EXPECT_CONTAINS(f.choice.v[0].why, "the password may not go to mail.provider.test: it is not in rev.test",
+			"why a host only DNS names is not chosen without a password");
+	EXPECT_CONTAINS(f.choice.v[0].why, "logging in takes a password", "the words say a login would send one");
+	EXPECT_STR(f.choice.v[0].auth, "", "no method for an unusable candidate");
+	teardown_fixture(&f);
+
+	build(&f, no_login, 1);
+	choose(&f, "alice@rev.test", SETUP_LOGIN_NONE);
+	EXPECT_INT(f.choice.winner, 0, "winner when no login is offered");
+	EXPECT_STR(f.choice.v[0].auth, "none", "its method");
+	teardown_fixture(&f);
+}
+
+static void test_a_host_named_over_https_may_get_the_password_on_every_port(void **state)
+{
+	/* autoconfig names the host on 587; SRV names it on 465: one host, one trust. */
+	static const struct row rows[] = {
+		{SETUP_SOURCE_AUTOCONFIG, "mail.provider.test", 587, STARTTLS, 0, OK, ALL_AUTH, NULL},
+		{SETUP_SOURCE_SRV, "Mail.Provider.Test", 465, TLS, 0, OK, ALL_AUTH, NULL},
+		{SETUP_SOURCE_SRV, "other.provider.test", 465, TLS, 1, OK, ALL_AUTH, NULL},
+	};
+	static const size_t want[] = {1, 0};
+	static const enum setup_login logins[] = {SETUP_LOGIN_NONE, SETUP_LOGIN_PASSWORD};
+	struct fixture f;
+	size_t k;
+
+	(void)state;
+	build(&f, rows, 3);
+	for (k = 0; k < 2; k++) {
+		choose(&f, "alice@rev.test", logins[k]);
+		expect_order(&f, want, 2, 1);
+		EXPECT_CONTAINS(f.choice.v[0].why, "on the same host, TLS from the first byte is preferred to STARTTLS",
+				"the STARTTLS port's words");
+		EXPECT_CONTAINS(f.choice.v[2].why, "the password may not go to other.provider.test",
+				"a host only DNS names");
+		setup_choice_free(&f.choice);
+	}
+	teardown_fixture(&f);
+}
+
+static void test_an_oauth_sign_in_needs_a_provider_outbox_knows(void **state)
+{
+	/* autoconfig without an oAuth2 element (no preset) and a guess offer XOAUTH2; only the MX
+	 * entry's server maps to a preset, which the save needs. */
+	static const struct row rows[] = {
+		{SETUP_SOURCE_AUTOCONFIG, "smtp.custom.test", 465, TLS, 0, OK, "PLAIN XOAUTH2", "xoauth2"},
+		{SETUP_SOURCE_MX, "smtp.bigmail.test", 465, TLS, 0, OK, "PLAIN XOAUTH2", "xoauth2"},
+		{SETUP_SOURCE_GUESS, "smtp.custom.test", 587, STARTTLS, 0, OK, "PLAIN XOAUTH2", NULL},
+	};
+	static const size_t want[] = {1};
+	struct fixture f;
+	char why[400] = "";
+
+	(void)state;
+	build(&f, rows, 3);
+	snprintf(f.list.v[1].oauth, sizeof f.list.v[1].oauth, "google");
+	choose(&f, "alice@custom.test", SETUP_LOGIN_OAUTH);
+	expect_order(&f, want, 1, 1);
+	EXPECT_STR(f.choice.v[1].auth, "xoauth2", "the winner's method");
+	EXPECT_CONTAINS(f.choice.v[0].why, "smtp.custom.test, from autoconfig, names no OAuth provider outbox knows",
+			"autoconfig without an oAuth2 element");
+	EXPECT_CONTAINS(f.choice.v[2].why, "from guess, names no OAuth provider outbox knows", "a guess");
+	/* The save asks the same function. */
+	EXPECT_STR(setup_choose_oauth_preset(&f.list.v[1], why, sizeof why), "google", "the MX entry's preset");
+	EXPECT_INT(setup_choose_oauth_preset(&f.list.v[0], why, sizeof why) == NULL, 1, "no preset for autoconfig's");
+	EXPECT_CONTAINS(why, "outbox server add --oauth custom", "what to do instead");
 	teardown_fixture(&f);
 }
 
@@ -230,6 +314,7 @@ static void test_the_method_comes_from_the_offer(void **state)
 		char what[200];
 
 		build(&f, &r, 1);
+		snprintf(f.list.v[0].oauth, sizeof f.list.v[0].oauth, "google");
 		choose(&f, "a@example.test", cases[i].login);
 		snprintf(what, sizeof what, "case %zu (offer \"%s\")", i, cases[i].offered);
 		EXPECT_INT(f.choice.v[0].usable, cases[i].usable, what);
@@ -262,71 +347,6 @@ static void test_next_winner_after_the_first_cannot_be_reached(void **state)
 	teardown_fixture(&f);
 }
 
-static void test_which_hosts_may_receive_the_password(void **state)
-{
-	static const struct {
-		enum setup_source source;
-		const char *host, *address;
-		int allowed;
-	} cases[] = {
-		{SETUP_SOURCE_GUESS, "smtp.example.test", "a@example.test", 1},
-		{SETUP_SOURCE_GUESS, "example.test", "a@example.test", 1},
-		{SETUP_SOURCE_SRV, "SMTP.Example.Test.", "a@EXAMPLE.test", 1},
-		{SETUP_SOURCE_SRV, "mail.badexample.test", "a@example.test", 0},
-		{SETUP_SOURCE_SRV, "example.test.evil.test", "a@example.test", 0},
-		{SETUP_SOURCE_SRV, "smtp.example.test", "not-an-address", 0},
-		{SETUP_SOURCE_AUTOCONFIG, "smtp.provider.test", "a@example.test", 1},
-		{SETUP_SOURCE_WELL_KNOWN, "smtp.provider.test", "a@example.test", 1},
-		{SETUP_SOURCE_ISPDB, "smtp.provider.test", "a@example.test", 1},
-		{SETUP_SOURCE_MX, "smtp.provider.test", "a@example.test", 1},
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct setup_candidate c;
-		char why[400] = "", what[200];
-
-		memset(&c, 0, sizeof c);
-		c.source = cases[i].source;
-		snprintf(c.host, sizeof c.host, "%s", cases[i].host);
-		snprintf(what, sizeof what, "%s from %s for %s", cases[i].host, setup_choose_source_word(c.source),
-			 cases[i].address);
-		EXPECT_INT(setup_verify_may_receive_password(&c, cases[i].address, why, sizeof why), cases[i].allowed,
-			   what);
-		if (!cases[i].allowed)
-			EXPECT_CONTAINS(why, "the password may not go to", what);
-	}
-}
-
-static void test_user_name_forms_in_order_each_once(void **state)
-{
-	static const struct {
-		const char *source_user, *address, *want;
-	} cases[] = {
-		{"", "alice@example.test", "alice@example.test|alice|"},
-		{"u123", "alice@example.test", "u123|alice@example.test|alice|"},
-		{"alice@example.test", "alice@example.test", "alice@example.test|alice|"},
-		{"alice", "alice@example.test", "alice|alice@example.test|"},
-		{"", "\"a@b\"@example.test", "\"a@b\"@example.test|\"a@b\"|"},
-	};
-	size_t i, k, n;
-
-	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct setup_candidate c;
-		char forms[SETUP_VERIFY_FORMS][320], got[1000] = "";
-		const char *words[SETUP_VERIFY_FORMS];
-
-		memset(&c, 0, sizeof c);
-		snprintf(c.username, sizeof c.username, "%s", cases[i].source_user);
-		n = setup_verify_forms(&c, cases[i].address, forms, words);
-		for (k = 0; k < n; k++)
-			snprintf(got + strlen(got), sizeof got - strlen(got), "%s|", forms[k]);
-		EXPECT_STR(got, cases[i].want, cases[i].address);
-	}
-}
-
 static void test_an_address_without_a_domain_is_refused_before_any_connection(void **state)
 {
 	static const struct row rows[] = {
@@ -341,7 +361,7 @@ static void test_an_address_without_a_domain_is_refused_before_any_connection(vo
 	build(&f, rows, 1);
 	choose(&f, "alice", SETUP_LOGIN_PASSWORD);
 	EXPECT_INT(f.choice.winner, 0, "autoconfig's server is usable for any address");
-	EXPECT_INT(setup_verify_choice(&h, "alice", "pw", &f.list, &f.probes, &f.choice, &o, &login), OUTBOX_EINVALID,
+	EXPECT_INT(setup_verify_choice(&h, "alice", NULL, "pw", &f.list, &f.probes, &f.choice, &o, &login), OUTBOX_EINVALID,
 		   "the check");
 	EXPECT_STR(outbox_errfield(&h), "address", "the field named");
 	EXPECT_CONTAINS(outbox_errmsg(&h), "needs a local part, \"@\" and a domain", "the words");
@@ -356,10 +376,11 @@ int main(void)
 		cmocka_unit_test(test_source_order_then_rank_then_port),
 		cmocka_unit_test(test_only_what_probed_fine_is_usable_and_plain_text_never),
 		cmocka_unit_test(test_the_password_goes_only_where_the_rule_allows),
+		cmocka_unit_test(test_without_a_password_the_rule_holds_for_a_login_that_would_send_one),
+		cmocka_unit_test(test_a_host_named_over_https_may_get_the_password_on_every_port),
+		cmocka_unit_test(test_an_oauth_sign_in_needs_a_provider_outbox_knows),
 		cmocka_unit_test(test_the_method_comes_from_the_offer),
 		cmocka_unit_test(test_next_winner_after_the_first_cannot_be_reached),
-		cmocka_unit_test(test_which_hosts_may_receive_the_password),
-		cmocka_unit_test(test_user_name_forms_in_order_each_once),
 		cmocka_unit_test(test_an_address_without_a_domain_is_refused_before_any_connection),
 	};
 
