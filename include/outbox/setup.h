@@ -108,14 +108,14 @@ int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_se
 
 /* Save the drafts outbox_setup_drafts makes, server and account in one transaction: both, or
  * on any failure (an account for the address already exists, ...) neither. `server_name`
- * receives the server's name. Taken back like any addition: `outbox account remove` and
- * `outbox server remove`, themselves undoable. */
+ * receives the server's name. Taken back by outbox_undo (`outbox undo`), as the latest change. */
 int outbox_setup_save(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
 		      char *server_name, size_t size);
 
 /* `outbox server edit NAME --auto`: discovery again for a saved server, and only what changed saved.
- * The fields discovery decides: host, security, port and auth (in the order they are set). */
-#define OUTBOX_SETUP_AUTO_FIELDS 4
+ * The fields discovery decides: host, security, port, auth and the user name that logged in (in
+ * the order they are set). */
+#define OUTBOX_SETUP_AUTO_FIELDS 5
 typedef struct {
 	outbox_server_field_id field;
 	char before[256]; /* as stored */

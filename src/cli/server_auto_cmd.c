@@ -63,6 +63,7 @@ static const char *auto_label(outbox_server_field_id id)
 	case OUTBOX_SERVER_HOST: return "Host";
 	case OUTBOX_SERVER_SECURITY: return "Security";
 	case OUTBOX_SERVER_PORT: return "Port";
+	case OUTBOX_SERVER_USER: return "User Name";
 	default: return "Auth";
 	}
 }

@@ -11,9 +11,9 @@
 #include "secret.h"
 
 /* The fields discovery decides, in the order they are set: security before port, since setting the
- * security moves a port that was not given. */
+ * security moves a port that was not given; the user name last, as the login check found it. */
 static const outbox_server_field_id auto_fields[OUTBOX_SETUP_AUTO_FIELDS] = {
-	OUTBOX_SERVER_HOST, OUTBOX_SERVER_SECURITY, OUTBOX_SERVER_PORT, OUTBOX_SERVER_AUTH};
+	OUTBOX_SERVER_HOST, OUTBOX_SERVER_SECURITY, OUTBOX_SERVER_PORT, OUTBOX_SERVER_AUTH, OUTBOX_SERVER_USER};
 
 /* 1 when `address`'s domain has the same registered domain as `host` (ann@example.org for
  * smtp.example.org), so its provider is the host's and its lookup may be checked with the host's
@@ -94,13 +94,20 @@ int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *ad
 	return rc;
 }
 
-/* The chosen candidate's value of one of auto_fields. */
-static void auto_found_value(const outbox_setup_candidate *c, outbox_server_field_id id, char *out, size_t size)
+/* What discovery found for one of auto_fields: the chosen candidate's value, and for the user
+ * name the one that logged in (none checked: the stored one stays). */
+static void auto_found_value(const outbox_setup_result *r, const char *stored, outbox_server_field_id id,
+			     char *out, size_t size)
 {
+	const outbox_setup_candidate *c = &r->candidates[r->chosen];
+
 	switch (id) {
 	case OUTBOX_SERVER_HOST: snprintf(out, size, "%s", c->host); break;
 	case OUTBOX_SERVER_SECURITY: snprintf(out, size, "%s", c->security); break;
 	case OUTBOX_SERVER_PORT: snprintf(out, size, "%d", c->port); break;
+	case OUTBOX_SERVER_USER:
+		snprintf(out, size, "%s", r->login_checked && r->login_user && *r->login_user ? r->login_user : stored);
+		break;
 	default: snprintf(out, size, "%s", c->auth); break;
 	}
 }
@@ -108,18 +115,16 @@ static void auto_found_value(const outbox_setup_candidate *c, outbox_server_fiel
 size_t outbox_setup_auto_changes(const outbox_server *s, const outbox_setup_result *r,
 				 outbox_setup_change out[OUTBOX_SETUP_AUTO_FIELDS])
 {
-	const outbox_setup_candidate *c;
 	size_t i, n = 0;
 
 	if (r == NULL || r->chosen < 0)
 		return 0;
-	c = &r->candidates[r->chosen];
 	for (i = 0; i < OUTBOX_SETUP_AUTO_FIELDS; i++) {
 		outbox_setup_change *ch = &out[n];
 
 		ch->field = auto_fields[i];
 		snprintf(ch->before, sizeof ch->before, "%s", outbox_server_get(s, auto_fields[i]));
-		auto_found_value(c, auto_fields[i], ch->after, sizeof ch->after);
+		auto_found_value(r, ch->before, auto_fields[i], ch->after, sizeof ch->after);
 		/* "auto" already takes the best method the server offers each time it connects:
 		 * discovery's pick is no reason to fix it to one. "none" has no user name or password
 		 * to log in with (discovery ran without any), so a method the server offers could not
@@ -143,7 +148,8 @@ struct auto_apply {
 static int auto_apply(outbox *h, outbox_server *s, void *ctx)
 {
 	const struct auto_apply *a = ctx;
-	size_t i;
+	char kept[OUTBOX_SETUP_AUTO_FIELDS][256];
+	size_t i, k;
 	int rc;
 
 	for (i = 0; i < a->n; i++)
@@ -151,9 +157,20 @@ static int auto_apply(outbox *h, outbox_server *s, void *ctx)
 			return outbox_fail(h, OUTBOX_ECONFLICT, outbox_server_field_info(a->changes[i].field)->key,
 					   "server \"%s\" was changed by another process while discovery ran; "
 					   "nothing saved: run it again", outbox_server_get(s, OUTBOX_SERVER_NAME));
+	for (k = 0; k < OUTBOX_SETUP_AUTO_FIELDS; k++)
+		snprintf(kept[k], sizeof kept[k], "%s", outbox_server_get(s, auto_fields[k]));
 	for (i = 0; i < a->n; i++)
 		if ((rc = outbox_server_set(h, s, a->changes[i].field, a->changes[i].after)) < 0)
 			return rc;
+	/* Setting the security moves a default port with it (587 to 465 for tls); a field discovery
+	 * found unchanged (a tls server on 587) keeps what it was. */
+	for (k = 0; k < OUTBOX_SETUP_AUTO_FIELDS; k++) {
+		for (i = 0; i < a->n && a->changes[i].field != auto_fields[k]; i++)
+			;
+		if (i == a->n && strcmp(outbox_server_get(s, auto_fields[k]), kept[k]) != 0 &&
+		    (rc = outbox_server_set(h, s, auto_fields[k], kept[k])) < 0)
+			return rc;
+	}
 	return 0;
 }
 

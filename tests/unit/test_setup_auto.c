@@ -190,6 +190,48 @@ static void test_saving_sets_the_changes_and_refuses_a_server_changed_meanwhile(
 	outbox_server_free(s);
 }
 
+/* The login found another user name: it is saved. Only the security changed (a tls server on the
+ * stored 587): setting it must not move the port to tls's 465 with it. */
+static void test_the_user_that_logged_in_is_saved_and_an_unchanged_port_stays(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_setup_change ch[OUTBOX_SETUP_AUTO_FIELDS];
+	outbox_setup_result r;
+	outbox_setup_candidate c;
+	outbox_server *s = NULL, *saved = NULL;
+	size_t n;
+
+	add_server(f->h, "local", "alice@example.org", "plain");
+	assert_int_equal(outbox_server_load(f->h, "local", &s), 0);
+	chosen_result(&r, &c, "smtp-old.example.org", 465, "tls", "plain");
+	r.login_checked = 1;
+	r.login_user = "alice";
+	n = outbox_setup_auto_changes(s, &r, ch);
+	EXPECT_INT(n, 1, "changes when only the user name that logged in differs");
+	EXPECT_INT(ch[0].field, OUTBOX_SERVER_USER, "the change");
+	EXPECT_STR(ch[0].before, "alice@example.org", "user before");
+	EXPECT_STR(ch[0].after, "alice", "user after");
+	r.login_checked = 0;
+	EXPECT_INT(outbox_setup_auto_changes(s, &r, ch), 0, "no login checked: the stored user name stays");
+	outbox_server_free(s);
+
+	add_server(f->h, "submission", "bob@example.org", "plain");
+	assert_int_equal(outbox_server_load(f->h, "submission", &s), 0);
+	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_SECURITY, "starttls"), 0);
+	assert_int_equal(outbox_server_save(f->h, s), 0);
+	outbox_server_free(s);
+	assert_int_equal(outbox_server_load(f->h, "submission", &s), 0);
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_PORT), "587", "stored port");
+	chosen_result(&r, &c, "smtp-old.example.org", 587, "tls", "plain");
+	n = outbox_setup_auto_changes(s, &r, ch);
+	EXPECT_INT(n, 1, "only the security changed");
+	EXPECT_INT(outbox_setup_auto_save(f->h, "submission", ch, n, &saved), 0, "save");
+	EXPECT_STR(outbox_server_get(saved, OUTBOX_SERVER_SECURITY), "tls", "saved security");
+	EXPECT_STR(outbox_server_get(saved, OUTBOX_SERVER_PORT), "587", "the port discovery found, not tls's 465");
+	outbox_server_free(saved);
+	outbox_server_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +240,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_the_difference_lists_only_changed_fields_in_setting_order,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_saving_sets_the_changes_and_refuses_a_server_changed_meanwhile,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_user_that_logged_in_is_saved_and_an_unchanged_port_stays,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
