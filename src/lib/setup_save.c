@@ -13,17 +13,27 @@
 #include "setup_result.h"
 #include "setup_undo.h"
 
-/* The domain, or DOMAIN-2, DOMAIN-3, ... when a server has that name already. */
+/* The longest start of a domain a server name keeps, so that "-99" still fits in a name's 64. */
+#define SAVE_NAME_BASE 60
+
+/* The domain, or DOMAIN-2, DOMAIN-3, ... when a server has that name already. A domain too long
+ * for a name (DNS allows 253) is cut to its first SAVE_NAME_BASE characters, without a '.' or
+ * '-' left at the end: the start tells one's servers apart better than the common end. */
 static int save_server_name(outbox *h, const char *domain, char *out, size_t size)
 {
 	outbox_server *taken = NULL;
+	char base[SAVE_NAME_BASE + 1];
+	size_t len;
 	int i, rc;
 
+	snprintf(base, sizeof base, "%.*s", SAVE_NAME_BASE, domain);
+	for (len = strlen(base); len > 1 && (base[len - 1] == '.' || base[len - 1] == '-'); len--)
+		base[len - 1] = '\0';
 	for (i = 1; i < 100; i++) {
 		if (i == 1)
-			snprintf(out, size, "%s", domain);
+			snprintf(out, size, "%s", base);
 		else
-			snprintf(out, size, "%s-%d", domain, i);
+			snprintf(out, size, "%s-%d", base, i);
 		rc = outbox_server_load(h, out, &taken);
 		outbox_server_free(taken);
 		taken = NULL;
@@ -34,7 +44,7 @@ static int save_server_name(outbox *h, const char *domain, char *out, size_t siz
 		if (rc < 0)
 			return rc;
 	}
-	return outbox_fail(h, OUTBOX_EEXISTS, "name", "servers %s to %s-99 exist already", domain, domain);
+	return outbox_fail(h, OUTBOX_EEXISTS, "name", "servers %s to %s-99 exist already", base, base);
 }
 
 /* The user name stored: the one that logged in, else the source's, else the address. */

@@ -109,6 +109,28 @@ static void test_the_server_is_named_after_the_domain_then_domain_2_3(void **sta
 	free(x);
 }
 
+/* DNS allows 253 characters, a server name 64: the name is the domain's start, and "-2" fits. */
+static void test_a_domain_too_long_for_a_name_is_cut_and_still_numbered(void **state)
+{
+	struct unit_store *f = *state;
+	static const char *const want[] = {"mail-for-the-regional-office-of-the-department.of-long-names",
+					   "mail-for-the-regional-office-of-the-department.of-long-names-2"};
+	struct hand_result *x = hand_result("smtp.example.org", "plain");
+	outbox_server *s;
+	outbox_account *a;
+	size_t i;
+
+	x->r.pub.domain = "mail-for-the-regional-office-of-the-department.of-long-names.example.org";
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		drafts(f->h, x, NULL, &s, &a);
+		EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_NAME), want[i], "the server's name");
+		outbox_server_free(s);
+		outbox_account_free(a);
+		unit_add_server(f->h, want[i]);
+	}
+	free(x);
+}
+
 static void test_the_user_name_is_the_one_that_logged_in_else_the_sources_else_the_address(void **state)
 {
 	struct unit_store *f = *state;
@@ -278,6 +300,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_the_server_is_named_after_the_domain_then_domain_2_3, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_domain_too_long_for_a_name_is_cut_and_still_numbered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_the_user_name_is_the_one_that_logged_in_else_the_sources_else_the_address, setup,
