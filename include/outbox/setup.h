@@ -90,10 +90,11 @@ typedef struct {
 	const char *tls_ca;           /* stored on the server; or NULL */
 } outbox_setup_save_options;
 
-/* What can be refused from the address alone, before any lookup: OUTBOX_EEXISTS naming
- * "address" when an account for it exists (the message names `outbox account remove` and
- * `outbox server edit NAME --auto` as the ways on), else 0. outbox_setup_drafts checks it too. */
-int outbox_setup_check_address(outbox *h, const char *address);
+/* What can be refused from the input alone, before any lookup or password: OUTBOX_EINVALID naming
+ * "address" or "name" for a value an account cannot have; OUTBOX_EEXISTS naming "address" when an
+ * account for it exists (the message names `outbox account remove` and `outbox server edit NAME
+ * --auto` as the ways on); else 0. full_name may be NULL. outbox_setup_drafts checks it too. */
+int outbox_setup_check_input(outbox *h, const char *address, const char *full_name);
 
 /* The server and account the result's chosen server makes, as drafts (not saved): the server
  * named after the domain (DOMAIN-2, ... when taken) and described by the provider's name, the

@@ -94,6 +94,8 @@ static int setup_parse(int argc, char **argv, struct setup_args *a)
 	if (optind + 1 != argc)
 		return cli_usage("setup", optind >= argc ? "setup needs an address" : "setup takes one address");
 	a->address = argv[optind];
+	if (a->o.oauth_client_id && *a->o.oauth_client_id == '\0')
+		return cli_usage("setup", "oauth-client-id: is empty; give your app's client ID");
 	if (a->password_stdin + a->password_prompt + (a->o.password_command != NULL) +
 	    (a->o.oauth_client_id != NULL) > 1)
 		return cli_usage("setup", "choose one of --password-stdin, --password-prompt, "
@@ -299,9 +301,10 @@ int cmd_setup(int argc, char **argv)
 	}
 	if ((rc = setup_parse(argc, argv, &a)) != 0 || (rc = a.dry_run ? cli_open_to_read(&h) : cli_open(&h)) != 0)
 		goto out;
-	/* An address that already has an account is refused before the password is asked for and
-	 * before any lookup: the whole discovery would end in the same refusal. */
-	if ((rc = outbox_setup_check_address(h, a.address)) < 0) {
+	/* A bad address or name, or an address that already has an account, is refused before the
+	 * password is asked for and before any lookup: the whole discovery would end in the same
+	 * refusal. */
+	if ((rc = outbox_setup_check_input(h, a.address, a.full_name)) < 0) {
 		rc = cli_fail(h, rc);
 		goto out;
 	}

@@ -103,11 +103,22 @@ static int save_account_server(outbox *h, outbox_account *a, const char *name)
 	return 0;
 }
 
-int outbox_setup_check_address(outbox *h, const char *address)
+int outbox_setup_check_input(outbox *h, const char *address, const char *full_name)
 {
-	outbox_account *a = NULL;
-	int rc = outbox_account_load(h, address, &a);
+	outbox_account *a = outbox_account_new();
+	int rc;
 
+	if (a == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	/* The account's own checks, field by field, as the save will make them. */
+	rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address ? address : "");
+	if (rc == 0 && full_name && *full_name)
+		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_NAME, full_name);
+	outbox_account_free(a);
+	a = NULL;
+	if (rc < 0)
+		return rc;
+	rc = outbox_account_load(h, address, &a);
 	if (rc == OUTBOX_ENOTFOUND) {
 		outbox_clear_error(h);
 		return 0;
@@ -129,7 +140,7 @@ static int save_check(outbox *h, const outbox_server *s, const outbox_account *a
 {
 	int rc;
 
-	if ((rc = outbox_setup_check_address(h, outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS))) < 0)
+	if ((rc = outbox_setup_check_input(h, outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS), NULL)) < 0)
 		return rc;
 	return outbox_server_validate(h, s);
 }

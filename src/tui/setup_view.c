@@ -178,11 +178,14 @@ static int setup_input_run(struct tui *t, struct setup_input *in)
 				in->focus = 0;
 				continue;
 			}
-			/* What the address alone says (an account for it exists) is refused here, before
-			 * the discovery that would end in the same refusal. */
-			if (outbox_setup_check_address(t->h, in->address) < 0) {
-				snprintf(in->error, sizeof in->error, "Email Address: %s", outbox_errdetail(t->h));
-				in->focus = 0;
+			/* What the input alone says (a bad name, an account for the address exists) is
+			 * refused here, before the discovery that would end in the same refusal. */
+			if (outbox_setup_check_input(t->h, in->address, in->name) < 0) {
+				int on_name = strcmp(outbox_errfield(t->h), "name") == 0;
+
+				snprintf(in->error, sizeof in->error, "%s: %s", on_name ? "Full Name" : "Email Address",
+					 outbox_errdetail(t->h));
+				in->focus = on_name ? 1 : 0;
 				continue;
 			}
 			if (*in->password && *in->client_id) {

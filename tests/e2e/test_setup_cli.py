@@ -303,12 +303,15 @@ def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tr
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (["bob"], DATAERR, "address: \"bob\" is not an address"),
+    (["bob"], DATAERR, "address: \"bob\" has no \"@domain\""),
     (["bob@x.test", "--resolver", "nowhere"], DATAERR, "resolver:"),
     (["bob@x.test", "--ispdb", "http://ispdb.example/"], DATAERR, "ispdb"),
     (["bob@x.test", "--tls-ca", "/nonexistent/ca.pem"], DATAERR, "tls-ca:"),
     (["bob@x.test", "--timeout", "0"], USAGE, "timeout:"),
     (["bob@x.test", "--resolver"], USAGE, "--resolver needs a value"),
+    (["bob@x.test", "--oauth-client-id", ""], USAGE, "oauth-client-id: is empty"),
+    (["bob@x.test", "--name", "A\x01B", "--password-stdin"], DATAERR, "name:"),
+    (["bob", "--password-prompt"], DATAERR, "address:"),
     (["bob@x.test", "--password-stdin", "--oauth-client-id", "x"], USAGE, "choose one of"),
     ([], USAGE, "setup needs an address"),
 ])

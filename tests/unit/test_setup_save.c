@@ -251,7 +251,7 @@ static void test_the_drafts_refuse_what_the_save_refuses(void **state)
 
 	/* An account for the address: named before any lookup, and again by the drafts. */
 	add_account(f->h, "Alice@Example.org", "example.org");
-	EXPECT_INT(outbox_setup_check_address(f->h, ADDRESS), OUTBOX_EEXISTS, "the address alone");
+	EXPECT_INT(outbox_setup_check_input(f->h, ADDRESS, NULL), OUTBOX_EEXISTS, "the address alone");
 	EXPECT_STR(outbox_errfield(f->h), "address", "the field named");
 	EXPECT_CONTAINS(outbox_errmsg(f->h), "outbox account remove Alice@Example.org", "one way on");
 	EXPECT_CONTAINS(outbox_errmsg(f->h), "outbox server edit example.org --auto", "the other");
@@ -259,7 +259,7 @@ static void test_the_drafts_refuse_what_the_save_refuses(void **state)
 	snprintf(x->c.host, sizeof x->c.host, "smtp2.example.org");
 	EXPECT_INT(outbox_setup_drafts(f->h, &x->r.pub, &o, &s, &a), OUTBOX_EEXISTS, "drafts for the address");
 	EXPECT_STR(outbox_errmsg(f->h), refused, "the drafts' refusal");
-	EXPECT_INT(outbox_setup_check_address(f->h, "bob@example.org"), 0, "another address");
+	EXPECT_INT(outbox_setup_check_input(f->h, "bob@example.org", NULL), 0, "another address");
 	free(x);
 }
 
@@ -291,7 +291,7 @@ static void test_an_account_made_meanwhile_rolls_back_the_server_and_its_passwor
 	EXPECT_INT(n, 1, "servers after the refused save");
 	EXPECT_STR(outbox_server_get(list[0], OUTBOX_SERVER_NAME), "other", "the one left");
 	outbox_server_list_free(list, n);
-	EXPECT_INT(outbox_setup_check_address(f->h, ADDRESS), 0, "no account for the address (rolled back)");
+	EXPECT_INT(outbox_setup_check_input(f->h, ADDRESS, NULL), 0, "no account for the address (rolled back)");
 	EXPECT_INT(secret_files(f), 0, "password files after the refused save");
 	free(x);
 }
