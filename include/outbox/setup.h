@@ -29,6 +29,7 @@ typedef struct {
 	const char *outcome;
 	long long ms;
 	const char *detail;  /* what was found, or why not */
+	long long done_ms;   /* when it ended, in ms from the start of the run */
 } outbox_setup_lookup;
 
 /* A server a source proposed, with its probe and its verdict. */
@@ -47,6 +48,9 @@ typedef struct {
 	int chosen;
 	const char *auth;         /* the --auth value it would get */
 	const char *why;          /* why it won, or why it lost */
+	/* When its probe began and when its verdict came, in ms from the start of the run (the
+	 * lookups' start: probes overlap them); -1 when it was not probed or never began. */
+	long long probe_began_ms, probe_done_ms;
 } outbox_setup_candidate;
 
 typedef struct {
@@ -61,12 +65,18 @@ typedef struct {
 	const char *login_user;                   /* the user name that logged in, or "" */
 	const char *login_form;                   /* "the full address", "the local part", ... */
 	const char *login_tried;                  /* the user names tried, ", "-joined */
+	/* Lookups until the last one ended and probes until the last verdict, both from the start of
+	 * the run (they overlap: the guesses are probed at once, a source's servers once it answers);
+	 * then the login check. */
 	long long lookups_ms, probes_ms, login_ms;
 } outbox_setup_result;
 
 /* Find, probe and choose a server for `address` (and with a password or password command, log
- * in to it, sending no mail). `progress` (may be NULL) hears each stage as it begins, on the
- * caller's thread. Returns 0 with a chosen server; OUTBOX_EUNAVAILABLE when none is usable and
+ * in to it, sending no mail). `progress` (may be NULL) hears, on the caller's thread, a line as
+ * each stage begins (ending in "..."), as each source's lookup ends ("autoconfig URL: found: 1
+ * SMTP server (Example Mail) (212 ms)") and as each probe has its verdict ("probed
+ * smtp.example.com port 465 tls: ok, TLSv1.3 ..., AUTH PLAIN (40 ms)", or why not), in the order
+ * they happen, in the words of the result. Returns 0 with a chosen server; OUTBOX_EUNAVAILABLE when none is usable and
  * OUTBOX_EAUTH when the login was refused, both with *out saying what was tried; other codes
  * (OUTBOX_EINVALID naming the field, OUTBOX_ECONFIG, OUTBOX_ENOMEM) with *out NULL. Nothing is
  * saved. Free *out with outbox_setup_result_free. */

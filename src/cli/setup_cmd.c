@@ -134,10 +134,15 @@ static int setup_read_password(const struct setup_args *a, char **password)
 	return 0;
 }
 
+/* Live on a terminal only: a stage as it begins ("...") and, indented under it, each lookup and
+ * probe as it ends, in the order they end; the explanation on stdout says it all again in order. */
 void setup_progress(void *ctx, const char *what)
 {
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "outbox: %s...\n", what);
+	size_t n = strlen(what);
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "outbox: %s%s\n", n >= 3 && strcmp(what + n - 3, "...") == 0 ? "" : "  ", what);
 }
 
 void setup_print_text(const outbox_setup_result *r)
@@ -187,6 +192,7 @@ void setup_json_result(struct json *j, const outbox_setup_result *r)
 		json_member_string(j, "outcome", r->lookups[i].outcome);
 		json_member_int(j, "ms", r->lookups[i].ms);
 		json_member_string(j, "detail", r->lookups[i].detail);
+		json_member_int(j, "done-ms", r->lookups[i].done_ms);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -212,6 +218,8 @@ void setup_json_result(struct json *j, const outbox_setup_result *r)
 		json_raw(j, c->chosen ? "true" : "false");
 		json_member_string(j, "auth", c->auth);
 		json_member_string(j, "why", c->why);
+		json_member_int(j, "probe-began-ms", c->probe_began_ms);
+		json_member_int(j, "probe-done-ms", c->probe_done_ms);
 		json_end_object(j);
 	}
 	json_end_array(j);

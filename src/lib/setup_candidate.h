@@ -67,6 +67,7 @@ struct setup_report {
 	enum setup_outcome outcome;
 	long long ms;     /* how long it took */
 	char detail[300]; /* the error, or what was found, in words */
+	long long done_at; /* when it ended, on net_now_ms's clock */
 };
 
 #endif

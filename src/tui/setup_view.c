@@ -31,7 +31,8 @@ struct setup_job {
 	pthread_mutex_t lock;
 	int refs;
 	unsigned changes;
-	char lines[SETUP_LINES][200]; /* the progress, the oldest dropped when full */
+	/* The progress: the first line (what is looked up) kept, the oldest after it dropped when full. */
+	char lines[SETUP_LINES][200];
 	int nlines;
 	int done, rc;
 	char errmsg[600];
@@ -78,7 +79,7 @@ static void setup_on_progress(void *ctx, const char *what)
 
 	pthread_mutex_lock(&j->lock);
 	if (j->nlines == SETUP_LINES) {
-		memmove(j->lines[0], j->lines[1], sizeof j->lines[0] * (SETUP_LINES - 1));
+		memmove(j->lines[1], j->lines[2], sizeof j->lines[0] * (SETUP_LINES - 2));
 		j->nlines--;
 	}
 	snprintf(j->lines[j->nlines++], sizeof j->lines[0], "%s", what ? what : "");
@@ -304,8 +305,8 @@ static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_r
 }
 
 /* `text` in rows of `width` (the rows after the first indented), at most `rows` of them, the
- * last one cut where the dialog ends; returns the rows used. */
-static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text)
+ * last one cut where the dialog ends; returns the rows used. With draw 0, only counts them. */
+static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, int draw)
 {
 	const char *p = text, *cut;
 	char part[SETUP_ROW];
@@ -324,7 +325,8 @@ static int setup_draw_wrapped(int row, int x, int width, int rows, const char *t
 				cut = q;
 		}
 		snprintf(part, sizeof part, "%.*s", (int)(cut - p), p);
-		widget_text(row + used, x + indent, width - indent, part);
+		if (draw)
+			widget_text(row + used, x + indent, width - indent, part);
 		used++;
 		for (p = cut; *p == ' '; p++)
 			;
@@ -352,18 +354,22 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 		widget_text(last, x + 2, w - 4, "Looking for your server... no mail is sent. Esc cancels.");
 		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, SETUP_CANCEL);
 	} else {
-		int n = setup_outcome_lines(s, r, out, 40);
-		/* The stages stay above the outcome, dimmed: what was done, then what came of it. */
+		int n = setup_outcome_lines(s, r, out, 40), need = 0, room;
+		/* The progress stays above the outcome, dimmed, in the rows the outcome leaves: its first
+		 * line (what was looked up) and the newest ones, which led to the outcome. */
+		for (i = 0; i < n; i++)
+			need += setup_draw_wrapped(0, 0, w - 4, last, out[i], 0);
+		room = last - row - 1 - need;
 		attron(screen_attr(TS_DIM));
-		for (i = 0; i < s->nlines && row < last - n - 1; i++)
-			widget_text(row++, x + 2, w - 4, s->lines[i]);
+		for (i = 0; i < s->nlines && i < room; i++)
+			widget_text(row++, x + 2, w - 4, s->lines[i == 0 || s->nlines <= room ? i : s->nlines - room + i]);
 		attroff(screen_attr(TS_DIM));
 		row++;
 		for (i = 0; i < n && row < last; i++) {
 			if (i == 0)
 				attron(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 			/* Each line wraps while that leaves a row for each line after it. */
-			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i]);
+			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i], 1);
 			if (i == 0)
 				attroff(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 		}
