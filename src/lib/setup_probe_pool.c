@@ -345,7 +345,9 @@ out:
 /* The caller's verdict on a probe the deadline caught. Called with the lock held. */
 static void pool_give_up(struct pool_entry *e, long long now)
 {
-	setup_probe_unanswered(&e->p, e->under_way, e->state != ENTRY_QUEUED, now - e->added_at);
+	/* Waited since it began (a probe may have waited its turn first), as the progress says it. */
+	setup_probe_unanswered(&e->p, e->under_way, e->state != ENTRY_QUEUED,
+			       now - (e->p.began_at >= 0 ? e->p.began_at : e->added_at));
 	e->p.done_at = now;
 	e->verdict = 1;
 }
