@@ -15,7 +15,7 @@ typedef struct {
 	const char *ispdb;            /* the ISPDB's base URL; NULL: Thunderbird's public one */
 	const char *resolver;         /* "127.0.0.1:53": every DNS query goes there; NULL: the system's */
 	const char *tls_ca;           /* a CA file trusted for the lookups and probes; NULL: the system's */
-	long long timeout_ms;         /* each stage's limit (lookups, probes, login); 0: a few seconds */
+	long long timeout_ms;         /* the lookups', each probe's (from its source's answer), the login's; 0: 5 s */
 	const char *password;         /* checked on the chosen server before anything is saved */
 	const char *password_command; /* run once for the password to check, when no password is given */
 	const char *oauth_client_id;  /* an OAuth sign-in: the method must be XOAUTH2 or OAUTHBEARER */
@@ -35,6 +35,7 @@ typedef struct {
 	/* Where the lookup was sent and asked last when its URL answered with a redirect (the
 	 * document's URL, when found); "" when the URL itself answered. */
 	const char *redirected_to;
+	long long done_ms;   /* when it ended, in ms from the start of the run */
 } outbox_setup_lookup;
 
 /* A server a source proposed, with its probe and its verdict. */
@@ -53,6 +54,9 @@ typedef struct {
 	int chosen;
 	const char *auth;         /* the --auth value it would get */
 	const char *why;          /* why it won, or why it lost */
+	/* When its probe began and when its verdict came, in ms from the start of the run (the
+	 * lookups' start: probes overlap them); -1 when it was not probed or never began. */
+	long long probe_began_ms, probe_done_ms;
 } outbox_setup_candidate;
 
 typedef struct {
@@ -67,16 +71,23 @@ typedef struct {
 	const char *login_user;                   /* the user name that logged in, or "" */
 	const char *login_form;                   /* "the user name given", "the full address", ... */
 	const char *login_tried;                  /* the user names tried, ", "-joined */
+	/* Lookups until the last one ended and probes until the last verdict, both from the start of
+	 * the run (they overlap: the guesses are probed at once, a source's servers once it answers);
+	 * then the login check. */
 	long long lookups_ms, probes_ms, login_ms;
 } outbox_setup_result;
 
 /* Find, probe and choose a server for `address` (and with a password or password command, log
- * in to it, sending no mail). `progress` (may be NULL) hears each stage as it begins, on the
- * caller's thread. Returns 0 with a chosen server. Once the servers were probed, every outcome
- * comes with *out saying what was tried: OUTBOX_EUNAVAILABLE when none is usable, OUTBOX_EAUTH
- * when the login was refused, OUTBOX_ETEMPFAIL or OUTBOX_EPROTOCOL when the login check could not
- * be finished. A failure before that (OUTBOX_EINVALID naming the field, OUTBOX_ECONFIG,
- * OUTBOX_ENOMEM) leaves *out NULL. Nothing is saved. Free *out with outbox_setup_result_free. */
+ * in to it, sending no mail). `progress` (may be NULL) hears, on the caller's thread, a line as
+ * each stage begins (ending in "..."), as each source's lookup ends ("autoconfig URL: found: 1
+ * SMTP server (Example Mail) (212 ms)") and as each probe has its verdict ("probed
+ * smtp.example.com port 465 tls: ok, TLSv1.3 ..., AUTH PLAIN (40 ms)", or why not), in the order
+ * they happen, in the words of the result. Returns 0 with a chosen server. Once the servers were
+ * probed, every outcome comes with *out saying what was tried: OUTBOX_EUNAVAILABLE when none is
+ * usable, OUTBOX_EAUTH when the login was refused, OUTBOX_ETEMPFAIL or OUTBOX_EPROTOCOL when the
+ * login check could not be finished. A failure before that (OUTBOX_EINVALID naming the field,
+ * OUTBOX_ECONFIG, OUTBOX_ENOMEM) leaves *out NULL. Nothing is saved. Free *out with
+ * outbox_setup_result_free. */
 int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_options *o,
 			  void (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out);
 void outbox_setup_result_free(outbox_setup_result *r);

@@ -132,10 +132,15 @@ int setup_discovery_option(const char *command, int c, const char *value, outbox
 	}
 }
 
+/* Live on a terminal only: a stage as it begins ("...") and, indented under it, each lookup and
+ * probe as it ends, in the order they end; the explanation on stdout says it all again in order. */
 void setup_progress(void *ctx, const char *what)
 {
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "outbox: %s...\n", what);
+	size_t n = strlen(what);
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "outbox: %s%s\n", n >= 3 && strcmp(what + n - 3, "...") == 0 ? "" : "  ", what);
 }
 
 void setup_print_text(const outbox_setup_result *r)
@@ -192,6 +197,7 @@ void setup_json_result(struct json *j, const outbox_setup_result *r)
 			json_string(j, r->lookups[i].redirected_to);
 		else
 			json_raw(j, "null");
+		json_member_int(j, "done-ms", r->lookups[i].done_ms);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -217,6 +223,8 @@ void setup_json_result(struct json *j, const outbox_setup_result *r)
 		json_raw(j, c->chosen ? "true" : "false");
 		json_member_string(j, "auth", c->auth);
 		json_member_string(j, "why", c->why);
+		json_member_int(j, "probe-began-ms", c->probe_began_ms);
+		json_member_int(j, "probe-done-ms", c->probe_done_ms);
 		json_end_object(j);
 	}
 	json_end_array(j);

@@ -70,6 +70,7 @@ struct setup_report {
 	/* The URL last asked when a redirect was followed (the document's, when found); "" when the
 	 * first URL answered. */
 	char redirected_to[300];
+	long long done_at; /* when it ended, on net_now_ms's clock */
 };
 
 #endif

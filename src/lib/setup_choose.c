@@ -94,7 +94,6 @@ static int choose_usable(size_t i, const char *address, enum setup_login login, 
 {
 	const struct setup_candidate *c = &list->v[i];
 	const struct setup_probe *p = setup_probe_of(probes, i);
-	static const char *const step_words[] = {"connecting", "TLS", "EHLO"};
 	char why[400];
 
 	switch (p->state) {
@@ -106,7 +105,7 @@ static int choose_usable(size_t i, const char *address, enum setup_login login, 
 		snprintf(v->why, sizeof v->why, "%s", p->error);
 		return 0;
 	case SETUP_PROBE_FAILED:
-		snprintf(v->why, sizeof v->why, "failed at %s: %s", step_words[p->step], p->error);
+		snprintf(v->why, sizeof v->why, "failed at %s: %s", setup_probe_step_word(p->step), p->error);
 		return 0;
 	case SETUP_PROBE_OK:
 		break;

@@ -1,8 +1,9 @@
-/* setup_discover.c: the discovery run of `outbox setup`: each source in a thread of its own under
- * one deadline, their candidates joined in the sources' order, then probe, choose and verify. */
-#include <arpa/inet.h>
+/* setup_discover.c: the discovery run of `outbox setup`: every source's lookup in a thread and the
+ * guesses' probes at once, each source's servers probed as soon as it answers, every result told
+ * to the caller's progress on its own thread; then choose, and verify the login. */
 #include <ctype.h>
-#include <pthread.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,129 +13,16 @@
 #include "handle_internal.h"
 #include "net.h"
 #include "setup_discover.h"
-#include "setup_dns.h"
+#include "setup_probe_pool.h"
+#include "setup_signal.h"
+#include "setup_sources.h"
 #include "validate.h"
-
-enum discover_kind { DISCOVER_HTTPS, DISCOVER_SRV, DISCOVER_MX };
-
-/* One source's lookup: a thread writes only here, through a handle of its own. */
-struct discover_job {
-	enum discover_kind kind;
-	enum setup_source source; /* DISCOVER_HTTPS: which URL */
-	const struct setup_discover_options *o;
-	const char *domain;
-	long long deadline_ms;
-	outbox h;
-	int rc;
-	struct setup_candidates list;
-	size_t nreports;
-	struct setup_report reports[1 + 1 + SETUP_DISCOVER_MX_DOMAINS];
-	char pin_host[256];               /* the pinned host, and its addresses through --resolver */
-	struct setup_addresses addresses;
-	struct http_pin pins[2 * DNS_MAX_RECORDS];
-	pthread_t thread;
-	int started;
-};
 
 const char *setup_discover_outcome_word(enum setup_outcome o)
 {
 	static const char *const words[] = {"found", "not offered", "no answer", "failed"};
 
 	return words[o];
-}
-
-static int discover_resolver_given(const struct setup_discover_options *o)
-{
-	return o->resolver && o->resolver->given;
-}
-
-static int discover_is_ip(const char *host)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-}
-
-/* The one place an HTTPS lookup's host is pinned or not, for its first URL and every redirect's:
- * with --resolver, the host the URL names (as libcurl parses it) is looked up there and pinned,
- * so libcurl connects where that server said and asks no other; an IP literal needs no pin;
- * without --resolver, the system resolves it. */
-static int discover_pin(void *ctx, outbox *h, const char *url, const struct http_pin **pins, size_t *n)
-{
-	struct discover_job *j = ctx;
-	size_t i;
-	int rc;
-
-	*pins = j->pins;
-	*n = 0;
-	if (!discover_resolver_given(j->o))
-		return 0;
-	if ((rc = http_url_host(h, url, j->pin_host, sizeof j->pin_host)) < 0)
-		return rc;
-	if (j->pin_host[0] == '\0' || discover_is_ip(j->pin_host))
-		return 0;
-	if ((rc = setup_dns_addresses(h, j->o->resolver, j->pin_host, j->deadline_ms, &j->addresses)) < 0)
-		return rc;
-	for (i = 0; i < j->addresses.n && i < sizeof j->pins / sizeof j->pins[0]; i++) {
-		j->pins[i].host = j->pin_host;
-		j->pins[i].address = j->addresses.v[i].name;
-	}
-	*n = i;
-	return 0;
-}
-
-/* Ask one HTTPS source (the ISPDB for `domain` when source is SETUP_SOURCE_MX), into the job's
- * next report. */
-static void discover_fetch(struct discover_job *j, enum setup_source source, const char *domain)
-{
-	struct autoconfig_fetch f = {0};
-	struct setup_report *report = &j->reports[j->nreports];
-	struct buf url = BUF_INIT;
-
-	f.address = j->o->address;
-	f.ispdb = j->o->ispdb;
-	f.ca_file = j->o->tls_ca;
-	f.deadline_ms = j->deadline_ms;
-	f.oauth_usable = j->o->login == SETUP_LOGIN_OAUTH;
-	if ((j->rc = autoconfig_fetch_url(&j->h, &f, source, domain, &url)) < 0) {
-		buf_free(&url);
-		return;
-	}
-	f.pin = discover_pin;
-	f.pin_ctx = j;
-	j->nreports++; /* from here on the report is always filled */
-	j->rc = autoconfig_fetch(&j->h, &f, source, domain, &j->list, report);
-	buf_free(&url);
-}
-
-static void *discover_thread(void *arg)
-{
-	struct discover_job *j = arg;
-	struct setup_mx mx;
-	char domains[SETUP_DISCOVER_MX_DOMAINS][DNS_NAME_SIZE];
-	size_t n, i;
-
-	switch (j->kind) {
-	case DISCOVER_HTTPS:
-		discover_fetch(j, j->source, NULL);
-		break;
-	case DISCOVER_SRV:
-		j->nreports = 2;
-		j->rc = setup_dns_srv(&j->h, j->o->resolver, j->domain, j->deadline_ms, &j->list, j->reports);
-		break;
-	case DISCOVER_MX:
-		j->nreports = 1;
-		j->rc = setup_dns_mx(&j->h, j->o->resolver, j->domain, j->deadline_ms, &mx, &j->reports[0]);
-		if (j->rc < 0 || j->reports[0].outcome != SETUP_FOUND)
-			break;
-		n = setup_dns_mx_domains(&mx, domains, SETUP_DISCOVER_MX_DOMAINS);
-		for (i = 0; i < n && j->rc == 0; i++)
-			/* The ISPDB was asked for the domain itself already. */
-			if (strcmp(domains[i], j->domain) != 0)
-				discover_fetch(j, SETUP_SOURCE_MX, domains[i]);
-		break;
-	}
-	return NULL;
 }
 
 /* smtp.DOMAIN, mail.DOMAIN, DOMAIN, each on 465 (tls) and 587 (starttls): what people try. */
@@ -190,70 +78,155 @@ static int discover_domain(outbox *h, const char *address, char *out, size_t siz
 	return 0;
 }
 
-static void discover_progress(const struct setup_discover_options *o, const char *doing, const char *what)
+static void discover_say(const struct setup_discover_options *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* One line of progress for the caller, on its thread. */
+static void discover_say(const struct setup_discover_options *o, const char *fmt, ...)
 {
-	char words[400];
+	char words[1200];
+	va_list ap;
 
 	if (o->progress == NULL)
 		return;
-	snprintf(words, sizeof words, "%s %s", doing, what);
+	va_start(ap, fmt);
+	vsnprintf(words, sizeof words, fmt, ap);
+	va_end(ap);
 	o->progress(o->ctx, words);
 }
 
-/* Start every source's thread; guesses need none. The jobs' order is the sources' order. */
-static int discover_lookups(outbox *h, const struct setup_discover_options *o, struct setup_discovery *d,
-			    long long deadline_ms)
+/* A lookup's result, in the words of the explanation (setup_result.c and its printers), what
+ * came of it first so that a line cut short on a screen still says it. */
+static void discover_say_report(const struct setup_discover_options *o, const struct setup_report *r)
 {
-	static const struct {
-		enum discover_kind kind;
-		enum setup_source source;
-	} plan[] = {{DISCOVER_HTTPS, SETUP_SOURCE_AUTOCONFIG},
-		    {DISCOVER_HTTPS, SETUP_SOURCE_WELL_KNOWN},
-		    {DISCOVER_HTTPS, SETUP_SOURCE_ISPDB},
-		    {DISCOVER_SRV, SETUP_SOURCE_SRV},
-		    {DISCOVER_MX, SETUP_SOURCE_MX}};
-	enum { NJOBS = sizeof plan / sizeof plan[0] };
-	struct discover_job *jobs = calloc(NJOBS, sizeof *jobs);
-	struct setup_candidates guesses = {0};
-	size_t i, k;
+	discover_say(o, "%s: %s%s%s (%lld ms; %s)", setup_choose_source_word(r->source),
+		     setup_discover_outcome_word(r->outcome), r->detail[0] ? ": " : "", r->detail, r->ms, r->what);
+}
+
+/* A probe's verdict, in the words of the explanation: what it offered, or why it is not usable. */
+static void discover_say_probe(const struct setup_discover_options *o, const struct setup_probe *p)
+{
+	const char *security = setup_probe_security_word(p->security);
+	long long took = p->done_at - p->began_at;
+
+	if (p->state == SETUP_PROBE_OK)
+		discover_say(o, "probed %s port %d %s: ok (%lld ms), AUTH %s, %s", p->host, p->port, security, took,
+			     p->caps.auth[0] ? p->caps.auth : "none offered", p->tls[0] ? p->tls : "TLS");
+	else if (p->state == SETUP_PROBE_FAILED)
+		discover_say(o, "probed %s port %d %s: failed at %s: %s", p->host, p->port, security,
+			     setup_probe_step_word(p->step), p->error);
+	else if (p->began_at >= 0)
+		discover_say(o, "probed %s port %d %s: no answer in %lld.%lld s (%s)", p->host, p->port,
+			     security, took / 1000, took % 1000 / 100, setup_probe_waiting_word(p, p->step));
+	else
+		discover_say(o, "probed %s port %d %s: %s", p->host, p->port, security, p->error);
+}
+
+/* What the caller's thread keeps while the lookups and probes run. */
+struct discover_pipe {
+	struct setup_signal signal;
+	struct setup_sources *sources;
+	struct setup_probe_pool *pool;
+	long long timeout, last_deadline, last_verdict;
+};
+
+/* Ask the pool to probe each candidate but plain text (never chosen), each with the whole timeout
+ * from now: a server a late source names gets as long as one named at once. */
+static int discover_probe(outbox *h, struct discover_pipe *pp, const struct setup_candidates *list)
+{
+	long long deadline = net_now_ms() + pp->timeout;
+	size_t i;
 	int rc = 0;
 
-	if (jobs == NULL)
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	for (i = 0; i < NJOBS; i++) {
-		jobs[i].kind = plan[i].kind;
-		jobs[i].source = plan[i].source;
-		jobs[i].o = o;
-		jobs[i].domain = d->domain;
-		jobs[i].deadline_ms = deadline_ms;
-		jobs[i].started = pthread_create(&jobs[i].thread, NULL, discover_thread, &jobs[i]) == 0;
-		if (!jobs[i].started) /* no thread to spare: ask it here */
-			discover_thread(&jobs[i]);
-	}
-	rc = discover_guesses(h, d->domain, &guesses, &d->reports[SETUP_DISCOVER_MAX_REPORTS - 1]);
-	/* Each lookup ends by the deadline on its own (libcurl's and the DNS waits are cut to it). */
-	for (i = 0; i < NJOBS; i++)
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-	for (i = 0; i < NJOBS; i++) {
-		if (rc == 0 && jobs[i].rc < 0) {
-			struct outbox_error_copy e;
-
-			outbox_error_save(&jobs[i].h, &e);
-			outbox_error_restore(h, &e);
-			rc = jobs[i].rc;
+	for (i = 0; rc == 0 && i < list->n; i++)
+		if (list->v[i].security != SETUP_SECURITY_NONE) {
+			rc = setup_probe_pool_add(h, pp->pool, list->v[i].host, list->v[i].port, list->v[i].security,
+						  deadline);
+			pp->last_deadline = deadline;
 		}
-		for (k = 0; k < jobs[i].nreports; k++)
-			d->reports[d->nreports++] = jobs[i].reports[k];
-		for (k = 0; rc == 0 && k < jobs[i].list.n; k++)
-			rc = setup_candidates_add(h, &d->candidates, &jobs[i].list.v[k]);
-		setup_candidates_free(&jobs[i].list);
+	return rc;
+}
+
+/* Until every lookup has ended and every probe has its verdict: each report told and its servers
+ * probed as it comes, each verdict told as it comes, sleeping in between. */
+static int discover_wait_all(outbox *h, const struct setup_discover_options *o, struct discover_pipe *pp)
+{
+	struct setup_report got[SETUP_DISCOVER_MAX_REPORTS];
+	struct setup_candidates fresh = {0};
+	struct setup_probe verdict;
+	unsigned long seen = 0;
+	long long next;
+	size_t i, n;
+	int rc = 0, ended;
+
+	for (;;) {
+		ended = setup_sources_done(pp->sources); /* before the take: nothing it published is missed */
+		n = setup_sources_take(h, pp->sources, got, SETUP_DISCOVER_MAX_REPORTS, &fresh, &rc);
+		for (i = 0; i < n; i++)
+			discover_say_report(o, &got[i]);
+		if (rc == 0)
+			rc = discover_probe(h, pp, &fresh);
+		setup_candidates_free(&fresh);
+		if (rc < 0)
+			return rc;
+		while (setup_probe_pool_take(pp->pool, net_now_ms(), &verdict)) {
+			discover_say_probe(o, &verdict);
+			pp->last_verdict = verdict.done_at;
+		}
+		if (setup_probe_pool_pending(pp->pool, &next) == 0 && ended)
+			return 0;
+		setup_signal_wait(&pp->signal, &seen, next);
 	}
-	d->reports[d->nreports++] = d->reports[SETUP_DISCOVER_MAX_REPORTS - 1];
-	for (k = 0; rc == 0 && k < guesses.n; k++)
-		rc = setup_candidates_add(h, &d->candidates, &guesses.v[k]);
+}
+
+/* The lookups and the probes, overlapped: the guesses are probed at once, each source's servers as
+ * soon as it answers. Then the reports and candidates in the sources' order (guesses last) and
+ * each candidate's probe, as if the stages had run one after the other. */
+static int discover_lookups_and_probes(outbox *h, const struct setup_discover_options *o,
+				       struct setup_discovery *d, long long timeout)
+{
+	struct discover_pipe pp = {.timeout = timeout};
+	struct setup_probe_options po = {0};
+	struct setup_candidates guesses = {0};
+	struct setup_report guess_report;
+	long long start = d->started_at;
+	size_t k;
+	int rc, rc2;
+
+	setup_signal_init(&pp.signal);
+	po.tls_ca = o->tls_ca;
+	po.resolver = o->resolver;
+	pp.last_deadline = pp.last_verdict = start;
+	if ((rc = setup_probe_pool_new(h, &po, &pp.signal, &pp.pool)) < 0)
+		goto out;
+	if ((rc = setup_sources_start(h, o, d->domain, start + timeout, &pp.signal, &pp.sources)) < 0)
+		goto out;
+	if ((rc = discover_guesses(h, d->domain, &guesses, &guess_report)) == 0) {
+		guess_report.done_at = net_now_ms();
+		discover_say_report(o, &guess_report);
+		rc = discover_probe(h, &pp, &guesses);
+	}
+	if (rc == 0)
+		rc = discover_wait_all(h, o, &pp);
+
+out:
+	if (pp.sources && (rc2 = setup_sources_finish(h, pp.sources, d)) < 0 && rc == 0)
+		rc = rc2;
+	if (rc == 0) {
+		d->reports[d->nreports++] = guess_report;
+		for (k = 0; rc == 0 && k < guesses.n; k++)
+			rc = setup_candidates_add(h, &d->candidates, &guesses.v[k]);
+	}
+	for (k = 0; k < d->nreports; k++)
+		if (d->reports[k].source != SETUP_SOURCE_GUESS && d->reports[k].done_at - start > d->lookups_ms)
+			d->lookups_ms = d->reports[k].done_at - start;
+	d->probes_ms = pp.last_verdict - start;
+	/* On a failure, no QUIT is waited for: the pool only stops. */
+	if (pp.pool && (rc2 = setup_probe_pool_finish(h, pp.pool, rc == 0 ? pp.last_deadline : net_now_ms(),
+						       &d->candidates, &d->probes)) < 0 && rc == 0)
+		rc = rc2;
 	setup_candidates_free(&guesses);
-	free(jobs);
+	setup_signal_destroy(&pp.signal);
 	return rc;
 }
 
@@ -288,25 +261,17 @@ int setup_discover_run(outbox *h, const struct setup_discover_options *o, struct
 	    (rc = discover_check(h, o, d->domain)) < 0)
 		return rc;
 
-	discover_progress(o, "looking up the settings of", d->domain);
-	start = net_now_ms();
-	if ((rc = discover_lookups(h, o, d, start + timeout)) < 0)
-		goto fail;
-	d->lookups_ms = net_now_ms() - start;
-
-	discover_progress(o, "probing the servers found for", d->domain);
-	start = net_now_ms();
-	po.deadline_ms = start + timeout;
-	po.tls_ca = o->tls_ca;
-	po.resolver = o->resolver;
-	if ((rc = setup_probe_run(h, &d->candidates, &po, &d->probes)) < 0 ||
+	discover_say(o, "looking up the settings of %s...", d->domain);
+	d->started_at = net_now_ms();
+	if ((rc = discover_lookups_and_probes(h, o, d, timeout)) < 0 ||
 	    (rc = setup_choose(h, o->address, o->login, &d->candidates, &d->probes, &d->choice)) < 0)
 		goto fail;
-	d->probes_ms = net_now_ms() - start;
 
 	if (d->choice.winner >= 0 && o->login == SETUP_LOGIN_PASSWORD) {
-		discover_progress(o, "checking the login on", d->candidates.v[d->choice.winner].host);
+		discover_say(o, "checking the login on %s...", d->candidates.v[d->choice.winner].host);
 		start = net_now_ms();
+		po.tls_ca = o->tls_ca;
+		po.resolver = o->resolver;
 		po.deadline_ms = start + timeout;
 		d->login_checked = 1;
 		rc = setup_verify_choice(h, o->address, o->username, o->password, &d->candidates, &d->probes,

@@ -1,5 +1,6 @@
 /* setup_discover.h: one `outbox setup` run from an address to a chosen (and, with a password,
- * logged-in) server: every source at once under one deadline, then probe, choose and verify. */
+ * logged-in) server: every source at once under one deadline, each one's servers probed as soon
+ * as it answers (the guesses at once), then choose and verify. */
 #ifndef OUTBOX_SETUP_DISCOVER_H
 #define OUTBOX_SETUP_DISCOVER_H
 
@@ -28,8 +29,10 @@ struct setup_discover_options {
 	enum setup_login login;
 	const char *password;                /* SETUP_LOGIN_PASSWORD: checked on the winner */
 	const char *username;                /* tried first in that check; NULL: none */
-	/* Called on the caller's thread as each stage begins, with words ("looking up example.com");
-	 * may be NULL. */
+	/* Called on the caller's thread with a line of words as each stage begins ("looking up the
+	 * settings of example.com...", "checking the login on smtp.example.com..."), as each lookup
+	 * ends ("autoconfig URL: found: ... (12 ms)") and as each probe has its verdict ("probed
+	 * smtp.example.com port 465 tls: ok, ..."); may be NULL. */
 	void (*progress)(void *ctx, const char *what);
 	void *ctx;
 };
@@ -43,15 +46,20 @@ struct setup_discovery {
 	struct setup_choice choice;
 	int login_checked;                /* a login was tried: `login` says how it went */
 	struct setup_login_check login;
-	long long lookups_ms, probes_ms, login_ms; /* how long each stage took */
+	/* How long each stage took: lookups until the last one ended and probes until the last
+	 * verdict, both counted from started_at (they overlap); the login check on its own. */
+	long long lookups_ms, probes_ms, login_ms;
+	long long started_at;             /* net_now_ms when the lookups and the guesses' probes began */
 };
 
 /* Run every source for o->address at once, each in a thread writing only its own report and
  * candidates, until one deadline (o->timeout_ms from now): the provider's autoconfig host, its
  * .well-known file, the ISPDB, the SRV records, the MX hosts' registered domains in the ISPDB,
  * and the guesses (smtp.DOMAIN, mail.DOMAIN, DOMAIN on 465 tls and 587 starttls). With a
- * resolver, each HTTPS host is first looked up there and pinned, so no lookup leaves it. Then
- * probe every candidate, choose, and with a password check the login on the winner.
+ * resolver, each HTTPS host is first looked up there and pinned, so no lookup leaves it. The
+ * guesses are probed at once and each source's candidates as soon as it answers, each distinct
+ * server once, each probe with o->timeout_ms of its own. Then choose (over the candidates in the
+ * sources' order, as if nothing had overlapped), and with a password check the login on the winner.
  * Returns 0 when a server was chosen (and logged in to); OUTBOX_EUNAVAILABLE when none is
  * usable; the login check's code (OUTBOX_EAUTH for a refused password) when it failed; in all
  * three *out holds what was tried. OUTBOX_EINVALID naming the field for an unusable address,

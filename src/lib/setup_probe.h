@@ -39,6 +39,8 @@ struct setup_probe {
 	struct smtp_caps caps;      /* what EHLO offered (AUTH, SIZE, 8BITMIME, ...); OK only */
 	/* How long each step took, in ms; -1 when it did not end. */
 	long long connect_ms, tls_ms, ehlo_ms;
+	/* When it began and when its verdict came, on net_now_ms's clock; -1: never. */
+	long long began_at, done_at;
 };
 
 struct setup_probes {
@@ -55,8 +57,8 @@ struct setup_probe_options {
 	int parallel;                        /* at most this many at once; 0: SETUP_PROBE_PARALLEL */
 };
 
-/* Probe every distinct (host, port, security) of `list`, `o->parallel` at a time, each in a
- * thread of its own, and wait until all are done (their QUIT answered) or the deadline, never
+/* Probe every distinct (host, port, security) of `list` (setup_probe_pool.c), `o->parallel` at a
+ * time, each in a thread of its own, and wait until all are done (their QUIT answered) or the deadline, never
  * longer: a probe not done by then is NO_ANSWER, and its thread is left to end on its own (its
  * waits are cut to the time that was left). Plain-text candidates are SKIPPED. A STARTTLS server that does not offer
  * STARTTLS, and a certificate that does not verify, are FAILED with the reason. Nothing is
@@ -67,8 +69,22 @@ int setup_probe_run(outbox *h, const struct setup_candidates *list, const struct
 		    struct setup_probes *out);
 void setup_probes_free(struct setup_probes *p);
 
+/* One probe per distinct (host, port, security) of `list` (the host's case aside), in the order
+ * the candidates first name them, each not yet probed (plain text SKIPPED, never to be); of[]
+ * filled. 0 or OUTBOX_ENOMEM (then *out is empty). */
+int setup_probes_plan(outbox *h, const struct setup_candidates *list, struct setup_probes *out);
+/* Make *p the verdict on a probe its deadline caught: NO_ANSWER, in step under_way when it had
+ * begun, with the words saying where it waited and for how long (waited ms). */
+void setup_probe_unanswered(struct setup_probe *p, enum setup_probe_step under_way, int begun, long long waited);
+
 /* The probe of candidate i. */
 const struct setup_probe *setup_probe_of(const struct setup_probes *p, size_t i);
+
+/* "connecting", "TLS" or "EHLO": a step, in the words of a verdict. */
+const char *setup_probe_step_word(enum setup_probe_step s);
+
+/* What a probe caught in `step` was waiting for: "connecting", "the TLS handshake", ... */
+const char *setup_probe_waiting_word(const struct setup_probe *p, enum setup_probe_step step);
 
 /* "tls", "starttls" or "none": the server field's value for a security mode. */
 const char *setup_probe_security_word(enum setup_security s);

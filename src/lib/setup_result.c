@@ -39,7 +39,7 @@ static int result_view(outbox *h, struct setup_result *r, const char *address)
 
 		r->lookups[i] = (outbox_setup_lookup){setup_choose_source_word(rep->source), rep->what,
 						     setup_discover_outcome_word(rep->outcome), rep->ms, rep->detail,
-						     rep->redirected_to};
+						     rep->redirected_to, rep->done_at - d->started_at};
 	}
 	v->lookups = r->lookups;
 	v->nlookups = d->nreports;
@@ -66,6 +66,8 @@ static int result_view(outbox *h, struct setup_result *r, const char *address)
 		out->chosen = (long)c == d->choice.winner;
 		out->auth = verdict->auth;
 		out->why = verdict->why;
+		out->probe_began_ms = p->began_at < 0 ? -1 : p->began_at - d->started_at;
+		out->probe_done_ms = p->began_at < 0 ? -1 : p->done_at - d->started_at;
 		if (out->chosen)
 			v->chosen = (long)k;
 	}

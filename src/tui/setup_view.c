@@ -27,7 +27,8 @@ struct setup_input {
 /* What the discovery's worker and its dialog share (under job.lock). */
 struct setup_job {
 	struct worker_job job;
-	char lines[SETUP_LINES][200]; /* the progress, the oldest dropped when full */
+	/* The progress: the first line (what is looked up) kept, the oldest after it dropped when full. */
+	char lines[SETUP_LINES][200];
 	int nlines;
 	outbox_setup_result *result; /* the dialog's once job.done is set */
 	/* The worker's alone. */
@@ -65,7 +66,7 @@ static void setup_on_progress(void *ctx, const char *what)
 
 	pthread_mutex_lock(&j->job.lock);
 	if (j->nlines == SETUP_LINES) {
-		memmove(j->lines[0], j->lines[1], sizeof j->lines[0] * (SETUP_LINES - 1));
+		memmove(j->lines[1], j->lines[2], sizeof j->lines[0] * (SETUP_LINES - 2));
 		j->nlines--;
 	}
 	snprintf(j->lines[j->nlines++], sizeof j->lines[0], "%s", what ? what : "");
@@ -111,7 +112,7 @@ static struct setup_job *setup_start(struct tui *t, const struct setup_input *in
 	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
-static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text);
+static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, int draw);
 
 static void setup_input_draw(struct tui *t, struct setup_input *in)
 {
@@ -133,7 +134,7 @@ static void setup_input_draw(struct tui *t, struct setup_input *in)
 	widget_text(y + 4 + 2 * (SETUP_FIELDS - 1), x + 20, w - 23, "only for a provider that signs in with OAuth 2.0");
 	attroff(screen_attr(TS_DIM));
 	attron(screen_attr(TS_ERROR));
-	setup_draw_wrapped(y + h - 5, x + 2, w - 4, 3, in->error); /* a refusal names the commands to use */
+	setup_draw_wrapped(y + h - 5, x + 2, w - 4, 3, in->error, 1); /* a refusal names the commands to use */
 	attroff(screen_attr(TS_ERROR));
 	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == SETUP_CONTINUE, 1, SETUP_CONTINUE);
 	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == SETUP_QUIT, 1, SETUP_QUIT);
@@ -284,8 +285,8 @@ static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_r
 }
 
 /* `text` in rows of `width` (the rows after the first indented), at most `rows` of them, the
- * last one cut where the dialog ends; returns the rows used. */
-static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text)
+ * last one cut where the dialog ends; returns the rows used. With draw 0, only counts them. */
+static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, int draw)
 {
 	const char *p = text, *cut;
 	char part[SETUP_ROW];
@@ -304,7 +305,8 @@ static int setup_draw_wrapped(int row, int x, int width, int rows, const char *t
 				cut = q;
 		}
 		snprintf(part, sizeof part, "%.*s", (int)(cut - p), p);
-		widget_text(row + used, x + indent, width - indent, part);
+		if (draw)
+			widget_text(row + used, x + indent, width - indent, part);
 		used++;
 		for (p = cut; *p == ' '; p++)
 			;
@@ -332,18 +334,22 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 		widget_text(last, x + 2, w - 4, "Looking for your server... no mail is sent. Esc cancels.");
 		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, SETUP_CANCEL);
 	} else {
-		int n = setup_outcome_lines(s, r, out, 40);
-		/* The stages stay above the outcome, dimmed: what was done, then what came of it. */
+		int n = setup_outcome_lines(s, r, out, 40), need = 0, room;
+		/* The progress stays above the outcome, dimmed, in the rows the outcome leaves: its first
+		 * line (what was looked up) and the newest ones, which led to the outcome. */
+		for (i = 0; i < n; i++)
+			need += setup_draw_wrapped(0, 0, w - 4, last, out[i], 0);
+		room = last - row - 1 - need;
 		attron(screen_attr(TS_DIM));
-		for (i = 0; i < s->nlines && row < last - n - 1; i++)
-			widget_text(row++, x + 2, w - 4, s->lines[i]);
+		for (i = 0; i < s->nlines && i < room; i++)
+			widget_text(row++, x + 2, w - 4, s->lines[i == 0 || s->nlines <= room ? i : s->nlines - room + i]);
 		attroff(screen_attr(TS_DIM));
 		row++;
 		for (i = 0; i < n && row < last; i++) {
 			if (i == 0)
 				attron(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 			/* Each line wraps while that leaves a row for each line after it. */
-			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i]);
+			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i], 1);
 			if (i == 0)
 				attroff(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 		}
