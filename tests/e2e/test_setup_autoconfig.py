@@ -11,7 +11,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from servers.autoconfig_server import AutoconfigServer  # noqa: E402
 from servers.pki import make_named_cert  # noqa: E402
-from toolrun import JsonLines, expect, run_tool  # noqa: E402
+from conftest import expect  # noqa: E402
+from toolrun import JsonLines, run_tool  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "autoconfig")
 NAMES = ["autoconfig.example.test", "example.test", "ispdb.test", "autoconfig.broken.test",

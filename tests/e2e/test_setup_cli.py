@@ -4,13 +4,14 @@
 server on a 127.x address of its own serves the autoconfig files and the ISPDB for every name,
 and aiosmtpd servers listen where the sources say. The command reaches all of it only through
 --resolver, --tls-ca and --ispdb, as a site with its own infrastructure would."""
-import json
 import os
 import socket
 import sys
 import time
 
 import pytest
+
+from conftest import expect
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from servers.aiosmtpd_server import Aiosmtpd  # noqa: E402
@@ -104,10 +105,6 @@ def world(pki, tmp_path, dnsmasq):
     yield make
     for w in made:
         w.stop()
-
-
-def expect(got, want, what, r):
-    assert got == want, f"{what}: got {got!r}, want {want!r}\n" + r.describe()
 
 
 def setup_json(ob, *args, **kw):

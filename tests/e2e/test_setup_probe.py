@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 from servers.faultserver import FaultServer, Silence
-from toolrun import JsonLines, expect, run_tool
+from conftest import expect
+from toolrun import JsonLines, run_tool
 
 UNAVAILABLE, NOPERM, USAGE = 69, 77, 64
 

@@ -1,5 +1,5 @@
 # tests/e2e/toolrun.py: running a test tool (build/.../tests/tools/NAME) and reading the JSON lines
-# it prints, for the tests that drive a library part through one; and the got/want check they share.
+# it prints, for the tests that drive a library part through one.
 import json
 import os
 import subprocess
@@ -44,8 +44,3 @@ def run_tool(name, *args, input="", timeout=60, lines=JsonLines):
     proc = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)
     return lines(argv, proc)
 
-
-def expect(got, want, what, run):
-    """`got` must equal `want`; on failure say both, and what `run` (anything with describe())
-    did."""
-    assert got == want, f"{what}: got {got!r}, want {want!r}\n" + run.describe()
