@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from bounded import run_bounded
 from conftest import expect
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -107,12 +108,17 @@ def world(pki, tmp_path, dnsmasq):
         w.stop()
 
 
-def setup_json(ob, *args, **kw):
-    r = ob.run("setup", "--json", *args, **kw)
+def json_of(r):
+    """What `outbox setup --json` printed, or the test fails saying what it printed instead."""
     try:
-        return r, r.json()
+        return r.json()
     except ValueError:
         pytest.fail("--json printed no valid JSON:\n" + r.describe())
+
+
+def setup_json(ob, *args, **kw):
+    r = ob.run("setup", "--json", *args, **kw)
+    return r, json_of(r)
 
 
 def chosen(doc):
@@ -236,7 +242,8 @@ def test_a_right_password_saves_the_server_and_account_which_can_be_removed_and_
     before, files = ob.fingerprint(), store_files(ob)
     assert files, "the first run's password is kept in a file of the store"
     r = ob.run("setup", "alice@login.test", "--password-stdin", *w.options(), input=srv.password + "\n")
-    assert r.code == DATAERR and "an account for alice@login.test already exists" in r.err, r.describe()
+    expect(r.code, DATAERR, "exit status of a second run", r)
+    assert "an account for alice@login.test already exists" in r.err, r.describe()
     expect(ob.fingerprint(), before, "store after a refused save", r)
     expect(store_files(ob), files, "files in the store after a refused save", r)
 
@@ -276,12 +283,18 @@ def silent_resolver():
 def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tried(ob, pki, silent_resolver):
     ob.ok("server", "list")
     before = ob.fingerprint()
-    t0 = time.monotonic()
-    r, doc = setup_json(ob, "bob@silent.test", "--resolver", silent_resolver, "--tls-ca", pki.ca_cert,
-                        "--ispdb", f"https://{ISPDB}/v1.1/", "--timeout", "2")
-    wall = time.monotonic() - t0
-    print(f"\nsetup wall time, nothing answering (--timeout 2): {wall:.2f} s "
+    timeout = 2
+    # Lookups and probes share the one deadline, so the run ends about `timeout` s after it
+    # starts; 2.5 times that leaves room for a loaded machine but not for a second wait.
+    bound = 2.5 * timeout
+    r, wall = run_bounded(ob, ["setup", "--json", "bob@silent.test", "--resolver", silent_resolver,
+                               "--tls-ca", pki.ca_cert, "--ispdb", f"https://{ISPDB}/v1.1/",
+                               "--timeout", str(timeout)], 60, f"a failure within --timeout {timeout}")
+    doc = json_of(r)
+    print(f"\nsetup wall time, nothing answering (--timeout {timeout}): {wall:.2f} s "
           f"(lookups {doc['lookups_ms']} ms, probes {doc['probes_ms']} ms)")
+    assert wall < bound, (f"wall time with --timeout {timeout}: got {wall:.2f} s, want under {bound} s "
+                          "(it fails within the deadline)\n" + r.describe())
     expect(r.code, UNAVAILABLE, "exit status", r)
     got = [(x["source"], x["outcome"]) for x in doc["sources"]]
     want = [("autoconfig", "no answer"), ("well-known", "no answer"), ("ISPDB", "no answer"),
