@@ -5,14 +5,15 @@ server on a 127.x address of its own serves the autoconfig files and the ISPDB f
 and aiosmtpd servers listen where the sources say. The command reaches all of it only through
 --resolver, --tls-ca and --ispdb, as a site with its own infrastructure would."""
 import os
-import socket
 import sys
 import time
 
 import pytest
 
 from bounded import run_bounded
-from conftest import expect
+# silent_resolver is every test's fixture (servers_fixtures.py); named here for the tests that
+# import it from this module.
+from conftest import expect, silent_resolver  # noqa: F401
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from servers.aiosmtpd_server import Aiosmtpd  # noqa: E402
@@ -270,14 +271,6 @@ def test_a_wrong_password_exits_77_and_saves_nothing(ob, world):
     assert r.err.startswith("outbox: ") and "nothing saved" in r.err, r.describe()
     expect(ob.fingerprint(), before, "store", r)
     expect((ob.ok("server", "list").out, ob.ok("account", "list").out), (servers, accounts), "lists", r)
-
-
-@pytest.fixture
-def silent_resolver():
-    """A UDP socket that takes DNS queries and never answers."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        yield "127.0.0.1:%d" % s.getsockname()[1]
 
 
 def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tried(ob, pki, silent_resolver):
