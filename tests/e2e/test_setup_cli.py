@@ -217,6 +217,11 @@ def autoconfig_world(world):
     return w, srv
 
 
+def lists(ob):
+    """What `server list` and `account list` print: what a user sees of the store."""
+    return ob.ok("server", "list").out, ob.ok("account", "list").out
+
+
 def store_files(ob):
     """Every file in the store's directory but the database's own (the passwords' files)."""
     return sorted(os.path.relpath(os.path.join(d, f), ob.home) for d, _, fs in os.walk(ob.home) for f in fs
@@ -260,8 +265,7 @@ def test_a_right_password_saves_the_server_and_account_which_can_be_removed_and_
 
 def test_a_wrong_password_exits_77_and_saves_nothing(ob, world):
     w, srv = autoconfig_world(world)
-    ob.ok("server", "list")
-    servers, accounts = ob.ok("server", "list").out, ob.ok("account", "list").out
+    before_lists = lists(ob)
     before = ob.fingerprint()
     r, doc = setup_json(ob, "alice@login.test", "--password-stdin", *w.options(), input="not-the-password\n")
     expect(r.code, NOPERM, "exit status", r)
@@ -270,7 +274,7 @@ def test_a_wrong_password_exits_77_and_saves_nothing(ob, world):
     assert "saved" not in doc and "would_save" not in doc, r.describe()
     assert r.err.startswith("outbox: ") and "nothing saved" in r.err, r.describe()
     expect(ob.fingerprint(), before, "store", r)
-    expect((ob.ok("server", "list").out, ob.ok("account", "list").out), (servers, accounts), "lists", r)
+    expect(lists(ob), before_lists, "server list and account list", r)
 
 
 def test_a_domain_where_nothing_answers_fails_at_the_deadline_saying_what_was_tried(ob, pki, silent_resolver):

@@ -10,7 +10,7 @@ from servers.faultserver import FaultServer, Silence
 from conftest import expect
 from toolrun import JsonLines, run_tool
 
-UNAVAILABLE, NOPERM, USAGE = 69, 77, 64
+UNAVAILABLE, NOPERM, USAGE, DATAERR = 69, 77, 64, 65
 
 
 class Run(JsonLines):
@@ -244,7 +244,7 @@ def test_options_that_cannot_be_used_are_one_line_naming_the_field(tmp_path):
     err = r.one("error")
     expect(err["field"], "tls-ca", "error field", r)
     assert "\n" not in err["message"] and err["message"].startswith("tls-ca: "), r.describe()
-    assert r.code != 0, r.describe()
+    expect(r.code, DATAERR, "exit status", r)
 
 
 def named_cert(pki, tmp_path, name):
