@@ -60,6 +60,8 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Small programs the end-to-end tests drive library parts through, before a command uses them.
 TOOL_SRC   := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+# What the tools share (their JSON-lines output), linked into each; outside the tools' wildcard.
+TOOL_LIB   := $(sort $(wildcard tests/tools/lib/*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
@@ -118,9 +120,9 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC_LIB)
 
 replay-bins: $(REPLAY_BIN)
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(STATIC_LIB)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(TOOL_LIB) $(wildcard tests/tools/lib/*.h) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/tools/lib $(LDFLAGS) -o $@ $< $(TOOL_LIB) $(STATIC_LIB) $(PKG_LIBS)
 
 fuzz-replay: $(REPLAY_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do $(BUILD)/tests/replay_$$n tests/fuzz/corpus/$$n; done

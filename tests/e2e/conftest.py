@@ -34,6 +34,12 @@ class Result:
                 f"  stdout: {self.out!r}\n  stderr: {self.err!r}")
 
 
+def expect(got, want, what, run):
+    """`got` must equal `want`; on failure say both, what was compared, and what `run` (a Result,
+    or anything else with describe()) did."""
+    assert got == want, f"{what}: got {got!r}, want {want!r}\n" + run.describe()
+
+
 class Outbox:
     """Runs build/outbox against one private store."""
 

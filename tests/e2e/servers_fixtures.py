@@ -1,7 +1,9 @@
 # tests/e2e/servers_fixtures.py: pytest fixtures for the real loopback SMTP servers of
-# tests/servers (test PKI, Postfix, aiosmtpd, smtp-sink); conftest imports them with *.
+# tests/servers (test PKI, Postfix, aiosmtpd, smtp-sink, dnsmasq, a name server that never
+# answers); conftest imports them with *.
 import os
 import shutil
+import socket
 import sys
 import tempfile
 
@@ -15,7 +17,8 @@ from servers.oauth_smtp import OAuthSmtp  # noqa: E402
 from servers.dnsmasq import Dnsmasq  # noqa: E402
 
 __all__ = ["pki", "postfix_session", "postfix", "aiosmtpd_session", "aiosmtpd_srv",
-           "aiosmtpd_factory", "smtp_sink", "oauth_provider", "oauth_smtp", "oauth_smtp_tls", "dnsmasq"]
+           "aiosmtpd_factory", "smtp_sink", "oauth_provider", "oauth_smtp", "oauth_smtp_tls", "dnsmasq",
+           "silent_resolver"]
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +141,12 @@ def dnsmasq():
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture
+def silent_resolver():
+    """A real UDP socket that takes DNS queries and never answers (a name server behind a network
+    that drops its packets); the value is its --resolver address, 127.0.0.1:PORT."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield "127.0.0.1:%d" % s.getsockname()[1]

@@ -103,9 +103,19 @@ def test_the_first_account_is_the_address_when_the_user_name_is_not_one(ob, worl
     w, old, new = moved_world(world)
     add_old_server(ob, w, old, old.password, user="alice")
     ob.ok("account", "add", USER, "--server", "move")
+    before = ob.fingerprint()
     r = ob.run("server", "edit", "move", "--auto", "--dry-run", *w.options())
+    expect(r.code, 0, "exit status", r)
     assert f"Looking up {USER} (the first account using it in its host's domain)" in r.out, r.describe()
     assert f"Host: smtp-old.{DOMAIN} \u2192 smtp.{DOMAIN}" in r.out.splitlines(), r.describe()
+    expect(ob.fingerprint(), before, "the store after --dry-run", r)
+
+    r = ob.run("server", "edit", "move", "--auto", *w.options())
+    expect(r.code, 0, "exit status of the save", r)
+    saved = server(ob, "move")
+    expect((saved["host"], saved["port"], saved["user"], saved["used_by"]),
+           (f"smtp.{DOMAIN}", new.port, USER, [USER]),
+           "the server saved (host, port, the address that logged in as its user name, its account)", r)
 
 
 def test_a_relay_used_by_another_domains_account_is_refused_before_its_password_goes_anywhere(ob, world):

@@ -3,9 +3,7 @@
 """Each test runs build/.../tests/tools/autoconfig_lookup, one lookup through liboutbox's
 autoconfig_fetch, and reads its report and candidates (JSON lines). Host names are pinned to the server's
 loopback address (as --resolver's answers will be), so the certificate is checked by name."""
-import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -13,10 +11,10 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from servers.autoconfig_server import AutoconfigServer  # noqa: E402
 from servers.pki import make_named_cert  # noqa: E402
+from conftest import expect  # noqa: E402
+from toolrun import JsonLines, run_tool  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "autoconfig")
-TOOL = os.path.join(os.path.dirname(os.environ.get("OUTBOX_BIN", "build/outbox")), "tests",
-                    "tools", "autoconfig_lookup")
 NAMES = ["autoconfig.example.test", "example.test", "ispdb.test", "autoconfig.broken.test",
          "provider.test"]
 AUTOCONFIG_PATH = "/mail/config-v1.1.xml"
@@ -59,50 +57,37 @@ def server(ac_server):
     ac_server.reset()
 
 
-class Lookup:
-    def __init__(self, proc):
-        self.code = proc.returncode
-        self.out, self.err = proc.stdout, proc.stderr
-        lines = [json.loads(line) for line in proc.stdout.splitlines()]
-        reports = [x for x in lines if x["kind"] == "report"]
-        assert len(reports) == 1, f"one report, got {len(reports)}:\n{proc.stdout}"
-        self.report = reports[0]
-        self.candidates = [x for x in lines if x["kind"] == "candidate"]
+class Lookup(JsonLines):
+    """One lookup: its single report, and the candidates it found."""
 
-    def describe(self):
-        return f"exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}"
+    def __init__(self, argv, proc):
+        super().__init__(argv, proc)
+        self.report = self.one("report")
+        self.candidates = self.of("candidate")
 
 
 def lookup(source, address, *options, server=None, pki=None, pin=True, deadline_ms=10000):
-    args = [TOOL, "--deadline-ms", str(deadline_ms)]
+    args = ["--deadline-ms", str(deadline_ms)]
     if pki is not None:
         args += ["--ca", pki.ca_cert]
     if pin and server is not None:
         for name in NAMES:
             args += ["--pin", f"{name}={server.address}"]
     args += [*options, source, address]
-    # Generous: a lookup that hangs fails here instead of holding the run.
-    return Lookup(subprocess.run(args, capture_output=True, text=True, timeout=60))
-
-
-def expect(what, got, want):
-    assert got == want, f"{what}: got {got!r}, want {want!r}"
+    return run_tool("autoconfig_lookup", *args, lines=Lookup)
 
 
 def hosts(r):
     return [(c["host"], c["port"], c["security"], c["auth"], c["username"]) for c in r.candidates]
 
 
-def test_tool_is_built():
-    assert os.access(TOOL, os.X_OK), f"{TOOL} is missing: make unit-bins builds it"
-
-
 def test_no_request_once_the_deadline_passed(server, pki):
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, deadline_ms=0)
     assert r.code == 0, r.describe()
-    expect("report", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("no_answer", "not asked: the deadline had passed", []))
-    expect("requests answered", server.requests, [])
+    expect((r.report["outcome"], r.report["detail"], r.candidates),
+           ("no_answer", "not asked: the deadline had passed", []),
+           "report", r)
+    expect(server.requests, [], "requests answered", r)
 
 
 def test_autoconfig_host_offers_every_smtp_server(server, pki):
@@ -110,38 +95,39 @@ def test_autoconfig_host_offers_every_smtp_server(server, pki):
     assert r.code == 0, r.describe()
     want_url = ("https://autoconfig.example.test/mail/config-v1.1.xml"
                 "?emailaddress=jane.doe%40example.test")
-    expect("report", (r.report["outcome"], r.report["what"], r.report["detail"]),
-           ("found", want_url, "3 SMTP servers (Example Mail & Co)"))
-    expect("candidates", hosts(r), [
-        ("smtp.example.test", 465, "tls", "auto", "jane.doe@example.test"),
-        ("submit.example.test", 587, "starttls", "auto", "jane.doe"),
-        ("relay.example.test", 25, "none", "none", "")])
-    expect("origin and source of each", {(c["source"], c["origin"]) for c in r.candidates},
-           {("autoconfig", want_url)})
-    expect("requests the server saw (Host, path, Accept)", server.requests,
+    expect((r.report["outcome"], r.report["what"], r.report["detail"]),
+           ("found", want_url, "3 SMTP servers (Example Mail & Co)"),
+           "report", r)
+    expect(hosts(r), [("smtp.example.test", 465, "tls", "auto", "jane.doe@example.test"),
+                      ("submit.example.test", 587, "starttls", "auto", "jane.doe"),
+                      ("relay.example.test", 25, "none", "none", "")],
+           "candidates", r)
+    expect({(c["source"], c["origin"]) for c in r.candidates}, {("autoconfig", want_url)},
+           "origin and source of each", r)
+    expect(server.requests,
            [("autoconfig.example.test", "/mail/config-v1.1.xml?emailaddress=jane.doe%40example.test",
-             "application/xml, text/xml;q=0.9, */*;q=0.1")])
+             "application/xml, text/xml;q=0.9, */*;q=0.1")],
+           "requests the server saw (Host, path, Accept)", r)
 
 
 def test_well_known_file(server, pki):
     r = lookup("well-known", "jane@example.test", server=server, pki=pki)
     assert r.code == 0, r.describe()
-    expect("outcome", r.report["outcome"], "found")
-    expect("what", r.report["what"], "https://example.test/.well-known/autoconfig/mail/config-v1.1.xml")
-    expect("candidates", hosts(r), [("wk.example.test", 587, "starttls", "auto", "jane")])
-    expect("display name", r.candidates[0]["display_name"], "Example (well-known)")
+    expect(r.report["outcome"], "found", "outcome", r)
+    expect(r.report["what"], "https://example.test/.well-known/autoconfig/mail/config-v1.1.xml", "what", r)
+    expect(hosts(r), [("wk.example.test", 587, "starttls", "auto", "jane")], "candidates", r)
+    expect(r.candidates[0]["display_name"], "Example (well-known)", "display name", r)
 
 
 def test_ispdb_entry_by_domain(server, pki):
     r = lookup("ispdb", "Jane@EXAMPLE.test", "--ispdb", "https://ispdb.test/v1.1", server=server,
                pki=pki)
     assert r.code == 0, r.describe()
-    expect("outcome", r.report["outcome"], "found")
-    expect("what (the domain in lower case, a slash added to the base)", r.report["what"],
-           "https://ispdb.test/v1.1/example.test")
-    expect("first candidate", hosts(r)[0],
-           ("smtp.example.test", 465, "tls", "auto", "Jane@EXAMPLE.test"))
-    expect("source", r.candidates[0]["source"], "ispdb")
+    expect(r.report["outcome"], "found", "outcome", r)
+    expect(r.report["what"], "https://ispdb.test/v1.1/example.test",
+           "what (the domain in lower case, a slash added to the base)", r)
+    expect(hosts(r)[0], ("smtp.example.test", 465, "tls", "auto", "Jane@EXAMPLE.test"), "first candidate", r)
+    expect(r.candidates[0]["source"], "ispdb", "source", r)
 
 
 def test_ispdb_entry_by_mx_domain_maps_oauth2(server, pki):
@@ -149,24 +135,26 @@ def test_ispdb_entry_by_mx_domain_maps_oauth2(server, pki):
     r = lookup("mx", "ceo@custom.test", "--ispdb", "https://ispdb.test/v1.1/", "--domain",
                "mail.test", "--oauth", server=server, pki=pki)
     assert r.code == 0, r.describe()
-    expect("outcome", r.report["outcome"], "found")
-    expect("what", r.report["what"], "https://ispdb.test/v1.1/mail.test")
-    expect("candidates", hosts(r), [("smtp.mail.test", 465, "tls", "xoauth2", "ceo@custom.test")])
-    expect("OAuth preset", r.candidates[0]["oauth"], "google")
-    expect("source", r.candidates[0]["source"], "mx")
+    expect(r.report["outcome"], "found", "outcome", r)
+    expect(r.report["what"], "https://ispdb.test/v1.1/mail.test", "what", r)
+    expect(hosts(r), [("smtp.mail.test", 465, "tls", "xoauth2", "ceo@custom.test")], "candidates", r)
+    expect(r.candidates[0]["oauth"], "google", "OAuth preset", r)
+    expect(r.candidates[0]["source"], "mx", "source", r)
 
 
 def test_missing_entries_are_not_offered(server, pki):
     r = lookup("ispdb", "joe@unknown.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
                pki=pki)
     assert r.code == 0, r.describe()
-    expect("404", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("not_offered", "HTTP 404: none here", []))
+    expect((r.report["outcome"], r.report["detail"], r.candidates),
+           ("not_offered", "HTTP 404: none here", []),
+           "404", r)
     server.answer_status("/v1.1/example.test", 410)
     r = lookup("ispdb", "joe@example.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
                pki=pki)
-    expect("410", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("not_offered", "HTTP 410: none here", []))
+    expect((r.report["outcome"], r.report["detail"], r.candidates),
+           ("not_offered", "HTTP 410: none here", []),
+           "410", r)
 
 
 def test_document_for_other_domains_is_not_offered(server, pki):
@@ -175,8 +163,9 @@ def test_document_for_other_domains_is_not_offered(server, pki):
     r = lookup("ispdb", "joe@nomatch.test", "--ispdb", "https://ispdb.test/v1.1/", server=server,
                pki=pki)
     assert r.code == 0, r.describe()
-    expect("report", (r.report["outcome"], r.report["detail"], r.candidates),
-           ("not_offered", "no SMTP server for nomatch.test in it", []))
+    expect((r.report["outcome"], r.report["detail"], r.candidates),
+           ("not_offered", "no SMTP server for nomatch.test in it", []),
+           "report", r)
 
 
 def test_pin_to_an_ipv6_address_on_the_urls_port(pki, tmp_path):
@@ -186,63 +175,63 @@ def test_pin_to_an_ipv6_address_on_the_urls_port(pki, tmp_path):
         r = lookup("ispdb", "jane@example.test", "--ispdb", f"https://ispdb.test:{v6.port}/v1.1/",
                    "--pin", "ispdb.test=::1", "--ca", pki.ca_cert)
         assert r.code == 0, r.describe()
-        expect("outcome", (r.report["outcome"], len(r.candidates)), ("found", 3))
-        expect("requests (Host, path)", [(h, p) for h, p, _ in v6.requests],
-               [("ispdb.test", "/v1.1/example.test")])
+        expect((r.report["outcome"], len(r.candidates)), ("found", 3), "outcome", r)
+        expect([(h, p) for h, p, _ in v6.requests], [("ispdb.test", "/v1.1/example.test")],
+               "requests (Host, path)", r)
 
 
 def test_slow_server_is_no_answer_after_the_deadline(server, pki):
     server.delay(AUTOCONFIG_PATH, 30)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, deadline_ms=1000)
     assert r.code == 0, r.describe()
-    expect("outcome", r.report["outcome"], "no_answer")
+    expect(r.report["outcome"], "no_answer", "outcome", r)
     assert r.report["detail"].startswith("no answer in "), r.describe()
     assert r.report["detail"].endswith(" s"), r.describe()
-    expect("candidates", r.candidates, [])
+    expect(r.candidates, [], "candidates", r)
 
 
 def test_broken_answers_fail_with_the_reason(server, pki):
     r = lookup("autoconfig", "jane@broken.test", server=server, pki=pki)
-    expect("an HTML page", (r.code, r.report["outcome"]), (0, "failed"))
-    expect("why", r.report["detail"],
-           "not an autoconfig document: the root element is <html>, want <clientConfig>")
+    expect((r.code, r.report["outcome"]), (0, "failed"), "an HTML page", r)
+    expect(r.report["detail"], "not an autoconfig document: the root element is <html>, want <clientConfig>",
+           "why", r)
     server.answer_status(AUTOCONFIG_PATH, 500)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("HTTP 500", (r.report["outcome"], r.report["detail"]),
-           ("failed", "HTTP 500: not an autoconfig document"))
+    expect((r.report["outcome"], r.report["detail"]), ("failed", "HTTP 500: not an autoconfig document"),
+           "HTTP 500", r)
     server.answer_status(AUTOCONFIG_PATH, 300)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("a choice of documents", (r.report["outcome"], r.report["detail"]),
-           ("failed", "HTTP 300: not a redirect to one document, not followed"))
+    expect((r.report["outcome"], r.report["detail"]),
+           ("failed", "HTTP 300: not a redirect to one document, not followed"),
+           "a choice of documents", r)
     server.reset()
     server.truncate(AUTOCONFIG_PATH)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("an answer cut short: nothing taken", (r.report["outcome"], r.candidates),
-           ("no_answer", []))
+    expect((r.report["outcome"], r.candidates), ("no_answer", []), "an answer cut short: nothing taken", r)
 
 
 def test_certificate_is_verified(server, pki):
     # The system's authorities do not know the test CA.
     r = lookup("autoconfig", "jane@example.test", server=server)
-    expect("untrusted CA", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    expect((r.code, r.report["outcome"], r.candidates), (0, "failed", []), "untrusted CA", r)
     assert "the certificate of https://autoconfig.example.test/" in r.report["detail"], r.describe()
     assert "could not be verified" in r.report["detail"], r.describe()
-    expect("requests answered", server.requests, [])
+    expect(server.requests, [], "requests answered", r)
 
 
 def test_certificate_for_another_name_is_refused(pki, tmp_path):
     with AutoconfigServer(str(tmp_path), tls=(pki.wrong_name_cert, pki.wrong_name_key)) as other:
         other.put("autoconfig.example.test", AUTOCONFIG_PATH, sample("several.xml"))
         r = lookup("autoconfig", "jane@example.test", server=other, pki=pki)
-        expect("wrong name", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+        expect((r.code, r.report["outcome"], r.candidates), (0, "failed", []), "wrong name", r)
         assert "could not be verified" in r.report["detail"], r.describe()
-        expect("requests answered", other.requests, [])
+        expect(other.requests, [], "requests answered", r)
 
 
 def test_unresolved_host_is_no_answer(server, pki):
     # Not pinned, and the system resolver has no .test names.
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, pin=False)
-    expect("outcome", (r.code, r.report["outcome"]), (0, "no_answer"))
+    expect((r.code, r.report["outcome"]), (0, "no_answer"), "outcome", r)
     assert "cannot reach https://autoconfig.example.test/" in r.report["detail"], r.describe()
 
 
@@ -251,14 +240,14 @@ def test_plain_http_ispdb_only_on_loopback(pki, tmp_path):
         plain.put("127.0.0.1", "/v1.1/example.test", sample("several.xml"))
         r = lookup("ispdb", "jane@example.test", "--ispdb", f"http://127.0.0.1:{plain.port}/v1.1/")
         assert r.code == 0, r.describe()
-        expect("outcome", r.report["outcome"], "found")
-        expect("requests", [p for _, p, _ in plain.requests], ["/v1.1/example.test"])
+        expect(r.report["outcome"], "found", "outcome", r)
+        expect([p for _, p, _ in plain.requests], ["/v1.1/example.test"], "requests", r)
     r = lookup("ispdb", "jane@example.test", "--ispdb", "http://ispdb.test/v1.1/")
-    expect("plain http elsewhere: exit status (EX_DATAERR)", r.code, 65)
+    expect(r.code, 65, "plain http elsewhere: exit status (EX_DATAERR)", r)
     assert "ispdb: http://ispdb.test/v1.1/ is refused" in r.err, r.describe()
-    expect("outcome", r.report["outcome"], "failed")
+    expect(r.report["outcome"], "failed", "outcome", r)
     r = lookup("ispdb", "jane@example.test", "--ispdb", "https://ispdb.test/v1.1/?x=1")
-    expect("a base with a query: exit status", r.code, 65)
+    expect(r.code, 65, "a base with a query: exit status", r)
     assert "ispdb: https://ispdb.test/v1.1/?x=1 has a query" in r.err, r.describe()
 
 
@@ -266,15 +255,15 @@ def test_unusable_addresses_are_refused_before_asking(server, pki):
     for address, words in [("no-at-sign", "address: "), ("jane@[127.0.0.1]", "domain: "),
                            ("jane@bad domain.test", "address: ")]:
         r = lookup("autoconfig", address, server=server, pki=pki)
-        expect(f"{address}: exit status", r.code, 65)
+        expect(r.code, 65, f"{address}: exit status", r)
         assert words in r.err, r.describe()
-    expect("requests answered", server.requests, [])
+    expect(server.requests, [], "requests answered", r)
 
 
 def test_unreadable_ca_file_stops_every_lookup(server, tmp_path):
     r = lookup("autoconfig", "jane@example.test", "--ca", str(tmp_path / "missing.pem"),
                server=server)
-    expect("exit status (EX_CONFIG)", r.code, 78)
+    expect(r.code, 78, "exit status (EX_CONFIG)", r)
     assert "cannot load the CA file" in r.err, r.describe()
 
 
@@ -301,11 +290,11 @@ def test_a_redirect_is_followed_and_named_in_the_report(server, pki, status, loc
     server.redirect(AUTOCONFIG_PATH, location, status)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
     assert r.code == 0, r.describe()
-    expect("report", (r.report["outcome"], r.report["what"], r.report["redirected_to"]),
-           ("found", FIRST, final))
-    expect("candidates", hosts(r), [("wk.example.test", 587, "starttls", "auto", "jane")])
-    expect("the candidate's origin is where the document came from", r.candidates[0]["origin"], final)
-    expect("URLs asked", asked(server), [FIRST, final])
+    expect((r.report["outcome"], r.report["what"], r.report["redirected_to"]), ("found", FIRST, final),
+           "report", r)
+    expect(hosts(r), [("wk.example.test", 587, "starttls", "auto", "jane")], "candidates", r)
+    expect(r.candidates[0]["origin"], final, "the candidate's origin is where the document came from", r)
+    expect(asked(server), [FIRST, final], "URLs asked", r)
 
 
 def test_five_redirects_are_followed_and_a_sixth_is_refused(server, pki):
@@ -314,18 +303,19 @@ def test_five_redirects_are_followed_and_a_sixth_is_refused(server, pki):
     for i in range(1, 5):
         server.redirect(f"/hop{i}", f"/hop{i + 1}")
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("five hops", (r.code, r.report["outcome"], r.report["redirected_to"]),
-           (0, "found", "https://provider.test/hop5"))
+    expect((r.code, r.report["outcome"], r.report["redirected_to"]),
+           (0, "found", "https://provider.test/hop5"),
+           "five hops", r)
 
     server.reset()
     server.redirect(AUTOCONFIG_PATH, "https://provider.test/hop1")
     for i in range(1, 6):
         server.redirect(f"/hop{i}", f"/hop{i + 1}")
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("six hops", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
-    expect("why", r.report["detail"],
-           "HTTP 302 to https://provider.test/hop6: refused, more than 5 redirects")
-    expect("URLs asked: the sixth redirect's is not", len(asked(server)), 6)
+    expect((r.code, r.report["outcome"], r.candidates), (0, "failed", []), "six hops", r)
+    expect(r.report["detail"], "HTTP 302 to https://provider.test/hop6: refused, more than 5 redirects",
+           "why", r)
+    expect(len(asked(server)), 6, "URLs asked: the sixth redirect's is not", r)
 
 
 def test_a_redirect_loop_is_refused(server, pki):
@@ -333,21 +323,23 @@ def test_a_redirect_loop_is_refused(server, pki):
     server.redirect("/a", "https://provider.test/b", 307)
     server.redirect("/b", "https://autoconfig.example.test/a", 308)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
-    expect("why", r.report["detail"],
-           "HTTP 308 to https://autoconfig.example.test/a, asked before: a redirect loop, refused")
-    expect("URLs asked", asked(server),
-           [FIRST, "https://autoconfig.example.test/a", "https://provider.test/b"])
+    expect((r.code, r.report["outcome"], r.candidates), (0, "failed", []), "outcome", r)
+    expect(r.report["detail"],
+           "HTTP 308 to https://autoconfig.example.test/a, asked before: a redirect loop, refused",
+           "why", r)
+    expect(asked(server), [FIRST, "https://autoconfig.example.test/a", "https://provider.test/b"],
+           "URLs asked", r)
 
 
 @pytest.mark.parametrize("location", ["http://provider.test/mail/jane.xml", "http://127.0.0.1/config.xml"])
 def test_a_redirect_from_https_to_plain_http_is_refused(server, pki, location):
     server.redirect(AUTOCONFIG_PATH, location)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
-    expect("why", r.report["detail"],
-           f"HTTP 302 to {location}: refused, a redirect from https:// must stay on https://")
-    expect("URLs asked", asked(server), [FIRST])
+    expect((r.code, r.report["outcome"], r.candidates), (0, "failed", []), "outcome", r)
+    expect(r.report["detail"],
+           f"HTTP 302 to {location}: refused, a redirect from https:// must stay on https://",
+           "why", r)
+    expect(asked(server), [FIRST], "URLs asked", r)
 
 
 @pytest.mark.parametrize("location, words", [
@@ -364,9 +356,9 @@ def test_a_redirect_from_https_to_plain_http_is_refused(server, pki, location):
 def test_an_unusable_location_is_refused(server, pki, location, words):
     server.redirect(AUTOCONFIG_PATH, location)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki)
-    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "failed", []))
+    expect((r.code, r.report["outcome"], r.candidates), (0, "failed", []), "outcome", r)
     assert r.report["detail"].startswith(words), f"want {words!r}...\n" + r.describe()
-    expect("URLs asked", asked(server), [FIRST])
+    expect(asked(server), [FIRST], "URLs asked", r)
 
 
 def test_a_redirect_is_asked_within_the_same_deadline(server, pki):
@@ -374,9 +366,9 @@ def test_a_redirect_is_asked_within_the_same_deadline(server, pki):
     server.put("autoconfig.example.test", "/slow.xml", WELL_KNOWN_DOC)
     server.delay("/slow.xml", 30)
     r = lookup("autoconfig", "jane@example.test", server=server, pki=pki, deadline_ms=1500)
-    expect("outcome", (r.code, r.report["outcome"], r.candidates), (0, "no_answer", []))
+    expect((r.code, r.report["outcome"], r.candidates), (0, "no_answer", []), "outcome", r)
     assert r.report["detail"].startswith("no answer in"), r.describe()
-    expect("redirected to", r.report["redirected_to"], "https://autoconfig.example.test/slow.xml")
+    expect(r.report["redirected_to"], "https://autoconfig.example.test/slow.xml", "redirected to", r)
 
 
 def test_a_plain_loopback_ispdb_may_redirect_on_loopback_only(pki, tmp_path):
@@ -385,10 +377,11 @@ def test_a_plain_loopback_ispdb_may_redirect_on_loopback_only(pki, tmp_path):
         plain.put("127.0.0.1", "/v2/example.test", sample("several.xml"))
         plain.redirect("/v1.1/example.test", "/v2/example.test", 301)
         r = lookup("ispdb", "jane@example.test", "--ispdb", f"{base}/v1.1/")
-        expect("outcome", (r.code, r.report["outcome"], r.report["redirected_to"]),
-               (0, "found", f"{base}/v2/example.test"))
+        expect((r.code, r.report["outcome"], r.report["redirected_to"]),
+               (0, "found", f"{base}/v2/example.test"),
+               "outcome", r)
         plain.redirect("/v1.1/example.test", "http://ispdb.test/v1.1/example.test", 301)
         r = lookup("ispdb", "jane@example.test", "--ispdb", f"{base}/v1.1/")
-        expect("outcome", (r.code, r.report["outcome"]), (0, "failed"))
+        expect((r.code, r.report["outcome"]), (0, "failed"), "outcome", r)
         assert r.report["detail"].startswith("HTTP 301: http://ispdb.test/v1.1/example.test is refused: "
                                              "endpoints must be https://"), r.describe()

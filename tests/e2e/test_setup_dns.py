@@ -1,33 +1,16 @@
 # tests/e2e/test_setup_dns.py: setup's DNS lookups (setup_dns.c) against a real dnsmasq, through
 # tests/tools/dnsq: SRV order and ".", MX hosts and their registered domains, addresses, NXDOMAIN
 # against no record, a server that fails, and a name server that never answers.
-import json
 import os
 import socket
 import subprocess
 
 import pytest
 
-from conftest import OUTBOX
-
-DNSQ = os.path.join(os.path.dirname(os.path.abspath(OUTBOX)), "tests", "tools", "dnsq")
+from toolrun import JsonLines, run_tool, tool_path
 
 
-class Lines:
-    def __init__(self, argv, proc):
-        self.argv = argv
-        self.code = proc.returncode
-        self.out = proc.stdout
-        self.err = proc.stderr
-        self.lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-
-    def describe(self):
-        return (f"{' '.join(self.argv)}\n  exit {self.code}\n  stdout: {self.out!r}\n"
-                f"  stderr: {self.err!r}")
-
-    def of(self, kind):
-        return [x for x in self.lines if x["kind"] == kind]
-
+class Lines(JsonLines):
     def report(self, what):
         got = [x for x in self.of("report") if x["what"] == what]
         assert len(got) == 1, f"want one report for {what!r}, got:\n" + self.describe()
@@ -35,11 +18,7 @@ class Lines:
 
 
 def dnsq(*args, timeout=30):
-    """Run dnsq; `timeout` only bounds a hang, it is no assertion about speed."""
-    assert os.access(DNSQ, os.X_OK), f"{DNSQ} is missing: build it with `make unit-bins`"
-    argv = [DNSQ, *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    return Lines(argv, proc)
+    return run_tool("dnsq", *args, timeout=timeout, lines=Lines)
 
 
 def ok(*args):
@@ -190,31 +169,21 @@ def test_a_server_that_refuses_is_a_failure_not_a_missing_record(dnsmasq):
     assert rep["detail"] == f"{ns.address} could not answer (SERVFAIL or REFUSED)", r.describe()
 
 
-@pytest.fixture
-def silent_server():
-    """A real UDP socket that takes queries and never answers: a name server behind a network
-    that drops its packets."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    yield f"127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
-
-
-def test_a_name_server_that_never_answers_is_given_up_at_the_deadline(silent_server):
+def test_a_name_server_that_never_answers_is_given_up_at_the_deadline(silent_resolver):
     # glibc alone would wait 5 s per try, twice (10 s); the 8 s bound only catches that hang.
-    r = dnsq("--resolver", silent_server, "--deadline-ms", "1000", "srv", "example.test", timeout=8)
+    r = dnsq("--resolver", silent_resolver, "--deadline-ms", "1000", "srv", "example.test", timeout=8)
     assert r.code == 0, r.describe()
     for what in ("_submissions._tcp.example.test SRV", "_submission._tcp.example.test SRV"):
         rep = r.report(what)
         assert (rep["outcome"], rep["detail"]) == \
-            ("no_answer", f"no answer from {silent_server} in 1.0 s"), r.describe()
+            ("no_answer", f"no answer from {silent_resolver} in 1.0 s"), r.describe()
 
 
-def test_addresses_from_a_silent_server_are_a_temporary_failure(silent_server):
-    r = dnsq("--resolver", silent_server, "--deadline-ms", "1000", "addr", "smtp.example.test",
+def test_addresses_from_a_silent_server_are_a_temporary_failure(silent_resolver):
+    r = dnsq("--resolver", silent_resolver, "--deadline-ms", "1000", "addr", "smtp.example.test",
              timeout=8)
     assert r.code == 75, "want exit 75 (try again later), got:\n" + r.describe()
-    assert r.err == (f"dnsq: cannot resolve smtp.example.test: no answer from {silent_server} "
+    assert r.err == (f"dnsq: cannot resolve smtp.example.test: no answer from {silent_resolver} "
                      f"in 1.0 s\n"), r.describe()
 
 
@@ -251,7 +220,7 @@ def loaded_libraries(stderr):
 def test_setups_lookups_load_libresolv_and_libpsl(dnsmasq):
     # The check below can fail: the lookups do load both libraries, and LD_DEBUG shows it.
     ns = dnsmasq(mx=[("custom.test", "mx.provider.test", 10)])
-    argv = [DNSQ, "--resolver", ns.address, "mx", "custom.test"]
+    argv = [tool_path("dnsq"), "--resolver", ns.address, "mx", "custom.test"]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=30,
                        env={**os.environ, "LD_DEBUG": "libs"})
     libs = loaded_libraries(p.stderr)

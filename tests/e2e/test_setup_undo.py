@@ -5,15 +5,11 @@ for good, with the password file, in the journal's order; it refuses, changing n
 is still queued as the account."""
 import sqlite3
 
-from test_setup_cli import autoconfig_world, expect, store_files, world  # noqa: F401
+from test_setup_cli import autoconfig_world, expect, lists, store_files, world  # noqa: F401
 
 DATAERR = 65
 ADDRESS = "alice@login.test"
 TOOK_BACK = f'Took back the setup of {ADDRESS}: removed account {ADDRESS} and server "login.test".\n'
-
-
-def lists(ob):
-    return ob.ok("server", "list").out, ob.ok("account", "list").out
 
 
 def journalled_rows(ob):
@@ -49,8 +45,8 @@ def test_undo_takes_back_the_setup_then_goes_on_to_older_entries(ob, world):
     expect(r.out, TOOK_BACK, "what undo says", r)
     expect(lists(ob), before_lists, "server list and account list after the undo", r)
     expect(store_files(ob), before_files, "the password file is gone", r)
-    r = ob.run("server", "show", "login.test")
-    assert r.code != 0 and "login.test" in r.err, "want the server gone for good\n" + r.describe()
+    r = ob.fails(DATAERR, "server", "show", "login.test")
+    assert 'no server named "login.test"' in r.err, "want the server gone for good\n" + r.describe()
 
     r = ob.ok("undo")
     expect(r.out, "Restored account cy@old.test.\n", "the second undo restores the removal before", r)

@@ -7,47 +7,7 @@
 #include "autoconfig_fetch.h"
 #include "handle_internal.h"
 #include "net.h"
-
-static const char *const sources[] = {"autoconfig", "well-known", "ispdb", "srv", "mx", "guess"};
-static const char *const outcomes[] = {"found", "not_offered", "no_answer", "failed"};
-static const char *const securities[] = {"tls", "starttls", "none"};
-
-static void json_string(const char *key, const char *s, const char *after)
-{
-	printf("\"%s\": \"", key);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	printf("\"%s", after);
-}
-
-static void print_report(const struct setup_report *r)
-{
-	printf("{\"kind\": \"report\", \"source\": \"%s\", \"outcome\": \"%s\", \"ms\": %lld, ",
-	       sources[r->source], outcomes[r->outcome], r->ms);
-	json_string("what", r->what, ", ");
-	json_string("detail", r->detail, ", ");
-	json_string("redirected_to", r->redirected_to, "}\n");
-}
-
-static void print_candidate(const struct setup_candidate *c)
-{
-	printf("{\"kind\": \"candidate\", \"port\": %d, \"security\": \"%s\", \"source\": \"%s\", "
-	       "\"rank\": %d, ", c->port, securities[c->security], sources[c->source], c->rank);
-	json_string("host", c->host, ", ");
-	json_string("auth", c->auth, ", ");
-	json_string("username", c->username, ", ");
-	json_string("oauth", c->oauth, ", ");
-	json_string("origin", c->origin, ", ");
-	json_string("display_name", c->display_name, "}\n");
-}
+#include "tool_json.h"
 
 static int usage(void)
 {
@@ -66,7 +26,8 @@ int main(int argc, char **argv)
 	struct setup_report r;
 	const char *domain = NULL;
 	long long deadline_ms = 10000;
-	int i, source = -1, rc;
+	enum setup_source source;
+	int i, rc;
 	size_t k;
 
 	f.pins = pins;
@@ -103,17 +64,14 @@ int main(int argc, char **argv)
 	}
 	if (argc - i != 2)
 		return usage();
-	for (k = 0; k < sizeof sources / sizeof sources[0]; k++)
-		if (strcmp(argv[i], sources[k]) == 0)
-			source = (int)k;
-	if (source < 0)
+	if (tool_json_source_parse(argv[i], &source) < 0)
 		return usage();
 	f.address = argv[i + 1];
 	f.deadline_ms = net_now_ms() + deadline_ms;
-	rc = autoconfig_fetch(&h, &f, (enum setup_source)source, domain, &list, &r);
-	print_report(&r);
+	rc = autoconfig_fetch(&h, &f, source, domain, &list, &r);
+	tool_json_report(&r);
 	for (k = 0; k < list.n; k++)
-		print_candidate(&list.v[k]);
+		tool_json_candidate(&list.v[k]);
 	setup_candidates_free(&list);
 	fflush(stdout);
 	if (rc < 0) {

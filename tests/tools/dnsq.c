@@ -7,38 +7,7 @@
 #include "handle_internal.h"
 #include "net.h"
 #include "setup_dns.h"
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static const char *outcome_word(enum setup_outcome o)
-{
-	static const char *const words[] = {"found", "not_offered", "no_answer", "failed"};
-
-	return words[o];
-}
-
-static void print_report(const struct setup_report *r)
-{
-	printf("{\"kind\": \"report\", \"what\": ");
-	json_string(r->what);
-	printf(", \"outcome\": \"%s\", \"ms\": %lld, \"detail\": ", outcome_word(r->outcome), r->ms);
-	json_string(r->detail);
-	printf("}\n");
-}
+#include "tool_json.h"
 
 static int run_srv(outbox *h, const struct dns_resolver *r, const char *domain, long long deadline)
 {
@@ -50,18 +19,9 @@ static int run_srv(outbox *h, const struct dns_resolver *r, const char *domain, 
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < 2; i++)
-		print_report(&reports[i]);
-	for (i = 0; i < list.n; i++) {
-		const struct setup_candidate *c = &list.v[i];
-
-		printf("{\"kind\": \"candidate\", \"host\": ");
-		json_string(c->host);
-		printf(", \"port\": %d, \"security\": \"%s\", \"rank\": %d, \"source\": \"%s\", \"origin\": ", c->port,
-		       c->security == SETUP_SECURITY_TLS ? "tls" : "starttls", c->rank,
-		       c->source == SETUP_SOURCE_SRV ? "srv" : "other");
-		json_string(c->origin);
-		printf("}\n");
-	}
+		tool_json_report(&reports[i]);
+	for (i = 0; i < list.n; i++)
+		tool_json_candidate(&list.v[i]);
 	setup_candidates_free(&list);
 	return 0;
 }
@@ -76,19 +36,19 @@ static int run_mx(outbox *h, const struct dns_resolver *r, const char *domain, l
 
 	if (rc < 0)
 		return rc;
-	print_report(&report);
+	tool_json_report(&report);
 	for (i = 0; i < mx.n; i++) {
 		printf("{\"kind\": \"mx\", \"host\": ");
-		json_string(mx.v[i].host);
+		tool_json_string(mx.v[i].host);
 		printf(", \"preference\": %d, \"registered\": ", mx.v[i].preference);
-		json_string(mx.v[i].registered);
+		tool_json_string(mx.v[i].registered);
 		printf("}\n");
 	}
 	n = setup_dns_mx_domains(&mx, domains, DNS_MAX_RECORDS);
 	printf("{\"kind\": \"mx_domains\", \"domains\": [");
 	for (i = 0; i < n; i++) {
 		printf("%s", i ? ", " : "");
-		json_string(domains[i]);
+		tool_json_string(domains[i]);
 	}
 	printf("]}\n");
 	return 0;
@@ -104,7 +64,7 @@ static int run_addresses(outbox *h, const struct dns_resolver *r, const char *ho
 		return rc;
 	for (i = 0; i < a.n; i++) {
 		printf("{\"kind\": \"address\", \"family\": %d, \"address\": ", a.v[i].family == AF_INET6 ? 6 : 4);
-		json_string(a.v[i].name);
+		tool_json_string(a.v[i].name);
 		printf("}\n");
 	}
 	return 0;

@@ -10,28 +10,7 @@
 #include "setup_choose.h"
 #include "setup_probe.h"
 #include "setup_verify.h"
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void json_field(const char *key, const char *value)
-{
-	printf(", \"%s\": ", key);
-	json_string(value);
-}
+#include "tool_json.h"
 
 static int usage(void)
 {
@@ -53,19 +32,6 @@ static int parse_int(const char *text, long min, long max, int *out)
 	return 0;
 }
 
-static int parse_source(const char *word, enum setup_source *out)
-{
-	static const char *const names[] = {"autoconfig", "well-known", "ispdb", "srv", "mx", "guess"};
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(word, names[i]) == 0) {
-			*out = (enum setup_source)i;
-			return 0;
-		}
-	return -1;
-}
-
 /* SOURCE:HOST:PORT:SECURITY[:RANK[:AUTH[:USERNAME[:OAUTH]]]], HOST without colons; OAUTH is the
  * preset the source's oAuth2 entry would map to ("google"). */
 static int parse_candidate(const char *spec, struct setup_candidate *c)
@@ -85,7 +51,7 @@ static int parse_candidate(const char *spec, struct setup_candidate *c)
 		}
 		*p++ = '\0';
 	}
-	if (n < 4 || parse_source(field[0], &c->source) < 0)
+	if (n < 4 || tool_json_source_parse(field[0], &c->source) < 0)
 		return -1;
 	snprintf(c->host, sizeof c->host, "%s", field[1]);
 	if (parse_int(field[2], 1, 65535, &c->port) < 0)
@@ -121,16 +87,16 @@ static void print_probe(const struct setup_probe *p)
 	size_t i, shown = 0;
 
 	printf("{\"kind\": \"probe\"");
-	json_field("host", p->host);
+	tool_json_field("host", p->host);
 	printf(", \"port\": %d", p->port);
-	json_field("security", setup_probe_security_word(p->security));
-	json_field("state", states[p->state]);
-	json_field("step", p->state == SETUP_PROBE_OK ? "" : steps[p->step]);
-	json_field("error", p->error);
-	json_field("peer", p->peer);
-	json_field("tls", p->tls);
-	json_field("greeting", p->greeting);
-	json_field("auth", p->caps.auth);
+	tool_json_field("security", setup_probe_security_word(p->security));
+	tool_json_field("state", states[p->state]);
+	tool_json_field("step", p->state == SETUP_PROBE_OK ? "" : steps[p->step]);
+	tool_json_field("error", p->error);
+	tool_json_field("peer", p->peer);
+	tool_json_field("tls", p->tls);
+	tool_json_field("greeting", p->greeting);
+	tool_json_field("auth", p->caps.auth);
 	printf(", \"size\": %llu, \"extensions\": [", p->caps.size);
 	for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
 		if (p->caps.ext & exts[i].bit)
@@ -148,15 +114,15 @@ static void print_choice(const struct setup_candidates *list, const struct setup
 		const struct setup_verdict *v = &c->v[i];
 
 		printf("{\"kind\": \"verdict\", \"candidate\": %zu", i);
-		json_field("host", list->v[i].host);
+		tool_json_field("host", list->v[i].host);
 		printf(", \"port\": %d", list->v[i].port);
-		json_field("security", setup_probe_security_word(list->v[i].security));
-		json_field("source", setup_choose_source_word(list->v[i].source));
+		tool_json_field("security", setup_probe_security_word(list->v[i].security));
+		tool_json_field("source", tool_json_source_word(list->v[i].source));
 		printf(", \"usable\": %s, \"winner\": %s", v->usable ? "true" : "false",
 		       (long)i == c->winner ? "true" : "false");
-		json_field("auth", v->auth);
-		json_field("mech", v->mech);
-		json_field("why", v->why);
+		tool_json_field("auth", v->auth);
+		tool_json_field("mech", v->mech);
+		tool_json_field("why", v->why);
 		printf("}\n");
 	}
 }
@@ -169,10 +135,10 @@ static void print_chosen(const struct setup_candidates *list, const struct setup
 		return;
 	}
 	printf(", \"candidate\": %ld", c->winner);
-	json_field("host", list->v[c->winner].host);
+	tool_json_field("host", list->v[c->winner].host);
 	printf(", \"port\": %d", list->v[c->winner].port);
-	json_field("security", setup_probe_security_word(list->v[c->winner].security));
-	json_field("auth", c->v[c->winner].auth);
+	tool_json_field("security", setup_probe_security_word(list->v[c->winner].security));
+	tool_json_field("auth", c->v[c->winner].auth);
 	printf("}\n");
 }
 
@@ -181,13 +147,13 @@ static void print_login(const struct setup_login_check *l)
 	size_t i;
 
 	printf("{\"kind\": \"login\", \"candidate\": %ld", l->candidate);
-	json_field("user", l->user);
-	json_field("form", l->form);
-	json_field("mech", l->mech);
+	tool_json_field("user", l->user);
+	tool_json_field("form", l->form);
+	tool_json_field("mech", l->mech);
 	printf(", \"tried\": [");
 	for (i = 0; i < l->ntried; i++) {
 		printf("%s", i ? ", " : "");
-		json_string(l->tried[i]);
+		tool_json_string(l->tried[i]);
 	}
 	printf("]}\n");
 }
@@ -197,8 +163,8 @@ static void print_error(outbox *h, int rc)
 	const char *field = outbox_errfield(h);
 
 	printf("{\"kind\": \"error\", \"code\": %d", rc);
-	json_field("field", field ? field : "");
-	json_field("message", outbox_errmsg(h));
+	tool_json_field("field", field ? field : "");
+	tool_json_field("message", outbox_errmsg(h));
 	printf("}\n");
 }
 

@@ -28,16 +28,6 @@ static void add_server(outbox *h, const char *name, const char *user, const char
 	outbox_server_free(s);
 }
 
-static void add_account(outbox *h, const char *address, const char *server)
-{
-	outbox_account *a = outbox_account_new();
-
-	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address), 0);
-	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server), 0);
-	assert_int_equal(outbox_account_save(h, a), 0);
-	outbox_account_free(a);
-}
-
 static void test_the_address_is_the_user_name_else_the_first_account(void **state)
 {
 	struct unit_store *f = *state;
@@ -46,12 +36,12 @@ static void test_the_address_is_the_user_name_else_the_first_account(void **stat
 
 	add_server(f->h, "by-user", "alice@example.org", "plain");
 	add_server(f->h, "by-account", "alice", "plain");
-	add_account(f->h, "zoe@example.org", "by-account");
-	add_account(f->h, "bob@example.org", "by-account");
-	add_account(f->h, "amy@other.example", "by-account"); /* first by address, another provider */
+	unit_add_account(f->h, "zoe@example.org", "by-account");
+	unit_add_account(f->h, "bob@example.org", "by-account");
+	unit_add_account(f->h, "amy@other.example", "by-account"); /* first by address, another provider */
 	add_server(f->h, "neither", "carol", "plain");
 	add_server(f->h, "relay", "dave", "plain");
-	add_account(f->h, "ann@other.example", "relay");
+	unit_add_account(f->h, "ann@other.example", "relay");
 
 	assert_int_equal(outbox_server_load(f->h, "by-user", &s), 0);
 	EXPECT_INT(outbox_setup_auto_address(f->h, s, &address, &from), 0, "by-user");
@@ -155,7 +145,7 @@ static void test_saving_sets_the_changes_and_refuses_a_server_changed_meanwhile(
 	size_t n;
 
 	add_server(f->h, "moving", "alice@example.org", "plain");
-	add_account(f->h, "alice@example.org", "moving");
+	unit_add_account(f->h, "alice@example.org", "moving");
 	assert_int_equal(outbox_server_load(f->h, "moving", &s), 0);
 	chosen_result(&r, &c, "smtp.example.org", 587, "starttls", "plain");
 	n = outbox_setup_auto_changes(s, &r, ch);

@@ -79,16 +79,6 @@ static int secret_files(const struct unit_store *f)
 	return n;
 }
 
-static void add_account(outbox *h, const char *address, const char *server)
-{
-	outbox_account *a = outbox_account_new();
-
-	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address), 0);
-	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server), 0);
-	assert_int_equal(outbox_account_save(h, a), 0);
-	outbox_account_free(a);
-}
-
 static void test_the_server_is_named_after_the_domain_then_domain_2_3(void **state)
 {
 	struct unit_store *f = *state;
@@ -250,7 +240,7 @@ static void test_the_drafts_refuse_what_the_save_refuses(void **state)
 	EXPECT_INT(secret_files(f), 1, "password files: the first save's only");
 
 	/* An account for the address: named before any lookup, and again by the drafts. */
-	add_account(f->h, "Alice@Example.org", "example.org");
+	unit_add_account(f->h, "Alice@Example.org", "example.org");
 	EXPECT_INT(outbox_setup_check_input(f->h, ADDRESS, NULL), OUTBOX_EEXISTS, "the address alone");
 	EXPECT_STR(outbox_errfield(f->h), "address", "the field named");
 	EXPECT_CONTAINS(outbox_errmsg(f->h), "outbox account remove Alice@Example.org", "one way on");

@@ -18,21 +18,6 @@ static int teardown(void **state)
 	return unit_store_close(*state);
 }
 
-static int add_account(outbox *h, const char *address, const char *server, const char *fallback)
-{
-	outbox_account *a = outbox_account_new();
-	int rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address);
-
-	if (rc == 0)
-		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server);
-	if (rc == 0 && fallback)
-		rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_FALLBACK, fallback);
-	if (rc == 0)
-		rc = outbox_account_save(h, a);
-	outbox_account_free(a);
-	return rc;
-}
-
 /* What outbox_setup_save leaves: server `name` and an account for `address` on it, journalled
  * in one transaction (the discovery before it is another test's business). */
 static void saved_setup(outbox *h, const char *address, const char *name)
@@ -40,7 +25,7 @@ static void saved_setup(outbox *h, const char *address, const char *name)
 	long long account_id = 0, server_id = 0;
 
 	unit_add_server(h, name);
-	assert_int_equal(add_account(h, address, name, NULL), 0);
+	unit_add_account(h, address, name);
 	assert_int_equal(store_int(h, &server_id, 0, "SELECT id FROM servers WHERE name = ?1", "t", name), 0);
 	assert_int_equal(store_int(h, &account_id, 0, "SELECT id FROM accounts WHERE address = ?1", "t", address), 0);
 	assert_int_equal(store_begin(h), 0);
@@ -74,7 +59,7 @@ static void test_migrates_version_7_journal(void **state)
 	char what[512];
 
 	unit_add_server(f->h, "main");
-	assert_int_equal(add_account(f->h, "bob@work.example", "main", NULL), 0);
+	unit_add_account(f->h, "bob@work.example", "main");
 	assert_int_equal(outbox_account_remove(f->h, "bob@work.example", 0), 0);
 	/* The journal as version 7 made it: no server_id, the kind CHECK without 'setup'. */
 	assert_int_equal(sqlite3_exec(f->h->db,
@@ -165,7 +150,7 @@ static void test_refuses_what_would_lose_something(void **state)
 	size_t i;
 
 	unit_add_server(f->h, "main");
-	assert_int_equal(add_account(f->h, "bob@other.example", "main", NULL), 0);
+	unit_add_account(f->h, "bob@other.example", "main");
 	saved_setup(f->h, "ann@example.test", "example.test");
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		assert_int_equal(sqlite3_exec(f->h->db, cases[i].sql, NULL, NULL, NULL), SQLITE_OK);
@@ -203,7 +188,7 @@ static void test_edited_or_removed_since(void **state)
 	unit_add_server(f->h, "main");
 	saved_setup(f->h, "cy@example.test", "example.test");
 	EXPECT_INT(outbox_account_remove(f->h, "cy@example.test", OUTBOX_REMOVE_PURGE), 0, "purge the account");
-	assert_int_equal(add_account(f->h, "dan@other.example", "main", NULL), 0);
+	unit_add_account(f->h, "dan@other.example", "main");
 	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo the setup whose account went");
 	EXPECT_STR(what, "Took back the setup of cy@example.test: removed server \"example.test\" (its account "
 			 "was removed already)", "says what was gone");
