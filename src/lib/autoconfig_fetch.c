@@ -88,6 +88,13 @@ int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup
 	return rc < 0 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : 0;
 }
 
+int autoconfig_fetch_stops_run(int rc)
+{
+	/* ECONFIG comes only from this machine: libcurl or expat that cannot load, a CA file that
+	 * cannot be read (http.c gives a server's bad answer a code of its own). */
+	return rc == OUTBOX_ENOMEM || rc == OUTBOX_ECONFIG;
+}
+
 static void report_set(struct setup_report *r, enum setup_outcome outcome, const char *detail)
 {
 	r->outcome = outcome;
@@ -212,6 +219,8 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	memset(r, 0, sizeof *r);
 	memset(&resp, 0, sizeof resp);
 	r->source = source;
+	if (domain) /* until the URL is built: a domain no URL can name is told by name */
+		validate_display(r->what, sizeof r->what, domain, strlen(domain));
 	/* Each lookup's own failures go to its report: threads never share an error slot. */
 	if ((rc = fetch_domain(&scratch, f, source, domain, dom, sizeof dom)) < 0 ||
 	    (rc = autoconfig_fetch_url(&scratch, f, source, dom, &url)) < 0 ||
@@ -241,19 +250,15 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 		snprintf(words, sizeof words, "no answer in %.1f s", (double)(net_now_ms() - start) / 1000);
 		report_set(r, SETUP_NO_ANSWER, words);
 		rc = 0;
-	} else if (rc == OUTBOX_ETEMPFAIL) {
-		/* Nothing there (no such host, nothing listening), or the answer cut off midway. */
-		report_set(r, SETUP_NO_ANSWER, outbox_errmsg(&scratch));
-		rc = 0;
-	} else if (rc == OUTBOX_EUNAVAILABLE || rc == OUTBOX_EPROTOCOL) {
-		/* A certificate refused, an answer too large: this source only. */
-		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
-		rc = 0;
 	}
 out:
-	/* What is left is every source's problem: a bad address or ISPDB URL, no libcurl or expat,
-	 * a CA file that cannot be read, no memory. */
-	if (rc < 0) {
+	if (rc < 0 && !autoconfig_fetch_stops_run(rc)) {
+		/* Nothing there (no such host, nothing listening) or the answer cut off midway: no
+		 * answer. Anything else this lookup met (a certificate refused, an answer that is no HTTP
+		 * or too large, a domain no URL can name): this source failed, the others go on. */
+		report_set(r, rc == OUTBOX_ETEMPFAIL ? SETUP_NO_ANSWER : SETUP_FAILED, outbox_errmsg(&scratch));
+		rc = 0;
+	} else if (rc < 0) {
 		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
 		outbox_fail(h, rc, outbox_errfield(&scratch), "%s", outbox_errdetail(&scratch));
 	}
