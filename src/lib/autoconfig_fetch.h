@@ -58,10 +58,11 @@ int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup
  * message on `h`, only when autoconfig_fetch_stops_run says the run stops. Lookups may run in
  * threads of their own, each with its own `out` and `report`: nothing else is written, and `h`
  * only on that negative return. */
-/* The one answer to "does this fetch error stop the whole run, or only fail its source": the run
- * stops only for what no other source would do better with (libcurl or expat that cannot load, a
- * CA file that cannot be read, no memory). */
-int autoconfig_fetch_stops_run(int rc);
+/* The one answer to "does this fetch error (its code and field) stop the whole run, or only fail
+ * its source": the run stops only for what no other source would do better with (libcurl or expat
+ * that cannot load, a CA file that cannot be read, no memory, a bad address or ISPDB URL). A
+ * server's answer or a domain DNS gave (an MX host's) fails that source only. */
+int autoconfig_fetch_stops_run(int rc, const char *field);
 int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
 		     const char *domain, struct setup_candidates *out, struct setup_report *report);
 
