@@ -12,6 +12,7 @@
 #include "autoconfig_values.h"
 #include "buf.h"
 #include "handle_internal.h"
+#include "setup_address.h"
 #include "validate.h"
 
 static struct {
@@ -122,7 +123,7 @@ struct ac_state {
 	outbox *h;
 	XML_Parser parser;
 	const struct autoconfig_query *q;
-	const char *domain;
+	char domain[256]; /* in setup_address.c's form */
 	int rc; /* the first failure; the parse stops there */
 	enum ac_element stack[AUTOCONFIG_MAX_DEPTH];
 	int depth;
@@ -280,16 +281,13 @@ static char *ac_text(struct ac_state *st)
 	return s;
 }
 
-static int ac_domain_equal(const char *a, const char *b)
+/* Whether the document's <domain> names the domain asked about, in whichever form it is written
+ * (case, a final dot, U-labels or A-labels): both in setup_address.c's form. */
+static int ac_domain_equal(const char *text, const char *domain)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	char ascii[256], why[160];
 
-	/* A trailing dot names the same domain. */
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+	return setup_address_ascii(text, ascii, sizeof ascii, why, sizeof why) == 0 && strcmp(ascii, domain) == 0;
 }
 
 /* A text-valued element ended: keep what it said where its parent can use it. */
@@ -430,6 +428,7 @@ int autoconfig_parse(outbox *h, const struct autoconfig_query *q, const char *do
 	struct ac_state *st;
 	const char *at = q->address ? strrchr(q->address, '@') : NULL;
 	const char *preset;
+	char why[160];
 	size_t n0 = out->n;
 	int rc, i;
 
@@ -445,7 +444,14 @@ int autoconfig_parse(outbox *h, const struct autoconfig_query *q, const char *do
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	st->h = h;
 	st->q = q;
-	st->domain = q->domain ? q->domain : at + 1;
+	rc = q->domain ? setup_address_ascii(q->domain, st->domain, sizeof st->domain, why, sizeof why)
+		       : setup_address_domain(h, "address", q->address, st->domain, sizeof st->domain, NULL);
+	if (rc < 0) {
+		if (q->domain)
+			outbox_fail(h, rc, "domain", "%.300s: %s", q->domain, why);
+		free(st);
+		return rc;
+	}
 	buf_init(&st->text, AUTOCONFIG_MAX_TEXT);
 	rc = ac_run(st, doc, len);
 	preset = autoconfig_oauth_preset(st->issuer, st->authurl);

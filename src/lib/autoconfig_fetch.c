@@ -1,7 +1,6 @@
 /* autoconfig_fetch.c: one autoconfig lookup over HTTPS (http.c), from the URL to the report: what
  * the answer means for `outbox setup` (found, not offered, no answer, failed) is decided here. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +10,17 @@
 #include "autoconfig_redirect.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "setup_address.h"
 #include "validate.h"
 
-/* The domain a source asks about, checked and in lower case (ISPDB entries are named so). */
+/* The domain a source asks about: the address's, or an MX host's registered domain, in the one
+ * form setup_address.c gives (lower case as ISPDB entries are named, A-labels as DNS has them). */
 static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
 			const char *domain, char *out, size_t size)
 {
-	const char *at = f->address ? strrchr(f->address, '@') : NULL;
 	unsigned char addr[16];
-	size_t i;
+	const char *name;
+	char why[160];
 	int rc;
 
 	if (f->address == NULL)
@@ -29,18 +30,19 @@ static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_
 	if (source == SETUP_SOURCE_MX && domain == NULL)
 		return outbox_fail(h, OUTBOX_EINVALID, "domain",
 				   "an MX lookup needs the MX host's registered domain");
+	/* The address's own domain is the caller's value ("address"); an MX host's is DNS's ("domain"). */
+	name = domain ? domain : strrchr(f->address, '@') + 1;
+	if (*name == '[' || inet_pton(AF_INET, name, addr) == 1 || strchr(name, ':') != NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, domain ? "domain" : "address",
+				   "%.100s is an address, not a domain: it has no autoconfig", name);
 	if (domain == NULL)
-		domain = at + 1;
-	if (*domain == '[' || inet_pton(AF_INET, domain, addr) == 1 || strchr(domain, ':') != NULL)
-		return outbox_fail(h, OUTBOX_EINVALID, "domain",
-				   "%.100s is an address, not a domain: it has no autoconfig", domain);
+		return setup_address_domain(h, "address", f->address, out, size, NULL);
 	if ((rc = validate_host(h, "domain", domain)) < 0)
 		return rc;
-	if (strlen(domain) >= size)
-		return outbox_fail(h, OUTBOX_EINVALID, "domain", "longer than %zu bytes", size - 1);
-	for (i = 0; domain[i]; i++)
-		out[i] = (char)tolower((unsigned char)domain[i]);
-	out[i] = '\0';
+	if ((rc = setup_address_ascii(domain, out, size, why, sizeof why)) == OUTBOX_ENOMEM)
+		return outbox_fail(h, rc, NULL, "out of memory");
+	if (rc < 0)
+		return outbox_fail(h, rc, "domain", "%.300s: %s", domain, why);
 	return 0;
 }
 
@@ -86,6 +88,15 @@ int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup
 		return outbox_fail(h, OUTBOX_EINVALID, "source", "not an autoconfig source");
 	}
 	return rc < 0 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : 0;
+}
+
+int autoconfig_fetch_stops_run(int rc, const char *field)
+{
+	/* ECONFIG comes only from this machine: libcurl or expat that cannot load, a CA file that
+	 * cannot be read (http.c gives a server's bad answer a code of its own). The address and the
+	 * ISPDB URL are the caller's, the same for every source; a domain DNS handed in is not. */
+	return rc == OUTBOX_ENOMEM || rc == OUTBOX_ECONFIG ||
+	       (rc == OUTBOX_EINVALID && field && (strcmp(field, "address") == 0 || strcmp(field, "ispdb") == 0));
 }
 
 static void report_set(struct setup_report *r, enum setup_outcome outcome, const char *detail)
@@ -212,6 +223,8 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 	memset(r, 0, sizeof *r);
 	memset(&resp, 0, sizeof resp);
 	r->source = source;
+	if (domain) /* until the URL is built: a domain no URL can name is told by name */
+		validate_display(r->what, sizeof r->what, domain, strlen(domain));
 	/* Each lookup's own failures go to its report: threads never share an error slot. */
 	if ((rc = fetch_domain(&scratch, f, source, domain, dom, sizeof dom)) < 0 ||
 	    (rc = autoconfig_fetch_url(&scratch, f, source, dom, &url)) < 0 ||
@@ -241,19 +254,15 @@ int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_sou
 		snprintf(words, sizeof words, "no answer in %.1f s", (double)(net_now_ms() - start) / 1000);
 		report_set(r, SETUP_NO_ANSWER, words);
 		rc = 0;
-	} else if (rc == OUTBOX_ETEMPFAIL) {
-		/* Nothing there (no such host, nothing listening), or the answer cut off midway. */
-		report_set(r, SETUP_NO_ANSWER, outbox_errmsg(&scratch));
-		rc = 0;
-	} else if (rc == OUTBOX_EUNAVAILABLE || rc == OUTBOX_EPROTOCOL) {
-		/* A certificate refused, an answer too large: this source only. */
-		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
-		rc = 0;
 	}
 out:
-	/* What is left is every source's problem: a bad address or ISPDB URL, no libcurl or expat,
-	 * a CA file that cannot be read, no memory. */
-	if (rc < 0) {
+	if (rc < 0 && !autoconfig_fetch_stops_run(rc, outbox_errfield(&scratch))) {
+		/* Nothing there (no such host, nothing listening) or the answer cut off midway: no
+		 * answer. Anything else this lookup met (a certificate refused, an answer that is no HTTP
+		 * or too large, a domain no URL can name): this source failed, the others go on. */
+		report_set(r, rc == OUTBOX_ETEMPFAIL ? SETUP_NO_ANSWER : SETUP_FAILED, outbox_errmsg(&scratch));
+		rc = 0;
+	} else if (rc < 0) {
 		report_set(r, SETUP_FAILED, outbox_errmsg(&scratch));
 		outbox_fail(h, rc, outbox_errfield(&scratch), "%s", outbox_errdetail(&scratch));
 	}

@@ -53,11 +53,16 @@ int autoconfig_fetch_url(outbox *h, const struct autoconfig_fetch *f, enum setup
  * --resolver does not know); no answer (with the seconds waited, why nothing could be reached, or
  * that the deadline had passed before); failed (a certificate, a redirect refused, an error status,
  * a document refused, with why). After a redirect, the report's redirected_to is the URL asked
- * last, and the candidates' origin is that URL. Returns 0 whenever the source could be asked,
- * whatever it answered; a negative code, with the message on `h`, only for what no other
- * source would do better with: a bad address or ISPDB URL, libcurl or expat missing, an
- * unreadable CA file, no memory. Lookups may run in threads of their own, each with its own
- * `out` and `report`: nothing else is written, and `h` only on that negative return. */
+ * last, and the candidates' origin is that URL. Returns 0 with the report filled for whatever
+ * this source met (a domain or URL it cannot ask is "failed" too); a negative code, with the
+ * message on `h`, only when autoconfig_fetch_stops_run says the run stops. Lookups may run in
+ * threads of their own, each with its own `out` and `report`: nothing else is written, and `h`
+ * only on that negative return. */
+/* The one answer to "does this fetch error (its code and field) stop the whole run, or only fail
+ * its source": the run stops only for what no other source would do better with (libcurl or expat
+ * that cannot load, a CA file that cannot be read, no memory, a bad address or ISPDB URL). A
+ * server's answer or a domain DNS gave (an MX host's) fails that source only. */
+int autoconfig_fetch_stops_run(int rc, const char *field);
 int autoconfig_fetch(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
 		     const char *domain, struct setup_candidates *out, struct setup_report *report);
 

@@ -7,6 +7,7 @@
 #include "autoconfig_values.h"
 #include "handle_internal.h"
 #include "oauth_preset.h"
+#include "setup_address.h"
 #include "validate.h"
 
 static const struct {
@@ -82,21 +83,20 @@ static int judge_security(outbox *h, const char *value, enum setup_security *sec
 			  "is not a socket type outbox knows (SSL, STARTTLS, plain)");
 }
 
-/* The part of `address` a placeholder stands for, as a pointer and a length. */
-static int placeholder(const char *name, size_t len, const char *address, const char **v,
-		       size_t *vlen)
+/* The part of the address a placeholder stands for, as a pointer and a length: the address and
+ * its local part as typed, the domain in setup_address.c's form (A-labels, as host names need). */
+static int placeholder(const char *name, size_t len, const char *address, size_t local_len, const char *domain,
+		       const char **v, size_t *vlen)
 {
-	const char *at = strrchr(address, '@');
-
 	if (len == 12 && strncmp(name, "EMAILADDRESS", len) == 0) {
 		*v = address;
 		*vlen = strlen(address);
 	} else if (len == 14 && strncmp(name, "EMAILLOCALPART", len) == 0) {
 		*v = address;
-		*vlen = at ? (size_t)(at - address) : strlen(address);
+		*vlen = local_len;
 	} else if (len == 11 && strncmp(name, "EMAILDOMAIN", len) == 0) {
-		*v = at ? at + 1 : "";
-		*vlen = strlen(*v);
+		*v = domain;
+		*vlen = strlen(domain);
 	} else {
 		return -1;
 	}
@@ -106,15 +106,19 @@ static int placeholder(const char *name, size_t len, const char *address, const 
 int autoconfig_substitute(outbox *h, const char *field, const char *template, const char *address,
 			  char *out, size_t size)
 {
-	size_t n = 0, len;
+	size_t n = 0, len, local_len;
 	const char *p = template, *v;
+	char domain[256];
+	int rc;
 
+	if ((rc = setup_address_domain(h, "address", address, domain, sizeof domain, &local_len)) < 0)
+		return rc;
 	while (*p) {
 		const char *end = *p == '%' ? strchr(p + 1, '%') : NULL;
 		size_t name = end ? (size_t)(end - p - 1) : 0;
 
 		if (end != NULL && name > 0 && strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == name) {
-			if (placeholder(p + 1, name, address, &v, &len) < 0)
+			if (placeholder(p + 1, name, address, local_len, domain, &v, &len) < 0)
 				return outbox_fail(h, OUTBOX_EPROTOCOL, field,
 						   "the placeholder %%%.*s%% is not one outbox knows "
 						   "(%%EMAILADDRESS%%, %%EMAILLOCALPART%%, %%EMAILDOMAIN%%)",

@@ -285,7 +285,8 @@ static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size, v
 	return 0;
 }
 
-static int http_failed(outbox *h, const struct http_call *c, CURLcode code, const char *detail)
+/* `reached`: a server was connected to, so what went wrong may be its answer's fault. */
+static int http_failed(outbox *h, const struct http_call *c, CURLcode code, const char *detail, int reached)
 {
 	char url[256], why[CURL_ERROR_SIZE + 64];
 	const char *words = *detail ? detail : lib.easy_strerror(code);
@@ -311,6 +312,12 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 		return outbox_fail(h, OUTBOX_ECONFIG, ca_option, "cannot load the CA file for %s: %s", url,
 				   why);
 	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* After connecting, it is the answer ("Received HTTP/0.9": the host speaks no HTTP). */
+		if (reached)
+			return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the answer from %s is not HTTP: %s", url,
+					   why);
+		/* libcurl itself cannot ask that URL */
+		__attribute__((fallthrough));
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNKNOWN_OPTION:
 	case CURLE_NOT_BUILT_IN:
@@ -434,7 +441,10 @@ int http_perform(outbox *h, const struct http_request *req, struct http_response
 		goto out;
 	code = lib.easy_perform(curl);
 	if (code != CURLE_OK) {
-		rc = http_failed(h, &c, code, errbuf);
+		char *ip = NULL;
+
+		lib.easy_getinfo(curl, CURLINFO_PRIMARY_IP, &ip);
+		rc = http_failed(h, &c, code, errbuf, ip != NULL && *ip != '\0');
 		resp->timed_out = code == CURLE_OPERATION_TIMEDOUT;
 		goto out;
 	}

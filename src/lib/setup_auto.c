@@ -9,6 +9,7 @@
 #include "outbox/server.h"
 #include "outbox/setup.h"
 #include "secret.h"
+#include "setup_address.h"
 
 /* The fields discovery decides, in the order they are set: security before port, since setting the
  * security moves a port that was not given; the user name last, as the login check found it. */
@@ -17,14 +18,14 @@ static const outbox_server_field_id auto_fields[OUTBOX_SETUP_AUTO_FIELDS] = {
 
 /* 1 when `address`'s domain has the same registered domain as `host` (ann@example.org for
  * smtp.example.org), so its provider is the host's and its lookup may be checked with the host's
- * password. */
+ * password. The domain is setup's (setup_address.c): A-labels, as the host's name has them. */
 static int auto_address_matches_host(const char *address, const char *host_domain)
 {
-	const char *at = strrchr(address, '@');
-	char domain[256];
+	outbox scratch = {0}; /* a domain that is none matches nothing */
+	char ascii[256], domain[256];
 
-	return at && host_domain[0] && dns_domain_registered(at + 1, domain, sizeof domain) == 0 &&
-	       strcmp(domain, host_domain) == 0;
+	return host_domain[0] && setup_address_domain(&scratch, "address", address, ascii, sizeof ascii, NULL) == 0 &&
+	       dns_domain_registered(ascii, domain, sizeof domain) == 0 && strcmp(domain, host_domain) == 0;
 }
 
 int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **address, const char **from)

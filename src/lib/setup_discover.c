@@ -1,7 +1,6 @@
 /* setup_discover.c: the discovery run of `outbox setup`: every source's lookup in a thread and the
  * guesses' probes at once, each source's servers probed as soon as it answers, every result told
  * to the caller's progress on its own thread; then choose, and verify the login. */
-#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "buf.h"
 #include "handle_internal.h"
 #include "net.h"
+#include "setup_address.h"
 #include "setup_discover.h"
 #include "setup_probe_pool.h"
 #include "setup_signal.h"
@@ -55,26 +55,6 @@ static int discover_guesses(outbox *h, const char *domain, struct setup_candidat
 				return rc;
 		}
 	snprintf(report->detail, sizeof report->detail, "%zu servers to probe", list->n);
-	return 0;
-}
-
-/* The address's domain, lowercased, checked as a host name. */
-static int discover_domain(outbox *h, const char *address, char *out, size_t size)
-{
-	const char *at = address ? strrchr(address, '@') : NULL;
-	size_t i;
-
-	if (at == NULL || at == address || at[1] == '\0' || strlen(at + 1) >= size)
-		return outbox_fail(h, OUTBOX_EINVALID, "address",
-				   "\"%.300s\" is not an address: it needs a local part, \"@\" and a domain",
-				   address ? address : "");
-	for (i = 0; at[1 + i]; i++)
-		out[i] = (char)tolower((unsigned char)at[1 + i]);
-	out[i] = '\0';
-	if (i > 0 && out[i - 1] == '.')
-		out[i - 1] = '\0';
-	if (validate_host(h, "address", out) < 0)
-		return outbox_fail(h, OUTBOX_EINVALID, "address", "the domain of %.300s is no host name", address);
 	return 0;
 }
 
@@ -257,7 +237,7 @@ int setup_discover_run(outbox *h, const struct setup_discover_options *o, struct
 	memset(d, 0, sizeof *d);
 	d->choice.winner = -1;
 	d->login.candidate = -1;
-	if ((rc = discover_domain(h, o->address, d->domain, sizeof d->domain)) < 0 ||
+	if ((rc = setup_address_domain(h, "address", o->address, d->domain, sizeof d->domain, NULL)) < 0 ||
 	    (rc = discover_check(h, o, d->domain)) < 0)
 		return rc;
 

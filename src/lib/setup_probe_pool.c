@@ -143,7 +143,12 @@ static struct session *probe_one(outbox *h, struct probe_run *r)
 				 pool->tls_ca[0] ? pool->tls_ca : NULL, r->deadline_ms);
 	rc = srv ? setup_probe_open(h, srv, NULL, &pool->resolver, r->deadline_ms, probe_on_step, r, &sess)
 		 : OUTBOX_EINVALID; /* the handle says which value */
-	if (rc < 0) {
+	if (rc == OUTBOX_ETEMPFAIL && net_now_ms() >= r->deadline_ms) {
+		/* The deadline cut the step short (a DNS wait or a connect ends there): unanswered, in
+		 * the words the caller's give-up uses, whichever side sees the deadline first. */
+		setup_probe_unanswered(&r->p, r->p.step, 1, net_now_ms() - r->p.began_at);
+		r->p.rc = rc;
+	} else if (rc < 0) {
 		r->p.state = SETUP_PROBE_FAILED;
 		r->p.rc = rc;
 		snprintf(r->p.error, sizeof r->p.error, "%s", outbox_errmsg(h));

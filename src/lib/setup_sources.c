@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "autoconfig_fetch.h"
-#include "buf.h"
 #include "handle_internal.h"
 #include "net.h"
 #include "setup_dns.h"
@@ -117,22 +116,16 @@ static void sources_fetch(struct sources_job *j, enum setup_source source, const
 	struct autoconfig_fetch f = {0};
 	struct setup_report *report = &j->reports[j->nreports];
 	struct setup_candidates found = {0};
-	struct buf url = BUF_INIT;
 
 	f.address = j->o->address;
 	f.ispdb = j->o->ispdb;
 	f.ca_file = j->o->tls_ca;
 	f.deadline_ms = j->deadline_ms;
 	f.oauth_usable = j->o->login == SETUP_LOGIN_OAUTH;
-	if ((j->rc = autoconfig_fetch_url(&j->h, &f, source, domain, &url)) < 0) {
-		buf_free(&url);
-		return;
-	}
 	f.pin = sources_pin;
 	f.pin_ctx = j;
-	j->nreports++; /* from here on the report is always filled */
+	j->nreports++; /* always filled: a domain it cannot ask (an MX's) is that lookup's "failed" */
 	j->rc = autoconfig_fetch(&j->h, &f, source, domain, &found, report);
-	buf_free(&url);
 	sources_publish(j, &found, 0);
 	setup_candidates_free(&found);
 }

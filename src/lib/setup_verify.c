@@ -8,14 +8,16 @@
 #include "handle_internal.h"
 #include "net.h"
 #include "session.h"
+#include "setup_address.h"
 #include "setup_verify.h"
 
-/* The domain of an address, or NULL when it has no local part or no domain. */
-static const char *verify_domain(const char *address)
+/* The domain of an address as setup_address.c gives it (the form candidates' hosts have), and the
+ * length of its local part; NULL when it has no local part or no usable domain. */
+static const char *verify_domain(const char *address, char *out, size_t size, size_t *local_len)
 {
-	const char *at = address ? strrchr(address, '@') : NULL;
+	outbox scratch = {0}; /* the callers say what a missing domain means */
 
-	return at && at != address && at[1] ? at + 1 : NULL;
+	return setup_address_domain(&scratch, "address", address, out, size, local_len) == 0 ? out : NULL;
 }
 
 /* The length of a DNS name without its final dot. */
@@ -66,7 +68,8 @@ static int verify_source_named_over_https(enum setup_source source)
 int setup_verify_may_receive_password(const struct setup_candidates *list, size_t i, const char *address,
 				      char *why, size_t size)
 {
-	const char *domain = verify_domain(address);
+	char ascii[256];
+	const char *domain = verify_domain(address, ascii, sizeof ascii, NULL);
 	const char *host = list->v[i].host;
 	size_t j;
 
@@ -86,15 +89,17 @@ int setup_verify_may_receive_password(const struct setup_candidates *list, size_
 size_t setup_verify_forms(const struct setup_candidate *c, const char *address, const char *given,
 			  char out[SETUP_VERIFY_FORMS][320], const char *form[SETUP_VERIFY_FORMS])
 {
-	const char *domain = verify_domain(address);
+	char ascii[256];
+	size_t local_len = 0;
+	const char *domain = verify_domain(address, ascii, sizeof ascii, &local_len);
 	const char *wanted[SETUP_VERIFY_FORMS] = {given ? given : "", c->username, address, ""};
 	static const char *const words[SETUP_VERIFY_FORMS] = {"the user name given", "the source's user name",
 							       "the full address", "the local part"};
 	char local[320] = "";
 	size_t i, j, n = 0;
 
-	if (domain && (size_t)(domain - 1 - address) < sizeof local)
-		snprintf(local, sizeof local, "%.*s", (int)(domain - 1 - address), address);
+	if (domain && local_len < sizeof local)
+		snprintf(local, sizeof local, "%.*s", (int)local_len, address);
 	wanted[3] = local;
 	for (i = 0; i < SETUP_VERIFY_FORMS; i++) {
 		int seen = !*wanted[i] || strlen(wanted[i]) >= sizeof out[0];
@@ -189,9 +194,8 @@ int setup_verify_choice(outbox *h, const char *address, const char *username, co
 	memset(out, 0, sizeof *out);
 	out->candidate = -1;
 	out->form = "";
-	if (verify_domain(address) == NULL)
-		return outbox_fail(h, OUTBOX_EINVALID, "address", "\"%s\" is not an address: it needs a local part, "
-				   "\"@\" and a domain", address ? address : "");
+	if ((rc = setup_address_domain(h, "address", address, why, sizeof why, NULL)) < 0)
+		return rc;
 	while (choice->winner >= 0) {
 		size_t i = (size_t)choice->winner;
 		enum verify_end end;

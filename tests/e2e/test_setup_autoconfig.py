@@ -252,7 +252,7 @@ def test_plain_http_ispdb_only_on_loopback(pki, tmp_path):
 
 
 def test_unusable_addresses_are_refused_before_asking(server, pki):
-    for address, words in [("no-at-sign", "address: "), ("jane@[127.0.0.1]", "domain: "),
+    for address, words in [("no-at-sign", "address: "), ("jane@[127.0.0.1]", "address: "),
                            ("jane@bad domain.test", "address: ")]:
         r = lookup("autoconfig", address, server=server, pki=pki)
         expect(r.code, 65, f"{address}: exit status", r)

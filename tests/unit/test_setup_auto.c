@@ -71,6 +71,27 @@ static void test_the_address_is_the_user_name_else_the_first_account(void **stat
 	outbox_server_free(s);
 }
 
+static void test_an_international_domain_matches_its_hosts_ascii_name(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_server *s = outbox_server_new();
+	const char *address, *from;
+
+	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_NAME, "buecher"), 0);
+	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_HOST, "smtp.xn--bcher-kva.test"), 0);
+	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_SECURITY, "tls"), 0);
+	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_AUTH, "plain"), 0);
+	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_USER, "j\xc3\xbcrgen"), 0);
+	assert_int_equal(outbox_server_save(f->h, s), 0);
+	outbox_server_free(s);
+	add_account(f->h, "j\xc3\xbcrgen@B\xc3\xbc" "cher.test", "buecher");
+
+	assert_int_equal(outbox_server_load(f->h, "buecher", &s), 0);
+	EXPECT_INT(outbox_setup_auto_address(f->h, s, &address, &from), 0, outbox_errmsg(f->h));
+	EXPECT_STR(address, "j\xc3\xbcrgen@B\xc3\xbc" "cher.test", "the account's address, as typed");
+	outbox_server_free(s);
+}
+
 /* A result whose chosen candidate is host:port security auth. */
 static void chosen_result(outbox_setup_result *r, outbox_setup_candidate *c, const char *host, int port,
 			  const char *security, const char *auth)
@@ -226,6 +247,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_the_address_is_the_user_name_else_the_first_account, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_an_international_domain_matches_its_hosts_ascii_name, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_the_difference_lists_only_changed_fields_in_setting_order,
 						setup, teardown),

@@ -26,6 +26,9 @@ static void test_which_hosts_may_receive_the_password(void **state)
 		{SETUP_SOURCE_SRV, "smtp.provider.test", "a@example.test", 1, 1},
 		{SETUP_SOURCE_GUESS, "Smtp.Provider.Test.", "a@example.test", 1, 1},
 		{SETUP_SOURCE_SRV, "smtp2.provider.test", "a@example.test", 1, 0},
+		/* An international domain: candidates' hosts are in A-labels, as DNS has them. */
+		{SETUP_SOURCE_GUESS, "smtp.xn--bcher-kva.test", "j\xc3\xbcrgen@B\xc3\xbc" "cher.test", 0, 1},
+		{SETUP_SOURCE_SRV, "smtp.xn--bcher-kva.test.evil.test", "a@b\xc3\xbc" "cher.test", 0, 0},
 	};
 	size_t i;
 
@@ -65,6 +68,7 @@ static void test_user_name_forms_in_order_each_once(void **state)
 		{NULL, "alice@example.test", "alice@example.test", "alice@example.test|alice|"},
 		{NULL, "alice", "alice@example.test", "alice|alice@example.test|"},
 		{NULL, "", "\"a@b\"@example.test", "\"a@b\"@example.test|\"a@b\"|"},
+		{NULL, "", "j\xc3\xbcrgen@b\xc3\xbc" "cher.test", "j\xc3\xbcrgen@b\xc3\xbc" "cher.test|j\xc3\xbcrgen|"},
 		{"jdoe", "", "alice@example.test", "jdoe|alice@example.test|alice|"},
 		{"jdoe", "u123", "alice@example.test", "jdoe|u123|alice@example.test|alice|"},
 		{"alice", "", "alice@example.test", "alice|alice@example.test|"},
