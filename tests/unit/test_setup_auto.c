@@ -84,7 +84,7 @@ static void test_an_international_domain_matches_its_hosts_ascii_name(void **sta
 	assert_int_equal(outbox_server_set(f->h, s, OUTBOX_SERVER_USER, "j\xc3\xbcrgen"), 0);
 	assert_int_equal(outbox_server_save(f->h, s), 0);
 	outbox_server_free(s);
-	add_account(f->h, "j\xc3\xbcrgen@B\xc3\xbc" "cher.test", "buecher");
+	unit_add_account(f->h, "j\xc3\xbcrgen@B\xc3\xbc" "cher.test", "buecher");
 
 	assert_int_equal(outbox_server_load(f->h, "buecher", &s), 0);
 	EXPECT_INT(outbox_setup_auto_address(f->h, s, &address, &from), 0, outbox_errmsg(f->h));
