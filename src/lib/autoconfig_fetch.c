@@ -18,7 +18,6 @@ static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_
 			const char *domain, char *out, size_t size)
 {
 	const char *at = f->address ? strrchr(f->address, '@') : NULL;
-	unsigned char addr[16];
 	size_t i;
 	int rc;
 
@@ -31,7 +30,7 @@ static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_
 				   "an MX lookup needs the MX host's registered domain");
 	if (domain == NULL)
 		domain = at + 1;
-	if (*domain == '[' || inet_pton(AF_INET, domain, addr) == 1 || strchr(domain, ':') != NULL)
+	if (*domain == '[' || net_ip_literal(domain, NULL) || strchr(domain, ':') != NULL)
 		return outbox_fail(h, OUTBOX_EINVALID, "domain",
 				   "%.100s is an address, not a domain: it has no autoconfig", domain);
 	if ((rc = validate_host(h, "domain", domain)) < 0)

@@ -1,7 +1,6 @@
 /* setup_sources.c: the lookups of `outbox setup`, each source in a thread of its own under one
  * deadline (autoconfig, well-known, ISPDB, SRV, MX then the ISPDB for its domains), each report
  * and its candidates handed to the caller as they come, and all of it in the sources' order at the end. */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +53,6 @@ static int sources_resolver_given(const struct setup_discover_options *o)
 	return o->resolver && o->resolver->given;
 }
 
-static int sources_is_ip(const char *host)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-}
-
 /* The one place an HTTPS lookup's host is pinned or not, for its first URL and every redirect's:
  * with --resolver, the host the URL names (as libcurl parses it) is looked up there and pinned,
  * so libcurl connects where that server said and asks no other; an IP literal needs no pin;
@@ -77,7 +69,7 @@ static int sources_pin(void *ctx, outbox *h, const char *url, const struct http_
 		return 0;
 	if ((rc = http_url_host(h, url, j->pin_host, sizeof j->pin_host)) < 0)
 		return rc;
-	if (j->pin_host[0] == '\0' || sources_is_ip(j->pin_host))
+	if (j->pin_host[0] == '\0' || net_ip_literal(j->pin_host, NULL))
 		return 0;
 	if ((rc = setup_dns_addresses(h, j->o->resolver, j->pin_host, j->deadline_ms, &j->addresses)) < 0)
 		return rc;
