@@ -12,6 +12,7 @@
 #include "net.h"
 #include "setup_dns.h"
 #include "setup_sources.h"
+#include "setup_threads.h"
 
 enum sources_kind { SOURCES_HTTPS, SOURCES_SRV, SOURCES_MX };
 
@@ -32,7 +33,8 @@ struct sources_job {
 	struct setup_addresses addresses;
 	struct http_pin pins[2 * DNS_MAX_RECORDS];
 	pthread_t thread;
-	int started;
+	int started;      /* the caller's: a thread was started, to join or detach */
+	int holds_ref;    /* set before the thread starts: it lets go of the sources when it ends */
 	/* Under the sources' lock: how much of reports and list the caller may read, and whether
 	 * the lookup has ended; and how much of it the caller has taken. */
 	size_t nreports_out, ncandidates_out, reports_taken, candidates_taken;
@@ -42,11 +44,39 @@ struct sources_job {
 /* autoconfig, well-known, ISPDB, SRV, MX: the sources that need a lookup, in their order. */
 #define SOURCES_JOBS 5
 
+/* The caller holds one reference until it finishes or abandons the lookups, each running thread
+ * one; the last to let go frees it all. The threads read only the copies kept here, so a caller
+ * that abandons them may free its options and return while they still wait. */
 struct setup_sources {
-	pthread_mutex_t lock; /* the jobs' published counts and done flags */
+	pthread_mutex_t lock; /* the jobs' published counts and done flags, refs, abandoned */
+	int refs;
+	int abandoned;        /* the caller has gone: post nothing to its signal */
 	struct setup_signal *signal;
+	struct setup_discover_options o; /* the caller's, with the copies below in place of its strings */
+	struct dns_resolver resolver;
+	char *address, *ispdb, *tls_ca;
+	char domain[256];
 	struct sources_job jobs[SOURCES_JOBS];
 };
+
+static void sources_release(struct setup_sources *s)
+{
+	size_t i;
+	int last;
+
+	pthread_mutex_lock(&s->lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!last)
+		return;
+	for (i = 0; i < SOURCES_JOBS; i++)
+		setup_candidates_free(&s->jobs[i].list);
+	pthread_mutex_destroy(&s->lock);
+	free(s->address);
+	free(s->ispdb);
+	free(s->tls_ca);
+	free(s);
+}
 
 static int sources_resolver_given(const struct setup_discover_options *o)
 {
@@ -98,8 +128,9 @@ static void sources_publish(struct sources_job *j, struct setup_candidates *foun
 	j->nreports_out = j->nreports;
 	j->ncandidates_out = j->list.n;
 	j->done = done;
+	if (!s->abandoned) /* under the lock: an abandoning caller destroys its signal after setting it */
+		setup_signal_post(s->signal);
 	pthread_mutex_unlock(&s->lock);
-	setup_signal_post(s->signal);
 }
 
 /* Ask one HTTPS source (the ISPDB for `domain` when source is SETUP_SOURCE_MX), into the job's
@@ -158,7 +189,29 @@ static void *sources_thread(void *arg)
 		break;
 	}
 	sources_publish(j, NULL, 1);
+	if (j->holds_ref) {
+		sources_release(j->all);
+		setup_threads_leave();
+	}
 	return NULL;
+}
+
+/* Keep what the threads read for as long as they need it: a caller may abandon them. */
+static int sources_copy(struct setup_sources *s, const struct setup_discover_options *o, const char *domain)
+{
+	s->o = *o;
+	s->o.password = s->o.username = NULL; /* a lookup needs no secret */
+	s->o.progress = NULL;
+	s->o.ctx = NULL;
+	if (o->resolver) {
+		s->resolver = *o->resolver;
+		s->o.resolver = &s->resolver;
+	}
+	s->o.address = s->address = o->address ? strdup(o->address) : NULL;
+	s->o.ispdb = s->ispdb = o->ispdb ? strdup(o->ispdb) : NULL;
+	s->o.tls_ca = s->tls_ca = o->tls_ca ? strdup(o->tls_ca) : NULL;
+	snprintf(s->domain, sizeof s->domain, "%s", domain);
+	return (o->address && !s->address) || (o->ispdb && !s->ispdb) || (o->tls_ca && !s->tls_ca) ? -1 : 0;
 }
 
 int setup_sources_start(outbox *h, const struct setup_discover_options *o, const char *domain,
@@ -179,19 +232,33 @@ int setup_sources_start(outbox *h, const struct setup_discover_options *o, const
 	if (s == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	s->refs = 1;
 	s->signal = signal;
+	if (sources_copy(s, o, domain) < 0) {
+		sources_release(s);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
 	for (i = 0; i < SOURCES_JOBS; i++) {
 		struct sources_job *j = &s->jobs[i];
 
 		j->all = s;
 		j->kind = plan[i].kind;
 		j->source = plan[i].source;
-		j->o = o;
-		j->domain = domain;
+		j->o = &s->o;
+		j->domain = s->domain;
 		j->deadline_ms = deadline_ms;
+		pthread_mutex_lock(&s->lock);
+		s->refs++; /* the thread's, taken before it can let go of it */
+		pthread_mutex_unlock(&s->lock);
+		j->holds_ref = 1;
+		setup_threads_enter();
 		j->started = pthread_create(&j->thread, NULL, sources_thread, j) == 0;
-		if (!j->started) /* no thread to spare: ask it here */
+		if (!j->started) { /* no thread to spare: ask it here */
+			j->holds_ref = 0;
+			setup_threads_leave();
+			sources_release(s);
 			sources_thread(j);
+		}
 	}
 	*out = s;
 	return 0;
@@ -252,9 +319,20 @@ int setup_sources_finish(outbox *h, struct setup_sources *s, struct setup_discov
 			d->reports[d->nreports++] = j->reports[k];
 		for (k = 0; rc == 0 && k < j->list.n; k++)
 			rc = setup_candidates_add(h, &d->candidates, &j->list.v[k]);
-		setup_candidates_free(&j->list);
 	}
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	sources_release(s);
 	return rc;
+}
+
+void setup_sources_abandon(struct setup_sources *s)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	s->abandoned = 1;
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < SOURCES_JOBS; i++)
+		if (s->jobs[i].started)
+			pthread_detach(s->jobs[i].thread);
+	sources_release(s);
 }

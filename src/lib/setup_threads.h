@@ -1,0 +1,11 @@
+/* setup_threads.h: the threads of discovery runs that may outlive the run (a cancelled run leaves
+ * its lookups and probes to end by their deadline), counted so a program can let them end first. */
+#ifndef OUTBOX_SETUP_THREADS_H
+#define OUTBOX_SETUP_THREADS_H
+
+/* Before starting such a thread (its creator calls it), and as the thread's last act; a thread
+ * that could not be started is left too, by its creator. */
+void setup_threads_enter(void);
+void setup_threads_leave(void);
+
+#endif
