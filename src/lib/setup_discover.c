@@ -112,7 +112,7 @@ static int discover_cancelled(outbox *h)
 static int discover_say_report(const struct setup_discover_options *o, const struct setup_report *r)
 {
 	return discover_say(o, "%s: %s%s%s (%lld ms; %s)", setup_choose_source_word(r->source),
-		     setup_discover_outcome_word(r->outcome), r->detail[0] ? ": " : "", r->detail, r->ms, r->what);
+			    setup_discover_outcome_word(r->outcome), r->detail[0] ? ": " : "", r->detail, r->ms, r->what);
 }
 
 /* A probe's verdict, in the words of the explanation: what it offered, or why it is not usable. */
@@ -123,13 +123,13 @@ static int discover_say_probe(const struct setup_discover_options *o, const stru
 
 	if (p->state == SETUP_PROBE_OK)
 		return discover_say(o, "probed %s port %d %s: ok (%lld ms), AUTH %s, %s", p->host, p->port, security, took,
-			     p->caps.auth[0] ? p->caps.auth : "none offered", p->tls[0] ? p->tls : "TLS");
+				    p->caps.auth[0] ? p->caps.auth : "none offered", p->tls[0] ? p->tls : "TLS");
 	else if (p->state == SETUP_PROBE_FAILED)
 		return discover_say(o, "probed %s port %d %s: failed at %s: %s", p->host, p->port, security,
-			     setup_probe_step_word(p->step), p->error);
+				    setup_probe_step_word(p->step), p->error);
 	else if (p->began_at >= 0)
 		return discover_say(o, "probed %s port %d %s: no answer in %lld.%lld s (%s)", p->host, p->port,
-			     security, took / 1000, took % 1000 / 100, setup_probe_waiting_word(p, p->step));
+				    security, took / 1000, took % 1000 / 100, setup_probe_waiting_word(p, p->step));
 	else
 		return discover_say(o, "probed %s port %d %s: %s", p->host, p->port, security, p->error);
 }
@@ -223,7 +223,8 @@ static int discover_lookups_and_probes(outbox *h, const struct setup_discover_op
 		goto out;
 	if ((rc = discover_guesses(h, d->domain, &guesses, &guess_report)) == 0) {
 		guess_report.done_at = net_now_ms();
-		rc = discover_say_report(o, &guess_report) ? discover_cancelled(h) : discover_probe(h, &pp, &guesses);
+		rc = discover_say_report(o, &guess_report) ? discover_cancelled(h)
+							   : discover_probe(h, &pp, &guesses);
 	}
 	if (rc == 0)
 		rc = discover_wait_all(h, o, &pp);

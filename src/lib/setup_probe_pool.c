@@ -296,7 +296,7 @@ static int pool_staff(outbox *h, struct setup_probe_pool *pool)
 	pool->refs++;
 	setup_threads_enter();
 	if (pthread_create(&slot->thread, NULL, pool_worker, slot) != 0) {
-		setup_threads_leave();
+		setup_threads_not_started();
 		pool->refs--;
 		if (pool->nworkers == 0)
 			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start a thread to probe with: %s",

@@ -255,7 +255,7 @@ int setup_sources_start(outbox *h, const struct setup_discover_options *o, const
 		j->started = pthread_create(&j->thread, NULL, sources_thread, j) == 0;
 		if (!j->started) { /* no thread to spare: ask it here */
 			j->holds_ref = 0;
-			setup_threads_leave();
+			setup_threads_not_started();
 			sources_release(s);
 			sources_thread(j);
 		}

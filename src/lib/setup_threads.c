@@ -1,6 +1,7 @@
 /* setup_threads.c: one process-wide count of the lookup and probe threads of `outbox setup`, so a
  * program that cancelled a run does not exit under threads still inside libcurl or OpenSSL. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -18,12 +19,20 @@ void setup_threads_enter(void)
 	pthread_mutex_unlock(&threads_lock);
 }
 
-void setup_threads_leave(void)
+void setup_threads_not_started(void)
 {
 	pthread_mutex_lock(&threads_lock);
 	threads_running--;
 	pthread_cond_broadcast(&threads_left);
 	pthread_mutex_unlock(&threads_lock);
+}
+
+void setup_threads_leave(void)
+{
+	/* Free this thread's OpenSSL state (its error queue, its random generators) now: left to the
+	 * thread's exit, it could outlive a settled program's exit and be reported as leaked. */
+	OPENSSL_thread_stop();
+	setup_threads_not_started();
 }
 
 int outbox_setup_settle(long long timeout_ms)

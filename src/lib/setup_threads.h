@@ -3,9 +3,10 @@
 #ifndef OUTBOX_SETUP_THREADS_H
 #define OUTBOX_SETUP_THREADS_H
 
-/* Before starting such a thread (its creator calls it), and as the thread's last act; a thread
- * that could not be started is left too, by its creator. */
+/* Before starting such a thread (its creator calls it); as the thread's last act (which frees
+ * the thread's OpenSSL state); and by the creator instead when the thread could not be started. */
 void setup_threads_enter(void);
 void setup_threads_leave(void);
+void setup_threads_not_started(void);
 
 #endif
