@@ -72,6 +72,8 @@ def test_cancelled_once_the_guess_answered_no_login_and_no_wait_for_the_lookups(
            "exit status, cancelled, a result", describe)
     expect(end["error"], "the setup was cancelled: nothing was saved", "the message", describe)
     # The held lookups would have kept it TIMEOUT_MS: it returned without waiting for them.
+    print(f"\nsetup cancelled once the guess answered: returned {end['ms_after_cancel']} ms after the cancel "
+          f"(deadline {TIMEOUT_MS} ms)")
     assert 0 <= end["ms_after_cancel"] < TIMEOUT_MS / 2, (
         f"returned {end['ms_after_cancel']} ms after the cancel, want well under {TIMEOUT_MS / 2:.0f}\n{describe}")
     assert said[-1].startswith("probed smtp.slow.test port 465 tls: ok"), f"the last line heard\n{describe}"
