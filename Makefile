@@ -150,7 +150,7 @@ check:
 # ThreadSanitizer: the unit tests of the store and queue, and the end-to-end tests of the queue
 # (test_oauth_queue among them), the resolvers (test_dns_deadline, test_setup_dns) and setup's
 # probes (test_setup_probe), through the test tools, and the whole setup run with its lookups and
-# probes overlapping (test_setup_cli, test_setup_pipeline). Any
+# probes overlapping (test_setup_cli, test_setup_pipeline) or cancelled (test_setup_cancel). Any
 # report fails the run, except races wholly inside uninstrumented OpenSSL (tests/tsan.supp).
 TSAN_UNIT := test_queue test_store test_net
 tsan:
@@ -158,7 +158,7 @@ tsan:
 	    $(TOOL_SRC:tests/tools/%.c=build/tsan/tests/tools/%)
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(abspath tests/tsan.supp)" \
 	    tests/run-unit $(TSAN_UNIT:%=build/tsan/tests/%)
-	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(abspath tests/tsan.supp)" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns or setup_probe or setup_cli or setup_pipeline"
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(abspath tests/tsan.supp)" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns or setup_probe or setup_cli or setup_pipeline or setup_cancel"
 
 # The test tools come with the unit tests, so one build makes everything the tests run.
 unit-bins: $(UNIT_BIN) $(TOOL_BIN)

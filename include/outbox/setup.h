@@ -82,15 +82,22 @@ typedef struct {
  * each stage begins (ending in "..."), as each source's lookup ends ("autoconfig URL: found: 1
  * SMTP server (Example Mail) (212 ms)") and as each probe has its verdict ("probed
  * smtp.example.com port 465 tls: ok, TLSv1.3 ..., AUTH PLAIN (40 ms)", or why not), in the order
- * they happen, in the words of the result. Returns 0 with a chosen server. Once the servers were
+ * they happen, in the words of the result; and NULL, no line, every 100 ms or so while nothing
+ * happens. Its answer nonzero cancels: nothing more is begun (no probe, never the login check)
+ * and the call returns OUTBOX_ECANCELLED with *out NULL at once, leaving lookups and probes
+ * already under way to end by the deadline on threads of their own. Returns 0 with a chosen server. Once the servers were
  * probed, every outcome comes with *out saying what was tried: OUTBOX_EUNAVAILABLE when none is
  * usable, OUTBOX_EAUTH when the login was refused, OUTBOX_ETEMPFAIL or OUTBOX_EPROTOCOL when the
  * login check could not be finished. A failure before that (OUTBOX_EINVALID naming the field,
  * OUTBOX_ECONFIG, OUTBOX_ENOMEM) leaves *out NULL. Nothing is saved. Free *out with
  * outbox_setup_result_free. */
 int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_options *o,
-			  void (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out);
+			  int (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out);
 void outbox_setup_result_free(outbox_setup_result *r);
+/* Wait up to timeout_ms for the lookups and probes cancelled runs left to their deadlines: 1 when
+ * none is left. For a program about to exit after a cancel (exiting under a thread still inside
+ * libcurl or OpenSSL is not safe); a run that was not cancelled leaves none. */
+int outbox_setup_settle(long long timeout_ms);
 
 /* What outbox_setup_save stores with the chosen server. */
 typedef struct {
@@ -145,7 +152,7 @@ int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **ad
  * OAuth (the method stays an OAuth one) or auth none. o's password and user name are ignored.
  * Returns as outbox_setup_discover does. */
 int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *address,
-			       const outbox_setup_options *o, void (*progress)(void *ctx, const char *what),
+			       const outbox_setup_options *o, int (*progress)(void *ctx, const char *what),
 			       void *ctx, outbox_setup_result **out);
 /* The fields whose stored value differs from the chosen candidate's, in out[0..n): n, 0 when
  * nothing changed or nothing was chosen. A stored auth "auto" is kept (it chooses on every

@@ -70,7 +70,7 @@ int cmd_undo(int argc, char **argv);
 int cmd_setup(int argc, char **argv); /* setup_cmd.c: a server and account from an address */
 /* setup_cmd.c: a discovery's progress, text and JSON, shown the same by server edit --auto. */
 struct json;
-void setup_progress(void *ctx, const char *what);
+int setup_progress(void *ctx, const char *what);
 /* The discovery options both take (--ispdb, --resolver, --tls-ca, --timeout): their getopt_long
  * entries, and the one place that reads them. setup_discovery_option returns 0 when `c` was one
  * of them and was taken into `o`, -1 when it is not one of them, or an exit status. */

@@ -133,14 +133,17 @@ int setup_discovery_option(const char *command, int c, const char *value, outbox
 }
 
 /* Live on a terminal only: a stage as it begins ("...") and, indented under it, each lookup and
- * probe as it ends, in the order they end; the explanation on stdout says it all again in order. */
-void setup_progress(void *ctx, const char *what)
+ * probe as it ends, in the order they end; the explanation on stdout says it all again in order.
+ * A command runs to the end (Ctrl-C ends the process): never cancels. */
+int setup_progress(void *ctx, const char *what)
 {
-	size_t n = strlen(what);
+	size_t n;
 
-	if (!isatty(STDERR_FILENO))
-		return;
+	if (what == NULL || !isatty(STDERR_FILENO))
+		return 0;
+	n = strlen(what);
 	fprintf(stderr, "outbox: %s%s\n", n >= 3 && strcmp(what + n - 3, "...") == 0 ? "" : "  ", what);
+	return 0;
 }
 
 void setup_print_text(const outbox_setup_result *r)

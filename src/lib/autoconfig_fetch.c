@@ -1,6 +1,5 @@
 /* autoconfig_fetch.c: one autoconfig lookup over HTTPS (http.c), from the URL to the report: what
  * the answer means for `outbox setup` (found, not offered, no answer, failed) is decided here. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_source source,
 			const char *domain, char *out, size_t size)
 {
-	unsigned char addr[16];
 	const char *name;
 	char why[160];
 	int rc;
@@ -32,7 +30,7 @@ static int fetch_domain(outbox *h, const struct autoconfig_fetch *f, enum setup_
 				   "an MX lookup needs the MX host's registered domain");
 	/* The address's own domain is the caller's value ("address"); an MX host's is DNS's ("domain"). */
 	name = domain ? domain : strrchr(f->address, '@') + 1;
-	if (*name == '[' || inet_pton(AF_INET, name, addr) == 1 || strchr(name, ':') != NULL)
+	if (*name == '[' || net_ip_literal(name, NULL) || strchr(name, ':') != NULL)
 		return outbox_fail(h, OUTBOX_EINVALID, domain ? "domain" : "address",
 				   "%.100s is an address, not a domain: it has no autoconfig", name);
 	if (domain == NULL)

@@ -69,7 +69,6 @@ static int is_ascii(const char *s)
 int dns_query_name(outbox *h, const char *field, const char *prefix, const char *host, char *out,
 		   size_t size)
 {
-	unsigned char addr[16];
 	uint8_t *ascii = NULL;
 	const char *name = host;
 	size_t len;
@@ -77,7 +76,7 @@ int dns_query_name(outbox *h, const char *field, const char *prefix, const char 
 
 	if ((rc = validate_host(h, field, host)) < 0)
 		return rc;
-	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+	if (net_ip_literal(host, NULL))
 		return outbox_fail(h, OUTBOX_EINVALID, field, "%s is an IP address, not a domain name", host);
 	if (!is_ascii(host)) {
 		rc = idn2_lookup_u8((const uint8_t *)host, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
@@ -151,10 +150,8 @@ static void state_use_server(res_state st, const struct dns_resolver *r)
  * deadline (a failure seen earlier is an answer) and an abandoned thread ends soon after it. */
 static void state_set_wait(res_state st, long long deadline_ms)
 {
-	long long left = deadline_ms - net_now_ms();
-
 	st->retry = 1;
-	st->retrans = left <= 1000 ? 1 : (int)((left + 999) / 1000);
+	st->retrans = net_seconds_left(deadline_ms);
 }
 
 static void query_failed(struct dns_query *q, enum dns_query_result result, const char *fmt, ...)

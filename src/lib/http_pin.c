@@ -7,18 +7,8 @@
 #include "buf.h"
 #include "handle_internal.h"
 #include "http.h"
+#include "net.h"
 
-/* 1 when `address` is an IPv6 literal, 0 for IPv4, -1 for anything else. */
-static int pin_family(const char *address)
-{
-	unsigned char addr[16];
-
-	if (address == NULL)
-		return -1;
-	if (inet_pton(AF_INET6, address, addr) == 1)
-		return 1;
-	return inet_pton(AF_INET, address, addr) == 1 ? 0 : -1;
-}
 
 static int pins_check(outbox *h, const struct http_request *req)
 {
@@ -30,7 +20,7 @@ static int pins_check(outbox *h, const struct http_request *req)
 		if (p->host == NULL || *p->host == '\0' || strpbrk(p->host, ":,[] \t\r\n") != NULL)
 			return outbox_fail(h, OUTBOX_EINVALID, "resolve",
 					   "a pinned host must be a host name");
-		if (pin_family(p->address) < 0)
+		if (!net_ip_literal(p->address, NULL))
 			return outbox_fail(h, OUTBOX_EINVALID, "resolve",
 					   "the address pinned for %.200s is not an IP address", p->host);
 	}
@@ -57,7 +47,7 @@ int http_pin_entries(outbox *h, const struct http_request *req, long port,
 		buf_reset(&entry);
 		rc = buf_printf(&entry, "%s:%ld:", host, port);
 		for (j = i; j < req->pin_count && rc == 0; j++) {
-			int v6 = pin_family(req->pins[j].address) == 1;
+			int v6 = net_ip_literal(req->pins[j].address, NULL) == AF_INET6;
 
 			if (strcasecmp(req->pins[j].host, host) == 0)
 				rc = buf_printf(&entry, "%s%s%s%s", j == i ? "" : ",", v6 ? "[" : "",

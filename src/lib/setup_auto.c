@@ -66,7 +66,7 @@ int outbox_setup_auto_address(outbox *h, const outbox_server *s, const char **ad
 }
 
 int outbox_setup_auto_discover(outbox *h, const outbox_server *s, const char *address,
-			       const outbox_setup_options *o, void (*progress)(void *ctx, const char *what),
+			       const outbox_setup_options *o, int (*progress)(void *ctx, const char *what),
 			       void *ctx, outbox_setup_result **out)
 {
 	static const struct transcript quiet;

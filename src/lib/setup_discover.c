@@ -58,48 +58,60 @@ static int discover_guesses(outbox *h, const char *domain, struct setup_candidat
 	return 0;
 }
 
-static void discover_say(const struct setup_discover_options *o, const char *fmt, ...)
+static int discover_say(const struct setup_discover_options *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* One line of progress for the caller, on its thread. */
-static void discover_say(const struct setup_discover_options *o, const char *fmt, ...)
+/* One line of progress for the caller, on its thread; its answer: nonzero when it wants the run
+ * stopped. Every discover_say* returns it. */
+static int discover_say(const struct setup_discover_options *o, const char *fmt, ...)
 {
 	char words[1200];
 	va_list ap;
 
 	if (o->progress == NULL)
-		return;
+		return 0;
 	va_start(ap, fmt);
 	vsnprintf(words, sizeof words, fmt, ap);
 	va_end(ap);
-	o->progress(o->ctx, words);
+	return o->progress(o->ctx, words);
+}
+
+/* No line, only the question: does the caller want the run stopped? */
+static int discover_ask(const struct setup_discover_options *o)
+{
+	return o->progress ? o->progress(o->ctx, NULL) : 0;
+}
+
+static int discover_cancelled(outbox *h)
+{
+	return outbox_fail(h, OUTBOX_ECANCELLED, NULL, "the setup was cancelled: nothing was saved");
 }
 
 /* A lookup's result, in the words of the explanation (setup_result.c and its printers), what
  * came of it first so that a line cut short on a screen still says it. */
-static void discover_say_report(const struct setup_discover_options *o, const struct setup_report *r)
+static int discover_say_report(const struct setup_discover_options *o, const struct setup_report *r)
 {
-	discover_say(o, "%s: %s%s%s (%lld ms; %s)", setup_choose_source_word(r->source),
-		     setup_discover_outcome_word(r->outcome), r->detail[0] ? ": " : "", r->detail, r->ms, r->what);
+	return discover_say(o, "%s: %s%s%s (%lld ms; %s)", setup_choose_source_word(r->source),
+			    setup_discover_outcome_word(r->outcome), r->detail[0] ? ": " : "", r->detail, r->ms, r->what);
 }
 
 /* A probe's verdict, in the words of the explanation: what it offered, or why it is not usable. */
-static void discover_say_probe(const struct setup_discover_options *o, const struct setup_probe *p)
+static int discover_say_probe(const struct setup_discover_options *o, const struct setup_probe *p)
 {
 	const char *security = setup_probe_security_word(p->security);
 	long long took = p->done_at - p->began_at;
 
 	if (p->state == SETUP_PROBE_OK)
-		discover_say(o, "probed %s port %d %s: ok (%lld ms), AUTH %s, %s", p->host, p->port, security, took,
-			     p->caps.auth[0] ? p->caps.auth : "none offered", p->tls[0] ? p->tls : "TLS");
+		return discover_say(o, "probed %s port %d %s: ok (%lld ms), AUTH %s, %s", p->host, p->port, security, took,
+				    p->caps.auth[0] ? p->caps.auth : "none offered", p->tls[0] ? p->tls : "TLS");
 	else if (p->state == SETUP_PROBE_FAILED)
-		discover_say(o, "probed %s port %d %s: failed at %s: %s", p->host, p->port, security,
-			     setup_probe_step_word(p->step), p->error);
+		return discover_say(o, "probed %s port %d %s: failed at %s: %s", p->host, p->port, security,
+				    setup_probe_step_word(p->step), p->error);
 	else if (p->began_at >= 0)
-		discover_say(o, "probed %s port %d %s: no answer in %lld.%lld s (%s)", p->host, p->port,
-			     security, took / 1000, took % 1000 / 100, setup_probe_waiting_word(p, p->step));
+		return discover_say(o, "probed %s port %d %s: no answer in %lld.%lld s (%s)", p->host, p->port,
+				    security, took / 1000, took % 1000 / 100, setup_probe_waiting_word(p, p->step));
 	else
-		discover_say(o, "probed %s port %d %s: %s", p->host, p->port, security, p->error);
+		return discover_say(o, "probed %s port %d %s: %s", p->host, p->port, security, p->error);
 }
 
 /* What the caller's thread keeps while the lookups and probes run. */
@@ -128,34 +140,42 @@ static int discover_probe(outbox *h, struct discover_pipe *pp, const struct setu
 }
 
 /* Until every lookup has ended and every probe has its verdict: each report told and its servers
- * probed as it comes, each verdict told as it comes, sleeping in between. */
+ * probed as it comes, each verdict told as it comes, sleeping in between (and asking the caller
+ * whether to stop every SETUP_DISCOVER_TICK_MS when nothing came). OUTBOX_ECANCELLED as soon as
+ * the caller says stop, before anything more is begun. */
 static int discover_wait_all(outbox *h, const struct setup_discover_options *o, struct discover_pipe *pp)
 {
 	struct setup_report got[SETUP_DISCOVER_MAX_REPORTS];
 	struct setup_candidates fresh = {0};
 	struct setup_probe verdict;
 	unsigned long seen = 0;
-	long long next;
-	size_t i, n;
-	int rc = 0, ended;
+	long long next, tick;
+	size_t n, said;
+	int rc = 0, ended, stop = 0;
 
 	for (;;) {
 		ended = setup_sources_done(pp->sources); /* before the take: nothing it published is missed */
 		n = setup_sources_take(h, pp->sources, got, SETUP_DISCOVER_MAX_REPORTS, &fresh, &rc);
-		for (i = 0; i < n; i++)
-			discover_say_report(o, &got[i]);
-		if (rc == 0)
+		for (said = 0; said < n && !stop; said++)
+			stop = discover_say_report(o, &got[said]);
+		if (rc == 0 && !stop)
 			rc = discover_probe(h, pp, &fresh);
 		setup_candidates_free(&fresh);
 		if (rc < 0)
 			return rc;
-		while (setup_probe_pool_take(pp->pool, net_now_ms(), &verdict)) {
-			discover_say_probe(o, &verdict);
+		while (!stop && setup_probe_pool_take(pp->pool, net_now_ms(), &verdict)) {
+			stop = discover_say_probe(o, &verdict);
 			pp->last_verdict = verdict.done_at;
+			said++;
 		}
+		if (!stop && said == 0)
+			stop = discover_ask(o);
+		if (stop)
+			return discover_cancelled(h);
 		if (setup_probe_pool_pending(pp->pool, &next) == 0 && ended)
 			return 0;
-		setup_signal_wait(&pp->signal, &seen, next);
+		tick = net_now_ms() + SETUP_DISCOVER_TICK_MS; /* the caller is asked at least this often */
+		setup_signal_wait(&pp->signal, &seen, next < tick ? next : tick);
 	}
 }
 
@@ -183,14 +203,17 @@ static int discover_lookups_and_probes(outbox *h, const struct setup_discover_op
 		goto out;
 	if ((rc = discover_guesses(h, d->domain, &guesses, &guess_report)) == 0) {
 		guess_report.done_at = net_now_ms();
-		discover_say_report(o, &guess_report);
-		rc = discover_probe(h, &pp, &guesses);
+		rc = discover_say_report(o, &guess_report) ? discover_cancelled(h)
+							   : discover_probe(h, &pp, &guesses);
 	}
 	if (rc == 0)
 		rc = discover_wait_all(h, o, &pp);
 
 out:
-	if (pp.sources && (rc2 = setup_sources_finish(h, pp.sources, d)) < 0 && rc == 0)
+	/* A cancelled run waits for no lookup: each ends by the deadline on its own thread. */
+	if (pp.sources && rc == OUTBOX_ECANCELLED)
+		setup_sources_abandon(pp.sources);
+	else if (pp.sources && (rc2 = setup_sources_finish(h, pp.sources, d)) < 0 && rc == 0)
 		rc = rc2;
 	if (rc == 0) {
 		d->reports[d->nreports++] = guess_report;
@@ -241,14 +264,19 @@ int setup_discover_run(outbox *h, const struct setup_discover_options *o, struct
 	    (rc = discover_check(h, o, d->domain)) < 0)
 		return rc;
 
-	discover_say(o, "looking up the settings of %s...", d->domain);
+	if (discover_say(o, "looking up the settings of %s...", d->domain))
+		return discover_cancelled(h);
 	d->started_at = net_now_ms();
 	if ((rc = discover_lookups_and_probes(h, o, d, timeout)) < 0 ||
 	    (rc = setup_choose(h, o->address, o->login, &d->candidates, &d->probes, &d->choice)) < 0)
 		goto fail;
 
 	if (d->choice.winner >= 0 && o->login == SETUP_LOGIN_PASSWORD) {
-		discover_say(o, "checking the login on %s...", d->candidates.v[d->choice.winner].host);
+		/* The last chance to stop before the password is sent anywhere. */
+		if (discover_say(o, "checking the login on %s...", d->candidates.v[d->choice.winner].host)) {
+			rc = discover_cancelled(h);
+			goto fail;
+		}
 		start = net_now_ms();
 		po.tls_ca = o->tls_ca;
 		po.resolver = o->resolver;

@@ -15,6 +15,8 @@
 /* How long each stage (the lookups, the probes, the login check) may take when the caller does
  * not say: a few seconds, so a domain where nothing answers fails soon. */
 #define SETUP_DISCOVER_TIMEOUT_MS 5000
+/* How often a run with nothing to report still asks its caller's progress whether to stop. */
+#define SETUP_DISCOVER_TICK_MS 100
 /* Registered domains of the MX hosts asked of the ISPDB: the most preferred ones. */
 #define SETUP_DISCOVER_MX_DOMAINS 2
 /* autoconfig, well-known, ISPDB, two SRV, MX, an ISPDB lookup per MX domain, guesses. */
@@ -32,8 +34,9 @@ struct setup_discover_options {
 	/* Called on the caller's thread with a line of words as each stage begins ("looking up the
 	 * settings of example.com...", "checking the login on smtp.example.com..."), as each lookup
 	 * ends ("autoconfig URL: found: ... (12 ms)") and as each probe has its verdict ("probed
-	 * smtp.example.com port 465 tls: ok, ..."); may be NULL. */
-	void (*progress)(void *ctx, const char *what);
+	 * smtp.example.com port 465 tls: ok, ..."), and with NULL at least every
+	 * SETUP_DISCOVER_TICK_MS while nothing happens; may be NULL. Nonzero cancels the run. */
+	int (*progress)(void *ctx, const char *what);
 	void *ctx;
 };
 
@@ -64,6 +67,9 @@ struct setup_discovery {
  * usable; the login check's code (OUTBOX_EAUTH for a refused password) when it failed; in all
  * three *out holds what was tried. OUTBOX_EINVALID naming the field for an unusable address,
  * --ispdb URL or --tls-ca, OUTBOX_ECONFIG without libcurl, OUTBOX_ENOMEM: then *out is empty.
+ * OUTBOX_ECANCELLED, *out empty too, as soon as o->progress returned nonzero: nothing more is
+ * begun (no probe, no login), and lookups and probes under way are left to end by their deadlines
+ * on their own threads, which hold copies of everything they use.
  * Free *out with setup_discovery_free either way. */
 int setup_discover_run(outbox *h, const struct setup_discover_options *o, struct setup_discovery *out);
 void setup_discovery_free(struct setup_discovery *d);

@@ -180,11 +180,7 @@ static int addresses_literal(const char *host, struct setup_addresses *out)
 {
 	struct dns_record *rec = &out->v[0];
 
-	if (inet_pton(AF_INET, host, rec->addr) == 1)
-		rec->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, rec->addr) == 1)
-		rec->family = AF_INET6;
-	else
+	if ((rec->family = net_ip_literal(host, rec->addr)) == 0)
 		return 0;
 	inet_ntop(rec->family, rec->addr, rec->name, sizeof rec->name);
 	out->n = 1;

@@ -34,7 +34,6 @@ outbox_server *setup_probe_server(outbox *h, const char *host, int port, enum se
 				  const char *auth, const char *user, const char *tls_ca, long long deadline_ms)
 {
 	outbox_server *s = outbox_server_new();
-	long long left = deadline_ms - net_now_ms();
 	char port_text[24], wait_text[24];
 
 	if (s == NULL) {
@@ -43,7 +42,7 @@ outbox_server *setup_probe_server(outbox *h, const char *host, int port, enum se
 	}
 	/* session.c bounds each wait by the server's timeout, in whole seconds: what is left of the
 	 * run, rounded up, so no step outlives the deadline by more than a second. */
-	snprintf(wait_text, sizeof wait_text, "%lld", left <= 1000 ? 1 : (left + 999) / 1000);
+	snprintf(wait_text, sizeof wait_text, "%d", net_seconds_left(deadline_ms));
 	snprintf(port_text, sizeof port_text, "%d", port);
 	/* The security mode first: setting it moves a port that was not typed. */
 	if (outbox_server_set(h, s, OUTBOX_SERVER_SECURITY, setup_probe_security_word(security)) < 0 ||

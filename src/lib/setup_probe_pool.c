@@ -15,6 +15,7 @@
 #include "net.h"
 #include "session.h"
 #include "setup_probe_pool.h"
+#include "setup_threads.h"
 #include "validate.h"
 
 enum entry_state { ENTRY_QUEUED, ENTRY_RUNNING, ENTRY_FINISHED };
@@ -230,6 +231,7 @@ static void *pool_worker(void *arg)
 	free(r);
 	free(h);
 	pool_release(pool);
+	setup_threads_leave();
 	return NULL;
 }
 
@@ -297,7 +299,9 @@ static int pool_staff(outbox *h, struct setup_probe_pool *pool)
 	slot = &pool->workers[pool->nworkers];
 	slot->pool = pool;
 	pool->refs++;
+	setup_threads_enter();
 	if (pthread_create(&slot->thread, NULL, pool_worker, slot) != 0) {
+		setup_threads_not_started();
 		pool->refs--;
 		if (pool->nworkers == 0)
 			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start a thread to probe with: %s",

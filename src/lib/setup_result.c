@@ -104,7 +104,7 @@ static int result_password(outbox *h, const outbox_setup_options *o, char **out)
 }
 
 int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_options *o,
-			  void (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out)
+			  int (*progress)(void *ctx, const char *what), void *ctx, outbox_setup_result **out)
 {
 	static const outbox_setup_options none;
 	struct setup_discover_options d = {0};

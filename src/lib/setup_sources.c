@@ -1,7 +1,6 @@
 /* setup_sources.c: the lookups of `outbox setup`, each source in a thread of its own under one
  * deadline (autoconfig, well-known, ISPDB, SRV, MX then the ISPDB for its domains), each report
  * and its candidates handed to the caller as they come, and all of it in the sources' order at the end. */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "net.h"
 #include "setup_dns.h"
 #include "setup_sources.h"
+#include "setup_threads.h"
 
 enum sources_kind { SOURCES_HTTPS, SOURCES_SRV, SOURCES_MX };
 
@@ -32,7 +32,8 @@ struct sources_job {
 	struct setup_addresses addresses;
 	struct http_pin pins[2 * DNS_MAX_RECORDS];
 	pthread_t thread;
-	int started;
+	int started;      /* the caller's: a thread was started, to join or detach */
+	int holds_ref;    /* set before the thread starts: it lets go of the sources when it ends */
 	/* Under the sources' lock: how much of reports and list the caller may read, and whether
 	 * the lookup has ended; and how much of it the caller has taken. */
 	size_t nreports_out, ncandidates_out, reports_taken, candidates_taken;
@@ -42,22 +43,43 @@ struct sources_job {
 /* autoconfig, well-known, ISPDB, SRV, MX: the sources that need a lookup, in their order. */
 #define SOURCES_JOBS 5
 
+/* The caller holds one reference until it finishes or abandons the lookups, each running thread
+ * one; the last to let go frees it all. The threads read only the copies kept here, so a caller
+ * that abandons them may free its options and return while they still wait. */
 struct setup_sources {
-	pthread_mutex_t lock; /* the jobs' published counts and done flags */
+	pthread_mutex_t lock; /* the jobs' published counts and done flags, refs, abandoned */
+	int refs;
+	int abandoned;        /* the caller has gone: post nothing to its signal */
 	struct setup_signal *signal;
+	struct setup_discover_options o; /* the caller's, with the copies below in place of its strings */
+	struct dns_resolver resolver;
+	char *address, *ispdb, *tls_ca;
+	char domain[256];
 	struct sources_job jobs[SOURCES_JOBS];
 };
+
+static void sources_release(struct setup_sources *s)
+{
+	size_t i;
+	int last;
+
+	pthread_mutex_lock(&s->lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!last)
+		return;
+	for (i = 0; i < SOURCES_JOBS; i++)
+		setup_candidates_free(&s->jobs[i].list);
+	pthread_mutex_destroy(&s->lock);
+	free(s->address);
+	free(s->ispdb);
+	free(s->tls_ca);
+	free(s);
+}
 
 static int sources_resolver_given(const struct setup_discover_options *o)
 {
 	return o->resolver && o->resolver->given;
-}
-
-static int sources_is_ip(const char *host)
-{
-	unsigned char addr[16];
-
-	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
 /* The one place an HTTPS lookup's host is pinned or not, for its first URL and every redirect's:
@@ -76,7 +98,7 @@ static int sources_pin(void *ctx, outbox *h, const char *url, const struct http_
 		return 0;
 	if ((rc = http_url_host(h, url, j->pin_host, sizeof j->pin_host)) < 0)
 		return rc;
-	if (j->pin_host[0] == '\0' || sources_is_ip(j->pin_host))
+	if (j->pin_host[0] == '\0' || net_ip_literal(j->pin_host, NULL))
 		return 0;
 	if ((rc = setup_dns_addresses(h, j->o->resolver, j->pin_host, j->deadline_ms, &j->addresses)) < 0)
 		return rc;
@@ -105,8 +127,9 @@ static void sources_publish(struct sources_job *j, struct setup_candidates *foun
 	j->nreports_out = j->nreports;
 	j->ncandidates_out = j->list.n;
 	j->done = done;
+	if (!s->abandoned) /* under the lock: an abandoning caller destroys its signal after setting it */
+		setup_signal_post(s->signal);
 	pthread_mutex_unlock(&s->lock);
-	setup_signal_post(s->signal);
 }
 
 /* Ask one HTTPS source (the ISPDB for `domain` when source is SETUP_SOURCE_MX), into the job's
@@ -159,7 +182,29 @@ static void *sources_thread(void *arg)
 		break;
 	}
 	sources_publish(j, NULL, 1);
+	if (j->holds_ref) {
+		sources_release(j->all);
+		setup_threads_leave();
+	}
 	return NULL;
+}
+
+/* Keep what the threads read for as long as they need it: a caller may abandon them. */
+static int sources_copy(struct setup_sources *s, const struct setup_discover_options *o, const char *domain)
+{
+	s->o = *o;
+	s->o.password = s->o.username = NULL; /* a lookup needs no secret */
+	s->o.progress = NULL;
+	s->o.ctx = NULL;
+	if (o->resolver) {
+		s->resolver = *o->resolver;
+		s->o.resolver = &s->resolver;
+	}
+	s->o.address = s->address = o->address ? strdup(o->address) : NULL;
+	s->o.ispdb = s->ispdb = o->ispdb ? strdup(o->ispdb) : NULL;
+	s->o.tls_ca = s->tls_ca = o->tls_ca ? strdup(o->tls_ca) : NULL;
+	snprintf(s->domain, sizeof s->domain, "%s", domain);
+	return (o->address && !s->address) || (o->ispdb && !s->ispdb) || (o->tls_ca && !s->tls_ca) ? -1 : 0;
 }
 
 int setup_sources_start(outbox *h, const struct setup_discover_options *o, const char *domain,
@@ -180,19 +225,33 @@ int setup_sources_start(outbox *h, const struct setup_discover_options *o, const
 	if (s == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	s->refs = 1;
 	s->signal = signal;
+	if (sources_copy(s, o, domain) < 0) {
+		sources_release(s);
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
 	for (i = 0; i < SOURCES_JOBS; i++) {
 		struct sources_job *j = &s->jobs[i];
 
 		j->all = s;
 		j->kind = plan[i].kind;
 		j->source = plan[i].source;
-		j->o = o;
-		j->domain = domain;
+		j->o = &s->o;
+		j->domain = s->domain;
 		j->deadline_ms = deadline_ms;
+		pthread_mutex_lock(&s->lock);
+		s->refs++; /* the thread's, taken before it can let go of it */
+		pthread_mutex_unlock(&s->lock);
+		j->holds_ref = 1;
+		setup_threads_enter();
 		j->started = pthread_create(&j->thread, NULL, sources_thread, j) == 0;
-		if (!j->started) /* no thread to spare: ask it here */
+		if (!j->started) { /* no thread to spare: ask it here */
+			j->holds_ref = 0;
+			setup_threads_not_started();
+			sources_release(s);
 			sources_thread(j);
+		}
 	}
 	*out = s;
 	return 0;
@@ -253,9 +312,20 @@ int setup_sources_finish(outbox *h, struct setup_sources *s, struct setup_discov
 			d->reports[d->nreports++] = j->reports[k];
 		for (k = 0; rc == 0 && k < j->list.n; k++)
 			rc = setup_candidates_add(h, &d->candidates, &j->list.v[k]);
-		setup_candidates_free(&j->list);
 	}
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	sources_release(s);
 	return rc;
+}
+
+void setup_sources_abandon(struct setup_sources *s)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	s->abandoned = 1;
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < SOURCES_JOBS; i++)
+		if (s->jobs[i].started)
+			pthread_detach(s->jobs[i].thread);
+	sources_release(s);
 }

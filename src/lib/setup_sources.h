@@ -26,5 +26,9 @@ int setup_sources_done(struct setup_sources *s);
  * in the sources' order; free s. 0, or the first source's error (OUTBOX_ECONFIG without libcurl,
  * OUTBOX_ENOMEM, ...) with the handle saying it. */
 int setup_sources_finish(outbox *h, struct setup_sources *s, struct setup_discovery *d);
+/* Leave the lookups to end by their deadline on their own, taking nothing from them and waiting
+ * for none (a cancelled run): from here on they post nothing to the signal, and the last of them
+ * frees s. */
+void setup_sources_abandon(struct setup_sources *s);
 
 #endif

@@ -320,6 +320,7 @@ int tui_main(int argc, char **argv)
 		tui_loop(&t);
 	screen_end();
 	worker_shutdown(3000);
+	outbox_setup_settle(3000); /* the lookups a cancelled Add Account left to their deadline */
 	servers_free(t.servers);
 	accounts_free(t.accounts);
 	outbox_view_free(t.outbox);

@@ -31,6 +31,7 @@ struct setup_job {
 	char lines[SETUP_LINES][200];
 	int nlines;
 	outbox_setup_result *result; /* the dialog's once job.done is set */
+	int cancelled;               /* the dialog has closed: the worker's progress stops the run */
 	/* The worker's alone. */
 	char *address, *password, *client_id;
 	char *ispdb, *resolver, *tls_ca;
@@ -59,19 +60,25 @@ static void setup_job_destroy(struct worker_job *job)
 	free(j);
 }
 
-/* On the worker thread: copy the line; no curses here. */
-static void setup_on_progress(void *ctx, const char *what)
+/* On the worker thread: copy the line (NULL: none, only the question); no curses here. Nonzero
+ * once the dialog has closed: the run stops before anything more, the login check above all. */
+static int setup_on_progress(void *ctx, const char *what)
 {
 	struct setup_job *j = ctx;
+	int cancelled;
 
 	pthread_mutex_lock(&j->job.lock);
-	if (j->nlines == SETUP_LINES) {
+	if (what && j->nlines == SETUP_LINES) {
 		memmove(j->lines[1], j->lines[2], sizeof j->lines[0] * (SETUP_LINES - 2));
 		j->nlines--;
 	}
-	snprintf(j->lines[j->nlines++], sizeof j->lines[0], "%s", what ? what : "");
-	j->job.changes++;
+	if (what) {
+		snprintf(j->lines[j->nlines++], sizeof j->lines[0], "%s", what);
+		j->job.changes++;
+	}
+	cancelled = j->cancelled;
 	pthread_mutex_unlock(&j->job.lock);
+	return cancelled;
 }
 
 static int setup_job_run(outbox *h, struct worker_job *job)
@@ -485,6 +492,9 @@ void setup_add_account(struct tui *t)
 		goto out;
 	}
 	choice = setup_run_dialog(t, in->address, j, s, &r);
+	pthread_mutex_lock(&j->job.lock);
+	j->cancelled = 1; /* closed: whatever the worker is doing, nobody waits for it */
+	pthread_mutex_unlock(&j->job.lock);
 	if (choice == SETUP_SAVE)
 		setup_save(t, in, r);
 	else if (choice == SETUP_EDIT && (best = setup_best(r)) != NULL) {

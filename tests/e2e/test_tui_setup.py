@@ -3,12 +3,14 @@
 """The UI reaches the world through OUTBOX_SETUP_RESOLVER, OUTBOX_SETUP_ISPDB and
 OUTBOX_SETUP_TLS_CA, as a site with its own infrastructure would."""
 import shutil
+import time
 
 import pytest
 
 from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, autoconfig_world, oauth_document,  # noqa: F401
                             silent_resolver, store_files, world)
 from servers.pki import make_named_cert
+from test_setup_pipeline import slow_lookups_world
 from test_tui import quit_clean, ui_factory, wait_status  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -124,6 +126,32 @@ def test_esc_while_it_runs_closes_the_dialog_and_saves_nothing(ob, ui_factory, p
     wait_status(ui, "Add Account cancelled; nothing was saved.")
     expect("the store after Esc", ob.fingerprint(), before)
     quit_clean(ui)  # exits 0 with the worker still waiting, or after it ended
+
+
+def auth_sent(srv, within):
+    """Whether the SMTP server was sent an AUTH command in the next `within` seconds."""
+    until = time.monotonic() + within
+    while time.monotonic() < until:
+        if ">> b'AUTH" in srv.log():
+            return True
+        time.sleep(0.1)
+    return ">> b'AUTH" in srv.log()
+
+
+def test_esc_while_it_runs_keeps_the_password_from_the_server_it_found(ob, ui_factory, world):
+    # The lookups are held past the run's 5 s; smtp.slow.test answers at once, with this password.
+    w, srv = slow_lookups_world(world)
+    ob.ok("server", "list")
+    before = ob.fingerprint()
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password, address="alice@slow.test")
+    ui.wait_for("Looking for your server... no mail is sent.")
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    # A run left going would check the login once its lookups gave up (5 s): watch past that.
+    assert not auth_sent(srv, within=12), "want no AUTH after Esc, got one; the server's log:\n" + srv.log()
+    expect("the store after Esc", ob.fingerprint(), before)
+    quit_clean(ui)
 
 
 def test_when_nothing_answers_what_was_tried_is_shown_and_nothing_saved(ob, ui_factory, pki, silent_resolver):
