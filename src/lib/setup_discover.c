@@ -165,7 +165,8 @@ static int discover_wait_all(outbox *h, const struct setup_discover_options *o, 
 			return rc;
 		while (!stop && setup_probe_pool_take(pp->pool, net_now_ms(), &verdict)) {
 			stop = discover_say_probe(o, &verdict);
-			pp->last_verdict = verdict.done_at;
+			if (verdict.done_at > pp->last_verdict) /* verdicts come in list order, not end order */
+				pp->last_verdict = verdict.done_at;
 			said++;
 		}
 		if (!stop && said == 0)
@@ -225,7 +226,8 @@ out:
 			d->lookups_ms = d->reports[k].done_at - start;
 	d->probes_ms = pp.last_verdict - start;
 	/* On a failure, no QUIT is waited for: the pool only stops. */
-	if (pp.pool && (rc2 = setup_probe_pool_finish(h, pp.pool, rc == 0 ? pp.last_deadline : net_now_ms(),
+	if (pp.pool && (rc2 = setup_probe_pool_finish(h, pp.pool,
+						       rc == 0 ? pp.last_deadline + SETUP_PROBE_POOL_GRACE_MS : net_now_ms(),
 						       &d->candidates, &d->probes)) < 0 && rc == 0)
 		rc = rc2;
 	setup_candidates_free(&guesses);

@@ -91,6 +91,9 @@ int setup_probe_open(outbox *h, const outbox_server *server, const char *passwor
 	sp.password = password;
 	sp.step = step;
 	sp.step_ctx = ctx;
+	/* Every wait of every step, over every address, ends by the probe's one deadline: a probe
+	 * the run gave up on ends with it, not a server timeout per step later. */
+	sp.deadline_ms = deadline_ms;
 	if (resolver == NULL || !resolver->given)
 		return session_open(h, &sp, out);
 	/* With --resolver, no lookup escapes that server: setup_dns_addresses, then each address. */
@@ -209,7 +212,7 @@ int setup_probe_run(outbox *h, const struct setup_candidates *list, const struct
 		while (setup_probe_pool_take(pool, net_now_ms(), &verdict))
 			;
 	}
-	if (setup_probe_pool_finish(h, pool, o->deadline_ms, list, out) < 0 && rc == 0)
+	if (setup_probe_pool_finish(h, pool, o->deadline_ms + SETUP_PROBE_POOL_GRACE_MS, list, out) < 0 && rc == 0)
 		rc = OUTBOX_ENOMEM;
 	if (rc < 0)
 		setup_probes_free(out);

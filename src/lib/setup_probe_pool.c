@@ -34,6 +34,9 @@ struct pool_worker {
 	struct setup_probe_pool *pool;
 	pthread_t thread;
 	int busy; /* in a probe, or closing one (QUIT) */
+	/* Made before the thread starts, so a worker that exists can always work: the worker's own. */
+	outbox *h;
+	struct probe_run *run;
 };
 
 /* Everything below `lock` is read and written under it. The caller holds one reference until
@@ -188,13 +191,13 @@ static void *pool_worker(void *arg)
 {
 	struct pool_worker *slot = arg;
 	struct setup_probe_pool *pool = slot->pool;
-	outbox *h = calloc(1, sizeof *h); /* a handle of its own: errors are per thread */
-	struct probe_run *r = malloc(sizeof *r);
+	outbox *h = slot->h; /* a handle of its own: errors are per thread */
+	struct probe_run *r = slot->run;
 	struct session *sess;
 	size_t index;
 
 	pthread_mutex_lock(&pool->lock);
-	while (h && r && (index = worker_next(pool)) != SIZE_MAX) {
+	while ((index = worker_next(pool)) != SIZE_MAX) {
 		struct pool_entry *e = &pool->v[index];
 
 		memset(r, 0, sizeof *r);
@@ -290,18 +293,23 @@ static int pool_staff(outbox *h, struct setup_probe_pool *pool)
 {
 	struct pool_worker *slot;
 
-	if (pool->waiting > 0) {
-		pthread_cond_broadcast(&pool->changed);
-		return 0;
-	}
-	if (pool->nworkers == pool->maxworkers)
+	/* An idle worker takes one entry; entries queued faster than idle workers wake (a source
+	 * names several servers at once) need more workers, up to the bound. */
+	pthread_cond_broadcast(&pool->changed);
+	if (pool->n - pool->next <= pool->waiting || pool->nworkers == pool->maxworkers)
 		return 0;
 	slot = &pool->workers[pool->nworkers];
 	slot->pool = pool;
+	slot->h = calloc(1, sizeof *slot->h);
+	slot->run = malloc(sizeof *slot->run);
 	pool->refs++;
 	setup_threads_enter();
-	if (pthread_create(&slot->thread, NULL, pool_worker, slot) != 0) {
+	if (slot->h == NULL || slot->run == NULL || pthread_create(&slot->thread, NULL, pool_worker, slot) != 0) {
 		setup_threads_not_started();
+		free(slot->h);
+		free(slot->run);
+		slot->h = NULL;
+		slot->run = NULL;
 		pool->refs--;
 		if (pool->nworkers == 0)
 			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start a thread to probe with: %s",
@@ -426,15 +434,20 @@ static void pool_close(struct setup_probe_pool *pool)
 int setup_probe_pool_finish(outbox *h, struct setup_probe_pool *pool, long long until_ms,
 			    const struct setup_candidates *list, struct setup_probes *out)
 {
-	struct timespec until = {until_ms / 1000, (until_ms % 1000) * 1000000};
+	struct timespec until;
 	long long now;
 	size_t i, k;
 	int rc;
 
+	if (until_ms < 0) /* a negative time is no moment to wait for: do not wait */
+		until_ms = 0;
+	until.tv_sec = (time_t)(until_ms / 1000);
+	until.tv_nsec = (long)(until_ms % 1000) * 1000000;
 	pthread_mutex_lock(&pool->lock);
 	/* Every QUIT (session_close waits 2 s at most), but nothing past until_ms: a worker left
-	 * closing is detached like one left probing. */
-	while (pool->busy > 0 && pthread_cond_timedwait(&pool->changed, &pool->lock, &until) != ETIMEDOUT)
+	 * closing is detached like one left probing. Any answer but a wake-up (the time is up, or an
+	 * error) ends the wait: looping on it would hold the lock the workers need. */
+	while (pool->busy > 0 && pthread_cond_timedwait(&pool->changed, &pool->lock, &until) == 0)
 		;
 	now = net_now_ms();
 	for (i = 0; i < pool->n; i++)

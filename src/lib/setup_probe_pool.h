@@ -26,6 +26,10 @@ int setup_probe_pool_add(outbox *h, struct setup_probe_pool *pool, const char *h
 int setup_probe_pool_take(struct setup_probe_pool *pool, long long now, struct setup_probe *out);
 /* Probes with no verdict yet, and the earliest of their deadlines (LLONG_MAX when none). */
 size_t setup_probe_pool_pending(struct setup_probe_pool *pool, long long *next_deadline);
+/* What a pool's end waits past the last probe's deadline, so that a probe ending at its deadline
+ * (each of its waits is cut to it) is joined, not left running as the program exits. */
+#define SETUP_PROBE_POOL_GRACE_MS 250
+
 /* End the pool: wait for the probes' QUITs until until_ms at most, then join each thread that is
  * between probes and leave the rest to end on their own (their waits are cut to their probe's
  * deadline); then fill `out` for `list` (setup_probes_plan's, each planned probe the pool's
