@@ -15,7 +15,8 @@ typedef struct {
 	const char *ispdb;            /* the ISPDB's base URL; NULL: Thunderbird's public one */
 	const char *resolver;         /* "127.0.0.1:53": every DNS query goes there; NULL: the system's */
 	const char *tls_ca;           /* a CA file trusted for the lookups and probes; NULL: the system's */
-	long long timeout_ms;         /* the lookups', each probe's (from its source's answer), the login's; 0: 5 s */
+	long long timeout_ms;         /* the lookups', each probe's (from its source's answer), the login's; 0: 5 s;
+				       * at most 300 s */
 	const char *password;         /* checked on the chosen server before anything is saved */
 	const char *password_command; /* run once for the password to check, when no password is given */
 	const char *oauth_client_id;  /* an OAuth sign-in: the method must be XOAUTH2 or OAUTHBEARER */

@@ -192,6 +192,12 @@ static int fetch_follow(outbox *scratch, const struct autoconfig_fetch *f, struc
 		}
 		if ((rc = fetch_pin(scratch, f, hops, req, r)) != 0)
 			return rc;
+		/* The pin's lookup may have taken most of what was left: the request gets the rest. */
+		now = net_now_ms();
+		if (f->deadline_ms > 0 && f->deadline_ms <= now) {
+			report_set(r, SETUP_NO_ANSWER, "the deadline passed while its host was looked up");
+			return 1;
+		}
 		req->url = hops->url[hops->n - 1];
 		req->timeout_ms = f->deadline_ms > 0 ? (long)(f->deadline_ms - now) : 0;
 		if ((rc = http_perform(scratch, req, resp)) < 0 || !autoconfig_redirect_status(resp->status))

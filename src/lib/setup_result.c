@@ -118,6 +118,11 @@ int outbox_setup_discover(outbox *h, const char *address, const outbox_setup_opt
 		o = &none;
 	if (o->resolver && (rc = dns_resolver_parse(h, o->resolver, &resolver)) < 0)
 		return rc;
+	/* The CLI's own bound; a library caller's value must not overflow a deadline either. */
+	if (o->timeout_ms < 0 || o->timeout_ms > 300000)
+		return outbox_fail(h, OUTBOX_EINVALID, "timeout", "%lld ms is out of range: 0 for the default, else up to 300 s", o->timeout_ms);
+	if (o->oauth_client_id && !*o->oauth_client_id)
+		return outbox_fail(h, OUTBOX_EINVALID, "oauth-client-id", "is empty; give your app's client ID");
 	if (o->oauth_client_id && (o->password || o->password_command))
 		return outbox_fail(h, OUTBOX_EINVALID, "oauth-client-id",
 				   "an OAuth sign-in takes no password: give one or the other");

@@ -166,11 +166,13 @@ static void *sources_thread(void *arg)
 		break;
 	case SOURCES_SRV:
 		j->rc = setup_dns_srv(&j->h, j->o->resolver, j->domain, j->deadline_ms, &j->list, j->reports);
-		j->nreports = 2; /* filled now: the caller reads none of it before the publication below */
+		/* Filled now when it worked (a failure fills none: the run fails with its error);
+		 * the caller reads none of it before the publication below. */
+		j->nreports = j->rc == 0 ? 2 : 0;
 		break;
 	case SOURCES_MX:
 		j->rc = setup_dns_mx(&j->h, j->o->resolver, j->domain, j->deadline_ms, &mx, &j->reports[0]);
-		j->nreports = 1;
+		j->nreports = j->rc == 0 ? 1 : 0;
 		if (j->rc < 0 || j->reports[0].outcome != SETUP_FOUND)
 			break;
 		sources_publish(j, NULL, 0); /* the MX record, before its domains are asked */

@@ -4,6 +4,7 @@
 
 #include "autoconfig_values.h"
 #include "handle_internal.h"
+#include "outbox/setup.h"
 #include "setup_address.h"
 
 static void test_the_domain_is_lowercase_ascii_and_the_local_part_as_typed(void **state)
@@ -50,6 +51,29 @@ static void test_what_is_no_address_or_no_domain_is_refused_naming_the_field(voi
 	}
 }
 
+/* Options outbox_setup_discover refuses before anything is asked (nothing runs, no result). */
+static void test_discovery_refuses_options_out_of_range_naming_the_field(void **state)
+{
+	static const struct {
+		outbox_setup_options o;
+		const char *field;
+	} bad[] = {{.o = {.timeout_ms = -1}, .field = "timeout"},
+		   {.o = {.timeout_ms = 9223372036854775807LL}, .field = "timeout"},
+		   {.o = {.oauth_client_id = ""}, .field = "oauth-client-id"}};
+	outbox h = {0};
+	outbox_setup_result *r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = (outbox_setup_result *)&h; /* must come back NULL */
+		EXPECT_INT(outbox_setup_discover(&h, "alice@example.test", &bad[i].o, NULL, NULL, &r), OUTBOX_EINVALID,
+			   bad[i].field);
+		EXPECT_STR(outbox_errfield(&h), bad[i].field, "the field named");
+		assert_null(r);
+	}
+}
+
 static void test_placeholders_take_the_ascii_domain_and_the_local_part_as_typed(void **state)
 {
 	outbox h = {0};
@@ -70,6 +94,7 @@ int main(void)
 		cmocka_unit_test(test_the_domain_is_lowercase_ascii_and_the_local_part_as_typed),
 		cmocka_unit_test(test_what_is_no_address_or_no_domain_is_refused_naming_the_field),
 		cmocka_unit_test(test_placeholders_take_the_ascii_domain_and_the_local_part_as_typed),
+		cmocka_unit_test(test_discovery_refuses_options_out_of_range_naming_the_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
