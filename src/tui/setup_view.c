@@ -23,11 +23,30 @@ struct setup_job {
 	char *ispdb, *resolver, *tls_ca;
 };
 
+/* The sites with their own name server, ISPDB or CA (and the tests) set these (see outbox(1)):
+ * read once when the dialog opens, for every run of it and for what it saves. */
+struct setup_site {
+	char *ispdb, *resolver, *tls_ca;
+};
+
 static char *setup_dup_env(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && *v ? strdup(v) : NULL;
+}
+
+static void setup_site_free(struct setup_site *site)
+{
+	free(site->ispdb);
+	free(site->resolver);
+	free(site->tls_ca);
+}
+
+/* The worker keeps copies of its own: a cancelled run outlives the dialog. */
+static char *setup_dup(const char *v)
+{
+	return v ? strdup(v) : NULL;
 }
 
 static void setup_job_destroy(struct worker_job *job)
@@ -64,7 +83,6 @@ static void setup_on_progress(void *ctx, const char *what)
 static int setup_job_run(outbox *h, struct worker_job *job)
 {
 	struct setup_job *j = (struct setup_job *)job;
-	/* The sites with their own name server, ISPDB or CA (and the tests) set these; see outbox(1). */
 	outbox_setup_options o = {.ispdb = j->ispdb, .resolver = j->resolver, .tls_ca = j->tls_ca,
 				  .password = j->password, .oauth_client_id = j->client_id};
 	outbox_setup_result *r = NULL;
@@ -77,7 +95,7 @@ static int setup_job_run(outbox *h, struct worker_job *job)
 	return rc;
 }
 
-static struct setup_job *setup_start(struct tui *t, const struct setup_input *in)
+static struct setup_job *setup_start(struct tui *t, const struct setup_input *in, const struct setup_site *site)
 {
 	struct setup_job *j = calloc(1, sizeof *j);
 
@@ -88,11 +106,12 @@ static struct setup_job *setup_start(struct tui *t, const struct setup_input *in
 	j->address = strdup(in->address);
 	j->password = *in->password ? strdup(in->password) : NULL;
 	j->client_id = *in->client_id ? strdup(in->client_id) : NULL;
-	j->ispdb = setup_dup_env("OUTBOX_SETUP_ISPDB");
-	j->resolver = setup_dup_env("OUTBOX_SETUP_RESOLVER");
-	j->tls_ca = setup_dup_env("OUTBOX_SETUP_TLS_CA");
+	j->ispdb = setup_dup(site->ispdb);
+	j->resolver = setup_dup(site->resolver);
+	j->tls_ca = setup_dup(site->tls_ca);
 	if (j->address == NULL || (*in->password && j->password == NULL) ||
-	    (*in->client_id && j->client_id == NULL)) {
+	    (*in->client_id && j->client_id == NULL) || (site->ispdb && j->ispdb == NULL) ||
+	    (site->resolver && j->resolver == NULL) || (site->tls_ca && j->tls_ca == NULL)) {
 		setup_job_destroy(&j->job);
 		return NULL;
 	}
@@ -124,19 +143,20 @@ static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *
 	return fresh;
 }
 
-/* The candidate "Edit manually" starts from: the chosen one, else the first usable, else the first. */
-static const outbox_setup_candidate *setup_best(const outbox_setup_result *r)
+/* The candidate "Edit manually" starts from and whose OAuth provider is offered: the chosen
+ * one, else the first usable, else the first; its index, or -1 when nothing was probed. */
+static long setup_best(const outbox_setup_result *r)
 {
 	size_t i;
 
 	if (r == NULL || r->ncandidates == 0)
-		return NULL;
+		return -1;
 	if (r->chosen >= 0)
-		return &r->candidates[r->chosen];
+		return r->chosen;
 	for (i = 0; i < r->ncandidates; i++)
 		if (r->candidates[i].usable)
-			return &r->candidates[i];
-	return &r->candidates[0];
+			return (long)i;
+	return 0;
 }
 
 static int setup_is_oauth(const outbox_setup_candidate *c)
@@ -144,12 +164,36 @@ static int setup_is_oauth(const outbox_setup_candidate *c)
 	return c->auth && (strcmp(c->auth, "xoauth2") == 0 || strcmp(c->auth, "oauthbearer") == 0);
 }
 
-/* What the outcome page says, line by line, into `out` (rows of SETUP_ROW). */
-static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_result *r, char out[][SETUP_ROW], int max)
+/* The provider the user is offered to sign in with: the best candidate's source names an OAuth
+ * provider and no Client ID was typed (a password, or nothing). As a user knows it
+ * ("Microsoft"), or NULL. */
+static const char *setup_oauth_offer(const struct setup_input *in, const outbox_setup_result *r)
+{
+	static const char *const names[][2] = {{"microsoft", "Microsoft"}, {"google", "Google"}};
+	long best = setup_best(r);
+	const char *preset;
+	size_t i;
+
+	if (best < 0 || *in->client_id || (preset = r->candidates[best].oauth) == NULL || !*preset)
+		return NULL;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(preset, names[i][0]) == 0)
+			return names[i][1];
+	return preset;
+}
+
+/* What the outcome page says, line by line, into `out` (rows of SETUP_ROW). `oauth` is the
+ * provider offered to sign in with, or NULL. */
+static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_result *r, const char *oauth,
+			       char out[][SETUP_ROW], int max)
 {
 	int n = 0;
 	size_t i;
+	char offer[SETUP_ROW] = "";
 
+	if (oauth)
+		snprintf(offer, sizeof offer, "%s signs in with %s (OAuth 2.0): \"Sign in with %s...\" asks for your "
+			 "app's Client ID.", r->domain, oauth, oauth);
 	if (s->rc == 0 && r && r->chosen >= 0) {
 		const outbox_setup_candidate *c = &r->candidates[r->chosen];
 		snprintf(out[n++], SETUP_ROW, "Found: %s port %d %s, login %s", c->host, c->port, c->security,
@@ -160,6 +204,8 @@ static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_r
 			snprintf(out[n++], SETUP_ROW, "Why: %s", c->why);
 		if (r->login_checked && n < max)
 			snprintf(out[n++], SETUP_ROW, "Logged in as %s (%s); no mail was sent.", r->login_user, r->login_form);
+		else if (n < max && oauth)
+			snprintf(out[n++], SETUP_ROW, "%s", offer);
 		else if (n < max && setup_is_oauth(c))
 			snprintf(out[n++], SETUP_ROW, "An OAuth 2.0 sign-in: you sign in after Save.");
 		else if (n < max)
@@ -167,6 +213,8 @@ static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_r
 		return n;
 	}
 	snprintf(out[n++], SETUP_ROW, "Failed: %s", s->errmsg);
+	if (oauth && n < max)
+		snprintf(out[n++], SETUP_ROW, "%s", offer);
 	if (r == NULL)
 		return n;
 	if (r->login_checked && n < max)
@@ -210,16 +258,18 @@ int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, in
 	return used;
 }
 
-enum { SETUP_SAVE, SETUP_EDIT, SETUP_CANCEL, SETUP_BUTTONS };
+/* The outcome's buttons, in the order shown. Back and Sign in with ... return to the input page. */
+enum { SETUP_SAVE, SETUP_OAUTH, SETUP_EDIT, SETUP_BACK, SETUP_CANCEL, SETUP_BUTTONS };
 
 static void setup_run_draw(struct tui *t, const char *address, const struct setup_shown *s,
-			   const outbox_setup_result *r, const int *offered, int focus)
+			   const outbox_setup_result *r, const char *oauth, const int *offered, int focus)
 {
-	static const char *const labels[SETUP_BUTTONS] = {"Save", "Edit manually", "Cancel"};
-	static const char mnemonics[SETUP_BUTTONS] = {'S', 'E', 'n'};
+	static const char mnemonics[SETUP_BUTTONS] = {'S', 'i', 'E', 'B', 'n'};
 	int w = t->cols - 4, h = t->rows - 2, y = 1, x = 2, row = y + 1, last = y + h - 3, i, bx;
-	char title[400], out[40][SETUP_ROW];
+	char title[400], out[40][SETUP_ROW], sign_in[80];
+	const char *labels[SETUP_BUTTONS] = {"Save", sign_in, "Edit manually", "Back", "Cancel"};
 
+	snprintf(sign_in, sizeof sign_in, "Sign in with %s...", oauth ? oauth : "");
 	tui_draw(t);
 	t->nhits = 0;
 	snprintf(title, sizeof title, "Add Account: %s", address);
@@ -230,7 +280,7 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 		widget_text(last, x + 2, w - 4, "Looking for your server... no mail is sent. Esc cancels.");
 		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, SETUP_CANCEL);
 	} else {
-		int n = setup_outcome_lines(s, r, out, 40), need = 0, room;
+		int n = setup_outcome_lines(s, r, oauth, out, 40), need = 0, room;
 		/* The progress stays above the outcome, dimmed, in the rows the outcome leaves: its first
 		 * line (what was looked up) and the newest ones, which led to the outcome. */
 		for (i = 0; i < n; i++)
@@ -260,21 +310,37 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 	refresh();
 }
 
+/* Once the run is done: which buttons it offers and which one has the focus. Save only with a
+ * server chosen and no sign-in still to set up; Back after a failure, to fix what was typed. */
+static int setup_run_offer(const struct setup_shown *s, const outbox_setup_result *r, const char *oauth,
+			   int offered[SETUP_BUTTONS])
+{
+	offered[SETUP_SAVE] = s->rc == 0 && !oauth;
+	offered[SETUP_OAUTH] = oauth != NULL;
+	offered[SETUP_EDIT] = setup_best(r) >= 0;
+	offered[SETUP_BACK] = s->rc != 0;
+	offered[SETUP_CANCEL] = 1;
+	if (oauth)
+		return SETUP_OAUTH;
+	return s->rc == 0 ? SETUP_SAVE : SETUP_CANCEL;
+}
+
 /* The button chosen once the run is done (SETUP_*), or SETUP_CANCEL for Esc at any time. */
-static int setup_run_dialog(struct tui *t, const char *address, struct setup_job *j, struct setup_shown *s,
+static int setup_run_dialog(struct tui *t, const struct setup_input *in, struct setup_job *j, struct setup_shown *s,
 			    outbox_setup_result **result)
 {
-	int offered[SETUP_BUTTONS] = {0, 0, 1}, focus = SETUP_CANCEL, key, arg, i;
+	static const int keys[SETUP_BUTTONS] = {'s', 'i', 'e', 'b', 'n'};
+	int offered[SETUP_BUTTONS] = {0, 0, 0, 0, 1}, focus = SETUP_CANCEL, key, arg, i;
+	const char *oauth = NULL;
 	unsigned seen = 0;
 
 	for (;;) {
 		if (!s->done && setup_snapshot(j, s, &seen) && s->done) {
 			*result = j->result; /* the worker is done with it */
-			offered[SETUP_SAVE] = s->rc == 0;
-			offered[SETUP_EDIT] = setup_best(*result) != NULL;
-			focus = s->rc == 0 ? SETUP_SAVE : SETUP_CANCEL;
+			oauth = setup_oauth_offer(in, *result);
+			focus = setup_run_offer(s, *result, oauth, offered);
 		}
-		setup_run_draw(t, address, s, *result, offered, focus);
+		setup_run_draw(t, in->address, s, *result, oauth, offered, focus);
 		key = screen_getkey(t, s->done ? -1 : 50);
 		if (key == TK_NONE || key == TK(KEY_RESIZE))
 			continue;
@@ -289,10 +355,9 @@ static int setup_run_dialog(struct tui *t, const char *address, struct setup_job
 			continue; /* keys while it runs were meant for this dialog, not the view below */
 		if (key == TK_ENTER || key == ' ')
 			return focus;
-		if ((key == TK_ALT('s') || key == TK_ALT('S')) && offered[SETUP_SAVE])
-			return SETUP_SAVE;
-		if ((key == TK_ALT('e') || key == TK_ALT('E')) && offered[SETUP_EDIT])
-			return SETUP_EDIT;
+		for (i = 0; i < SETUP_BUTTONS; i++)
+			if (offered[i] && (key == TK_ALT(keys[i]) || key == TK_ALT(keys[i] - 'a' + 'A')))
+				return i;
 		if (key == TK_TAB || key == TK(KEY_RIGHT) || key == TK(KEY_BTAB) || key == TK(KEY_LEFT)) {
 			int dir = key == TK_TAB || key == TK(KEY_RIGHT) ? 1 : SETUP_BUTTONS - 1;
 			for (i = 0; i < SETUP_BUTTONS; i++) {
@@ -304,44 +369,50 @@ static int setup_run_dialog(struct tui *t, const char *address, struct setup_job
 	}
 }
 
-/* "Edit manually": a server draft from the candidate, for the server form to finish. */
-static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_result *r, const outbox_setup_candidate *c,
-					 const char *password)
+/* What Save and Edit manually store besides the server: one set of options for both. */
+static outbox_setup_save_options setup_save_options(const struct setup_input *in, const struct setup_site *site)
 {
-	outbox_server *s = outbox_server_new();
-	char port[16];
-
-	if (s == NULL)
-		return NULL;
-	snprintf(port, sizeof port, "%d", c->port);
-	if (outbox_server_set(t->h, s, OUTBOX_SERVER_NAME, r->domain) < 0 ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_HOST, c->host) < 0 ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_SECURITY, c->security) < 0 ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_PORT, port) < 0 ||
-	    (c->auth && *c->auth && outbox_server_set(t->h, s, OUTBOX_SERVER_AUTH, c->auth) < 0) ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_USER, r->address) < 0 ||
-	    (*c->display_name && outbox_server_set(t->h, s, OUTBOX_SERVER_DESCRIPTION, c->display_name) < 0) ||
-	    /* Typed once: the form's OK stores it as any password typed there. */
-	    (*password && outbox_server_set_password(t->h, s, password) < 0)) {
-		outbox_server_free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static void setup_save(struct tui *t, const struct setup_input *in, const outbox_setup_result *r)
-{
-	static const char *const buttons[] = {"&Sign in", "&Later", NULL};
 	outbox_setup_save_options so = {.full_name = in->name, .password = *in->password ? in->password : NULL,
 					.oauth_client_id = *in->client_id ? in->client_id : NULL,
-					.tls_ca = getenv("OUTBOX_SETUP_TLS_CA")};
+					.tls_ca = site->tls_ca};
+	return so;
+}
+
+/* "Edit manually": the library's drafts for the best candidate, as Save would make them, in the
+ * server form to finish. When the save would refuse them, the form still opens with what could
+ * be filled in, and the status line says why. */
+static void setup_edit(struct tui *t, const struct setup_input *in, const struct setup_site *site,
+		       const outbox_setup_result *r)
+{
+	outbox_setup_save_options so = setup_save_options(in, site);
+	outbox_server *draft;
+	outbox_account *account;
+	char why[600] = "";
+	int rc;
+
+	rc = outbox_setup_drafts_for(t->h, r, (size_t)setup_best(r), &so, &draft, &account);
+	outbox_account_free(account); /* the account form after the server's OK makes its own */
+	if (rc < 0)
+		snprintf(why, sizeof why, "%s", outbox_errmsg(t->h));
+	if (draft == NULL) {
+		tui_status(t, 1, "Edit manually: %s", why);
+		return;
+	}
+	servers_add_draft(t, t->servers, draft, r->address, in->name);
+	if (*why)
+		tui_status(t, 1, "Edit manually: %s; change it in the form, then OK.", why);
+}
+
+static void setup_save(struct tui *t, const struct setup_input *in, const struct setup_site *site,
+		       const outbox_setup_result *r)
+{
+	static const char *const buttons[] = {"&Sign in", "&Later", NULL};
+	outbox_setup_save_options so = setup_save_options(in, site);
 	const outbox_setup_candidate *c = &r->candidates[r->chosen];
 	char question[400];
 	const char *lines[] = {question, "Later: the server's Sign In... button, or outbox server login.", NULL};
 	char server[300];
 
-	if (so.tls_ca && !*so.tls_ca)
-		so.tls_ca = NULL;
 	if (outbox_setup_save(t->h, r, &so, server, sizeof server) < 0) {
 		tui_status(t, 1, "Add Account: %s", outbox_errmsg(t->h));
 		return;
@@ -358,42 +429,68 @@ static void setup_save(struct tui *t, const struct setup_input *in, const outbox
 		signin_run(t, server, r->address);
 }
 
+/* Back to the input page after a run, everything typed kept: the field to fix has the focus.
+ * Signing in with `oauth` instead of a password asks for the Client ID in its field. */
+static void setup_input_again(struct setup_input *in, const outbox_setup_result *r, const char *oauth)
+{
+	in->error[0] = '\0';
+	if (oauth) {
+		memset(in->password, 0, sizeof in->password);
+		in->cursor[2] = 0;
+		in->focus = 3;
+		snprintf(in->note, sizeof in->note, "%s signs in with OAuth 2.0: type your app's Client ID (outbox(1), "
+			 "OAUTH, says how to get one), then Continue.", oauth);
+		return;
+	}
+	in->focus = r && r->login_checked ? 2 : 0;
+	snprintf(in->note, sizeof in->note, "Change what was wrong, then Continue to look again.");
+}
+
 void setup_add_account(struct tui *t)
 {
 	struct setup_input *in = calloc(1, sizeof *in);
 	struct setup_shown *s = calloc(1, sizeof *s);
-	outbox_setup_result *r = NULL;
-	const outbox_setup_candidate *best;
-	outbox_server *draft;
-	struct setup_job *j = NULL;
-	int choice = SETUP_CANCEL;
+	struct setup_site site = {setup_dup_env("OUTBOX_SETUP_ISPDB"), setup_dup_env("OUTBOX_SETUP_RESOLVER"),
+				  setup_dup_env("OUTBOX_SETUP_TLS_CA")};
+	outbox_setup_result *r;
+	struct setup_job *j;
+	int choice;
 
 	if (in == NULL || s == NULL) {
 		tui_status(t, 1, "Add Account: out of memory");
 		goto out;
 	}
-	if (!setup_input_run(t, in)) {
-		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
-		goto out;
-	}
-	if ((j = setup_start(t, in)) == NULL) {
-		tui_status(t, 1, "Add Account could not start: out of memory or threads");
-		goto out;
-	}
-	choice = setup_run_dialog(t, in->address, j, s, &r);
-	if (choice == SETUP_SAVE)
-		setup_save(t, in, r);
-	else if (choice == SETUP_EDIT && (best = setup_best(r)) != NULL) {
-		if ((draft = setup_manual_draft(t, r, best, in->password)) == NULL)
-			tui_status(t, 1, "Edit manually: %s", outbox_errmsg(t->h));
+	for (;;) {
+		if (!setup_input_run(t, in)) {
+			tui_status(t, 0, "Add Account cancelled; nothing was saved.");
+			break;
+		}
+		in->note[0] = '\0';
+		if ((j = setup_start(t, in, &site)) == NULL) {
+			tui_status(t, 1, "Add Account could not start: out of memory or threads");
+			break;
+		}
+		memset(s, 0, sizeof *s);
+		r = NULL;
+		choice = setup_run_dialog(t, in, j, s, &r);
+		if (choice == SETUP_BACK || choice == SETUP_OAUTH) {
+			setup_input_again(in, r, choice == SETUP_OAUTH ? setup_oauth_offer(in, r) : NULL);
+			worker_job_release(&j->job);
+			continue;
+		}
+		if (choice == SETUP_SAVE)
+			setup_save(t, in, &site, r);
+		else if (choice == SETUP_EDIT && setup_best(r) >= 0)
+			setup_edit(t, in, &site, r);
 		else
-			servers_add_draft(t, t->servers, draft, r->address, in->name);
-	} else
-		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
-	worker_job_release(&j->job); /* frees the result too, when the worker is done */
+			tui_status(t, 0, "Add Account cancelled; nothing was saved.");
+		worker_job_release(&j->job); /* frees the result too, when the worker is done */
+		break;
+	}
 out:
 	if (in)
 		memset(in->password, 0, sizeof in->password);
 	free(in);
 	free(s);
+	setup_site_free(&site);
 }

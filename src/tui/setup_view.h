@@ -19,6 +19,7 @@ struct setup_input {
 	size_t cursor[SETUP_FIELDS];
 	int focus; /* the fields, then Continue (SETUP_FIELDS), then Cancel */
 	char error[512];
+	char note[512]; /* what to do on this page, after a run sent the user back to it */
 };
 
 /* The input page: 1 with the input filled in and checked, 0 when cancelled. */
