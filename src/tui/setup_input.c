@@ -28,10 +28,10 @@ static void setup_input_draw(struct tui *t, struct setup_input *in)
 	attroff(screen_attr(TS_DIM));
 	if (*in->error) {
 		attron(screen_attr(TS_ERROR));
-		setup_draw_wrapped(y + h - 5, x + 2, w - 4, 3, in->error, 1); /* a refusal names the commands to use */
+		setup_outcome_wrapped(y + h - 5, x + 2, w - 4, 3, in->error, 1); /* a refusal names the commands to use */
 		attroff(screen_attr(TS_ERROR));
 	} else if (*in->note) {
-		setup_draw_wrapped(y + h - 5, x + 2, w - 4, 3, in->note, 1);
+		setup_outcome_wrapped(y + h - 5, x + 2, w - 4, 3, in->note, 1);
 	}
 	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == SETUP_CONTINUE, 1, SETUP_CONTINUE);
 	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == SETUP_QUIT, 1, SETUP_QUIT);

@@ -9,7 +9,6 @@
 #include "outbox/setup.h"
 #include "setup_view.h"
 
-#define SETUP_LINES 24
 
 /* What the discovery's worker and its dialog share (under job.lock). */
 struct setup_job {
@@ -118,12 +117,6 @@ static struct setup_job *setup_start(struct tui *t, const struct setup_input *in
 	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
-/* The second page: progress, then the outcome. */
-struct setup_shown {
-	char lines[SETUP_LINES][200];
-	int nlines, done, rc;
-	char errmsg[600];
-};
 
 static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *seen)
 {
@@ -141,121 +134,6 @@ static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *
 	}
 	pthread_mutex_unlock(&j->job.lock);
 	return fresh;
-}
-
-/* The candidate "Edit manually" starts from and whose OAuth provider is offered: the chosen
- * one, else the first usable, else the first; its index, or -1 when nothing was probed. */
-static long setup_best(const outbox_setup_result *r)
-{
-	size_t i;
-
-	if (r == NULL || r->ncandidates == 0)
-		return -1;
-	if (r->chosen >= 0)
-		return r->chosen;
-	for (i = 0; i < r->ncandidates; i++)
-		if (r->candidates[i].usable)
-			return (long)i;
-	return 0;
-}
-
-static int setup_is_oauth(const outbox_setup_candidate *c)
-{
-	return c->auth && (strcmp(c->auth, "xoauth2") == 0 || strcmp(c->auth, "oauthbearer") == 0);
-}
-
-/* The provider the user is offered to sign in with: the best candidate's source names an OAuth
- * provider and no Client ID was typed (a password, or nothing). As a user knows it
- * ("Microsoft"), or NULL. */
-static const char *setup_oauth_offer(const struct setup_input *in, const outbox_setup_result *r)
-{
-	static const char *const names[][2] = {{"microsoft", "Microsoft"}, {"google", "Google"}};
-	long best = setup_best(r);
-	const char *preset;
-	size_t i;
-
-	if (best < 0 || *in->client_id || (preset = r->candidates[best].oauth) == NULL || !*preset)
-		return NULL;
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(preset, names[i][0]) == 0)
-			return names[i][1];
-	return preset;
-}
-
-/* What the outcome page says, line by line, into `out` (rows of SETUP_ROW). `oauth` is the
- * provider offered to sign in with, or NULL. */
-static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_result *r, const char *oauth,
-			       char out[][SETUP_ROW], int max)
-{
-	int n = 0;
-	size_t i;
-	char offer[SETUP_ROW] = "";
-
-	if (oauth)
-		snprintf(offer, sizeof offer, "%s signs in with %s (OAuth 2.0): \"Sign in with %s...\" asks for your "
-			 "app's Client ID.", r->domain, oauth, oauth);
-	if (s->rc == 0 && r && r->chosen >= 0) {
-		const outbox_setup_candidate *c = &r->candidates[r->chosen];
-		snprintf(out[n++], SETUP_ROW, "Found: %s port %d %s, login %s", c->host, c->port, c->security,
-			 c->auth && *c->auth ? c->auth : "none");
-		snprintf(out[n++], SETUP_ROW, "From: %s%s%s%s, %s", c->source, *c->display_name ? " (" : "",
-			 c->display_name, *c->display_name ? ")" : "", c->origin);
-		if (c->why && *c->why && n < max)
-			snprintf(out[n++], SETUP_ROW, "Why: %s", c->why);
-		if (r->login_checked && n < max)
-			snprintf(out[n++], SETUP_ROW, "Logged in as %s (%s); no mail was sent.", r->login_user, r->login_form);
-		else if (n < max && oauth)
-			snprintf(out[n++], SETUP_ROW, "%s", offer);
-		else if (n < max && setup_is_oauth(c))
-			snprintf(out[n++], SETUP_ROW, "An OAuth 2.0 sign-in: you sign in after Save.");
-		else if (n < max)
-			snprintf(out[n++], SETUP_ROW, "No password given: the login was not checked.");
-		return n;
-	}
-	snprintf(out[n++], SETUP_ROW, "Failed: %s", s->errmsg);
-	if (oauth && n < max)
-		snprintf(out[n++], SETUP_ROW, "%s", offer);
-	if (r == NULL)
-		return n;
-	if (r->login_checked && n < max)
-		snprintf(out[n++], SETUP_ROW, "Login refused for %s; nothing is saved.", r->login_tried);
-	for (i = 0; i < r->nlookups && n < max; i++)
-		snprintf(out[n++], SETUP_ROW, "  %s %s: %s%s%s", r->lookups[i].source, r->lookups[i].what, r->lookups[i].outcome,
-			 *r->lookups[i].detail ? ", " : "", r->lookups[i].detail);
-	for (i = 0; i < r->ncandidates && n < max; i++)
-		snprintf(out[n++], SETUP_ROW, "  probed %s port %d %s: %s%s%s", r->candidates[i].host, r->candidates[i].port,
-			 r->candidates[i].security, r->candidates[i].probe, *r->candidates[i].probe_error ? ", " : "",
-			 r->candidates[i].probe_error);
-	return n;
-}
-
-/* See setup_view.h. */
-int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, int draw)
-{
-	const char *p = text, *cut;
-	char part[SETUP_ROW];
-	int used = 0, indent;
-
-	if (rows < 1)
-		rows = 1;
-	do {
-		indent = used ? 2 : 0;
-		cut = used + 1 == rows ? p + strlen(p) : widget_skip(p, (size_t)(width - indent));
-		if (*cut) { /* break at a space where there is one; a URL has none and is cut */
-			const char *q = cut;
-			while (q > p && *q != ' ')
-				q--;
-			if (q > p)
-				cut = q;
-		}
-		snprintf(part, sizeof part, "%.*s", (int)(cut - p), p);
-		if (draw)
-			widget_text(row + used, x + indent, width - indent, part);
-		used++;
-		for (p = cut; *p == ' '; p++)
-			;
-	} while (*p && used < rows);
-	return used;
 }
 
 /* The outcome's buttons, in the order shown. Back and Sign in with ... return to the input page. */
@@ -284,7 +162,7 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 		/* The progress stays above the outcome, dimmed, in the rows the outcome leaves: its first
 		 * line (what was looked up) and the newest ones, which led to the outcome. */
 		for (i = 0; i < n; i++)
-			need += setup_draw_wrapped(0, 0, w - 4, last, out[i], 0);
+			need += setup_outcome_wrapped(0, 0, w - 4, last, out[i], 0);
 		room = last - row - 1 - need;
 		attron(screen_attr(TS_DIM));
 		for (i = 0; i < s->nlines && i < room; i++)
@@ -295,7 +173,7 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 			if (i == 0)
 				attron(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 			/* Each line wraps while that leaves a row for each line after it. */
-			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i], 1);
+			row += setup_outcome_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i], 1);
 			if (i == 0)
 				attroff(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 		}
@@ -317,7 +195,7 @@ static int setup_run_offer(const struct setup_shown *s, const outbox_setup_resul
 {
 	offered[SETUP_SAVE] = s->rc == 0 && !oauth;
 	offered[SETUP_OAUTH] = oauth != NULL;
-	offered[SETUP_EDIT] = setup_best(r) >= 0;
+	offered[SETUP_EDIT] = setup_outcome_best(r) >= 0;
 	offered[SETUP_BACK] = s->rc != 0;
 	offered[SETUP_CANCEL] = 1;
 	if (oauth)
@@ -337,7 +215,7 @@ static int setup_run_dialog(struct tui *t, const struct setup_input *in, struct 
 	for (;;) {
 		if (!s->done && setup_snapshot(j, s, &seen) && s->done) {
 			*result = j->result; /* the worker is done with it */
-			oauth = setup_oauth_offer(in, *result);
+			oauth = setup_outcome_oauth_offer(in, *result);
 			focus = setup_run_offer(s, *result, oauth, offered);
 		}
 		setup_run_draw(t, in->address, s, *result, oauth, offered, focus);
@@ -390,7 +268,7 @@ static void setup_edit(struct tui *t, const struct setup_input *in, const struct
 	char why[600] = "";
 	int rc;
 
-	rc = outbox_setup_drafts_for(t->h, r, (size_t)setup_best(r), &so, &draft, &account);
+	rc = outbox_setup_drafts_for(t->h, r, (size_t)setup_outcome_best(r), &so, &draft, &account);
 	outbox_account_free(account); /* the account form after the server's OK makes its own */
 	if (rc < 0)
 		snprintf(why, sizeof why, "%s", outbox_errmsg(t->h));
@@ -420,7 +298,7 @@ static void setup_save(struct tui *t, const struct setup_input *in, const struct
 	tui_reload(t);
 	tui_status(t, 0, "Added account %s, sending through the new server \"%s\". Press u to undo.", r->address,
 		   server);
-	if (!so.oauth_client_id || !setup_is_oauth(c))
+	if (!so.oauth_client_id || !setup_outcome_is_oauth(c))
 		return;
 	/* Saved without a token: the Sign In dialog of the server view gets one now. */
 	snprintf(question, sizeof question, "Sign in with %s as %s now?", *c->display_name ? c->display_name : server,
@@ -474,13 +352,13 @@ void setup_add_account(struct tui *t)
 		r = NULL;
 		choice = setup_run_dialog(t, in, j, s, &r);
 		if (choice == SETUP_BACK || choice == SETUP_OAUTH) {
-			setup_input_again(in, r, choice == SETUP_OAUTH ? setup_oauth_offer(in, r) : NULL);
+			setup_input_again(in, r, choice == SETUP_OAUTH ? setup_outcome_oauth_offer(in, r) : NULL);
 			worker_job_release(&j->job);
 			continue;
 		}
 		if (choice == SETUP_SAVE)
 			setup_save(t, in, &site, r);
-		else if (choice == SETUP_EDIT && setup_best(r) >= 0)
+		else if (choice == SETUP_EDIT && setup_outcome_best(r) >= 0)
 			setup_edit(t, in, &site, r);
 		else
 			tui_status(t, 0, "Add Account cancelled; nothing was saved.");
