@@ -372,3 +372,17 @@ def test_an_oauth_provider_offers_its_sign_in_and_asks_for_the_client_id(ob, ui_
         got = (s["host"], s["auth"], s["oauth"], s["oauth_client_id"], s["password"])
         expect("server", got, (f"smtp.{d}", "xoauth2", "google", "my-client-id", "none"))
         quit_clean(ui)
+
+
+def test_edit_manually_after_nothing_was_usable_opens_the_form_and_says_why(ob, ui_factory, pki, silent_resolver):
+    ui = ui_factory(120, 40, env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    ui.wait_for("Failed: no usable server found for silent.test", "[ Edit manually ]", timeout=60)
+    ui.keys("M-e")
+    s = ui.wait_for('New server "silent.test"', "Edit manually: smtp.silent.test port 465 cannot be used")
+    ui.save("setup-edit-manually-unusable")
+    expect("the store while the form is open", stored(ob), ([], []))
+    ui.keys("M-n")  # the form's Cancel
+    ui.wait_gone("(new server)")
+    expect("the store after the form's Cancel", stored(ob), ([], []))
+    quit_clean(ui)
