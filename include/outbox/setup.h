@@ -58,6 +58,9 @@ typedef struct {
 	/* When its probe began and when its verdict came, in ms from the start of the run (the
 	 * lookups' start: probes overlap them); -1 when it was not probed or never began. */
 	long long probe_began_ms, probe_done_ms;
+	/* The OAuth provider its source names for an OAuth 2.0 sign-in ("microsoft", "google", the
+	 * values of server --oauth), else "". */
+	const char *oauth;
 } outbox_setup_candidate;
 
 typedef struct {
@@ -125,6 +128,14 @@ typedef struct outbox_server outbox_server;
 typedef struct outbox_account outbox_account;
 int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
 			outbox_server **server, outbox_account **account);
+/* The same drafts from r->candidates[candidate], chosen or not: the one place that turns a
+ * candidate into a server and an account (outbox_setup_drafts is this for r->chosen). The user
+ * name is the one that logged in to that candidate, else its source's, else the address. Unlike
+ * outbox_setup_drafts, a refusal (OUTBOX_EUNAVAILABLE for a candidate that cannot be used, and
+ * every check above) leaves in *server and *account what could be filled in, for a form to
+ * finish; the caller frees both (either may be NULL after OUTBOX_ENOMEM). */
+int outbox_setup_drafts_for(outbox *h, const outbox_setup_result *r, size_t candidate,
+			    const outbox_setup_save_options *o, outbox_server **server, outbox_account **account);
 
 /* Save the drafts outbox_setup_drafts makes, server and account in one transaction: both, or
  * on any failure (an account for the address already exists, ...) neither. `server_name`

@@ -68,6 +68,7 @@ static int result_view(outbox *h, struct setup_result *r, const char *address)
 		out->why = verdict->why;
 		out->probe_began_ms = p->began_at < 0 ? -1 : p->began_at - d->started_at;
 		out->probe_done_ms = p->began_at < 0 ? -1 : p->done_at - d->started_at;
+		out->oauth = cand->oauth;
 		if (out->chosen)
 			v->chosen = (long)k;
 	}

@@ -47,20 +47,25 @@ static int save_server_name(outbox *h, const char *domain, char *out, size_t siz
 	return outbox_fail(h, OUTBOX_EEXISTS, "name", "servers %s to %s-99 exist already", base, base);
 }
 
-/* The user name stored: the one that logged in, else the source's, else the address. */
-static const char *save_user(const struct setup_discovery *d, const struct setup_candidate *c, const char *address)
+/* The user name stored on candidate `k` (an index into the run's candidates): the one that
+ * logged in to it, else its source's, else the address. */
+static const char *save_user(const struct setup_discovery *d, size_t k, const char *address)
 {
-	if (d->login_checked && d->login.candidate >= 0)
+	const struct setup_candidate *c = &d->candidates.v[k];
+
+	if (d->login_checked && d->login.candidate == (long)k)
 		return d->login.user;
 	return c->username[0] ? c->username : address;
 }
 
-static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_result *r,
+/* The server's fields from candidate `k`, in the order the form shows them. A candidate that
+ * was not probed fine has no method: auth is left for the user to choose. */
+static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_result *r, size_t k,
 			      const outbox_setup_save_options *o, const char *name)
 {
 	const struct setup_discovery *d = setup_result_run(r);
-	const struct setup_candidate *c = &d->candidates.v[d->choice.winner];
-	const char *auth = d->choice.v[d->choice.winner].auth;
+	const struct setup_candidate *c = &d->candidates.v[k];
+	const char *auth = d->choice.v[k].auth;
 	char port[8], description[256], why[600];
 	int rc;
 
@@ -71,10 +76,10 @@ static int save_server_fields(outbox *h, outbox_server *s, const outbox_setup_re
 	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_HOST, c->host)) < 0 ||
 	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_SECURITY, setup_probe_security_word(c->security))) < 0 ||
 	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_PORT, port)) < 0 ||
-	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_AUTH, auth)) < 0)
+	    (auth[0] && (rc = outbox_server_set(h, s, OUTBOX_SERVER_AUTH, auth)) < 0))
 		return rc;
 	if (strcmp(auth, "none") != 0 &&
-	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_USER, save_user(d, c, r->address))) < 0)
+	    (rc = outbox_server_set(h, s, OUTBOX_SERVER_USER, save_user(d, k, r->address))) < 0)
 		return rc;
 	if (o->tls_ca && (rc = outbox_server_set(h, s, OUTBOX_SERVER_TLS_CA, o->tls_ca)) < 0)
 		return rc;
@@ -145,39 +150,53 @@ static int save_check(outbox *h, const outbox_server *s, const outbox_account *a
 	return outbox_server_validate(h, s);
 }
 
-int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
-			outbox_server **server, outbox_account **account)
+int outbox_setup_drafts_for(outbox *h, const outbox_setup_result *r, size_t candidate,
+			    const outbox_setup_save_options *o, outbox_server **server, outbox_account **account)
 {
 	static const outbox_setup_save_options none;
 	const struct setup_discovery *d;
 	char name[300];
-	outbox_server *s = NULL;
-	outbox_account *a = NULL;
+	size_t k;
 	int rc;
 
 	*server = NULL;
 	*account = NULL;
 	if (o == NULL)
 		o = &none;
-	if (r == NULL || (d = setup_result_run(r))->choice.winner < 0)
-		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "no server was chosen: nothing to save");
-	if ((s = outbox_server_new()) == NULL || (a = outbox_account_new()) == NULL) {
-		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-		goto fail;
-	}
+	if (r == NULL || candidate >= r->ncandidates)
+		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "no such server was found: nothing to save");
+	d = setup_result_run(r);
+	k = d->choice.order[candidate]; /* the public list is in the choice's order */
+	if ((*server = outbox_server_new()) == NULL || (*account = outbox_account_new()) == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	if ((rc = save_server_name(h, r->domain, name, sizeof name)) < 0 ||
-	    (rc = save_server_fields(h, s, r, o, name)) < 0 ||
-	    (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, r->address)) < 0 ||
+	    (rc = save_server_fields(h, *server, r, k, o, name)) < 0 ||
+	    (rc = outbox_account_set(h, *account, OUTBOX_ACCOUNT_ADDRESS, r->address)) < 0 ||
 	    (o->full_name && o->full_name[0] &&
-	     (rc = outbox_account_set(h, a, OUTBOX_ACCOUNT_NAME, o->full_name)) < 0) ||
-	    (rc = save_account_server(h, a, name)) < 0 || (rc = save_check(h, s, a)) < 0)
-		goto fail;
-	*server = s;
-	*account = a;
-	return 0;
-fail:
-	outbox_server_free(s);
-	outbox_account_free(a);
+	     (rc = outbox_account_set(h, *account, OUTBOX_ACCOUNT_NAME, o->full_name)) < 0) ||
+	    (rc = save_account_server(h, *account, name)) < 0)
+		return rc;
+	if (!d->choice.v[k].usable)
+		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "%s port %d cannot be used: %s", d->candidates.v[k].host,
+				   d->candidates.v[k].port, d->choice.v[k].why);
+	return save_check(h, *server, *account);
+}
+
+int outbox_setup_drafts(outbox *h, const outbox_setup_result *r, const outbox_setup_save_options *o,
+			outbox_server **server, outbox_account **account)
+{
+	int rc;
+
+	*server = NULL;
+	*account = NULL;
+	if (r == NULL || r->chosen < 0)
+		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "no server was chosen: nothing to save");
+	if ((rc = outbox_setup_drafts_for(h, r, (size_t)r->chosen, o, server, account)) < 0) {
+		outbox_server_free(*server);
+		outbox_account_free(*account);
+		*server = NULL;
+		*account = NULL;
+	}
 	return rc;
 }
 

@@ -1,5 +1,5 @@
-/* setup_view.c: "Add Account...": address, name and password, then the library's discovery in a
- * worker with its progress as it happens, and what it found shown before anything is saved. */
+/* setup_view.c: "Add Account...": the discovery in a worker with its progress as it happens, then
+ * what it found shown before anything is saved (the input page is setup_input.c). */
 #include <curses.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -7,22 +7,8 @@
 #include <string.h>
 
 #include "outbox/setup.h"
-#include "tui.h"
+#include "setup_view.h"
 
-#define SETUP_LINES 24
-#define SETUP_ROW 1024 /* one line of the outcome, room for a whole error message */
-
-/* The first page: what the user types. A provider that signs in with OAuth 2.0 takes the
- * user's own registered application's Client ID instead of a password. */
-#define SETUP_FIELDS 4
-#define SETUP_CONTINUE SETUP_FIELDS
-#define SETUP_QUIT (SETUP_FIELDS + 1)
-struct setup_input {
-	char address[320], name[256], password[512], client_id[256];
-	size_t cursor[SETUP_FIELDS];
-	int focus; /* the fields, then Continue (SETUP_FIELDS), then Cancel */
-	char error[512];
-};
 
 /* What the discovery's worker and its dialog share (under job.lock). */
 struct setup_job {
@@ -37,11 +23,30 @@ struct setup_job {
 	char *ispdb, *resolver, *tls_ca;
 };
 
+/* The sites with their own name server, ISPDB or CA (and the tests) set these (see outbox(1)):
+ * read once when the dialog opens, for every run of it and for what it saves. */
+struct setup_site {
+	char *ispdb, *resolver, *tls_ca;
+};
+
 static char *setup_dup_env(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && *v ? strdup(v) : NULL;
+}
+
+static void setup_site_free(struct setup_site *site)
+{
+	free(site->ispdb);
+	free(site->resolver);
+	free(site->tls_ca);
+}
+
+/* The worker keeps copies of its own: a cancelled run outlives the dialog. */
+static char *setup_dup(const char *v)
+{
+	return v ? strdup(v) : NULL;
 }
 
 static void setup_job_destroy(struct worker_job *job)
@@ -84,7 +89,6 @@ static int setup_on_progress(void *ctx, const char *what)
 static int setup_job_run(outbox *h, struct worker_job *job)
 {
 	struct setup_job *j = (struct setup_job *)job;
-	/* The sites with their own name server, ISPDB or CA (and the tests) set these; see outbox(1). */
 	outbox_setup_options o = {.ispdb = j->ispdb, .resolver = j->resolver, .tls_ca = j->tls_ca,
 				  .password = j->password, .oauth_client_id = j->client_id};
 	outbox_setup_result *r = NULL;
@@ -97,7 +101,7 @@ static int setup_job_run(outbox *h, struct worker_job *job)
 	return rc;
 }
 
-static struct setup_job *setup_start(struct tui *t, const struct setup_input *in)
+static struct setup_job *setup_start(struct tui *t, const struct setup_input *in, const struct setup_site *site)
 {
 	struct setup_job *j = calloc(1, sizeof *j);
 
@@ -108,113 +112,18 @@ static struct setup_job *setup_start(struct tui *t, const struct setup_input *in
 	j->address = strdup(in->address);
 	j->password = *in->password ? strdup(in->password) : NULL;
 	j->client_id = *in->client_id ? strdup(in->client_id) : NULL;
-	j->ispdb = setup_dup_env("OUTBOX_SETUP_ISPDB");
-	j->resolver = setup_dup_env("OUTBOX_SETUP_RESOLVER");
-	j->tls_ca = setup_dup_env("OUTBOX_SETUP_TLS_CA");
+	j->ispdb = setup_dup(site->ispdb);
+	j->resolver = setup_dup(site->resolver);
+	j->tls_ca = setup_dup(site->tls_ca);
 	if (j->address == NULL || (*in->password && j->password == NULL) ||
-	    (*in->client_id && j->client_id == NULL)) {
+	    (*in->client_id && j->client_id == NULL) || (site->ispdb && j->ispdb == NULL) ||
+	    (site->resolver && j->resolver == NULL) || (site->tls_ca && j->tls_ca == NULL)) {
 		setup_job_destroy(&j->job);
 		return NULL;
 	}
 	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
-static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, int draw);
-
-static void setup_input_draw(struct tui *t, struct setup_input *in)
-{
-	static const char *const labels[SETUP_FIELDS] = {"Email Address:", "Full Name:", "Password:",
-							 "OAuth Client ID:"};
-	char *values[SETUP_FIELDS] = {in->address, in->name, in->password, in->client_id};
-	int w = t->cols - 4, h = 17, y = 2, x = 2, i;
-
-	tui_draw(t);
-	t->nhits = 0;
-	widget_box(y, x, h, w, "Add Account");
-	widget_text(y + 1, x + 2, w - 4, "The server is found from the address, checked, and shown before saving.");
-	widget_cursor_reset();
-	for (i = 0; i < SETUP_FIELDS; i++) {
-		widget_text(y + 3 + 2 * i, x + 2, 17, labels[i]);
-		widget_field(y + 3 + 2 * i, x + 20, w - 23, values[i], in->cursor[i], in->focus == i, i == 2);
-	}
-	attron(screen_attr(TS_DIM));
-	widget_text(y + 4 + 2 * (SETUP_FIELDS - 1), x + 20, w - 23, "only for a provider that signs in with OAuth 2.0");
-	attroff(screen_attr(TS_DIM));
-	attron(screen_attr(TS_ERROR));
-	setup_draw_wrapped(y + h - 5, x + 2, w - 4, 3, in->error, 1); /* a refusal names the commands to use */
-	attroff(screen_attr(TS_ERROR));
-	widget_button(t, y + h - 2, x + w / 2 - 14, "Continue", 'C', in->focus == SETUP_CONTINUE, 1, SETUP_CONTINUE);
-	widget_button(t, y + h - 2, x + w / 2 + 2, "Cancel", 'n', in->focus == SETUP_QUIT, 1, SETUP_QUIT);
-	widget_cursor_place();
-	refresh();
-}
-
-/* 1 with the input filled in, 0 when cancelled. */
-static int setup_input_run(struct tui *t, struct setup_input *in)
-{
-	char *values[SETUP_FIELDS] = {in->address, in->name, in->password, in->client_id};
-	size_t sizes[SETUP_FIELDS] = {sizeof in->address, sizeof in->name, sizeof in->password, sizeof in->client_id};
-	int key, arg;
-
-	for (;;) {
-		setup_input_draw(t, in);
-		key = screen_getkey(t, -1);
-		if (key == TK_NONE || key == TK(KEY_RESIZE))
-			continue;
-		if (key == TK_ESC || key == TK_ALT('n') || key == TK_ALT('N'))
-			return 0;
-		if (key == TK(KEY_MOUSE)) {
-			if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) != 1)
-				continue;
-			if (arg == SETUP_QUIT)
-				return 0;
-			key = TK_ALT('c');
-		}
-		if (key == TK_TAB || key == TK(KEY_DOWN)) {
-			in->focus = (in->focus + 1) % (SETUP_QUIT + 1);
-			continue;
-		}
-		if (key == TK(KEY_BTAB) || key == TK(KEY_UP)) {
-			in->focus = (in->focus + SETUP_QUIT) % (SETUP_QUIT + 1);
-			continue;
-		}
-		if (in->focus == SETUP_QUIT && (key == TK_ENTER || key == ' '))
-			return 0;
-		if (key == TK_ENTER || key == TK_ALT('c') || key == TK_ALT('C') || (in->focus == SETUP_CONTINUE && key == ' ')) {
-			if (strchr(in->address, '@') == NULL) {
-				snprintf(in->error, sizeof in->error, "Email Address: type the whole address, name@domain");
-				in->focus = 0;
-				continue;
-			}
-			/* What the input alone says (a bad name, an account for the address exists) is
-			 * refused here, before the discovery that would end in the same refusal. */
-			if (outbox_setup_check_input(t->h, in->address, in->name) < 0) {
-				int on_name = strcmp(outbox_errfield(t->h), "name") == 0;
-
-				snprintf(in->error, sizeof in->error, "%s: %s", on_name ? "Full Name" : "Email Address",
-					 outbox_errdetail(t->h));
-				in->focus = on_name ? 1 : 0;
-				continue;
-			}
-			if (*in->password && *in->client_id) {
-				snprintf(in->error, sizeof in->error,
-					 "OAuth Client ID: a password or an OAuth sign-in, not both");
-				in->focus = 3;
-				continue;
-			}
-			return 1;
-		}
-		if (in->focus < SETUP_FIELDS && widget_edit(values[in->focus], sizes[in->focus], &in->cursor[in->focus], key))
-			in->error[0] = '\0';
-	}
-}
-
-/* The second page: progress, then the outcome. */
-struct setup_shown {
-	char lines[SETUP_LINES][200];
-	int nlines, done, rc;
-	char errmsg[600];
-};
 
 static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *seen)
 {
@@ -234,103 +143,18 @@ static int setup_snapshot(struct setup_job *j, struct setup_shown *s, unsigned *
 	return fresh;
 }
 
-/* The candidate "Edit manually" starts from: the chosen one, else the first usable, else the first. */
-static const outbox_setup_candidate *setup_best(const outbox_setup_result *r)
-{
-	size_t i;
-
-	if (r == NULL || r->ncandidates == 0)
-		return NULL;
-	if (r->chosen >= 0)
-		return &r->candidates[r->chosen];
-	for (i = 0; i < r->ncandidates; i++)
-		if (r->candidates[i].usable)
-			return &r->candidates[i];
-	return &r->candidates[0];
-}
-
-static int setup_is_oauth(const outbox_setup_candidate *c)
-{
-	return c->auth && (strcmp(c->auth, "xoauth2") == 0 || strcmp(c->auth, "oauthbearer") == 0);
-}
-
-/* What the outcome page says, line by line, into `out` (rows of SETUP_ROW). */
-static int setup_outcome_lines(const struct setup_shown *s, const outbox_setup_result *r, char out[][SETUP_ROW], int max)
-{
-	int n = 0;
-	size_t i;
-
-	if (s->rc == 0 && r && r->chosen >= 0) {
-		const outbox_setup_candidate *c = &r->candidates[r->chosen];
-		snprintf(out[n++], SETUP_ROW, "Found: %s port %d %s, login %s", c->host, c->port, c->security,
-			 c->auth && *c->auth ? c->auth : "none");
-		snprintf(out[n++], SETUP_ROW, "From: %s%s%s%s, %s", c->source, *c->display_name ? " (" : "",
-			 c->display_name, *c->display_name ? ")" : "", c->origin);
-		if (c->why && *c->why && n < max)
-			snprintf(out[n++], SETUP_ROW, "Why: %s", c->why);
-		if (r->login_checked && n < max)
-			snprintf(out[n++], SETUP_ROW, "Logged in as %s (%s); no mail was sent.", r->login_user, r->login_form);
-		else if (n < max && setup_is_oauth(c))
-			snprintf(out[n++], SETUP_ROW, "An OAuth 2.0 sign-in: you sign in after Save.");
-		else if (n < max)
-			snprintf(out[n++], SETUP_ROW, "No password given: the login was not checked.");
-		return n;
-	}
-	snprintf(out[n++], SETUP_ROW, "Failed: %s", s->errmsg);
-	if (r == NULL)
-		return n;
-	if (r->login_checked && n < max)
-		snprintf(out[n++], SETUP_ROW, "Login refused for %s; nothing is saved.", r->login_tried);
-	for (i = 0; i < r->nlookups && n < max; i++)
-		snprintf(out[n++], SETUP_ROW, "  %s %s: %s%s%s", r->lookups[i].source, r->lookups[i].what, r->lookups[i].outcome,
-			 *r->lookups[i].detail ? ", " : "", r->lookups[i].detail);
-	for (i = 0; i < r->ncandidates && n < max; i++)
-		snprintf(out[n++], SETUP_ROW, "  probed %s port %d %s: %s%s%s", r->candidates[i].host, r->candidates[i].port,
-			 r->candidates[i].security, r->candidates[i].probe, *r->candidates[i].probe_error ? ", " : "",
-			 r->candidates[i].probe_error);
-	return n;
-}
-
-/* `text` in rows of `width` (the rows after the first indented), at most `rows` of them, the
- * last one cut where the dialog ends; returns the rows used. With draw 0, only counts them. */
-static int setup_draw_wrapped(int row, int x, int width, int rows, const char *text, int draw)
-{
-	const char *p = text, *cut;
-	char part[SETUP_ROW];
-	int used = 0, indent;
-
-	if (rows < 1)
-		rows = 1;
-	do {
-		indent = used ? 2 : 0;
-		cut = used + 1 == rows ? p + strlen(p) : widget_skip(p, (size_t)(width - indent));
-		if (*cut) { /* break at a space where there is one; a URL has none and is cut */
-			const char *q = cut;
-			while (q > p && *q != ' ')
-				q--;
-			if (q > p)
-				cut = q;
-		}
-		snprintf(part, sizeof part, "%.*s", (int)(cut - p), p);
-		if (draw)
-			widget_text(row + used, x + indent, width - indent, part);
-		used++;
-		for (p = cut; *p == ' '; p++)
-			;
-	} while (*p && used < rows);
-	return used;
-}
-
-enum { SETUP_SAVE, SETUP_EDIT, SETUP_CANCEL, SETUP_BUTTONS };
+/* The outcome's buttons, in the order shown. Back and Sign in with ... return to the input page. */
+enum { SETUP_SAVE, SETUP_OAUTH, SETUP_EDIT, SETUP_BACK, SETUP_CANCEL, SETUP_BUTTONS };
 
 static void setup_run_draw(struct tui *t, const char *address, const struct setup_shown *s,
-			   const outbox_setup_result *r, const int *offered, int focus)
+			   const outbox_setup_result *r, const char *oauth, const int *offered, int focus)
 {
-	static const char *const labels[SETUP_BUTTONS] = {"Save", "Edit manually", "Cancel"};
-	static const char mnemonics[SETUP_BUTTONS] = {'S', 'E', 'n'};
+	static const char mnemonics[SETUP_BUTTONS] = {'S', 'i', 'E', 'B', 'n'};
 	int w = t->cols - 4, h = t->rows - 2, y = 1, x = 2, row = y + 1, last = y + h - 3, i, bx;
-	char title[400], out[40][SETUP_ROW];
+	char title[400], out[40][SETUP_ROW], sign_in[80];
+	const char *labels[SETUP_BUTTONS] = {"Save", sign_in, "Edit manually", "Back", "Cancel"};
 
+	snprintf(sign_in, sizeof sign_in, "Sign in with %s...", oauth ? oauth : "");
 	tui_draw(t);
 	t->nhits = 0;
 	snprintf(title, sizeof title, "Add Account: %s", address);
@@ -341,11 +165,11 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 		widget_text(last, x + 2, w - 4, "Looking for your server... no mail is sent. Esc cancels.");
 		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, SETUP_CANCEL);
 	} else {
-		int n = setup_outcome_lines(s, r, out, 40), need = 0, room;
+		int n = setup_outcome_lines(s, r, oauth, out, 40), need = 0, room;
 		/* The progress stays above the outcome, dimmed, in the rows the outcome leaves: its first
 		 * line (what was looked up) and the newest ones, which led to the outcome. */
 		for (i = 0; i < n; i++)
-			need += setup_draw_wrapped(0, 0, w - 4, last, out[i], 0);
+			need += setup_outcome_wrapped(0, 0, w - 4, last, out[i], 0);
 		room = last - row - 1 - need;
 		attron(screen_attr(TS_DIM));
 		for (i = 0; i < s->nlines && i < room; i++)
@@ -356,7 +180,7 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 			if (i == 0)
 				attron(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 			/* Each line wraps while that leaves a row for each line after it. */
-			row += setup_draw_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i], 1);
+			row += setup_outcome_wrapped(row, x + 2, w - 4, last - row - (n - i - 1), out[i], 1);
 			if (i == 0)
 				attroff(screen_attr(s->rc == 0 ? TS_OK : TS_ERROR));
 		}
@@ -371,21 +195,37 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 	refresh();
 }
 
+/* Once the run is done: which buttons it offers and which one has the focus. Save only with a
+ * server chosen and no sign-in still to set up; Back after a failure, to fix what was typed. */
+static int setup_run_offer(const struct setup_shown *s, const outbox_setup_result *r, const char *oauth,
+			   int offered[SETUP_BUTTONS])
+{
+	offered[SETUP_SAVE] = s->rc == 0 && !oauth;
+	offered[SETUP_OAUTH] = oauth != NULL;
+	offered[SETUP_EDIT] = setup_outcome_best(r) >= 0;
+	offered[SETUP_BACK] = s->rc != 0;
+	offered[SETUP_CANCEL] = 1;
+	if (oauth)
+		return SETUP_OAUTH;
+	return s->rc == 0 ? SETUP_SAVE : SETUP_CANCEL;
+}
+
 /* The button chosen once the run is done (SETUP_*), or SETUP_CANCEL for Esc at any time. */
-static int setup_run_dialog(struct tui *t, const char *address, struct setup_job *j, struct setup_shown *s,
+static int setup_run_dialog(struct tui *t, const struct setup_input *in, struct setup_job *j, struct setup_shown *s,
 			    outbox_setup_result **result)
 {
-	int offered[SETUP_BUTTONS] = {0, 0, 1}, focus = SETUP_CANCEL, key, arg, i;
+	static const int keys[SETUP_BUTTONS] = {'s', 'i', 'e', 'b', 'n'};
+	int offered[SETUP_BUTTONS] = {0, 0, 0, 0, 1}, focus = SETUP_CANCEL, key, arg, i;
+	const char *oauth = NULL;
 	unsigned seen = 0;
 
 	for (;;) {
 		if (!s->done && setup_snapshot(j, s, &seen) && s->done) {
 			*result = j->result; /* the worker is done with it */
-			offered[SETUP_SAVE] = s->rc == 0;
-			offered[SETUP_EDIT] = setup_best(*result) != NULL;
-			focus = s->rc == 0 ? SETUP_SAVE : SETUP_CANCEL;
+			oauth = setup_outcome_oauth_offer(in, *result);
+			focus = setup_run_offer(s, *result, oauth, offered);
 		}
-		setup_run_draw(t, address, s, *result, offered, focus);
+		setup_run_draw(t, in->address, s, *result, oauth, offered, focus);
 		key = screen_getkey(t, s->done ? -1 : 50);
 		if (key == TK_NONE || key == TK(KEY_RESIZE))
 			continue;
@@ -400,10 +240,9 @@ static int setup_run_dialog(struct tui *t, const char *address, struct setup_job
 			continue; /* keys while it runs were meant for this dialog, not the view below */
 		if (key == TK_ENTER || key == ' ')
 			return focus;
-		if ((key == TK_ALT('s') || key == TK_ALT('S')) && offered[SETUP_SAVE])
-			return SETUP_SAVE;
-		if ((key == TK_ALT('e') || key == TK_ALT('E')) && offered[SETUP_EDIT])
-			return SETUP_EDIT;
+		for (i = 0; i < SETUP_BUTTONS; i++)
+			if (offered[i] && (key == TK_ALT(keys[i]) || key == TK_ALT(keys[i] - 'a' + 'A')))
+				return i;
 		if (key == TK_TAB || key == TK(KEY_RIGHT) || key == TK(KEY_BTAB) || key == TK(KEY_LEFT)) {
 			int dir = key == TK_TAB || key == TK(KEY_RIGHT) ? 1 : SETUP_BUTTONS - 1;
 			for (i = 0; i < SETUP_BUTTONS; i++) {
@@ -415,44 +254,50 @@ static int setup_run_dialog(struct tui *t, const char *address, struct setup_job
 	}
 }
 
-/* "Edit manually": a server draft from the candidate, for the server form to finish. */
-static outbox_server *setup_manual_draft(struct tui *t, const outbox_setup_result *r, const outbox_setup_candidate *c,
-					 const char *password)
+/* What Save and Edit manually store besides the server: one set of options for both. */
+static outbox_setup_save_options setup_save_options(const struct setup_input *in, const struct setup_site *site)
 {
-	outbox_server *s = outbox_server_new();
-	char port[16];
-
-	if (s == NULL)
-		return NULL;
-	snprintf(port, sizeof port, "%d", c->port);
-	if (outbox_server_set(t->h, s, OUTBOX_SERVER_NAME, r->domain) < 0 ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_HOST, c->host) < 0 ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_SECURITY, c->security) < 0 ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_PORT, port) < 0 ||
-	    (c->auth && *c->auth && outbox_server_set(t->h, s, OUTBOX_SERVER_AUTH, c->auth) < 0) ||
-	    outbox_server_set(t->h, s, OUTBOX_SERVER_USER, r->address) < 0 ||
-	    (*c->display_name && outbox_server_set(t->h, s, OUTBOX_SERVER_DESCRIPTION, c->display_name) < 0) ||
-	    /* Typed once: the form's OK stores it as any password typed there. */
-	    (*password && outbox_server_set_password(t->h, s, password) < 0)) {
-		outbox_server_free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static void setup_save(struct tui *t, const struct setup_input *in, const outbox_setup_result *r)
-{
-	static const char *const buttons[] = {"&Sign in", "&Later", NULL};
 	outbox_setup_save_options so = {.full_name = in->name, .password = *in->password ? in->password : NULL,
 					.oauth_client_id = *in->client_id ? in->client_id : NULL,
-					.tls_ca = getenv("OUTBOX_SETUP_TLS_CA")};
+					.tls_ca = site->tls_ca};
+	return so;
+}
+
+/* "Edit manually": the library's drafts for the best candidate, as Save would make them, in the
+ * server form to finish. When the save would refuse them, the form still opens with what could
+ * be filled in, and the status line says why. */
+static void setup_edit(struct tui *t, const struct setup_input *in, const struct setup_site *site,
+		       const outbox_setup_result *r)
+{
+	outbox_setup_save_options so = setup_save_options(in, site);
+	outbox_server *draft;
+	outbox_account *account;
+	char why[600] = "";
+	int rc;
+
+	rc = outbox_setup_drafts_for(t->h, r, (size_t)setup_outcome_best(r), &so, &draft, &account);
+	outbox_account_free(account); /* the account form after the server's OK makes its own */
+	if (rc < 0)
+		snprintf(why, sizeof why, "%s", outbox_errmsg(t->h));
+	if (draft == NULL) {
+		tui_status(t, 1, "Edit manually: %s", why);
+		return;
+	}
+	servers_add_draft(t, t->servers, draft, r->address, in->name);
+	if (*why)
+		tui_status(t, 1, "Edit manually: %s; change it in the form, then OK.", why);
+}
+
+static void setup_save(struct tui *t, const struct setup_input *in, const struct setup_site *site,
+		       const outbox_setup_result *r)
+{
+	static const char *const buttons[] = {"&Sign in", "&Later", NULL};
+	outbox_setup_save_options so = setup_save_options(in, site);
 	const outbox_setup_candidate *c = &r->candidates[r->chosen];
 	char question[400];
 	const char *lines[] = {question, "Later: the server's Sign In... button, or outbox server login.", NULL};
 	char server[300];
 
-	if (so.tls_ca && !*so.tls_ca)
-		so.tls_ca = NULL;
 	if (outbox_setup_save(t->h, r, &so, server, sizeof server) < 0) {
 		tui_status(t, 1, "Add Account: %s", outbox_errmsg(t->h));
 		return;
@@ -460,7 +305,7 @@ static void setup_save(struct tui *t, const struct setup_input *in, const outbox
 	tui_reload(t);
 	tui_status(t, 0, "Added account %s, sending through the new server \"%s\". Press u to undo.", r->address,
 		   server);
-	if (!so.oauth_client_id || !setup_is_oauth(c))
+	if (!so.oauth_client_id || !setup_outcome_is_oauth(c))
 		return;
 	/* Saved without a token: the Sign In dialog of the server view gets one now. */
 	snprintf(question, sizeof question, "Sign in with %s as %s now?", *c->display_name ? c->display_name : server,
@@ -469,45 +314,71 @@ static void setup_save(struct tui *t, const struct setup_input *in, const outbox
 		signin_run(t, server, r->address);
 }
 
+/* Back to the input page after a run, everything typed kept: the field to fix has the focus.
+ * Signing in with `oauth` instead of a password asks for the Client ID in its field. */
+static void setup_input_again(struct setup_input *in, const outbox_setup_result *r, const char *oauth)
+{
+	in->error[0] = '\0';
+	if (oauth) {
+		memset(in->password, 0, sizeof in->password);
+		in->cursor[2] = 0;
+		in->focus = 3;
+		snprintf(in->note, sizeof in->note, "%s signs in with OAuth 2.0: type your app's Client ID (outbox(1), "
+			 "OAUTH, says how to get one), then Continue.", oauth);
+		return;
+	}
+	in->focus = r && r->login_checked ? 2 : 0;
+	snprintf(in->note, sizeof in->note, "Change what was wrong, then Continue to look again.");
+}
+
 void setup_add_account(struct tui *t)
 {
 	struct setup_input *in = calloc(1, sizeof *in);
 	struct setup_shown *s = calloc(1, sizeof *s);
-	outbox_setup_result *r = NULL;
-	const outbox_setup_candidate *best;
-	outbox_server *draft;
-	struct setup_job *j = NULL;
-	int choice = SETUP_CANCEL;
+	struct setup_site site = {setup_dup_env("OUTBOX_SETUP_ISPDB"), setup_dup_env("OUTBOX_SETUP_RESOLVER"),
+				  setup_dup_env("OUTBOX_SETUP_TLS_CA")};
+	outbox_setup_result *r;
+	struct setup_job *j;
+	int choice;
 
 	if (in == NULL || s == NULL) {
 		tui_status(t, 1, "Add Account: out of memory");
 		goto out;
 	}
-	if (!setup_input_run(t, in)) {
-		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
-		goto out;
-	}
-	if ((j = setup_start(t, in)) == NULL) {
-		tui_status(t, 1, "Add Account could not start: out of memory or threads");
-		goto out;
-	}
-	choice = setup_run_dialog(t, in->address, j, s, &r);
-	pthread_mutex_lock(&j->job.lock);
-	j->cancelled = 1; /* closed: whatever the worker is doing, nobody waits for it */
-	pthread_mutex_unlock(&j->job.lock);
-	if (choice == SETUP_SAVE)
-		setup_save(t, in, r);
-	else if (choice == SETUP_EDIT && (best = setup_best(r)) != NULL) {
-		if ((draft = setup_manual_draft(t, r, best, in->password)) == NULL)
-			tui_status(t, 1, "Edit manually: %s", outbox_errmsg(t->h));
+	for (;;) {
+		if (!setup_input_run(t, in)) {
+			tui_status(t, 0, "Add Account cancelled; nothing was saved.");
+			break;
+		}
+		in->note[0] = '\0';
+		if ((j = setup_start(t, in, &site)) == NULL) {
+			tui_status(t, 1, "Add Account could not start: out of memory or threads");
+			break;
+		}
+		memset(s, 0, sizeof *s);
+		r = NULL;
+		choice = setup_run_dialog(t, in, j, s, &r);
+		pthread_mutex_lock(&j->job.lock);
+		j->cancelled = 1; /* closed: whatever the worker is doing, nobody waits for it */
+		pthread_mutex_unlock(&j->job.lock);
+		if (choice == SETUP_BACK || choice == SETUP_OAUTH) {
+			setup_input_again(in, r, choice == SETUP_OAUTH ? setup_outcome_oauth_offer(in, r) : NULL);
+			worker_job_release(&j->job);
+			continue;
+		}
+		if (choice == SETUP_SAVE)
+			setup_save(t, in, &site, r);
+		else if (choice == SETUP_EDIT && setup_outcome_best(r) >= 0)
+			setup_edit(t, in, &site, r);
 		else
-			servers_add_draft(t, t->servers, draft, r->address, in->name);
-	} else
-		tui_status(t, 0, "Add Account cancelled; nothing was saved.");
-	worker_job_release(&j->job); /* frees the result too, when the worker is done */
+			tui_status(t, 0, "Add Account cancelled; nothing was saved.");
+		worker_job_release(&j->job); /* frees the result too, when the worker is done */
+		break;
+	}
 out:
 	if (in)
 		memset(in->password, 0, sizeof in->password);
 	free(in);
 	free(s);
+	setup_site_free(&site);
 }

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, autoconfig_world, oauth_document,  # noqa: F401
+from test_setup_cli import (AUTOCONFIG_PATH, ISPDB, autoconfig_world, document, oauth_document,  # noqa: F401
                             silent_resolver, store_files, world)
 from servers.pki import make_named_cert
 from test_setup_pipeline import slow_lookups_world
@@ -280,3 +280,137 @@ def test_an_oauth_provider_is_saved_with_the_client_id_and_offers_the_sign_in(ob
         expect("server", got, (f"smtp.{d}", "xoauth2", "google", "my-client-id", f"alice@{d}", "none"))
         expect("account's server", ob.ok("account", "show", f"alice@{d}", "--json").json()["server"], d)
         quit_clean(ui)
+
+
+def test_edit_manually_fills_in_what_save_would_save(ob, ui_factory, world):
+    # The provider knows alice by her local part, and a server is named login.test already: the
+    # form gets the user name that logged in, a free name and the site's CA, as Save would.
+    d = "login.test"
+    w = world(d)
+    srv = w.smtp_server([f"smtp.{d}"], user="alice")
+    w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): document(d, f"smtp.{d}", srv.port, "Login Mail")})
+    ob.ok("server", "add", d, "--host", "old.example.net")
+    ui = ui_factory(env=setup_env(w))
+    fill_in(ui, srv.password)
+    ui.wait_for(f"Found: smtp.{d}", "Logged in as alice (the local part)", timeout=30)
+    ui.keys("M-e")
+    s = ui.wait_for(f'New server "{d}-2"', f"smtp.{d}")
+    ui.save("setup-edit-manually-local-part")
+    ui.keys("M-o")  # the form's OK: refused before, the name being taken
+    wait_status(ui, f'Saved server "{d}-2". New account {ADDRESS} on it: OK (Enter) adds it')
+    got = ob.ok("server", "show", f"{d}-2", "--json").json()
+    expect("server", (got["host"], got["port"], got["user"], got["password"], got["tls_ca"]),
+           (f"smtp.{d}", srv.port, "alice", "file", w.pki.ca_cert))
+    ui.keys("Enter")  # OK in the account form
+    wait_status(ui, f"Saved account {ADDRESS}")
+    expect("account's server", ob.ok("account", "show", ADDRESS, "--json").json()["server"], f"{d}-2")
+    quit_clean(ui)
+
+
+def test_edit_manually_keeps_an_oauth_sign_in_and_its_client_id(ob, ui_factory, world, oauth_provider, pki):
+    from servers.oauth_smtp import OAuthSmtp
+    d = "oauth.test"
+    w = world(d)
+    cert, key = make_named_cert(pki, "smtp-oauth", [f"smtp.{d}"])
+    with OAuthSmtp(oauth_provider, cert, key, implicit_tls=True) as srv:
+        w.hosts.append((f"smtp.{d}", srv.host, None))
+        w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): oauth_document(d, f"smtp.{d}", srv.port)})
+        ui = ui_factory(env=setup_env(w))
+        fill_in(ui, "", address=f"alice@{d}", client_id="my-client-id")
+        ui.wait_for(f"Found: smtp.{d} port {srv.port} tls, login xoauth2", timeout=30)
+        ui.keys("M-e")
+        ui.wait_for(f'New server "{d}"')
+        ui.keys("M-o")
+        wait_status(ui, f'Saved server "{d}". New account alice@{d} on it: OK (Enter) adds it')
+        s = ob.ok("server", "show", d, "--json").json()
+        got = (s["host"], s["auth"], s["oauth"], s["oauth_client_id"], s["tls_ca"])
+        expect("server", got, (f"smtp.{d}", "xoauth2", "google", "my-client-id", w.pki.ca_cert))
+        ui.keys("Enter")  # OK in the account form
+        wait_status(ui, f"Saved account alice@{d}")
+        quit_clean(ui)
+
+
+def test_back_after_a_refused_login_keeps_what_was_typed_and_runs_again(ob, ui_factory, world):
+    w, srv = autoconfig_world(world)
+    ui = ui_factory(env=setup_env(w))
+    typo = "not-the-password"
+    fill_in(ui, typo)
+    s = ui.wait_for("Login refused for", "[ Back ]", timeout=30)
+    ui.save("setup-back-offered")
+    ui.keys("M-b")
+    s = ui.wait_for("Email Address:", ADDRESS, "Alice Example", "*" * len(typo))
+    ui.save("setup-back")
+    assert typo not in s, f"the password stays hidden, got:\n{s}"
+    expect("the store after Back", stored(ob), ([], []))
+    # The password field has the focus: clear it, type the right one, run again.
+    ui.keys("C-u")
+    ui.type(srv.password)
+    ui.keys("Enter")
+    ui.wait_for(f"Found: smtp.login.test port {srv.port} tls", f"Logged in as {ADDRESS}", timeout=30)
+    ui.keys("Enter")  # Save
+    wait_status(ui, f"Added account {ADDRESS}, sending through the new server \"login.test\". Press u to undo.")
+    got = ob.ok("server", "show", "login.test", "--json").json()
+    expect("server", (got["host"], got["user"], got["password"]), ("smtp.login.test", ADDRESS, "file"))
+    a = ob.ok("account", "show", ADDRESS, "--json").json()
+    expect("account", (a["server"], a["name"]), ("login.test", "Alice Example"))
+    quit_clean(ui)
+
+
+def test_back_is_clickable_after_nothing_was_found(ob, ui_factory, pki, silent_resolver):
+    ui = ui_factory(120, 40, env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    ui.wait_for("Failed: no usable server found for silent.test", "[ Back ]", timeout=60)
+    ui.click_text("[ Back ]", 2)
+    s = ui.wait_for("Email Address:", "bob@silent.test", "Alice Example", "******")
+    assert "Continue to look again" in s, s
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    quit_clean(ui)
+
+
+@pytest.mark.parametrize("password", ["", "typed-by-habit"])
+def test_an_oauth_provider_offers_its_sign_in_and_asks_for_the_client_id(ob, ui_factory, world, oauth_provider,
+                                                                        pki, password):
+    from servers.oauth_smtp import OAuthSmtp
+    d = "oauth.test"
+    w = world(d)
+    cert, key = make_named_cert(pki, "smtp-oauth", [f"smtp.{d}"])
+    with OAuthSmtp(oauth_provider, cert, key, implicit_tls=True) as srv:
+        w.hosts.append((f"smtp.{d}", srv.host, None))
+        w.https({(f"autoconfig.{d}", AUTOCONFIG_PATH): oauth_document(d, f"smtp.{d}", srv.port)})
+        ui = ui_factory(120, 40, env=setup_env(w))
+        fill_in(ui, password, address=f"alice@{d}")
+        s = ui.wait_for(f"{d} signs in with Google (OAuth 2.0)", "[ Sign in with Google... ]", timeout=30)
+        ui.save(f"setup-oauth-offer{'-password' if password else ''}")
+        assert "[ Save ]" not in s, f"want no Save without a Client ID, got:\n{s}"
+        expect("the store before the Client ID", stored(ob), ([], []))
+        ui.keys("Enter")  # Sign in with Google... has the focus
+        s = ui.wait_for("OAuth Client ID:", "Google signs in with OAuth 2.0: type your app's Client ID")
+        ui.save("setup-oauth-client-id")
+        if password:
+            assert "*" * len(password) not in s, f"want the password dropped for the sign-in, got:\n{s}"
+        ui.type("my-client-id")
+        ui.keys("Enter")
+        ui.wait_for(f"Found: smtp.{d} port {srv.port} tls, login xoauth2", "you sign in after Save", timeout=30)
+        ui.keys("M-s")
+        ui.wait_for(f"Sign in with OAuth Mail as alice@{d} now?")
+        ui.keys("M-l")
+        ui.wait_gone("Sign in with OAuth Mail")
+        s = ob.ok("server", "show", d, "--json").json()
+        got = (s["host"], s["auth"], s["oauth"], s["oauth_client_id"], s["password"])
+        expect("server", got, (f"smtp.{d}", "xoauth2", "google", "my-client-id", "none"))
+        quit_clean(ui)
+
+
+def test_edit_manually_after_nothing_was_usable_opens_the_form_and_says_why(ob, ui_factory, pki, silent_resolver):
+    ui = ui_factory(120, 40, env=silent_env(pki, silent_resolver))
+    fill_in(ui, "secret", address="bob@silent.test")
+    ui.wait_for("Failed: no usable server found for silent.test", "[ Edit manually ]", timeout=60)
+    ui.keys("M-e")
+    s = ui.wait_for('New server "silent.test"', "Edit manually: smtp.silent.test port 465 cannot be used")
+    ui.save("setup-edit-manually-unusable")
+    expect("the store while the form is open", stored(ob), ([], []))
+    ui.keys("M-n")  # the form's Cancel
+    ui.wait_gone("(new server)")
+    expect("the store after the form's Cancel", stored(ob), ([], []))
+    quit_clean(ui)

@@ -26,6 +26,7 @@ struct hand_result {
 	struct setup_result r;
 	struct setup_candidate c;
 	struct setup_verdict v;
+	size_t order; /* the choice's order: the one candidate */
 };
 
 static struct hand_result *hand_result(const char *host, const char *auth)
@@ -37,6 +38,7 @@ static struct hand_result *hand_result(const char *host, const char *auth)
 	x->r.pub.address = x->r.address;
 	x->r.pub.domain = "example.org";
 	x->r.pub.chosen = 0;
+	x->r.pub.ncandidates = 1;
 	snprintf(x->c.host, sizeof x->c.host, "%s", host);
 	x->c.port = 465;
 	x->c.security = SETUP_SECURITY_TLS;
@@ -47,6 +49,7 @@ static struct hand_result *hand_result(const char *host, const char *auth)
 	x->r.run.choice.v = &x->v;
 	x->r.run.choice.n = 1;
 	x->r.run.choice.winner = 0;
+	x->r.run.choice.order = &x->order;
 	x->r.run.login.candidate = -1;
 	return x;
 }
@@ -217,6 +220,47 @@ static void test_an_oauth_sign_in_stores_the_preset_and_is_refused_without_one(v
 	free(x);
 }
 
+/* "Edit manually" takes the drafts of a candidate that was not chosen: what could be filled in
+ * comes back with the refusal, for the form to finish; outbox_setup_drafts gives nothing. */
+static void test_the_drafts_of_an_unusable_candidate_are_filled_in_and_refused(void **state)
+{
+	struct unit_store *f = *state;
+	struct hand_result *x = hand_result("smtp.example.org", "plain");
+	outbox_setup_save_options o = {0};
+	outbox_server *s = NULL;
+	outbox_account *a = NULL;
+	char ca[128];
+	FILE *fp;
+
+	snprintf(ca, sizeof ca, "%s/ca.pem", f->home);
+	assert_non_null(fp = fopen(ca, "w"));
+	fclose(fp);
+	o.tls_ca = ca;
+	x->v.usable = 0;
+	snprintf(x->v.why, sizeof x->v.why, "its probe failed: connection refused");
+	x->r.pub.chosen = -1;
+	x->r.run.choice.winner = -1;
+	EXPECT_INT(outbox_setup_drafts_for(f->h, &x->r.pub, 0, &o, &s, &a), OUTBOX_EUNAVAILABLE, "an unusable one");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "smtp.example.org port 465 cannot be used: its probe failed", "why");
+	assert_non_null(s);
+	assert_non_null(a);
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_NAME), "example.org", "the name");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_HOST), "smtp.example.org", "the host");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_TLS_CA), ca, "the CA");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_USER), ADDRESS, "the user");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS), ADDRESS, "the account's address");
+	outbox_server_free(s);
+	outbox_account_free(a);
+
+	EXPECT_INT(outbox_setup_drafts(f->h, &x->r.pub, &o, &s, &a), OUTBOX_EUNAVAILABLE, "nothing chosen");
+	assert_null(s);
+	assert_null(a);
+	EXPECT_INT(outbox_setup_drafts_for(f->h, &x->r.pub, 1, &o, &s, &a), OUTBOX_EUNAVAILABLE, "no such one");
+	assert_null(s);
+	assert_null(a);
+	free(x);
+}
+
 /* What the save refuses, the drafts (--dry-run) refuse too, with the same words, before
  * anything is written. */
 static void test_the_drafts_refuse_what_the_save_refuses(void **state)
@@ -300,6 +344,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_oauth_sign_in_stores_the_preset_and_is_refused_without_one,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_drafts_of_an_unusable_candidate_are_filled_in_and_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_the_drafts_refuse_what_the_save_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_account_made_meanwhile_rolls_back_the_server_and_its_password_file,
 						setup, teardown),
