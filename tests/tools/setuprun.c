@@ -8,27 +8,12 @@
 #include "handle_internal.h"
 #include "net.h"
 #include "outbox/setup.h"
+#include "tool_json.h"
 
 struct run_watch {
 	const char *cancel_at; /* cancel at the first line starting with this; NULL: never */
 	long long cancelled_at; /* net_now_ms when it said so, or -1 */
 };
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
 
 static int run_progress(void *ctx, const char *what)
 {
@@ -36,7 +21,7 @@ static int run_progress(void *ctx, const char *what)
 
 	if (what) {
 		printf("{\"kind\": \"progress\", \"line\": ");
-		json_string(what);
+		tool_json_string(what);
 		printf("}\n");
 		fflush(stdout);
 	}
@@ -98,7 +83,7 @@ int main(int argc, char **argv)
 	printf("{\"kind\": \"end\", \"rc\": %d, \"cancelled\": %s, \"result\": %s, \"ms_after_cancel\": %lld, "
 	       "\"error\": ", rc, rc == OUTBOX_ECANCELLED ? "true" : "false", r ? "true" : "false",
 	       w.cancelled_at >= 0 ? ended - w.cancelled_at : -1);
-	json_string(outbox_errmsg(&h));
+	tool_json_string(outbox_errmsg(&h));
 	printf("}\n");
 	fflush(stdout);
 	/* As a program about to exit should: the lookups a cancel left end by the deadline. */
