@@ -19,8 +19,8 @@ PYTHON     ?= /usr/bin/python3
 
 LIB_PKGS   := sqlite3 openssl libidn2 libgsasl
 # Headers only: these libraries are loaded with dlopen when they are used (libsecret for a keyring,
-# libcurl and json-c for OAuth), so a plain send never pays for loading them.
-DL_PKGS    := libsecret-1 libcurl json-c
+# libcurl and json-c for OAuth, expat for autoconfig), so a plain send never pays for loading them.
+DL_PKGS    := libsecret-1 libcurl json-c expat
 # Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null) -ldl -lpthread
@@ -57,6 +57,11 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TUI_OBJ    := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Small programs the end-to-end tests drive library parts through, before a command uses them.
+TOOL_SRC   := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+# What the tools share (their JSON-lines output), linked into each; outside the tools' wildcard.
+TOOL_LIB   := $(sort $(wildcard tests/tools/lib/*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
@@ -115,6 +120,10 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC_LIB)
 
 replay-bins: $(REPLAY_BIN)
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(TOOL_LIB) $(wildcard tests/tools/lib/*.h) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/tools/lib $(LDFLAGS) -o $@ $< $(TOOL_LIB) $(STATIC_LIB) $(PKG_LIBS)
+
 fuzz-replay: $(REPLAY_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do $(BUILD)/tests/replay_$$n tests/fuzz/corpus/$$n; done
 
@@ -137,21 +146,27 @@ check:
 	$(MAKE) --no-print-directory tsan
 
 # The code that runs threads of ours (the queue runner's workers, recorder and janitor, the DNS
-# lookup, the OAuth refreshes of parallel connections) again under ThreadSanitizer: the unit tests
-# of the store and queue, and the end-to-end tests of the queue (test_oauth_queue among them) and
-# the resolver. Any report fails the run.
+# lookup, the OAuth refreshes of parallel connections, setup's DNS queries and probes) again under
+# ThreadSanitizer: the unit tests of the store and queue, and the end-to-end tests of the queue
+# (test_oauth_queue among them), the resolvers (test_dns_deadline, test_setup_dns) and setup's
+# probes (test_setup_probe), through the test tools, and the whole setup run with its lookups and
+# probes overlapping (test_setup_cli, test_setup_pipeline) or cancelled (test_setup_cancel). Any
+# report fails the run, except races wholly inside uninstrumented OpenSSL (tests/tsan.supp).
 TSAN_UNIT := test_queue test_store test_net
 tsan:
-	$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread all $(TSAN_UNIT:%=build/tsan/tests/%)
-	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/run-unit $(TSAN_UNIT:%=build/tsan/tests/%)
-	TSAN_OPTIONS="halt_on_error=1 exitcode=66" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns"
+	$(MAKE) --no-print-directory BUILD=build/tsan SANITIZE=thread all $(TSAN_UNIT:%=build/tsan/tests/%) \
+	    $(TOOL_SRC:tests/tools/%.c=build/tsan/tests/tools/%)
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(abspath tests/tsan.supp)" \
+	    tests/run-unit $(TSAN_UNIT:%=build/tsan/tests/%)
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(abspath tests/tsan.supp)" OUTBOX_BIN=$(abspath build/tsan/outbox) tests/run-e2e -k "queue or dns or setup_probe or setup_cli or setup_pipeline or setup_cancel"
 
-unit-bins: $(UNIT_BIN)
+# The test tools come with the unit tests, so one build makes everything the tests run.
+unit-bins: $(UNIT_BIN) $(TOOL_BIN)
 
 unit: $(UNIT_BIN)
 	tests/with-keyring tests/run-unit $(UNIT_BIN)
 
-e2e: $(OUTBOX) $(OUTBOX_UI)
+e2e: $(OUTBOX) $(OUTBOX_UI) $(TOOL_BIN)
 	OUTBOX_BIN=$(abspath $(OUTBOX)) tests/run-e2e
 
 demo:

@@ -26,7 +26,8 @@ enum outbox_error_code {
 	OUTBOX_EUNAVAILABLE = -13,/* the server cannot be used as configured: TLS, missing feature */
 	OUTBOX_EAUTH = -14,       /* the server refused the credentials */
 	OUTBOX_EPROTOCOL = -15,   /* the server broke the protocol (bad or oversized replies) */
-	OUTBOX_EBUSY = -16        /* another outbox process held the store past the busy timeout */
+	OUTBOX_EBUSY = -16,       /* another outbox process held the store past the busy timeout */
+	OUTBOX_ECANCELLED = -17   /* the caller asked the call to stop (its progress callback said so) */
 };
 
 /* The last failure on this handle as "field: what is wrong", or "" after success. */

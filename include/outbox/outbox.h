@@ -14,5 +14,6 @@
 #include "queue.h"
 #include "doctor.h"
 #include "process.h"
+#include "setup.h"
 
 #endif

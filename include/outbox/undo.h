@@ -1,4 +1,4 @@
-/* outbox/undo.h: taking back the last removal.
+/* outbox/undo.h: taking back the last change in the journal: a removal, or a setup.
  * Removals are journalled so that a server returns with the accounts that pointed at it. */
 #ifndef OUTBOX_UNDO_H
 #define OUTBOX_UNDO_H
@@ -10,8 +10,12 @@
 extern "C" {
 #endif
 
-/* Restore the most recent removal that was not purged or undone already. `what` receives a short
- * description ("server \"work\" and 2 accounts"). OUTBOX_ENOTHING when there is none. */
+/* Take back the most recent journal entry not undone already: restore a removal that was not
+ * purged, or remove for good the account and server an `outbox setup` saved (OUTBOX_EINUSE, nothing
+ * changed, when that would lose queued mail or another account's server). `what` receives what
+ * was done as a sentence without its full stop ("Restored server \"work\"", "Took back the setup
+ * of ann@example.test: removed account ann@example.test and server \"example.test\"").
+ * OUTBOX_ENOTHING when there is none. */
 int outbox_undo(outbox *h, char *what, size_t what_size);
 
 #ifdef __cplusplus

@@ -49,6 +49,9 @@ char *cli_join(const char *const *items);
 /* Read a password: all of stdin without its final line break, or from the terminal without echo. */
 int cli_read_password_stdin(char **out);
 int cli_read_password_prompt(const char *prompt, char **out);
+/* The password --password-stdin (from_stdin) or --password-prompt asks for, *out NULL when neither:
+ * 0, or an exit status with the reason printed. */
+int cli_read_password(int from_stdin, int from_prompt, const char *prompt, char **out);
 void cli_wipe(char *secret);
 /* Print a piece of an SMTP conversation on stderr as `send -v` shows it: each line of a reply on
  * its own, marked "C:" (sent) or "S:" (received). */
@@ -64,6 +67,23 @@ int cmd_server_login(int argc, char **argv);  /* login_cmd.c */
 int cmd_server_logout(int argc, char **argv); /* login_cmd.c */
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
+int cmd_setup(int argc, char **argv); /* setup_cmd.c: a server and account from an address */
+/* setup_cmd.c: a discovery's progress, text and JSON, shown the same by server edit --auto. */
+struct json;
+int setup_progress(void *ctx, const char *what);
+/* The discovery options both take (--ispdb, --resolver, --tls-ca, --timeout): their getopt_long
+ * entries, and the one place that reads them. setup_discovery_option returns 0 when `c` was one
+ * of them and was taken into `o`, -1 when it is not one of them, or an exit status. */
+enum { SETUP_OPT_ISPDB = 5000, SETUP_OPT_RESOLVER, SETUP_OPT_TLS_CA, SETUP_OPT_TIMEOUT };
+#define SETUP_DISCOVERY_LONG_OPTIONS                                                               \
+	{"ispdb", required_argument, NULL, SETUP_OPT_ISPDB},                                       \
+	{"resolver", required_argument, NULL, SETUP_OPT_RESOLVER},                                 \
+	{"tls-ca", required_argument, NULL, SETUP_OPT_TLS_CA},                                     \
+	{"timeout", required_argument, NULL, SETUP_OPT_TIMEOUT}
+int setup_discovery_option(const char *command, int c, const char *value, outbox_setup_options *o);
+void setup_print_text(const outbox_setup_result *r);
+void setup_json_result(struct json *j, const outbox_setup_result *r);
+int cmd_server_edit_auto(int argc, char **argv); /* server_auto_cmd.c: server edit NAME --auto */
 int cmd_send(int argc, char **argv, int as_sendmail);
 int cmd_log(int argc, char **argv);
 int cmd_queue(int argc, char **argv);

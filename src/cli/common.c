@@ -202,6 +202,25 @@ int cli_read_password_prompt(const char *prompt, char **out)
 	return rc;
 }
 
+int cli_read_password(int from_stdin, int from_prompt, const char *prompt, char **out)
+{
+	int e;
+
+	*out = NULL;
+	if (!from_stdin && !from_prompt)
+		return 0;
+	e = from_stdin ? cli_read_password_stdin(out) : cli_read_password_prompt(prompt, out);
+	if (e == -ENOTTY) {
+		fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
+		return EX_USAGE;
+	}
+	if (e < 0) {
+		fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 void cli_print_transcript(char direction, const char *line, size_t len)
 {
 	while (len > 0) {

@@ -13,9 +13,10 @@ static const char main_help[] =
 	"Send mail through your own outgoing (SMTP) servers.\n"
 	"\n"
 	"Commands:\n"
+	"  setup     find, check and save the outgoing server of an address\n"
 	"  server    add, edit, remove, list and show outgoing servers\n"
 	"  account   add, edit, remove, list and show accounts; choose each one's server\n"
-	"  undo      restore the last removed server or account\n"
+	"  undo      take back the last removal (server, account, message) or setup\n"
 	"  send      send a message read from standard input (also: invoked as sendmail)\n"
 	"  log       show the history of delivery attempts\n"
 	"  queue     the outbox: list, show, run, retry and remove waiting messages\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
 		printf("outbox %s\n", OUTBOX_VERSION);
 		return 0;
 	}
+	if (strcmp(cmd, "setup") == 0)
+		return cmd_setup(argc - 1, argv + 1);
 	if (strcmp(cmd, "server") == 0 || strcmp(cmd, "servers") == 0)
 		return cmd_server(argc - 1, argv + 1);
 	if (strcmp(cmd, "account") == 0 || strcmp(cmd, "accounts") == 0)

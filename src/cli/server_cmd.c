@@ -58,7 +58,14 @@ static void server_print_edit_help(const char *verb)
 	       "  --password-command CMD         run CMD when sending; only CMD is stored\n"
 	       "  --no-password                  forget the stored password\n");
 	if (strcmp(verb, "edit") == 0)
-		printf("  --rename NEW                   give the server a new name\n");
+		printf("  --rename NEW                   give the server a new name\n"
+		       "\nAutomatic settings (outbox server edit NAME --auto [--dry-run] [--json]):\n"
+		       "  --auto                         find host, port, security and auth again, as outbox\n"
+		       "                                 setup does, for the server's user name (or its first\n"
+		       "                                 account), logging in with its user name first; show\n"
+		       "                                 the difference and save only that\n"
+		       "  --dry-run, --json, --ispdb URL, --resolver HOST:PORT, --tls-ca FILE, --timeout SECONDS\n"
+		       "                                 as for outbox setup\n");
 	printf("\nOAuth 2.0 sign-in (instead of a password):\n"
 	       "  --oauth microsoft --user ADDRESS --oauth-client-id ID\n"
 	       "  --oauth google --user ADDRESS --oauth-client-id ID [--oauth-client-secret-stdin]\n"
@@ -209,22 +216,9 @@ static int server_parse(int argc, char **argv, const char *verb, int allow_field
 static int server_read_password(const struct server_args *a, char **password)
 {
 	char prompt[200];
-	int e;
 
-	*password = NULL;
-	if (!a->password_stdin && !a->password_prompt)
-		return 0;
 	snprintf(prompt, sizeof prompt, "Password for %s: ", a->name);
-	e = a->password_stdin ? cli_read_password_stdin(password) : cli_read_password_prompt(prompt, password);
-	if (e == -ENOTTY) {
-		fprintf(stderr, "outbox: password-prompt: no terminal to ask on; use --password-stdin\n");
-		return EX_USAGE;
-	}
-	if (e < 0) {
-		fprintf(stderr, "outbox: password: cannot read it: %s\n", strerror(-e));
-		return EX_IOERR;
-	}
-	return 0;
+	return cli_read_password(a->password_stdin, a->password_prompt, prompt, password);
 }
 
 /* The client secret, like a password, is read before the store is opened. */
@@ -590,6 +584,17 @@ out:
 	return rc;
 }
 
+/* --auto makes edit a different command: discovery decides the settings, so it parses its own. */
+static int server_wants_auto(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--auto") == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_server(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL;
@@ -624,6 +629,8 @@ int cmd_server(int argc, char **argv)
 	}
 	if (strcmp(verb, "add") == 0)
 		return server_add_or_edit(argc - 1, argv + 1, 1);
+	if (strcmp(verb, "edit") == 0 && server_wants_auto(argc - 1, argv + 1))
+		return cmd_server_edit_auto(argc - 1, argv + 1);
 	if (strcmp(verb, "edit") == 0)
 		return server_add_or_edit(argc - 1, argv + 1, 0);
 	if (strcmp(verb, "remove") == 0 || strcmp(verb, "rm") == 0)

@@ -1,5 +1,6 @@
-/* undo_cmd.c: `outbox undo`: restore the last removed server, account or queued message; a server
- * comes back with the accounts that were moved away from it. */
+/* undo_cmd.c: `outbox undo`: take back the latest change in the journal: restore the last removed
+ * server, account or queued message (a server comes back with the accounts that were moved away
+ * from it), or take back the last `outbox setup`. */
 #include <string.h>
 #include <sysexits.h>
 
@@ -12,9 +13,11 @@ int cmd_undo(int argc, char **argv)
 	int rc;
 
 	if (cli_wants_help(argc, argv)) {
-		printf("Usage: outbox undo\n\nRestore the last server, account or queued message removed without\n"
-		       "--purge; a server comes back with the accounts that were moved off it, a message\n"
-		       "in the state it had. Run it again to restore the removal before that.\n");
+		printf("Usage: outbox undo\n\nTake back the latest change: restore the last server, account or queued\n"
+		       "message removed without --purge (a server comes back with the accounts that were\n"
+		       "moved off it, a message in the state it had), or take back the last\n"
+		       "`outbox setup` (its account and server are removed for good, with the stored\n"
+		       "password). Run it again to take back the change before that.\n");
 		return 0;
 	}
 	if (argc > 1)
@@ -24,11 +27,11 @@ int cmd_undo(int argc, char **argv)
 	rc = outbox_undo(h, what, sizeof what);
 	if (rc == OUTBOX_ENOTHING)
 		fprintf(stderr, "outbox: nothing to undo: no server, account or queued message was removed "
-				"(or all removals were undone already)\n"), rc = EX_DATAERR;
+				"and no setup saved (or all were undone already)\n"), rc = EX_DATAERR;
 	else if (rc < 0)
 		rc = cli_fail(h, rc);
 	else
-		printf("Restored %s.\n", what);
+		printf("%s.\n", what);
 	outbox_close(h);
 	return rc;
 }

@@ -26,6 +26,10 @@ void account_retry_policy(const outbox_account *a, struct retry_policy *policy);
  * NULL-terminated strv (strv_free); a NULL account with no server gives an empty one. */
 int account_server_chain(outbox *h, const outbox_account *a, const char *server, char ***chain);
 
+/* Check and write the account in the write transaction the caller began, without committing:
+ * on failure the caller rolls back (and a new account's id is then stale: zero it). */
+int account_write_checked(outbox *h, outbox_account *a);
+
 /* The default account, or OUTBOX_ECONFIG saying how to make one. */
 int account_load_default(outbox *h, outbox_account **out);
 

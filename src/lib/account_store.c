@@ -311,28 +311,34 @@ static int account_fix_default(outbox *h, outbox_account *a, int is_new)
 	return 0;
 }
 
-/* The save itself, in the write transaction the caller began: commits, or rolls back. */
-static int account_save_in_transaction(outbox *h, outbox_account *a)
+int account_write_checked(outbox *h, outbox_account *a)
 {
 	int is_new = a->id == 0, rc;
 	long long revision;
 
 	if ((rc = account_fill_server(h, a)) < 0 || (rc = outbox_account_validate(h, a)) < 0)
-		goto fail;
+		return rc;
 	if (!is_new) {
 		if ((rc = store_int(h, &revision, -1,
 				    "SELECT revision FROM accounts WHERE id = ?1 AND removed_at IS NULL", "i",
 				    a->id)) < 0)
-			goto fail;
-		if (revision != a->revision) {
-			rc = outbox_fail(h, OUTBOX_ECONFLICT, NULL,
-					 "account %s was changed or removed by another outbox since it was loaded;"
-					 " load it again", a->rec.val[OUTBOX_ACCOUNT_ADDRESS]);
-			goto fail;
-		}
+			return rc;
+		if (revision != a->revision)
+			return outbox_fail(h, OUTBOX_ECONFLICT, NULL,
+					   "account %s was changed or removed by another outbox since it was"
+					   " loaded; load it again", a->rec.val[OUTBOX_ACCOUNT_ADDRESS]);
 	}
-	if ((rc = account_write(h, a)) < 0 || (rc = account_fix_default(h, a, is_new)) < 0 ||
-	    (rc = store_commit(h)) < 0)
+	if ((rc = account_write(h, a)) < 0)
+		return rc;
+	return account_fix_default(h, a, is_new);
+}
+
+/* The save itself, in the write transaction the caller began: commits, or rolls back. */
+static int account_save_in_transaction(outbox *h, outbox_account *a)
+{
+	int is_new = a->id == 0, rc;
+
+	if ((rc = account_write_checked(h, a)) < 0 || (rc = store_commit(h)) < 0)
 		goto fail;
 	a->revision = is_new ? 1 : a->revision + 1;
 	return 0;

@@ -112,6 +112,9 @@ int outbox_exit_code(int err)
 		return EX_UNAVAILABLE;
 	case OUTBOX_EAUTH:
 		return EX_NOPERM;
+	/* Stopped by its caller, nothing done: the same command may be run again. */
+	case OUTBOX_ECANCELLED:
+		return EX_TEMPFAIL;
 	default:
 		return EX_SOFTWARE;
 	}

@@ -1,5 +1,5 @@
-/* http.c: the OAuth endpoints' HTTP through libcurl, loaded with dlopen the first time a sign-in
- * or a refresh needs it, so a plain send never pays for loading libcurl and its dependencies. */
+/* http.c: the HTTPS of OAuth endpoints and autoconfig lookups through libcurl, loaded with dlopen the
+ * first time one is made, so a plain send never pays for loading libcurl and its dependencies. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -61,23 +61,18 @@ int http_ready(outbox *h)
 	pthread_once(&lib_once, http_load);
 	if (lib.handle == NULL)
 		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
-				   "OAuth needs libcurl: install libcurl4 (Debian); libcurl.so.4 could not "
-				   "be loaded");
+				   "OAuth and setup need libcurl: install libcurl4 (Debian); libcurl.so.4 "
+				   "could not be loaded");
 	return 0;
 }
 
-int http_field_is_secret(const char *name)
-{
-	return strcasestr(name, "token") != NULL || strcasestr(name, "secret") != NULL ||
-	       strcmp(name, "code") == 0 || strcmp(name, "device_code") == 0 ||
-	       strcmp(name, "code_verifier") == 0 || strcmp(name, "password") == 0;
-}
-
-/* What the URL rule found: whether the request is plain HTTP, and to "localhost" on which port. */
+/* What the URL rule found: whether the request is plain HTTP, to "localhost", on which port and
+ * host (as libcurl parsed it: IPv6 literals keep their brackets). */
 struct http_target {
 	int plain;
 	int localhost;
 	long port;
+	char host[256];
 };
 
 /* Which hosts may be reached over plain http is validate_loopback_host's to say, for the
@@ -109,8 +104,11 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 	} else if (lib.url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, field,
 				 "%s carries a user name: give credentials by their own options", shown);
+	} else if (strlen(host) >= sizeof t->host) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, field, "%s names a host too long to be one", shown);
 	} else if (strcmp(scheme, "https") == 0) {
 		t->plain = 0;
+		t->port = strtol(port, NULL, 10);
 	} else if (strcmp(scheme, "http") == 0 && host_is_loopback(host, &localhost)) {
 		t->plain = 1;
 		t->localhost = localhost;
@@ -120,6 +118,8 @@ static int url_judge(outbox *h, const char *field, const char *url, struct http_
 				 "%s is refused: endpoints must be https://, or http:// on a loopback "
 				 "address (127.0.0.1, [::1], localhost) for testing", shown);
 	}
+	if (rc == 0)
+		snprintf(t->host, sizeof t->host, "%s", host);
 	lib.free(scheme);
 	lib.free(host);
 	lib.free(port);
@@ -133,6 +133,46 @@ int http_url_check(outbox *h, const char *field, const char *url)
 	struct http_target t;
 
 	return url_judge(h, field, url, &t);
+}
+
+int http_url_host(outbox *h, const char *url, char *host, size_t size)
+{
+	struct http_target t;
+	size_t len;
+	int rc;
+
+	if ((rc = url_judge(h, "url", url, &t)) < 0)
+		return rc;
+	len = strlen(t.host);
+	if (len >= 2 && t.host[0] == '[' && t.host[len - 1] == ']')
+		snprintf(host, size, "%.*s", (int)(len - 2), t.host + 1);
+	else
+		snprintf(host, size, "%s", t.host);
+	return 0;
+}
+
+int http_url_resolve(outbox *h, const char *base, const char *reference, struct buf *out)
+{
+	CURLU *u;
+	char *joined = NULL, shown[256];
+	int rc;
+
+	if ((rc = http_ready(h)) < 0)
+		return rc;
+	if ((u = lib.url()) == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	/* Setting a URL on a handle that holds one resolves it against that one, RFC 3986 5.2. */
+	if (lib.url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    lib.url_set(u, CURLUPART_URL, reference, 0) != CURLUE_OK ||
+	    lib.url_get(u, CURLUPART_URL, &joined, 0) != CURLUE_OK) {
+		validate_display(shown, sizeof shown, reference, strlen(reference));
+		rc = outbox_fail(h, OUTBOX_EINVALID, "location", "%s is not a URL outbox can use", shown);
+	} else if (buf_puts(out, joined) < 0) {
+		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	}
+	lib.free(joined);
+	lib.url_cleanup(u);
+	return rc;
 }
 
 int http_escape(outbox *h, struct buf *out, const char *s)
@@ -180,31 +220,6 @@ int http_unescape_value(const char *s, size_t len, char **out)
 	return rc;
 }
 
-/* The form as sent, and the same form as the transcript shows it, secret values hidden. */
-static int form_build(outbox *h, const char *const *form, struct buf *body, struct buf *shown)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; form[i] != NULL && form[i + 1] != NULL; i += 2) {
-		const char *sep = i ? "&" : "";
-
-		if (buf_puts(body, sep) < 0 || buf_puts(shown, sep) < 0)
-			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-		if ((rc = http_escape(h, body, form[i])) < 0 || buf_puts(body, "=") < 0 ||
-		    (rc = http_escape(h, body, form[i + 1])) < 0 ||
-		    (rc = http_escape(h, shown, form[i])) < 0 || buf_puts(shown, "=") < 0)
-			return rc < 0 ? rc : outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-		if (http_field_is_secret(form[i]))
-			rc = buf_puts(shown, "(hidden)");
-		else
-			rc = http_escape(h, shown, form[i + 1]);
-		if (rc < 0)
-			return rc == -1 ? outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory") : rc;
-	}
-	return 0;
-}
-
 struct http_call {
 	struct http_response *resp;
 	const struct http_request *req;
@@ -224,7 +239,24 @@ static size_t http_write(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* Headers line by line, an Authorization header's value hidden; the form as form_build showed it;
+/* Each header line of the answer: only Location is kept. A new status line (after a 100 Continue)
+ * starts the headers over. */
+static size_t http_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_call *c = ctx;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		c->resp->location[0] = '\0';
+		c->resp->location_bad = 0;
+	} else if (http_location_value(data, len, c->resp->location, sizeof c->resp->location) < 0) {
+		c->resp->location[0] = '\0';
+		c->resp->location_bad = 1;
+	}
+	return len;
+}
+
+/* Headers line by line, an Authorization header's value hidden; the form as http_form_build showed it;
  * bodies coming in never (they carry tokens): http_perform names their size instead. */
 static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx)
 {
@@ -253,7 +285,8 @@ static int http_debug(CURL *curl, curl_infotype type, char *data, size_t size, v
 	return 0;
 }
 
-static int http_failed(outbox *h, const struct http_call *c, CURLcode code, const char *detail)
+/* `reached`: a server was connected to, so what went wrong may be its answer's fault. */
+static int http_failed(outbox *h, const struct http_call *c, CURLcode code, const char *detail, int reached)
 {
 	char url[256], why[CURL_ERROR_SIZE + 64];
 	const char *words = *detail ? detail : lib.easy_strerror(code);
@@ -279,6 +312,12 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 		return outbox_fail(h, OUTBOX_ECONFIG, ca_option, "cannot load the CA file for %s: %s", url,
 				   why);
 	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* After connecting, it is the answer ("Received HTTP/0.9": the host speaks no HTTP). */
+		if (reached)
+			return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the answer from %s is not HTTP: %s", url,
+					   why);
+		/* libcurl itself cannot ask that URL */
+		__attribute__((fallthrough));
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNKNOWN_OPTION:
 	case CURLE_NOT_BUILT_IN:
@@ -293,14 +332,26 @@ static int http_failed(outbox *h, const struct http_call *c, CURLcode code, cons
 	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "cannot reach %s: %s", url, why);
 }
 
+/* One more CURLOPT_RESOLVE entry; -1 when out of memory. */
+static int resolve_add(void *ctx, const char *entry)
+{
+	struct curl_slist **resolve = ctx, *more = lib.slist_append(*resolve, entry);
+
+	if (more == NULL)
+		return -1;
+	*resolve = more;
+	return 0;
+}
+
 static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 			  const struct http_target *t, struct http_call *c, const struct buf *form,
 			  struct curl_slist **headers, struct curl_slist **resolve, char *errbuf)
 {
-	char pin[64];
-	int bad = 0;
+	char pin[64], accept[128];
+	int bad = 0, rc;
 
-	*headers = lib.slist_append(NULL, "Accept: application/json");
+	snprintf(accept, sizeof accept, "Accept: %s", req->accept ? req->accept : "application/json");
+	*headers = lib.slist_append(NULL, accept);
 	if (*headers == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	bad |= lib.easy_setopt(curl, CURLOPT_URL, req->url) != CURLE_OK;
@@ -315,6 +366,8 @@ static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 	bad |= lib.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY) != CURLE_OK;
 	bad |= lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write) != CURLE_OK;
 	bad |= lib.easy_setopt(curl, CURLOPT_WRITEDATA, c) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header) != CURLE_OK;
+	bad |= lib.easy_setopt(curl, CURLOPT_HEADERDATA, c) != CURLE_OK;
 	if (req->timeout_ms > 0) {
 		bad |= lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms) != CURLE_OK;
 		bad |= lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms) != CURLE_OK;
@@ -335,6 +388,11 @@ static int http_configure(outbox *h, CURL *curl, const struct http_request *req,
 				return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 			bad |= lib.easy_setopt(curl, CURLOPT_RESOLVE, *resolve) != CURLE_OK;
 		}
+	}
+	if (!t->localhost && req->pin_count > 0) {
+		if ((rc = http_pin_entries(h, req, t->port, resolve_add, resolve)) < 0)
+			return rc;
+		bad |= lib.easy_setopt(curl, CURLOPT_RESOLVE, *resolve) != CURLE_OK;
 	}
 	if (req->verbose.fn != NULL) {
 		bad |= lib.easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_debug) != CURLE_OK;
@@ -373,7 +431,7 @@ int http_perform(outbox *h, const struct http_request *req, struct http_response
 	buf_init(&resp->body, HTTP_MAX_BODY);
 	if ((rc = url_judge(h, "url", req->url, &t)) < 0)
 		return rc;
-	if (req->form != NULL && (rc = form_build(h, req->form, &form, &shown)) < 0)
+	if (req->form != NULL && (rc = http_form_build(h, req->form, &form, &shown)) < 0)
 		goto out;
 	if ((curl = lib.easy_init()) == NULL) {
 		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "cannot start libcurl: out of memory");
@@ -383,7 +441,11 @@ int http_perform(outbox *h, const struct http_request *req, struct http_response
 		goto out;
 	code = lib.easy_perform(curl);
 	if (code != CURLE_OK) {
-		rc = http_failed(h, &c, code, errbuf);
+		char *ip = NULL;
+
+		lib.easy_getinfo(curl, CURLINFO_PRIMARY_IP, &ip);
+		rc = http_failed(h, &c, code, errbuf, ip != NULL && *ip != '\0');
+		resp->timed_out = code == CURLE_OPERATION_TIMEDOUT;
 		goto out;
 	}
 	lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -195,8 +195,30 @@ static const char schema_v7[] =
 	"ALTER TABLE servers ADD COLUMN oauth_secret_source TEXT NOT NULL DEFAULT 'none';"
 	"ALTER TABLE servers ADD COLUMN oauth_tls_ca TEXT NOT NULL DEFAULT '';";
 
+/* Version 8: a setup joins the journal, so `outbox undo` takes back what `outbox setup` saved
+ * (setup_undo.c): kind 'setup' names the account it created (object_id) and the server
+ * (server_id), label the address, removed_at when it was saved. The journal is rebuilt to widen
+ * the kind CHECK, as in version 5; ids are kept, so the order `outbox undo` follows (latest
+ * first) is kept too. */
+static const char schema_v8[] =
+	"CREATE TABLE removals_v8 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('server', 'account', 'message', 'setup')),"
+	"  object_id INTEGER NOT NULL,"
+	"  server_id INTEGER,"
+	"  label TEXT NOT NULL,"
+	"  was_default INTEGER NOT NULL DEFAULT 0,"
+	"  prior_state TEXT NOT NULL DEFAULT '',"
+	"  removed_at INTEGER NOT NULL,"
+	"  undone_at INTEGER"
+	");"
+	"INSERT INTO removals_v8 (id, kind, object_id, label, was_default, prior_state, removed_at, undone_at)"
+	"  SELECT id, kind, object_id, label, was_default, prior_state, removed_at, undone_at FROM removals;"
+	"DROP TABLE removals;"
+	"ALTER TABLE removals_v8 RENAME TO removals;";
+
 static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
-				    schema_v7};
+				    schema_v7, schema_v8};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

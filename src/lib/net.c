@@ -44,6 +44,28 @@ long long net_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int net_seconds_left(long long deadline_ms)
+{
+	long long left = deadline_ms - net_now_ms();
+
+	if (left <= 1000)
+		return 1;
+	return left >= (long long)INT_MAX * 1000 ? INT_MAX : (int)((left + 999) / 1000);
+}
+
+int net_ip_literal(const char *host, unsigned char addr[16])
+{
+	unsigned char scratch[16];
+
+	if (host == NULL)
+		return 0;
+	if (addr == NULL)
+		addr = scratch;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		return AF_INET;
+	return inet_pton(AF_INET6, host, addr) == 1 ? AF_INET6 : 0;
+}
+
 /* poll() takes an int of milliseconds; a far deadline is waited for in int-sized pieces. */
 static int poll_timeout(long long deadline_ms)
 {

@@ -9,6 +9,13 @@
 
 /* Milliseconds on a monotonic clock; deadlines are absolute values of it. */
 long long net_now_ms(void);
+/* What is left until deadline_ms in whole seconds, rounded up and at least 1: for the waits that
+ * count in seconds (session.c's timeout, glibc's resolver), so none ends before the deadline and
+ * none outlives it by more than a second. */
+int net_seconds_left(long long deadline_ms);
+/* AF_INET or AF_INET6 when `host` is an IP literal of that family (written without brackets), with
+ * its bytes in addr[] when addr is not NULL; else 0. The one test of "an address, not a name". */
+int net_ip_literal(const char *host, unsigned char addr[16]);
 
 struct addrinfo;
 

@@ -74,8 +74,9 @@ fail:
 int oauth_post(outbox *h, const struct oauth_client *c, const char *url,
 		      const char *const *form, struct http_response *resp)
 {
-	struct http_request req = {url, form, c->ca_file, c->timeout_ms, c->verbose,
-				   OAUTH_CA_OPTION};
+	struct http_request req = {.url = url, .form = form, .ca_file = c->ca_file,
+				   .timeout_ms = c->timeout_ms, .verbose = c->verbose,
+				   .ca_option = OAUTH_CA_OPTION};
 
 	return http_perform(h, &req, resp);
 }

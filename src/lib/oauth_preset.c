@@ -2,6 +2,7 @@
  * published one; no client ID ships here: every user registers an application of their own. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "oauth_preset.h"
 
@@ -35,6 +36,23 @@ const struct oauth_preset *oauth_preset_find(const char *name)
 	for (i = 0; name && i < sizeof presets / sizeof presets[0]; i++)
 		if (strcmp(presets[i].name, name) == 0)
 			return &presets[i];
+	return NULL;
+}
+
+const struct oauth_preset *oauth_preset_for_host(const char *host)
+{
+	size_t i, n;
+
+	for (i = 0; host && *host && i < sizeof presets / sizeof presets[0]; i++) {
+		const char *url = presets[i].authorize_url, *start;
+
+		if (url == NULL || (start = strstr(url, "://")) == NULL)
+			continue;
+		start += 3;
+		n = strcspn(start, ":/");
+		if (strlen(host) == n && strncasecmp(start, host, n) == 0)
+			return &presets[i];
+	}
 	return NULL;
 }
 

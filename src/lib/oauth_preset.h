@@ -29,6 +29,9 @@ struct oauth_preset {
 
 /* The preset called `name` ("microsoft", "google", "custom"), or NULL ("none", or unknown). */
 const struct oauth_preset *oauth_preset_find(const char *name);
+/* The preset whose sign-in page (authorize_url) is on `host` ("login.microsoftonline.com"), compared
+ * without case; NULL when none is. For a provider's own settings that name their OAuth issuer. */
+const struct oauth_preset *oauth_preset_for_host(const char *host);
 /* `url_template` with "{tenant}" replaced by `tenant`, into out; "" for a NULL template. -1 when
  * it does not fit. */
 int oauth_preset_url(const char *url_template, const char *tenant, char *out, size_t size);

@@ -1,5 +1,6 @@
 /* removal.c: removing servers and accounts, softly and journalled so `outbox undo` can restore
- * them with everything the removal changed, or for good with --purge. */
+ * them with everything the removal changed, or for good with --purge; `outbox undo` itself, which
+ * takes back the latest journal entry of any kind (a setup's in setup_undo.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,10 @@
 #include "outbox/undo.h"
 #include "record.h"
 #include "oauth_token.h"
+#include "removal.h"
 #include "secret.h"
 #include "server_internal.h"
+#include "setup_undo.h"
 #include "store.h"
 
 /* The account's fallback server ids in order, as "3,7,9". */
@@ -133,6 +136,31 @@ static int removal_detach(outbox *h, long long id, long long target, long long r
 	return rc;
 }
 
+int removal_purge_server_row(outbox *h, long long id)
+{
+	int rc;
+
+	/* Removed accounts still pointing here can never come back: they go too. */
+	if ((rc = setup_undo_forget_server(h, id)) < 0 ||
+	    (rc = store_exec(h, "DELETE FROM removals WHERE kind = 'account' AND object_id IN"
+				" (SELECT id FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL)",
+			     "i", id)) < 0 ||
+	    (rc = store_exec(h, "DELETE FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL",
+			     "i", id)) < 0)
+		return rc;
+	return store_exec(h, "DELETE FROM servers WHERE id = ?1", "i", id);
+}
+
+void removal_forget_secrets(outbox *h, const outbox_server *s)
+{
+	if (s->password_source == OUTBOX_PASSWORD_KEYRING || s->password_source == OUTBOX_PASSWORD_FILE)
+		secret_delete(h, s->secret_id, s->password_source);
+	if (s->client_secret.source == OUTBOX_PASSWORD_KEYRING || s->client_secret.source == OUTBOX_PASSWORD_FILE)
+		secret_delete(h, s->client_secret.id, s->client_secret.source);
+	if (strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0)
+		oauth_token_forget(h, s);
+}
+
 int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags)
 {
 	int purge = (flags & OUTBOX_REMOVE_PURGE) != 0, users = 0, rc;
@@ -187,28 +215,16 @@ int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsi
 	    (rc = store_exec(h, "UPDATE servers SET is_default = (id = ?1)", "i", target)) < 0)
 		goto done;
 	if (purge) {
-		/* Removed accounts still pointing here can never come back: they go too. */
-		if ((rc = store_exec(h, "DELETE FROM removals WHERE kind = 'account' AND object_id IN"
-					" (SELECT id FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL)",
-				     "i", id)) < 0 ||
-		    (rc = store_exec(h, "DELETE FROM accounts WHERE server_id = ?1 AND removed_at IS NOT NULL",
-				     "i", id)) < 0 ||
-		    (rc = store_exec(h, "DELETE FROM servers WHERE id = ?1", "i", id)) < 0)
+		if ((rc = removal_purge_server_row(h, id)) < 0)
 			goto done;
 	} else if ((rc = store_exec(h, "UPDATE servers SET removed_at = ?1, is_default = 0,"
 				       " revision = revision + 1 WHERE id = ?2", "ii", store_now(), id)) < 0) {
 		goto done;
 	}
 	rc = store_commit(h);
-	if (rc == 0 && purge && (s->password_source == OUTBOX_PASSWORD_KEYRING ||
-				 s->password_source == OUTBOX_PASSWORD_FILE))
-		secret_delete(h, s->secret_id, s->password_source);
-	if (rc == 0 && purge && (s->client_secret.source == OUTBOX_PASSWORD_KEYRING ||
-				 s->client_secret.source == OUTBOX_PASSWORD_FILE))
-		secret_delete(h, s->client_secret.id, s->client_secret.source);
 	/* Like its password, a removed server keeps its sign-in for undo until purged. */
-	if (rc == 0 && purge && strcmp(s->rec.val[OUTBOX_SERVER_OAUTH], "none") != 0)
-		oauth_token_forget(h, s);
+	if (rc == 0 && purge)
+		removal_forget_secrets(h, s);
 done:
 	if (rc < 0)
 		store_rollback(h);
@@ -246,9 +262,10 @@ int outbox_account_remove(outbox *h, const char *address, unsigned flags)
 	sqlite3_finalize(st);
 	if (rc < 0)
 		goto done;
-	if (flags & OUTBOX_REMOVE_PURGE)
-		rc = store_exec(h, "DELETE FROM accounts WHERE id = ?1", "i", id);
-	else if ((rc = store_exec(h,
+	if (flags & OUTBOX_REMOVE_PURGE) {
+		if ((rc = setup_undo_forget_account(h, id)) == 0)
+			rc = store_exec(h, "DELETE FROM accounts WHERE id = ?1", "i", id);
+	} else if ((rc = store_exec(h,
 				  "INSERT INTO removals (kind, object_id, label, was_default, removed_at)"
 				  " VALUES ('account', ?1, ?2, ?3, ?4)", "itii", id, canonical, was_default,
 				  store_now())) == 0)
@@ -307,7 +324,7 @@ static int undo_message(outbox *h, long long id, const char *prior_state, char *
 		return rc;
 	if (sqlite3_changes(h->db) == 0)
 		return outbox_fail(h, OUTBOX_ENOTFOUND, NULL, "queued message %lld is gone: it was purged", id);
-	snprintf(what, what_size, "queued message %lld (%s again)", id,
+	snprintf(what, what_size, "Restored queued message %lld (%s again)", id,
 		 strcmp(prior_state, "failed") == 0 ? "failed" : "queued");
 	return 0;
 }
@@ -315,15 +332,17 @@ static int undo_message(outbox *h, long long id, const char *prior_state, char *
 int outbox_undo(outbox *h, char *what, size_t what_size)
 {
 	sqlite3_stmt *st;
-	long long removal_id = 0, object_id = 0, was_default = 0, clash = 0;
+	long long removal_id = 0, object_id = 0, server_id = 0, was_default = 0, clash = 0;
 	char kind[16], label[400], prior[16] = "";
+	outbox_server *forget = NULL;
 	int rc, step, moved = 0;
 
 	if (what_size)
 		what[0] = '\0';
 	if ((rc = store_begin(h)) < 0)
 		return rc;
-	if ((rc = store_prepare(h, &st, "SELECT id, kind, object_id, label, was_default, prior_state FROM removals"
+	if ((rc = store_prepare(h, &st, "SELECT id, kind, object_id, label, was_default, prior_state, server_id"
+					" FROM removals"
 					" WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1")) < 0)
 		goto done;
 	step = sqlite3_step(st);
@@ -334,6 +353,7 @@ int outbox_undo(outbox *h, char *what, size_t what_size)
 		snprintf(label, sizeof label, "%s", (const char *)sqlite3_column_text(st, 3));
 		was_default = sqlite3_column_int64(st, 4);
 		snprintf(prior, sizeof prior, "%s", (const char *)sqlite3_column_text(st, 5));
+		server_id = sqlite3_column_int64(st, 6);
 	} else {
 		rc = step == SQLITE_DONE ? outbox_fail(h, OUTBOX_ENOTHING, NULL, "nothing to undo")
 					 : outbox_fail_db(h, "reading the removal journal");
@@ -344,6 +364,9 @@ int outbox_undo(outbox *h, char *what, size_t what_size)
 
 	if (strcmp(kind, "message") == 0) {
 		if ((rc = undo_message(h, object_id, prior, what, what_size)) < 0)
+			goto done;
+	} else if (strcmp(kind, "setup") == 0) {
+		if ((rc = setup_undo_take_back(h, object_id, server_id, label, &forget, what, what_size)) < 0)
 			goto done;
 	} else if (strcmp(kind, "server") == 0) {
 		if ((rc = store_int(h, &clash, 0, "SELECT count(*) FROM servers WHERE name = ?1 AND removed_at IS NULL",
@@ -362,10 +385,10 @@ int outbox_undo(outbox *h, char *what, size_t what_size)
 		if (was_default && (rc = store_exec(h, "UPDATE servers SET is_default = (id = ?1)", "i", object_id)) < 0)
 			goto done;
 		if (moved)
-			snprintf(what, what_size, "server \"%s\", and moved %d account%s back to it", label, moved,
+			snprintf(what, what_size, "Restored server \"%s\", and moved %d account%s back to it", label, moved,
 				 moved == 1 ? "" : "s");
 		else
-			snprintf(what, what_size, "server \"%s\"", label);
+			snprintf(what, what_size, "Restored server \"%s\"", label);
 	} else {
 		if ((rc = store_int(h, &clash, 0, "SELECT count(*) FROM accounts WHERE address = ?1 COLLATE NOCASE"
 						  " AND removed_at IS NULL", "t", label)) < 0)
@@ -381,13 +404,17 @@ int outbox_undo(outbox *h, char *what, size_t what_size)
 			goto done;
 		if (was_default && (rc = store_exec(h, "UPDATE accounts SET is_default = (id = ?1)", "i", object_id)) < 0)
 			goto done;
-		snprintf(what, what_size, "account %s", label);
+		snprintf(what, what_size, "Restored account %s", label);
 	}
 	if ((rc = store_exec(h, "UPDATE removals SET undone_at = ?1 WHERE id = ?2", "ii", store_now(),
 			     removal_id)) == 0)
 		rc = store_commit(h);
+	/* Secrets live outside the database: they go once the rows are gone for good. */
+	if (rc == 0 && forget)
+		removal_forget_secrets(h, forget);
 done:
 	if (rc < 0)
 		store_rollback(h);
+	outbox_server_free(forget);
 	return rc;
 }

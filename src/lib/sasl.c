@@ -235,6 +235,13 @@ int sasl_choose(outbox *h, const char *offered, const char *configured, int tls,
 			   allow_insecure, have_channel_binding);
 }
 
+const char *sasl_method_of(const char *mech)
+{
+	const struct mech *m = mech_find(mech);
+
+	return m ? m->cli : "auto";
+}
+
 int sasl_has_initial_response(const char *name)
 {
 	const struct mech *m = mech_find(name);

@@ -28,6 +28,11 @@ struct sasl_params {
 int sasl_choose(outbox *h, const char *offered, const char *configured, int tls, int allow_insecure,
 		int have_channel_binding, const char **mech);
 
+/* The --auth value that names `mech` as sasl_choose returns it ("SCRAM-SHA-256-PLUS" gives
+ * "scram-sha-256": a configured SCRAM method uses -PLUS when it can), or "auto" for a name it does
+ * not know. */
+const char *sasl_method_of(const char *mech);
+
 int sasl_start(outbox *h, const char *mech, const struct sasl_params *p, struct sasl_session **out);
 /* One step. `challenge` is the base64 text after "334 " (NULL for the initial response sent with
  * AUTH). *response gets base64 text to send (possibly "" for an empty response, or "=" as AUTH's

@@ -99,10 +99,14 @@ const char *server_default_port(const char *security)
 	return "587";
 }
 
+int server_auth_is_oauth(const char *auth)
+{
+	return strcmp(auth, "xoauth2") == 0 || strcmp(auth, "oauthbearer") == 0;
+}
+
 int server_auth_reveals_password(const char *auth)
 {
-	return strcmp(auth, "plain") == 0 || strcmp(auth, "login") == 0 ||
-	       strcmp(auth, "xoauth2") == 0 || strcmp(auth, "oauthbearer") == 0;
+	return strcmp(auth, "plain") == 0 || strcmp(auth, "login") == 0 || server_auth_is_oauth(auth);
 }
 
 int server_auth_needs_user(const char *auth)

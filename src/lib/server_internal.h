@@ -38,10 +38,16 @@ extern const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT];
 const char *server_default_port(const char *security);
 /* Whether an authentication method sends something an eavesdropper could reuse as a password. */
 int server_auth_reveals_password(const char *auth);
+/* Whether the method logs in with an OAuth access token (xoauth2, oauthbearer), not a password. */
+int server_auth_is_oauth(const char *auth);
 /* Whether the method needs a user name. */
 int server_auth_needs_user(const char *auth);
 /* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */
 int server_id_by_name(outbox *h, const char *field, const char *name, long long *id);
+
+/* outbox_server_save, with `also` writing in the same transaction, after the server's row and
+ * before the commit: both are saved, or (also failing) neither. */
+int server_save_with(outbox *h, outbox_server *s, int (*also)(outbox *h, void *ctx), void *ctx);
 
 /* server_oauth.c. Put the provider (checked) in the draft; when it changes, its preset fills
  * every field it names that was not typed on this draft, and "none" clears the OAuth settings. */

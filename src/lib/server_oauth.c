@@ -41,11 +41,6 @@ static const char *oauth_template(const struct oauth_preset *p, const struct oau
 	return *(const char *const *)((const char *)p + e->template_offset);
 }
 
-static int oauth_is_token_mechanism(const char *auth)
-{
-	return strcmp(auth, "xoauth2") == 0 || strcmp(auth, "oauthbearer") == 0;
-}
-
 /* Put `value` in field `id` unless the user typed that field on this draft. */
 static int oauth_fill(outbox *h, outbox_server *s, outbox_server_field_id id, const char *value)
 {
@@ -83,7 +78,7 @@ static int oauth_clear(outbox *h, outbox_server *s)
 	for (i = 0; i < OAUTH_NSETTINGS; i++)
 		if ((rc = oauth_fill(h, s, oauth_settings[i], "")) < 0)
 			return rc;
-	if (oauth_is_token_mechanism(s->rec.val[OUTBOX_SERVER_AUTH]) &&
+	if (server_auth_is_oauth(s->rec.val[OUTBOX_SERVER_AUTH]) &&
 	    (rc = oauth_fill(h, s, OUTBOX_SERVER_AUTH, "auto")) < 0)
 		return rc;
 	return 0;
@@ -119,7 +114,7 @@ int server_oauth_set_provider(outbox *h, outbox_server *s, const char *provider)
 			return rc;
 		s->port_explicit = strcmp(s->rec.val[OUTBOX_SERVER_PORT], server_default_port(security)) != 0;
 	}
-	if (!oauth_is_token_mechanism(s->rec.val[OUTBOX_SERVER_AUTH]) &&
+	if (!server_auth_is_oauth(s->rec.val[OUTBOX_SERVER_AUTH]) &&
 	    (rc = oauth_fill(h, s, OUTBOX_SERVER_AUTH, p->auth)) < 0)
 		return rc;
 	if ((rc = oauth_fill(h, s, OUTBOX_SERVER_OAUTH_CLIENT_ID, "")) < 0 ||
@@ -196,7 +191,7 @@ int server_oauth_validate(outbox *h, const outbox_server *s)
 				   "is required with --oauth: register an application with %s and give its "
 				   "client ID (man outbox, OAUTH 2.0 SIGN-IN)",
 				   strcmp(provider, "custom") == 0 ? "the provider" : provider);
-	if (!oauth_is_token_mechanism(v[OUTBOX_SERVER_AUTH]))
+	if (!server_auth_is_oauth(v[OUTBOX_SERVER_AUTH]))
 		return outbox_fail(h, OUTBOX_EINVALID, "auth",
 				   "%s cannot carry an OAuth token: use --auth xoauth2 or oauthbearer",
 				   v[OUTBOX_SERVER_AUTH]);

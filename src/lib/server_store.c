@@ -429,8 +429,10 @@ static int server_fix_default(outbox *h, outbox_server *s)
 	return 0;
 }
 
-/* The save itself, in the write transaction the caller began: commits, or rolls back. */
-static int server_save_in_transaction(outbox *h, outbox_server *s)
+/* The save itself, in the write transaction the caller began: commits, or rolls back. `also`
+ * (may be NULL) writes what must commit with the server, in the same transaction. */
+static int server_save_in_transaction(outbox *h, outbox_server *s, int (*also)(outbox *h, void *ctx),
+				      void *ctx)
 {
 	char new_id[33];
 	const char *row_secret_id = s->secret_id;
@@ -484,7 +486,8 @@ static int server_save_in_transaction(outbox *h, outbox_server *s)
 
 	if ((rc = server_secret_prepare(h, s, &s->client_secret, &oauth)) < 0 ||
 	    (rc = server_write_row(h, s, row_secret_id, source, &oauth, store_now())) < 0 ||
-	    (rc = server_fix_default(h, s)) < 0 || (rc = store_commit(h)) < 0)
+	    (rc = server_fix_default(h, s)) < 0 || (also && (rc = also(h, ctx)) < 0) ||
+	    (rc = store_commit(h)) < 0)
 		goto fail;
 
 	if (drop_old)
@@ -522,7 +525,16 @@ int outbox_server_save(outbox *h, outbox_server *s)
 
 	if ((rc = store_begin(h)) < 0)
 		return rc;
-	return server_save_in_transaction(h, s);
+	return server_save_in_transaction(h, s, NULL, NULL);
+}
+
+int server_save_with(outbox *h, outbox_server *s, int (*also)(outbox *h, void *ctx), void *ctx)
+{
+	int rc;
+
+	if ((rc = store_begin(h)) < 0)
+		return rc;
+	return server_save_in_transaction(h, s, also, ctx);
 }
 
 /* Loaded under the write lock, the draft cannot go stale before it is saved: concurrent edits
@@ -541,7 +553,7 @@ int outbox_server_edit(outbox *h, const char *name, outbox_server_edit_fn apply,
 		outbox_server_free(s);
 		return rc;
 	}
-	if ((rc = server_save_in_transaction(h, s)) < 0) {
+	if ((rc = server_save_in_transaction(h, s, NULL, NULL)) < 0) {
 		outbox_server_free(s);
 		return rc;
 	}

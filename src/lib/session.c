@@ -29,6 +29,7 @@ struct session {
 	int fd;
 	struct tls_conn *tls;
 	long long step_ms;   /* the server's timeout: how long each wait for the server may last */
+	long long end_by;    /* session_params.deadline_ms: no wait goes past it; 0: none */
 	long long waiting_since; /* when the wait under way began: the last command or byte of the
 				    message went out, or the last complete reply came in */
 	long long data_started;  /* while the message goes out: when it began to, */
@@ -123,12 +124,18 @@ static void session_observe(void *ctx, char direction, const char *line, size_t 
 	}
 }
 
+/* When a wait that would end `at` must end: sooner when the caller gave the session a deadline. */
+static long long session_cap(const struct session *s, long long at)
+{
+	return s->end_by && at > s->end_by ? s->end_by : at;
+}
+
 /* Sending waits for the server to take the bytes: the timeout bounds each stretch in which it
  * takes none, so the deadline moves on as bytes go out; while the message goes out, never past
  * the transfer's own limit. */
 static long long session_write_deadline(const struct session *s)
 {
-	long long deadline = net_now_ms() + s->step_ms;
+	long long deadline = session_cap(s, net_now_ms() + s->step_ms);
 
 	return s->data_limit && deadline > s->data_limit ? s->data_limit : deadline;
 }
@@ -191,15 +198,17 @@ static int session_read_timed_out(outbox *h, struct session *s)
 	char words[400];
 	size_t received = 0;
 	const char *awaited = smtp_awaited(s->engine, words, sizeof words, &received);
+	/* The wait it was given: the server's timeout, or less when a deadline cut it. */
+	long long waited_s = (session_cap(s, s->waiting_since + s->step_ms) - s->waiting_since + 999) / 1000;
 
 	if (!*awaited)
 		awaited = "the session";
 	if (received == 0)
 		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL, "no reply from %s port %d to %s within %lld s", s->host,
-				   s->port, awaited, s->step_ms / 1000);
+				   s->port, awaited, waited_s);
 	return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
 			   "no complete reply from %s port %d to %s within %lld s (%zu byte%s of it came, too "
-			   "slowly)", s->host, s->port, awaited, s->step_ms / 1000, received,
+			   "slowly)", s->host, s->port, awaited, waited_s, received,
 			   received == 1 ? "" : "s");
 }
 
@@ -207,7 +216,7 @@ static int session_read_timed_out(outbox *h, struct session *s)
  * read); 0 means the server closed, negative a failure or the deadline. */
 static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size)
 {
-	long long deadline = s->waiting_since + s->step_ms;
+	long long deadline = session_cap(s, s->waiting_since + s->step_ms);
 
 	if (s->tls) {
 		ssize_t n = tls_read(h, s->tls, buf, size, deadline);
@@ -249,7 +258,7 @@ static int session_start_tls(outbox *h, struct session *s)
 	o.pin = *srv->rec.val[OUTBOX_SERVER_TLS_PIN] ? srv->rec.val[OUTBOX_SERVER_TLS_PIN] : NULL;
 	o.cert_file = *srv->rec.val[OUTBOX_SERVER_TLS_CERT] ? srv->rec.val[OUTBOX_SERVER_TLS_CERT] : NULL;
 	o.key_file = *srv->rec.val[OUTBOX_SERVER_TLS_KEY] ? srv->rec.val[OUTBOX_SERVER_TLS_KEY] : NULL;
-	if ((rc = tls_connect(h, s->fd, &o, net_now_ms() + s->step_ms, &s->tls)) < 0)
+	if ((rc = tls_connect(h, s->fd, &o, session_cap(s, net_now_ms() + s->step_ms), &s->tls)) < 0)
 		return rc;
 	tls_description(s->tls, s->tls_words, sizeof s->tls_words);
 	if (tls_channel_binding(s->tls, &cb_type, cb, &cb_len) < 0) {
@@ -446,6 +455,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	s->host = srv->rec.val[OUTBOX_SERVER_HOST];
 	s->port = (int)strtol(srv->rec.val[OUTBOX_SERVER_PORT], NULL, 10);
 	s->step_ms = strtoll(srv->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
+	s->end_by = p->deadline_ms;
 	memset(&cfg, 0, sizeof cfg);
 	cfg.helo_name = session_helo_name(helo, sizeof helo);
 	cfg.security = strcmp(security, "tls") == 0 ? SMTP_SEC_TLS
@@ -462,7 +472,8 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.transcript_ctx = s;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
-	if ((rc = net_connect(h, s->host, s->port, net_now_ms() + s->step_ms, &s->fd)) < 0)
+	if ((rc = net_connect(h, p->address ? p->address : s->host, s->port, session_cap(s, net_now_ms() + s->step_ms),
+			       &s->fd)) < 0)
 		goto fail;
 	session_wait_begin(s); /* for the greeting */
 	if (s->step)

@@ -32,6 +32,12 @@ struct session_params {
 	/* Optional: told as each step of session_open ends, well or not; sending leaves it NULL. */
 	void (*step)(void *ctx, const struct session_event *ev);
 	void *step_ctx;
+	/* Optional: connect to this IP address instead of resolving the server's host name, for a
+	 * caller that resolved it its own way (setup's --resolver); TLS still checks the host name. */
+	const char *address;
+	/* Optional: a time (net_now_ms's clock) no wait of the session goes past, for a caller with
+	 * one deadline for a whole probe (setup); 0: each wait gets the server's timeout. */
+	long long deadline_ms;
 };
 
 /* Connect and get the server ready for a transaction. On failure *out is NULL and the handle

@@ -216,7 +216,6 @@ static int setup_name(outbox *h, struct tls_conn *c, const struct tls_options *o
 {
 	const char *host = o->host;
 	size_t len;
-	unsigned char addr[sizeof(struct in6_addr)];
 	uint8_t *ascii = NULL;
 
 	if (host == NULL || *host == '\0') {
@@ -236,7 +235,7 @@ static int setup_name(outbox *h, struct tls_conn *c, const struct tls_options *o
 	len = strlen(c->name);
 	if (len > 1 && c->name[len - 1] == '.')
 		c->name[len - 1] = '\0';
-	if (inet_pton(AF_INET, c->name, addr) == 1 || inet_pton(AF_INET6, c->name, addr) == 1) {
+	if (net_ip_literal(c->name, NULL)) {
 		c->is_ip = 1;
 		return 0;
 	}

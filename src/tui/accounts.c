@@ -7,7 +7,7 @@
 
 #include "tui.h"
 
-enum { BTN_ADD, BTN_REMOVE, BTN_OK, BTN_CANCEL, BTN_SERVERS, BTN_COUNT };
+enum { BTN_ADD, BTN_SETUP, BTN_REMOVE, BTN_OK, BTN_CANCEL, BTN_SERVERS, BTN_COUNT };
 enum { HIT_ROW = 20, HIT_FIELD, HIT_BUTTON };
 
 #define ACCOUNTS_EDIT_SERVERS "Edit Server List..."
@@ -206,6 +206,32 @@ static void accounts_add(struct tui *t, struct accounts_view *v)
 	tui_status(t, 0, "New account: type its Email Address, then OK (Enter) to add it; Esc cancels.");
 }
 
+/* "Add Account...": found from the address, not typed in; unsaved edits are settled first. */
+static void accounts_setup(struct tui *t, struct accounts_view *v)
+{
+	if (record_view_leave(t, &v->rv) < 0)
+		return;
+	setup_add_account(t);
+}
+
+void accounts_add_prefilled(struct tui *t, struct accounts_view *v, const char *address, const char *full_name,
+			    const char *server)
+{
+	t->tab = TUI_TAB_ACCOUNTS;
+	if (record_view_leave(t, &v->rv) < 0 || record_view_new_draft(t, &v->rv) == NULL)
+		return;
+	if (outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_ADDRESS, address) < 0 ||
+	    (*full_name && outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_NAME, full_name) < 0) ||
+	    outbox_account_set(t->h, v->rv.draft, OUTBOX_ACCOUNT_SERVER, server) < 0) {
+		/* Said, not covered by the next line: the form shows what could not be filled in. */
+		record_view_edit_new(&v->rv);
+		tui_status(t, 1, "Saved server \"%s\", but the new account's form: %s", server, outbox_errmsg(t->h));
+		return;
+	}
+	record_view_edit_new(&v->rv);
+	tui_status(t, 0, "Saved server \"%s\". New account %s on it: OK (Enter) adds it; Esc cancels.", server, address);
+}
+
 static void accounts_remove(struct tui *t, struct accounts_view *v)
 {
 	static const char *const buttons[] = {"&Remove", "&Cancel", NULL};
@@ -264,6 +290,7 @@ static void accounts_button(struct tui *t, struct accounts_view *v, int b)
 {
 	switch (b) {
 	case BTN_ADD: accounts_add(t, v); break;
+	case BTN_SETUP: accounts_setup(t, v); break;
 	case BTN_REMOVE: accounts_remove(t, v); break;
 	case BTN_OK: record_view_ok(t, &v->rv); break;
 	case BTN_CANCEL: record_view_cancel(t, &v->rv); break;
@@ -277,6 +304,7 @@ static int accounts_shortcut(struct tui *t, struct accounts_view *v, int key)
 	switch (key) {
 	case '+': case TK(KEY_IC): accounts_add(t, v); return 1;
 	case '-': case TK(KEY_DC): accounts_remove(t, v); return 1;
+	case 'a': case 'A': accounts_setup(t, v); return 1;
 	case 'u': case 'U': record_view_undo(t, &v->rv); return 1;
 	case 'e': case 'E': accounts_edit_servers(t, v); return 1;
 	}
@@ -365,8 +393,9 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 
 void accounts_draw(struct tui *t, struct accounts_view *v)
 {
-	static const char *const labels[BTN_COUNT] = {"+ Add", "- Remove", "OK", "Cancel", "Edit Server List..."};
-	static const char mnemonics[BTN_COUNT] = {'+', '-', 'O', 'n', 'E'};
+	static const char *const labels[BTN_COUNT] = {"+ Add", "Add Account...", "- Remove", "OK", "Cancel",
+								   "Edit Servers..."};
+	static const char mnemonics[BTN_COUNT] = {'+', 'A', '-', 'O', 'n', 'E'};
 	static const char *const heads[3] = {"Email Address", "Full Name", "Outgoing Mail Server"};
 	struct record_view *rv = &v->rv;
 	int list_h, w[2], w0, w1, title_y, x;
@@ -379,7 +408,7 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		rv->sel = rv->n; /* the new row, below the saved ones */
 	list_h = record_view_draw_list_top(t, rv, heads, w);
 	if (rv->n == 0 && !rv->adding)
-		mvaddstr(3, 4, "No accounts yet. Press + to add one.");
+		mvaddstr(3, 4, "No accounts yet: press a (or +) to add one.");
 	for (i = rv->scroll; i < rv->n + (size_t)rv->adding && i < rv->scroll + (size_t)list_h; i++) {
 		int y = 2 + (int)(i - rv->scroll), sel = i == rv->sel;
 		const outbox_account *a = i < rv->n ? record_view_at(rv, i) : rv->draft;
@@ -412,5 +441,5 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		x += widget_button(t, t->rows - 2, x, labels[b], mnemonics[b], rv->zone == RV_ZONE_BUTTONS && rv->button == b,
 				   HIT_BUTTON, b) + 1;
 	if (rv->zone == RV_ZONE_LIST)
-		t->hint = "Up/Down: choose  Enter: edit  +/-: add/remove  u: undo  e: servers  ?: help";
+		t->hint = "Enter: edit  a: add account  +/-: new/remove  u: undo  e: servers  ?: help";
 }

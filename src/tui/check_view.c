@@ -18,20 +18,11 @@ struct check_step {
 	long long ms;
 };
 
-/* What the check thread and the dialog share. Everything below `lock` is read and written under
- * it; the strings are copies, because the library's report is valid only during the callback.
- * Both sides hold a reference and whoever lets go last frees it, so Esc can close the dialog
- * while the thread is still waiting for a server. */
+/* What the check's worker and its dialog share (under job.lock): each step as it was reported. */
 struct check_job {
-	pthread_mutex_t lock;
-	int refs;
-	unsigned changes; /* bumped with each report, so the dialog redraws only when one came */
+	struct worker_job job;
 	struct check_step steps[OUTBOX_STEP_COUNT];
-	int done, rc;
-	char errmsg[600];
-	/* The thread's alone: its own handle is opened on `home`, one handle per thread being the
-	 * library's rule, and `server` is a copy, so the view may go on editing or free its draft. */
-	char *home;
+	/* The worker's alone: a copy, so the view may go on editing or free its draft. */
 	outbox_server *server;
 };
 
@@ -45,18 +36,11 @@ struct check_state {
 	char errmsg[600];
 };
 
-static void check_job_release(struct check_job *j)
+static void check_job_destroy(struct worker_job *job)
 {
-	int last;
+	struct check_job *j = (struct check_job *)job;
 
-	pthread_mutex_lock(&j->lock);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->lock);
-	if (!last)
-		return;
-	pthread_mutex_destroy(&j->lock);
 	outbox_server_free(j->server);
-	free(j->home);
 	free(j);
 }
 
@@ -68,7 +52,7 @@ static void check_on_step(void *ctx, const outbox_doctor_report *r)
 
 	if ((unsigned)r->step >= OUTBOX_STEP_COUNT)
 		return;
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	s = &j->steps[r->step];
 	s->seen = 1;
 	s->status = r->status;
@@ -76,26 +60,15 @@ static void check_on_step(void *ctx, const outbox_doctor_report *r)
 	snprintf(s->title, sizeof s->title, "%s", r->title ? r->title : r->name ? r->name : "");
 	snprintf(s->detail, sizeof s->detail, "%s", r->detail ? r->detail : "");
 	snprintf(s->advice, sizeof s->advice, "%s", r->advice ? r->advice : "");
-	j->changes++;
-	pthread_mutex_unlock(&j->lock);
+	j->job.changes++;
+	pthread_mutex_unlock(&j->job.lock);
 }
 
-static void check_thread(void *arg)
+static int check_job_run(outbox *h, struct worker_job *job)
 {
-	struct check_job *j = arg;
-	outbox *h = NULL;
-	int rc;
+	struct check_job *j = (struct check_job *)job;
 
-	if ((rc = outbox_open(&h, j->home)) == 0)
-		rc = outbox_doctor_check(h, j->server, check_on_step, j);
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
-	snprintf(j->errmsg, sizeof j->errmsg, "%s", h ? outbox_errmsg(h) : "out of memory");
-	j->done = 1;
-	j->changes++;
-	pthread_mutex_unlock(&j->lock);
-	outbox_close(h);
-	check_job_release(j);
+	return outbox_doctor_check(h, j->server, check_on_step, j);
 }
 
 static struct check_job *check_start(struct tui *t, const outbox_server *s)
@@ -104,21 +77,13 @@ static struct check_job *check_start(struct tui *t, const outbox_server *s)
 
 	if (j == NULL)
 		return NULL;
-	j->refs = 2; /* the dialog's and the thread's */
-	j->home = strdup(outbox_home(t->h));
-	j->server = outbox_server_dup(s);
-	if (j->home == NULL || j->server == NULL || pthread_mutex_init(&j->lock, NULL) != 0) {
-		outbox_server_free(j->server);
-		free(j->home);
+	j->job.run = check_job_run;
+	j->job.destroy = check_job_destroy;
+	if ((j->server = outbox_server_dup(s)) == NULL) {
 		free(j);
 		return NULL;
 	}
-	if (worker_spawn(check_thread, j) != 0) {
-		j->refs = 1;
-		check_job_release(j);
-		return NULL;
-	}
-	return j;
+	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
 static void check_draw(struct check_state *c)
@@ -181,20 +146,20 @@ static int check_snapshot(struct check_job *j, struct check_state *c, unsigned *
 {
 	int fresh;
 
-	pthread_mutex_lock(&j->lock);
-	fresh = j->changes != *seen;
+	pthread_mutex_lock(&j->job.lock);
+	fresh = j->job.changes != *seen;
 	if (fresh) {
-		*seen = j->changes;
+		*seen = j->job.changes;
 		memcpy(c->steps, j->steps, sizeof c->steps);
-		c->done = j->done;
-		c->rc = j->rc;
+		c->done = j->job.done;
+		c->rc = j->job.rc;
 		if (c->done && c->rc == 0)
 			snprintf(c->summary, sizeof c->summary, "Every step passed: this server can send your mail.");
 		else if (c->done)
-			snprintf(c->summary, sizeof c->summary, "Failed: %s", j->errmsg);
-		snprintf(c->errmsg, sizeof c->errmsg, "%s", j->errmsg);
+			snprintf(c->summary, sizeof c->summary, "Failed: %s", j->job.errmsg);
+		snprintf(c->errmsg, sizeof c->errmsg, "%s", j->job.errmsg);
 	}
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 	return fresh;
 }
 
@@ -234,7 +199,7 @@ void check_run(struct tui *t, const outbox_server *s)
 		}
 		/* Other keys while it runs were meant for the check, not for the view below. */
 	}
-	check_job_release(j);
+	worker_job_release(&j->job);
 	if (cancelled)
 		tui_status(t, 0, "Check connection cancelled for \"%s\"; nothing was sent.", c.server);
 	else if (c.rc == 0)

@@ -21,7 +21,7 @@ static const char tui_usage[] =
 	"  1 2 3, F1 F2 F3   Accounts, Servers, Outbox\n"
 	"  Tab, Shift-Tab    next and previous field\n"
 	"  Up, Down          move in lists       Enter   open, or OK in a form\n"
-	"  + -               add, remove         u       undo the last removal\n"
+	"  + -               add, remove         u       undo the last removal or setup\n"
 	"  c                 check connection    a       Advanced settings\n"
 	"  Space             tick a box; on Fallback Servers, pick them ([ ] set the order)\n"
 	"  Esc               cancel, go back     ?       help      q   quit\n"
@@ -175,11 +175,11 @@ void tui_undo(struct tui *t)
 	int rc = outbox_undo(t->h, what, sizeof what);
 
 	if (rc == OUTBOX_ENOTHING)
-		tui_status(t, 1, "Nothing to undo: no server or account was removed.");
+		tui_status(t, 1, "Nothing to undo: no server or account was removed and no setup saved.");
 	else if (rc < 0)
 		tui_status(t, 1, "%s", outbox_errmsg(t->h));
 	else
-		tui_status(t, 0, "Restored %s.", what);
+		tui_status(t, 0, "%s.", what);
 	tui_reload(t);
 }
 
@@ -320,6 +320,7 @@ int tui_main(int argc, char **argv)
 		tui_loop(&t);
 	screen_end();
 	worker_shutdown(3000);
+	outbox_setup_settle(3000); /* the lookups a cancelled Add Account left to their deadline */
 	servers_free(t.servers);
 	accounts_free(t.accounts);
 	outbox_view_free(t.outbox);

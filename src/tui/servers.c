@@ -25,6 +25,8 @@ struct servers_view {
 	struct record_view rv; /* first, so the record callbacks can get back to the view */
 	char **names; /* NULL-terminated copies, for drop-downs */
 	int page; /* 0 General, 1 Advanced */
+	/* Add Account's "Edit manually": the account to add once this new server is saved. */
+	char then_address[320], then_name[256];
 };
 
 static const char *servers_name_at(const struct servers_view *v, size_t i)
@@ -300,6 +302,7 @@ static void servers_add(struct tui *t, struct servers_view *v)
 	char name[64];
 	int k;
 
+	v->then_address[0] = '\0'; /* a server of its own, not Add Account's */
 	if (record_view_leave(t, &v->rv) < 0 || record_view_new_draft(t, &v->rv) == NULL)
 		return;
 	/* A free name to start from; the user can change it. */
@@ -316,6 +319,38 @@ static void servers_add(struct tui *t, struct servers_view *v)
 	servers_show_page(v);
 	record_view_edit_new(&v->rv);
 	tui_status(t, 0, "New server: fill in the Host Name, then OK (Enter) to add it; Esc cancels.");
+}
+
+void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft, const char *address,
+		       const char *full_name)
+{
+	if (record_view_leave(t, &v->rv) < 0) {
+		outbox_server_free(draft);
+		return;
+	}
+	v->rv.ops->drop(v->rv.draft);
+	v->rv.draft = draft;
+	v->page = 0;
+	servers_show_page(v);
+	record_view_edit_new(&v->rv);
+	t->tab = TUI_TAB_SERVERS;
+	snprintf(v->then_address, sizeof v->then_address, "%s", address);
+	snprintf(v->then_name, sizeof v->then_name, "%s", full_name);
+	tui_status(t, 0, "New server from what was found: check it, then OK (Enter) saves it; Esc cancels.");
+}
+
+/* OK; a server that Add Account's "Edit manually" began goes on to its account's form. */
+static void servers_ok(struct tui *t, struct servers_view *v)
+{
+	int adding = v->rv.adding;
+	char server[256];
+
+	if (record_view_ok(t, &v->rv) < 0 || !adding || v->rv.adding || !v->then_address[0] || v->rv.draft == NULL)
+		return;
+	snprintf(server, sizeof server, "%s", outbox_server_get(v->rv.draft, OUTBOX_SERVER_NAME));
+	tui_reload(t);
+	accounts_add_prefilled(t, t->accounts, v->then_address, v->then_name, server);
+	v->then_address[0] = '\0';
 }
 
 static void servers_remove(struct tui *t, struct servers_view *v)
@@ -452,7 +487,7 @@ static void servers_button(struct tui *t, struct servers_view *v, int b)
 	case BTN_REMOVE: servers_remove(t, v); break;
 	case BTN_CHECK: servers_check(t, v); break;
 	case BTN_ADVANCED: servers_toggle_page(v); break;
-	case BTN_OK: record_view_ok(t, &v->rv); break;
+	case BTN_OK: servers_ok(t, v); break;
 	case BTN_CANCEL: record_view_cancel(t, &v->rv); break;
 	}
 }
@@ -551,7 +586,7 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 	case RV_ZONE_FORM:
 		it = rv->form.focus >= 0 ? &rv->form.items[rv->form.focus] : NULL;
 		if (key == TK_ENTER && (it == NULL || (it->kind != FORM_CHOICE && it->kind != FORM_ACTION))) {
-			record_view_ok(t, rv);
+			servers_ok(t, v);
 			return 1;
 		}
 		switch (form_key(t, &rv->form, key)) {

@@ -11,26 +11,20 @@
 
 enum signin_shown { SHOWN_NOTHING, SHOWN_DEVICE, SHOWN_BROWSER };
 
-/* What the worker and the dialog share. Everything below `lock` is read and written under it; the
- * strings are copies, since the library's are valid only during its callback. Both sides hold a
- * reference and whoever lets go last frees it, so Esc can close the dialog while the worker still
- * waits for the provider. */
+/* What the sign-in's worker and its dialog share (under job.lock). */
 struct signin_job {
-	pthread_mutex_t lock;
-	int refs;
+	struct worker_job job;
 	int cancelled; /* the dialog was closed: the next progress call ends the sign-in */
 	enum signin_shown shown;
 	char uri[512], code[64], complete[1024];
 	char *url; /* the browser grant's page, often longer than a screen line */
 	int browser_started;
 	long long left, left_at_ms; /* seconds left at the last report, and when it came */
-	int done, rc;
 	long long expires_at;
-	char errmsg[600];
 	char *warning; /* a sign-out whose revocation failed */
-	/* The worker's alone: it opens its own handle on `home`, one handle per thread. */
+	/* The worker's alone. */
 	int sign_out;
-	char *home, *name;
+	char *name;
 };
 
 static long long signin_now_ms(void)
@@ -41,19 +35,12 @@ static long long signin_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void signin_job_release(struct signin_job *j)
+static void signin_job_destroy(struct worker_job *job)
 {
-	int last;
+	struct signin_job *j = (struct signin_job *)job;
 
-	pthread_mutex_lock(&j->lock);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->lock);
-	if (!last)
-		return;
-	pthread_mutex_destroy(&j->lock);
 	free(j->url);
 	free(j->warning);
-	free(j->home);
 	free(j->name);
 	free(j);
 }
@@ -63,12 +50,12 @@ static void signin_on_device(void *ctx, const char *uri, const char *code, const
 {
 	struct signin_job *j = ctx;
 
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	snprintf(j->uri, sizeof j->uri, "%s", uri ? uri : "");
 	snprintf(j->code, sizeof j->code, "%s", code ? code : "");
 	snprintf(j->complete, sizeof j->complete, "%s", complete ? complete : "");
 	j->shown = SHOWN_DEVICE;
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 }
 
 static void signin_on_browser(void *ctx, const char *url)
@@ -77,17 +64,17 @@ static void signin_on_browser(void *ctx, const char *url)
 	char *copy = strdup(url);
 	int cancelled, started = 0;
 
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	free(j->url);
 	j->url = copy;
 	j->shown = SHOWN_BROWSER;
 	cancelled = j->cancelled;
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 	if (!cancelled)
 		started = outbox_browser_open(url);
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	j->browser_started = started;
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 }
 
 static int signin_on_progress(void *ctx, long long seconds_left)
@@ -95,36 +82,30 @@ static int signin_on_progress(void *ctx, long long seconds_left)
 	struct signin_job *j = ctx;
 	int cancelled;
 
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	j->left = seconds_left;
 	j->left_at_ms = signin_now_ms();
 	cancelled = j->cancelled;
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 	return cancelled;
 }
 
-static void signin_thread(void *arg)
+static int signin_job_run(outbox *h, struct worker_job *job)
 {
-	struct signin_job *j = arg;
+	struct signin_job *j = (struct signin_job *)job;
 	outbox_signin_events ev = {.device_code = signin_on_device, .browser_url = signin_on_browser,
 				   .progress = signin_on_progress, .ctx = j};
 	long long until = 0;
 	char *warning = NULL;
-	outbox *h = NULL;
 	int rc;
 
-	if ((rc = outbox_open(&h, j->home)) == 0)
-		rc = j->sign_out ? outbox_server_logout(h, j->name, &warning)
-				 : outbox_server_login(h, j->name, OUTBOX_SIGNIN_PREFERRED, &ev, &until);
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
+	rc = j->sign_out ? outbox_server_logout(h, j->name, &warning)
+			 : outbox_server_login(h, j->name, OUTBOX_SIGNIN_PREFERRED, &ev, &until);
+	pthread_mutex_lock(&j->job.lock);
 	j->expires_at = until;
 	j->warning = warning;
-	snprintf(j->errmsg, sizeof j->errmsg, "%s", h ? outbox_errmsg(h) : "out of memory");
-	j->done = 1;
-	pthread_mutex_unlock(&j->lock);
-	outbox_close(h);
-	signin_job_release(j);
+	pthread_mutex_unlock(&j->job.lock);
+	return rc;
 }
 
 static struct signin_job *signin_start(struct tui *t, const char *name, int sign_out)
@@ -133,22 +114,14 @@ static struct signin_job *signin_start(struct tui *t, const char *name, int sign
 
 	if (j == NULL)
 		return NULL;
-	j->refs = 2; /* the dialog's and the worker's */
+	j->job.run = signin_job_run;
+	j->job.destroy = signin_job_destroy;
 	j->sign_out = sign_out;
-	j->home = strdup(outbox_home(t->h));
-	j->name = strdup(name);
-	if (j->home == NULL || j->name == NULL || pthread_mutex_init(&j->lock, NULL) != 0) {
-		free(j->home);
-		free(j->name);
+	if ((j->name = strdup(name)) == NULL) {
 		free(j);
 		return NULL;
 	}
-	if (worker_spawn(signin_thread, j) != 0) {
-		j->refs = 1;
-		signin_job_release(j);
-		return NULL;
-	}
-	return j;
+	return worker_job_start(t, &j->job) == 0 ? j : NULL;
 }
 
 /* A local time as the sign-in state says it: "14:05" today, else with its date. */
@@ -203,7 +176,7 @@ struct signin_state {
 
 static void signin_snapshot(struct signin_job *j, struct signin_state *c)
 {
-	pthread_mutex_lock(&j->lock);
+	pthread_mutex_lock(&j->job.lock);
 	c->shown = j->shown;
 	memcpy(c->uri, j->uri, sizeof c->uri);
 	memcpy(c->code, j->code, sizeof c->code);
@@ -212,12 +185,12 @@ static void signin_snapshot(struct signin_job *j, struct signin_state *c)
 	c->browser_started = j->browser_started;
 	c->left = j->left;
 	c->left_at_ms = j->left_at_ms;
-	c->done = j->done;
-	c->rc = j->rc;
+	c->done = j->job.done;
+	c->rc = j->job.rc;
 	c->expires_at = j->expires_at;
-	snprintf(c->errmsg, sizeof c->errmsg, "%s", j->errmsg);
+	snprintf(c->errmsg, sizeof c->errmsg, "%s", j->job.errmsg);
 	snprintf(c->warning, sizeof c->warning, "%s", j->warning ? j->warning : "");
-	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_unlock(&j->job.lock);
 }
 
 /* Write `text` from row y on, `width` columns a row, breaking at a space where there is one (an
@@ -349,14 +322,14 @@ static int signin_dialog(struct tui *t, struct signin_job *j, struct signin_stat
 			continue;
 		}
 		if (key == TK_ESC || key == TK(KEY_MOUSE) || key == TK_ALT('n') || key == TK_ALT('N')) {
-			pthread_mutex_lock(&j->lock);
+			pthread_mutex_lock(&j->job.lock);
 			j->cancelled = 1;
-			pthread_mutex_unlock(&j->lock);
+			pthread_mutex_unlock(&j->job.lock);
 			break;
 		}
 		/* Other keys while it runs were meant for the dialog, not for the view below. */
 	}
-	signin_job_release(j);
+	worker_job_release(&j->job);
 	return outcome;
 }
 

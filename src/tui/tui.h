@@ -3,6 +3,7 @@
 #ifndef OUTBOX_TUI_H
 #define OUTBOX_TUI_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <time.h>
 #include "outbox/outbox.h"
@@ -239,6 +240,10 @@ int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char 
 void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag);
 
 /* servers.c */
+/* "Edit manually" of Add Account: a new server from `draft` (taken over) in the server form;
+ * once its OK saves it, the Accounts form for `address` on it follows. */
+void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft, const char *address,
+		       const char *full_name);
 struct servers_view *servers_new(struct tui *t);
 void servers_free(struct servers_view *v);
 void servers_draw(struct tui *t, struct servers_view *v);
@@ -260,6 +265,9 @@ void accounts_draw(struct tui *t, struct accounts_view *v);
 int accounts_key(struct tui *t, struct accounts_view *v, int key);
 void accounts_reload(struct tui *t, struct accounts_view *v);
 int accounts_leave(struct tui *t, struct accounts_view *v);
+/* A new account in the form, filled in, on the Accounts page, for OK to add. */
+void accounts_add_prefilled(struct tui *t, struct accounts_view *v, const char *address, const char *full_name,
+			    const char *server);
 
 /* outbox_view.c */
 struct outbox_view *outbox_view_new(struct tui *t);
@@ -276,6 +284,28 @@ int worker_spawn(void (*fn)(void *arg), void *arg);
 /* Before exit: wait at most timeout_ms for jobs the user closed to end by themselves. */
 void worker_shutdown(int timeout_ms);
 
+/* A job a dialog shares with its worker: the view's own job struct starts with one. Both hold a
+ * reference and whoever lets go last frees it, so Esc closes the dialog at once while the
+ * worker still waits for the network. `lock` guards everything both sides read or write: the
+ * fields here, and whatever the view's callbacks copy in (the library's strings are valid
+ * only during its callback). */
+struct worker_job {
+	pthread_mutex_t lock;
+	int refs;
+	unsigned changes; /* bumped with each report, so a dialog redraws only when one came */
+	int done, rc;
+	char errmsg[600];
+	/* On the worker with a handle of its own on the dialog's store (one handle per thread). */
+	int (*run)(outbox *h, struct worker_job *j);
+	/* Frees the view's part and the struct, once both sides let go. */
+	void (*destroy)(struct worker_job *j);
+	char *home;
+};
+/* Start j->run on a worker for the store `t` has open; j is the view's calloc'ed struct with run
+ * and destroy set. 0, or -1 with j destroyed. The caller then holds one reference. */
+int worker_job_start(struct tui *t, struct worker_job *j);
+void worker_job_release(struct worker_job *j);
+
 /* signin_view.c: OAuth sign-in of the saved server `name` (user: who signs in, for the words) in
  * a worker, with the code and address or the browser shown until Close; 1 when it signed in.
  * signin_sign_out does the same for signing out. */
@@ -289,6 +319,10 @@ void signin_state_words(struct tui *t, const outbox_server *s, char *buf, size_t
  * as "a,b" ("" for none) in out, 0 when cancelled or there is nothing to pick. */
 int fallback_pick(struct tui *t, const char *title, const char *const *servers, const char *own,
 		  const char *const *current, char *out, size_t size);
+
+/* setup_view.c: "Add Account...": address, name and password, the discovery with its progress,
+ * and the server found shown before Save, Edit manually (the server form) or Cancel. */
+void setup_add_account(struct tui *t);
 
 /* help.c */
 void help_show(struct tui *t);

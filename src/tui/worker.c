@@ -1,8 +1,10 @@
-/* worker.c: the UI's network jobs (a connection check, a sign-in) as detached threads the screen
- * never waits for, counted so that quitting can give the ones still running a moment to end. */
+/* worker.c: the UI's network jobs (a connection check, a sign-in, a setup) as detached threads the
+ * screen never waits for, shared with their dialogs, counted so quitting can let them end. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "tui.h"
@@ -76,4 +78,53 @@ void worker_shutdown(int timeout_ms)
 		if (pthread_cond_timedwait(&worker_cond, &worker_lock, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&worker_lock);
+}
+
+void worker_job_release(struct worker_job *j)
+{
+	int last;
+
+	pthread_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&j->lock);
+	free(j->home);
+	j->destroy(j);
+}
+
+static void worker_job_thread(void *arg)
+{
+	struct worker_job *j = arg;
+	outbox *h = NULL;
+	int rc;
+
+	if ((rc = outbox_open(&h, j->home)) == 0)
+		rc = j->run(h, j);
+	pthread_mutex_lock(&j->lock);
+	j->rc = rc;
+	snprintf(j->errmsg, sizeof j->errmsg, "%s", h ? outbox_errmsg(h) : "out of memory");
+	j->done = 1;
+	j->changes++;
+	pthread_mutex_unlock(&j->lock);
+	outbox_close(h);
+	worker_job_release(j);
+}
+
+int worker_job_start(struct tui *t, struct worker_job *j)
+{
+	j->refs = 2; /* the dialog's and the worker's */
+	j->home = strdup(outbox_home(t->h));
+	if (j->home == NULL || pthread_mutex_init(&j->lock, NULL) != 0) {
+		free(j->home);
+		j->destroy(j);
+		return -1;
+	}
+	if (worker_spawn(worker_job_thread, j) != 0) {
+		j->refs = 1;
+		worker_job_release(j);
+		return -1;
+	}
+	return 0;
 }

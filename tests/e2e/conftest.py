@@ -34,6 +34,12 @@ class Result:
                 f"  stdout: {self.out!r}\n  stderr: {self.err!r}")
 
 
+def expect(got, want, what, run):
+    """`got` must equal `want`; on failure say both, what was compared, and what `run` (a Result,
+    or anything else with describe()) did."""
+    assert got == want, f"{what}: got {got!r}, want {want!r}\n" + run.describe()
+
+
 class Outbox:
     """Runs build/outbox against one private store."""
 
@@ -128,7 +134,19 @@ def keyring_bus():
     for line in proc.stdout.splitlines():
         if line.startswith("GNOME_KEYRING_PID="):
             pid = int(line.split("=", 1)[1])
-    # The daemon claims its bus name asynchronously; wait until secret-tool can talk to it.
+    # The daemon claims its bus name asynchronously. Asking for the Secret Service before it has
+    # would make the bus start another gnome-keyring by activation, with a locked keyring and no
+    # one to type its password: outbox would then fall back to the file. So wait for the name to
+    # have an owner, asking the bus itself (which starts nothing), then for secret-tool to work.
+    for _ in range(100):
+        owner = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                                "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                                "string:org.freedesktop.secrets"], capture_output=True, text=True, env=env)
+        if "boolean true" in owner.stdout:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("gnome-keyring-daemon never took the Secret Service name on the test bus")
     for _ in range(50):
         probe = subprocess.run(["secret-tool", "search", "application", "outbox-probe"],
                                capture_output=True, text=True, env=env)

@@ -1,7 +1,9 @@
 # tests/e2e/servers_fixtures.py: pytest fixtures for the real loopback SMTP servers of
-# tests/servers (test PKI, Postfix, aiosmtpd, smtp-sink); conftest imports them with *.
+# tests/servers (test PKI, Postfix, aiosmtpd, smtp-sink, dnsmasq, a name server that never
+# answers); conftest imports them with *.
 import os
 import shutil
+import socket
 import sys
 import tempfile
 
@@ -12,9 +14,11 @@ import servers  # noqa: E402
 from servers import netutil  # noqa: E402
 from servers.oauth_provider import OAuthProvider  # noqa: E402
 from servers.oauth_smtp import OAuthSmtp  # noqa: E402
+from servers.dnsmasq import Dnsmasq  # noqa: E402
 
 __all__ = ["pki", "postfix_session", "postfix", "aiosmtpd_session", "aiosmtpd_srv",
-           "aiosmtpd_factory", "smtp_sink", "oauth_provider", "oauth_smtp", "oauth_smtp_tls"]
+           "aiosmtpd_factory", "smtp_sink", "oauth_provider", "oauth_smtp", "oauth_smtp_tls", "dnsmasq",
+           "silent_resolver"]
 
 
 @pytest.fixture(scope="session")
@@ -119,3 +123,30 @@ def oauth_smtp_tls(oauth_provider, pki):
     """oauth_smtp with implicit TLS (port 465 style)."""
     with OAuthSmtp(oauth_provider, pki.server_cert, pki.server_key, implicit_tls=True) as srv:
         yield srv
+
+
+@pytest.fixture
+def dnsmasq():
+    """dnsmasq(srv=[...], mx=[...], hosts=[...], txt=[...], local=["test"]) starts a real name
+    server (tests/servers/dnsmasq.py) on 127.0.0.1 with only those records; .address is the
+    --resolver value. Every one started is stopped at teardown."""
+    started = []
+
+    def make(**kw):
+        server = Dnsmasq(**kw)
+        started.append(server)
+        return server.start()
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def silent_resolver():
+    """A real UDP socket that takes DNS queries and never answers (a name server behind a network
+    that drops its packets); the value is its --resolver address, 127.0.0.1:PORT."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield "127.0.0.1:%d" % s.getsockname()[1]

@@ -50,7 +50,7 @@ class TmuxUI:
             self._tmux("send-keys", "-t", "ui", k)
 
     def type(self, text):
-        self._tmux("send-keys", "-t", "ui", "-l", text)
+        self._tmux("send-keys", "-t", "ui", "-l", "--", text)  # "--": text may start with "-"
 
     def screen(self):
         return self._tmux("capture-pane", "-p", "-t", "ui")

@@ -209,7 +209,9 @@ class Aiosmtpd:
 
     def __init__(self, cert, key, user="outbox-user", password=None,
                  implicit_tls=False, smtputf8=False, no_8bitmime=False,
-                 auth_required=False, extra_args=(), start_timeout=15.0):
+                 auth_required=False, extra_args=(), start_timeout=15.0, host=None, port=None):
+        # host/port: where to listen (a 127.x.y.z address of its own, a port a client
+        # guesses such as 465); by default 127.0.0.1 and a free port.
         self.cert, self.key = cert, key
         self.user = user
         self.password = password or secrets.token_urlsafe(18)
@@ -225,7 +227,8 @@ class Aiosmtpd:
             self.args.append("--auth-required")
         self.args += list(extra_args)
         self.start_timeout = start_timeout
-        self.host = netutil.LOOPBACK4
+        self.host = host or netutil.LOOPBACK4
+        self.fixed_port = port
         self.port = None
         self.dir = None
         self.proc = None
@@ -239,7 +242,7 @@ class Aiosmtpd:
         t0 = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix="outbox-aiosmtpd-")
         os.makedirs(self.maildir)
-        self.port = netutil.free_port()
+        self.port = self.fixed_port or netutil.free_port()
         self._stderr = open(os.path.join(self.dir, "server.log"), "wb")
         atexit.register(self.stop)
         try:

@@ -228,3 +228,28 @@ def make_pki(d):
         server_sha256=cert_sha256(srv_crt),
         server_spki_sha256_b64=spki_sha256_b64(srv_crt, d),
     )
+
+
+def make_named_cert(pki, name, dns_names, ips=()):
+    """(cert, key) signed by pki's test CA for these names, such as autoconfig.example.test and
+    example.test: servers that clients reach by a name a resolver (or a pin) maps to loopback."""
+    d = pki.dir
+    sans = ",".join([f"DNS:{n}" for n in dns_names] + [f"IP:{a}" for a in ips])
+    ext = os.path.join(d, name + ".ext")
+    with open(ext, "w") as f:
+        f.write("[named_ext]\nbasicConstraints = critical,CA:FALSE\n"
+                "keyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\n"
+                f"subjectAltName = {sans}\nsubjectKeyIdentifier = hash\n"
+                "authorityKeyIdentifier = keyid\n")
+    key = _key(d, name)
+    csr = os.path.join(d, name + ".csr")
+    crt = os.path.join(d, name + ".crt")
+    _run("req", "-config", os.path.join(d, "openssl.cnf"), "-new", "-key", key,
+         "-subj", "/CN=" + dns_names[0], "-out", csr, cwd=d)
+    _run("x509", "-req", "-in", csr, "-CA", pki.ca_cert, "-CAkey", pki.ca_key,
+         "-set_serial", _serial(), "-days", "2", "-sha256",
+         "-extfile", ext, "-extensions", "named_ext", "-out", crt, cwd=d)
+    os.unlink(csr)
+    os.chmod(crt, 0o644)
+    os.chmod(key, 0o600)
+    return crt, key

@@ -117,7 +117,7 @@ static void test_remove_and_undo_account(void **state)
 	EXPECT_INT(outbox_account_remove(f->h, "ann@example.org", 0), 0, "remove");
 	EXPECT_INT(outbox_account_load(f->h, "ann@example.org", &a), OUTBOX_ENOTFOUND, "gone");
 	EXPECT_INT(outbox_undo(f->h, what, sizeof what), 0, "undo");
-	EXPECT_STR(what, "account ann@example.org", "undo says what");
+	EXPECT_STR(what, "Restored account ann@example.org", "undo says what");
 	EXPECT_INT(outbox_account_load(f->h, "ann@example.org", &a), 0, "back");
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "true", "and the default again");
 	outbox_account_free(a);

@@ -527,7 +527,7 @@ static void test_https_verifies_the_certificate(void **state)
 	struct canned c = {.count = 2, .answers = {
 		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
 		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnever"}};
-	struct http_request req = {NULL, NULL, NULL, 10000, {NULL, NULL}, NULL};
+	struct http_request req = {.timeout_ms = 10000};
 	struct http_response resp;
 	char dir[64], url[64], ca[96], cmd[128];
 	outbox *h = test_handle();
@@ -556,6 +556,27 @@ static void test_https_verifies_the_certificate(void **state)
 	SSL_CTX_free(c.tls);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	EXPECT_INT(system(cmd), 0, "remove the certificates");
+	free(h);
+}
+
+static void test_pins_must_be_names_and_addresses(void **state)
+{
+	const struct http_pin bad_address[] = {{"pinned.test", "127.0.0.1"}, {"pinned.test", "localhost"}};
+	const struct http_pin bad_host[] = {{"pinned.test:443", "127.0.0.1"}};
+	struct http_request req = {.url = "https://pinned.test/x", .timeout_ms = 10000};
+	struct http_response resp;
+	outbox *h = test_handle();
+
+	(void)state;
+	req.pins = bad_address;
+	req.pin_count = 2;
+	EXPECT_INT(http_perform(h, &req, &resp), OUTBOX_EINVALID, "a pin to a name: code");
+	EXPECT_STR(outbox_errmsg(h), "resolve: the address pinned for pinned.test is not an IP address",
+		   "a pin to a name");
+	req.pins = bad_host;
+	req.pin_count = 1;
+	EXPECT_INT(http_perform(h, &req, &resp), OUTBOX_EINVALID, "a pin with a port: code");
+	EXPECT_STR(outbox_errmsg(h), "resolve: a pinned host must be a host name", "a pin with a port");
 	free(h);
 }
 
@@ -850,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_code_exchange_and_revoke_over_http),
 		cmocka_unit_test(test_http_refusals),
 		cmocka_unit_test(test_https_verifies_the_certificate),
+		cmocka_unit_test(test_pins_must_be_names_and_addresses),
 		cmocka_unit_test(test_device_grant_over_http),
 		cmocka_unit_test(test_device_wait_ends),
 		cmocka_unit_test(test_loopback_listener),

@@ -447,16 +447,6 @@ static void test_removed_while_claimed_conflicts(void **state)
 	strv_free(names);
 }
 
-static void add_account(outbox *h, const char *address, const char *server)
-{
-	outbox_account *a = outbox_account_new();
-
-	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address), 0);
-	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server), 0);
-	assert_int_equal(outbox_account_save(h, a), 0);
-	outbox_account_free(a);
-}
-
 static size_t claim_for(outbox *h, const char *server, long long *id)
 {
 	struct queue_item **items;
@@ -476,7 +466,7 @@ static void test_claim_by_server(void **state)
 
 	unit_add_server(f->h, "work");
 	unit_add_server(f->h, "other");
-	add_account(f->h, "Ann@Example.org", "work");
+	unit_add_account(f->h, "Ann@Example.org", "work");
 	via_account = add_msg(f->h, 1, "", one);
 	pinned = add_msg(f->h, 2, "other", one);
 

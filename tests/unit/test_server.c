@@ -197,6 +197,7 @@ static void test_edit_in_one_transaction_beside_a_held_draft(void **state)
 	/* Someone else got there first: running the command again may work. */
 	EXPECT_INT(outbox_exit_code(OUTBOX_ECONFLICT), 75, "exit code of a conflict");
 	EXPECT_INT(outbox_exit_code(OUTBOX_EBUSY), 75, "exit code of a busy store");
+	EXPECT_INT(outbox_exit_code(OUTBOX_ECANCELLED), 75, "exit code of a cancelled call");
 	outbox_server_free(held);
 	outbox_server_free(again);
 }

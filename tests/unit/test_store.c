@@ -112,7 +112,7 @@ static void test_migrates_version_1_with_its_data(void **state)
 	/* What version 2 added works on the migrated data: removal and undo. */
 	EXPECT_INT(outbox_server_remove(h, "work", "backup", 0), 0, "remove with reassign");
 	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo");
-	EXPECT_STR(what, "server \"work\", and moved 1 account back to it", "undo says what it did");
+	EXPECT_STR(what, "Restored server \"work\", and moved 1 account back to it", "undo says what it did");
 	EXPECT_INT(outbox_account_load(h, "ann@work.example", &a), 0, "load the account again");
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "work", "server after undo");
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "backup", "fallback after undo");
@@ -152,9 +152,9 @@ static void test_migrates_version_4_journal(void **state)
 	EXPECT_INT(outbox_open(&h, home), 0, "open a version-4 store");
 	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "schema version after migration");
 	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo the last removal made by version 4");
-	EXPECT_STR(what, "account bob@work.example", "the account removal comes back first");
+	EXPECT_STR(what, "Restored account bob@work.example", "the account removal comes back first");
 	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo the server removal");
-	EXPECT_STR(what, "server \"work\", and moved 1 account back to it", "with its journalled effects");
+	EXPECT_STR(what, "Restored server \"work\", and moved 1 account back to it", "with its journalled effects");
 	EXPECT_INT(outbox_account_load(h, "ann@work.example", &a), 0, "load the moved account");
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "work", "server after undo");
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "backup", "fallback list after undo");

@@ -72,6 +72,17 @@ static inline void unit_add_server(outbox *h, const char *name)
 	outbox_server_free(s);
 }
 
+/* Add an account for `address` sending through server `server`; the test stops if that fails. */
+static inline void unit_add_account(outbox *h, const char *address, const char *server)
+{
+	outbox_account *a = outbox_account_new();
+
+	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_ADDRESS, address), 0);
+	assert_int_equal(outbox_account_set(h, a, OUTBOX_ACCOUNT_SERVER, server), 0);
+	assert_int_equal(outbox_account_save(h, a), 0);
+	outbox_account_free(a);
+}
+
 /* A cmocka setup: a throwaway store in *state whose secrets go to 0600 files, never a keyring the
  * machine may have. */
 static inline int unit_store_setup_with_secret_files(void **state, const char *tag)
