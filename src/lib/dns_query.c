@@ -318,7 +318,9 @@ static void batch_start(struct batch *b)
 int dns_query_run(outbox *h, const struct dns_resolver *r, struct dns_query *q, size_t n,
 		  long long deadline_ms)
 {
-	struct timespec until = {deadline_ms / 1000, (deadline_ms % 1000) * 1000000};
+	/* A negative time is no moment to wait for (tv_nsec must not be negative): no wait. */
+	struct timespec until = {deadline_ms < 0 ? 0 : deadline_ms / 1000,
+				 deadline_ms < 0 ? 0 : (deadline_ms % 1000) * 1000000};
 	struct batch *b;
 	size_t i;
 	int rc;
@@ -329,7 +331,9 @@ int dns_query_run(outbox *h, const struct dns_resolver *r, struct dns_query *q, 
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	batch_start(b);
 	pthread_mutex_lock(&b->lock);
-	while (b->pending > 0 && pthread_cond_timedwait(&b->changed, &b->lock, &until) != ETIMEDOUT)
+	/* Any answer but a wake-up (the time is up, or an error) ends the wait: looping on an error
+	 * would hold the lock the queries need. */
+	while (b->pending > 0 && pthread_cond_timedwait(&b->changed, &b->lock, &until) == 0)
 		;
 	for (i = 0; i < n; i++) {
 		struct dns_query *out = &q[i];

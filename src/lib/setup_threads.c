@@ -1,6 +1,5 @@
 /* setup_threads.c: one process-wide count of the lookup and probe threads of `outbox setup`, so a
  * program that cancelled a run does not exit under threads still inside libcurl or OpenSSL. */
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <time.h>
@@ -40,6 +39,8 @@ int outbox_setup_settle(long long timeout_ms)
 	struct timespec until;
 	int settled;
 
+	if (timeout_ms < 0)
+		timeout_ms = 0;
 	/* The realtime clock, as the static condition variable waits on it: a wait of a few seconds. */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += (time_t)(timeout_ms / 1000);
@@ -49,7 +50,8 @@ int outbox_setup_settle(long long timeout_ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&threads_lock);
-	while (threads_running > 0 && pthread_cond_timedwait(&threads_left, &threads_lock, &until) != ETIMEDOUT)
+	/* Any answer but a wake-up (the time is up, or an error) ends the wait. */
+	while (threads_running > 0 && pthread_cond_timedwait(&threads_left, &threads_lock, &until) == 0)
 		;
 	settled = threads_running == 0;
 	pthread_mutex_unlock(&threads_lock);
