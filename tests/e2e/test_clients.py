@@ -1,0 +1,216 @@
+# tests/e2e/test_clients.py: Debian's own mail programs (mutt, s-nail, bsd-mailx, PHP mail(),
+# Symfony Mailer, cron's call) with outbox as their sendmail; what aiosmtpd got is what was sent.
+import secrets
+
+import pytest
+
+from clientrun import ACCOUNT, Clients, expect
+from sendutil import configure, marker
+
+
+@pytest.fixture
+def clients(ob, aiosmtpd_srv, pki, tmp_path):
+    srv = aiosmtpd_srv
+    configure(ob, "aio", srv.port, "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert,
+              address=ACCOUNT)
+    return Clients(ob, srv, tmp_path)
+
+
+def attachment_bytes():
+    """Binary content that no text conversion can pass unharmed: NUL, CR, LF, 8-bit bytes."""
+    return bytes(range(256)) + b"\r\n.\r\n" + secrets.token_bytes(1500)
+
+
+# --- mutt in batch mode -----------------------------------------------------------------------
+def mutt(clients, settings, subject, body, *args):
+    rc = clients.write(".muttrc", "".join(line + "\n" for line in [
+        f'set sendmail="{clients.sendmail}"',
+        f"set from={ACCOUNT}",
+        "set realname='Test Sender'",
+        "set use_envelope_from=yes",
+        "set copy=no",
+        "set charset=utf-8",
+        *settings]))
+    return clients.ok(["mutt", "-n", "-F", rc, "-s", subject, *args], input=body)
+
+
+def test_mutt_attachment_cc_and_bcc(clients):
+    m = marker()
+    body = f"Hello from mutt, {m}.\nGrüße, a second line in UTF-8.\n"
+    data = attachment_bytes()
+    path = clients.write("report.bin", data)
+    mutt(clients, [], m, body, "-c", "cc@example.test", "-b", "bcc@example.test",
+         "-a", path, "--", "to@example.test")
+    (got,) = clients.received(1)
+    expect(got.mail_from, ACCOUNT, "envelope sender (mutt's -f)", clients)
+    expect(got.rcpt_tos, ["bcc@example.test", "cc@example.test", "to@example.test"],
+           "envelope recipients", clients)
+    expect(got.header("To"), "to@example.test", "To", clients)
+    expect(got.header("Cc"), "cc@example.test", "Cc", clients)
+    expect(got.header("Bcc"), None, "Bcc header", clients)
+    expect(got.header("Subject"), m, "Subject", clients)
+    expect(got.header("From"), f"Test Sender <{ACCOUNT}>", "From", clients)
+    expect(got.text().rstrip("\n"), body.rstrip("\n"), "the text part, decoded", clients)
+    expect(got.attachments(), {"report.bin": data}, "the attachment, decoded", clients)
+
+
+def test_mutt_dsn_return_and_notify(clients):
+    # dsn_return=hdrs and dsn_notify make mutt pass "-N failure,delay -R hdrs". aiosmtpd offers no
+    # DSN, so the mail goes without the parameters, as Postfix's sendmail would send it.
+    m = marker()
+    mutt(clients, ["set dsn_return=hdrs", 'set dsn_notify="failure,delay"'], m, "dsn\n",
+         "--", "to@example.test")
+    (got,) = clients.received(1)
+    expect(got.rcpt_tos, ["to@example.test"], "envelope recipients", clients)
+    expect(got.header("Subject"), m, "Subject", clients)
+    expect([o for o in got.mail_options if o.upper().startswith(("RET=", "ENVID="))], [],
+           "DSN parameters sent to a server without DSN", clients)
+
+
+# --- s-nail and bsd-mailx ---------------------------------------------------------------------
+def test_snail_attachment_cc_and_bcc(clients):
+    m = marker()
+    body = f"s-nail says hello, {m}.\n"
+    data = attachment_bytes()
+    path = clients.write("data.bin", data)
+    # sendwait: s-nail waits for sendmail and reports its exit status.
+    clients.ok(["s-nail", "-n", "-#", "-S", f"mta={clients.sendmail}", "-S", "sendwait",
+                "-S", f"from=Test Sender <{ACCOUNT}>", "-s", m, "-c", "cc@example.test",
+                "-b", "bcc@example.test", "-a", path, "to@example.test"],
+               input=body, extra_env={"MAILRC": "/dev/null"})
+    (got,) = clients.received(1)
+    expect(got.mail_from, ACCOUNT, "envelope sender (from the From: header)", clients)
+    expect(got.rcpt_tos, ["bcc@example.test", "cc@example.test", "to@example.test"],
+           "envelope recipients", clients)
+    expect(got.header("Bcc"), None, "Bcc header", clients)
+    expect(got.header("Cc"), "cc@example.test", "Cc", clients)
+    expect(got.header("Subject"), m, "Subject", clients)
+    expect(got.text().rstrip("\n"), body.rstrip("\n"), "the text part, decoded", clients)
+    expect(got.attachments(), {"data.bin": data}, "the attachment, decoded", clients)
+
+
+def test_bsd_mailx_cc_and_bcc(clients):
+    m = marker()
+    body = f"bsd-mailx says hello, {m}.\n"
+    clients.write(".mailrc", f"set sendmail={clients.sendmail}\n")
+    # bsd-mailx runs "sendmail -i -t" with the Bcc header in the message.
+    clients.ok(["bsd-mailx", "-s", m, "-c", "cc@example.test", "-b", "bcc@example.test",
+                "to@example.test"], input=body)
+    (got,) = clients.received(1)
+    expect(got.mail_from, ACCOUNT, "envelope sender (the default account)", clients)
+    expect(got.rcpt_tos, ["bcc@example.test", "cc@example.test", "to@example.test"],
+           "envelope recipients", clients)
+    expect(got.header("Bcc"), None, "Bcc header", clients)
+    expect(got.header("To"), "to@example.test", "To", clients)
+    expect(got.header("Subject"), m, "Subject", clients)
+    expect(got.text(), body, "the body", clients)
+
+
+# --- PHP ------------------------------------------------------------------------------------
+PHP_MAIL = """
+$ok = mail($argv[1], $argv[2], $argv[3], $argv[4], $argv[5]);
+echo $ok ? "sent\\n" : "mail() returned false\\n";
+exit($ok ? 0 : 1);
+"""
+
+
+def test_php_mail_with_f(clients):
+    # PHP's mail() runs sendmail_path ("sendmail -t -i" by default) with its fifth argument
+    # appended; web applications pass -f to set the envelope sender for bounces.
+    m = marker()
+    body = f"Order {m} confirmed.\n.\nA line with only a dot stays, as -i asks."
+    headers = f"From: Web Shop <{ACCOUNT}>\r\nCc: cc@example.test\r\nReply-To: help@example.test"
+    clients.ok(["php", "-d", f"sendmail_path={clients.sendmail} -t -i", "-r", PHP_MAIL,
+                "--", "to@example.test", m, body, headers, f"-f{ACCOUNT}"])
+    (got,) = clients.received(1)
+    expect(got.mail_from, ACCOUNT, "envelope sender (-f)", clients)
+    expect(got.rcpt_tos, ["cc@example.test", "to@example.test"], "envelope recipients", clients)
+    expect(got.header("From"), f"Web Shop <{ACCOUNT}>", "From", clients)
+    expect(got.header("Reply-To"), "help@example.test", "Reply-To", clients)
+    expect(got.header("Subject"), m, "Subject", clients)
+    # mail() ends the message with a line break of its own.
+    expect(got.text(), body + "\n", "the body", clients)
+
+
+SYMFONY = """
+require '/usr/share/php/Symfony/Component/Mailer/autoload.php';
+require '/usr/share/php/Symfony/Component/Mime/autoload.php';
+[, $command, $from, $subject, $text, $attachment] = $argv;
+$email = (new Symfony\\Component\\Mime\\Email())
+    ->from($from)->to('to@example.test')->cc('cc@example.test')->bcc('bcc@example.test')
+    ->subject($subject)->text($text)->attachFromPath($attachment, 'invoice.pdf', 'application/pdf');
+$transport = new Symfony\\Component\\Mailer\\Transport\\SendmailTransport($command);
+(new Symfony\\Component\\Mailer\\Mailer($transport))->send($email);
+echo "sent\\n";
+"""
+
+
+@pytest.mark.parametrize("mode", ["-bs", "-t -i"])
+def test_symfony_mailer(clients, mode):
+    # Symfony Mailer's default transport runs "sendmail -bs" and speaks SMTP over its pipes; in
+    # its "-t" mode it drops -t, strips Bcc itself and names every recipient after "--".
+    m = marker()
+    text = f"Symfony with {mode}, {m}.\n"
+    data = attachment_bytes()
+    path = clients.write("invoice.pdf", data)
+    clients.ok(["php", "-r", SYMFONY, "--", f"{clients.sendmail} {mode}", ACCOUNT, m, text, path])
+    (got,) = clients.received(1)
+    expect(got.mail_from, ACCOUNT, "envelope sender", clients)
+    expect(got.rcpt_tos, ["bcc@example.test", "cc@example.test", "to@example.test"],
+           "envelope recipients", clients)
+    expect(got.header("Bcc"), None, "Bcc header", clients)
+    expect(got.header("Subject"), m, "Subject", clients)
+    expect(got.text(), text, "the text part, decoded", clients)
+    expect(got.attachments(), {"invoice.pdf": data}, "the attachment, decoded", clients)
+
+
+# --- cron -----------------------------------------------------------------------------------
+CRONIE_ARGS = ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root"]
+
+
+def cron_message(to, subject, output):
+    """A job's output as cronie writes it to sendmail."""
+    return (f'From: "(Cron Daemon)" <root>\nTo: {to}\nSubject: {subject}\n'
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
+            "Auto-Submitted: auto-generated\nPrecedence: bulk\n"
+            "X-Cron-Env: <SHELL=/bin/sh>\nX-Cron-Env: <HOME=/root>\nX-Cron-Env: <LOGNAME=root>\n"
+            f"\n{output}")
+
+
+def test_cronie_mails_root_with_f_root(clients):
+    # cronie (Fedora, RHEL, Arch): "-f root" is completed with the sending account's domain,
+    # as Postfix completes a bare name; MAILTO names a full address here.
+    m = marker()
+    output = f"backup finished, {m}\n"
+    clients.ok([clients.sendmail, *CRONIE_ARGS],
+               input=cron_message("admin@example.test", f"Cron <root@host> /usr/local/bin/backup {m}", output))
+    (got,) = clients.received(1)
+    expect(got.mail_from, "root@example.test", "envelope sender for -f root", clients)
+    expect(got.rcpt_tos, ["admin@example.test"], "envelope recipients", clients)
+    expect(got.header("Subject"), f"Cron <root@host> /usr/local/bin/backup {m}", "Subject", clients)
+    expect(got.text(), output, "the job's output", clients)
+
+
+def test_cronie_mails_local_root_through_an_alias(clients):
+    # With no MAILTO cron mails the job's owner, "root": an alias names where that goes.
+    clients.ob.ok("alias", "add", "root", "admin@example.test")
+    m = marker()
+    output = f"disk 91% full, {m}\n"
+    clients.ok([clients.sendmail, *CRONIE_ARGS],
+               input=cron_message("root", f"Cron <root@host> df {m}", output))
+    (got,) = clients.received(1)
+    expect(got.mail_from, "root@example.test", "envelope sender for -f root", clients)
+    expect(got.rcpt_tos, ["admin@example.test"], "envelope recipients (root's alias)", clients)
+    expect(got.text(), output, "the job's output", clients)
+
+
+def test_debian_cron_call(clients):
+    # Debian's cron names the recipient and passes -B8BITMIME, without -f or -t.
+    m = marker()
+    output = f"rotated the logs, {m}\n"
+    clients.ok([clients.sendmail, "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "admin@example.test"],
+               input=cron_message("admin@example.test", f"Cron <root@host> logrotate {m}", output))
+    (got,) = clients.received(1)
+    expect(got.rcpt_tos, ["admin@example.test"], "envelope recipients", clients)
+    expect(got.header("Subject"), f"Cron <root@host> logrotate {m}", "Subject", clients)
+    expect(got.text(), output, "the job's output", clients)
