@@ -87,8 +87,9 @@ class Clients:
         env = dict(self.env)
         env.update(extra_env or {})
         # The timeout only keeps a hung client from hanging the run; nothing asserts on time.
-        proc = subprocess.run(argv, input=input, capture_output=True, text=True, env=env,
-                              cwd=cwd or self.home, timeout=60)
+        # No input means an empty one: a client that would ask a question gets end-of-file.
+        proc = subprocess.run(argv, input=input if input is not None else "", capture_output=True,
+                              text=True, env=env, cwd=cwd or self.home, timeout=60)
         self.last = ClientRun(argv, proc)
         return self.last
 

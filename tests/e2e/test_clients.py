@@ -1,5 +1,7 @@
 # tests/e2e/test_clients.py: Debian's own mail programs (mutt, s-nail, bsd-mailx, PHP mail(),
 # Symfony Mailer, cron's call) with outbox as their sendmail; what aiosmtpd got is what was sent.
+import email
+import email.policy
 import secrets
 
 import pytest
@@ -67,6 +69,33 @@ def test_mutt_dsn_return_and_notify(clients):
            "DSN parameters sent to a server without DSN", clients)
 
 
+def test_mutt_dsn_success_report_with_headers_only(clients, postfix):
+    # Postfix offers DSN: with NOTIFY=SUCCESS it sends the sender a delivery report, and
+    # RET=HDRS makes that report return the message's headers only. Both reach Postfix only if
+    # outbox passes on mutt's "-N success -R hdrs".
+    configure(clients.ob, "pf", postfix.plain_port, "none", address=ACCOUNT)
+    m, secret_body = marker(), marker()
+    mutt(clients, ["set dsn_return=hdrs", "set dsn_notify=success"], m, f"body {secret_body}\n",
+         "--", "to@example.test")
+    try:
+        msgs = [email.message_from_bytes(raw, policy=email.policy.default)
+                for _, raw in postfix.wait_messages(2)]
+    except TimeoutError as e:
+        raise AssertionError(f"want the message and its delivery report: {e}\n"
+                             + clients.describe()) from None
+    reports = [msg for msg in msgs if msg.get_content_type() == "multipart/report"]
+    expect(len(reports), 1, "delivery reports received", clients)
+    report = reports[0]
+    expect(str(report["To"]), ACCOUNT, "the report's recipient", clients)
+    returned = [part for part in report.iter_parts()
+                if part.get_content_type() in ("text/rfc822-headers", "message/rfc822")]
+    expect([part.get_content_type() for part in returned], ["text/rfc822-headers"],
+           "what the report returns (RET=HDRS: headers only)", clients)
+    content = returned[0].get_payload(decode=True).decode(errors="replace")
+    expect((m in content, secret_body in content), (True, False),
+           f"(Subject returned, body returned) in the report's returned part {content!r}", clients)
+
+
 # --- s-nail and bsd-mailx ---------------------------------------------------------------------
 def test_snail_attachment_cc_and_bcc(clients):
     m = marker()
@@ -114,16 +143,18 @@ exit($ok ? 0 : 1);
 """
 
 
-def test_php_mail_with_f(clients):
+@pytest.mark.parametrize("bounces", [ACCOUNT, "bounces@example.test"])
+def test_php_mail_with_f(clients, bounces):
     # PHP's mail() runs sendmail_path ("sendmail -t -i" by default) with its fifth argument
-    # appended; web applications pass -f to set the envelope sender for bounces.
+    # appended; web applications pass -f to set the envelope sender for bounces, the account's
+    # own address or another one of its domain.
     m = marker()
     body = f"Order {m} confirmed.\n.\nA line with only a dot stays, as -i asks."
     headers = f"From: Web Shop <{ACCOUNT}>\r\nCc: cc@example.test\r\nReply-To: help@example.test"
     clients.ok(["php", "-d", f"sendmail_path={clients.sendmail} -t -i", "-r", PHP_MAIL,
-                "--", "to@example.test", m, body, headers, f"-f{ACCOUNT}"])
+                "--", "to@example.test", m, body, headers, f"-f{bounces}"])
     (got,) = clients.received(1)
-    expect(got.mail_from, ACCOUNT, "envelope sender (-f)", clients)
+    expect(got.mail_from, bounces, "envelope sender (-f)", clients)
     expect(got.rcpt_tos, ["cc@example.test", "to@example.test"], "envelope recipients", clients)
     expect(got.header("From"), f"Web Shop <{ACCOUNT}>", "From", clients)
     expect(got.header("Reply-To"), "help@example.test", "Reply-To", clients)
@@ -168,9 +199,9 @@ def test_symfony_mailer(clients, mode):
 CRONIE_ARGS = ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root"]
 
 
-def cron_message(to, subject, output):
-    """A job's output as cronie writes it to sendmail."""
-    return (f'From: "(Cron Daemon)" <root>\nTo: {to}\nSubject: {subject}\n'
+def cron_message(to, subject, output, sender='"(Cron Daemon)" <root>'):
+    """A job's output as cron writes it to sendmail (cronie's From: by default)."""
+    return (f"From: {sender}\nTo: {to}\nSubject: {subject}\n"
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
             "Auto-Submitted: auto-generated\nPrecedence: bulk\n"
             "X-Cron-Env: <SHELL=/bin/sh>\nX-Cron-Env: <HOME=/root>\nX-Cron-Env: <LOGNAME=root>\n"
@@ -183,7 +214,8 @@ def test_cronie_mails_root_with_f_root(clients):
     m = marker()
     output = f"backup finished, {m}\n"
     clients.ok([clients.sendmail, *CRONIE_ARGS],
-               input=cron_message("admin@example.test", f"Cron <root@host> /usr/local/bin/backup {m}", output))
+               input=cron_message("admin@example.test", f"Cron <root@host> /usr/local/bin/backup {m}",
+                                  output))
     (got,) = clients.received(1)
     expect(got.mail_from, "root@example.test", "envelope sender for -f root", clients)
     expect(got.rcpt_tos, ["admin@example.test"], "envelope recipients", clients)
@@ -205,11 +237,13 @@ def test_cronie_mails_local_root_through_an_alias(clients):
 
 
 def test_debian_cron_call(clients):
-    # Debian's cron names the recipient and passes -B8BITMIME, without -f or -t.
+    # Debian's cron names the recipient and passes -B8BITMIME, without -f or -t; its From: is
+    # "root (Cron Daemon)". Which envelope sender that gives is outbox's choice (the account's).
     m = marker()
     output = f"rotated the logs, {m}\n"
     clients.ok([clients.sendmail, "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "admin@example.test"],
-               input=cron_message("admin@example.test", f"Cron <root@host> logrotate {m}", output))
+               input=cron_message("admin@example.test", f"Cron <root@host> logrotate {m}", output,
+                                  sender="root (Cron Daemon)"))
     (got,) = clients.received(1)
     expect(got.rcpt_tos, ["admin@example.test"], "envelope recipients", clients)
     expect(got.header("Subject"), f"Cron <root@host> logrotate {m}", "Subject", clients)

@@ -99,11 +99,10 @@ def test_git_send_email_series_threaded(clients, repo):
         with open(os.path.join(maildir, "cur", f"{i}"), "wb") as f:
             f.write(g.raw.replace(b"\r\n", b"\n"))
     git(clients, clone, "am", "-q", maildir)
-    expect(git(clients, clone, "rev-parse", "HEAD^{tree}"), git(clients, repo, "rev-parse", "HEAD^{tree}"),
-           "the tree after git am of the received patches", clients)
-    expect(git(clients, clone, "log", "--format=%an <%ae>|%s", "-3"),
-           git(clients, repo, "log", "--format=%an <%ae>|%s", "-3"), "authors and subjects after git am",
-           clients)
+    for what, args in [("the tree", ["rev-parse", "HEAD^{tree}"]),
+                       ("authors and subjects", ["log", "--format=%an <%ae>|%s", "-3"])]:
+        expect(git(clients, clone, *args), git(clients, repo, *args),
+               f"{what} after git am of the received patches", clients)
 
 
 @pytest.mark.parametrize("args", [["-t", "-i"], ["-i", "list@example.test"]],
