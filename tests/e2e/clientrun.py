@@ -6,6 +6,7 @@ import os
 import subprocess
 
 from conftest import OUTBOX
+from sendutil import configure
 
 ACCOUNT = "sender@example.test"
 
@@ -112,6 +113,13 @@ class Clients:
         text = self.last.describe() if self.last else "no client run yet"
         queue = self.ob.run("queue", "list")
         return f"{text}\n  outbox queue list: {queue.out.strip()!r} {queue.err.strip()!r}"
+
+
+def clients_for(ob, srv, pki, tmp_path):
+    """Clients sending as ACCOUNT through aiosmtpd `srv` (STARTTLS, AUTH, the test CA)."""
+    configure(ob, "aio", srv.port, "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert,
+              address=ACCOUNT)
+    return Clients(ob, srv, tmp_path)
 
 
 def expect(got, want, what, clients):

@@ -6,16 +6,13 @@ import secrets
 
 import pytest
 
-from clientrun import ACCOUNT, Clients, expect
+from clientrun import ACCOUNT, clients_for, expect
 from sendutil import configure, marker
 
 
 @pytest.fixture
 def clients(ob, aiosmtpd_srv, pki, tmp_path):
-    srv = aiosmtpd_srv
-    configure(ob, "aio", srv.port, "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert,
-              address=ACCOUNT)
-    return Clients(ob, srv, tmp_path)
+    return clients_for(ob, aiosmtpd_srv, pki, tmp_path)
 
 
 def attachment_bytes():
@@ -143,6 +140,11 @@ exit($ok ? 0 : 1);
 """
 
 
+def php_mail(clients, to, subject, body, headers, *params):
+    return clients.ok(["php", "-d", f"sendmail_path={clients.sendmail} -t -i", "-r", PHP_MAIL,
+                       "--", to, subject, body, headers, " ".join(params)])
+
+
 @pytest.mark.parametrize("bounces", [ACCOUNT, "bounces@example.test"])
 def test_php_mail_with_f(clients, bounces):
     # PHP's mail() runs sendmail_path ("sendmail -t -i" by default) with its fifth argument
@@ -151,8 +153,7 @@ def test_php_mail_with_f(clients, bounces):
     m = marker()
     body = f"Order {m} confirmed.\n.\nA line with only a dot stays, as -i asks."
     headers = f"From: Web Shop <{ACCOUNT}>\r\nCc: cc@example.test\r\nReply-To: help@example.test"
-    clients.ok(["php", "-d", f"sendmail_path={clients.sendmail} -t -i", "-r", PHP_MAIL,
-                "--", "to@example.test", m, body, headers, f"-f{bounces}"])
+    php_mail(clients, "to@example.test", m, body, headers, f"-f{bounces}")
     (got,) = clients.received(1)
     expect(got.mail_from, bounces, "envelope sender (-f)", clients)
     expect(got.rcpt_tos, ["cc@example.test", "to@example.test"], "envelope recipients", clients)
@@ -161,6 +162,45 @@ def test_php_mail_with_f(clients, bounces):
     expect(got.header("Subject"), m, "Subject", clients)
     # mail() ends the message with a line break of its own.
     expect(got.text(), body + "\n", "the body", clients)
+
+
+def test_php_mail_to_names_and_a_list(clients):
+    # mail()'s first argument is the To: header as the application wrote it: names, lists.
+    m = marker()
+    php_mail(clients, "Customer <to@example.test>, other@example.test", m, "two of them",
+             f"From: {ACCOUNT}", f"-f{ACCOUNT}")
+    (got,) = clients.received(1)
+    expect(got.rcpt_tos, ["other@example.test", "to@example.test"], "envelope recipients", clients)
+    expect(got.header("To"), "Customer <to@example.test>, other@example.test", "To", clients)
+
+
+def html_page(marker_text):
+    """An HTML mail body as web applications write it: one line of 3,000 octets and more."""
+    cells = "".join(f"<td class=\"c{i}\">{i} Grüße</td>" for i in range(120))
+    return f"<html><body><p>{marker_text}</p><table><tr>{cells}</tr></table></body></html>"
+
+
+@pytest.mark.parametrize("kind,no_8bitmime", [("html", False), ("plain", True), ("html", True)],
+                         ids=["long-line", "8bit-no-8bitmime", "long-line-no-8bitmime"])
+def test_php_mail_content_a_strict_server_needs_converted(ob, aiosmtpd_factory, pki, tmp_path,
+                                                          kind, no_8bitmime):
+    # A line over SMTP's 998 octets, or 8-bit text for a server without 8BITMIME: to be sent the
+    # part is re-encoded, and what the reader decodes is what the application wrote.
+    clients = clients_for(ob, aiosmtpd_factory(no_8bitmime=no_8bitmime), pki, tmp_path)
+    m = marker()
+    body = html_page(m) if kind == "html" else f"Grüße from {m}.\nZweite Zeile: ÄÖÜ ß €."
+    php_mail(clients, "to@example.test", m, body,
+             f"From: {ACCOUNT}\r\nMIME-Version: 1.0\r\nContent-Type: text/{kind}; charset=UTF-8",
+             f"-f{ACCOUNT}")
+    (got,) = clients.received(1)
+    part = got.msg.get_body(preferencelist=(kind,))
+    # mail() ends the message with a line break of its own.
+    expect(part.get_content().replace("\r\n", "\n") if part else None, body + "\n",
+           f"the text/{kind} body, decoded", clients)
+    longest = max(len(line) for line in got.raw.split(b"\r\n"))
+    expect(longest <= 998, True, f"every line within 998 octets (longest {longest})", clients)
+    if no_8bitmime:
+        expect(max(got.raw) < 0x80, True, "only 7-bit bytes to a server without 8BITMIME", clients)
 
 
 SYMFONY = """

@@ -5,18 +5,14 @@ import re
 
 import pytest
 
-from clientrun import ACCOUNT, Clients, expect
-from sendutil import configure
+from clientrun import ACCOUNT, clients_for, expect
 
 AUTHOR = f"Test Sender <{ACCOUNT}>"
 
 
 @pytest.fixture
 def clients(ob, aiosmtpd_srv, pki, tmp_path):
-    srv = aiosmtpd_srv
-    configure(ob, "aio", srv.port, "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert,
-              address=ACCOUNT)
-    c = Clients(ob, srv, tmp_path)
+    c = clients_for(ob, aiosmtpd_srv, pki, tmp_path)
     c.env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Test Sender",
                   "GIT_AUTHOR_EMAIL": ACCOUNT, "GIT_COMMITTER_NAME": "Test Sender",
                   "GIT_COMMITTER_EMAIL": ACCOUNT})
