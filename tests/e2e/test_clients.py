@@ -23,7 +23,7 @@ def attachment_bytes():
 # --- mutt in batch mode -----------------------------------------------------------------------
 def mutt(clients, settings, subject, body, *args):
     rc = clients.write(".muttrc", "".join(line + "\n" for line in [
-        f'set sendmail="{clients.sendmail}"',
+        f'set sendmail="{clients.sendmail} -oem -oi"',  # mutt's own default, with our path
         f"set from={ACCOUNT}",
         "set realname='Test Sender'",
         "set use_envelope_from=yes",
