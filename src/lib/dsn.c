@@ -144,7 +144,9 @@ int dsn_orcpt(struct buf *out, const char *address)
 	 * characters included, goes as \x{HEX} with the code point in upper-case hex. */
 	for (p = (const unsigned char *)address; *p; p += n) {
 		unsigned long cp = dsn_code_point(p, &n);
-		int rc = (cp > 0x20 && cp < 0x7f && cp != '\\' && cp != '+' && cp != '=')
+		/* n == 1: an overlong sequence that decodes to ASCII is escaped too, never copied as
+		 * its raw octets. */
+		int rc = (n == 1 && cp > 0x20 && cp < 0x7f && cp != '\\' && cp != '+' && cp != '=')
 				 ? buf_append(out, p, 1)
 				 : buf_printf(out, "\\x{%02lX}", cp);
 		if (rc < 0)
