@@ -1,5 +1,5 @@
-/* send_cmd.c: `outbox send` and the sendmail drop-in: sendmail's option grammar (-t, -f, -F, -i,
- * -oi, -odi, -oem, -bm, -v), envelope checks before any connection, and per-recipient results. */
+/* send_cmd.c: `outbox send` and the sendmail drop-in: sendmail's option grammar as Postfix reads
+ * it (used, ignored or refused), envelope checks before any connection, and per-recipient results. */
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -17,18 +17,28 @@ static const char send_help[] =
 	"message's From: header, else the default account.\n"
 	"\n"
 	"Options:\n"
-	"  -t                 also send to the To, Cc and Bcc recipients (and remove Bcc)\n"
-	"  -f ADDRESS         the envelope sender (bounces go there)\n"
+	"  -t                 also send to the To, Cc and Bcc recipients\n"
+	"  -f ADDRESS         the envelope sender (bounces go there); a bare name gets the\n"
+	"                     account's domain, and '' or '<>' is the null sender\n"
 	"  -F \"FULL NAME\"     the name for a From: header outbox adds\n"
-	"  -i, -oi            as sendmail, a line with a single \".\" no longer ends the message\n"
+	"  -i, -oi, -o i      as sendmail, a line with a single \".\" no longer ends the message\n"
 	"                     (outbox send always reads to the end of its input)\n"
+	"  -N NOTIFY          delivery notices wanted: never, or a comma list of success,\n"
+	"                     failure and delay (default failure,delay)\n"
+	"  -R hdrs|full       what a bounce returns of the message (default hdrs)\n"
+	"  -V ENVID           the envelope id a notice names (default the Message-ID)\n"
 	"  --account ADDRESS  send as this account\n"
 	"  --server NAME      send through this server instead of the account's\n"
 	"  -v, --verbose      show the conversation with the server (passwords redacted)\n"
 	"  --quiet            print nothing when every recipient got the message\n"
 	"  --queue-only, -odq put the message in the outbox without trying now\n"
 	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
-	"Accepted for compatibility and ignored: -odi, -oem, -bm, -oXXX, -B TYPE, -N DSN.\n"
+	"A recipient is an address list: \"Bob <bob@example.com>\", \"a@example.com,b@example.org\".\n"
+	"A Bcc: header is always removed, and a first line \"From \" (mbox) is dropped.\n"
+	"-N, -R and -V reach a server that offers DSN, also when the message is queued.\n"
+	"Accepted for compatibility and ignored, as Postfix does: -odi, -oem, -bm, -oXXX, -B TYPE,\n"
+	"-A X, -L TAG, -O OPT=VALUE, -e X, -h COUNT, -G, -U, -c, -m, -n, -x.\n"
+	"Refused: -X FILE and -C FILE (a log or configuration named by the caller).\n"
 	"As sendmail: -bp lists the outbox in mailq's layout and -q sends everything in it now.\n"
 	"\n"
 	"When the server fails (no connection, TLS, the login, a 421), the account's fallback\n"
@@ -59,6 +69,18 @@ static void send_notice(void *ctx, const char *text)
 {
 	(void)ctx;
 	fprintf(stderr, "outbox: warning: %s\n", text);
+}
+
+/* Options Postfix's sendmail takes and ignores (its getopt list), and which of them take a value:
+ * -B TYPE, -A ARG, -L TAG, -O OPT=VALUE, -e X, -h COUNT; -G, -U, -c, -m, -n, -x take none. */
+#define SEND_IGNORED_WITH_VALUE "BALOeh"
+#define SEND_IGNORED_FLAGS "GUcmnx"
+
+static int send_ignored(const char *arg)
+{
+	if (arg[1] == '\0' || strchr(SEND_IGNORED_WITH_VALUE, arg[1]) == NULL)
+		return arg[1] != '\0' && strchr(SEND_IGNORED_FLAGS, arg[1]) != NULL && arg[2] == '\0';
+	return 1;
 }
 
 /* An option's value: the rest of this argument ("-fme@x") or the next one ("-f me@x"). */
@@ -136,8 +158,20 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 			if (strpbrk(v, "\r\n"))
 				return cli_usage("send", "-F contains a line break; refusing it");
 			a->req.full_name = v;
-		} else if (strncmp(arg, "-B", 2) == 0 || strncmp(arg, "-N", 2) == 0) {
-			if (send_value(argc, argv, &i, 2, arg) == NULL)
+		} else if (strncmp(arg, "-N", 2) == 0 || strncmp(arg, "-R", 2) == 0 || strncmp(arg, "-V", 2) == 0) {
+			/* DSN requests: the library checks their values, for every front end alike. */
+			if ((v = send_value(argc, argv, &i, 2, arg)) == NULL)
+				return EX_USAGE;
+			*(arg[1] == 'N' ? &a->req.dsn_notify : arg[1] == 'R' ? &a->req.dsn_ret : &a->req.dsn_envid) = v;
+		} else if (strcmp(arg, "-o") == 0) {
+			/* "-o i", as getopt reads "-oi": the option is the next word. */
+			if ((v = send_value(argc, argv, &i, 2, "-o")) == NULL)
+				return EX_USAGE;
+			if (strcmp(v, "i") == 0)
+				a->req.dot_ends_input = 0;
+		} else if (send_ignored(arg)) {
+			/* What Postfix's sendmail accepts and ignores; those that take a value take it. */
+			if (strchr(SEND_IGNORED_WITH_VALUE, arg[1]) && send_value(argc, argv, &i, 2, arg) == NULL)
 				return EX_USAGE;
 		} else if (strcmp(arg, "-bm") == 0 || strncmp(arg, "-o", 2) == 0) {
 			/* -odi, -oem and other -o options change nothing here. */

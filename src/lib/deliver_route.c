@@ -48,7 +48,9 @@ static int deliver_txn(outbox *h, const struct deliver_message *m, outbox_send_r
 			t->smtputf8 |= *p >= 0x80;
 	for (const unsigned char *p = (const unsigned char *)m->sender; *p; p++)
 		t->smtputf8 |= *p >= 0x80;
-	t->envid = m->message_id;
+	t->envid = m->dsn && *m->dsn->envid ? m->dsn->envid : m->message_id;
+	t->dsn_notify = m->dsn ? m->dsn->notify : NULL;
+	t->dsn_ret = m->dsn ? m->dsn->ret : NULL;
 	t->last = 1;
 	return 0;
 }

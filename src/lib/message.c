@@ -1,5 +1,5 @@
 /* message.c: reads a message once, in chunks, into wire form (CRLF line ends, lines checked, missing
- * headers added, -t recipients taken, Bcc dropped); only the header section is held in memory. */
+ * headers added, -t recipients taken, Bcc and an mbox From line dropped); only the header section is held in memory. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -486,8 +486,9 @@ static int finish_header(struct prep *p, int separator)
 	if ((rc = emit(p, add.data, add.len)) < 0)
 		goto out;
 	for (pos = 0; next_field(&p->head, &pos, &f);) {
-		drop = is_empty_message_id(&f) ||
-		       (p->opt->extract_recipients && (name_is(&f, "Bcc") || name_is(&f, "Resent-Bcc")));
+		/* Bcc and Resent-Bcc go whether or not -t read them, as Postfix and msmtp do: the
+		 * header exists to name who must not be seen. */
+		drop = is_empty_message_id(&f) || name_is(&f, "Bcc") || name_is(&f, "Resent-Bcc");
 		if (!drop && (rc = emit(p, f.start, f.len)) < 0)
 			goto out;
 	}
@@ -545,6 +546,14 @@ static int end_line(struct prep *p)
 				   p->line_no, p->line_len, MESSAGE_MAX_LINE);
 	if (p->opt->dot_ends_input && p->line_len == 1 && p->line.data[0] == '.') {
 		p->done = 1;
+		return 0;
+	}
+	/* An mbox separator ("From <sha> <date>", as git format-patch writes) is no header and no
+	 * part of the message: Postfix drops it, and kept it would end the headers at once. */
+	if (p->line_no == 1 && p->line_len >= 5 && memcmp(p->line.data, "From ", 5) == 0) {
+		buf_reset(&p->line);
+		p->line_len = 0;
+		p->line_no++;
 		return 0;
 	}
 	p->lines++;

@@ -31,8 +31,9 @@ struct message_info {
 };
 
 /* Read the whole message from in_fd and write it to out_fd in wire form: every line end CRLF (a
- * bare CR or LF becomes CRLF), a final CRLF added when missing, Bcc: (and Resent-Bcc:) removed
- * with -t, Date/Message-ID/From added when missing. A line that is not a header field ends the
+ * bare CR or LF becomes CRLF), a final CRLF added when missing, Bcc: and Resent-Bcc: removed
+ * (always, as Postfix does), a first line "From " (an mbox separator) dropped, Date/Message-ID/
+ * From added when missing. A line that is not a header field ends the
  * header section (a blank line is put before it). Refuses (OUTBOX_EINVALID, field "message") a
  * line over 998 octets or a NUL byte. Memory stays bounded
  * by MESSAGE_MAX_HEADER whatever the body's size. */

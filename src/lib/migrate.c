@@ -217,8 +217,16 @@ static const char schema_v8[] =
 	"DROP TABLE removals;"
 	"ALTER TABLE removals_v8 RENAME TO removals;";
 
+/* Version 9: what a queued message asks of delivery status notifications (dsn.c: sendmail's -N,
+ * -R and -V), in canonical form, so a retry sends what the first attempt did; '' is the default
+ * (NOTIFY=FAILURE,DELAY, RET=HDRS, ENVID=the Message-ID), which is also what older rows meant. */
+static const char schema_v9[] =
+	"ALTER TABLE queue ADD COLUMN dsn_notify TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN dsn_ret TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN dsn_envid TEXT NOT NULL DEFAULT '';";
+
 static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
-				    schema_v7, schema_v8};
+				    schema_v7, schema_v8, schema_v9};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

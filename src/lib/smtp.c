@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth_advice.h"
+#include "dsn.h"
 #include "handle_internal.h"
 #include "outbox/send.h"
 #include "sasl.h"
@@ -350,10 +351,12 @@ static int smtp_send_mail(struct smtp *e)
 		rc = buf_puts(&line, " BODY=8BITMIME");
 	if (rc == 0 && t->smtputf8 && (e->caps.ext & SMTP_EXT_SMTPUTF8))
 		rc = buf_puts(&line, " SMTPUTF8");
+	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN))
+		rc = buf_printf(&line, " RET=%s", dsn_ret_or_default(t->dsn_ret));
 	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN) && t->envid && *t->envid) {
-		rc = buf_puts(&line, " RET=HDRS ENVID=");
+		rc = buf_puts(&line, " ENVID=");
 		if (rc == 0)
-			rc = smtp_xtext(&line, t->envid);
+			rc = dsn_xtext(&line, t->envid);
 	}
 	if (rc < 0) {
 		buf_free(&line);
@@ -371,9 +374,9 @@ static int smtp_send_rcpt(struct smtp *e, size_t i)
 	int rc = buf_printf(&line, "RCPT TO:<%s>", e->txn->rcpt[i].address);
 
 	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN)) {
-		rc = buf_puts(&line, " NOTIFY=FAILURE,DELAY ORCPT=rfc822;");
+		rc = buf_printf(&line, " NOTIFY=%s ORCPT=", dsn_notify_or_default(e->txn->dsn_notify));
 		if (rc == 0)
-			rc = smtp_xtext(&line, e->txn->rcpt[i].address);
+			rc = dsn_orcpt(&line, e->txn->rcpt[i].address);
 	}
 	if (rc < 0) {
 		buf_free(&line);
@@ -958,17 +961,4 @@ const char *smtp_awaited(const struct smtp *e, char *out, size_t size, size_t *r
 	if (e->expect_count == 0)
 		return "";
 	return smtp_role_words(e, e->expect[e->expect_head].role, e->expect[e->expect_head].index, out, size);
-}
-
-int smtp_xtext(struct buf *out, const char *value)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)value; *p; p++) {
-		int rc = (*p < 33 || *p > 126 || *p == '+' || *p == '=') ? buf_printf(out, "+%02X", *p)
-									  : buf_append(out, p, 1);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
 }

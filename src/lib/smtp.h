@@ -58,7 +58,9 @@ struct smtp_txn {
 	off_t size;              /* body bytes (CRLF form, before dot-stuffing) */
 	int body_8bit;
 	int smtputf8;
-	const char *envid;       /* DSN ENVID (the Message-ID), or NULL */
+	const char *envid;       /* DSN ENVID (-V, else the Message-ID), or NULL */
+	const char *dsn_notify;  /* DSN NOTIFY and RET as dsn_check gives them; NULL or "" for the */
+	const char *dsn_ret;     /* defaults (dsn.h) */
 	int last;                /* QUIT follows: pipelined after the data when the server allows */
 	/* what the server said, for the delivery policy (policy.h) to judge */
 	struct smtp_reply mail_reply;
@@ -125,8 +127,5 @@ int smtp_awaiting_greeting(const struct smtp *e);
  * "the connection (a greeting)"), for a caller that says what it waited for; "" when none is due.
  * *received: the bytes of replies not yet complete, so the caller can tell silence from slowness. */
 const char *smtp_awaited(const struct smtp *e, char *out, size_t size, size_t *received);
-
-/* xtext (RFC 3461) of a value, for ENVID and ORCPT. */
-int smtp_xtext(struct buf *out, const char *value);
 
 #endif

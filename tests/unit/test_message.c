@@ -54,8 +54,18 @@ static const struct mcase cases[] = {
 	/* where the headers end */
 	{.name = "headers only", .in = "Subject: hi", .want = ADDED "Subject: hi\r\n"},
 	{.name = "no headers", .in = "hello world\nsecond\n", .want = ADDED "\r\nhello world\r\nsecond\r\n"},
-	{.name = "mbox From_ line is not a header", .in = "From bob Sat Jan  3\nSubject: x\n",
-	 .want = ADDED "\r\nFrom bob Sat Jan  3\r\nSubject: x\r\n"},
+	/* The mbox separator git format-patch writes is dropped, as Postfix drops it: the headers
+	 * after it stay headers, with or without -t. */
+	{.name = "mbox From_ line dropped", .in = "From bob Sat Jan  3\nSubject: x\n",
+	 .want = ADDED "Subject: x\r\n"},
+	{.name = "mbox From_ line dropped with -t", .flags = T,
+	 .in = "From 1a2b3c Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nTo: b@example.org\n\npatch\n",
+	 .want = ADDED "From: A <a@example.org>\r\nTo: b@example.org\r\n\r\npatch\r\n", .rcpts = "b@example.org",
+	 .from = "a@example.org"},
+	{.name = "From_ only on the first line", .in = "Subject: x\n\nFrom here on\n",
+	 .want = ADDED "Subject: x\r\n\r\nFrom here on\r\n"},
+	{.name = "From_ line alone is an empty message", .in = "From bob Sat Jan  3\n", .rc = OUTBOX_EINVALID,
+	 .want = "empty"},
 	{.name = "empty first line", .in = "\nbody\n", .want = ADDED "\r\nbody\r\n"},
 	{.name = "continuation as first line", .in = " indented\n", .want = ADDED "\r\n indented\r\n"},
 	{.name = "a non-header line starts the body", .in = "Subject: a\nnot a header\nmore\n",
@@ -123,8 +133,12 @@ static const struct mcase cases[] = {
 	 .want = ADDED "To: a@example.org, B <b@example.org>\r\n"
 		       "Cc: \"Smith, C\" <c@example.org>, d@example.org (Dee, D)\r\nSubject: s\r\n\r\nbody\r\n",
 	 .rcpts = "a@example.org b@example.org c@example.org d@example.org e@example.org f@example.org"},
-	{.name = "Bcc kept without -t", .in = "To: a@example.org\nBcc: e@example.org,\n f@example.org\n\nx\n",
-	 .want = ADDED "To: a@example.org\r\nBcc: e@example.org,\r\n f@example.org\r\n\r\nx\r\n"},
+	/* Bcc goes with or without -t, as Postfix and msmtp remove it. */
+	{.name = "Bcc removed without -t", .in = "To: a@example.org\nBcc: e@example.org,\n f@example.org\n\nx\n",
+	 .want = ADDED "To: a@example.org\r\n\r\nx\r\n"},
+	{.name = "Resent-Bcc removed without -t",
+	 .in = "To: a@example.org\nResent-To: r@example.org\nResent-Bcc: h@example.org\n\nx\n",
+	 .want = ADDED "To: a@example.org\r\nResent-To: r@example.org\r\n\r\nx\r\n"},
 	{.name = "-t Bcc last before the body", .in = "To: a@example.org\nBcc: b@example.org,\n\tc@example.org\n\nx\n",
 	 .flags = T, .want = ADDED "To: a@example.org\r\n\r\nx\r\n",
 	 .rcpts = "a@example.org b@example.org c@example.org"},
