@@ -19,8 +19,7 @@
 #include "store.h"
 #include "validate.h"
 
-/* Envelope values come from argv and headers; refuse what could inject commands (invariant 6). */
-static int deliver_check_envelope(outbox *h, const char *field, const char *address)
+int deliver_check_envelope(outbox *h, const char *field, const char *address)
 {
 	if (address[0] == '-')
 		return outbox_fail(h, OUTBOX_EINVALID, field, "\"%.60s\" starts with \"-\"; an address cannot",

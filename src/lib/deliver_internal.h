@@ -20,6 +20,10 @@ int deliver_password(outbox *h, const outbox_server *s, struct transcript verbos
  * server's timeout. */
 int deliver_password_command(outbox *h, const outbox_server *s, char **password);
 
+/* Envelope values come from argv, headers and `sendmail -bs`: refuse what could inject commands
+ * (invariant 6) or is not an address, naming `field` ("from", "recipient"). */
+int deliver_check_envelope(outbox *h, const char *field, const char *address);
+
 struct send_rcpt {
 	char *address;
 	outbox_rcpt_state state; /* DEFERRED while still to be tried */
