@@ -55,8 +55,9 @@ static int starts_with(const char *s, const char *prefix)
 	return strlen(s) >= n && word_is(s, n, prefix);
 }
 
-static void reply(struct smtpd *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reply(struct smtpd *s, const char *fmt, ...)
+/* The reply to a command, with its CRLF; 0, so that a command can end with it. */
+static int reply(struct smtpd *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reply(struct smtpd *s, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -70,11 +71,12 @@ static void reply(struct smtpd *s, const char *fmt, ...)
 		n = (int)(sizeof s->reply - 3);
 	memcpy(s->reply + n, "\r\n", 3);
 	s->reply_len = (size_t)n + 2;
+	return 0;
 }
 
-/* A failed command: counted, so a client that only makes errors is ended. */
-static void refuse(struct smtpd *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void refuse(struct smtpd *s, const char *fmt, ...)
+/* A failed command's reply: counted, so a client that only makes errors is ended; -1. */
+static int refuse(struct smtpd *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct smtpd *s, const char *fmt, ...)
 {
 	char text[SMTPD_MAX_REPLY];
 	va_list ap;
@@ -84,6 +86,7 @@ static void refuse(struct smtpd *s, const char *fmt, ...)
 	va_end(ap);
 	s->errors++;
 	reply(s, "%s", text);
+	return -1;
 }
 
 static void transaction_reset(struct smtpd *s)
@@ -245,7 +248,7 @@ static int check_address(struct smtpd *s, const char *field, const char *address
 	return -1;
 }
 
-static void cmd_mail(struct smtpd *s, const char *arg)
+static int cmd_mail(struct smtpd *s, const char *arg)
 {
 	char address[PATH_MAX_OCTETS];
 	int smtputf8;
@@ -262,16 +265,16 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 	if (parse_path(&arg, address, sizeof address) < 0 || (*address && !mailbox_ok(address, 0)))
 		return refuse(s, "501 5.1.7 Bad sender address syntax");
 	if (parse_params(s, arg, 1, &smtputf8) < 0)
-		return;
+		return -1;
 	if (has_8bit(address) && !smtputf8)
 		return refuse(s, "553 5.6.7 A UTF-8 address needs the SMTPUTF8 parameter");
 	if (*address && check_address(s, "from", address) < 0)
-		return;
+		return -1;
 	if ((s->sender = strdup(address)) == NULL)
 		return reply(s, "451 4.3.0 Out of memory");
 	s->smtputf8 = smtputf8;
 	s->state = ST_MAIL;
-	reply(s, "250 2.1.0 Ok");
+	return reply(s, "250 2.1.0 Ok");
 }
 
 static int add_recipient(struct smtpd *s, const char *address)
@@ -293,7 +296,7 @@ static int add_recipient(struct smtpd *s, const char *address)
 	return 0;
 }
 
-static void cmd_rcpt(struct smtpd *s, const char *arg)
+static int cmd_rcpt(struct smtpd *s, const char *arg)
 {
 	char address[PATH_MAX_OCTETS];
 	int smtputf8;
@@ -308,7 +311,7 @@ static void cmd_rcpt(struct smtpd *s, const char *arg)
 	if (parse_path(&arg, address, sizeof address) < 0 || !mailbox_ok(address, 1))
 		return refuse(s, "501 5.1.3 Bad recipient address syntax");
 	if (parse_params(s, arg, 0, &smtputf8) < 0)
-		return;
+		return -1;
 	/* RFC 5321 4.5.3.1.10: 452 for one too many, and the client sends the rest in another
 	 * transaction; the limit is the send path's own. Not counted as an error. */
 	if (s->nrecipients >= s->cfg.max_recipients)
@@ -317,14 +320,14 @@ static void cmd_rcpt(struct smtpd *s, const char *arg)
 	if (has_8bit(address) && !s->smtputf8)
 		return refuse(s, "553 5.6.7 A UTF-8 address needs SMTPUTF8 on MAIL FROM");
 	if (check_address(s, "recipient", address) < 0)
-		return;
+		return -1;
 	if (add_recipient(s, address) < 0)
 		return reply(s, "451 4.3.0 Out of memory");
 	s->state = ST_RCPT;
-	reply(s, "250 2.1.5 Ok");
+	return reply(s, "250 2.1.5 Ok");
 }
 
-static void cmd_data(struct smtpd *s, const char *arg)
+static int cmd_data(struct smtpd *s, const char *arg)
 {
 	if (*arg)
 		return refuse(s, "501 5.5.4 Syntax: DATA takes no argument");
@@ -334,10 +337,10 @@ static void cmd_data(struct smtpd *s, const char *arg)
 		return refuse(s, "503 5.5.1 Error: need RCPT command");
 	s->state = ST_DATA;
 	s->data_state = DS_LINE_START;
-	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	return reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
-static void cmd_hello(struct smtpd *s, const char *arg, int extended)
+static int cmd_hello(struct smtpd *s, const char *arg, int extended)
 {
 	const char *p;
 
@@ -353,12 +356,12 @@ static void cmd_hello(struct smtpd *s, const char *arg, int extended)
 		return reply(s, "250 %s", s->cfg.hostname);
 	/* Only what is implemented: no SIZE (no limit is enforced), no DSN (not carried yet), no
 	 * STARTTLS or AUTH (standard input is not a network). */
-	reply(s, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
+	return reply(s, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
 		 "250 HELP", s->cfg.hostname);
 }
 
-/* One command line, without its line end. */
-static void command(struct smtpd *s, enum smtpd_event *ev)
+/* One command line, without its line end: 0 when it was taken, -1 when refused. */
+static int command(struct smtpd *s, enum smtpd_event *ev)
 {
 	const char *line = s->line, *arg;
 	size_t verb, i;
@@ -383,38 +386,40 @@ static void command(struct smtpd *s, enum smtpd_event *ev)
 		;
 
 	if (word_is(line, verb, "EHLO") || word_is(line, verb, "HELO"))
-		cmd_hello(s, arg, ascii_lower((unsigned char)line[0]) == 'e');
-	else if (word_is(line, verb, "MAIL"))
-		cmd_mail(s, arg);
-	else if (word_is(line, verb, "RCPT"))
-		cmd_rcpt(s, arg);
-	else if (word_is(line, verb, "DATA"))
-		cmd_data(s, arg);
-	else if (word_is(line, verb, "RSET")) {
+		return cmd_hello(s, arg, ascii_lower((unsigned char)line[0]) == 'e');
+	if (word_is(line, verb, "MAIL"))
+		return cmd_mail(s, arg);
+	if (word_is(line, verb, "RCPT"))
+		return cmd_rcpt(s, arg);
+	if (word_is(line, verb, "DATA"))
+		return cmd_data(s, arg);
+	if (word_is(line, verb, "RSET")) {
 		if (*arg)
 			return refuse(s, "501 5.5.4 Syntax: RSET takes no argument");
 		transaction_reset(s);
-		reply(s, "250 2.0.0 Ok");
-	} else if (word_is(line, verb, "NOOP"))
-		reply(s, "250 2.0.0 Ok");
-	else if (word_is(line, verb, "QUIT")) {
+		return reply(s, "250 2.0.0 Ok");
+	}
+	if (word_is(line, verb, "NOOP"))
+		return reply(s, "250 2.0.0 Ok");
+	if (word_is(line, verb, "QUIT")) {
 		if (*arg)
 			return refuse(s, "501 5.5.4 Syntax: QUIT takes no argument");
 		transaction_reset(s);
 		s->state = ST_CLOSED;
 		*ev = SMTPD_QUIT;
-		reply(s, "221 2.0.0 Bye");
-	} else if (word_is(line, verb, "VRFY")) {
+		return reply(s, "221 2.0.0 Bye");
+	}
+	if (word_is(line, verb, "VRFY")) {
 		if (*arg == '\0')
 			return refuse(s, "501 5.5.4 Syntax: VRFY address");
-		reply(s, "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
-	} else if (word_is(line, verb, "HELP"))
-		reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
-	else if (word_is(line, verb, "EXPN") || word_is(line, verb, "STARTTLS") || word_is(line, verb, "AUTH") ||
-		 word_is(line, verb, "BDAT") || word_is(line, verb, "ETRN") || word_is(line, verb, "TURN"))
-		refuse(s, "502 5.5.1 Error: command not implemented");
-	else
-		refuse(s, "500 5.5.2 Error: command not recognized");
+		return reply(s, "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
+	}
+	if (word_is(line, verb, "HELP"))
+		return reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+	if (word_is(line, verb, "EXPN") || word_is(line, verb, "STARTTLS") || word_is(line, verb, "AUTH") ||
+	    word_is(line, verb, "BDAT") || word_is(line, verb, "ETRN") || word_is(line, verb, "TURN"))
+		return refuse(s, "502 5.5.1 Error: command not implemented");
+	return refuse(s, "500 5.5.2 Error: command not recognized");
 }
 
 static size_t end_of_data(struct smtpd *s, enum smtpd_event *ev, size_t used)
