@@ -194,31 +194,30 @@ static void test_long_line_refused_and_session_goes_on(void **state)
 	struct outcome o;
 
 	(void)state;
-	memset(in, 0, sizeof in);
-	strcpy(in, "EHLO c" CRLF "NOOP ");
-	memset(in + strlen(in), 'a', 1200);
-	strcat(in, CRLF "NOOP" CRLF "QUIT" CRLF);
+	/* 1200 octets of NOOP argument, then a NOOP that must still work. */
+	snprintf(in, sizeof in, "EHLO c" CRLF "NOOP %01200d" CRLF "NOOP" CRLF "QUIT" CRLF, 0);
 	run(in, 0, 0, &o);
 	EXPECT_STR(o.codes, "220 250 500 250 221", "a 1200-octet line, then NOOP");
 	EXPECT_CONTAINS(o.replies, "500 5.5.2 Error: line too long", "the words for a long line");
 	/* 998 octets and CRLF: the longest line taken. */
-	memset(in, 0, sizeof in);
-	strcpy(in, "NOOP ");
-	memset(in + 5, 'a', SMTPD_MAX_LINE - 2 - 5);
-	strcat(in, CRLF "QUIT" CRLF);
+	snprintf(in, sizeof in, "NOOP %0*d" CRLF "QUIT" CRLF, SMTPD_MAX_LINE - 2 - 5, 0);
 	run(in, 0, 0, &o);
 	EXPECT_STR(o.codes, "220 250 221", "a 1000-octet line");
+	snprintf(in, sizeof in, "NOOP %0*d" CRLF "QUIT" CRLF, SMTPD_MAX_LINE - 2 - 4, 0);
+	run(in, 0, 0, &o);
+	EXPECT_STR(o.codes, "220 500 221", "a 1001-octet line");
 }
 
 static void test_too_many_errors_end_the_session(void **state)
 {
 	char in[2000] = "";
 	struct outcome o;
+	size_t used = 0;
 	int i;
 
 	(void)state;
 	for (i = 0; i < SMTPD_MAX_ERRORS + 5; i++)
-		strcat(in, "FROB" CRLF);
+		used += (size_t)snprintf(in + used, sizeof in - used, "FROB" CRLF);
 	run(in, 0, 0, &o);
 	EXPECT_CONTAINS(o.codes, " 500 421", "the 21st bad command");
 	EXPECT_INT(o.quit, 1, "the session ended");
