@@ -1,5 +1,5 @@
-/* test_smtpd.c: the `sendmail -bs` engine as a table of sessions: the bytes a client sends, the
- * reply codes it must get in order, and the message and envelope that come out. */
+/* test_smtpd.c: the `sendmail -bs` engine as a table of sessions (the bytes a client sends, the
+ * reply codes it must get in order, the message and envelope that come out), and its driver on pipes. */
 #include "unit.h"
 
 #include "smtpd.h"
@@ -244,6 +244,60 @@ static void test_eof_says_whether_a_message_was_open(void **state)
 	smtpd_free(&s);
 }
 
+/* The driver on pipes: what it wrote, and what it returned. */
+static int serve_on_pipes(const char *in, int keep_open, char *out, size_t size)
+{
+	struct unit_store *f = unit_store_open("smtpd");
+	outbox_serve_options opt;
+	int to_server[2], from_server[2], rc;
+	size_t have = 0;
+	ssize_t n;
+
+	assert_non_null(f);
+	assert_int_equal(pipe(to_server), 0);
+	assert_int_equal(pipe(from_server), 0);
+	assert_int_equal(write(to_server[1], in, strlen(in)), (ssize_t)strlen(in));
+	if (!keep_open)
+		close(to_server[1]);
+	memset(&opt, 0, sizeof opt);
+	opt.idle_seconds = 1;
+	rc = outbox_serve_stdio(f->h, to_server[0], from_server[1], &opt);
+	close(from_server[1]);
+	while (have + 1 < size && (n = read(from_server[0], out + have, size - 1 - have)) > 0)
+		have += (size_t)n;
+	out[have] = '\0';
+	if (rc != 0)
+		print_message("serve: %s\n", outbox_errmsg(f->h));
+	close(from_server[0]);
+	close(to_server[0]);
+	if (keep_open)
+		close(to_server[1]);
+	unit_store_close(f);
+	return rc;
+}
+
+static void test_serve_ends_with_421_when_the_client_goes_quiet(void **state)
+{
+	char out[2048];
+
+	(void)state;
+	EXPECT_INT(serve_on_pipes("EHLO c" CRLF "MAIL FROM:<a@example.test>" CRLF, 1, out, sizeof out),
+		   OUTBOX_ETEMPFAIL, "a client silent past the idle time");
+	EXPECT_CONTAINS(out, "250 2.1.0 Ok" CRLF "421 4.4.2 Error: timeout exceeded" CRLF, "the replies");
+}
+
+static void test_serve_input_ending_between_messages_is_not_an_error(void **state)
+{
+	char out[2048];
+
+	(void)state;
+	EXPECT_INT(serve_on_pipes("EHLO c" CRLF "NOOP" CRLF, 0, out, sizeof out), 0, "input ending after NOOP");
+	EXPECT_CONTAINS(out, "250 2.0.0 Ok" CRLF, "the NOOP's reply");
+	EXPECT_INT(strstr(out, "421") == NULL, 1, "no 421 to a client that left cleanly");
+	EXPECT_INT(serve_on_pipes("EHLO c" CRLF "MAIL FROM:<a@example.test>" CRLF, 0, out, sizeof out),
+		   OUTBOX_ETEMPFAIL, "input ending inside a transaction");
+}
+
 static void test_verdict_table(void **state)
 {
 	static const struct {
@@ -279,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_too_many_errors_end_the_session),
 		cmocka_unit_test(test_eof_says_whether_a_message_was_open),
 		cmocka_unit_test(test_verdict_table),
+		cmocka_unit_test(test_serve_ends_with_421_when_the_client_goes_quiet),
+		cmocka_unit_test(test_serve_input_ending_between_messages_is_not_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
