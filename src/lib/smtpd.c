@@ -188,6 +188,15 @@ static int has_8bit(const char *a)
 	return 0;
 }
 
+/* Words that reach the client (a server's, a checker's, its own echoed) on one line, with nothing a terminal
+ * would obey: anything but printable ASCII becomes '?'. */
+static void printable(char *text)
+{
+	for (; *text; text++)
+		if ((unsigned char)*text < 0x20 || (unsigned char)*text >= 0x7f)
+			*text = '?';
+}
+
 /* "KEY" or "KEY=VALUE" words after a path. MAIL knows BODY and SMTPUTF8; anything else was not
  * offered, and RFC 5321 4.1.1.11 answers 555 to a parameter the server does not implement.
  * Returns 0, or -1 with the reply made. */
@@ -219,21 +228,16 @@ static int parse_params(struct smtpd *s, const char *p, int is_mail, int *smtput
 		} else if (is_mail && word_is(w, n, "SMTPUTF8")) {
 			*smtputf8 = 1;
 		} else {
-			refuse(s, "555 5.5.4 %s parameter not recognized: %.*s", is_mail ? "MAIL FROM" : "RCPT TO",
-			       (int)(n > 60 ? 60 : n), w);
+			char shown[64];
+
+			snprintf(shown, sizeof shown, "%.*s", (int)(n > 60 ? 60 : n), w);
+			printable(shown);
+			refuse(s, "555 5.5.4 %s parameter not recognized: %s", is_mail ? "MAIL FROM" : "RCPT TO",
+			       shown);
 			return -1;
 		}
 	}
 	return 0;
-}
-
-/* Words that reach the client (a server's, a checker's) on one line, with nothing a terminal
- * would obey: anything but printable ASCII becomes '?'. */
-static void printable(char *text)
-{
-	for (; *text; text++)
-		if ((unsigned char)*text < 0x20 || (unsigned char)*text >= 0x7f)
-			*text = '?';
 }
 
 /* The checker's refusal, or 0. */

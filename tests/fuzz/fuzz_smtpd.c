@@ -23,7 +23,7 @@ static void mix(struct trace *t, const char *s, size_t n)
 }
 
 /* Every reply is whole lines "ddd-" or "ddd ", the last with a space, each ending in CRLF,
- * with no other control byte, and fits its buffer. */
+ * printable ASCII between (the hostname, set here, is too), and fits its buffer. */
 static void check_reply(const struct smtpd *s)
 {
 	size_t i = 0;
@@ -38,7 +38,7 @@ static void check_reply(const struct smtpd *s)
 		CHECK(s->reply[i + 3] == ' ' || s->reply[i + 3] == '-');
 		last = s->reply[i + 3] == ' ';
 		for (i += 4; s->reply[i] != '\r'; i++)
-			CHECK((unsigned char)s->reply[i] >= 0x20 && s->reply[i] != 0x7f);
+			CHECK((unsigned char)s->reply[i] >= 0x20 && (unsigned char)s->reply[i] < 0x7f);
 		CHECK(s->reply[i + 1] == '\n');
 		i += 2;
 	}
