@@ -245,18 +245,27 @@ $email = (new Email())
     ->subject($subject)
     ->text("Grüße\n.a line that starts with a dot\n")
     ->html('<p>Grüße</p>');
-(new Mailer(Transport::fromDsn($dsn)))->send($email);
+try {
+    (new Mailer(Transport::fromDsn($dsn)))->send($email);
+} catch (\Symfony\Component\Mailer\Exception\TransportExceptionInterface $e) {
+    echo "failed: ", $e->getMessage(), "\n";
+    exit(1);
+}
 echo "sent\n";
 """
 
 
-def test_symfony_mailer_sendmail_transport(ob, link, upstream, tmp_path):
-    m = marker()
+def symfony_send(ob, link, tmp_path, subject):
     script = tmp_path / "send.php"
     script.write_text(SYMFONY_SCRIPT)
     dsn = "sendmail://default?command=" + f"{link} -bs".replace(" ", "%20")
-    proc = subprocess.run(["php", str(script), dsn, m], capture_output=True, text=True, env=ob.env,
+    return subprocess.run(["php", str(script), dsn, subject], capture_output=True, text=True, env=ob.env,
                           timeout=60)
+
+
+def test_symfony_mailer_sendmail_transport(ob, link, upstream, tmp_path):
+    m = marker()
+    proc = symfony_send(ob, link, tmp_path, m)
     assert proc.returncode == 0 and proc.stdout == "sent\n", \
         f"php: exit {proc.returncode}\n  stdout: {proc.stdout!r}\n  stderr: {proc.stderr!r}"
     env, data = received(upstream, m)
@@ -268,3 +277,12 @@ def test_symfony_mailer_sendmail_transport(ob, link, upstream, tmp_path):
     texts = [part.get_content() for part in msg.walk() if part.get_content_type() == "text/plain"]
     assert texts and texts[0].replace("\r\n", "\n") == "Grüße\n.a line that starts with a dot\n", \
         f"text part: got {texts!r}"
+
+
+def test_symfony_mailer_learns_of_a_refusal(ob, link, smtp_sink, tmp_path):
+    # What -bs is for: the program hears that the message did not go, in the server's words.
+    sink = smtp_sink(["-f", "RCPT"])
+    configure(ob, "sink", sink.port, "none")
+    proc = symfony_send(ob, link, tmp_path, "refused")
+    assert proc.returncode == 1 and "554" in proc.stdout and "Error: command failed" in proc.stdout, \
+        f"php: exit {proc.returncode}, want 1 with the 554\n  stdout: {proc.stdout!r}\n  stderr: {proc.stderr!r}"
