@@ -87,10 +87,12 @@ static ssize_t serve_read(struct serve *v, char *buf, size_t size)
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return outbox_fail(v->h, OUTBOX_ETEMPFAIL, NULL, "the client sent nothing for %d seconds", idle);
+	if (n < 0)
+		return outbox_fail(v->h, OUTBOX_EIO, NULL, "waiting for the client failed: %s", strerror(errno));
 	do
 		r = read(v->in_fd, buf, size);
 	while (r < 0 && errno == EINTR);
-	if (r < 0 || n < 0)
+	if (r < 0)
 		return outbox_fail(v->h, OUTBOX_EIO, NULL, "reading from the client failed: %s", strerror(errno));
 	return r;
 }
