@@ -10,6 +10,7 @@
 #include "account.h"
 #include "undo.h"
 #include "send.h"
+#include "serve.h"
 #include "history.h"
 #include "queue.h"
 #include "doctor.h"

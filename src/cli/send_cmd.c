@@ -1,5 +1,6 @@
 /* send_cmd.c: `outbox send` and the sendmail drop-in: sendmail's option grammar as Postfix reads
- * it (used, ignored or refused), envelope checks before any connection, and per-recipient results. */
+ * it (used, ignored or refused), -bs, envelope checks before connecting, per-recipient results. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -33,6 +34,8 @@ static const char send_help[] =
 	"  --quiet            print nothing when every recipient got the message\n"
 	"  --queue-only, -odq put the message in the outbox without trying now\n"
 	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
+	"  -bs                speak SMTP on standard input and output (as PHP's Symfony Mailer\n"
+	"                     does); each message goes to its RCPT TO recipients from MAIL FROM\n"
 	"A recipient is an address list: \"Bob <bob@example.com>\", \"a@example.com,b@example.org\".\n"
 	"A Bcc: header is always removed, and a first line \"From \" (mbox) is dropped.\n"
 	"-N, -R and -V reach a server that offers DSN, also when the message is queued.\n"
@@ -55,6 +58,7 @@ struct send_args {
 	const char **recipients;
 	size_t nrecipients;
 	int verbose, quiet, sendmail;
+	int serve; /* -bs */
 	char queue_mode; /* sendmail -bp ('p') or -q ('q') */
 };
 
@@ -142,6 +146,8 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 			a->req.no_queue = 1;
 		} else if (a->sendmail && (strcmp(arg, "-bp") == 0 || strncmp(arg, "-q", 2) == 0)) {
 			a->queue_mode = arg[1] == 'b' ? 'p' : 'q';
+		} else if (strcmp(arg, "-bs") == 0) {
+			a->serve = 1;
 		} else if (strcmp(arg, "-t") == 0) {
 			a->req.extract_recipients = 1;
 		} else if (strcmp(arg, "-i") == 0 || strcmp(arg, "-oi") == 0) {
@@ -215,6 +221,27 @@ static const char *send_when(long long t, char *buf, size_t size)
 	return buf;
 }
 
+/* -bs: the envelope comes from MAIL FROM and RCPT TO, so recipients, -t and -f have no part. */
+static int send_serve(struct send_args *a)
+{
+	outbox_serve_options opt;
+	outbox *h = NULL;
+	int rc;
+
+	if (a->nrecipients > 0 || a->req.extract_recipients)
+		return cli_usage("send", "-bs takes its recipients from RCPT TO: drop %s",
+				 a->nrecipients ? "the recipients" : "-t");
+	memset(&opt, 0, sizeof opt);
+	opt.send = a->req;
+	opt.send.envelope_from = NULL;
+	/* A client that goes away must not end outbox while it writes: the write fails instead. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = cli_open(&h)) == 0 && (rc = outbox_serve_stdio(h, STDIN_FILENO, STDOUT_FILENO, &opt)) < 0)
+		rc = cli_fail(h, rc);
+	outbox_close(h);
+	return rc;
+}
+
 int cmd_send(int argc, char **argv, int as_sendmail)
 {
 	struct send_args a;
@@ -237,15 +264,19 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 		rc = a.queue_mode == 'p' ? cmd_mailq(1, margv) : cmd_queue(3, qargv);
 		goto out;
 	}
-	if (a.nrecipients == 0 && !a.req.extract_recipients) {
-		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
-		goto out;
-	}
 	/* Only when it is shown: the library renders every line it hands out. */
 	if (a.verbose)
 		a.req.transcript = send_transcript;
 	a.req.notice = send_notice;
 	a.req.ctx = &a;
+	if (a.serve) {
+		rc = send_serve(&a);
+		goto out;
+	}
+	if (a.nrecipients == 0 && !a.req.extract_recipients) {
+		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
+		goto out;
+	}
 	if ((rc = cli_open(&h)) != 0)
 		goto out;
 	rc = outbox_send(h, STDIN_FILENO, &a.req, &res);
