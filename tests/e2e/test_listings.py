@@ -64,3 +64,23 @@ def test_queue_show_outcomes_are_in_the_man_page(ob, postfix):
         assert re.search(r"\b" + attempt["outcome"] + r"\b", listed), \
             f"outcome {attempt['outcome']!r} of queue show is not in the man page's list: {listed!r}"
 
+
+
+def man_text():
+    with open(MAN) as f:
+        return f.read()
+
+
+def test_man_synopsis_of_queue_run_has_every_option(ob):
+    synopsis = man_text().split(".SH DESCRIPTION")[0]
+    block = synopsis.split(".B outbox queue run", 1)[1].split(".br", 1)[0]
+    for option in ("\\-\\-all", "\\-\\-server", "\\-\\-connections", "\\-v", "\\-\\-watch"):
+        assert option in block, f"queue run in the SYNOPSIS: got {block!r}, want {option}"
+    help_text = ob.ok("queue", "--help").out
+    assert "--connections N" in help_text, help_text
+
+
+def test_man_says_pipelining_across_messages_holds_over_data_only():
+    text = " ".join(man_text().split())
+    assert "BDAT" in text.split('SS "outbox queue run')[1].split(".SS")[0], \
+        "queue run's section must say that with BDAT each message costs one round trip"
