@@ -43,7 +43,7 @@ struct session {
 	int port;
 	int done;
 	long long probe_ms; /* session_params.greeting_probe_ms */
-	int probed;         /* the port was asked whether it speaks TLS (session_silent_port) */
+	int probed;         /* the port was asked early whether it speaks TLS (session_probe_due) */
 	/* Step reports (session_params.step): the step under way (-1 for none), and what the
 	 * reports say, gathered as the session goes. */
 	void (*step)(void *ctx, const struct session_event *ev);
@@ -243,18 +243,26 @@ static int session_fail_implicit_tls(outbox *h, const struct session *s, const c
 			   "--security tls", s->host, s->port, seen);
 }
 
-/* The greeting has not come: ask the port, on a second connection, whether it answers a TLS
- * handshake. Only a completed handshake counts, so a slow SMTP server is never taken for TLS.
- * Returns the failure when it does, else 0 (the caller goes on as before). */
-static int session_silent_port(outbox *h, struct session *s)
+/* The greeting has not come: ask whether the port answers a TLS handshake. Only a completed
+ * handshake counts, so a slow SMTP server is never taken for TLS. Early (own_connection 0), on a
+ * second connection, so that the session's own still gets its greeting if one comes; once the
+ * wait is over, on the session's connection, which is of no more use and which a server that
+ * serves one connection at a time is busy with. Returns the failure when the port speaks TLS,
+ * else 0 (the caller goes on as before). */
+static int session_silent_port(outbox *h, struct session *s, int own_connection)
 {
 	long long until = session_cap(s, net_now_ms() + (s->step_ms < SESSION_TLS_PROBE_MS ? s->step_ms
 											      : SESSION_TLS_PROBE_MS));
+	int speaks_tls;
 
 	s->probed = 1;
-	if (tls_probe(h, s->address, s->port, until))
-		return session_fail_implicit_tls(h, s, "answers a TLS handshake");
-	return 0;
+	if (own_connection) {
+		s->broken = 1; /* the handshake's bytes leave nothing to say on it */
+		speaks_tls = tls_probe_fd(h, s->fd, s->host, until);
+	} else {
+		speaks_tls = tls_probe(h, s->address, s->port, s->host, until);
+	}
+	return speaks_tls ? session_fail_implicit_tls(h, s, "answers a TLS handshake") : 0;
 }
 
 /* When the port should be asked early whether it speaks TLS (a caller that set
@@ -289,7 +297,7 @@ static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size
 			if (ready > 0)
 				continue;
 			if (ready == 0 && early) {
-				int rc = session_silent_port(h, s);
+				int rc = session_silent_port(h, s, 0);
 				if (rc < 0)
 					return rc;
 				probe_at = 0; /* not TLS: wait out the rest for the greeting */
@@ -426,7 +434,7 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 				/* A server that stays silent instead of greeting is usually waiting for TLS:
 				 * when the port answers a handshake, that is a setting to change. */
 				if (n == OUTBOX_ETEMPFAIL && session_greeting_silent(s)) {
-					if (!s->probed && (rc = session_silent_port(h, s)) < 0)
+					if ((rc = session_silent_port(h, s, 1)) < 0)
 						return rc;
 					outbox_fail(h, (int)n, NULL, "%s: the server sent no greeting, and the port "
 						    "does not answer a TLS handshake either", outbox_errmsg(h));
@@ -488,7 +496,7 @@ static const char *session_helo_name(char *buf, size_t size)
  * say or wait for, and no late reply may change what the caller decided. */
 static void session_failed(struct session *s)
 {
-	s->broken = !(s->engine && smtp_can_quit(s->engine));
+	s->broken = s->broken || !(s->engine && smtp_can_quit(s->engine));
 }
 
 int session_open(outbox *h, const struct session_params *p, struct session **out)

@@ -40,9 +40,9 @@ struct session_params {
 	long long deadline_ms;
 	/* Optional: after this much silence where the greeting should be, ask the port on a second
 	 * connection whether it speaks TLS, and keep waiting for the greeting when it does not; 0:
-	 * ask only once the wait is over. Sending waits (a slow server is not misread); the doctor
-	 * asks early, since someone is watching. Either way a port that answers TLS is a setting
-	 * error (OUTBOX_EUNAVAILABLE, field "security"), never a temporary failure. */
+	 * do not. Either way, once the greeting wait is over the session's own connection is asked.
+	 * Sending leaves it 0; the doctor asks early, since someone is watching. A port that
+	 * answers TLS is a setting error (OUTBOX_EUNAVAILABLE, field "security"), never temporary. */
 	long long greeting_probe_ms;
 };
 

@@ -171,3 +171,21 @@ def test_tls_bytes_instead_of_a_greeting_are_a_setting_error(ob):
         assert queued == [], f"got {queued} in the outbox, want nothing queued"
     finally:
         srv.stop()
+
+
+def test_starttls_on_an_implicit_tls_port_served_one_connection_at_a_time(ob, pki):
+    # This server takes one connection at a time, so a second connection cannot ask it anything
+    # while the first waits: the port is asked on the session's own connection once the greeting
+    # wait is over.
+    srv = FaultServer(cert=pki.server_cert, key=pki.server_key, tls_mode="implicit")
+    srv.start()
+    try:
+        configure(ob, "fault", srv.port, "starttls", ca=pki.ca_cert)
+        ob.ok("server", "edit", "fault", "--timeout", "2")
+        r = ob.run("send", "rcpt@example.test", input=MESSAGE)
+        assert r.code == UNAVAILABLE, f"got exit {r.code}, want {UNAVAILABLE}\n" + r.describe()
+        assert "this port expects implicit TLS: --security tls" in r.err, r.describe()
+        queued = ob.ok("queue", "list", "--json").json()
+        assert queued == [], f"got {queued} in the outbox, want nothing queued"
+    finally:
+        srv.stop()
