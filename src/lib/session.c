@@ -16,12 +16,15 @@
 #include "server_internal.h"
 #include "session.h"
 #include "tls.h"
+#include "tls_probe.h"
 
 /* The slowest transfer of the message that is still waited for: a link this slow is broken, or
  * a server taking the data a byte at a time to hold the client (see session_send_body). */
 #define SESSION_MIN_DATA_RATE 1024 /* bytes per second */
 /* Under TLS, progress is seen a record at a time; 16 KiB is the largest record (RFC 8446). */
 #define SESSION_TLS_PIECE 16384
+/* How long the handshake that asks whether a silent port speaks TLS may take at most. */
+#define SESSION_TLS_PROBE_MS 5000
 
 struct session {
 	const outbox_server *server; /* the caller keeps it alive until session_close */
@@ -36,8 +39,11 @@ struct session {
 	long long data_limit;    /* and when its transfer must be over; else 0 */
 	char tls_words[128];
 	const char *host;
+	const char *address; /* what to connect to: session_params.address, else the host */
 	int port;
 	int done;
+	long long probe_ms; /* session_params.greeting_probe_ms */
+	int probed;         /* the port was asked early whether it speaks TLS (session_probe_due) */
 	/* Step reports (session_params.step): the step under way (-1 for none), and what the
 	 * reports say, gathered as the session goes. */
 	void (*step)(void *ctx, const struct session_event *ev);
@@ -212,11 +218,68 @@ static int session_read_timed_out(outbox *h, struct session *s)
 			   received == 1 ? "" : "s");
 }
 
+static int session_nothing_received(const struct session *s)
+{
+	char words[64];
+	size_t received = 0;
+
+	smtp_awaited(s->engine, words, sizeof words, &received);
+	return received == 0;
+}
+
+/* Whether the server has said nothing at all where its greeting should be, on a connection that
+ * is not TLS yet: a port that expects TLS from the first byte waits for our ClientHello. */
+static int session_greeting_silent(const struct session *s)
+{
+	return !s->tls && smtp_awaiting_greeting(s->engine) && session_nothing_received(s);
+}
+
+/* The one failure for a port that speaks TLS where plain SMTP was expected: the setting is wrong,
+ * so it is not a temporary failure (the policy stops instead of queueing and retrying). */
+static int session_fail_implicit_tls(outbox *h, const struct session *s, const char *seen)
+{
+	return outbox_fail(h, OUTBOX_EUNAVAILABLE, "security",
+			   "%s port %d %s instead of an SMTP greeting: this port expects implicit TLS: "
+			   "--security tls", s->host, s->port, seen);
+}
+
+/* The greeting has not come: ask whether the port answers a TLS handshake. Only a completed
+ * handshake counts, so a slow SMTP server is never taken for TLS. Early (own_connection 0), on a
+ * second connection, so that the session's own still gets its greeting if one comes; once the
+ * wait is over, on the session's connection, which is of no more use and which a server that
+ * serves one connection at a time is busy with. Returns the failure when the port speaks TLS,
+ * else 0 (the caller goes on as before). */
+static int session_silent_port(outbox *h, struct session *s, int own_connection)
+{
+	long long until = session_cap(s, net_now_ms() + (s->step_ms < SESSION_TLS_PROBE_MS ? s->step_ms
+											      : SESSION_TLS_PROBE_MS));
+	int speaks_tls;
+
+	s->probed = 1;
+	if (own_connection) {
+		s->broken = 1; /* the handshake's bytes leave nothing to say on it */
+		speaks_tls = tls_probe_fd(h, s->fd, s->host, until);
+	} else {
+		speaks_tls = tls_probe(h, s->address, s->port, s->host, until);
+	}
+	return speaks_tls ? session_fail_implicit_tls(h, s, "answers a TLS handshake") : 0;
+}
+
+/* When the port should be asked early whether it speaks TLS (a caller that set
+ * greeting_probe_ms), or 0 when not. */
+static long long session_probe_due(const struct session *s)
+{
+	if (s->probe_ms <= 0 || s->probed || !session_greeting_silent(s))
+		return 0;
+	return s->waiting_since + s->probe_ms;
+}
+
 /* Read what is there before the wait under way runs out (it does not start again with each
  * read); 0 means the server closed, negative a failure or the deadline. */
 static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size)
 {
 	long long deadline = session_cap(s, s->waiting_since + s->step_ms);
+	long long probe_at = session_probe_due(s);
 
 	if (s->tls) {
 		ssize_t n = tls_read(h, s->tls, buf, size, deadline);
@@ -229,9 +292,17 @@ static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int ready = net_wait(s->fd, POLLIN, deadline);
+			int early = probe_at && probe_at < deadline;
+			int ready = net_wait(s->fd, POLLIN, early ? probe_at : deadline);
 			if (ready > 0)
 				continue;
+			if (ready == 0 && early) {
+				int rc = session_silent_port(h, s, 0);
+				if (rc < 0)
+					return rc;
+				probe_at = 0; /* not TLS: wait out the rest for the greeting */
+				continue;
+			}
 			if (ready == 0)
 				return session_read_timed_out(h, s);
 		}
@@ -339,15 +410,6 @@ static int session_flush_tail(outbox *h, struct session *s)
 	return rc;
 }
 
-static int session_nothing_received(const struct session *s)
-{
-	char words[64];
-	size_t received = 0;
-
-	smtp_awaited(s->engine, words, sizeof words, &received);
-	return received == 0;
-}
-
 /* Run the engine until it needs the caller (ready, a transaction done, closed) or fails. */
 static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, enum smtp_action *stopped)
 {
@@ -369,18 +431,23 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 		case SMTP_READ: {
 			ssize_t n = session_read(h, s, in, sizeof in);
 			if (n < 0) {
-				/* A server that stays silent instead of greeting is usually waiting for TLS. */
-				if (n == OUTBOX_ETEMPFAIL && !s->tls && smtp_awaiting_greeting(s->engine) &&
-				    session_nothing_received(s))
-					outbox_fail(h, (int)n, NULL,
-						    "%s: the server sent no greeting; if port %d expects TLS from the first "
-						    "byte (usually 465), set --security tls", outbox_errmsg(h), s->port);
+				/* A server that stays silent instead of greeting is usually waiting for TLS:
+				 * when the port answers a handshake, that is a setting to change. */
+				if (n == OUTBOX_ETEMPFAIL && session_greeting_silent(s)) {
+					if ((rc = session_silent_port(h, s, 1)) < 0)
+						return rc;
+					outbox_fail(h, (int)n, NULL, "%s: the server sent no greeting, and the port "
+						    "does not answer a TLS handshake either", outbox_errmsg(h));
+				}
 				if (t && smtp_txn_uncertain(t))
 					outbox_fail(h, (int)n, NULL,
 						    "%s after the message was sent, before the server confirmed it: it "
 						    "may have been delivered", outbox_errmsg(h));
 				return (int)n;
 			}
+			/* A TLS record (handshake or alert, version 3.x) where the greeting should be. */
+			if (n >= 2 && (in[0] == 0x16 || in[0] == 0x15) && in[1] == 0x03 && session_greeting_silent(s))
+				return session_fail_implicit_tls(h, s, "sent TLS bytes");
 			smtp_input(s->engine, in, (size_t)n);
 			break;
 		}
@@ -429,7 +496,7 @@ static const char *session_helo_name(char *buf, size_t size)
  * say or wait for, and no late reply may change what the caller decided. */
 static void session_failed(struct session *s)
 {
-	s->broken = !(s->engine && smtp_can_quit(s->engine));
+	s->broken = s->broken || !(s->engine && smtp_can_quit(s->engine));
 }
 
 int session_open(outbox *h, const struct session_params *p, struct session **out)
@@ -453,7 +520,9 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	s->transcript_ctx = p->transcript_ctx;
 	s->server = srv;
 	s->host = srv->rec.val[OUTBOX_SERVER_HOST];
+	s->address = p->address ? p->address : s->host;
 	s->port = (int)strtol(srv->rec.val[OUTBOX_SERVER_PORT], NULL, 10);
+	s->probe_ms = p->greeting_probe_ms;
 	s->step_ms = strtoll(srv->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
 	s->end_by = p->deadline_ms;
 	memset(&cfg, 0, sizeof cfg);
@@ -472,7 +541,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.transcript_ctx = s;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
-	if ((rc = net_connect(h, p->address ? p->address : s->host, s->port, session_cap(s, net_now_ms() + s->step_ms),
+	if ((rc = net_connect(h, s->address, s->port, session_cap(s, net_now_ms() + s->step_ms),
 			       &s->fd)) < 0)
 		goto fail;
 	session_wait_begin(s); /* for the greeting */

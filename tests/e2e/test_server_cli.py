@@ -138,3 +138,12 @@ def test_help_everywhere(ob):
         assert r.out.startswith("Usage: outbox"), r.describe()
     assert not os.path.exists(ob.home), "help must not create a store"
     assert ob.ok("--version").out.startswith("outbox ")
+
+
+def test_add_help_lists_every_auth_method(ob):
+    out = ob.ok("server", "add", "--help").out
+    line = next((ln for ln in out.splitlines() if "--auth " in ln), "")
+    got = line.split("--auth ", 1)[-1].strip().split("|")
+    want = ["auto", "none", "plain", "login", "cram-md5", "scram-sha-1", "scram-sha-256", "xoauth2",
+            "oauthbearer", "external"]
+    assert got == want, f"--auth in server add --help: got {got}, want {want}"

@@ -72,7 +72,7 @@ static void test_migrates_version_7_journal(void **state)
 				      "INSERT INTO removals_v7 SELECT id, kind, object_id, label, was_default, prior_state,"
 				      "  removed_at, undone_at FROM removals;"
 				      "DROP TABLE removals; ALTER TABLE removals_v7 RENAME TO removals;"
-				      /* schema 9's DSN columns, which a version-7 store lacks */
+				      /* schema 10's DSN columns, which a version-7 store lacks */
 				      "ALTER TABLE queue DROP COLUMN dsn_notify; ALTER TABLE queue DROP COLUMN dsn_ret;"
 				      "ALTER TABLE queue DROP COLUMN dsn_envid;"
 				      "PRAGMA user_version = 7",
