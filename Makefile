@@ -17,7 +17,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-LIB_PKGS   := sqlite3 openssl libidn2 libgsasl
+LIB_PKGS   := sqlite3 openssl libidn2 libgsasl gmime-3.0
 # Headers only: these libraries are loaded with dlopen when they are used (libsecret for a keyring,
 # libcurl and json-c for OAuth, expat for autoconfig), so a plain send never pays for loading them.
 DL_PKGS    := libsecret-1 libcurl json-c expat

@@ -781,16 +781,21 @@ void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *
 _Static_assert(OUTBOX_SEND_MAX_RECIPIENTS <= SMTP_MAX_INFLIGHT - 8,
 	       "a transaction's MAIL, RCPTs and data fit in the window of replies awaited");
 
+int smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t)
+{
+	return t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME);
+}
+
 /* Whether this server can take the transaction at all; the handle says why not. */
 static int smtp_check_txn(struct smtp *e, const struct smtp_txn *t)
 {
 	if (t->nrcpt == 0 || t->nrcpt > SMTP_MAX_INFLIGHT - 8)
 		return outbox_fail(e->h, OUTBOX_EINVALID, "recipients", "between 1 and %d recipients per message",
 				   SMTP_MAX_INFLIGHT - 8);
-	if (t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME))
+	if (smtp_needs_7bit(e, t))
 		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
-				   "the message has 8-bit data and the server does not offer 8BITMIME: encode the "
-				   "body as quoted-printable or base64, or send through another server");
+				   "the message has 8-bit data that cannot be re-encoded (in a header) and the "
+				   "server does not offer 8BITMIME: send through another server");
 	if (t->smtputf8 && !(e->caps.ext & SMTP_EXT_SMTPUTF8))
 		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
 				   "the message has UTF-8 in its headers or addresses and the server does not offer "

@@ -1,0 +1,258 @@
+/* convert.c: re-encodes the parts of a spooled message that a server cannot take as they are, with
+ * GMime 3 doing the MIME parsing and the encoding; contents are read from the spool file, not memory. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+#include "convert.h"
+#include "handle_internal.h"
+#include "message.h"
+
+#define SCAN_CHUNK (64 * 1024)
+
+/* GMime starts once per process, and only when a message needs converting: a plain send never
+ * pays for it. */
+static pthread_once_t convert_once = PTHREAD_ONCE_INIT;
+
+static void convert_start_gmime(void)
+{
+	g_mime_init();
+}
+
+/* What a part's content (as it is on the wire) holds. */
+struct convert_scan {
+	int long_line, eight_bit, utf8; /* utf8: every 8-bit sequence is well-formed UTF-8 */
+	size_t line_len;
+	int utf8_more; /* continuation octets still expected */
+};
+
+static void convert_scan_bytes(struct convert_scan *s, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == '\n' || c == '\r')
+			s->line_len = 0;
+		else if (++s->line_len > MESSAGE_MAX_LINE)
+			s->long_line = 1;
+		if (c < 0x80) {
+			if (s->utf8_more)
+				s->utf8 = 0;
+			s->utf8_more = 0;
+			continue;
+		}
+		s->eight_bit = 1;
+		if (s->utf8_more) {
+			if ((c & 0xc0) == 0x80)
+				s->utf8_more--;
+			else
+				s->utf8 = 0, s->utf8_more = 0;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			s->utf8_more = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			s->utf8_more = 2;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			s->utf8_more = 3;
+		} else {
+			s->utf8 = 0;
+		}
+	}
+}
+
+struct convert_walk {
+	unsigned what;
+	int parts;
+	int failed; /* reading a part's content failed */
+};
+
+static void convert_part(GMimeObject *parent, GMimeObject *obj, gpointer data);
+
+/* Re-encode one leaf part when its content has what the walk converts. */
+static void convert_leaf(struct convert_walk *walk, GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part), *wrapped;
+	GMimeContentType *type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	GMimeContentEncoding from, to;
+	GMimeStream *stream, *filtered;
+	GMimeFilter *dos2unix;
+	struct convert_scan scan = {0, 0, 1, 0, 0};
+	unsigned char chunk[4096];
+	ssize_t n;
+	int text;
+
+	if (content == NULL || (stream = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return;
+	if (g_mime_stream_reset(stream) < 0) {
+		walk->failed = 1;
+		return;
+	}
+	/* A bounded stream answers a read at its end with -1: only -1 before the end is an error. */
+	while ((n = g_mime_stream_read(stream, (char *)chunk, sizeof chunk)) > 0)
+		convert_scan_bytes(&scan, chunk, (size_t)n);
+	if ((n < 0 && !g_mime_stream_eos(stream)) || g_mime_stream_reset(stream) < 0) {
+		walk->failed = 1;
+		return;
+	}
+	if (!((scan.long_line && (walk->what & CONVERT_LONG_LINES)) || (scan.eight_bit && (walk->what & CONVERT_8BIT))))
+		return;
+	from = g_mime_data_wrapper_get_encoding(content);
+	text = type == NULL || g_mime_content_type_is_type(type, "text", "*");
+	/* Quoted-printable keeps text readable; what was quoted-printable already (and still has a
+	 * long line) and anything not text goes as base64, which never depends on line ends. */
+	to = text && from != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+								       : GMIME_CONTENT_ENCODING_BASE64;
+	if (to == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		/* The spool holds CRLF line ends; the encoder must see a text's line breaks as LF to write
+		 * them as hard breaks (not "=0D"), and the output goes back to CRLF. The filter reads the
+		 * spool file as the part is written: nothing is held. */
+		filtered = g_mime_stream_filter_new(stream);
+		dos2unix = g_mime_filter_dos2unix_new(FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dos2unix);
+		g_object_unref(dos2unix);
+		wrapped = g_mime_data_wrapper_new_with_stream(filtered, from);
+		g_object_unref(filtered);
+		g_mime_part_set_content(part, wrapped);
+		g_object_unref(wrapped);
+	}
+	/* 8-bit text of a message that never named its charset: say what it is where that is known. */
+	if (text && scan.eight_bit && (type == NULL || g_mime_content_type_get_parameter(type, "charset") == NULL))
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset",
+							 scan.utf8 && !scan.utf8_more ? "utf-8" : "unknown-8bit");
+	g_mime_part_set_content_encoding(part, to);
+	walk->parts++;
+}
+
+/* A message/rfc822 part may not be encoded itself (RFC 2046 5.2.1): its own parts are. */
+static void convert_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
+{
+	struct convert_walk *walk = data;
+	GMimeMessage *inner;
+
+	(void)parent;
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (inner != NULL)
+			g_mime_message_foreach(inner, convert_part, walk);
+	} else if (GMIME_IS_PART(obj)) {
+		convert_leaf(walk, GMIME_PART(obj));
+	}
+}
+
+static int convert_end_line(outbox *h, int fd, off_t *at)
+{
+	char tail[2] = {0, 0};
+	off_t from = *at >= 2 ? *at - 2 : 0;
+
+	if (pread(fd, tail + (*at >= 2 ? 0 : 1), (size_t)(*at - from), from) != *at - from)
+		return outbox_fail(h, OUTBOX_EIO, NULL, "reading the converted message failed: %s", strerror(errno));
+	if (tail[0] == '\r' && tail[1] == '\n')
+		return 0;
+	if (tail[1] == '\n' || tail[1] == '\r')
+		(*at)--; /* the bare line end becomes a CRLF */
+	if (pwrite(fd, "\r\n", 2, *at) != 2)
+		return outbox_fail(h, OUTBOX_EIO, NULL, "writing the converted message failed: %s", strerror(errno));
+	*at += 2;
+	return 0;
+}
+
+/* Read back what was written: its size, whether a line is still too long, whether 8-bit remains. */
+static int convert_check(outbox *h, int fd, struct convert_result *res)
+{
+	struct convert_scan scan = {0, 0, 1, 0, 0};
+	unsigned char *chunk = g_malloc(SCAN_CHUNK);
+	off_t at = 0;
+	ssize_t n;
+	int rc;
+
+	while ((n = pread(fd, chunk, SCAN_CHUNK, at)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_free(chunk);
+			return outbox_fail(h, OUTBOX_EIO, NULL, "reading the converted message failed: %s",
+					   strerror(errno));
+		}
+		convert_scan_bytes(&scan, chunk, (size_t)n);
+		at += n;
+	}
+	g_free(chunk);
+	/* GMime ends the message as its last part or epilogue ended, at times with a bare LF; the
+	 * spool's wire form (and SMTP's end of data) wants a CRLF there. */
+	if (at > 0 && (rc = convert_end_line(h, fd, &at)) < 0)
+		return rc;
+	res->size = at;
+	res->has_8bit = scan.eight_bit;
+	if (scan.long_line)
+		return outbox_fail(h, OUTBOX_EINVALID, "message",
+				   "a line over %d octets is outside any part's content (a header of a part?) and "
+				   "cannot be encoded: wrap it",
+				   MESSAGE_MAX_LINE);
+	return 0;
+}
+
+int convert_message(outbox *h, int in_fd, int out_fd, unsigned what, struct convert_result *res)
+{
+	struct convert_walk walk = {what, 0, 0};
+	GMimeStream *in = NULL, *out = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	GMimeFormatOptions *format = NULL;
+	int in_copy = -1, out_copy = -1, rc = 0;
+
+	memset(res, 0, sizeof *res);
+	pthread_once(&convert_once, convert_start_gmime);
+	/* GMime's streams own their descriptors: they get copies, and the caller keeps its own. */
+	if (lseek(in_fd, 0, SEEK_SET) != 0 || (in_copy = dup(in_fd)) < 0 || (out_copy = dup(out_fd)) < 0) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the message to convert it: %s", strerror(errno));
+		goto out;
+	}
+	in = g_mime_stream_fs_new(in_copy);
+	in_copy = -1;
+	parser = g_mime_parser_new_with_stream(in);
+	/* On a seekable stream the parts' contents stay in the file; only their bounds are kept. */
+	g_mime_parser_set_persist_stream(parser, TRUE);
+	if ((msg = g_mime_parser_construct_message(parser, NULL)) == NULL) {
+		rc = outbox_fail(h, OUTBOX_EINVALID, "message", "the message cannot be read as MIME to convert it");
+		goto out;
+	}
+	g_mime_message_foreach(msg, convert_part, &walk);
+	if (walk.failed) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "reading a part of the message to convert it failed");
+		goto out;
+	}
+	res->parts = walk.parts;
+	/* A message without MIME headers has become a MIME message by its new encoding. */
+	if (walk.parts > 0 && g_mime_object_get_header(GMIME_OBJECT(msg), "MIME-Version") == NULL)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "MIME-Version", "1.0", NULL);
+	out = g_mime_stream_fs_new(out_copy);
+	out_copy = -1;
+	format = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_DOS);
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), format, out) < 0 || g_mime_stream_flush(out) < 0) {
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "writing the converted message failed: %s", strerror(errno));
+		goto out;
+	}
+	rc = convert_check(h, out_fd, res);
+out:
+	if (format)
+		g_mime_format_options_free(format);
+	if (msg)
+		g_object_unref(msg);
+	if (parser)
+		g_object_unref(parser);
+	if (in)
+		g_object_unref(in);
+	if (out)
+		g_object_unref(out);
+	if (in_copy >= 0)
+		close(in_copy);
+	if (out_copy >= 0)
+		close(out_copy);
+	return rc;
+}
