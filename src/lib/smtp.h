@@ -12,6 +12,8 @@
 
 enum smtp_security { SMTP_SEC_NONE, SMTP_SEC_STARTTLS, SMTP_SEC_TLS };
 
+#define SMTP_ADDRESS_MAX 512 /* an envelope address as sent, A-labels included (RFC 5321 4.5.3.1) */
+
 struct smtp_config {
 	const char *helo_name;       /* our name for EHLO: the host's FQDN or "localhost" */
 	enum smtp_security security; /* STARTTLS is required for SMTP_SEC_STARTTLS; TLS is up for TLS */
@@ -57,7 +59,8 @@ struct smtp_txn {
 	size_t nrcpt;
 	off_t size;              /* body bytes (CRLF form, before dot-stuffing) */
 	int body_8bit;
-	int smtputf8;
+	int smtputf8;            /* UTF-8 in the headers (addresses are looked at by the engine: a
+				    UTF-8 domain goes as A-labels to a server without SMTPUTF8) */
 	const char *envid;       /* DSN ENVID (the Message-ID), or NULL */
 	int last;                /* QUIT follows: pipelined after the data when the server allows */
 	/* what the server said, for the delivery policy (policy.h) to judge */

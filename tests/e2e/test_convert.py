@@ -148,3 +148,36 @@ def test_queue_run_converts_for_server_without_8bitmime(ob, aiosmtpd_factory, pk
     _, raw = srv.wait_message(m)
     assert_legal(raw, seven_bit=True)
     assert leaves(raw)[3] == ("application/octet-stream", "base64", BINARY), leaves(raw)[3]
+
+
+def test_utf8_domain_goes_as_a_labels_without_smtputf8(ob, aiosmtpd_factory, pki):
+    """A recipient at a UTF-8 domain reaches a server without SMTPUTF8 in its A-label form."""
+    srv = aiosmtpd_factory()
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    r = ob.run("send", "-i", "rcpt@b\u00fccher.test", input=f"Subject: {m}\n\nhello\n")
+    assert r.code == 0, r.describe()
+    name, _ = srv.wait_message(m)
+    env = srv.envelope(name)
+    assert env["rcpt_tos"] == ["rcpt@xn--bcher-kva.test"], f"RCPT TO: got {env['rcpt_tos']}, want the A-label form"
+    assert not env["smtp_utf8"], env
+
+
+def test_utf8_domain_kept_with_smtputf8(ob, aiosmtpd_factory, pki):
+    srv = aiosmtpd_factory(smtputf8=True)
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    r = ob.run("send", "-i", "rcpt@b\u00fccher.test", input=f"Subject: {m}\n\nhello\n")
+    assert r.code == 0, r.describe()
+    name, _ = srv.wait_message(m)
+    env = srv.envelope(name)
+    assert env["rcpt_tos"] == ["rcpt@b\u00fccher.test"] and env["smtp_utf8"], env
+
+
+def test_utf8_local_part_without_smtputf8_refused(ob, aiosmtpd_factory, pki):
+    srv = aiosmtpd_factory()
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    r = ob.run("send", "-i", "--no-queue", "j\u00f6rg@example.test", input="Subject: x\n\nhello\n")
+    assert r.code == 69, f"want exit 69 (EX_UNAVAILABLE), got:\n" + r.describe()
+    assert "local part is UTF-8" in r.err and "SMTPUTF8" in r.err, r.describe()
+    assert srv.messages() == [], "nothing delivered"
