@@ -35,6 +35,7 @@ static struct {
 	GMimeStream *(*stream_filter_new)(GMimeStream *);
 	int (*stream_filter_add)(GMimeStreamFilter *, GMimeFilter *);
 	GMimeFilter *(*dos2unix_new)(gboolean);
+	GMimeFilter *(*unix2dos_new)(gboolean);
 	GMimeParser *(*parser_new)(GMimeStream *);
 	void (*parser_persist)(GMimeParser *, gboolean);
 	GMimeMessage *(*parser_message)(GMimeParser *, GMimeParserOptions *);
@@ -76,6 +77,7 @@ static void convert_load(void)
 	    CONVERT_SYM(stream_filter_new, "g_mime_stream_filter_new") &&
 	    CONVERT_SYM(stream_filter_add, "g_mime_stream_filter_add") &&
 	    CONVERT_SYM(dos2unix_new, "g_mime_filter_dos2unix_new") &&
+	    CONVERT_SYM(unix2dos_new, "g_mime_filter_unix2dos_new") &&
 	    CONVERT_SYM(parser_new, "g_mime_parser_new_with_stream") &&
 	    CONVERT_SYM(parser_persist, "g_mime_parser_set_persist_stream") &&
 	    CONVERT_SYM(parser_message, "g_mime_parser_construct_message") &&
@@ -283,7 +285,8 @@ static int convert_check(outbox *h, int fd, struct convert_result *res)
 int convert_message(outbox *h, int in_fd, int out_fd, unsigned what, struct convert_result *res)
 {
 	struct convert_walk walk = {what, 0, 0};
-	GMimeStream *in = NULL, *out = NULL;
+	GMimeStream *in = NULL, *out = NULL, *file = NULL;
+	GMimeFilter *crlf;
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;
 	GMimeFormatOptions *format = NULL;
@@ -318,11 +321,18 @@ int convert_message(outbox *h, int in_fd, int out_fd, unsigned what, struct conv
 	/* A message without MIME headers has become a MIME message by its new encoding. */
 	if (walk.parts > 0 && lib.get_header((GMimeObject *)msg, "MIME-Version") == NULL)
 		lib.set_header((GMimeObject *)msg, "MIME-Version", "1.0", NULL);
-	out = lib.stream_fs_new(out_copy);
+	/* GMime writes a multipart's preamble and epilogue (and an odd structure's text) with the line
+	 * ends it read them with, at times bare LF: everything goes out through a filter to CRLF. */
+	file = lib.stream_fs_new(out_copy);
 	out_copy = -1;
+	out = lib.stream_filter_new(file);
+	crlf = lib.unix2dos_new(FALSE);
+	lib.stream_filter_add((GMimeStreamFilter *)out, crlf);
+	lib.unref(crlf);
 	format = lib.format_new();
 	lib.format_newline(format, GMIME_NEWLINE_FORMAT_DOS);
-	if (lib.write_object((GMimeObject *)msg, format, out) < 0 || lib.stream_flush(out) < 0) {
+	if (lib.write_object((GMimeObject *)msg, format, out) < 0 || lib.stream_flush(out) < 0 ||
+	    lib.stream_flush(file) < 0) {
 		rc = outbox_fail(h, OUTBOX_EIO, NULL, "writing the converted message failed: %s", strerror(errno));
 		goto out;
 	}
@@ -338,6 +348,8 @@ out:
 		lib.unref(in);
 	if (out)
 		lib.unref(out);
+	if (file)
+		lib.unref(file);
 	if (in_copy >= 0)
 		close(in_copy);
 	if (out_copy >= 0)
