@@ -125,9 +125,9 @@ static char *long_html(size_t n)
 	char *s = malloc(n + 16);
 
 	assert_non_null(s);
-	strcpy(s, "<p>");
+	memcpy(s, "<p>", 3);
 	memset(s + 3, 'x', n);
-	strcpy(s + 3 + n, "</p>\r\n");
+	snprintf(s + 3 + n, 13, "</p>\r\n");
 	return s;
 }
 

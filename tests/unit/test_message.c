@@ -452,9 +452,10 @@ static void test_header_fold(void **state __attribute__((unused)))
 	base_options(&o, 0, NULL);
 	field = malloc(16 + 3000 * 5);
 	assert_non_null(field);
-	len = (size_t)sprintf(field, "X-Words:");
-	for (i = 0; i < 3000; i++)
-		len += (size_t)sprintf(field + len, "%s", i % 7 ? " word" : "\tlong");
+	memcpy(field, "X-Words:", 8);
+	for (i = 0, len = 8; i < 3000; i++, len += 5)
+		memcpy(field + len, i % 7 ? " word" : "\tlong", 5);
+	field[len] = '\0';
 	in = malloc(len + 16);
 	assert_non_null(in);
 	memcpy(in, field, len);
