@@ -3,6 +3,7 @@
 # the server received, decoded with Python's email package, is what was given.
 import email
 import email.policy
+import os
 import subprocess
 
 from conftest import OUTBOX
@@ -143,6 +144,12 @@ def test_queue_run_converts_for_server_without_8bitmime(ob, aiosmtpd_factory, pk
     m = marker()
     p = send_bytes(ob, multipart(m), "--queue-only")
     assert p.returncode == 0, describe(p)
+    spool = os.path.join(ob.home, "spool")
+    [queued] = [f for f in os.listdir(spool) if len(f) == 32]
+    with open(os.path.join(spool, queued), "rb") as f:
+        held = f.read()
+    assert BINARY in held and LATIN1 in held, "the queued file keeps its 8-bit parts as they were"
+    assert max(len(line) for line in held.split(b"\r\n")) <= 998, "the queued file has no long line"
     r = ob.ok("queue", "run")
     assert "Sent 1" in r.out, r.describe()
     _, raw = srv.wait_message(m)
@@ -178,6 +185,6 @@ def test_utf8_local_part_without_smtputf8_refused(ob, aiosmtpd_factory, pki):
     srv = aiosmtpd_factory()
     configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
     r = ob.run("send", "-i", "--no-queue", "j\u00f6rg@example.test", input="Subject: x\n\nhello\n")
-    assert r.code == 69, f"want exit 69 (EX_UNAVAILABLE), got:\n" + r.describe()
+    assert r.code == 69, "want exit 69 (EX_UNAVAILABLE), got:\n" + r.describe()
     assert "local part is UTF-8" in r.err and "SMTPUTF8" in r.err, r.describe()
     assert srv.messages() == [], "nothing delivered"
