@@ -543,6 +543,16 @@ static int body_line(struct prep *p)
 	return rc < 0 ? rc : emit(p, "\r\n", 2);
 }
 
+/* Whether the current line belongs to the header section: a field's first line, or a
+ * continuation of the last one. */
+static int is_header_line(const struct prep *p)
+{
+	const char *s = p->line.data;
+	size_t n = p->line.len;
+
+	return n > 0 && ((is_wsp(s[0]) && p->head.len > 0) || is_field_start(s, n));
+}
+
 static int header_line(struct prep *p)
 {
 	const char *s = p->line.data;
@@ -551,7 +561,7 @@ static int header_line(struct prep *p)
 
 	if (n == 0)
 		return finish_header(p, 1);
-	if ((is_wsp(s[0]) && p->head.len > 0) || is_field_start(s, n)) {
+	if (is_header_line(p)) {
 		if (p->head.len + n + 2 > MESSAGE_MAX_HEADER)
 			return outbox_fail(p->h, OUTBOX_EINVALID, "message",
 					   "the header section passes %d KiB at line %lld; is the empty line "
@@ -639,6 +649,11 @@ static int take(struct prep *p, const unsigned char *data, size_t n)
 			return fail_nomem(p->h);
 		p->line_len += j - i;
 		i = j;
+		/* A long line that is no header field starts the body (as header_line would decide at its
+		 * end): deciding now lets the rest of it stream, whatever its length. */
+		if (!p->in_body && p->line.len > MESSAGE_MAX_LINE && !is_header_line(p) &&
+		    (rc = finish_header(p, 1)) < 0)
+			return rc;
 	}
 	return 0;
 }

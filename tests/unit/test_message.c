@@ -423,6 +423,16 @@ static void test_line_limit(void **state __attribute__((unused)))
 	run_free(&r);
 	free(in);
 
+	/* A long first line that is no header field starts the body, and streams like one. */
+	in = repeated('<', 2000000, "", "\nend\n");
+	run_message(&r, in, strlen(in), 65536, &o);
+	EXPECT_STR(r.rc == 0 ? "" : outbox_errmsg(&r.h), "", "a 2 MB first line without headers");
+	EXPECT_INT(r.info.long_lines, 1, "long_lines after a 2 MB first line");
+	EXPECT_INT(r.out_len > 2000000 && strstr(r.out, "\r\n\r\n<<<<") != NULL, 1,
+		   "the line follows the added headers and the empty line");
+	run_free(&r);
+	free(in);
+
 	/* A header line without a space to fold it at cannot be made legal. */
 	in = repeated('x', 200000, "X-Long: ", "");
 	run_message(&r, in, strlen(in), 0, &o);
