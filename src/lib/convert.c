@@ -135,10 +135,12 @@ static void convert_scan_bytes(struct convert_scan *s, const unsigned char *p, s
 		}
 		s->eight_bit = 1;
 		if (s->utf8_more) {
-			if ((c & 0xc0) == 0x80)
+			if ((c & 0xc0) == 0x80) {
 				s->utf8_more--;
-			else
-				s->utf8 = 0, s->utf8_more = 0;
+			} else {
+				s->utf8 = 0;
+				s->utf8_more = 0;
+			}
 		} else if (c >= 0xc2 && c <= 0xdf) {
 			s->utf8_more = 1;
 		} else if (c >= 0xe0 && c <= 0xef) {
