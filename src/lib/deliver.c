@@ -7,6 +7,7 @@
 
 #include "account_internal.h"
 #include "address_set.h"
+#include "convert.h"
 #include "deliver_internal.h"
 #include "message.h"
 #include "queue.h"
@@ -236,6 +237,29 @@ static int deliver_settle(outbox *h, struct spool *sp, struct spool_writer *w, c
 	return code;
 }
 
+/* A line over 998 octets is legal for no server, so the message is converted once, before any
+ * attempt: the spool file is replaced by a copy with those parts re-encoded, and that legal copy
+ * is what is sent and, if need be, queued. Nothing is kept of a message that cannot be converted. */
+static int deliver_convert_long_lines(outbox *h, struct spool *sp, struct spool_writer *w, struct message_info *info)
+{
+	struct spool_writer conv;
+	struct convert_result cr;
+	int rc;
+
+	if ((rc = spool_begin(h, sp, &conv)) < 0)
+		return rc;
+	if ((rc = convert_message(h, w->fd, conv.fd, CONVERT_LONG_LINES, &cr)) < 0) {
+		spool_abort(&conv);
+		return rc;
+	}
+	spool_writer_close(w);
+	*w = conv;
+	info->size = cr.size;
+	info->has_8bit = cr.has_8bit;
+	info->long_lines = 0;
+	return 0;
+}
+
 int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_send_result **out)
 {
 	outbox_send_result *res = calloc(1, sizeof *res);
@@ -296,6 +320,8 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 		goto done;
 	have_writer = 1;
 	if ((rc = message_prepare(h, in_fd, w.fd, &mo, &info)) < 0)
+		goto done;
+	if (info.long_lines && (rc = deliver_convert_long_lines(h, &sp, &w, &info)) < 0)
 		goto done;
 	res->size = (long long)info.size;
 	res->message_id = strdup(info.message_id ? info.message_id : "");

@@ -10,11 +10,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "convert.h"
 #include "handle_internal.h"
 #include "message.h"
 #include "net.h"
 #include "server_internal.h"
 #include "session.h"
+#include "spool.h"
 #include "tls.h"
 #include "tls_probe.h"
 
@@ -579,26 +581,74 @@ int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd)
 	return session_send_then(h, s, t, body_fd, NULL);
 }
 
+/* A 7-bit copy of the message for a server without 8BITMIME (RFC 6152 asks the client to convert):
+ * made in the spool's temporary space, used for this transaction only, and gone when closed. The
+ * original stays as it was for the next server. A copy that is still 8-bit (UTF-8 in a header)
+ * is not used: smtp_begin refuses the message with words that say so. */
+struct session_copy {
+	struct spool sp;
+	struct spool_writer w;
+	int have_sp, have_w;
+};
+
+static int session_copy_7bit(outbox *h, struct smtp_txn *t, int body_fd, struct session_copy *c, int *fd)
+{
+	struct convert_result cr;
+	int rc;
+
+	if ((rc = spool_open_dir(h, &c->sp)) < 0)
+		return rc;
+	c->have_sp = 1;
+	if ((rc = spool_begin(h, &c->sp, &c->w)) < 0)
+		return rc;
+	c->have_w = 1;
+	if ((rc = convert_message(h, body_fd, c->w.fd, CONVERT_8BIT, &cr)) < 0)
+		return rc == OUTBOX_EINVALID ? 0 : rc; /* not convertible: refused by smtp_begin */
+	if (cr.has_8bit)
+		return 0;
+	t->body_8bit = 0;
+	t->size = cr.size;
+	*fd = c->w.fd;
+	return lseek(*fd, 0, SEEK_SET) == 0 ? 0 : outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the converted message");
+}
+
+static void session_copy_free(struct session_copy *c)
+{
+	if (c->have_w)
+		spool_writer_close(&c->w);
+	if (c->have_sp)
+		spool_close_dir(&c->sp);
+}
+
 int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, struct smtp_txn *next)
 {
 	enum smtp_action stopped = SMTP_FAILED;
-	int rc;
+	struct session_copy copy;
+	int body_8bit = t->body_8bit, rc = 0;
+	off_t size = t->size;
 
-	/* A transaction begun behind the last one is under way already. */
-	if (!smtp_is_current(s->engine, t) && (rc = smtp_begin(s->engine, t)) < 0)
-		return rc;
-	s->ahead = next;
-	/* The caller's own time since the last reply (recording an outcome) is not the server's. */
-	session_wait_begin(s);
-	rc = session_run(h, s, t, body_fd, &stopped);
-	s->ahead = NULL;
-	if (rc < 0) {
-		session_failed(s);
-		return rc;
+	memset(&copy, 0, sizeof copy);
+	/* A transaction begun behind the last one is under way already (and passed the check that
+	 * it needs no copy: smtp_begin_next declines one that does). */
+	if (!smtp_is_current(s->engine, t) && smtp_needs_7bit(s->engine, t))
+		rc = session_copy_7bit(h, t, body_fd, &copy, &body_fd);
+	if (rc == 0 && !smtp_is_current(s->engine, t))
+		rc = smtp_begin(s->engine, t);
+	if (rc == 0) {
+		s->ahead = next;
+		/* The caller's own time since the last reply (recording an outcome) is not the server's. */
+		session_wait_begin(s);
+		rc = session_run(h, s, t, body_fd, &stopped);
+		s->ahead = NULL;
+		if (rc < 0)
+			session_failed(s);
+		else if (stopped != SMTP_TXN_DONE)
+			rc = outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
 	}
-	if (stopped != SMTP_TXN_DONE)
-		return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
-	return 0;
+	session_copy_free(&copy);
+	t->body_8bit = body_8bit;
+	t->size = size;
+	return rc;
 }
 
 void session_close(outbox *h, struct session *s)

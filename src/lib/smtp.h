@@ -12,6 +12,8 @@
 
 enum smtp_security { SMTP_SEC_NONE, SMTP_SEC_STARTTLS, SMTP_SEC_TLS };
 
+#define SMTP_ADDRESS_MAX 512 /* an envelope address as sent, A-labels included (RFC 5321 4.5.3.1) */
+
 struct smtp_config {
 	const char *helo_name;       /* our name for EHLO: the host's FQDN or "localhost" */
 	enum smtp_security security; /* STARTTLS is required for SMTP_SEC_STARTTLS; TLS is up for TLS */
@@ -57,7 +59,8 @@ struct smtp_txn {
 	size_t nrcpt;
 	off_t size;              /* body bytes (CRLF form, before dot-stuffing) */
 	int body_8bit;
-	int smtputf8;
+	int smtputf8;            /* UTF-8 in the headers (addresses are looked at by the engine: a
+				    UTF-8 domain goes as A-labels to a server without SMTPUTF8) */
 	const char *envid;       /* DSN ENVID (-V, else the Message-ID), or NULL */
 	const char *dsn_notify;  /* DSN NOTIFY and RET as dsn_check gives them; NULL or "" for the */
 	const char *dsn_ret;     /* defaults (dsn.h) */
@@ -99,6 +102,9 @@ void smtp_input(struct smtp *e, const char *data, size_t len);
 /* TLS is up: pass channel binding data (or NULL) for SCRAM-PLUS. */
 void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *cb, size_t cb_len);
 int smtp_begin(struct smtp *e, struct smtp_txn *txn);
+/* Whether `t` has 8-bit data this server cannot take (it lacks 8BITMIME, RFC 6152): the message
+ * goes as a 7-bit copy (convert.c), or, when it cannot be made one, is refused by smtp_begin. */
+int smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t);
 /* Begin `t` behind the current transaction, whose data has just been sent: with PIPELINING and
  * DATA, its MAIL, RCPT and DATA go out in the same flight as the final ".", saving a round trip
  * per message. The current one still ends first (SMTP_TXN_DONE); then `t` is current, and the
