@@ -41,6 +41,7 @@ typedef enum {
 	OUTBOX_SERVER_OAUTH_REVOKE_URL,
 	OUTBOX_SERVER_OAUTH_SCOPE,
 	OUTBOX_SERVER_OAUTH_TLS_CA,     /* trust this CA for the endpoints, not the system's */
+	OUTBOX_SERVER_HELO, /* the name given in EHLO; "" = automatic: the host's FQDN at send time */
 	OUTBOX_SERVER_FIELD_COUNT
 } outbox_server_field_id;
 

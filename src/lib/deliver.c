@@ -7,6 +7,7 @@
 
 #include "account_internal.h"
 #include "address_set.h"
+#include "alias_internal.h"
 #include "deliver_internal.h"
 #include "message.h"
 #include "queue.h"
@@ -28,6 +29,28 @@ static int deliver_check_envelope(outbox *h, const char *field, const char *addr
 	if (strpbrk(address, "\r\n"))
 		return outbox_fail(h, OUTBOX_EINVALID, field, "an address contains a line break");
 	return validate_address(h, field, address);
+}
+
+/* Recipients as given, into the addresses they stand for, appended to *out (*n entries): a local
+ * name ("root", as cron and mdadm write it) becomes its alias's addresses, anything else stays
+ * itself; every result is then checked as an envelope address. */
+static int deliver_expand(outbox *h, const char *const *given, char ***out, size_t *n)
+{
+	size_t i, from;
+	int rc;
+
+	for (i = 0; given && given[i]; i++) {
+		from = *n;
+		if (alias_is_local_name(given[i]))
+			rc = alias_expand(h, given[i], out, n);
+		else if ((rc = strv_append(out, n, given[i])) < 0)
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		for (; rc == 0 && from < *n; from++)
+			rc = deliver_check_envelope(h, "recipient", (*out)[from]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* The account named by --account, else the one whose address is the envelope sender. */
@@ -256,8 +279,9 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	struct deliver_route route;
 	struct spool sp;
 	struct spool_writer w;
-	char domain[256], **chain = NULL;
+	char domain[256], **chain = NULL, **given = NULL, **from_headers = NULL;
 	const char *at;
+	size_t n_given = 0, n_from_headers = 0;
 	struct deliver_recipients all = {ADDRESS_SET_INIT, 0};
 	int have_spool = 0, have_writer = 0, by_default = 0, rc;
 	size_t i;
@@ -270,9 +294,8 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	if (req->envelope_from && *req->envelope_from &&
 	    (rc = deliver_check_envelope(h, "from", req->envelope_from)) < 0)
 		goto done;
-	for (i = 0; req->recipients && req->recipients[i]; i++)
-		if ((rc = deliver_check_envelope(h, "recipient", req->recipients[i])) < 0)
-			goto done;
+	if ((rc = deliver_expand(h, req->recipients, &given, &n_given)) < 0)
+		goto done;
 	if ((rc = deliver_account_before_reading(h, req, &account)) < 0)
 		goto done;
 	/* Until the From: header is read, the default account stands in (its address goes into a
@@ -325,12 +348,13 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	m.smtputf8 = info.needs_smtputf8;
 	m.fd = w.fd;
 
-	for (i = 0; req->recipients && req->recipients[i]; i++)
-		if ((rc = deliver_add_recipient(h, res, &all, req->recipients[i])) < 0)
+	if ((rc = deliver_expand(h, (const char *const *)info.recipients, &from_headers, &n_from_headers)) < 0)
+		goto done;
+	for (i = 0; i < n_given; i++)
+		if ((rc = deliver_add_recipient(h, res, &all, given[i])) < 0)
 			goto done;
-	for (i = 0; info.recipients && info.recipients[i]; i++)
-		if ((rc = deliver_check_envelope(h, "recipient", info.recipients[i])) < 0 ||
-		    (rc = deliver_add_recipient(h, res, &all, info.recipients[i])) < 0)
+	for (i = 0; i < n_from_headers; i++)
+		if ((rc = deliver_add_recipient(h, res, &all, from_headers[i])) < 0)
 			goto done;
 	if (res->count == 0) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, "recipient",
@@ -371,6 +395,8 @@ done:
 	if (have_spool)
 		spool_close_dir(&sp);
 	strv_free(chain);
+	strv_free(given);
+	strv_free(from_headers);
 	message_info_free(&info);
 	outbox_account_free(account);
 	if (res->message_id || res->count)
