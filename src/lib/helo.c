@@ -10,7 +10,13 @@
 #include <unistd.h>
 
 #include "helo.h"
+#include "net.h"
+#include "net_lookup.h"
 #include "server_internal.h"
+
+/* How long the canonical name may take: the lookup may ask a name server, and a dead one must
+ * not hold the first session (the literal is the answer then). */
+#define HELO_LOOKUP_MS 2000
 
 /* A name worth giving: an ASCII host name with at least one dot, not a name of localhost. */
 static int helo_is_fqdn(const char *name)
@@ -101,6 +107,7 @@ static char helo_canonical[256];
 static void helo_look_up(void)
 {
 	struct addrinfo hints, *res = NULL;
+	int timed_out = 0;
 
 	if (gethostname(helo_host, sizeof helo_host) < 0)
 		helo_host[0] = '\0';
@@ -110,7 +117,8 @@ static void helo_look_up(void)
 	memset(&hints, 0, sizeof hints);
 	hints.ai_flags = AI_CANONNAME;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(helo_host, NULL, &hints, &res) == 0 && res && res->ai_canonname)
+	if (net_lookup(helo_host, "0", &hints, net_now_ms() + HELO_LOOKUP_MS, &res, &timed_out) == 0 && res &&
+	    res->ai_canonname)
 		snprintf(helo_canonical, sizeof helo_canonical, "%s", res->ai_canonname);
 	if (res)
 		freeaddrinfo(res);
