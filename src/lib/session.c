@@ -74,6 +74,7 @@ static void session_step_end(struct session *s, int rc, int next)
 	ev.peer = s->peer;
 	ev.tls = s->tls ? s->tls_words : "";
 	ev.greeting = s->greeting;
+	ev.helo = s->helo;
 	ev.caps = &s->caps;
 	ev.mech = s->engine ? smtp_auth_mechanism(s->engine) : NULL;
 	ev.reply = s->have_reply ? &s->reply : NULL;

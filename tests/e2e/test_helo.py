@@ -79,6 +79,9 @@ def test_server_check_gives_the_same_name(ob, aiosmtpd_srv, pki):
     ehlos = [x for x in (r.out + r.err).splitlines() if "C: EHLO" in x]
     assert ehlos and all(x.rstrip().endswith("EHLO check.example.test") for x in ehlos), \
         "want every EHLO of the check to give check.example.test, got:\n" + r.describe()
+    steps = {x["name"]: x for x in ob.run("server", "check", "aio", "--json").json()}
+    assert steps["ehlo"]["detail"].endswith("; EHLO as check.example.test"), \
+        f"want the ehlo step to name the EHLO name, got {steps['ehlo']['detail']!r}"
 
 
 def test_bad_helo_is_refused_naming_the_field(ob):
