@@ -16,5 +16,6 @@
 #include "doctor.h"
 #include "process.h"
 #include "setup.h"
+#include "alias.h"
 
 #endif

@@ -8,6 +8,7 @@
 #include "account_internal.h"
 #include "address_set.h"
 #include "convert.h"
+#include "alias_internal.h"
 #include "deliver_internal.h"
 #include "message.h"
 #include "queue.h"
@@ -19,6 +20,28 @@
 #include "server_internal.h"
 #include "store.h"
 #include "validate.h"
+
+/* Recipients as given, into the addresses they stand for, appended to *out (*n entries): a local
+ * name ("root", as cron and mdadm write it) becomes its alias's addresses, anything else stays
+ * itself; every result is then checked as an envelope address. */
+static int deliver_expand(outbox *h, const char *const *given, char ***out, size_t *n)
+{
+	size_t i, from;
+	int rc;
+
+	for (i = 0; given && given[i]; i++) {
+		from = *n;
+		if (alias_is_local_name(given[i]))
+			rc = alias_expand(h, given[i], out, n);
+		else if ((rc = strv_append(out, n, given[i])) < 0)
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		for (; rc == 0 && from < *n; from++)
+			rc = deliver_check_envelope(h, "recipient", (*out)[from]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
 
 /* The account named by --account, else the one whose address is the envelope sender. */
 static int deliver_account_before_reading(outbox *h, const outbox_send_request *req, const char *from,
@@ -271,8 +294,10 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	struct spool sp;
 	struct spool_writer w;
 	struct dsn_request dsn;
-	char domain[256], **chain = NULL, **given = NULL, *sender = NULL, unbracketed[512];
+	char domain[256], **chain = NULL, **given = NULL, **expanded = NULL, **from_headers = NULL;
+	char *sender = NULL, unbracketed[512];
 	const char *at, *from;
+	size_t n_expanded = 0, n_from_headers = 0;
 	struct deliver_recipients all = {ADDRESS_SET_INIT, 0};
 	int have_spool = 0, have_writer = 0, by_default = 0, rc;
 	size_t i;
@@ -289,7 +314,8 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	from = deliver_sender_given(req->envelope_from, unbracketed, sizeof unbracketed);
 	if (from && strchr(from, '@') && (rc = deliver_check_envelope(h, "from", from)) < 0)
 		goto done;
-	if ((rc = deliver_envelope_recipients(h, req->recipients, &given)) < 0)
+	if ((rc = deliver_envelope_recipients(h, req->recipients, &given)) < 0 ||
+	    (rc = deliver_expand(h, (const char *const *)given, &expanded, &n_expanded)) < 0)
 		goto done;
 	if ((rc = deliver_account_before_reading(h, req, from, &account)) < 0)
 		goto done;
@@ -349,12 +375,13 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	m.smtputf8 = info.needs_smtputf8;
 	m.fd = w.fd;
 
-	for (i = 0; given && given[i]; i++)
-		if ((rc = deliver_add_recipient(h, res, &all, given[i])) < 0)
+	if ((rc = deliver_expand(h, (const char *const *)info.recipients, &from_headers, &n_from_headers)) < 0)
+		goto done;
+	for (i = 0; i < n_expanded; i++)
+		if ((rc = deliver_add_recipient(h, res, &all, expanded[i])) < 0)
 			goto done;
-	for (i = 0; info.recipients && info.recipients[i]; i++)
-		if ((rc = deliver_check_envelope(h, "recipient", info.recipients[i])) < 0 ||
-		    (rc = deliver_add_recipient(h, res, &all, info.recipients[i])) < 0)
+	for (i = 0; i < n_from_headers; i++)
+		if ((rc = deliver_add_recipient(h, res, &all, from_headers[i])) < 0)
 			goto done;
 	if (res->count == 0) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, "recipient",
@@ -397,6 +424,8 @@ done:
 	strv_free(chain);
 	strv_free(given);
 	free(sender);
+	strv_free(expanded);
+	strv_free(from_headers);
 	message_info_free(&info);
 	outbox_account_free(account);
 	if (res->message_id || res->count)

@@ -5,16 +5,27 @@
 #include <string.h>
 
 #include "address_list.h"
+#include "alias_internal.h"
 #include "deliver_internal.h"
 #include "handle_internal.h"
 #include "record.h"
 #include "validate.h"
 
-/* A recipient without a domain ("root"): refused for now, in the words the address check uses.
- * This is the one place that decides what a local name means. */
+/* A name without a domain ("root", as cron writes it): as a recipient, the name of an alias
+ * (alias_expand says what fixes it when there is none; deliver_expand later puts the alias's
+ * addresses in its place); anything else is refused in the words the address check uses. This is
+ * the one place that decides what a local name means, for argv, headers and `sendmail -bs`. */
 int deliver_local_name(outbox *h, const char *field, const char *name)
 {
-	return validate_address(h, field, name);
+	char **found = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (strcmp(field, "recipient") != 0 || !alias_is_local_name(name))
+		return validate_address(h, field, name);
+	rc = alias_expand(h, name, &found, &n);
+	strv_free(found);
+	return rc;
 }
 
 /* Envelope values come from argv and headers; refuse what could inject commands (invariant 6). */

@@ -24,7 +24,7 @@ int deliver_password_command(outbox *h, const outbox_server *s, char **password)
 /* deliver_envelope.c. An envelope address checked: no leading "-" or line break, valid, and a
  * name without a domain handed to deliver_local_name. */
 int deliver_check_envelope(outbox *h, const char *field, const char *address);
-/* What a recipient without a domain means; today a refusal that names it. */
+/* A name without a domain: a recipient with an alias (deliver_expand expands it), else refused. */
 int deliver_local_name(outbox *h, const char *field, const char *name);
 /* Each argument read as an RFC 5322 address list ("Bob <bob@x>", "<bob@x>", "a@x, b@y"), every
  * address checked; *out is a NULL-terminated strv (strv_free), NULL when args has none. */

@@ -189,10 +189,11 @@ static void doctor_ehlo_detail(struct doctor *d, const struct session_event *ev)
 
 	doctor_caps_words(ev->caps, caps, sizeof caps);
 	validate_display(greeting, sizeof greeting, ev->greeting, strlen(ev->greeting));
+	/* The name given goes with the answer: a server may judge it, and --helo changes it. */
 	if (ev->greeting[0])
-		snprintf(d->detail, sizeof d->detail, "%s; greeting \"%s\"", caps, greeting);
+		snprintf(d->detail, sizeof d->detail, "%s; greeting \"%s\"; EHLO as %s", caps, greeting, ev->helo);
 	else
-		snprintf(d->detail, sizeof d->detail, "%s", caps);
+		snprintf(d->detail, sizeof d->detail, "%s; EHLO as %s", caps, ev->helo);
 }
 
 static outbox_doctor_step doctor_step_of(enum session_step step)

@@ -274,8 +274,21 @@ static const char schema_v10[] =
 	"ALTER TABLE queue ADD COLUMN dsn_ret TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE queue ADD COLUMN dsn_envid TEXT NOT NULL DEFAULT '';";
 
+/* Version 11: aliases and the EHLO name: local names as recipients (alias.c), each with its addresses as one
+ * normalized list ("a@x, b@y"), a name compared without regard to case; and a server's own EHLO
+ * name, '' for the one found at send time (helo.c). */
+static const char schema_v11[] =
+	"CREATE TABLE aliases ("
+	"  name TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,"
+	"  addresses TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"ALTER TABLE servers ADD COLUMN helo TEXT NOT NULL DEFAULT '';";
+
+
 static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
-				    schema_v7, schema_v8, schema_v9, schema_v10};
+				    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

@@ -12,6 +12,7 @@
 
 #include "convert.h"
 #include "handle_internal.h"
+#include "helo.h"
 #include "message.h"
 #include "net.h"
 #include "server_internal.h"
@@ -40,6 +41,7 @@ struct session {
 	long long data_started;  /* while the message goes out: when it began to, */
 	long long data_limit;    /* and when its transfer must be over; else 0 */
 	char tls_words[128];
+	char helo[256];      /* the engine's helo_name points here */
 	const char *host;
 	const char *address; /* what to connect to: session_params.address, else the host */
 	int port;
@@ -80,6 +82,7 @@ static void session_step_end(struct session *s, int rc, int next)
 	ev.peer = s->peer;
 	ev.tls = s->tls ? s->tls_words : "";
 	ev.greeting = s->greeting;
+	ev.helo = s->helo;
 	ev.caps = &s->caps;
 	ev.mech = s->engine ? smtp_auth_mechanism(s->engine) : NULL;
 	ev.reply = s->have_reply ? &s->reply : NULL;
@@ -485,14 +488,6 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 	}
 }
 
-static const char *session_helo_name(char *buf, size_t size)
-{
-	if (gethostname(buf, size) < 0 || buf[0] == '\0' || strchr(buf, ' '))
-		snprintf(buf, size, "localhost");
-	buf[size - 1] = '\0';
-	return buf;
-}
-
 /* The session failed: closing says QUIT only after a refusal that left the dialogue in step;
  * after anything else (a timeout, a lost connection, TLS, a broken reply) there is nothing to
  * say or wait for, and no late reply may change what the caller decided. */
@@ -506,7 +501,6 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	const outbox_server *srv = p->server;
 	struct session *s = calloc(1, sizeof *s);
 	struct smtp_config cfg;
-	char helo[256];
 	const char *security = srv->rec.val[OUTBOX_SERVER_SECURITY];
 	enum smtp_action stopped = SMTP_FAILED;
 	int rc;
@@ -528,7 +522,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	s->step_ms = strtoll(srv->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
 	s->end_by = p->deadline_ms;
 	memset(&cfg, 0, sizeof cfg);
-	cfg.helo_name = session_helo_name(helo, sizeof helo);
+	cfg.helo_name = s->helo; /* filled once connected: it may be the local address */
 	cfg.security = strcmp(security, "tls") == 0 ? SMTP_SEC_TLS
 		       : strcmp(security, "starttls") == 0 ? SMTP_SEC_STARTTLS : SMTP_SEC_NONE;
 	cfg.auth = srv->rec.val[OUTBOX_SERVER_AUTH];
@@ -546,6 +540,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	if ((rc = net_connect(h, s->address, s->port, session_cap(s, net_now_ms() + s->step_ms),
 			       &s->fd)) < 0)
 		goto fail;
+	helo_name(srv, s->fd, s->helo, sizeof s->helo);
 	session_wait_begin(s); /* for the greeting */
 	if (s->step)
 		net_peer_name(s->fd, s->peer, sizeof s->peer);

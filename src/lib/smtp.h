@@ -15,7 +15,7 @@ enum smtp_security { SMTP_SEC_NONE, SMTP_SEC_STARTTLS, SMTP_SEC_TLS };
 #define SMTP_ADDRESS_MAX 512 /* an envelope address as sent, A-labels included (RFC 5321 4.5.3.1) */
 
 struct smtp_config {
-	const char *helo_name;       /* our name for EHLO: the host's FQDN or "localhost" */
+	const char *helo_name;       /* our name for EHLO (helo.c); read when EHLO is sent */
 	enum smtp_security security; /* STARTTLS is required for SMTP_SEC_STARTTLS; TLS is up for TLS */
 	const char *auth;            /* the server's auth setting: "auto", "none", "plain", ... */
 	const char *user;            /* NULL or "" means no AUTH (unless auth is "external") */

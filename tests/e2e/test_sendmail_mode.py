@@ -241,12 +241,6 @@ def test_unknown_flag_still_refused(aio):
     assert aio.srv.messages() == []
 
 
-def test_domainless_recipient_still_refused(aio):
-    r = aio("root", input="Subject: r\n\nx\n")
-    assert r.code == DATAERR, r.describe()
-    assert "recipient: \"root\" has no \"@domain\"" in r.err, r.describe()
-
-
 def test_mailq_v(ob, tmp_path):
     link = tmp_path / "mailq"
     os.symlink(os.path.abspath(OUTBOX), link)
