@@ -99,6 +99,10 @@ typedef int (*outbox_server_edit_fn)(outbox *h, outbox_server *s, void *ctx);
 int outbox_server_edit(outbox *h, const char *name, outbox_server_edit_fn apply, void *ctx,
 		       outbox_server **out);
 
+/* The EHLO name of a server whose helo is empty: this host's fully qualified name, else "" (each
+ * connection then gives its own local address as a literal, "[192.0.2.1]"). */
+void outbox_server_helo_automatic(char *out, size_t size);
+
 /* Every server that is not removed, ordered by name. */
 int outbox_server_list(outbox *h, outbox_server ***out, size_t *count);
 void outbox_server_list_free(outbox_server **list, size_t count);

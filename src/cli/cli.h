@@ -69,6 +69,7 @@ int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
 int cmd_import(int argc, char **argv); /* import_cmd.c: import msmtprc */
 int cmd_export(int argc, char **argv); /* export_cmd.c: export msmtprc */
+int cmd_alias(int argc, char **argv); /* alias_cmd.c: local names as recipients */
 int cmd_setup(int argc, char **argv); /* setup_cmd.c: a server and account from an address */
 /* setup_cmd.c: a discovery's progress, text and JSON, shown the same by server edit --auto. */
 struct json;

@@ -101,8 +101,9 @@ static int alias_normalize(outbox *h, const char *addresses, char **out)
 	int rc;
 
 	*out = NULL;
-	if (strlen(addresses) > ALIAS_TEXT_MAX)
-		return outbox_fail(h, OUTBOX_EINVALID, "address", "is longer than %d bytes", ALIAS_TEXT_MAX);
+	/* One line: a line break would fold the list, and a header's folding is no user's intent. */
+	if ((rc = validate_text(h, "address", addresses, ALIAS_TEXT_MAX)) < 0)
+		return rc;
 	rc = address_list_parse(addresses, strlen(addresses), alias_norm_add, &a);
 	if (rc == OUTBOX_ENOMEM)
 		rc = outbox_fail(h, rc, NULL, "out of memory");

@@ -116,6 +116,12 @@ static void helo_look_up(void)
 		freeaddrinfo(res);
 }
 
+void outbox_server_helo_automatic(char *out, size_t size)
+{
+	pthread_once(&helo_once, helo_look_up);
+	snprintf(out, size, "%s", helo_is_fqdn(helo_host) ? helo_host : helo_is_fqdn(helo_canonical) ? helo_canonical : "");
+}
+
 void helo_name(const outbox_server *s, int fd, char *out, size_t size)
 {
 	struct sockaddr_storage ss;

@@ -11,6 +11,7 @@
 
 #include "address_list.h"
 #include "address_set.h"
+#include "alias_internal.h"
 #include "handle_internal.h"
 #include "message.h"
 #include "record.h"
@@ -217,7 +218,8 @@ static int collect(void *vctx, const char *addr)
 	char detail[sizeof c->h->err_detail], **grown;
 	int rc;
 
-	if ((rc = validate_address(c->h, "message", addr)) < 0) {
+	/* A local name ("To: root") is delivery's to expand through its alias, and to check then. */
+	if (!alias_is_local_name(addr) && (rc = validate_address(c->h, "message", addr)) < 0) {
 		if (rc == OUTBOX_ENOMEM)
 			return rc;
 		/* The validator names the address; the user also needs to know which header holds it. */

@@ -160,8 +160,10 @@ static const struct mcase cases[] = {
 	 .rcpts = "a@example.org b@example.org c@example.org d@example.org"},
 	{.name = "-t From is no recipient", .flags = T, .in = "From: f@example.org\nSubject: s\n\nx\n",
 	 .want = ADDED "From: f@example.org\r\nSubject: s\r\n\r\nx\r\n", .rcpts = "", .from = "f@example.org"},
-	{.name = "-t address without domain", .flags = T, .in = "To: bob\n\nx\n", .rc = OUTBOX_EINVALID,
-	 .want = "message: in the To header: \"bob\""},
+	{.name = "-t a local name is kept for delivery to expand through its alias", .flags = T,
+	 .in = "To: root\n\nx\n", .want = ADDED "To: root\r\n\r\nx\r\n", .rcpts = "root"},
+	{.name = "-t address without domain that is no local name", .flags = T, .in = "To: bob.\n\nx\n",
+	 .rc = OUTBOX_EINVALID, .want = "message: in the To header: \"bob.\""},
 	{.name = "-t display name without brackets", .flags = T, .in = "Cc: a@example.org, Ann Smith\n",
 	 .rc = OUTBOX_EINVALID, .want = "in the Cc header: \"Ann Smith\""},
 	/* 8-bit */
