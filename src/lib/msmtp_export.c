@@ -80,17 +80,23 @@ static int export_server(struct buf *b, const outbox_server *s)
 	return rc;
 }
 
-/* Whether account `i` is the first on its server: it is sent with the server's own msmtp account;
- * each further one gets an account of its own, named by its address, inheriting the server's. */
-static int export_first_on_server(outbox_account **accounts, size_t i)
+/* The account a server's own msmtp account sends as: the default account when it uses the server,
+ * else the first using it; -1 when none does. Each other account gets an msmtp account of its own,
+ * named by its address, inheriting the server's. */
+static long export_primary(outbox_account **accounts, size_t na, const char *server)
 {
-	const char *server = outbox_account_get(accounts[i], OUTBOX_ACCOUNT_SERVER);
+	long first = -1;
 	size_t j;
 
-	for (j = 0; j < i; j++)
-		if (strcmp(outbox_account_get(accounts[j], OUTBOX_ACCOUNT_SERVER), server) == 0)
-			return 0;
-	return 1;
+	for (j = 0; j < na; j++) {
+		if (strcmp(outbox_account_get(accounts[j], OUTBOX_ACCOUNT_SERVER), server) != 0)
+			continue;
+		if (strcmp(outbox_account_get(accounts[j], OUTBOX_ACCOUNT_DEFAULT), "true") == 0)
+			return (long)j;
+		if (first < 0)
+			first = (long)j;
+	}
+	return first;
 }
 
 /* Every msmtp account, then `account default` for the default account (else server). */
@@ -98,29 +104,26 @@ static int export_all(struct buf *b, outbox_server **servers, size_t ns, outbox_
 {
 	const char *dflt = NULL;
 	size_t i, j;
+	long p;
 	int rc = 0;
 
 	for (i = 0; i < ns; i++) {
 		const char *name = outbox_server_get(servers[i], OUTBOX_SERVER_NAME);
 
 		rc |= export_server(b, servers[i]);
-		for (j = 0; j < na; j++) {
-			if (strcmp(outbox_account_get(accounts[j], OUTBOX_ACCOUNT_SERVER), name) == 0) {
-				rc |= export_line(b, "from", outbox_account_get(accounts[j], OUTBOX_ACCOUNT_ADDRESS));
-				break;
-			}
-		}
+		if ((p = export_primary(accounts, na, name)) >= 0)
+			rc |= export_line(b, "from", outbox_account_get(accounts[p], OUTBOX_ACCOUNT_ADDRESS));
 		if (strcmp(outbox_server_get(servers[i], OUTBOX_SERVER_DEFAULT), "true") == 0)
 			dflt = name;
 	}
 	for (j = 0; j < na; j++) {
 		const char *address = outbox_account_get(accounts[j], OUTBOX_ACCOUNT_ADDRESS);
 		const char *server = outbox_account_get(accounts[j], OUTBOX_ACCOUNT_SERVER);
-		int first = export_first_on_server(accounts, j);
+		int primary = export_primary(accounts, na, server) == (long)j;
 
 		if (strcmp(outbox_account_get(accounts[j], OUTBOX_ACCOUNT_DEFAULT), "true") == 0)
-			dflt = first ? server : address;
-		if (first)
+			dflt = primary ? server : address;
+		if (primary)
 			continue;
 		rc |= buf_printf(b, "\naccount %s : %s\n", address, server);
 		rc |= export_line(b, "from", address);
