@@ -26,8 +26,9 @@ static const char import_help[] =
 	"  --dry-run   report what would be imported; write nothing\n"
 	"  --json      print the report as JSON\n"
 	"\n"
-	"Exit status: 0 when imported (or nothing to import), 65 for a value outbox refuses or\n"
-	"a line msmtp would refuse (named with its line), 78 when the file cannot be read.\n";
+	"Exit status: 0 when imported (or nothing new to import); 65 for a value outbox\n"
+	"refuses, a line msmtp would refuse (each named with its line) or a file that does\n"
+	"not exist; 74 when a file cannot be read.\n";
 
 static void import_json(const outbox_msmtp_report *r, int dry_run)
 {

@@ -167,8 +167,7 @@ def test_failing_import_leaves_the_store_as_it_was(ob, tmp_path, case, text, ali
 
 
 def test_missing_file_named(ob, tmp_path):
-    r = ob.run("import", "msmtprc")
-    assert r.code != 0, r.describe()
+    r = ob.fails(65, "import", "msmtprc")
     expect(r.err.strip(), f"outbox: file: neither {tmp_path}/.msmtprc nor {tmp_path}/.config/msmtp/config exists: "
            "name the msmtprc to import", "the error without a file", r)
 
