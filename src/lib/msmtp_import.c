@@ -387,8 +387,14 @@ static int import_choose_server(struct import_run *run, struct import_entry *e, 
 	}
 	for (i = 0; i < k; i++) {
 		if (run->e[i].server && import_same_login(run->e[i].server, draft)) {
+			char why[300];
+
 			outbox_server_free(draft);
 			e->row->server_outcome = OUTBOX_IMPORT_UNCHANGED;
+			snprintf(why, sizeof why, "the same host, port and user as msmtp account %s: its server",
+				 run->e[i].m->name);
+			if ((rc = import_text(run, &e->row->detail, why)) < 0)
+				return rc;
 			return import_text(run, &e->row->server, outbox_server_get(run->e[i].server, OUTBOX_SERVER_NAME));
 		}
 	}

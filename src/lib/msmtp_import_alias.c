@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alias_internal.h"
 #include "handle_internal.h"
@@ -22,6 +23,7 @@ static int alias_import_one(void *ctx, int line, const char *name, const char *a
 	outbox_msmtp_report *r = ar->r;
 	outbox_import_alias *grown, *a;
 	outbox_alias *have = NULL;
+	size_t i;
 	int rc;
 
 	if (!alias_is_local_name(name)) {
@@ -30,6 +32,10 @@ static int alias_import_one(void *ctx, int line, const char *name, const char *a
 					 ar->path, line, name);
 		return 1;
 	}
+	/* A name given twice keeps its first line; a later one is left out. */
+	for (i = 0; i < r->naliases; i++)
+		if (strcasecmp(r->aliases[i].name, name) == 0)
+			return 0;
 	if ((grown = realloc(r->aliases, (r->naliases + 1) * sizeof *grown)) == NULL)
 		goto oom;
 	r->aliases = grown;

@@ -285,6 +285,35 @@ static void test_import_twice_is_unchanged(void **state)
 	EXPECT_INT(count_servers(f->h), 1, "servers");
 }
 
+/* Two msmtp accounts sending through the same host, port and user share one server, each with
+ * its own account; msmtp's port default (25 without TLS) is written out, not outbox's 587. */
+static void test_same_login_shares_a_server(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_msmtp_report *r = NULL;
+	outbox_server *s = NULL;
+	char rc_path[256];
+
+	write_file(f->home, "msmtprc",
+		   "defaults\nhost relay.example.org\n"
+		   "account one\nfrom one@example.org\n"
+		   "account two\nfrom two@example.org\n",
+		   rc_path, sizeof rc_path);
+	assert_int_equal(outbox_msmtp_import(f->h, rc_path, 0, &r), 0);
+	EXPECT_STR(r->accounts[1].server, "one", "two's server");
+	EXPECT_INT(r->accounts[1].server_outcome, OUTBOX_IMPORT_UNCHANGED, "two's server outcome");
+	EXPECT_STR(r->accounts[1].detail, "the same host, port and user as msmtp account one: its server",
+		   "two's detail");
+	EXPECT_INT(r->accounts[1].account_outcome, OUTBOX_IMPORT_ADDED, "two's account");
+	outbox_msmtp_report_free(r);
+	EXPECT_INT(count_servers(f->h), 1, "servers");
+	assert_int_equal(outbox_server_load(f->h, "one", &s), 0);
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_PORT), "25", "the port msmtp would use");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_SECURITY), "none", "tls off, msmtp's default");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_AUTH), "none", "auth off, msmtp's default");
+	outbox_server_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_aliases_file),
 		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_twice_is_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_login_shares_a_server, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("msmtprc", tests, NULL, NULL);
 }
