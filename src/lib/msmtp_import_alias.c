@@ -10,16 +10,16 @@
 #include "msmtp_import.h"
 #include "outbox/alias.h"
 
-struct alias_read {
+struct import_alias_read {
 	outbox *h;
 	outbox_msmtp_report *r;
 	const char *path;
 	int failed; /* a negative code when reading stopped; the handle says why */
 };
 
-static int alias_import_one(void *ctx, int line, const char *name, const char *addresses)
+static int import_alias_one(void *ctx, int line, const char *name, const char *addresses)
 {
-	struct alias_read *ar = ctx;
+	struct import_alias_read *ar = ctx;
 	outbox_msmtp_report *r = ar->r;
 	outbox_import_alias *grown, *a;
 	outbox_alias *have = NULL;
@@ -66,7 +66,7 @@ oom:
 }
 
 /* The aliases file to read, and a note on each other account's different one. */
-static const struct msmtprc_setting *alias_choose(struct msmtprc *rc, const struct msmtprc_account *dflt)
+static const struct msmtprc_setting *import_alias_file(struct msmtprc *rc, const struct msmtprc_account *dflt)
 {
 	const struct msmtprc_setting *chosen = NULL;
 	size_t i;
@@ -89,9 +89,9 @@ static const struct msmtprc_setting *alias_choose(struct msmtprc *rc, const stru
 
 int msmtp_import_aliases(outbox *h, struct msmtprc *rc, const struct msmtprc_account *dflt, outbox_msmtp_report *r)
 {
-	const struct msmtprc_setting *s = alias_choose(rc, dflt);
+	const struct msmtprc_setting *s = import_alias_file(rc, dflt);
 	const char *home = getenv("HOME");
-	struct alias_read ar = {h, r, NULL, 0};
+	struct import_alias_read ar = {h, r, NULL, 0};
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	char err[300];
 	int rc_;
@@ -109,7 +109,7 @@ int msmtp_import_aliases(outbox *h, struct msmtprc *rc, const struct msmtprc_acc
 		snprintf(was, sizeof was, "%s", outbox_errdetail(h));
 		return outbox_fail(h, rc_, "aliases", "line %d: %s", s->line, was);
 	}
-	rc_ = msmtprc_aliases_parse(text.data, text.len, alias_import_one, &ar, err, sizeof err);
+	rc_ = msmtprc_aliases_parse(text.data, text.len, import_alias_one, &ar, err, sizeof err);
 	buf_free(&text);
 	if (ar.failed)
 		return ar.failed;
