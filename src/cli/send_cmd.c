@@ -15,6 +15,8 @@ static const char send_help[] =
 	"Send a message read from standard input through its account's server.\n"
 	"The account is --account, else the one whose address is -f, else the one in the\n"
 	"message's From: header, else the default account.\n"
+	"A RECIPIENT without a domain (root) goes to the addresses of its alias, else of the\n"
+	"\"default\" alias (see: outbox alias); without either, it is refused (exit status 67).\n"
 	"\n"
 	"Options:\n"
 	"  -t                 also send to the To, Cc and Bcc recipients (and remove Bcc)\n"

@@ -174,8 +174,22 @@ static void doctor_advise_certificate(const struct doctor_failure *f, const char
 	}
 }
 
+/* A 5xx to EHLO or HELO refuses the name given ("need fully-qualified hostname"), in whichever
+ * step it came (with STARTTLS the first EHLO belongs to the TLS step). */
+static int doctor_helo_refused(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (!doctor_refused(f) || f->reply[0] != '5' ||
+	    (!has(f->message, "refused EHLO") && !has(f->message, "refused HELO")))
+		return 0;
+	snprintf(out, size, "the server refuses the name this computer gives in EHLO: set one it accepts, "
+		 "this host's name in DNS or its address as [192.0.2.1] (outbox server edit %s --helo NAME)", n);
+	return 1;
+}
+
 static void doctor_advise_tls(const struct doctor_failure *f, const char *n, char *out, size_t size)
 {
+	if (doctor_helo_refused(f, n, out, size))
+		return;
 	if (strncmp(f->field, "tls-", 4) == 0)
 		snprintf(out, size, "fix --%s: outbox server edit %s --%s %s", f->field, n, f->field,
 			 strcmp(f->field, "tls-pin") == 0 ? "SHA256" : "FILE");
@@ -214,6 +228,8 @@ static void doctor_advise_tls(const struct doctor_failure *f, const char *n, cha
 
 static void doctor_advise_ehlo(const struct doctor_failure *f, const char *n, char *out, size_t size)
 {
+	if (doctor_helo_refused(f, n, out, size))
+		return;
 	if (has(f->message, "no greeting"))
 		snprintf(out, size, "port %d seems to expect TLS from the first byte: outbox server edit %s "
 			 "--security tls", f->port, n);

@@ -3,6 +3,9 @@
 # a literal ("[127.0.0.1]"); `server check` gives the same; bad --helo values are refused.
 import socket
 
+import pytest
+
+import servers
 from conftest import expect
 from sendutil import configure, marker
 
@@ -94,3 +97,34 @@ def test_bad_helo_is_refused_naming_the_field(ob):
         expect(len(r.err.strip().splitlines()), 1, "lines of error", r)
     r = ob.fails(65, "server", "add", "t", "--host", "smtp2.example.test", "--helo", "10.0.0.1")
     expect(ob.fingerprint(), before, "the store after refused values", r)
+
+
+@pytest.fixture(scope="module")
+def strict_postfix(pki):
+    """A Postfix that refuses, at EHLO itself, a name that is not a fully qualified domain."""
+    pf = servers.Postfix(pki, main_cf={
+        "smtpd_helo_required": "yes",
+        "smtpd_delay_reject": "no",
+        "smtpd_helo_restrictions": "reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname",
+    })
+    pf.start()
+    try:
+        yield pf
+    finally:
+        pf.stop()
+
+
+def test_a_strict_server_takes_the_automatic_name_and_refuses_a_bare_one(ob, strict_postfix):
+    pf = strict_postfix
+    configure(ob, "pf", pf.plain_port, "none", "--helo", "vm")
+    r = ob.run("send", "-i", "to@example.test", input="Subject: bare\n\nx\n")
+    expect(r.code, 69, "exit status with EHLO vm at a strict server", r)
+    assert "refused HELO" in r.err and "vm" in r.err, "want the server's refusal, got:\n" + r.describe()
+    r = ob.run("server", "check", "pf")
+    assert r.code != 0 and "outbox server edit pf --helo NAME" in r.out + r.err, \
+        "want server check to advise --helo, got:\n" + r.describe()
+    ob.ok("server", "edit", "pf", "--helo", "")
+    m = marker()
+    r = ob.run("send", "-i", "to@example.test", input=f"Subject: {m}\n\nx\n")
+    expect(r.code, 0, f"exit status with the automatic name ({automatic_helo()})", r)
+    pf.wait_message(m)

@@ -106,7 +106,8 @@ def test_list_json_has_every_field_and_no_secret(ob, password):
             "allow_insecure_auth", "tls_verify", "tls_ca", "tls_pin", "tls_cert", "tls_key",
             "timeout", "default", "password", "used_by", "fallback_for",
             "oauth", "oauth_client_id", "oauth_tenant", "oauth_device_url", "oauth_authorize_url",
-            "oauth_token_url", "oauth_revoke_url", "oauth_scope", "oauth_tls_ca", "oauth_client_secret"}
+            "oauth_token_url", "oauth_revoke_url", "oauth_scope", "oauth_tls_ca", "oauth_client_secret",
+            "helo"}
     assert keys == want, f"got keys {sorted(keys)}, want {sorted(want)}"
     assert got[0]["password"] == "file"
     assert password not in ob.ok("server", "list", "--json").out

@@ -4,6 +4,7 @@
 
 #include "alias_internal.h"
 #include "record.h"
+#include "store.h"
 #include "unit.h"
 
 static int setup(void **state)
@@ -158,6 +159,32 @@ static void test_local_name_predicate(void **state)
 				 cases[i].want);
 }
 
+/* A store from before aliases and the EHLO name gains both, its servers keeping every setting. */
+static void test_migrates_an_older_store(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_server *s = NULL;
+	char got[256];
+
+	unit_add_server(f->h, "main");
+	assert_int_equal(sqlite3_exec(f->h->db,
+				      "DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+				      "PRAGMA user_version = 8",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	outbox_close(f->h);
+	f->h = NULL;
+	EXPECT_INT(outbox_open(&f->h, f->home), 0, "open the older store");
+	EXPECT_INT(outbox_schema_version(f->h), STORE_SCHEMA_VERSION, "schema version after migration");
+	EXPECT_INT(outbox_server_load(f->h, "main", &s), 0, "load the server");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_HELO), "", "an existing server's EHLO name is automatic");
+	EXPECT_STR(outbox_server_get(s, OUTBOX_SERVER_HOST), "main.example.org", "its host");
+	outbox_server_free(s);
+	list_text(f->h, got, sizeof got);
+	EXPECT_STR(got, "", "no aliases yet");
+	EXPECT_INT(outbox_alias_set(f->h, "root", "a@example.org"), 0, "set an alias after migrating");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +192,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_name_the_field_and_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expansion_own_alias_then_default, setup, teardown),
 		cmocka_unit_test(test_local_name_predicate),
+		cmocka_unit_test_setup_teardown(test_migrates_an_older_store, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("alias", tests, NULL, NULL);
 }

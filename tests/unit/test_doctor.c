@@ -130,6 +130,18 @@ static const struct advice_case {
 	{"greeting refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
 	 "the server refused the connection: 554 5.7.1 go away", "", "554 5.7.1 go away", "tls", 465, "", "",
 	 "554 5.7.1 go away", "the server refuses this computer"},
+	{"EHLO name refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "the server refused EHLO, without which it can do neither STARTTLS nor AUTH: 550 5.5.2 <vm>: Helo "
+	 "command rejected: need fully-qualified hostname", "",
+	 "550 5.5.2 <vm>: Helo command rejected: need fully-qualified hostname", "tls", 465, "pf", "",
+	 "550 5.5.2 <vm>: Helo command rejected: need fully-qualified hostname",
+	 "refuses the name this computer gives in EHLO: set one it accepts, this host's name in DNS or its "
+	 "address as [192.0.2.1] (outbox server edit pf --helo NAME)"},
+	{"EHLO name refused before STARTTLS", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "the server refused EHLO, without which it can do neither STARTTLS nor AUTH: 501 5.5.4 bad name", "",
+	 "501 5.5.4 bad name", "starttls", 587, "pf", "", "501 5.5.4 bad name", "--helo NAME"},
+	{"HELO name refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "the server refused HELO: 550 no", "", "550 no", "none", 25, "pf", "", "550 no", "--helo NAME"},
 	{"busy", OUTBOX_STEP_EHLO, OUTBOX_ETEMPFAIL,
 	 "the server is shutting this connection down: 421 4.3.2 busy", "", "421 4.3.2 busy", "tls", 465, "", "",
 	 "421 4.3.2 busy", "try again later"},

@@ -768,6 +768,8 @@ static void test_migrates_from_version_3(void **state)
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_id;"
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_source;"
 					      " ALTER TABLE servers DROP COLUMN oauth_tls_ca;"
+					      /* the aliases and EHLO name step's, likewise */
+					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
 					      " PRAGMA user_version = 3",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);
