@@ -40,7 +40,7 @@ struct import_run {
 	outbox_msmtp_report *r;
 	outbox_server **have;  /* the servers in the store before the import */
 	size_t nhave;
-	int store_has_default; /* an account is the default already: the import does not move it */
+	int store_has_default; /* a server or account is the default already: the import moves neither */
 };
 
 const char *outbox_import_outcome_name(outbox_import_outcome o, int dry_run)
@@ -533,7 +533,7 @@ static int import_plan(struct import_run *run)
 	return 0;
 }
 
-/* The store's servers, and whether an account is its default already. */
+/* The store's servers, and whether it has a default server or account already. */
 static int import_look(struct import_run *run)
 {
 	outbox_account **accounts = NULL;
@@ -545,6 +545,9 @@ static int import_look(struct import_run *run)
 		return rc;
 	for (i = 0; i < n; i++)
 		if (strcmp(outbox_account_get(accounts[i], OUTBOX_ACCOUNT_DEFAULT), "true") == 0)
+			run->store_has_default = 1;
+	for (i = 0; i < run->nhave; i++)
+		if (strcmp(outbox_server_get(run->have[i], OUTBOX_SERVER_DEFAULT), "true") == 0)
 			run->store_has_default = 1;
 	outbox_account_list_free(accounts, n);
 	return 0;
