@@ -413,6 +413,17 @@ static int import_choose_server(struct import_run *run, struct import_entry *e, 
 		outbox_server_free(draft);
 		return rc;
 	}
+	/* What no single value shows (a password method without TLS, a key without its certificate)
+	 * is refused here, naming the account, so --dry-run refuses it too. */
+	if ((rc = outbox_server_validate(run->h, draft)) < 0) {
+		char was[600], field[64];
+
+		snprintf(was, sizeof was, "%s", outbox_errdetail(run->h));
+		snprintf(field, sizeof field, "%s", outbox_errfield(run->h) ? outbox_errfield(run->h) : "account");
+		outbox_server_free(draft);
+		return outbox_fail(run->h, rc, field, "%s line %d (account %s): %s", run->path, e->m->line, e->m->name,
+				   was);
+	}
 	e->server = draft;
 	e->row->server_outcome = OUTBOX_IMPORT_ADDED;
 	return import_text(run, &e->row->server, e->m->name);

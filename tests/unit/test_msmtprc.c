@@ -314,6 +314,82 @@ static void test_same_login_shares_a_server(void **state)
 	outbox_server_free(s);
 }
 
+/* Each msmtp setting as the server it becomes: one table, one import per row. `note` is the key
+ * of the one line reported as not imported, or "". */
+static void test_settings_become_server_fields(void **state)
+{
+	static const struct {
+		const char *lines;
+		outbox_server_field_id field;
+		const char *want, *note;
+	} cases[] = {
+		{"tls on\n", OUTBOX_SERVER_SECURITY, "starttls", ""},
+		{"tls on\n", OUTBOX_SERVER_PORT, "25", ""},
+		{"tls on\ntls_starttls off\n", OUTBOX_SERVER_SECURITY, "tls", ""},
+		{"tls on\ntls_starttls off\n", OUTBOX_SERVER_PORT, "465", ""},
+		{"tls\nport 587\n", OUTBOX_SERVER_PORT, "587", ""},
+		{"auth\n", OUTBOX_SERVER_AUTH, "auto", ""},
+		{"tls on\nauth LOGIN\nuser u\n", OUTBOX_SERVER_AUTH, "login", ""},
+		{"auth gssapi\n", OUTBOX_SERVER_AUTH, "auto", "auth"},
+		{"auth on\nuser someone\n", OUTBOX_SERVER_USER, "someone", ""},
+		{"auth off\nuser someone\n", OUTBOX_SERVER_USER, "", ""},
+		{"auth on\npasswordeval \"pass show mail\"\n", OUTBOX_SERVER_PASSWORD_COMMAND, "pass show mail", ""},
+		{"tls on\ntls_certcheck off\n", OUTBOX_SERVER_TLS_VERIFY, "false", ""},
+		{"tls on\ntls_trust_file system\n", OUTBOX_SERVER_TLS_CA, "", ""},
+		{"tls on\ntls_fingerprint 01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:"
+		 "1C:1D:1E:1F:20\n",
+		 OUTBOX_SERVER_TLS_PIN, "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20", ""},
+		{"tls on\ntls_fingerprint 01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10\n", OUTBOX_SERVER_TLS_PIN, "",
+		 "tls_fingerprint"},
+		{"tls_fingerprint 01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:"
+		 "1D:1E:1F:20\n",
+		 OUTBOX_SERVER_TLS_PIN, "", "tls_fingerprint"},
+		{"timeout off\n", OUTBOX_SERVER_TIMEOUT, "60", ""},
+		{"timeout 15\n", OUTBOX_SERVER_TIMEOUT, "15", ""},
+		{"domain mail.example.org\n", OUTBOX_SERVER_HELO, "mail.example.org", ""},
+		{"domain %H\n", OUTBOX_SERVER_HELO, "", "domain"},
+	};
+	struct unit_store *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		outbox_msmtp_report *r = NULL;
+		outbox_server *s = NULL;
+		char text[512], path[256], what[600];
+		int rc;
+
+		snprintf(text, sizeof text, "account a\nhost a.example.org\n%s", cases[i].lines);
+		write_file(f->home, "msmtprc", text, path, sizeof path);
+		snprintf(what, sizeof what, "%s-> %s", cases[i].lines, outbox_server_field_info(cases[i].field)->key);
+		for (char *nl = strchr(what, '\n'); nl; nl = strchr(nl, '\n'))
+			*nl = ' ';
+		rc = outbox_msmtp_import(f->h, path, 0, &r);
+		if (rc != 0)
+			fail_msg("%s: import got %d (%s), want 0", what, rc, outbox_errmsg(f->h));
+		EXPECT_STR(r->nnotes ? r->notes[0].key : "", cases[i].note, what);
+		outbox_msmtp_report_free(r);
+		assert_int_equal(outbox_server_load(f->h, "a", &s), 0);
+		EXPECT_STR(outbox_server_get(s, cases[i].field), cases[i].want, what);
+		outbox_server_free(s);
+		assert_int_equal(outbox_server_remove(f->h, "a", NULL, OUTBOX_REMOVE_PURGE), 0);
+	}
+}
+
+/* What no single value shows is refused naming the account, in a dry run too. */
+static void test_whole_server_refusal_names_the_account(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_msmtp_report *r = NULL;
+	char path[256];
+
+	write_file(f->home, "msmtprc", "# plain\naccount lan\nhost relay.lan\nauth plain\nuser u\n", path, sizeof path);
+	EXPECT_INT(outbox_msmtp_import(f->h, path, OUTBOX_IMPORT_DRY_RUN, &r), OUTBOX_EINVALID, "the dry run");
+	assert_null(r);
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "auth: ", "the field");
+	EXPECT_CONTAINS(outbox_errmsg(f->h), "msmtprc line 2 (account lan): plain would send the password in clear",
+			"the refusal");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +402,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_twice_is_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_login_shares_a_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings_become_server_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_server_refusal_names_the_account, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("msmtprc", tests, NULL, NULL);
 }
