@@ -406,10 +406,12 @@ static int import_choose_server(struct import_run *run, struct import_entry *e, 
 			continue;
 		e->row->server_outcome = import_same_server(have, draft) ? OUTBOX_IMPORT_UNCHANGED : OUTBOX_IMPORT_EXISTS;
 		rc = import_text(run, &e->row->server, outbox_server_get(have, OUTBOX_SERVER_NAME));
-		if (rc == 0 && e->row->server_outcome == OUTBOX_IMPORT_EXISTS)
+		/* The store's server is kept, its password too: a password in the file is not moved. */
+		if (rc == 0)
 			rc = import_text(run, &e->row->detail,
-					 same_name ? "a server of this name exists with other settings: left as it is"
-						   : "the store sends through this host, port and user already");
+					 e->row->server_outcome == OUTBOX_IMPORT_UNCHANGED ? ""
+					 : same_name ? "a server of this name exists with other settings: left as it is"
+						     : "the store sends through this host, port and user already");
 		outbox_server_free(draft);
 		return rc;
 	}
@@ -457,8 +459,16 @@ static int import_choose_account(struct import_run *run, struct import_entry *e,
 		e->row->account_outcome = strcmp(outbox_account_get(have, OUTBOX_ACCOUNT_SERVER), e->row->server) == 0
 						  ? OUTBOX_IMPORT_UNCHANGED
 						  : OUTBOX_IMPORT_EXISTS;
+		rc = 0;
+		if (e->row->account_outcome == OUTBOX_IMPORT_EXISTS) {
+			char why[400];
+
+			snprintf(why, sizeof why, "%s%sthe account sends through %s: left as it is", e->row->detail,
+				 *e->row->detail ? "; " : "", outbox_account_get(have, OUTBOX_ACCOUNT_SERVER));
+			rc = import_text(run, &e->row->detail, why);
+		}
 		outbox_account_free(have);
-		return 0;
+		return rc;
 	}
 	if (rc != OUTBOX_ENOTFOUND)
 		return rc;
