@@ -237,3 +237,24 @@ def test_export_read_back_and_used_by_msmtp(ob, aiosmtpd_srv, pki, tmp_path, pas
     e = srv.envelope(msgs[0][0])
     expect((e["mail_from"], e["rcpt_tos"], e["helo"], e["authenticated"]),
            ("work@example.test", ["rcpt@example.test"], "mta.example.test", True), "msmtp's envelope", r)
+
+
+def test_password_goes_to_the_keyring_and_a_rollback_takes_it_back(ob_keyring, keyring_bus, tmp_path, password):
+    from test_secrets import db_bytes, keyring_items
+    ob = ob_keyring
+    text = ("account work\nhost smtp.work.example\ntls on\nauth on\nuser ann\n"
+            f"password {password}\nfrom ann@work.example\n")
+    # Refused after the password was stored (the alias is checked when written): nothing stays.
+    write(tmp_path / "aliases", "root: not an address\n")
+    bad = ob.fails(65, "import", "msmtprc", write(tmp_path / "bad", f"defaults\naliases {tmp_path}/aliases\n" + text))
+    assert password not in keyring_items(keyring_bus), "the rolled-back import left its password in the keyring"
+    expect(ob.run("server", "list", "--json").json(), [], "servers after the refused import", bad)
+
+    r = ob.ok("import", "msmtprc", write(tmp_path / "good", text))
+    expect(ob.ok("server", "show", "work", "--json").json()["password"], "keyring", "where the password went", r)
+    assert password in keyring_items(keyring_bus), "the keyring holds the imported password"
+    assert password.encode() not in db_bytes(ob), "the imported password is in the database"
+    assert not os.path.exists(os.path.join(ob.home, "secrets")), "a password file beside the keyring"
+    ob.ok("account", "remove", "ann@work.example", "--purge")
+    ob.ok("server", "remove", "work", "--purge")
+    assert password not in keyring_items(keyring_bus), "the purged server's password is still in the keyring"
