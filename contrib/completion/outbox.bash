@@ -182,7 +182,7 @@ _outbox()
 	fi
 
 	if ((cword == 1)); then
-		_outbox_reply 'server account alias undo send log queue ui help --help --version'
+		_outbox_reply 'server account alias import export undo send log queue ui help --help --version'
 		return
 	fi
 	group=${words[1]}
@@ -195,6 +195,17 @@ _outbox()
 		return ;;
 	alias | aliases)
 		_outbox_alias
+		return ;;
+	import | export)
+		# msmtprc is all there is to import or export; after it, the options or a file.
+		if ((cword == 2)); then
+			_outbox_reply 'msmtprc --help'
+		elif [[ $cur == -* ]]; then
+			[[ $group == import ]] && _outbox_reply '--dry-run --json --help' ||
+				_outbox_reply '--output --aliases --help'
+		elif [[ $group == import || ${words[cword - 1]} == --output || ${words[cword - 1]} == --aliases ]]; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		fi
 		return ;;
 	send)
 		_outbox_send

@@ -17,5 +17,6 @@
 #include "process.h"
 #include "setup.h"
 #include "alias.h"
+#include "msmtp.h"
 
 #endif

@@ -18,6 +18,8 @@ static const char main_help[] =
 	"  account   add, edit, remove, list and show accounts; choose each one's server\n"
 	"  alias     local names as recipients: where mail to root goes\n"
 	"  undo      take back the last removal (server, account, message) or setup\n"
+	"  import    import msmtp's configuration (outbox import msmtprc)\n"
+	"  export    write the servers and accounts for msmtp (outbox export msmtprc)\n"
 	"  send      send a message read from standard input (also: invoked as sendmail)\n"
 	"  log       show the history of delivery attempts\n"
 	"  queue     the outbox: list, show, run, retry and remove waiting messages\n"
@@ -69,6 +71,10 @@ int main(int argc, char **argv)
 		return cmd_alias(argc - 1, argv + 1);
 	if (strcmp(cmd, "undo") == 0)
 		return cmd_undo(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "send") == 0)
 		return cmd_send(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "log") == 0)
