@@ -803,7 +803,10 @@ static void test_migrates_from_version_8_dsn(void **state)
 		assert_int_equal(sqlite3_exec(h->db,
 					      "ALTER TABLE queue DROP COLUMN dsn_notify;"
 					      " ALTER TABLE queue DROP COLUMN dsn_ret;"
-					      " ALTER TABLE queue DROP COLUMN dsn_envid; PRAGMA user_version = 8",
+					      " ALTER TABLE queue DROP COLUMN dsn_envid;"
+					      /* nor the aliases and EHLO name a later step adds */
+					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+					      " PRAGMA user_version = 8",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);
 		outbox_close(h);
