@@ -4,6 +4,8 @@
 import os
 import re
 
+import pytest
+
 from sendutil import configure, marker
 
 MAN = os.path.join(os.path.dirname(__file__), "..", "..", "doc", "outbox.1.in")
@@ -28,14 +30,17 @@ def list_rows(ob):
     return lines[0], lines[1:]
 
 
-def test_queue_list_shows_why_the_pending_recipient_waits(ob, postfix):
+@pytest.mark.parametrize("then_run", [False, True], ids=["after-send", "after-queue-run"])
+def test_queue_list_shows_why_the_pending_recipient_waits(ob, postfix, then_run):
     # Postfix takes ok@ (250 for the data) and answers later@ with 450: the row lists later@, so
-    # its reply is the one that explains the row, not the 250 the message got for ok@.
+    # its reply is the one that explains the row, not the 250 the message got for ok@; as `send`
+    # left it, and as a queue run left it.
     configure(ob, "pf", postfix.plain_port, "none")
     m = marker()
     ob.ok("send", "ok@example.test", "later@example.test", input=f"Subject: {m}\n\nbody\n")
     postfix.wait_message(m)
-    ob.ok("queue", "run", "--all")
+    if then_run:
+        ob.ok("queue", "run", "--all")
     head, [row] = list_rows(ob)
     assert "later@example.test" in row, row
     assert "450 4.2.1" in row, f"got row {row!r}, want later@'s 450 4.2.1 as the reason it waits"
