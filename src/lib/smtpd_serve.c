@@ -157,6 +157,14 @@ static void serve_deliver(struct serve *v, struct smtpd *s)
 	req.recipients = (const char *const *)s->recipients;
 	req.extract_recipients = 0;
 	req.dot_ends_input = 0;
+	/* What the client asked on MAIL and RCPT; where it asked nothing, the command line's (-N,
+	 * -R, -V) or outbox's default. outbox_send checks them again, in the one place. */
+	if (*s->dsn.notify)
+		req.dsn_notify = s->dsn.notify;
+	if (*s->dsn.ret)
+		req.dsn_ret = s->dsn.ret;
+	if (*s->dsn.envid)
+		req.dsn_envid = s->dsn.envid;
 	if (lseek(v->w.fd, 0, SEEK_SET) != 0)
 		rc = outbox_fail(v->h, OUTBOX_EIO, NULL, "reading the kept message failed: %s", strerror(errno));
 	else
