@@ -252,8 +252,13 @@ int outbox_serve_stdio(outbox *h, int in_fd, int out_fd, const outbox_serve_opti
 	struct serve v;
 	struct smtpd s;
 	struct smtpd_config cfg;
+	struct dsn_request dsn;
 	int rc;
 
+	/* The command line's -N, -R and -V stand for every message: a bad one is the user's mistake,
+	 * said once now rather than as a 554 to each message. */
+	if ((rc = dsn_check(h, opt->send.dsn_notify, opt->send.dsn_ret, opt->send.dsn_envid, &dsn)) < 0)
+		return rc;
 	memset(&v, 0, sizeof v);
 	v.h = h;
 	v.opt = opt;

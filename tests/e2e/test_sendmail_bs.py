@@ -13,7 +13,7 @@ import pytest
 from conftest import OUTBOX
 from sendutil import configure, marker
 
-USAGE, TEMPFAIL = 64, 75
+USAGE, DATAERR, TEMPFAIL = 64, 65, 75
 
 
 class BsClient:
@@ -301,6 +301,16 @@ def test_bs_with_recipients_is_a_usage_error(ob, link, args):
     assert proc.returncode == USAGE, f"exit: got {proc.returncode}, want {USAGE}: {proc.stderr!r}"
     assert b"RCPT TO" in proc.stderr, f"stderr: got {proc.stderr!r}, want it to say where recipients come from"
     assert proc.stdout == b"", f"no SMTP greeting on a usage error: got {proc.stdout!r}"
+
+
+def test_bad_dsn_flag_with_bs_is_refused_before_the_greeting(ob, link):
+    proc = subprocess.run([str(link), "-bs", "-N", "sometimes"], input=b"EHLO c\r\n", capture_output=True,
+                          env=ob.env, timeout=30)
+    # 65, as plain sendmail answers the same flag (test_sendmail_mode.py).
+    assert proc.returncode == DATAERR, f"exit: got {proc.returncode}, want {DATAERR}: {proc.stderr!r}"
+    assert b"-N" in proc.stderr and b"sometimes" in proc.stderr, \
+        f"stderr: got {proc.stderr!r}, want the flag and the value named"
+    assert proc.stdout == b"", f"no SMTP greeting for a bad flag: got {proc.stdout!r}"
 
 
 SYMFONY_SCRIPT = r"""<?php
