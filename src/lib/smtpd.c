@@ -265,6 +265,8 @@ static int param_orcpt(struct smtpd *s, const char *v, size_t n)
  * 4). Returns 0, or -1 with the reply made. */
 static int parse_params(struct smtpd *s, const char *p, int is_mail, struct smtpd_params *out)
 {
+	char value[SMTPD_MAX_LINE]; /* a value as a string for dsn.c: it fits, as the line did */
+
 	memset(out, 0, sizeof *out);
 	while (*p) {
 		const char *w, *eq, *v;
@@ -289,11 +291,9 @@ static int parse_params(struct smtpd *s, const char *p, int is_mail, struct smtp
 		} else if (is_mail && word_is(w, n, "SMTPUTF8")) {
 			out->smtputf8 = 1;
 		} else if (is_mail && eq && word_is(w, (size_t)(eq - w), "RET")) {
-			char value[8];
-
 			seen = &out->has_ret;
-			snprintf(value, sizeof value, "%.*s", (int)(vn < 7 ? vn : 7), v);
-			if (*seen || vn > 4 || dsn_ret_canonical(value, out->dsn.ret, sizeof out->dsn.ret) < 0)
+			snprintf(value, sizeof value, "%.*s", (int)vn, v);
+			if (*seen || dsn_ret_canonical(value, out->dsn.ret, sizeof out->dsn.ret) < 0)
 				return refuse(s, "501 5.5.4 RET must be FULL or HDRS, once");
 		} else if (is_mail && eq && word_is(w, (size_t)(eq - w), "ENVID")) {
 			seen = &out->has_envid;
@@ -302,12 +302,9 @@ static int parse_params(struct smtpd *s, const char *p, int is_mail, struct smtp
 			if (param_envid(s, v, vn, out) < 0)
 				return -1;
 		} else if (!is_mail && eq && word_is(w, (size_t)(eq - w), "NOTIFY")) {
-			char value[sizeof "SUCCESS,FAILURE,DELAY,"];
-
 			seen = &out->has_notify;
-			snprintf(value, sizeof value, "%.*s", (int)(vn < sizeof value - 1 ? vn : sizeof value - 1), v);
-			if (*seen || vn >= sizeof value - 1 ||
-			    dsn_notify_canonical(value, out->dsn.notify, sizeof out->dsn.notify) < 0)
+			snprintf(value, sizeof value, "%.*s", (int)vn, v);
+			if (*seen || dsn_notify_canonical(value, out->dsn.notify, sizeof out->dsn.notify) < 0)
 				return refuse(s, "501 5.5.4 NOTIFY must be NEVER, or a comma list of SUCCESS, FAILURE "
 						 "and DELAY, once");
 		} else if (!is_mail && eq && word_is(w, (size_t)(eq - w), "ORCPT")) {

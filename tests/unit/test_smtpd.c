@@ -174,7 +174,7 @@ static const struct dsn_case {
 	{"RET, ENVID (xtext decoded) and NOTIFY reach the message; ORCPT is taken",
 	 "EHLO c" CRLF "MAIL FROM:<a@x.test> RET=hdrs ENVID=QQ+2Bx+3D1" CRLF
 	 "RCPT TO:<b@x.test> NOTIFY=success,delay ORCPT=rfc822;b+2Bz@x.test" CRLF
-	 "RCPT TO:<c@x.test> NOTIFY=DELAY,SUCCESS" CRLF "DATA" CRLF "." CRLF "QUIT" CRLF,
+	 "RCPT TO:<c@x.test> NOTIFY=DELAY,SUCCESS,DELAY,SUCCESS" CRLF "DATA" CRLF "." CRLF "QUIT" CRLF,
 	 "220 250 250 250 250 354 250 221", "a@x.test>b@x.test,c@x.test", "HDRS|QQ+x=1|SUCCESS,DELAY"},
 	{"a recipient asking another NOTIFY gets 455, and the message goes to the others",
 	 "EHLO c" CRLF "MAIL FROM:<a@x.test>" CRLF "RCPT TO:<b@x.test> NOTIFY=SUCCESS" CRLF
