@@ -7,10 +7,11 @@
 #include "dsn.h"
 #include "handle_internal.h"
 
+static int dsn_xtext_escaped(unsigned char c);
+
 static const char *const dsn_notify_words[] = {"SUCCESS", "FAILURE", "DELAY"};
 
-/* "never", or a comma list of success, failure and delay in any order; written back in one. */
-static int dsn_check_notify(outbox *h, const char *v, char *out, size_t size)
+int dsn_notify_canonical(const char *v, char *out, size_t size)
 {
 	unsigned seen = 0;
 	const char *p = v, *comma;
@@ -27,9 +28,7 @@ static int dsn_check_notify(outbox *h, const char *v, char *out, size_t size)
 			if (n == strlen(dsn_notify_words[i]) && strncasecmp(p, dsn_notify_words[i], n) == 0)
 				break;
 		if (i == 3)
-			return outbox_fail(h, OUTBOX_EINVALID, "-N",
-					   "\"%.40s\" is not a DSN NOTIFY value: use never, or a comma list of "
-					   "success, failure and delay", v);
+			return -1;
 		seen |= 1u << i;
 		if (comma == NULL)
 			break;
@@ -42,39 +41,59 @@ static int dsn_check_notify(outbox *h, const char *v, char *out, size_t size)
 	return 0;
 }
 
-int dsn_check(outbox *h, const char *notify, const char *ret, const char *envid, struct dsn_request *out)
+int dsn_ret_canonical(const char *v, char *out, size_t size)
 {
-	struct buf x = BUF_INIT;
-	const char *p;
-	int rc;
+	if (strcasecmp(v, "hdrs") != 0 && strcasecmp(v, "full") != 0)
+		return -1;
+	snprintf(out, size, "%s", strcasecmp(v, "hdrs") == 0 ? "HDRS" : "FULL");
+	return 0;
+}
 
-	memset(out, 0, sizeof *out);
-	if (notify && (rc = dsn_check_notify(h, notify, out->notify, sizeof out->notify)) < 0)
-		return rc;
-	if (ret) {
-		if (strcasecmp(ret, "hdrs") != 0 && strcasecmp(ret, "full") != 0)
-			return outbox_fail(h, OUTBOX_EINVALID, "-R",
-					   "\"%.40s\" is not a DSN RET value: use hdrs or full", ret);
-		snprintf(out->ret, sizeof out->ret, "%s", strcasecmp(ret, "hdrs") == 0 ? "HDRS" : "FULL");
-	}
-	if (envid == NULL)
-		return 0;
+/* Octets of a value once written as xtext: each escape takes three. */
+static size_t dsn_xtext_length(const char *value)
+{
+	const unsigned char *p;
+	size_t n = 0;
+
+	for (p = (const unsigned char *)value; *p; p++)
+		n += dsn_xtext_escaped(*p) ? 3 : 1;
+	return n;
+}
+
+#define DSN_STRINGIFY(x) #x
+#define DSN_NUMBER(x) DSN_STRINGIFY(x)
+
+const char *dsn_envid_problem(const char *envid)
+{
+	const char *p;
+
 	for (p = envid; *p; p++)
 		if (*p < 0x20 || *p > 0x7e)
-			return outbox_fail(h, OUTBOX_EINVALID, "-V",
-					   "the envelope id must be printable ASCII (RFC 3461 ENVID)");
+			return "the envelope id must be printable ASCII (RFC 3461 ENVID)";
 	if (*envid == '\0')
-		return outbox_fail(h, OUTBOX_EINVALID, "-V", "the envelope id is empty");
+		return "the envelope id is empty";
 	/* The limit is on the parameter as sent, so it counts the xtext escapes. */
-	if (dsn_xtext(&x, envid) < 0) {
-		buf_free(&x);
-		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	}
-	rc = x.len > DSN_ENVID_MAX;
-	buf_free(&x);
-	if (rc)
-		return outbox_fail(h, OUTBOX_EINVALID, "-V", "the envelope id is longer than %d octets as xtext "
-				   "(RFC 3461 ENVID)", DSN_ENVID_MAX);
+	if (dsn_xtext_length(envid) > DSN_ENVID_MAX)
+		return "the envelope id is longer than " DSN_NUMBER(DSN_ENVID_MAX) " octets as xtext (RFC 3461 ENVID)";
+	return NULL;
+}
+
+int dsn_check(outbox *h, const char *notify, const char *ret, const char *envid, struct dsn_request *out)
+{
+	const char *why;
+
+	memset(out, 0, sizeof *out);
+	if (notify && dsn_notify_canonical(notify, out->notify, sizeof out->notify) < 0)
+		return outbox_fail(h, OUTBOX_EINVALID, "-N",
+				   "\"%.40s\" is not a DSN NOTIFY value: use never, or a comma list of "
+				   "success, failure and delay", notify);
+	if (ret && dsn_ret_canonical(ret, out->ret, sizeof out->ret) < 0)
+		return outbox_fail(h, OUTBOX_EINVALID, "-R", "\"%.40s\" is not a DSN RET value: use hdrs or full",
+				   ret);
+	if (envid == NULL)
+		return 0;
+	if ((why = dsn_envid_problem(envid)) != NULL)
+		return outbox_fail(h, OUTBOX_EINVALID, "-V", "%s", why);
 	snprintf(out->envid, sizeof out->envid, "%s", envid);
 	return 0;
 }
@@ -89,15 +108,50 @@ const char *dsn_ret_or_default(const char *ret)
 	return ret && *ret ? ret : "HDRS";
 }
 
+/* RFC 3461 4: xtext carries "!" to "~" as themselves, but "+" and "=", which it escapes. */
+static int dsn_xtext_escaped(unsigned char c)
+{
+	return c < 33 || c > 126 || c == '+' || c == '=';
+}
+
 int dsn_xtext(struct buf *out, const char *value)
 {
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)value; *p; p++) {
-		int rc = (*p < 33 || *p > 126 || *p == '+' || *p == '=') ? buf_printf(out, "+%02X", *p)
-									  : buf_append(out, p, 1);
+		int rc = dsn_xtext_escaped(*p) ? buf_printf(out, "+%02X", *p) : buf_append(out, p, 1);
 		if (rc < 0)
 			return -1;
+	}
+	return 0;
+}
+
+static int dsn_hex_digit(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int dsn_xtext_decode(struct buf *out, const char *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int hi, lo;
+
+		if (c == '+') {
+			/* RFC 3461 4: exactly two upper-case hex digits after the plus. */
+			if (i + 2 >= n || (hi = dsn_hex_digit(in[i + 1])) < 0 || (lo = dsn_hex_digit(in[i + 2])) < 0)
+				return -1;
+			/* A NUL would end the value early wherever it is used as a string. */
+			if ((c = (unsigned char)(hi << 4 | lo)) == 0)
+				return -1;
+			i += 2;
+		} else if (dsn_xtext_escaped(c)) {
+			return -1;
+		}
+		if (buf_append(out, &c, 1) < 0)
+			return -2;
 	}
 	return 0;
 }

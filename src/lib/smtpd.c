@@ -1,5 +1,5 @@
 /* smtpd.c: a small, strict SMTP server engine (RFC 5321, with PIPELINING, 8BITMIME, SMTPUTF8 and
- * ENHANCEDSTATUSCODES) for `sendmail -bs`: commands parsed from bounded lines, DATA unstuffed as
+ * ENHANCEDSTATUSCODES, DSN) for `sendmail -bs`: commands parsed from bounded lines, DATA unstuffed as
  * it streams by, one reply per command in order. The caller does the reading and writing. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +101,7 @@ static void transaction_reset(struct smtpd *s)
 	free(s->sender);
 	s->sender = NULL;
 	s->smtputf8 = 0;
+	memset(&s->dsn, 0, sizeof s->dsn);
 	if (s->state > ST_READY)
 		s->state = ST_READY;
 }
@@ -197,20 +198,83 @@ static void printable(char *text)
 			*text = '?';
 }
 
-/* "KEY" or "KEY=VALUE" words after a path. MAIL knows BODY and SMTPUTF8; anything else was not
- * offered, and RFC 5321 4.1.1.11 answers 555 to a parameter the server does not implement.
- * Returns 0, or -1 with the reply made. */
-static int parse_params(struct smtpd *s, const char *p, int is_mail, int *smtputf8)
-{
-	*smtputf8 = 0;
-	while (*p) {
-		const char *w, *eq;
-		size_t n;
+/* What the parameters after a path asked for. */
+struct smtpd_params {
+	int smtputf8;
+	int has_ret, has_envid, has_notify, has_orcpt;
+	struct dsn_request dsn; /* RET and ENVID of MAIL, NOTIFY of RCPT; "" when not given */
+};
 
-		if (*p != ' ') {
-			refuse(s, "501 5.5.4 Syntax: a space must come before each parameter");
-			return -1;
-		}
+/* ENVID's xtext, decoded and held to what outbox_send takes (dsn.c decides). 0, or -1 with the
+ * reply made. */
+static int param_envid(struct smtpd *s, const char *v, size_t n, struct smtpd_params *out)
+{
+	struct buf value = BUF_INIT;
+	const char *why;
+	int rc = dsn_xtext_decode(&value, v, n);
+
+	if (rc == -2) {
+		buf_free(&value);
+		reply(s, "451 4.3.0 Out of memory");
+		return -1;
+	}
+	if (rc < 0) {
+		buf_free(&value);
+		return refuse(s, "501 5.5.4 ENVID is not xtext (RFC 3461 4)");
+	}
+	why = dsn_envid_problem(value.data ? value.data : "");
+	if (why == NULL)
+		snprintf(out->dsn.envid, sizeof out->dsn.envid, "%s", value.data);
+	buf_free(&value);
+	if (why)
+		return refuse(s, "501 5.5.4 ENVID: %s", why);
+	return 0;
+}
+
+/* ORCPT=addr-type;xtext, checked for its form only. It is not passed on: the request has one
+ * list of recipients, and smtp.c writes each one's ORCPT from the address itself, which is the
+ * address the client put in RCPT TO; carrying the client's would need a new field per recipient
+ * in the public API for what, from a local program, names the same address. */
+static int param_orcpt(struct smtpd *s, const char *v, size_t n)
+{
+	struct buf value = BUF_INIT;
+	const char *semi = memchr(v, ';', n);
+	size_t i;
+	int rc;
+
+	for (i = 0; semi && v + i < semi; i++)
+		if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+		      v[i] == '-'))
+			break;
+	if (semi == NULL || semi == v || v + i != semi || semi + 1 == v + n)
+		return refuse(s, "501 5.5.4 ORCPT must be addr-type;xtext (RFC 3461 4.2)");
+	rc = dsn_xtext_decode(&value, semi + 1, (size_t)(v + n - semi - 1));
+	buf_free(&value);
+	if (rc == -2) {
+		reply(s, "451 4.3.0 Out of memory");
+		return -1;
+	}
+	if (rc < 0)
+		return refuse(s, "501 5.5.4 ORCPT's address is not xtext (RFC 3461 4)");
+	return 0;
+}
+
+/* "KEY" or "KEY=VALUE" words after a path. MAIL knows BODY, SMTPUTF8, RET and ENVID; RCPT knows
+ * NOTIFY and ORCPT; anything else was not offered, and RFC 5321 4.1.1.11 answers 555 to a
+ * parameter the server does not implement. A parameter given twice is a syntax error (RFC 3461
+ * 4). Returns 0, or -1 with the reply made. */
+static int parse_params(struct smtpd *s, const char *p, int is_mail, struct smtpd_params *out)
+{
+	char value[SMTPD_MAX_LINE]; /* a value as a string for dsn.c: it fits, as the line did */
+
+	memset(out, 0, sizeof *out);
+	while (*p) {
+		const char *w, *eq, *v;
+		size_t n, vn;
+		int *seen = NULL;
+
+		if (*p != ' ')
+			return refuse(s, "501 5.5.4 Syntax: a space must come before each parameter");
 		while (*p == ' ')
 			p++;
 		if (*p == '\0')
@@ -219,23 +283,46 @@ static int parse_params(struct smtpd *s, const char *p, int is_mail, int *smtput
 			;
 		n = (size_t)(p - w);
 		eq = memchr(w, '=', n);
+		v = eq ? eq + 1 : w + n;
+		vn = eq ? n - (size_t)(v - w) : 0;
 		if (is_mail && eq && word_is(w, (size_t)(eq - w), "BODY")) {
-			size_t vn = n - (size_t)(eq + 1 - w);
-			if (!word_is(eq + 1, vn, "7BIT") && !word_is(eq + 1, vn, "8BITMIME")) {
-				refuse(s, "501 5.5.4 BODY must be 7BIT or 8BITMIME");
-				return -1;
-			}
+			if (!word_is(v, vn, "7BIT") && !word_is(v, vn, "8BITMIME"))
+				return refuse(s, "501 5.5.4 BODY must be 7BIT or 8BITMIME");
 		} else if (is_mail && word_is(w, n, "SMTPUTF8")) {
-			*smtputf8 = 1;
+			out->smtputf8 = 1;
+		} else if (is_mail && eq && word_is(w, (size_t)(eq - w), "RET")) {
+			seen = &out->has_ret;
+			snprintf(value, sizeof value, "%.*s", (int)vn, v);
+			if (*seen || dsn_ret_canonical(value, out->dsn.ret, sizeof out->dsn.ret) < 0)
+				return refuse(s, "501 5.5.4 RET must be FULL or HDRS, once");
+		} else if (is_mail && eq && word_is(w, (size_t)(eq - w), "ENVID")) {
+			seen = &out->has_envid;
+			if (*seen)
+				return refuse(s, "501 5.5.4 ENVID given twice");
+			if (param_envid(s, v, vn, out) < 0)
+				return -1;
+		} else if (!is_mail && eq && word_is(w, (size_t)(eq - w), "NOTIFY")) {
+			seen = &out->has_notify;
+			snprintf(value, sizeof value, "%.*s", (int)vn, v);
+			if (*seen || dsn_notify_canonical(value, out->dsn.notify, sizeof out->dsn.notify) < 0)
+				return refuse(s, "501 5.5.4 NOTIFY must be NEVER, or a comma list of SUCCESS, FAILURE "
+						 "and DELAY, once");
+		} else if (!is_mail && eq && word_is(w, (size_t)(eq - w), "ORCPT")) {
+			seen = &out->has_orcpt;
+			if (*seen)
+				return refuse(s, "501 5.5.4 ORCPT given twice");
+			if (param_orcpt(s, v, vn) < 0)
+				return -1;
 		} else {
 			char shown[64];
 
 			snprintf(shown, sizeof shown, "%.*s", (int)(n > 60 ? 60 : n), w);
 			printable(shown);
-			refuse(s, "555 5.5.4 %s parameter not recognized: %s", is_mail ? "MAIL FROM" : "RCPT TO",
-			       shown);
-			return -1;
+			return refuse(s, "555 5.5.4 %s parameter not recognized: %s", is_mail ? "MAIL FROM" : "RCPT TO",
+				      shown);
 		}
+		if (seen)
+			*seen = 1;
 	}
 	return 0;
 }
@@ -255,7 +342,7 @@ static int check_address(struct smtpd *s, const char *field, const char *address
 static int cmd_mail(struct smtpd *s, const char *arg)
 {
 	char address[PATH_MAX_OCTETS];
-	int smtputf8;
+	struct smtpd_params params;
 
 	if (s->state == ST_START)
 		return refuse(s, "503 5.5.1 Error: send EHLO or HELO first");
@@ -268,15 +355,17 @@ static int cmd_mail(struct smtpd *s, const char *arg)
 		arg++;
 	if (parse_path(&arg, address, sizeof address) < 0 || (*address && !mailbox_ok(address, 0)))
 		return refuse(s, "501 5.1.7 Bad sender address syntax");
-	if (parse_params(s, arg, 1, &smtputf8) < 0)
+	if (parse_params(s, arg, 1, &params) < 0)
 		return -1;
-	if (has_8bit(address) && !smtputf8)
+	if (has_8bit(address) && !params.smtputf8)
 		return refuse(s, "553 5.6.7 A UTF-8 address needs the SMTPUTF8 parameter");
 	if (*address && check_address(s, "from", address) < 0)
 		return -1;
 	if ((s->sender = strdup(address)) == NULL)
 		return reply(s, "451 4.3.0 Out of memory");
-	s->smtputf8 = smtputf8;
+	s->smtputf8 = params.smtputf8;
+	memcpy(s->dsn.ret, params.dsn.ret, sizeof s->dsn.ret);
+	memcpy(s->dsn.envid, params.dsn.envid, sizeof s->dsn.envid);
 	s->state = ST_MAIL;
 	return reply(s, "250 2.1.0 Ok");
 }
@@ -303,7 +392,7 @@ static int add_recipient(struct smtpd *s, const char *address)
 static int cmd_rcpt(struct smtpd *s, const char *arg)
 {
 	char address[PATH_MAX_OCTETS];
-	int smtputf8;
+	struct smtpd_params params;
 
 	if (s->state != ST_MAIL && s->state != ST_RCPT)
 		return refuse(s, "503 5.5.1 Error: need MAIL command");
@@ -314,19 +403,27 @@ static int cmd_rcpt(struct smtpd *s, const char *arg)
 		arg++;
 	if (parse_path(&arg, address, sizeof address) < 0 || !mailbox_ok(address, 1))
 		return refuse(s, "501 5.1.3 Bad recipient address syntax");
-	if (parse_params(s, arg, 0, &smtputf8) < 0)
+	if (parse_params(s, arg, 0, &params) < 0)
 		return -1;
 	/* RFC 5321 4.5.3.1.10: 452 for one too many, and the client sends the rest in another
 	 * transaction; the limit is the send path's own. Not counted as an error. */
 	if (s->nrecipients >= s->cfg.max_recipients)
 		return reply(s, "452 4.5.3 Error: too many recipients (at most %zu in one message)",
 			     s->cfg.max_recipients);
+	/* outbox_send takes one NOTIFY for the whole message, so the first recipient's holds; one
+	 * that asks otherwise gets a 4xx (RFC 3461 5.2.1 lets a server refuse what it cannot
+	 * accommodate), and the client sends it in a transaction of its own, as after a 452. */
+	if (s->nrecipients > 0 &&
+	    strcmp(dsn_notify_or_default(params.dsn.notify), dsn_notify_or_default(s->dsn.notify)) != 0)
+		return reply(s, "455 4.5.4 One NOTIFY per message: send this recipient in a separate transaction");
 	if (has_8bit(address) && !s->smtputf8)
 		return refuse(s, "553 5.6.7 A UTF-8 address needs SMTPUTF8 on MAIL FROM");
 	if (check_address(s, "recipient", address) < 0)
 		return -1;
 	if (add_recipient(s, address) < 0)
 		return reply(s, "451 4.3.0 Out of memory");
+	if (s->nrecipients == 1)
+		memcpy(s->dsn.notify, params.dsn.notify, sizeof s->dsn.notify);
 	s->state = ST_RCPT;
 	return reply(s, "250 2.1.5 Ok");
 }
@@ -358,10 +455,10 @@ static int cmd_hello(struct smtpd *s, const char *arg, int extended)
 	s->state = ST_READY;
 	if (!extended)
 		return reply(s, "250 %s", s->cfg.hostname);
-	/* Only what is implemented: no SIZE (no limit is enforced), no DSN (not carried yet), no
-	 * STARTTLS or AUTH (standard input is not a network). */
-	return reply(s, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
-		 "250 HELP", s->cfg.hostname);
+	/* Only what is implemented: no SIZE (no limit is enforced), no STARTTLS or AUTH (standard
+	 * input is not a network). */
+	return reply(s, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n"
+		 "250-ENHANCEDSTATUSCODES\r\n250 HELP", s->cfg.hostname);
 }
 
 /* One command line, without its line end: 0 when it was taken, -1 when refused. */

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "dsn.h"
+
 /* Octets in one command line, CRLF included. RFC 5321 4.5.3.1.4 asks 512 at least; its
  * extensions (SMTPUTF8 addresses, parameters) may go past that, so a little more is taken. */
 #define SMTPD_MAX_LINE 1000
@@ -50,6 +52,10 @@ struct smtpd {
 	char **recipients;       /* NULL-terminated, nrecipients long */
 	size_t nrecipients, cap;
 	int smtputf8;            /* MAIL came with SMTPUTF8 */
+	/* The DSN parameters (RFC 3461) in dsn.c's canonical form, "" where the client gave none:
+	 * RET and ENVID (decoded) from MAIL, NOTIFY from the first recipient, as outbox_send takes
+	 * one NOTIFY for the whole message. */
+	struct dsn_request dsn;
 };
 
 void smtpd_init(struct smtpd *s, const struct smtpd_config *cfg);

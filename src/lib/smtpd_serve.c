@@ -157,6 +157,14 @@ static void serve_deliver(struct serve *v, struct smtpd *s)
 	req.recipients = (const char *const *)s->recipients;
 	req.extract_recipients = 0;
 	req.dot_ends_input = 0;
+	/* What the client asked on MAIL and RCPT; where it asked nothing, the command line's (-N,
+	 * -R, -V) or outbox's default. outbox_send checks them again, in the one place. */
+	if (*s->dsn.notify)
+		req.dsn_notify = s->dsn.notify;
+	if (*s->dsn.ret)
+		req.dsn_ret = s->dsn.ret;
+	if (*s->dsn.envid)
+		req.dsn_envid = s->dsn.envid;
 	if (lseek(v->w.fd, 0, SEEK_SET) != 0)
 		rc = outbox_fail(v->h, OUTBOX_EIO, NULL, "reading the kept message failed: %s", strerror(errno));
 	else
@@ -244,8 +252,13 @@ int outbox_serve_stdio(outbox *h, int in_fd, int out_fd, const outbox_serve_opti
 	struct serve v;
 	struct smtpd s;
 	struct smtpd_config cfg;
+	struct dsn_request dsn;
 	int rc;
 
+	/* The command line's -N, -R and -V stand for every message: a bad one is the user's mistake,
+	 * said once now rather than as a 554 to each message. */
+	if ((rc = dsn_check(h, opt->send.dsn_notify, opt->send.dsn_ret, opt->send.dsn_envid, &dsn)) < 0)
+		return rc;
 	memset(&v, 0, sizeof v);
 	v.h = h;
 	v.opt = opt;

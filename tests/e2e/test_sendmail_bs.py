@@ -13,7 +13,7 @@ import pytest
 from conftest import OUTBOX
 from sendutil import configure, marker
 
-USAGE, TEMPFAIL = 64, 75
+USAGE, DATAERR, TEMPFAIL = 64, 65, 75
 
 
 class BsClient:
@@ -107,7 +107,7 @@ def test_lockstep_session_delivers_with_the_smtp_envelope(ob, link, upstream):
     c.expect(220, "greeting")
     c.send("EHLO client.example\r\n")
     offers = [line.split(" ")[0].upper() for line in c.expect(250, "EHLO")[1:]]
-    assert offers == ["PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "HELP"], \
+    assert offers == ["PIPELINING", "8BITMIME", "SMTPUTF8", "DSN", "ENHANCEDSTATUSCODES", "HELP"], \
         f"EHLO offers: got {offers}, want only what -bs implements"
     c.send("MAIL FROM:<sender@example.test>\r\n")
     c.expect(250, "MAIL")
@@ -163,7 +163,7 @@ def test_refused_commands_leave_the_session_usable(ob, link, upstream):
     c.expect(220, "greeting")
     for line, code in [("MAIL FROM:<sender@example.test>", 503), ("EHLO c", 250), ("STARTTLS", 502),
                        ("FROB", 500), ("MAIL FROM:<sender@example.test> SIZE=100", 555),
-                       ("MAIL FROM:<sender@example.test>", 250), ("RCPT TO:<a@example.test> NOTIFY=NEVER", 555),
+                       ("MAIL FROM:<sender@example.test>", 250), ("RCPT TO:<a@example.test> FROB=1", 555),
                        ("DATA", 554), ("VRFY a@example.test", 252), ("RCPT TO:<a@example.test>", 250),
                        ("NOOP " + "x" * 1200, 500), ("DATA", 354)]:
         c.send(line + "\r\n")
@@ -174,6 +174,79 @@ def test_refused_commands_leave_the_session_usable(ob, link, upstream):
     assert c.finish() == 0, c.stderr()
     env, _ = received(upstream, m)
     assert env["rcpt_tos"] == ["a@example.test"], f"recipients: got {env['rcpt_tos']}"
+
+
+@pytest.fixture
+def dsn_upstream(ob, aiosmtpd_factory, pki):
+    """An aiosmtpd that offers DSN and records the MAIL and RCPT arguments it was sent."""
+    srv = aiosmtpd_factory(dsn=True)
+    configure(ob, "aio", srv.port, "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert)
+    return srv
+
+
+def bs_message(c, mail, rcpts, m, want_rcpt):
+    """One transaction in lockstep: MAIL, each RCPT with the code wanted, and a message with
+    subject m that must be accepted."""
+    c.send(f"MAIL FROM:<sender@example.test>{mail}\r\n")
+    c.expect(250, "MAIL" + mail)
+    for rcpt, want in zip(rcpts, want_rcpt):
+        c.send(f"RCPT TO:{rcpt}\r\n")
+        c.expect(want, "RCPT TO:" + rcpt)
+    c.send("DATA\r\n")
+    c.expect(354, "DATA")
+    c.send(f"Subject: {m}\r\n\r\nbody\r\n.\r\n")
+    c.expect(250, "the end of the data")
+
+
+def test_dsn_parameters_reach_the_upstream_server(ob, link, dsn_upstream):
+    m = marker()
+    c = BsClient(link, ob.env)
+    c.expect(220, "greeting")
+    c.send("EHLO client.example\r\n")
+    assert "DSN" in c.expect(250, "EHLO")[1:], "EHLO must offer DSN"
+    # ENVID is xtext: "+2B" is a "+", decoded here and written again as xtext upstream.
+    bs_message(c, f" RET=HDRS ENVID=env+2B{m}",
+               ["<a@example.test> NOTIFY=SUCCESS ORCPT=rfc822;a@example.test", "<b@example.test> NOTIFY=success"],
+               m, [250, 250])
+    c.send("QUIT\r\n")
+    c.expect(221, "QUIT")
+    assert c.finish() == 0, c.stderr()
+    env, _ = received(dsn_upstream, m)
+    assert f" RET=HDRS ENVID=env+2B{m}" in env["mail_arg"], \
+        f"MAIL upstream: got {env['mail_arg']!r}, want RET=HDRS ENVID=env+2B{m}"
+    want = ["TO:<a@example.test> NOTIFY=SUCCESS ORCPT=rfc822;a@example.test",
+            "TO:<b@example.test> NOTIFY=SUCCESS ORCPT=rfc822;b@example.test"]
+    assert env["rcpt_args"] == want, f"RCPT upstream: got {env['rcpt_args']}, want {want}"
+
+
+def test_second_notify_gets_455_and_goes_in_its_own_transaction(ob, link, dsn_upstream):
+    m1, m2 = marker(), marker()
+    c = BsClient(link, ob.env)
+    c.expect(220, "greeting")
+    c.send("EHLO client.example\r\n")
+    c.expect(250, "EHLO")
+    c.send("MAIL FROM:<sender@example.test>\r\nRCPT TO:<a@example.test> NOTIFY=SUCCESS\r\n"
+           "RCPT TO:<b@example.test> NOTIFY=NEVER\r\n")
+    c.expect(250, "MAIL")
+    c.expect(250, "RCPT a with NOTIFY=SUCCESS")
+    words = c.expect(455, "RCPT b with another NOTIFY")
+    assert words[0].startswith("4.5.4 ") and "separate transaction" in words[0], \
+        f"455 words: got {words!r}, want 4.5.4 asking for a separate transaction"
+    c.send("DATA\r\n")
+    c.expect(354, "DATA")
+    c.send(f"Subject: {m1}\r\n\r\nbody\r\n.\r\n")
+    c.expect(250, "the first message")
+    # What a client does with the 455: the recipient again, in a transaction of its own.
+    bs_message(c, "", ["<b@example.test> NOTIFY=NEVER"], m2, [250])
+    c.send("QUIT\r\n")
+    c.expect(221, "QUIT")
+    assert c.finish() == 0, c.stderr()
+    env1, _ = received(dsn_upstream, m1)
+    env2, _ = received(dsn_upstream, m2)
+    want1 = ["TO:<a@example.test> NOTIFY=SUCCESS ORCPT=rfc822;a@example.test"]
+    want2 = ["TO:<b@example.test> NOTIFY=NEVER ORCPT=rfc822;b@example.test"]
+    assert env1["rcpt_args"] == want1, f"first message's RCPT upstream: got {env1['rcpt_args']}, want {want1}"
+    assert env2["rcpt_args"] == want2, f"second message's RCPT upstream: got {env2['rcpt_args']}, want {want2}"
 
 
 def test_recipient_refused_upstream_is_a_5xx_to_data(ob, link, smtp_sink):
@@ -228,6 +301,16 @@ def test_bs_with_recipients_is_a_usage_error(ob, link, args):
     assert proc.returncode == USAGE, f"exit: got {proc.returncode}, want {USAGE}: {proc.stderr!r}"
     assert b"RCPT TO" in proc.stderr, f"stderr: got {proc.stderr!r}, want it to say where recipients come from"
     assert proc.stdout == b"", f"no SMTP greeting on a usage error: got {proc.stdout!r}"
+
+
+def test_bad_dsn_flag_with_bs_is_refused_before_the_greeting(ob, link):
+    proc = subprocess.run([str(link), "-bs", "-N", "sometimes"], input=b"EHLO c\r\n", capture_output=True,
+                          env=ob.env, timeout=30)
+    # 65, as plain sendmail answers the same flag (test_sendmail_mode.py).
+    assert proc.returncode == DATAERR, f"exit: got {proc.returncode}, want {DATAERR}: {proc.stderr!r}"
+    assert b"-N" in proc.stderr and b"sometimes" in proc.stderr, \
+        f"stderr: got {proc.stderr!r}, want the flag and the value named"
+    assert proc.stdout == b"", f"no SMTP greeting for a bad flag: got {proc.stdout!r}"
 
 
 SYMFONY_SCRIPT = r"""<?php

@@ -3,7 +3,8 @@
  * Input: up to three NUL-separated strings, NOTIFY, RET and ENVID (a missing one is NULL); the
  * whole input is also encoded as an ORCPT address. What dsn_check accepts must be canonical (it
  * checks again to itself) and fit the wire; every encoding must be printable ASCII without
- * spaces, so it cannot end a parameter or a command. */
+ * spaces, so it cannot end a parameter or a command. The whole input is also read as xtext (what a
+ * -bs client sends): what decodes, written again and decoded, gives the same value. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy[0] != '\0') {
 		CHECK(dsn_orcpt(&b, copy) == 0);
 		check_wire(&b);
+	}
+	buf_reset(&b);
+	if (dsn_xtext_decode(&b, (const char *)data, size) == 0 && b.len > 0) {
+		struct buf x = BUF_INIT, back = BUF_INIT;
+
+		CHECK(strlen(b.data) == b.len); /* no NUL inside */
+		CHECK(dsn_xtext(&x, b.data) == 0);
+		check_wire(&x);
+		CHECK(dsn_xtext_decode(&back, x.data, x.len) == 0);
+		CHECK(back.len == b.len && memcmp(back.data, b.data, b.len) == 0);
+		buf_free(&x);
+		buf_free(&back);
 	}
 	buf_free(&b);
 	free(copy);

@@ -45,6 +45,18 @@ static void check_reply(const struct smtpd *s)
 	CHECK(last);
 }
 
+/* Each DSN value is "" (not given) or what dsn.c's own checks give back unchanged. */
+static int dsn_check_values(const struct dsn_request *d)
+{
+	char canon[sizeof d->notify > sizeof d->ret ? sizeof d->notify : sizeof d->ret];
+
+	if (*d->notify && (dsn_notify_canonical(d->notify, canon, sizeof canon) < 0 || strcmp(canon, d->notify)))
+		return 0;
+	if (*d->ret && (dsn_ret_canonical(d->ret, canon, sizeof canon) < 0 || strcmp(canon, d->ret)))
+		return 0;
+	return *d->envid == '\0' || dsn_envid_problem(d->envid) == NULL;
+}
+
 static void run(const char *in, size_t len, size_t piece, struct trace *t)
 {
 	struct smtpd_config cfg = {"fuzz.test", MAX_RCPT, NULL, NULL};
@@ -79,6 +91,8 @@ static void run(const char *in, size_t len, size_t piece, struct trace *t)
 			case SMTPD_MESSAGE:
 				CHECK(s.nrecipients >= 1 && s.nrecipients <= MAX_RCPT);
 				CHECK(s.sender != NULL && s.recipients[s.nrecipients] == NULL);
+				/* The DSN values handed on are ones the send path takes (dsn.c decides). */
+				CHECK(dsn_check_values(&s.dsn));
 				t->messages++;
 				mix(t, "\0", 1);
 				smtpd_delivered(&s, 250, "2.0.0", "Ok\r\n\x1b");

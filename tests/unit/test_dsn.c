@@ -61,11 +61,60 @@ static void test_dsn_defaults_when_empty(void **state)
 	EXPECT_STR(dsn_ret_or_default("FULL"), "FULL", "RET asked");
 }
 
+/* xtext back to its value, for what a -bs client sends in ENVID and ORCPT (RFC 3461 4). */
+static void test_dsn_xtext_decode(void **state)
+{
+	static const struct {
+		const char *xtext, *want; /* want NULL: refused */
+	} cases[] = {
+		{"abc", "abc"},
+		{"a+2Bb+3Dc+20", "a+b=c "},
+		{"+7E", "~"},
+		{"", ""},
+		{"a+2", NULL},
+		{"a+", NULL},
+		{"a+2b", NULL},
+		{"a+GG", NULL},
+		{"a=b", NULL},
+		{"a b", NULL},
+		{"caf\xc3\xa9", NULL},
+		{"+00", NULL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf out = BUF_INIT;
+		int rc = dsn_xtext_decode(&out, cases[i].xtext, strlen(cases[i].xtext));
+
+		EXPECT_INT(rc, cases[i].want ? 0 : -1, cases[i].xtext);
+		if (cases[i].want)
+			EXPECT_STR(out.data ? out.data : "", cases[i].want, cases[i].xtext);
+		buf_free(&out);
+	}
+}
+
+/* What dsn_xtext writes, dsn_xtext_decode reads back. */
+static void test_dsn_xtext_round_trip(void **state)
+{
+	const char *value = "id+=<x@y> \x01~!";
+	struct buf x = BUF_INIT, back = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(dsn_xtext(&x, value), 0);
+	EXPECT_INT(dsn_xtext_decode(&back, x.data, x.len), 0, x.data);
+	EXPECT_STR(back.data, value, "decoded xtext");
+	buf_free(&x);
+	buf_free(&back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dsn_check_table),
 		cmocka_unit_test(test_dsn_defaults_when_empty),
+		cmocka_unit_test(test_dsn_xtext_decode),
+		cmocka_unit_test(test_dsn_xtext_round_trip),
 	};
 	return cmocka_run_group_tests_name("dsn", tests, NULL, NULL);
 }

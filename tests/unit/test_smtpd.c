@@ -12,6 +12,7 @@ struct outcome {
 	char data[1024];    /* the last message's data */
 	char current[1024]; /* the data of the message being read */
 	char envelope[512]; /* "sender>rcpt,rcpt" of the last message */
+	char dsn[256];      /* "RET|ENVID|NOTIFY" of the last message, "" for each not given */
 	int quit;
 };
 
@@ -65,6 +66,7 @@ static void run(const char *in, size_t chunk, size_t max_rcpt, struct outcome *o
 					add(o->envelope, sizeof o->envelope, i ? "," : ">", 1);
 					add(o->envelope, sizeof o->envelope, s.recipients[i], strlen(s.recipients[i]));
 				}
+				snprintf(o->dsn, sizeof o->dsn, "%s|%s|%s", s.dsn.ret, s.dsn.envid, s.dsn.notify);
 				smtpd_delivered(&s, 250, "2.0.0", "Ok: delivered");
 			}
 			if (ev == SMTPD_REPLY || ev == SMTPD_MESSAGE || ev == SMTPD_QUIT) {
@@ -112,7 +114,7 @@ static const struct session_case sessions[] = {
 	{"syntax of MAIL and RCPT",
 	 "EHLO c" CRLF "MAIL FROM:a@x.test" CRLF "MAIL TO:<a@x.test>" CRLF "MAIL FROM:<a>" CRLF
 	 "MAIL FROM:<a@x.test> SIZE=100" CRLF "MAIL FROM:<a@x.test> BODY=BINARYMIME" CRLF
-	 "mail from: <a@x.test> body=8bitmime" CRLF "RCPT TO:<b@x.test> NOTIFY=NEVER" CRLF "RCPT TO:<>" CRLF
+	 "mail from: <a@x.test> body=8bitmime" CRLF "RCPT TO:<b@x.test> FROB=1" CRLF "RCPT TO:<>" CRLF
 	 "RCPT TO:<b c@x.test>" CRLF "RCPT TO:<@relay.test,@r2.test:b@x.test>" CRLF
 	 "RCPT TO:<\"q >\"@x.test>" CRLF "QUIT" CRLF,
 	 "220 250 501 501 501 555 501 250 555 501 501 250 250 221", "", "", 0},
@@ -166,6 +168,85 @@ static void test_sessions(void **state)
 	}
 }
 
+static const struct dsn_case {
+	const char *name, *in, *codes, *envelope, *dsn;
+} dsn_sessions[] = {
+	{"RET, ENVID (xtext decoded) and NOTIFY reach the message; ORCPT is taken",
+	 "EHLO c" CRLF "MAIL FROM:<a@x.test> RET=hdrs ENVID=QQ+2Bx+3D1" CRLF
+	 "RCPT TO:<b@x.test> NOTIFY=success,delay ORCPT=rfc822;b+2Bz@x.test" CRLF
+	 "RCPT TO:<c@x.test> NOTIFY=DELAY,SUCCESS,DELAY,SUCCESS" CRLF "DATA" CRLF "." CRLF "QUIT" CRLF,
+	 "220 250 250 250 250 354 250 221", "a@x.test>b@x.test,c@x.test", "HDRS|QQ+x=1|SUCCESS,DELAY"},
+	{"a recipient asking another NOTIFY gets 455, and the message goes to the others",
+	 "EHLO c" CRLF "MAIL FROM:<a@x.test>" CRLF "RCPT TO:<b@x.test> NOTIFY=SUCCESS" CRLF
+	 "RCPT TO:<c@x.test>" CRLF "RCPT TO:<d@x.test> NOTIFY=NEVER" CRLF "RCPT TO:<e@x.test> NOTIFY=SUCCESS" CRLF
+	 "DATA" CRLF "." CRLF "QUIT" CRLF,
+	 "220 250 250 250 455 455 250 354 250 221", "a@x.test>b@x.test,e@x.test", "||SUCCESS"},
+	{"no NOTIFY is the default, the same as FAILURE,DELAY",
+	 "EHLO c" CRLF "MAIL FROM:<a@x.test> RET=FULL" CRLF "RCPT TO:<b@x.test>" CRLF
+	 "RCPT TO:<c@x.test> NOTIFY=delay,failure" CRLF "DATA" CRLF "." CRLF "QUIT" CRLF,
+	 "220 250 250 250 250 354 250 221", "a@x.test>b@x.test,c@x.test", "FULL||"},
+	{"a refused first recipient sets no NOTIFY; RSET forgets RET and ENVID",
+	 "EHLO c" CRLF "MAIL FROM:<a@x.test> RET=FULL ENVID=e1" CRLF "RSET" CRLF "MAIL FROM:<a@x.test>" CRLF
+	 "RCPT TO:<blocked@example.test> NOTIFY=SUCCESS" CRLF "RCPT TO:<b@x.test> NOTIFY=NEVER" CRLF "DATA" CRLF
+	 "." CRLF "QUIT" CRLF,
+	 "220 250 250 250 250 553 250 354 250 221", "a@x.test>b@x.test", "||NEVER"},
+	{"bad DSN parameters are 501, ones on the wrong command 555",
+	 "EHLO c" CRLF "MAIL FROM:<a@x.test> RET=BOTH" CRLF "MAIL FROM:<a@x.test> RET=FULL RET=HDRS" CRLF
+	 "MAIL FROM:<a@x.test> ENVID=a+2" CRLF "MAIL FROM:<a@x.test> ENVID=a+2b" CRLF
+	 "MAIL FROM:<a@x.test> ENVID=+0A" CRLF "MAIL FROM:<a@x.test> ENVID=+00" CRLF
+	 "MAIL FROM:<a@x.test> ENVID=a=b" CRLF "MAIL FROM:<a@x.test> ENVID=" CRLF
+	 "MAIL FROM:<a@x.test> ENVID=x ENVID=y" CRLF "MAIL FROM:<a@x.test> NOTIFY=NEVER" CRLF
+	 "MAIL FROM:<a@x.test>" CRLF "RCPT TO:<b@x.test> NOTIFY=NEVER,SUCCESS" CRLF "RCPT TO:<b@x.test> NOTIFY=" CRLF
+	 "RCPT TO:<b@x.test> NOTIFY=NEVER NOTIFY=NEVER" CRLF "RCPT TO:<b@x.test> ORCPT=b@x.test" CRLF
+	 "RCPT TO:<b@x.test> ORCPT=;b@x.test" CRLF "RCPT TO:<b@x.test> ORCPT=rfc822;" CRLF
+	 "RCPT TO:<b@x.test> ORCPT=rfc822;b+2@x.test" CRLF "RCPT TO:<b@x.test> RET=FULL" CRLF "QUIT" CRLF,
+	 "220 250 501 501 501 501 501 501 501 501 501 555 250 501 501 501 501 501 501 501 555 221", "", ""},
+};
+
+/* 100 octets of ENVID as xtext ("+2B" counts three) are taken; 101 are one too many. */
+static void test_dsn_envid_length(void **state)
+{
+	char in[512], envid[128];
+	struct outcome o;
+
+	(void)state;
+	memset(envid, 'e', 97);
+	snprintf(envid + 97, sizeof envid - 97, "+2B");
+	snprintf(in, sizeof in, "EHLO c" CRLF "MAIL FROM:<a@x.test> ENVID=%s" CRLF "QUIT" CRLF, envid);
+	run(in, 0, 0, &o);
+	EXPECT_STR(o.codes, "220 250 250 221", "ENVID of 100 octets");
+	snprintf(in, sizeof in, "EHLO c" CRLF "MAIL FROM:<a@x.test> ENVID=e%s" CRLF "QUIT" CRLF, envid);
+	run(in, 0, 0, &o);
+	EXPECT_STR(o.codes, "220 250 501 221", "ENVID of 101 octets");
+	EXPECT_CONTAINS(o.replies, "501 5.5.4 ENVID: the envelope id is longer than 100 octets", "the words");
+}
+
+static void test_dsn_sessions(void **state)
+{
+	static const size_t chunks[] = {0, 1, 5};
+	size_t i, c;
+	struct outcome o;
+
+	(void)state;
+	for (i = 0; i < sizeof dsn_sessions / sizeof dsn_sessions[0]; i++) {
+		const struct dsn_case *t = &dsn_sessions[i];
+		for (c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+			char what[200];
+
+			run(t->in, chunks[c], 0, &o);
+			snprintf(what, sizeof what, "%s (pieces of %zu): reply codes", t->name, chunks[c]);
+			EXPECT_STR(o.codes, t->codes, what);
+			snprintf(what, sizeof what, "%s (pieces of %zu): envelope", t->name, chunks[c]);
+			EXPECT_STR(o.envelope, t->envelope, what);
+			snprintf(what, sizeof what, "%s (pieces of %zu): RET|ENVID|NOTIFY", t->name, chunks[c]);
+			EXPECT_STR(o.dsn, t->dsn, what);
+		}
+	}
+	run(dsn_sessions[1].in, 0, 0, &o);
+	EXPECT_CONTAINS(o.replies, "455 4.5.4 One NOTIFY per message: send this recipient in a separate transaction",
+			"the 455's words");
+}
+
 static void test_ehlo_offers_only_what_is_implemented(void **state)
 {
 	struct outcome o;
@@ -174,7 +255,8 @@ static void test_ehlo_offers_only_what_is_implemented(void **state)
 	run("EHLO c" CRLF "QUIT" CRLF, 0, 0, &o);
 	EXPECT_STR(o.replies,
 		   "220 mx.example.test ESMTP outbox" CRLF "250-mx.example.test" CRLF "250-PIPELINING" CRLF
-		   "250-8BITMIME" CRLF "250-SMTPUTF8" CRLF "250-ENHANCEDSTATUSCODES" CRLF "250 HELP" CRLF
+		   "250-8BITMIME" CRLF "250-SMTPUTF8" CRLF "250-DSN" CRLF "250-ENHANCEDSTATUSCODES" CRLF
+		   "250 HELP" CRLF
 		   "221 2.0.0 Bye" CRLF,
 		   "greeting, EHLO and QUIT");
 }
@@ -328,6 +410,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_ehlo_offers_only_what_is_implemented),
+		cmocka_unit_test(test_dsn_sessions),
+		cmocka_unit_test(test_dsn_envid_length),
 		cmocka_unit_test(test_check_words_are_made_printable),
 		cmocka_unit_test(test_long_line_refused_and_session_goes_on),
 		cmocka_unit_test(test_too_many_errors_end_the_session),
