@@ -34,10 +34,13 @@ struct serve {
 static int serve_check(void *ctx, const char *field, const char *address, char *why, size_t size)
 {
 	struct serve *v = ctx;
+	int rc = deliver_check_envelope(v->h, field, address);
 
-	if (deliver_check_envelope(v->h, field, address) == 0)
+	if (rc == 0)
 		return 0;
-	snprintf(why, size, "553 5.1.3 %s", outbox_errmsg(v->h));
+	/* A local name no alias maps is a user who is not here (RFC 3463 5.1.1); anything else is an
+	 * address that cannot be used as written. */
+	snprintf(why, size, "%s %s", rc == OUTBOX_ENOUSER ? "550 5.1.1" : "553 5.1.3", outbox_errmsg(v->h));
 	outbox_clear_error(v->h);
 	return -1;
 }

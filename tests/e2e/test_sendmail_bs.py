@@ -369,3 +369,31 @@ def test_symfony_mailer_learns_of_a_refusal(ob, link, smtp_sink, tmp_path):
     proc = symfony_send(ob, link, tmp_path, "refused")
     assert proc.returncode == 1 and "554" in proc.stdout and "Error: command failed" in proc.stdout, \
         f"php: exit {proc.returncode}, want 1 with the 554\n  stdout: {proc.stdout!r}\n  stderr: {proc.stderr!r}"
+
+
+def test_local_name_goes_through_its_alias_and_one_without_gets_550(ob, link, upstream):
+    # RCPT TO:<root> is the alias's addresses, as for `sendmail root`; a name no alias maps gets
+    # 550 5.1.1 at RCPT (no such user here), with the command that fixes it, and the session goes on.
+    ob.ok("alias", "add", "root", "admin@example.test")
+    m = marker()
+    c = BsClient(link, ob.env)
+    c.expect(220, "greeting")
+    c.send("EHLO client.example\r\nMAIL FROM:<sender@example.test>\r\n")
+    c.expect(250, "EHLO")
+    c.expect(250, "MAIL")
+    c.send("RCPT TO:<nobody>\r\n")
+    words = c.expect(550, "RCPT to a local name without an alias")
+    assert words[0].startswith("5.1.1") and "outbox alias add nobody" in words[0], \
+        f"RCPT reply: got {words!r}, want 5.1.1 naming 'outbox alias add nobody'"
+    c.send("RCPT TO:<root>\r\n")
+    c.expect(250, "RCPT to root, which has an alias")
+    c.send("DATA\r\n")
+    c.expect(354, "DATA")
+    c.send(f"From: sender@example.test\r\nTo: root\r\nSubject: {m}\r\n\r\ncron output\r\n.\r\n")
+    c.expect(250, "the end of the data")
+    c.send("QUIT\r\n")
+    c.expect(221, "QUIT")
+    assert c.finish() == 0, c.stderr()
+    env, _ = received(upstream, m)
+    assert env["rcpt_tos"] == ["admin@example.test"], \
+        f"RCPT TO upstream: got {env['rcpt_tos']}, want the alias's address"
