@@ -138,7 +138,8 @@ def test_pipelined_session_two_messages(ob, link, upstream):
     c.send("EHLO client.example\r\nMAIL FROM:<sender@example.test>\r\nRCPT TO:<a@example.test>\r\n"
            "RCPT TO:<no-domain>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n")
     got = [c.reply()[0] for _ in range(6)]
-    assert got == [250, 250, 250, 553, 250, 354], f"pipelined replies: got {got}"
+    # no-domain is a local name no alias maps: 550, and the group goes on.
+    assert got == [250, 250, 250, 550, 250, 354], f"pipelined replies: got {got}"
     # The data, its end and the whole next transaction in one write as well.
     c.send(f"Subject: {m1}\r\n\r\none\r\n.\r\nRSET\r\nMAIL FROM:<>\r\nRCPT TO:<c@example.test>\r\n"
            f"DATA\r\n")
