@@ -1,13 +1,14 @@
 /* smtpd.c: a small, strict SMTP server engine (RFC 5321, with PIPELINING, 8BITMIME, SMTPUTF8 and
  * ENHANCEDSTATUSCODES, DSN) for `sendmail -bs`: commands parsed from bounded lines, DATA unstuffed as
- * it streams by, one reply per command in order. The caller does the reading and writing. */
+ * it streams by, one reply per command in order. The caller does the reading and writing; the
+ * parameters after MAIL's and RCPT's path are read in smtpd_param.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtpd.h"
-#include "outbox/error.h"
+#include "smtpd_internal.h"
 #include "outbox/send.h"
 
 #define PATH_MAX_OCTETS 256 /* RFC 5321 4.5.3.1.3: a path, the brackets included */
@@ -35,7 +36,7 @@ static int ascii_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-static int word_is(const char *s, size_t n, const char *word)
+int smtpd_word_is(const char *s, size_t n, const char *word)
 {
 	size_t i;
 
@@ -52,12 +53,10 @@ static int starts_with(const char *s, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
-	return strlen(s) >= n && word_is(s, n, prefix);
+	return strlen(s) >= n && smtpd_word_is(s, n, prefix);
 }
 
-/* The reply to a command, with its CRLF; 0, so that a command can end with it. */
-static int reply(struct smtpd *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reply(struct smtpd *s, const char *fmt, ...)
+int smtpd_reply(struct smtpd *s, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -74,9 +73,7 @@ static int reply(struct smtpd *s, const char *fmt, ...)
 	return 0;
 }
 
-/* A failed command's reply: counted, so a client that only makes errors is ended; -1. */
-static int refuse(struct smtpd *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(struct smtpd *s, const char *fmt, ...)
+int smtpd_refuse(struct smtpd *s, const char *fmt, ...)
 {
 	char text[SMTPD_MAX_REPLY];
 	va_list ap;
@@ -85,7 +82,7 @@ static int refuse(struct smtpd *s, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	s->errors++;
-	reply(s, "%s", text);
+	smtpd_reply(s, "%s", text);
 	return -1;
 }
 
@@ -127,7 +124,7 @@ void smtpd_free(struct smtpd *s)
 
 void smtpd_greeting(struct smtpd *s)
 {
-	reply(s, "220 %s ESMTP outbox", s->cfg.hostname);
+	smtpd_reply(s, "220 %s ESMTP outbox", s->cfg.hostname);
 }
 
 /* The address between '<' and '>' at *p, a source route ("@a,@b:") dropped as RFC 5321 4.1.2
@@ -189,142 +186,11 @@ static int has_8bit(const char *a)
 	return 0;
 }
 
-/* Words that reach the client (a server's, a checker's, its own echoed) on one line, with nothing a terminal
- * would obey: anything but printable ASCII becomes '?'. */
-static void printable(char *text)
+void smtpd_printable(char *text)
 {
 	for (; *text; text++)
 		if ((unsigned char)*text < 0x20 || (unsigned char)*text >= 0x7f)
 			*text = '?';
-}
-
-/* What the parameters after a path asked for. */
-struct smtpd_params {
-	int smtputf8;
-	int has_ret, has_envid, has_notify, has_orcpt;
-	struct dsn_request dsn; /* RET and ENVID of MAIL, NOTIFY of RCPT; "" when not given */
-};
-
-/* ENVID's xtext, decoded and held to what outbox_send takes (dsn.c decides). 0, or -1 with the
- * reply made. */
-static int param_envid(struct smtpd *s, const char *v, size_t n, struct smtpd_params *out)
-{
-	struct buf value = BUF_INIT;
-	const char *why;
-	int rc = dsn_xtext_decode(&value, v, n);
-
-	if (rc == -2) {
-		buf_free(&value);
-		reply(s, "451 4.3.0 Out of memory");
-		return -1;
-	}
-	if (rc < 0) {
-		buf_free(&value);
-		return refuse(s, "501 5.5.4 ENVID is not xtext (RFC 3461 4)");
-	}
-	why = dsn_envid_problem(value.data ? value.data : "");
-	if (why == NULL)
-		snprintf(out->dsn.envid, sizeof out->dsn.envid, "%s", value.data);
-	buf_free(&value);
-	if (why)
-		return refuse(s, "501 5.5.4 ENVID: %s", why);
-	return 0;
-}
-
-/* ORCPT=addr-type;xtext, checked for its form only. It is not passed on: the request has one
- * list of recipients, and smtp.c writes each one's ORCPT from the address itself, which is the
- * address the client put in RCPT TO; carrying the client's would need a new field per recipient
- * in the public API for what, from a local program, names the same address. */
-static int param_orcpt(struct smtpd *s, const char *v, size_t n)
-{
-	struct buf value = BUF_INIT;
-	const char *semi = memchr(v, ';', n);
-	size_t i;
-	int rc;
-
-	for (i = 0; semi && v + i < semi; i++)
-		if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
-		      v[i] == '-'))
-			break;
-	if (semi == NULL || semi == v || v + i != semi || semi + 1 == v + n)
-		return refuse(s, "501 5.5.4 ORCPT must be addr-type;xtext (RFC 3461 4.2)");
-	rc = dsn_xtext_decode(&value, semi + 1, (size_t)(v + n - semi - 1));
-	buf_free(&value);
-	if (rc == -2) {
-		reply(s, "451 4.3.0 Out of memory");
-		return -1;
-	}
-	if (rc < 0)
-		return refuse(s, "501 5.5.4 ORCPT's address is not xtext (RFC 3461 4)");
-	return 0;
-}
-
-/* "KEY" or "KEY=VALUE" words after a path. MAIL knows BODY, SMTPUTF8, RET and ENVID; RCPT knows
- * NOTIFY and ORCPT; anything else was not offered, and RFC 5321 4.1.1.11 answers 555 to a
- * parameter the server does not implement. A parameter given twice is a syntax error (RFC 3461
- * 4). Returns 0, or -1 with the reply made. */
-static int parse_params(struct smtpd *s, const char *p, int is_mail, struct smtpd_params *out)
-{
-	char value[SMTPD_MAX_LINE]; /* a value as a string for dsn.c: it fits, as the line did */
-
-	memset(out, 0, sizeof *out);
-	while (*p) {
-		const char *w, *eq, *v;
-		size_t n, vn;
-		int *seen = NULL;
-
-		if (*p != ' ')
-			return refuse(s, "501 5.5.4 Syntax: a space must come before each parameter");
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		for (w = p; *p && *p != ' '; p++)
-			;
-		n = (size_t)(p - w);
-		eq = memchr(w, '=', n);
-		v = eq ? eq + 1 : w + n;
-		vn = eq ? n - (size_t)(v - w) : 0;
-		if (is_mail && eq && word_is(w, (size_t)(eq - w), "BODY")) {
-			if (!word_is(v, vn, "7BIT") && !word_is(v, vn, "8BITMIME"))
-				return refuse(s, "501 5.5.4 BODY must be 7BIT or 8BITMIME");
-		} else if (is_mail && word_is(w, n, "SMTPUTF8")) {
-			out->smtputf8 = 1;
-		} else if (is_mail && eq && word_is(w, (size_t)(eq - w), "RET")) {
-			seen = &out->has_ret;
-			snprintf(value, sizeof value, "%.*s", (int)vn, v);
-			if (*seen || dsn_ret_canonical(value, out->dsn.ret, sizeof out->dsn.ret) < 0)
-				return refuse(s, "501 5.5.4 RET must be FULL or HDRS, once");
-		} else if (is_mail && eq && word_is(w, (size_t)(eq - w), "ENVID")) {
-			seen = &out->has_envid;
-			if (*seen)
-				return refuse(s, "501 5.5.4 ENVID given twice");
-			if (param_envid(s, v, vn, out) < 0)
-				return -1;
-		} else if (!is_mail && eq && word_is(w, (size_t)(eq - w), "NOTIFY")) {
-			seen = &out->has_notify;
-			snprintf(value, sizeof value, "%.*s", (int)vn, v);
-			if (*seen || dsn_notify_canonical(value, out->dsn.notify, sizeof out->dsn.notify) < 0)
-				return refuse(s, "501 5.5.4 NOTIFY must be NEVER, or a comma list of SUCCESS, FAILURE "
-						 "and DELAY, once");
-		} else if (!is_mail && eq && word_is(w, (size_t)(eq - w), "ORCPT")) {
-			seen = &out->has_orcpt;
-			if (*seen)
-				return refuse(s, "501 5.5.4 ORCPT given twice");
-			if (param_orcpt(s, v, vn) < 0)
-				return -1;
-		} else {
-			char shown[64];
-
-			snprintf(shown, sizeof shown, "%.*s", (int)(n > 60 ? 60 : n), w);
-			printable(shown);
-			return refuse(s, "555 5.5.4 %s parameter not recognized: %s", is_mail ? "MAIL FROM" : "RCPT TO",
-				      shown);
-		}
-		if (seen)
-			*seen = 1;
-	}
-	return 0;
 }
 
 /* The checker's refusal, or 0. */
@@ -334,8 +200,8 @@ static int check_address(struct smtpd *s, const char *field, const char *address
 
 	if (s->cfg.check == NULL || s->cfg.check(s->cfg.ctx, field, address, why, sizeof why) == 0)
 		return 0;
-	printable(why);
-	refuse(s, "%s", why);
+	smtpd_printable(why);
+	smtpd_refuse(s, "%s", why);
 	return -1;
 }
 
@@ -345,29 +211,29 @@ static int cmd_mail(struct smtpd *s, const char *arg)
 	struct smtpd_params params;
 
 	if (s->state == ST_START)
-		return refuse(s, "503 5.5.1 Error: send EHLO or HELO first");
+		return smtpd_refuse(s, "503 5.5.1 Error: send EHLO or HELO first");
 	if (s->state != ST_READY)
-		return refuse(s, "503 5.5.1 Error: nested MAIL command");
+		return smtpd_refuse(s, "503 5.5.1 Error: nested MAIL command");
 	if (!starts_with(arg, "FROM:"))
-		return refuse(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return smtpd_refuse(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 	arg += 5;
 	while (*arg == ' ')
 		arg++;
 	if (parse_path(&arg, address, sizeof address) < 0 || (*address && !mailbox_ok(address, 0)))
-		return refuse(s, "501 5.1.7 Bad sender address syntax");
-	if (parse_params(s, arg, 1, &params) < 0)
+		return smtpd_refuse(s, "501 5.1.7 Bad sender address syntax");
+	if (smtpd_param_parse(s, arg, 1, &params) < 0)
 		return -1;
 	if (has_8bit(address) && !params.smtputf8)
-		return refuse(s, "553 5.6.7 A UTF-8 address needs the SMTPUTF8 parameter");
+		return smtpd_refuse(s, "553 5.6.7 A UTF-8 address needs the SMTPUTF8 parameter");
 	if (*address && check_address(s, "from", address) < 0)
 		return -1;
 	if ((s->sender = strdup(address)) == NULL)
-		return reply(s, "451 4.3.0 Out of memory");
+		return smtpd_reply(s, "451 4.3.0 Out of memory");
 	s->smtputf8 = params.smtputf8;
 	memcpy(s->dsn.ret, params.dsn.ret, sizeof s->dsn.ret);
 	memcpy(s->dsn.envid, params.dsn.envid, sizeof s->dsn.envid);
 	s->state = ST_MAIL;
-	return reply(s, "250 2.1.0 Ok");
+	return smtpd_reply(s, "250 2.1.0 Ok");
 }
 
 static int add_recipient(struct smtpd *s, const char *address)
@@ -395,50 +261,50 @@ static int cmd_rcpt(struct smtpd *s, const char *arg)
 	struct smtpd_params params;
 
 	if (s->state != ST_MAIL && s->state != ST_RCPT)
-		return refuse(s, "503 5.5.1 Error: need MAIL command");
+		return smtpd_refuse(s, "503 5.5.1 Error: need MAIL command");
 	if (!starts_with(arg, "TO:"))
-		return refuse(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return smtpd_refuse(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 	arg += 3;
 	while (*arg == ' ')
 		arg++;
 	if (parse_path(&arg, address, sizeof address) < 0 || !mailbox_ok(address, 1))
-		return refuse(s, "501 5.1.3 Bad recipient address syntax");
-	if (parse_params(s, arg, 0, &params) < 0)
+		return smtpd_refuse(s, "501 5.1.3 Bad recipient address syntax");
+	if (smtpd_param_parse(s, arg, 0, &params) < 0)
 		return -1;
 	/* RFC 5321 4.5.3.1.10: 452 for one too many, and the client sends the rest in another
 	 * transaction; the limit is the send path's own. Not counted as an error. */
 	if (s->nrecipients >= s->cfg.max_recipients)
-		return reply(s, "452 4.5.3 Error: too many recipients (at most %zu in one message)",
+		return smtpd_reply(s, "452 4.5.3 Error: too many recipients (at most %zu in one message)",
 			     s->cfg.max_recipients);
 	/* outbox_send takes one NOTIFY for the whole message, so the first recipient's holds; one
 	 * that asks otherwise gets a 4xx (RFC 3461 5.2.1 lets a server refuse what it cannot
 	 * accommodate), and the client sends it in a transaction of its own, as after a 452. */
 	if (s->nrecipients > 0 &&
 	    strcmp(dsn_notify_or_default(params.dsn.notify), dsn_notify_or_default(s->dsn.notify)) != 0)
-		return reply(s, "455 4.5.4 One NOTIFY per message: send this recipient in a separate transaction");
+		return smtpd_reply(s, "455 4.5.4 One NOTIFY per message: send this recipient in a separate transaction");
 	if (has_8bit(address) && !s->smtputf8)
-		return refuse(s, "553 5.6.7 A UTF-8 address needs SMTPUTF8 on MAIL FROM");
+		return smtpd_refuse(s, "553 5.6.7 A UTF-8 address needs SMTPUTF8 on MAIL FROM");
 	if (check_address(s, "recipient", address) < 0)
 		return -1;
 	if (add_recipient(s, address) < 0)
-		return reply(s, "451 4.3.0 Out of memory");
+		return smtpd_reply(s, "451 4.3.0 Out of memory");
 	if (s->nrecipients == 1)
 		memcpy(s->dsn.notify, params.dsn.notify, sizeof s->dsn.notify);
 	s->state = ST_RCPT;
-	return reply(s, "250 2.1.5 Ok");
+	return smtpd_reply(s, "250 2.1.5 Ok");
 }
 
 static int cmd_data(struct smtpd *s, const char *arg)
 {
 	if (*arg)
-		return refuse(s, "501 5.5.4 Syntax: DATA takes no argument");
+		return smtpd_refuse(s, "501 5.5.4 Syntax: DATA takes no argument");
 	if (s->state == ST_MAIL)
-		return refuse(s, "554 5.5.1 Error: no valid recipients");
+		return smtpd_refuse(s, "554 5.5.1 Error: no valid recipients");
 	if (s->state != ST_RCPT)
-		return refuse(s, "503 5.5.1 Error: need RCPT command");
+		return smtpd_refuse(s, "503 5.5.1 Error: need RCPT command");
 	s->state = ST_DATA;
 	s->data_state = DS_LINE_START;
-	return reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	return smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
 static int cmd_hello(struct smtpd *s, const char *arg, int extended)
@@ -446,18 +312,18 @@ static int cmd_hello(struct smtpd *s, const char *arg, int extended)
 	const char *p;
 
 	if (*arg == '\0')
-		return refuse(s, "501 5.5.4 Syntax: %s hostname", extended ? "EHLO" : "HELO");
+		return smtpd_refuse(s, "501 5.5.4 Syntax: %s hostname", extended ? "EHLO" : "HELO");
 	for (p = arg; *p; p++)
 		if (*p == ' ')
-			return refuse(s, "501 5.5.4 Syntax: %s hostname (one word)", extended ? "EHLO" : "HELO");
+			return smtpd_refuse(s, "501 5.5.4 Syntax: %s hostname (one word)", extended ? "EHLO" : "HELO");
 	/* RFC 5321 4.1.4: a new EHLO ends any transaction, as RSET does. */
 	transaction_reset(s);
 	s->state = ST_READY;
 	if (!extended)
-		return reply(s, "250 %s", s->cfg.hostname);
+		return smtpd_reply(s, "250 %s", s->cfg.hostname);
 	/* Only what is implemented: no SIZE (no limit is enforced), no STARTTLS or AUTH (standard
 	 * input is not a network). */
-	return reply(s, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n"
+	return smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n"
 		 "250-ENHANCEDSTATUSCODES\r\n250 HELP", s->cfg.hostname);
 }
 
@@ -474,53 +340,54 @@ static int command(struct smtpd *s, enum smtpd_event *ev)
 	if (s->errors >= SMTPD_MAX_ERRORS) {
 		s->state = ST_CLOSED;
 		*ev = SMTPD_QUIT;
-		return reply(s, "421 4.7.0 %s Error: too many errors", s->cfg.hostname);
+		return smtpd_reply(s, "421 4.7.0 %s Error: too many errors", s->cfg.hostname);
 	}
 	if (s->overlong)
-		return refuse(s, "500 5.5.2 Error: line too long (more than %d octets)", SMTPD_MAX_LINE);
+		return smtpd_refuse(s, "500 5.5.2 Error: line too long (more than %d octets)", SMTPD_MAX_LINE);
 	for (i = 0; i < s->line_len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			return refuse(s, "500 5.5.2 Error: a control character in the command");
+			return smtpd_refuse(s, "500 5.5.2 Error: a control character in the command");
 	for (verb = 0; verb < s->line_len && line[verb] != ' '; verb++)
 		;
 	for (arg = line + verb; *arg == ' '; arg++)
 		;
 
-	if (word_is(line, verb, "EHLO") || word_is(line, verb, "HELO"))
+	if (smtpd_word_is(line, verb, "EHLO") || smtpd_word_is(line, verb, "HELO"))
 		return cmd_hello(s, arg, ascii_lower((unsigned char)line[0]) == 'e');
-	if (word_is(line, verb, "MAIL"))
+	if (smtpd_word_is(line, verb, "MAIL"))
 		return cmd_mail(s, arg);
-	if (word_is(line, verb, "RCPT"))
+	if (smtpd_word_is(line, verb, "RCPT"))
 		return cmd_rcpt(s, arg);
-	if (word_is(line, verb, "DATA"))
+	if (smtpd_word_is(line, verb, "DATA"))
 		return cmd_data(s, arg);
-	if (word_is(line, verb, "RSET")) {
+	if (smtpd_word_is(line, verb, "RSET")) {
 		if (*arg)
-			return refuse(s, "501 5.5.4 Syntax: RSET takes no argument");
+			return smtpd_refuse(s, "501 5.5.4 Syntax: RSET takes no argument");
 		transaction_reset(s);
-		return reply(s, "250 2.0.0 Ok");
+		return smtpd_reply(s, "250 2.0.0 Ok");
 	}
-	if (word_is(line, verb, "NOOP"))
-		return reply(s, "250 2.0.0 Ok");
-	if (word_is(line, verb, "QUIT")) {
+	if (smtpd_word_is(line, verb, "NOOP"))
+		return smtpd_reply(s, "250 2.0.0 Ok");
+	if (smtpd_word_is(line, verb, "QUIT")) {
 		if (*arg)
-			return refuse(s, "501 5.5.4 Syntax: QUIT takes no argument");
+			return smtpd_refuse(s, "501 5.5.4 Syntax: QUIT takes no argument");
 		transaction_reset(s);
 		s->state = ST_CLOSED;
 		*ev = SMTPD_QUIT;
-		return reply(s, "221 2.0.0 Bye");
+		return smtpd_reply(s, "221 2.0.0 Bye");
 	}
-	if (word_is(line, verb, "VRFY")) {
+	if (smtpd_word_is(line, verb, "VRFY")) {
 		if (*arg == '\0')
-			return refuse(s, "501 5.5.4 Syntax: VRFY address");
-		return reply(s, "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
+			return smtpd_refuse(s, "501 5.5.4 Syntax: VRFY address");
+		return smtpd_reply(s, "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
 	}
-	if (word_is(line, verb, "HELP"))
-		return reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
-	if (word_is(line, verb, "EXPN") || word_is(line, verb, "STARTTLS") || word_is(line, verb, "AUTH") ||
-	    word_is(line, verb, "BDAT") || word_is(line, verb, "ETRN") || word_is(line, verb, "TURN"))
-		return refuse(s, "502 5.5.1 Error: command not implemented");
-	return refuse(s, "500 5.5.2 Error: command not recognized");
+	if (smtpd_word_is(line, verb, "HELP"))
+		return smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+	if (smtpd_word_is(line, verb, "EXPN") || smtpd_word_is(line, verb, "STARTTLS") ||
+	    smtpd_word_is(line, verb, "AUTH") || smtpd_word_is(line, verb, "BDAT") ||
+	    smtpd_word_is(line, verb, "ETRN") || smtpd_word_is(line, verb, "TURN"))
+		return smtpd_refuse(s, "502 5.5.1 Error: command not implemented");
+	return smtpd_refuse(s, "500 5.5.2 Error: command not recognized");
 }
 
 static size_t end_of_data(struct smtpd *s, enum smtpd_event *ev, size_t used)
@@ -623,38 +490,10 @@ void smtpd_delivered(struct smtpd *s, int code, const char *enhanced, const char
 	char text[SMTPD_MAX_REPLY - 32];
 
 	snprintf(text, sizeof text, "%s", words ? words : "");
-	printable(text);
+	smtpd_printable(text);
 	transaction_reset(s);
 	s->state = ST_READY;
 	if (code >= 400)
 		s->errors++;
-	reply(s, "%d %s %s", code, enhanced, *text ? text : "Ok");
-}
-
-int smtpd_verdict(int rc, const char **enhanced)
-{
-	switch (rc) {
-	case OUTBOX_OK:
-		*enhanced = "2.0.0";
-		return 250;
-	case OUTBOX_EREFUSED:
-		*enhanced = "5.0.0";
-		return 554;
-	/* The message as given cannot go (a line too long, a NUL, too many recipients): sending it
-	 * again will not help. */
-	case OUTBOX_EINVALID:
-		*enhanced = "5.6.0";
-		return 554;
-	/* Not sent because of how outbox is set up (the login, TLS, no account): not the client's
-	 * fault, and it may go once the user fixes it, as Postfix says of its own configuration. */
-	case OUTBOX_ECONFIG:
-	case OUTBOX_EAUTH:
-	case OUTBOX_EUNAVAILABLE:
-	case OUTBOX_ENOTFOUND:
-		*enhanced = "4.3.5";
-		return 451;
-	default:
-		*enhanced = "4.3.0";
-		return 451;
-	}
+	smtpd_reply(s, "%d %s %s", code, enhanced, *text ? text : "Ok");
 }
