@@ -7,8 +7,8 @@
 
 #include "account_internal.h"
 #include "address_set.h"
-#include "convert.h"
 #include "alias_internal.h"
+#include "convert.h"
 #include "deliver_internal.h"
 #include "message.h"
 #include "queue.h"
