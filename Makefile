@@ -9,6 +9,10 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
+# Where the systemd user manager looks for units (systemd.unit(5), user unit search path): a
+# system package's /usr/lib/systemd/user, /usr/local/lib/systemd/user, and otherwise
+# $XDG_DATA_HOME/systemd/user, so PREFIX=$HOME/.local gives ~/.local/share/systemd/user.
+USERUNITDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),$(PREFIX)/lib/systemd/user,$(DATADIR)/systemd/user)
 DESTDIR    ?=
 
 BUILD      ?= build
@@ -19,8 +23,9 @@ PYTHON     ?= /usr/bin/python3
 
 LIB_PKGS   := sqlite3 openssl libidn2 libgsasl
 # Headers only: these libraries are loaded with dlopen when they are used (libsecret for a keyring,
-# libcurl and json-c for OAuth, expat for autoconfig), so a plain send never pays for loading them.
-DL_PKGS    := libsecret-1 libcurl json-c expat
+# libcurl and json-c for OAuth, expat for autoconfig, GMime to re-encode a message for a strict
+# server), so a plain send never pays for loading them.
+DL_PKGS    := libsecret-1 libcurl json-c expat gmime-3.0
 # Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null) -ldl -lpthread
@@ -73,7 +78,7 @@ OUTBOX_UI  := $(BUILD)/outbox-ui
 MANPAGE    := $(BUILD)/outbox.1
 PCFILE     := $(BUILD)/outbox.pc
 
-.PHONY: all check tsan unit unit-bins replay-bins fuzz fuzz-replay e2e demo install uninstall clean deps bench
+.PHONY: all check tsan unit unit-bins replay-bins fuzz fuzz-replay e2e demo install install-units uninstall clean deps bench
 all: $(OUTBOX) $(OUTBOX_UI) $(STATIC_LIB) $(SHARED_LIB) $(MANPAGE) $(PCFILE)
 
 $(BUILD)/obj/%.o: %.c
@@ -163,6 +168,9 @@ tsan:
 # The test tools come with the unit tests, so one build makes everything the tests run.
 unit-bins: $(UNIT_BIN) $(TOOL_BIN)
 
+# test_convert decodes what convert.c wrote with GMime itself, linked rather than loaded.
+$(BUILD)/tests/test_convert: PKG_LIBS += $(shell $(PKG_CONFIG) --libs gmime-3.0 2>/dev/null)
+
 unit: $(UNIT_BIN)
 	tests/with-keyring tests/run-unit $(UNIT_BIN)
 
@@ -177,7 +185,7 @@ demo:
 bench: all
 	bench/run $(abspath $(OUTBOX))
 
-install: all
+install: all install-units
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/outbox \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions
 	install -m 0755 $(OUTBOX) $(DESTDIR)$(BINDIR)/outbox
@@ -194,16 +202,19 @@ install: all
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc
 	install -m 0644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/outbox.1
 	install -m 0644 contrib/completion/outbox.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
-	install -d $(DESTDIR)$(LIBDIR)/systemd/user
+
+# The units name the installed binary: @BINDIR@ is filled in here.
+install-units:
+	install -d $(DESTDIR)$(USERUNITDIR)
 	for u in contrib/systemd/*.service contrib/systemd/*.timer; do \
-	    sed 's|/usr/local/bin|$(BINDIR)|g' $$u > $(DESTDIR)$(LIBDIR)/systemd/user/$$(basename $$u); done
+	    sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/outbox $(DESTDIR)$(BINDIR)/outbox-ui $(DESTDIR)$(BINDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq $(DESTDIR)$(LIBDIR)/liboutbox.* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/outbox.pc $(DESTDIR)$(MANDIR)/man1/outbox.1 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/outbox
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/outbox
-	rm -f $(DESTDIR)$(LIBDIR)/systemd/user/outbox-queue*
+	rm -f $(DESTDIR)$(USERUNITDIR)/outbox-queue*
 
 clean:
 	rm -rf build

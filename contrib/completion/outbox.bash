@@ -63,6 +63,26 @@ _outbox_reply()
 	return 0
 }
 
+# `outbox alias`: add|list|remove, and the alias names that remove (and add, to replace) take.
+# It works on the locals of _outbox: words, cword, cur and bin.
+_outbox_alias()
+{
+	if ((cword == 2)); then
+		_outbox_reply 'add list remove --help'
+		return 0
+	fi
+	case ${words[2]} in
+	list | ls) _outbox_reply '--json --help' ;;
+	remove | rm | add)
+		if [[ $cur == -* ]]; then
+			_outbox_reply '--help'
+		elif ((cword == 3)); then
+			_outbox_reply "$(_outbox_list_values "$bin" alias name)" lines
+		fi ;;
+	esac
+	return 0
+}
+
 # `outbox queue` (also `outbox outbox`): list|show|run|retry|remove, their options, and the
 # server names that `run --server` takes. Message IDs are not completed.
 # It works on the locals of _outbox: words, cword, cur and bin.
@@ -162,7 +182,7 @@ _outbox()
 	fi
 
 	if ((cword == 1)); then
-		_outbox_reply 'server account undo send log queue ui help --help --version'
+		_outbox_reply 'server account alias import export undo send log queue ui help --help --version'
 		return
 	fi
 	group=${words[1]}
@@ -172,6 +192,20 @@ _outbox()
 	server | account) ;;
 	undo | ui)
 		[[ $cur == -* ]] && _outbox_reply '--help'
+		return ;;
+	alias | aliases)
+		_outbox_alias
+		return ;;
+	import | export)
+		# msmtprc is all there is to import or export; after it, the options or a file.
+		if ((cword == 2)); then
+			_outbox_reply 'msmtprc --help'
+		elif [[ $cur == -* ]]; then
+			[[ $group == import ]] && _outbox_reply '--dry-run --json --help' ||
+				_outbox_reply '--output --aliases --help'
+		elif [[ $group == import || ${words[cword - 1]} == --output || ${words[cword - 1]} == --aliases ]]; then
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		fi
 		return ;;
 	send)
 		_outbox_send

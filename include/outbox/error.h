@@ -27,7 +27,8 @@ enum outbox_error_code {
 	OUTBOX_EAUTH = -14,       /* the server refused the credentials */
 	OUTBOX_EPROTOCOL = -15,   /* the server broke the protocol (bad or oversized replies) */
 	OUTBOX_EBUSY = -16,       /* another outbox process held the store past the busy timeout */
-	OUTBOX_ECANCELLED = -17   /* the caller asked the call to stop (its progress callback said so) */
+	OUTBOX_ECANCELLED = -17,  /* the caller asked the call to stop (its progress callback said so) */
+	OUTBOX_ENOUSER = -18      /* a local recipient name ("root") that no alias maps to an address */
 };
 
 /* The last failure on this handle as "field: what is wrong", or "" after success. */

@@ -10,10 +10,13 @@
 #include "account.h"
 #include "undo.h"
 #include "send.h"
+#include "serve.h"
 #include "history.h"
 #include "queue.h"
 #include "doctor.h"
 #include "process.h"
 #include "setup.h"
+#include "alias.h"
+#include "msmtp.h"
 
 #endif

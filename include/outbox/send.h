@@ -18,13 +18,26 @@ extern "C" {
 typedef struct {
 	const char *account;        /* send as this account (--account); NULL: decide from the message */
 	const char *server;         /* override the account's server (--server); NULL: the account's */
-	const char *envelope_from;  /* -f: the envelope sender; NULL: the account's address */
+	/* -f: the envelope sender; NULL: the account's address. A bare name ("root") gets the
+	 * sending account's domain, as Postfix appends $myorigin; "" and "<>" are the null sender
+	 * (MAIL FROM:<>), for bounces and notices that must not bounce back. */
+	const char *envelope_from;
 	const char *full_name;      /* -F: display name for a From: header outbox adds */
-	const char *const *recipients; /* NULL-terminated; may be empty with extract_recipients */
-	int extract_recipients;     /* -t: also take recipients from To/Cc/Bcc, and remove Bcc */
+	/* NULL-terminated; may be empty with extract_recipients. Each is an RFC 5322 address list
+	 * ("Bob <bob@example.com>", "<bob@example.com>", "a@example.com, b@example.org"). */
+	const char *const *recipients;
+	int extract_recipients;     /* -t: also take recipients from To/Cc/Bcc (Bcc is always removed) */
 	int dot_ends_input;         /* plain sendmail: a line of "." ends the message (not with -i) */
 	int queue_only;             /* -odq, --queue-only: put it in the outbox without trying now */
 	int no_queue;               /* --no-queue: fail (75) instead of queueing a temporary failure */
+	/* Delivery status notifications (RFC 3461), sent only to a server that offers DSN, and kept
+	 * with a queued message. NULL means the default, shown here; a bad value is OUTBOX_EINVALID
+	 * naming the flag, before anything is read or sent. Case does not matter. */
+	const char *dsn_notify;     /* -N, NOTIFY: "never" or a comma list of success, failure and
+				       delay, for every recipient; default "failure,delay" */
+	const char *dsn_ret;        /* -R, RET: "hdrs" or "full", what a bounce returns; default hdrs */
+	const char *dsn_envid;      /* -V, ENVID: printable ASCII, at most 100 octets as xtext;
+				       default the Message-ID */
 	/* The protocol transcript, one line a call, AUTH lines redacted, the server's control and
 	 * bidi characters shown as escapes (-v); NULL for none. */
 	void (*transcript)(void *ctx, char direction, const char *line, size_t len);

@@ -41,6 +41,7 @@ typedef enum {
 	OUTBOX_SERVER_OAUTH_REVOKE_URL,
 	OUTBOX_SERVER_OAUTH_SCOPE,
 	OUTBOX_SERVER_OAUTH_TLS_CA,     /* trust this CA for the endpoints, not the system's */
+	OUTBOX_SERVER_HELO, /* the name given in EHLO; "" = automatic: the host's FQDN at send time */
 	OUTBOX_SERVER_FIELD_COUNT
 } outbox_server_field_id;
 
@@ -97,6 +98,10 @@ typedef int (*outbox_server_edit_fn)(outbox *h, outbox_server *s, void *ctx);
  * server, to free; on failure nothing has changed. */
 int outbox_server_edit(outbox *h, const char *name, outbox_server_edit_fn apply, void *ctx,
 		       outbox_server **out);
+
+/* The EHLO name of a server whose helo is empty: this host's fully qualified name, else "" (each
+ * connection then gives its own local address as a literal, "[192.0.2.1]"). */
+void outbox_server_helo_automatic(char *out, size_t size);
 
 /* Every server that is not removed, ordered by name. */
 int outbox_server_list(outbox *h, outbox_server ***out, size_t *count);

@@ -67,6 +67,9 @@ int cmd_server_login(int argc, char **argv);  /* login_cmd.c */
 int cmd_server_logout(int argc, char **argv); /* login_cmd.c */
 int cmd_account(int argc, char **argv);
 int cmd_undo(int argc, char **argv);
+int cmd_import(int argc, char **argv); /* import_cmd.c: import msmtprc */
+int cmd_export(int argc, char **argv); /* export_cmd.c: export msmtprc */
+int cmd_alias(int argc, char **argv); /* alias_cmd.c: local names as recipients */
 int cmd_setup(int argc, char **argv); /* setup_cmd.c: a server and account from an address */
 /* setup_cmd.c: a discovery's progress, text and JSON, shown the same by server edit --auto. */
 struct json;

@@ -105,7 +105,7 @@ void cli_print_field_help(FILE *out, const outbox_field *(*info)(int), int first
 
 	for (i = first; i < count; i++) {
 		const outbox_field *f = info(i);
-		char opt[64];
+		char opt[160]; /* a choice lists every value: --auth has ten */
 		if (f->kind == OUTBOX_FIELD_BOOL)
 			snprintf(opt, sizeof opt, "--[no-]%s", f->key);
 		else if (f->kind == OUTBOX_FIELD_CHOICE && f->choices) {

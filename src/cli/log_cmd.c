@@ -7,10 +7,37 @@
 #include "cli.h"
 #include "json.h"
 
+/* A row names this many recipients and counts the rest ("+497 more"): a message to hundreds
+ * would otherwise make one row, and so the whole table, thousands of characters wide. */
+#define LOG_ROW_RECIPIENTS 3
+
+/* The first LOG_ROW_RECIPIENTS of the comma-separated list, then "+N more"; --json keeps all. */
+static void log_recipients_short(const char *list, char *out, size_t size)
+{
+	const char *p = list;
+	size_t shown = 0, rest = 0, len = 0;
+
+	while (*p) {
+		size_t one = strcspn(p, ",");
+		if (shown < LOG_ROW_RECIPIENTS) {
+			shown++;
+			len = (size_t)(p - list) + one;
+		} else {
+			rest++;
+		}
+		p += one + (p[one] == ',');
+	}
+	if (rest)
+		snprintf(out, size, "%.*s +%zu more", (int)len, list, rest);
+	else
+		snprintf(out, size, "%s", list);
+}
+
 static int log_usage(void)
 {
 	printf("Usage: outbox log [--json] [-n COUNT]\n\nShow delivery attempts, newest first: time, account, "
-	       "server, recipients,\noutcome and the server's reply. -n limits the count (default 20; 0 for all).\n");
+	       "server, recipients\n(the first 3, then \"+N more\"; --json lists them all), outcome and the "
+	       "server's reply.\n-n limits the count (default 20; 0 for all).\n");
 	return 0;
 }
 
@@ -82,12 +109,13 @@ int cmd_log(int argc, char **argv)
 		cli_table_add(&t, head);
 		for (k = 0; k < n; k++) {
 			const outbox_history_entry *e = outbox_history_at(l, k);
-			char when[32];
+			char when[32], to[1200];
 			time_t tt = (time_t)e->time;
 			struct tm tm;
 			localtime_r(&tt, &tm);
 			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-			const char *row[6] = {when, e->outcome, e->account, e->server, e->recipients, e->reply};
+			log_recipients_short(e->recipients, to, sizeof to);
+			const char *row[6] = {when, e->outcome, e->account, e->server, to, e->reply};
 			cli_table_add(&t, row);
 		}
 		cli_table_print(&t, stdout);

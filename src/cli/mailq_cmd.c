@@ -13,13 +13,14 @@
 #define MAILQ_RCPT_INDENT 41
 
 static const char mailq_help[] =
-	"Usage: mailq   (or: sendmail -bp)\n"
+	"Usage: mailq [-v]   (or: sendmail -bp)\n"
 	"\n"
 	"List the outbox in the layout of Postfix's mailq: for each message its ID (followed by !\n"
 	"when it was given up on and waits for 'outbox queue retry'), size, arrival time and sender,\n"
 	"then the recipients still to be sent to, each reason in parentheses above those it holds\n"
 	"back. The last line counts the messages, or says \"Mail queue is empty\". 'outbox queue\n"
-	"list' and 'outbox queue show ID' tell more.\n";
+	"list' and 'outbox queue show ID' tell more. -v is accepted, as Postfix's mailq takes it,\n"
+	"and changes nothing.\n";
 
 static void mailq_print(const outbox_queue_message *m)
 {
@@ -59,6 +60,11 @@ int cmd_mailq(int argc, char **argv)
 	if (cli_wants_help(argc, argv)) {
 		fputs(mailq_help, stdout);
 		return 0;
+	}
+	/* -v asks Postfix's mailq for more detail; this listing already gives every reason. */
+	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
+		argc--;
+		argv++;
 	}
 	if (argc > 1)
 		return cli_usage("mailq", "unexpected argument \"%s\"", argv[1]);

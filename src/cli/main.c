@@ -16,7 +16,10 @@ static const char main_help[] =
 	"  setup     find, check and save the outgoing server of an address\n"
 	"  server    add, edit, remove, list and show outgoing servers\n"
 	"  account   add, edit, remove, list and show accounts; choose each one's server\n"
+	"  alias     local names as recipients: where mail to root goes\n"
 	"  undo      take back the last removal (server, account, message) or setup\n"
+	"  import    import msmtp's configuration (outbox import msmtprc)\n"
+	"  export    write the servers and accounts for msmtp (outbox export msmtprc)\n"
 	"  send      send a message read from standard input (also: invoked as sendmail)\n"
 	"  log       show the history of delivery attempts\n"
 	"  queue     the outbox: list, show, run, retry and remove waiting messages\n"
@@ -64,8 +67,14 @@ int main(int argc, char **argv)
 		return cmd_server(argc - 1, argv + 1);
 	if (strcmp(cmd, "account") == 0 || strcmp(cmd, "accounts") == 0)
 		return cmd_account(argc - 1, argv + 1);
+	if (strcmp(cmd, "alias") == 0 || strcmp(cmd, "aliases") == 0)
+		return cmd_alias(argc - 1, argv + 1);
 	if (strcmp(cmd, "undo") == 0)
 		return cmd_undo(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "send") == 0)
 		return cmd_send(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "log") == 0)

@@ -85,6 +85,21 @@ static void queue_json(struct json *j, const outbox_queue_message *m)
 	json_end_object(j);
 }
 
+/* The reply a list row shows: the row lists the recipients still pending, so the server's last
+ * answer about the first of them with one (its 451, say) explains why the message waits; the
+ * message's last reply could be the 250 another recipient got. A failed message shows the answer
+ * about the first recipient it did not reach. Without one, the attempt's own words. */
+static const char *queue_row_reply(const outbox_queue_message *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nrecipients; i++)
+		if (strcmp(m->recipients[i].state, "delivered") != 0 && *m->recipients[i].reply &&
+		    strncmp(m->recipients[i].reply, "2", 1) != 0)
+			return m->recipients[i].reply;
+	return m->last_reply;
+}
+
 static int queue_parse_id(const char *command, const char *arg, long long *id)
 {
 	char *end;
@@ -169,7 +184,7 @@ static int queue_list_or_show(int argc, char **argv, int showing)
 			to = cli_join(pending);
 			snprintf(idtext, sizeof idtext, "%lld%s", m->id, m->uncertain ? "?" : "");
 			const char *row[6] = {idtext, m->state, queue_when(m->next_attempt_at, when, sizeof when), m->sender,
-					      to ? to : "", m->last_reply};
+					      to ? to : "", queue_row_reply(m)};
 			cli_table_add(&t, row);
 			free(to);
 			free(pending);

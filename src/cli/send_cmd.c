@@ -1,5 +1,6 @@
-/* send_cmd.c: `outbox send` and the sendmail drop-in: sendmail's option grammar (-t, -f, -F, -i,
- * -oi, -odi, -oem, -bm, -v), envelope checks before any connection, and per-recipient results. */
+/* send_cmd.c: `outbox send` and the sendmail drop-in: sendmail's option grammar as Postfix reads
+ * it (used, ignored or refused), -bs, envelope checks before connecting, per-recipient results. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -15,20 +16,34 @@ static const char send_help[] =
 	"Send a message read from standard input through its account's server.\n"
 	"The account is --account, else the one whose address is -f, else the one in the\n"
 	"message's From: header, else the default account.\n"
+	"A RECIPIENT without a domain (root) goes to the addresses of its alias, else of the\n"
+	"\"default\" alias (see: outbox alias); without either, it is refused (exit status 67).\n"
 	"\n"
 	"Options:\n"
-	"  -t                 also send to the To, Cc and Bcc recipients (and remove Bcc)\n"
-	"  -f ADDRESS         the envelope sender (bounces go there)\n"
+	"  -t                 also send to the To, Cc and Bcc recipients\n"
+	"  -f ADDRESS         the envelope sender (bounces go there); a bare name gets the\n"
+	"                     account's domain, and '' or '<>' is the null sender\n"
 	"  -F \"FULL NAME\"     the name for a From: header outbox adds\n"
-	"  -i, -oi            as sendmail, a line with a single \".\" no longer ends the message\n"
+	"  -i, -oi, -o i      as sendmail, a line with a single \".\" no longer ends the message\n"
 	"                     (outbox send always reads to the end of its input)\n"
+	"  -N NOTIFY          delivery notices wanted: never, or a comma list of success,\n"
+	"                     failure and delay (default failure,delay)\n"
+	"  -R hdrs|full       what a bounce returns of the message (default hdrs)\n"
+	"  -V ENVID           the envelope id a notice names (default the Message-ID)\n"
 	"  --account ADDRESS  send as this account\n"
 	"  --server NAME      send through this server instead of the account's\n"
 	"  -v, --verbose      show the conversation with the server (passwords redacted)\n"
 	"  --quiet            print nothing when every recipient got the message\n"
 	"  --queue-only, -odq put the message in the outbox without trying now\n"
 	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
-	"Accepted for compatibility and ignored: -odi, -oem, -bm, -oXXX, -B TYPE, -N DSN.\n"
+	"  -bs                speak SMTP on standard input and output (as PHP's Symfony Mailer\n"
+	"                     does); each message goes to its RCPT TO recipients from MAIL FROM\n"
+	"A recipient is an address list: \"Bob <bob@example.com>\", \"a@example.com,b@example.org\".\n"
+	"A Bcc: header is always removed, and a first line \"From \" (mbox) is dropped.\n"
+	"-N, -R and -V reach a server that offers DSN, also when the message is queued.\n"
+	"Accepted for compatibility and ignored, as Postfix does: -odi, -oem, -bm, -oXXX, -B TYPE,\n"
+	"-A X, -L TAG, -O OPT=VALUE, -e X, -h COUNT, -G, -U, -c, -m, -n, -x.\n"
+	"Refused: -X FILE and -C FILE (a log or configuration named by the caller).\n"
 	"As sendmail: -bp lists the outbox in mailq's layout and -q sends everything in it now.\n"
 	"\n"
 	"When the server fails (no connection, TLS, the login, a 421), the account's fallback\n"
@@ -45,6 +60,7 @@ struct send_args {
 	const char **recipients;
 	size_t nrecipients;
 	int verbose, quiet, sendmail;
+	int serve; /* -bs */
 	char queue_mode; /* sendmail -bp ('p') or -q ('q') */
 };
 
@@ -59,6 +75,18 @@ static void send_notice(void *ctx, const char *text)
 {
 	(void)ctx;
 	fprintf(stderr, "outbox: warning: %s\n", text);
+}
+
+/* Options Postfix's sendmail takes and ignores (its getopt list), and which of them take a value:
+ * -B TYPE, -A ARG, -L TAG, -O OPT=VALUE, -e X, -h COUNT; -G, -U, -c, -m, -n, -x take none. */
+#define SEND_IGNORED_WITH_VALUE "BALOeh"
+#define SEND_IGNORED_FLAGS "GUcmnx"
+
+static int send_ignored(const char *arg)
+{
+	if (arg[1] == '\0' || strchr(SEND_IGNORED_WITH_VALUE, arg[1]) == NULL)
+		return arg[1] != '\0' && strchr(SEND_IGNORED_FLAGS, arg[1]) != NULL && arg[2] == '\0';
+	return 1;
 }
 
 /* An option's value: the rest of this argument ("-fme@x") or the next one ("-f me@x"). */
@@ -120,6 +148,8 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 			a->req.no_queue = 1;
 		} else if (a->sendmail && (strcmp(arg, "-bp") == 0 || strncmp(arg, "-q", 2) == 0)) {
 			a->queue_mode = arg[1] == 'b' ? 'p' : 'q';
+		} else if (strcmp(arg, "-bs") == 0) {
+			a->serve = 1;
 		} else if (strcmp(arg, "-t") == 0) {
 			a->req.extract_recipients = 1;
 		} else if (strcmp(arg, "-i") == 0 || strcmp(arg, "-oi") == 0) {
@@ -136,8 +166,20 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 			if (strpbrk(v, "\r\n"))
 				return cli_usage("send", "-F contains a line break; refusing it");
 			a->req.full_name = v;
-		} else if (strncmp(arg, "-B", 2) == 0 || strncmp(arg, "-N", 2) == 0) {
-			if (send_value(argc, argv, &i, 2, arg) == NULL)
+		} else if (strncmp(arg, "-N", 2) == 0 || strncmp(arg, "-R", 2) == 0 || strncmp(arg, "-V", 2) == 0) {
+			/* DSN requests: the library checks their values, for every front end alike. */
+			if ((v = send_value(argc, argv, &i, 2, arg)) == NULL)
+				return EX_USAGE;
+			*(arg[1] == 'N' ? &a->req.dsn_notify : arg[1] == 'R' ? &a->req.dsn_ret : &a->req.dsn_envid) = v;
+		} else if (strcmp(arg, "-o") == 0) {
+			/* "-o i", as getopt reads "-oi": the option is the next word. */
+			if ((v = send_value(argc, argv, &i, 2, "-o")) == NULL)
+				return EX_USAGE;
+			if (strcmp(v, "i") == 0)
+				a->req.dot_ends_input = 0;
+		} else if (send_ignored(arg)) {
+			/* What Postfix's sendmail accepts and ignores; those that take a value take it. */
+			if (strchr(SEND_IGNORED_WITH_VALUE, arg[1]) && send_value(argc, argv, &i, 2, arg) == NULL)
 				return EX_USAGE;
 		} else if (strcmp(arg, "-bm") == 0 || strncmp(arg, "-o", 2) == 0) {
 			/* -odi, -oem and other -o options change nothing here. */
@@ -181,6 +223,27 @@ static const char *send_when(long long t, char *buf, size_t size)
 	return buf;
 }
 
+/* -bs: the envelope comes from MAIL FROM and RCPT TO, so recipients, -t and -f have no part. */
+static int send_serve(struct send_args *a)
+{
+	outbox_serve_options opt;
+	outbox *h = NULL;
+	int rc;
+
+	if (a->nrecipients > 0 || a->req.extract_recipients)
+		return cli_usage("send", "-bs takes its recipients from RCPT TO: drop %s",
+				 a->nrecipients ? "the recipients" : "-t");
+	memset(&opt, 0, sizeof opt);
+	opt.send = a->req;
+	opt.send.envelope_from = NULL;
+	/* A client that goes away must not end outbox while it writes: the write fails instead. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = cli_open(&h)) == 0 && (rc = outbox_serve_stdio(h, STDIN_FILENO, STDOUT_FILENO, &opt)) < 0)
+		rc = cli_fail(h, rc);
+	outbox_close(h);
+	return rc;
+}
+
 int cmd_send(int argc, char **argv, int as_sendmail)
 {
 	struct send_args a;
@@ -203,15 +266,19 @@ int cmd_send(int argc, char **argv, int as_sendmail)
 		rc = a.queue_mode == 'p' ? cmd_mailq(1, margv) : cmd_queue(3, qargv);
 		goto out;
 	}
-	if (a.nrecipients == 0 && !a.req.extract_recipients) {
-		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
-		goto out;
-	}
 	/* Only when it is shown: the library renders every line it hands out. */
 	if (a.verbose)
 		a.req.transcript = send_transcript;
 	a.req.notice = send_notice;
 	a.req.ctx = &a;
+	if (a.serve) {
+		rc = send_serve(&a);
+		goto out;
+	}
+	if (a.nrecipients == 0 && !a.req.extract_recipients) {
+		rc = cli_usage("send", "no recipients: name them, or use -t to read them from the message");
+		goto out;
+	}
 	if ((rc = cli_open(&h)) != 0)
 		goto out;
 	rc = outbox_send(h, STDIN_FILENO, &a.req, &res);

@@ -397,6 +397,7 @@ static void server_print(outbox *h, const outbox_server *s)
 {
 	struct cli_table t;
 	char *used = cli_join(outbox_server_used_by(s)), *fallback = cli_join(outbox_server_fallback_for(s));
+	char helo[400];
 	int i;
 
 	cli_table_init(&t, 2);
@@ -408,11 +409,18 @@ static void server_print(outbox *h, const outbox_server *s)
 		if (i == OUTBOX_SERVER_PASSWORD_COMMAND)
 			continue;
 		/* Without a provider the OAuth settings are all empty: only "OAuth Provider: none" shows. */
-		if (i > OUTBOX_SERVER_OAUTH && !server_uses_oauth(s))
+		if (i > OUTBOX_SERVER_OAUTH && i <= OUTBOX_SERVER_OAUTH_TLS_CA && !server_uses_oauth(s))
 			continue;
 		snprintf(label, sizeof label, "%s:", f->label);
 		row[0] = label;
 		row[1] = f->kind == OUTBOX_FIELD_BOOL ? (strcmp(v, "true") == 0 ? "yes" : "no") : (*v ? v : "-");
+		if (i == OUTBOX_SERVER_HELO && !*v) {
+			char fqdn[256];
+			outbox_server_helo_automatic(fqdn, sizeof fqdn);
+			snprintf(helo, sizeof helo, "automatic: %s", *fqdn ? fqdn
+				 : "the connection's own address in brackets (this host has no domain name)");
+			row[1] = helo;
+		}
 		cli_table_add(&t, row);
 		if (i == OUTBOX_SERVER_USER) {
 			char pw[2200];

@@ -7,6 +7,8 @@
 
 #include "account_internal.h"
 #include "address_set.h"
+#include "alias_internal.h"
+#include "convert.h"
 #include "deliver_internal.h"
 #include "message.h"
 #include "queue.h"
@@ -19,25 +21,36 @@
 #include "store.h"
 #include "validate.h"
 
-/* Envelope values come from argv and headers; refuse what could inject commands (invariant 6). */
-static int deliver_check_envelope(outbox *h, const char *field, const char *address)
+/* Recipients as given, into the addresses they stand for, appended to *out (*n entries): a local
+ * name ("root", as cron and mdadm write it) becomes its alias's addresses, anything else stays
+ * itself; every result is then checked as an envelope address. */
+static int deliver_expand(outbox *h, const char *const *given, char ***out, size_t *n)
 {
-	if (address[0] == '-')
-		return outbox_fail(h, OUTBOX_EINVALID, field, "\"%.60s\" starts with \"-\"; an address cannot",
-				   address);
-	if (strpbrk(address, "\r\n"))
-		return outbox_fail(h, OUTBOX_EINVALID, field, "an address contains a line break");
-	return validate_address(h, field, address);
+	size_t i, from;
+	int rc;
+
+	for (i = 0; given && given[i]; i++) {
+		from = *n;
+		if (alias_is_local_name(given[i]))
+			rc = alias_expand(h, given[i], out, n);
+		else if ((rc = strv_append(out, n, given[i])) < 0)
+			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		for (; rc == 0 && from < *n; from++)
+			rc = deliver_check_envelope(h, "recipient", (*out)[from]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* The account named by --account, else the one whose address is the envelope sender. */
-static int deliver_account_before_reading(outbox *h, const outbox_send_request *req, outbox_account **out)
+static int deliver_account_before_reading(outbox *h, const outbox_send_request *req, const char *from,
+					  outbox_account **out)
 {
 	*out = NULL;
 	if (req->account)
 		return outbox_account_load(h, req->account, out);
-	if (req->envelope_from && *req->envelope_from &&
-	    outbox_account_load(h, req->envelope_from, out) == 0)
+	if (from && strchr(from, '@') && outbox_account_load(h, from, out) == 0)
 		return 0;
 	outbox_clear_error(h);
 	return 0;
@@ -162,6 +175,7 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 	in.size = (long long)m->size;
 	in.body_8bit = m->body_8bit;
 	in.smtputf8 = m->smtputf8;
+	in.dsn = m->dsn;
 	in.recipients = (const char *const *)to;
 	in.uncertain = uncertain;
 	in.last_reply = why;
@@ -246,6 +260,29 @@ static int deliver_settle(outbox *h, struct spool *sp, struct spool_writer *w, c
 	return code;
 }
 
+/* A line over 998 octets is legal for no server, so the message is converted once, before any
+ * attempt: the spool file is replaced by a copy with those parts re-encoded, and that legal copy
+ * is what is sent and, if need be, queued. Nothing is kept of a message that cannot be converted. */
+static int deliver_convert_long_lines(outbox *h, struct spool *sp, struct spool_writer *w, struct message_info *info)
+{
+	struct spool_writer conv;
+	struct convert_result cr;
+	int rc;
+
+	if ((rc = spool_begin(h, sp, &conv)) < 0)
+		return rc;
+	if ((rc = convert_message(h, w->fd, conv.fd, CONVERT_LONG_LINES, &cr)) < 0) {
+		spool_abort(&conv);
+		return rc;
+	}
+	spool_writer_close(w);
+	*w = conv;
+	info->size = cr.size;
+	info->has_8bit = cr.has_8bit;
+	info->long_lines = 0;
+	return 0;
+}
+
 int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_send_result **out)
 {
 	outbox_send_result *res = calloc(1, sizeof *res);
@@ -256,8 +293,11 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	struct deliver_route route;
 	struct spool sp;
 	struct spool_writer w;
-	char domain[256], **chain = NULL;
-	const char *at;
+	struct dsn_request dsn;
+	char domain[256], **chain = NULL, **given = NULL, **expanded = NULL, **from_headers = NULL;
+	char *sender = NULL, unbracketed[512];
+	const char *at, *from;
+	size_t n_expanded = 0, n_from_headers = 0;
 	struct deliver_recipients all = {ADDRESS_SET_INIT, 0};
 	int have_spool = 0, have_writer = 0, by_default = 0, rc;
 	size_t i;
@@ -267,13 +307,17 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	memset(&route, 0, sizeof route);
 	if (res == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	if (req->envelope_from && *req->envelope_from &&
-	    (rc = deliver_check_envelope(h, "from", req->envelope_from)) < 0)
+	/* Everything the caller gave is checked before the message is read: a bad value leaves no
+	 * trace. A bare -f name waits for the account, whose domain completes it. */
+	if ((rc = dsn_check(h, req->dsn_notify, req->dsn_ret, req->dsn_envid, &dsn)) < 0)
 		goto done;
-	for (i = 0; req->recipients && req->recipients[i]; i++)
-		if ((rc = deliver_check_envelope(h, "recipient", req->recipients[i])) < 0)
-			goto done;
-	if ((rc = deliver_account_before_reading(h, req, &account)) < 0)
+	from = deliver_sender_given(req->envelope_from, unbracketed, sizeof unbracketed);
+	if (from && strchr(from, '@') && (rc = deliver_check_envelope(h, "from", from)) < 0)
+		goto done;
+	if ((rc = deliver_envelope_recipients(h, req->recipients, &given)) < 0 ||
+	    (rc = deliver_expand(h, (const char *const *)given, &expanded, &n_expanded)) < 0)
+		goto done;
+	if ((rc = deliver_account_before_reading(h, req, from, &account)) < 0)
 		goto done;
 	/* Until the From: header is read, the default account stands in (its address goes into a
 	 * From: header only when the message has none, and then it is the account used). */
@@ -286,7 +330,8 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	memset(&mo, 0, sizeof mo);
 	mo.extract_recipients = req->extract_recipients;
 	mo.dot_ends_input = req->dot_ends_input;
-	mo.from_address = account ? outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS) : req->envelope_from;
+	mo.from_address = account ? outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS)
+				  : from && strchr(from, '@') ? from : NULL;
 	mo.from_name = req->full_name ? req->full_name : account ? outbox_account_get(account, OUTBOX_ACCOUNT_NAME) : NULL;
 	at = mo.from_address ? strrchr(mo.from_address, '@') : NULL;
 	snprintf(domain, sizeof domain, "%s", at ? at + 1 : "localhost");
@@ -301,6 +346,8 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 		goto done;
 	have_writer = 1;
 	if ((rc = message_prepare(h, in_fd, w.fd, &mo, &info)) < 0)
+		goto done;
+	if (info.long_lines && (rc = deliver_convert_long_lines(h, &sp, &w, &info)) < 0)
 		goto done;
 	res->size = (long long)info.size;
 	res->message_id = strdup(info.message_id ? info.message_id : "");
@@ -317,20 +364,24 @@ int outbox_send(outbox *h, int in_fd, const outbox_send_request *req, outbox_sen
 	if (account == NULL && (rc = account_load_default(h, &account)) < 0)
 		goto done;
 	res->account = strdup(outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS));
+	if ((rc = deliver_envelope_sender(h, from, outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS), &sender)) < 0)
+		goto done;
 	memset(&m, 0, sizeof m);
-	m.sender = req->envelope_from ? req->envelope_from : outbox_account_get(account, OUTBOX_ACCOUNT_ADDRESS);
+	m.sender = sender;
+	m.dsn = &dsn;
 	m.message_id = info.message_id ? info.message_id : "";
 	m.size = info.size;
 	m.body_8bit = info.has_8bit;
 	m.smtputf8 = info.needs_smtputf8;
 	m.fd = w.fd;
 
-	for (i = 0; req->recipients && req->recipients[i]; i++)
-		if ((rc = deliver_add_recipient(h, res, &all, req->recipients[i])) < 0)
+	if ((rc = deliver_expand(h, (const char *const *)info.recipients, &from_headers, &n_from_headers)) < 0)
+		goto done;
+	for (i = 0; i < n_expanded; i++)
+		if ((rc = deliver_add_recipient(h, res, &all, expanded[i])) < 0)
 			goto done;
-	for (i = 0; info.recipients && info.recipients[i]; i++)
-		if ((rc = deliver_check_envelope(h, "recipient", info.recipients[i])) < 0 ||
-		    (rc = deliver_add_recipient(h, res, &all, info.recipients[i])) < 0)
+	for (i = 0; i < n_from_headers; i++)
+		if ((rc = deliver_add_recipient(h, res, &all, from_headers[i])) < 0)
 			goto done;
 	if (res->count == 0) {
 		rc = outbox_fail(h, OUTBOX_EINVALID, "recipient",
@@ -371,6 +422,10 @@ done:
 	if (have_spool)
 		spool_close_dir(&sp);
 	strv_free(chain);
+	strv_free(given);
+	free(sender);
+	strv_free(expanded);
+	strv_free(from_headers);
 	message_info_free(&info);
 	outbox_account_free(account);
 	if (res->message_id || res->count)

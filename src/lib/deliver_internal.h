@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include "buf.h"
+#include "dsn.h"
 #include "outbox/send.h"
 #include "outbox/server.h"
 #include "policy.h"
@@ -19,6 +20,20 @@ int deliver_password(outbox *h, const outbox_server *s, struct transcript verbos
 /* The output of the server's password command (the draft's, for the doctor), bounded by the
  * server's timeout. */
 int deliver_password_command(outbox *h, const outbox_server *s, char **password);
+
+/* deliver_envelope.c. An envelope address checked: no leading "-" or line break, valid, and a
+ * name without a domain handed to deliver_local_name. */
+int deliver_check_envelope(outbox *h, const char *field, const char *address);
+/* A name without a domain: a recipient with an alias (deliver_expand expands it), else refused. */
+int deliver_local_name(outbox *h, const char *field, const char *name);
+/* Each argument read as an RFC 5322 address list ("Bob <bob@x>", "<bob@x>", "a@x, b@y"), every
+ * address checked; *out is a NULL-terminated strv (strv_free), NULL when args has none. */
+int deliver_envelope_recipients(outbox *h, const char *const *args, char ***out);
+/* -f without the angle brackets some callers put around it (into buf when it had them). */
+const char *deliver_sender_given(const char *from, char *buf, size_t size);
+/* The envelope sender for `given` (-f without brackets, or NULL for the account's address): ""
+ * stays the null sender, a bare name gets the account's domain; checked. Free *out. */
+int deliver_envelope_sender(outbox *h, const char *given, const char *account_address, char **out);
 
 struct send_rcpt {
 	char *address;
@@ -40,7 +55,8 @@ struct outbox_send_result {
 
 /* The message as the route needs it: read and spooled already. */
 struct deliver_message {
-	const char *sender;
+	const char *sender;     /* "" for the null sender */
+	const struct dsn_request *dsn;
 	const char *message_id;
 	off_t size;
 	int body_8bit, smtputf8;

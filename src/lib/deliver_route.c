@@ -42,13 +42,10 @@ static int deliver_txn(outbox *h, const struct deliver_message *m, outbox_send_r
 	t->from = m->sender;
 	t->size = m->size;
 	t->body_8bit = m->body_8bit;
-	t->smtputf8 = m->smtputf8;
-	for (i = 0; !t->smtputf8 && i < t->nrcpt; i++)
-		for (const unsigned char *p = (const unsigned char *)t->rcpt[i].address; *p; p++)
-			t->smtputf8 |= *p >= 0x80;
-	for (const unsigned char *p = (const unsigned char *)m->sender; *p; p++)
-		t->smtputf8 |= *p >= 0x80;
-	t->envid = m->message_id;
+	t->smtputf8 = m->smtputf8; /* the engine looks at the addresses */
+	t->envid = m->dsn && *m->dsn->envid ? m->dsn->envid : m->message_id;
+	t->dsn_notify = m->dsn ? m->dsn->notify : NULL;
+	t->dsn_ret = m->dsn ? m->dsn->ret : NULL;
 	t->last = 1;
 	return 0;
 }

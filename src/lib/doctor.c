@@ -20,6 +20,9 @@
 
 /* More addresses than this are summed up as "and N more". */
 #define DOCTOR_MAX_ADDRS 4
+/* A server greets within a second or two; after 3 s of silence the doctor asks whether the port
+ * speaks TLS (on a second connection) rather than wait out the whole timeout. */
+#define DOCTOR_GREETING_PROBE_MS 3000
 
 static const char *const doctor_names[OUTBOX_STEP_COUNT] = {"signin", "resolve", "connect", "tls", "ehlo",
 								"auth"};
@@ -151,6 +154,7 @@ static void doctor_fail(struct doctor *d, int rc, const struct smtp_reply *reply
 	f.host = d->host;
 	f.port = d->port;
 	f.security = d->security;
+	f.auth = d->auth;
 	f.user = d->user;
 	f.mech = mech ? mech : "";
 	f.server_reply = reply;
@@ -185,10 +189,11 @@ static void doctor_ehlo_detail(struct doctor *d, const struct session_event *ev)
 
 	doctor_caps_words(ev->caps, caps, sizeof caps);
 	validate_display(greeting, sizeof greeting, ev->greeting, strlen(ev->greeting));
+	/* The name given goes with the answer: a server may judge it, and --helo changes it. */
 	if (ev->greeting[0])
-		snprintf(d->detail, sizeof d->detail, "%s; greeting \"%s\"", caps, greeting);
+		snprintf(d->detail, sizeof d->detail, "%s; greeting \"%s\"; EHLO as %s", caps, greeting, ev->helo);
 	else
-		snprintf(d->detail, sizeof d->detail, "%s", caps);
+		snprintf(d->detail, sizeof d->detail, "%s; EHLO as %s", caps, ev->helo);
 }
 
 static outbox_doctor_step doctor_step_of(enum session_step step)
@@ -428,6 +433,8 @@ int outbox_doctor_check_transcript(outbox *h, const outbox_server *s, outbox_doc
 	sp.transcript_ctx = &shown;
 	sp.step = doctor_on_step;
 	sp.step_ctx = &d;
+	/* Silence where the greeting should be: ask soon whether the port speaks TLS. */
+	sp.greeting_probe_ms = DOCTOR_GREETING_PROBE_MS;
 	doctor_begin(&d, OUTBOX_STEP_CONNECT);
 	rc = session_open(h, &sp, &sess);
 	if (rc < 0 && d.login_again)

@@ -99,13 +99,22 @@ static void doctor_hex_after(const char *message, const char *label, char out[65
 		snprintf(out, 65, "SHA256");
 }
 
+/* Whether the server is already set to `value` for `option` ("security", "auth"): advice never
+ * tells anyone to set what is set, so every line that names a value asks here first. */
+static int doctor_is_set(const struct doctor_failure *f, const char *option, const char *value)
+{
+	const char *now = strcmp(option, "security") == 0 ? f->security : strcmp(option, "auth") == 0 ? f->auth : NULL;
+
+	return now && strcmp(now, value) == 0;
+}
+
 /* "port 465 expects TLS from the first byte: ..." when port and security do not go together. */
 static void doctor_port_hint(const struct doctor_failure *f, const char *n, char *out, size_t size)
 {
-	if (strcmp(f->security, "tls") == 0 && (f->port == 587 || f->port == 25))
+	if (doctor_is_set(f, "security", "tls") && (f->port == 587 || f->port == 25))
 		doctor_add(out, size, "; port %d is for STARTTLS: outbox server edit %s --security starttls, "
 			   "or --port 465 for TLS from the first byte", f->port, n);
-	else if (strcmp(f->security, "tls") != 0 && f->port == 465)
+	else if (!doctor_is_set(f, "security", "tls") && f->port == 465)
 		doctor_add(out, size, "; port 465 expects TLS from the first byte: outbox server edit %s "
 			   "--security tls", n);
 }
@@ -174,19 +183,43 @@ static void doctor_advise_certificate(const struct doctor_failure *f, const char
 	}
 }
 
+/* Connected, but no greeting came, and the port did not answer a TLS handshake either. */
+static void doctor_advise_silent(const struct doctor_failure *f, char *out, size_t size)
+{
+	snprintf(out, size, "the server accepted the connection but never greeted, and port %d does not "
+		 "answer TLS either: the server may be overloaded (try again later), or the port is not one "
+		 "for sending mail (587 for --security starttls, 465 for --security tls)", f->port);
+}
+
+/* A 5xx to EHLO or HELO refuses the name given ("need fully-qualified hostname"), in whichever
+ * step it came (with STARTTLS the first EHLO belongs to the TLS step). */
+static int doctor_helo_refused(const struct doctor_failure *f, const char *n, char *out, size_t size)
+{
+	if (!doctor_refused(f) || f->reply[0] != '5' ||
+	    (!has(f->message, "refused EHLO") && !has(f->message, "refused HELO")))
+		return 0;
+	snprintf(out, size, "the server refuses the name this computer gives in EHLO: set one it accepts, "
+		 "this host's name in DNS or its address as [192.0.2.1] (outbox server edit %s --helo NAME)", n);
+	return 1;
+}
+
 static void doctor_advise_tls(const struct doctor_failure *f, const char *n, char *out, size_t size)
 {
+	if (doctor_helo_refused(f, n, out, size))
+		return;
 	if (strncmp(f->field, "tls-", 4) == 0)
 		snprintf(out, size, "fix --%s: outbox server edit %s --%s %s", f->field, n, f->field,
 			 strcmp(f->field, "tls-pin") == 0 ? "SHA256" : "FILE");
 	else if (has(f->message, "cannot trust the certificate"))
 		doctor_advise_certificate(f, n, out, size);
-	else if (has(f->message, "did not answer in TLS"))
+	else if (has(f->message, "did not answer in TLS") && !doctor_is_set(f, "security", "starttls"))
 		snprintf(out, size, "port %d does not start with TLS: use STARTTLS (outbox server edit %s "
 			 "--security starttls), usually on port 587", f->port, n);
+	else if (has(f->message, "expects implicit TLS") && !doctor_is_set(f, "security", "tls"))
+		snprintf(out, size, "port %d speaks TLS from the first byte: outbox server edit %s --security tls",
+			 f->port, n);
 	else if (has(f->message, "no greeting"))
-		snprintf(out, size, "port %d seems to expect TLS from the first byte: outbox server edit %s "
-			 "--security tls", f->port, n);
+		doctor_advise_silent(f, out, size);
 	else if (has(f->message, "does not offer STARTTLS"))
 		snprintf(out, size, "the server does not offer STARTTLS on port %d: if the port expects TLS from "
 			 "the first byte, use outbox server edit %s --security tls (usually port 465); do not "
@@ -214,9 +247,13 @@ static void doctor_advise_tls(const struct doctor_failure *f, const char *n, cha
 
 static void doctor_advise_ehlo(const struct doctor_failure *f, const char *n, char *out, size_t size)
 {
-	if (has(f->message, "no greeting"))
-		snprintf(out, size, "port %d seems to expect TLS from the first byte: outbox server edit %s "
-			 "--security tls", f->port, n);
+	if (doctor_helo_refused(f, n, out, size))
+		return;
+	if (has(f->message, "expects implicit TLS") && !doctor_is_set(f, "security", "tls"))
+		snprintf(out, size, "port %d speaks TLS from the first byte: outbox server edit %s --security tls",
+			 f->port, n);
+	else if (has(f->message, "no greeting"))
+		doctor_advise_silent(f, out, size);
 	else if (f->code == OUTBOX_EPROTOCOL)
 		snprintf(out, size, "port %d does not speak SMTP as expected: check the port (587 for "
 			 "--security starttls, 465 for --security tls)", f->port);
@@ -245,9 +282,13 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 		snprintf(out, size, "give the password: outbox server edit %s --password-prompt", n);
 	else if (strcmp(f->field, "user") == 0)
 		snprintf(out, size, "give the user name: outbox server edit %s --user NAME", n);
-	else if (strcmp(f->field, "auth") == 0)
+	else if (strcmp(f->field, "auth") == 0 && !doctor_is_set(f, "auth", "auto"))
 		snprintf(out, size, "choose a method the server offers, or let outbox pick one: outbox server "
 			 "edit %s --auth auto", n);
+	else if (strcmp(f->field, "auth") == 0)
+		snprintf(out, size, "outbox can use none of the methods the server offers here: many servers "
+			 "offer more after TLS, so check the port and --security, or ask the server's "
+			 "administrator which method to use");
 	else if (has(f->message, "without proving"))
 		snprintf(out, size, "the server could not prove it knows the password: check that %s is "
 			 "really your provider's server", f->host);
@@ -274,7 +315,7 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 		snprintf(out, size, "the connection broke during the login: try again later");
 	else
 		snprintf(out, size, "check the user name, password and method: outbox server edit %s --user "
-			 "NAME --password-prompt --auth auto", n);
+			 "NAME --password-prompt%s", n, doctor_is_set(f, "auth", "auto") ? "" : " --auth auto");
 }
 
 void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_size, char *advice,

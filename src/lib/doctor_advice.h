@@ -19,6 +19,7 @@ struct doctor_failure {
 	const char *host;
 	int port;
 	const char *security;  /* "tls", "starttls", "none" */
+	const char *auth;      /* the --auth setting: "auto", "plain", ... */
 	const char *user;
 	const char *mech;      /* the mechanism tried, or "" */
 	const struct smtp_reply *server_reply; /* the reply `reply` renders, or NULL */

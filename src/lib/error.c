@@ -115,6 +115,9 @@ int outbox_exit_code(int err)
 	/* Stopped by its caller, nothing done: the same command may be run again. */
 	case OUTBOX_ECANCELLED:
 		return EX_TEMPFAIL;
+	/* sendmail's own answer to a local user it does not know. */
+	case OUTBOX_ENOUSER:
+		return EX_NOUSER;
 	default:
 		return EX_SOFTWARE;
 	}

@@ -1,5 +1,5 @@
 /* message.c: reads a message once, in chunks, into wire form (CRLF line ends, lines checked, missing
- * headers added, -t recipients taken, Bcc dropped); only the header section is held in memory. */
+ * headers added, -t recipients taken, Bcc and an mbox From line dropped); only the header section is held in memory. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include "address_list.h"
 #include "address_set.h"
+#include "alias_internal.h"
 #include "handle_internal.h"
 #include "message.h"
 #include "record.h"
@@ -217,7 +218,8 @@ static int collect(void *vctx, const char *addr)
 	char detail[sizeof c->h->err_detail], **grown;
 	int rc;
 
-	if ((rc = validate_address(c->h, "message", addr)) < 0) {
+	/* A local name ("To: root") is delivery's to expand through its alias, and to check then. */
+	if (!alias_is_local_name(addr) && (rc = validate_address(c->h, "message", addr)) < 0) {
 		if (rc == OUTBOX_ENOMEM)
 			return rc;
 		/* The validator names the address; the user also needs to know which header holds it. */
@@ -447,6 +449,35 @@ static int added_headers(struct prep *p, struct buf *b, int has_from, int has_da
 	return 0;
 }
 
+/* A field as it is, except that a line of it over the limit is folded (RFC 5322 2.2.3): a line
+ * end is put before the last space or tab that keeps the line within MESSAGE_MAX_LINE octets,
+ * which unfolding takes out again. A line with no such space cannot be folded: refused. */
+static int emit_field(struct prep *p, const struct field *f)
+{
+	const char *s = f->start, *end = f->start + f->len, *eol, *cut;
+	int rc;
+
+	for (; s < end; s = eol + 2) {
+		eol = memmem(s, (size_t)(end - s), "\r\n", 2);
+		while (eol - s > MESSAGE_MAX_LINE) {
+			/* Never at the line's first octet: a continuation starts with the space it keeps. */
+			for (cut = s + MESSAGE_MAX_LINE; cut > s && !is_wsp(*cut); cut--)
+				;
+			if (cut == s)
+				return outbox_fail(p->h, OUTBOX_EINVALID, "message",
+						   "the %.*s header has a line over %d octets without a space to "
+						   "fold it at: shorten it or encode it (RFC 2047)",
+						   (int)(f->name_len > 40 ? 40 : f->name_len), f->name, MESSAGE_MAX_LINE);
+			if ((rc = emit(p, s, (size_t)(cut - s))) < 0 || (rc = emit(p, "\r\n", 2)) < 0)
+				return rc;
+			s = cut;
+		}
+		if ((rc = emit(p, s, (size_t)(eol + 2 - s))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* The header section is complete: learn from it, then write the added headers and the kept
  * fields, and the empty line that separates them from a body when `separator`. */
 static int finish_header(struct prep *p, int separator)
@@ -486,9 +517,10 @@ static int finish_header(struct prep *p, int separator)
 	if ((rc = emit(p, add.data, add.len)) < 0)
 		goto out;
 	for (pos = 0; next_field(&p->head, &pos, &f);) {
-		drop = is_empty_message_id(&f) ||
-		       (p->opt->extract_recipients && (name_is(&f, "Bcc") || name_is(&f, "Resent-Bcc")));
-		if (!drop && (rc = emit(p, f.start, f.len)) < 0)
+		/* Bcc and Resent-Bcc go whether or not -t read them, as Postfix and msmtp do: the
+		 * header exists to name who must not be seen. */
+		drop = is_empty_message_id(&f) || name_is(&f, "Bcc") || name_is(&f, "Resent-Bcc");
+		if (!drop && (rc = emit_field(p, &f)) < 0)
 			goto out;
 	}
 	if (separator && (rc = emit(p, "\r\n", 2)) < 0)
@@ -504,9 +536,24 @@ out:
 
 static int body_line(struct prep *p)
 {
-	int rc = emit(p, p->line.data, p->line_len);
+	int rc;
+
+	/* A line over the limit is kept: the message is converted once read (convert.c). */
+	if (p->line_len > MESSAGE_MAX_LINE)
+		p->info->long_lines = 1;
+	rc = emit(p, p->line.data, p->line.len);
 
 	return rc < 0 ? rc : emit(p, "\r\n", 2);
+}
+
+/* Whether the current line belongs to the header section: a field's first line, or a
+ * continuation of the last one. */
+static int is_header_line(const struct prep *p)
+{
+	const char *s = p->line.data;
+	size_t n = p->line.len;
+
+	return n > 0 && ((is_wsp(s[0]) && p->head.len > 0) || is_field_start(s, n));
 }
 
 static int header_line(struct prep *p)
@@ -517,7 +564,7 @@ static int header_line(struct prep *p)
 
 	if (n == 0)
 		return finish_header(p, 1);
-	if ((is_wsp(s[0]) && p->head.len > 0) || is_field_start(s, n)) {
+	if (is_header_line(p)) {
 		if (p->head.len + n + 2 > MESSAGE_MAX_HEADER)
 			return outbox_fail(p->h, OUTBOX_EINVALID, "message",
 					   "the header section passes %d KiB at line %lld; is the empty line "
@@ -538,13 +585,21 @@ static int end_line(struct prep *p)
 {
 	int rc;
 
-	if (p->line_len > MESSAGE_MAX_LINE)
+	if (!p->in_body && p->line_len > MESSAGE_MAX_HEADER)
 		return outbox_fail(p->h, OUTBOX_EINVALID, "message",
-				   "line %lld is %zu octets long; the limit is %d (RFC 5322): wrap it or "
-				   "encode the body (quoted-printable or base64)",
-				   p->line_no, p->line_len, MESSAGE_MAX_LINE);
+				   "line %lld is %zu octets long, more than the %d KiB a header section may "
+				   "have; is the empty line between the headers and the body missing?",
+				   p->line_no, p->line_len, MESSAGE_MAX_HEADER / 1024);
 	if (p->opt->dot_ends_input && p->line_len == 1 && p->line.data[0] == '.') {
 		p->done = 1;
+		return 0;
+	}
+	/* An mbox separator ("From <sha> <date>", as git format-patch writes) is no header and no
+	 * part of the message: Postfix drops it, and kept it would end the headers at once. */
+	if (p->line_no == 1 && p->line_len >= 5 && memcmp(p->line.data, "From ", 5) == 0) {
+		buf_reset(&p->line);
+		p->line_len = 0;
+		p->line_no++;
 		return 0;
 	}
 	p->lines++;
@@ -586,13 +641,30 @@ static int take(struct prep *p, const unsigned char *data, size_t n)
 		}
 		if (eight)
 			p->info->has_8bit = 1;
-		/* Past the limit the octets are only counted, so the refusal can say how long the line is. */
-		room = p->line_len < MESSAGE_MAX_LINE ? MESSAGE_MAX_LINE - p->line_len : 0;
+		/* A body line over the limit goes out as it comes, so memory stays bounded whatever its
+		 * length; it is re-encoded once the whole message is read. */
+		if (p->in_body && p->line_len + (j - i) > MESSAGE_MAX_LINE) {
+			if ((rc = emit(p, p->line.data, p->line.len)) < 0 || (rc = emit(p, (const char *)data + i, j - i)) < 0)
+				return rc;
+			buf_reset(&p->line);
+			p->info->long_lines = 1;
+			p->line_len += j - i;
+			i = j;
+			continue;
+		}
+		/* A header line may be long (it is folded); past the header section's limit the octets
+		 * are only counted, so the refusal can say how long the line is. */
+		room = p->line_len < MESSAGE_MAX_HEADER ? MESSAGE_MAX_HEADER - p->line_len : 0;
 		keep = j - i < room ? j - i : room;
 		if (buf_append(&p->line, data + i, keep) < 0)
 			return fail_nomem(p->h);
 		p->line_len += j - i;
 		i = j;
+		/* A long line that is no header field starts the body (as header_line would decide at its
+		 * end): deciding now lets the rest of it stream, whatever its length. */
+		if (!p->in_body && p->line.len > MESSAGE_MAX_LINE && !is_header_line(p) &&
+		    (rc = finish_header(p, 1)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -649,7 +721,7 @@ int message_prepare(outbox *h, int in_fd, int out_fd, const struct message_optio
 	p.opt = opt;
 	p.info = info;
 	p.line_no = 1;
-	buf_init(&p.line, MESSAGE_MAX_LINE);
+	buf_init(&p.line, MESSAGE_MAX_HEADER);
 	buf_init(&p.head, MESSAGE_MAX_HEADER);
 	buf_init(&p.out, 0);
 	if ((chunk = malloc(CHUNK)) == NULL) {

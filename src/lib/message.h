@@ -24,6 +24,8 @@ struct message_info {
 	off_t size;             /* bytes written to the spool file */
 	int has_8bit;           /* any byte >= 0x80 anywhere */
 	int needs_smtputf8;     /* non-ASCII in a header (RFC 6532), so SMTPUTF8 is required */
+	int long_lines;         /* a body line is over MESSAGE_MAX_LINE: the spool file must be
+				   converted (convert.c) before it can be sent */
 	int added_date, added_message_id, added_from;
 	char **recipients;      /* -t: addresses found, NULL-terminated, duplicates removed */
 	char *message_id;       /* the Message-ID (found or generated), without <> */
@@ -31,11 +33,13 @@ struct message_info {
 };
 
 /* Read the whole message from in_fd and write it to out_fd in wire form: every line end CRLF (a
- * bare CR or LF becomes CRLF), a final CRLF added when missing, Bcc: (and Resent-Bcc:) removed
- * with -t, Date/Message-ID/From added when missing. A line that is not a header field ends the
- * header section (a blank line is put before it). Refuses (OUTBOX_EINVALID, field "message") a
- * line over 998 octets or a NUL byte. Memory stays bounded
- * by MESSAGE_MAX_HEADER whatever the body's size. */
+ * bare CR or LF becomes CRLF), a final CRLF added when missing, Bcc: and Resent-Bcc: removed
+ * (always, as Postfix does), a first line "From " (an mbox separator) dropped, Date/Message-ID/
+ * From added when missing. A line that is not a header field ends the header section (a blank
+ * line is put before it). A header line over 998 octets is folded at a space; a body line over
+ * 998 octets is written as it is and noted in info->long_lines. Refuses (OUTBOX_EINVALID, field
+ * "message") a NUL byte, or a header line that cannot be folded. Memory stays bounded by
+ * MESSAGE_MAX_HEADER whatever the body's size. */
 int message_prepare(outbox *h, int in_fd, int out_fd, const struct message_options *opt,
 		    struct message_info *info);
 void message_info_free(struct message_info *info);

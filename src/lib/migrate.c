@@ -217,8 +217,78 @@ static const char schema_v8[] =
 	"DROP TABLE removals;"
 	"ALTER TABLE removals_v8 RENAME TO removals;";
 
+/* Version 9: a queue id is never used again, even after `queue remove --purge` deleted the
+ * highest one: an id someone saw (a log, a script, a note) must not come to name another message.
+ * That takes AUTOINCREMENT, which only CREATE TABLE gives, so the queue is rebuilt with every row
+ * and id as it was. The step runs with foreign keys off (store_migrate), so dropping the old table
+ * does not cascade into queue_recipients and queue_attempts, which name the table, not its copy,
+ * and so point at the new one once it is renamed. The counter starts past every id the store still
+ * knows, the journal's removed messages included; an id purged before this version cannot be known. */
+static const char schema_v9[] =
+	"CREATE TABLE queue_v9 ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  spool_name TEXT NOT NULL,"
+	"  account TEXT NOT NULL DEFAULT '',"
+	"  server TEXT NOT NULL DEFAULT '',"
+	"  sender TEXT NOT NULL DEFAULT '',"
+	"  message_id TEXT NOT NULL DEFAULT '',"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  body_8bit INTEGER NOT NULL DEFAULT 0,"
+	"  smtputf8 INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued', 'failed', 'done', 'removed')),"
+	"  uncertain INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  first_attempt_at INTEGER,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_reply TEXT NOT NULL DEFAULT '',"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER,"
+	"  removed_at INTEGER,"
+	"  sending_since INTEGER,"
+	"  quarantine TEXT NOT NULL DEFAULT ''"
+	");"
+	"INSERT INTO queue_v9 (id, spool_name, account, server, sender, message_id, size, body_8bit, smtputf8,"
+	"  state, uncertain, attempts, created_at, first_attempt_at, next_attempt_at, last_reply, lease_owner,"
+	"  lease_until, removed_at, sending_since, quarantine)"
+	"  SELECT id, spool_name, account, server, sender, message_id, size, body_8bit, smtputf8, state,"
+	"  uncertain, attempts, created_at, first_attempt_at, next_attempt_at, last_reply, lease_owner,"
+	"  lease_until, removed_at, sending_since, quarantine FROM queue;"
+	"DROP TABLE queue;"
+	"ALTER TABLE queue_v9 RENAME TO queue;"
+	"CREATE INDEX queue_due ON queue (state, next_attempt_at);"
+	"INSERT INTO sqlite_sequence (name, seq)"
+	"  SELECT 'queue', max(coalesce((SELECT max(id) FROM queue), 0),"
+	"    coalesce((SELECT max(object_id) FROM removals WHERE kind = 'message'), 0))"
+	"  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'queue');"
+	"UPDATE sqlite_sequence SET seq = max(seq,"
+	"    coalesce((SELECT max(object_id) FROM removals WHERE kind = 'message'), 0))"
+	"  WHERE name = 'queue';";
+
+/* Version 10: what a queued message asks of delivery status notifications (dsn.c: sendmail's -N,
+ * -R and -V), in canonical form, so a retry sends what the first attempt did; '' is the default
+ * (NOTIFY=FAILURE,DELAY, RET=HDRS, ENVID=the Message-ID), which is also what older rows meant. */
+static const char schema_v10[] =
+	"ALTER TABLE queue ADD COLUMN dsn_notify TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN dsn_ret TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN dsn_envid TEXT NOT NULL DEFAULT '';";
+
+/* Version 11: aliases and the EHLO name: local names as recipients (alias.c), each with its addresses as one
+ * normalized list ("a@x, b@y"), a name compared without regard to case; and a server's own EHLO
+ * name, '' for the one found at send time (helo.c). */
+static const char schema_v11[] =
+	"CREATE TABLE aliases ("
+	"  name TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,"
+	"  addresses TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"ALTER TABLE servers ADD COLUMN helo TEXT NOT NULL DEFAULT '';";
+
+
 static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
-				    schema_v7, schema_v8};
+				    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

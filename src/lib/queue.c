@@ -85,6 +85,13 @@ static char *queue_col_dup(sqlite3_stmt *st, int col)
 	return strdup(t ? t : "");
 }
 
+/* A short text column into a fixed field; the store holds only what dsn_check let through. */
+static void queue_col_copy(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	snprintf(out, size, "%s", t ? t : "");
+}
+
 int queue_prepare_select(outbox *h, sqlite3_stmt **st, const char *where_order)
 {
 	struct buf sql = BUF_INIT;
@@ -94,7 +101,8 @@ int queue_prepare_select(outbox *h, sqlite3_stmt **st, const char *where_order)
 		       "SELECT q.id, q.spool_name, q.account, q.server, q.sender, q.message_id,"
 		       " q.last_reply, q.size, q.body_8bit, q.smtputf8, q.state, q.uncertain, q.attempts,"
 		       " q.created_at, q.first_attempt_at, q.next_attempt_at, q.lease_owner, q.lease_until,"
-		       " q.sending_since, q.quarantine FROM queue q WHERE %s", where_order) < 0)
+		       " q.sending_since, q.quarantine, q.dsn_notify, q.dsn_ret, q.dsn_envid"
+		       " FROM queue q WHERE %s", where_order) < 0)
 		rc = queue_oom(h);
 	else
 		rc = store_prepare(h, st, sql.data);
@@ -138,6 +146,9 @@ static int queue_item_read(outbox *h, sqlite3_stmt *st, struct queue_item **out)
 	it->lease_until = sqlite3_column_int64(st, 17);
 	it->sending_since = sqlite3_column_int64(st, 18);
 	it->quarantine = queue_col_dup(st, 19);
+	queue_col_copy(st, 20, it->dsn.notify, sizeof it->dsn.notify);
+	queue_col_copy(st, 21, it->dsn.ret, sizeof it->dsn.ret);
+	queue_col_copy(st, 22, it->dsn.envid, sizeof it->dsn.envid);
 	if (!it->spool_name || !it->account || !it->server || !it->sender || !it->message_id ||
 	    !it->last_reply || !it->quarantine || (sqlite3_column_type(st, 16) != SQLITE_NULL && !it->lease_owner)) {
 		queue_item_free(it);
@@ -256,15 +267,16 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 	rc = store_exec(h,
 			"INSERT INTO queue (spool_name, account, server, sender, message_id, size, body_8bit,"
 			" smtputf8, state, created_at, next_attempt_at, uncertain, last_reply, attempts,"
-			" first_attempt_at)"
+			" first_attempt_at, dsn_notify, dsn_ret, dsn_envid)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13,"
-			" CASE WHEN ?13 THEN ?9 END)",
-			"tttttiiiiiiti", in->spool_name, in->account ? in->account : "",
+			" CASE WHEN ?13 THEN ?9 END, ?14, ?15, ?16)",
+			"tttttiiiiiitittt", in->spool_name, in->account ? in->account : "",
 			in->server ? in->server : "", in->sender ? in->sender : "",
 			in->message_id ? in->message_id : "", in->size, (long long)!!in->body_8bit,
 			(long long)!!in->smtputf8, now, in->not_before > 0 ? in->not_before : now,
 			(long long)!!in->uncertain, in->last_reply ? in->last_reply : "",
-			(long long)!!in->attempted);
+			(long long)!!in->attempted, in->dsn ? in->dsn->notify : "", in->dsn ? in->dsn->ret : "",
+			in->dsn ? in->dsn->envid : "");
 	if (rc == 0)
 		*id = sqlite3_last_insert_rowid(h->db);
 	if (rc == 0 && in->attempted)

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include "handle_internal.h"
 #include "outbox/history.h"
+#include "dsn.h"
 #include "retry.h"
 
 enum queue_state { QUEUE_QUEUED, QUEUE_FAILED, QUEUE_DONE, QUEUE_REMOVED };
@@ -27,6 +28,7 @@ struct queue_entry_in {
 	const char *message_id;        /* kept so a retry after a lost reply reuses it */
 	long long size;                /* bytes in the spool file, for SIZE= and listings */
 	int body_8bit, smtputf8;       /* what the body needs from the server */
+	const struct dsn_request *dsn; /* -N, -R, -V as dsn_check gave them; NULL for the defaults */
 	const char *const *recipients; /* NULL-terminated, at least one; duplicates kept once */
 	long long not_before;          /* first attempt no earlier than this; 0 means now */
 	int uncertain;                 /* an attempt already lost its reply after the data */
@@ -63,6 +65,7 @@ struct queue_item {
 	long long lease_until;
 	long long sending_since; /* a runner began sending it at this time and has not finished */
 	char *quarantine;        /* why its spool file was refused (spool_judge), "" when it was not */
+	struct dsn_request dsn;  /* what it asks of status notifications, "" for each default */
 	struct queue_recipient *rcpts;
 	size_t nrcpts;
 	struct queue_attempt *log; /* oldest first; only from queue_get */

@@ -288,7 +288,9 @@ static int worker_attempt_init(struct worker_attempt *a, const struct run_job *j
 	a->t.size = it->size;
 	a->t.body_8bit = it->body_8bit;
 	a->t.smtputf8 = it->smtputf8;
-	a->t.envid = it->message_id;
+	a->t.envid = *it->dsn.envid ? it->dsn.envid : it->message_id;
+	a->t.dsn_notify = it->dsn.notify;
+	a->t.dsn_ret = it->dsn.ret;
 	return 0;
 }
 

@@ -75,6 +75,8 @@ const struct field_spec server_fields[OUTBOX_SERVER_FIELD_COUNT] = {
 	[OUTBOX_SERVER_OAUTH_TLS_CA] = {{"oauth-tls-ca", "OAuth CA File", OUTBOX_FIELD_PATH, NULL,
 					 "trust this CA file for the endpoints instead of the system's"},
 					"oauth_tls_ca", ""},
+	[OUTBOX_SERVER_HELO] = {{"helo", "EHLO Name", OUTBOX_FIELD_TEXT, NULL,
+				 "the name this host gives in EHLO; empty: its fully qualified name"}, "helo", ""},
 };
 _Static_assert(OUTBOX_SERVER_FIELD_COUNT <= 64, "a draft's typed fields are bits of a 64-bit word");
 
@@ -269,6 +271,8 @@ static int server_check_field(outbox *h, outbox_server_field_id id, const char *
 		return validate_oauth_url(h, key, value);
 	case OUTBOX_SERVER_OAUTH_SCOPE:
 		return validate_oauth_scope(h, key, value);
+	case OUTBOX_SERVER_HELO:
+		return *value ? validate_ehlo_name(h, key, value) : 0;
 	default:
 		return outbox_fail(h, OUTBOX_EINVALID, NULL, "unknown server field %d", (int)id);
 	}

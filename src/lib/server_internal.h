@@ -45,6 +45,35 @@ int server_auth_needs_user(const char *auth);
 /* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */
 int server_id_by_name(outbox *h, const char *field, const char *name, long long *id);
 
+/* What a save does to the OAuth client secret: a new one is stored under a new id (the old one
+ * stays until the commit, so a failed save loses nothing); a replaced or forgotten one is deleted
+ * once the row no longer points at it. */
+struct server_secret_plan {
+	const char *row_id; /* what the row says after the save */
+	outbox_password_source row_source;
+	char new_id[33];
+	outbox_password_source stored_at;
+	int stored, drop_old;
+};
+
+/* A server written in a write transaction its caller began and will end: what was stored outside
+ * the database (a new password or client secret) is kept here until then. */
+struct server_write {
+	char new_id[33];
+	char row_secret_id[33]; /* what the row says after the write */
+	outbox_password_source source, stored_at;
+	int stored, drop_old;
+	struct server_secret_plan oauth;
+};
+
+/* Check the draft (as outbox_server_save does) and write it, its secrets stored, without
+ * committing. On failure what it stored outside the database is deleted again; the caller rolls
+ * back, and calls server_write_finish(..., 0) for servers it wrote before in that transaction. */
+int server_write_checked(outbox *h, outbox_server *s, struct server_write *w);
+/* After the caller's commit (`committed`) or rollback: the draft becomes the saved server, or the
+ * secrets stored for it are deleted. */
+void server_write_finish(outbox *h, outbox_server *s, struct server_write *w, int committed);
+
 /* outbox_server_save, with `also` writing in the same transaction, after the server's row and
  * before the commit: both are saved, or (also failing) neither. */
 int server_save_with(outbox *h, outbox_server *s, int (*also)(outbox *h, void *ctx), void *ctx);

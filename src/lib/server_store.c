@@ -288,17 +288,6 @@ int outbox_server_validate(outbox *h, const outbox_server *s)
 	return rc;
 }
 
-/* What a save does to the OAuth client secret: a new one is stored under a new id (the old one
- * stays until the commit, so a failed save loses nothing); a replaced or forgotten one is deleted
- * once the row no longer points at it. */
-struct server_secret_plan {
-	const char *row_id; /* what the row says after the save */
-	outbox_password_source row_source;
-	char new_id[33];
-	outbox_password_source stored_at;
-	int stored, drop_old;
-};
-
 static int server_secret_prepare(outbox *h, const outbox_server *s, const struct server_secret *sec,
 				 struct server_secret_plan *plan)
 {
@@ -429,94 +418,110 @@ static int server_fix_default(outbox *h, outbox_server *s)
 	return 0;
 }
 
+int server_write_checked(outbox *h, outbox_server *s, struct server_write *w)
+{
+	long long revision = 0;
+	struct buf label = BUF_INIT;
+	int rc;
+
+	memset(w, 0, sizeof *w);
+	w->source = s->password_source;
+
+	if ((rc = outbox_server_validate(h, s)) < 0)
+		return rc;
+	if (s->id) {
+		if ((rc = store_int(h, &revision, -1,
+				    "SELECT revision FROM servers WHERE id = ?1 AND removed_at IS NULL", "i",
+				    s->id)) < 0)
+			return rc;
+		if (revision != s->revision)
+			return outbox_fail(h, OUTBOX_ECONFLICT, NULL,
+					   "server \"%s\" was changed or removed by another outbox since it was "
+					   "loaded; load it again", s->rec.val[OUTBOX_SERVER_NAME]);
+	} else if (!s->secret_id[0] && (rc = secret_new_id(h, s->secret_id)) < 0) {
+		return rc;
+	}
+	snprintf(w->row_secret_id, sizeof w->row_secret_id, "%s", s->secret_id);
+
+	if (*s->rec.val[OUTBOX_SERVER_PASSWORD_COMMAND]) {
+		w->source = OUTBOX_PASSWORD_COMMAND;
+	} else if (s->password_change == PASSWORD_SET) {
+		/* A new secret gets a new id, so the old one is still there if the commit fails. */
+		if ((rc = secret_new_id(h, w->new_id)) < 0)
+			return rc;
+		if (buf_printf(&label, "outbox: %s (%s@%s)", s->rec.val[OUTBOX_SERVER_NAME],
+			       s->rec.val[OUTBOX_SERVER_USER], s->rec.val[OUTBOX_SERVER_HOST]) < 0)
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		rc = secret_store(h, w->new_id, label.data, s->new_password, &w->stored_at);
+		buf_free(&label);
+		if (rc < 0)
+			return rc;
+		w->stored = 1;
+		w->source = w->stored_at;
+		snprintf(w->row_secret_id, sizeof w->row_secret_id, "%s", w->new_id);
+	} else if (s->password_change == PASSWORD_FORGET || w->source == OUTBOX_PASSWORD_COMMAND) {
+		w->source = OUTBOX_PASSWORD_NONE;
+	}
+	w->drop_old = s->id && (s->password_source == OUTBOX_PASSWORD_KEYRING ||
+				s->password_source == OUTBOX_PASSWORD_FILE) &&
+		      (w->stored || w->source == OUTBOX_PASSWORD_NONE || w->source == OUTBOX_PASSWORD_COMMAND);
+
+	if ((rc = server_secret_prepare(h, s, &s->client_secret, &w->oauth)) < 0 ||
+	    (rc = server_write_row(h, s, w->row_secret_id, w->source, &w->oauth, store_now())) < 0 ||
+	    (rc = server_fix_default(h, s)) < 0) {
+		server_write_finish(h, s, w, 0);
+		return rc;
+	}
+	return 0;
+}
+
+void server_write_finish(outbox *h, outbox_server *s, struct server_write *w, int committed)
+{
+	if (!committed) {
+		server_secret_finish(h, &s->client_secret, &w->oauth, 0);
+		if (w->stored) {
+			struct outbox_error_copy saved;
+			outbox_error_save(h, &saved);
+			secret_delete(h, w->new_id, w->stored_at);
+			outbox_error_restore(h, &saved);
+			w->stored = 0;
+		}
+		if (s->revision == 0 && s->id) /* the insert was rolled back */
+			s->id = 0;
+		return;
+	}
+	if (w->drop_old)
+		secret_delete(h, s->secret_id, s->password_source); /* best effort: the row no longer points at it */
+	server_secret_finish(h, &s->client_secret, &w->oauth, 1);
+	outbox_clear_error(h);
+	s->typed = 0; /* saved: a preset chosen next may fill every field again */
+	snprintf(s->secret_id, sizeof s->secret_id, "%s", w->row_secret_id);
+	s->password_source = w->source;
+	s->password_change = PASSWORD_KEEP;
+	secret_wipe(s->new_password);
+	s->new_password = NULL;
+	s->revision = s->revision ? s->revision + 1 : 1;
+}
+
 /* The save itself, in the write transaction the caller began: commits, or rolls back. `also`
  * (may be NULL) writes what must commit with the server, in the same transaction. */
 static int server_save_in_transaction(outbox *h, outbox_server *s, int (*also)(outbox *h, void *ctx),
 				      void *ctx)
 {
-	char new_id[33];
-	const char *row_secret_id = s->secret_id;
-	outbox_password_source source = s->password_source, stored_at = OUTBOX_PASSWORD_NONE;
-	int stored = 0, drop_old = 0, rc;
-	long long revision = 0;
-	struct buf label = BUF_INIT;
-	struct server_secret_plan oauth;
+	struct server_write w;
+	int rc;
 
-	memset(&oauth, 0, sizeof oauth);
-
-	if ((rc = outbox_server_validate(h, s)) < 0)
-		goto fail;
-	if (s->id) {
-		if ((rc = store_int(h, &revision, -1,
-				    "SELECT revision FROM servers WHERE id = ?1 AND removed_at IS NULL", "i",
-				    s->id)) < 0)
-			goto fail;
-		if (revision != s->revision) {
-			rc = outbox_fail(h, OUTBOX_ECONFLICT, NULL,
-					 "server \"%s\" was changed or removed by another outbox since it was "
-					 "loaded; load it again", s->rec.val[OUTBOX_SERVER_NAME]);
-			goto fail;
-		}
-	} else if (!s->secret_id[0] && (rc = secret_new_id(h, s->secret_id)) < 0) {
-		goto fail;
+	if ((rc = server_write_checked(h, s, &w)) < 0) {
+		store_rollback(h);
+		return rc;
 	}
-
-	if (*s->rec.val[OUTBOX_SERVER_PASSWORD_COMMAND]) {
-		source = OUTBOX_PASSWORD_COMMAND;
-	} else if (s->password_change == PASSWORD_SET) {
-		/* A new secret gets a new id, so the old one is still there if the commit fails. */
-		if ((rc = secret_new_id(h, new_id)) < 0)
-			goto fail;
-		if (buf_printf(&label, "outbox: %s (%s@%s)", s->rec.val[OUTBOX_SERVER_NAME],
-			       s->rec.val[OUTBOX_SERVER_USER], s->rec.val[OUTBOX_SERVER_HOST]) < 0) {
-			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-			goto fail;
-		}
-		if ((rc = secret_store(h, new_id, label.data, s->new_password, &stored_at)) < 0)
-			goto fail;
-		stored = 1;
-		source = stored_at;
-		row_secret_id = new_id;
-	} else if (s->password_change == PASSWORD_FORGET || source == OUTBOX_PASSWORD_COMMAND) {
-		source = OUTBOX_PASSWORD_NONE;
+	if ((also && (rc = also(h, ctx)) < 0) || (rc = store_commit(h)) < 0) {
+		store_rollback(h);
+		server_write_finish(h, s, &w, 0);
+		return rc;
 	}
-	drop_old = s->id && (s->password_source == OUTBOX_PASSWORD_KEYRING ||
-			     s->password_source == OUTBOX_PASSWORD_FILE) &&
-		   (stored || source == OUTBOX_PASSWORD_NONE || source == OUTBOX_PASSWORD_COMMAND);
-
-	if ((rc = server_secret_prepare(h, s, &s->client_secret, &oauth)) < 0 ||
-	    (rc = server_write_row(h, s, row_secret_id, source, &oauth, store_now())) < 0 ||
-	    (rc = server_fix_default(h, s)) < 0 || (also && (rc = also(h, ctx)) < 0) ||
-	    (rc = store_commit(h)) < 0)
-		goto fail;
-
-	if (drop_old)
-		secret_delete(h, s->secret_id, s->password_source); /* best effort: the row no longer points at it */
-	server_secret_finish(h, &s->client_secret, &oauth, 1);
-	outbox_clear_error(h);
-	s->typed = 0; /* saved: a preset chosen next may fill every field again */
-	snprintf(s->secret_id, sizeof s->secret_id, "%s", row_secret_id);
-	s->password_source = source;
-	s->password_change = PASSWORD_KEEP;
-	secret_wipe(s->new_password);
-	s->new_password = NULL;
-	s->revision = s->revision ? s->revision + 1 : 1;
-	buf_free(&label);
+	server_write_finish(h, s, &w, 1);
 	return 0;
-
-fail:
-	store_rollback(h);
-	server_secret_finish(h, &s->client_secret, &oauth, 0);
-	if (stored) {
-		struct outbox_error_copy saved;
-		outbox_error_save(h, &saved);
-		secret_delete(h, new_id, stored_at);
-		outbox_error_restore(h, &saved);
-	}
-	if (s->revision == 0 && s->id) /* the insert was rolled back */
-		s->id = 0;
-	buf_free(&label);
-	return rc;
 }
 
 int outbox_server_save(outbox *h, outbox_server *s)

@@ -10,18 +10,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "convert.h"
 #include "handle_internal.h"
+#include "helo.h"
 #include "message.h"
 #include "net.h"
 #include "server_internal.h"
 #include "session.h"
+#include "spool.h"
 #include "tls.h"
+#include "tls_probe.h"
 
 /* The slowest transfer of the message that is still waited for: a link this slow is broken, or
  * a server taking the data a byte at a time to hold the client (see session_send_body). */
 #define SESSION_MIN_DATA_RATE 1024 /* bytes per second */
 /* Under TLS, progress is seen a record at a time; 16 KiB is the largest record (RFC 8446). */
 #define SESSION_TLS_PIECE 16384
+/* How long the handshake that asks whether a silent port speaks TLS may take at most. */
+#define SESSION_TLS_PROBE_MS 5000
 
 struct session {
 	const outbox_server *server; /* the caller keeps it alive until session_close */
@@ -35,9 +41,13 @@ struct session {
 	long long data_started;  /* while the message goes out: when it began to, */
 	long long data_limit;    /* and when its transfer must be over; else 0 */
 	char tls_words[128];
+	char helo[256];      /* the engine's helo_name points here */
 	const char *host;
+	const char *address; /* what to connect to: session_params.address, else the host */
 	int port;
 	int done;
+	long long probe_ms; /* session_params.greeting_probe_ms */
+	int probed;         /* the port was asked early whether it speaks TLS (session_probe_due) */
 	/* Step reports (session_params.step): the step under way (-1 for none), and what the
 	 * reports say, gathered as the session goes. */
 	void (*step)(void *ctx, const struct session_event *ev);
@@ -72,6 +82,7 @@ static void session_step_end(struct session *s, int rc, int next)
 	ev.peer = s->peer;
 	ev.tls = s->tls ? s->tls_words : "";
 	ev.greeting = s->greeting;
+	ev.helo = s->helo;
 	ev.caps = &s->caps;
 	ev.mech = s->engine ? smtp_auth_mechanism(s->engine) : NULL;
 	ev.reply = s->have_reply ? &s->reply : NULL;
@@ -212,11 +223,68 @@ static int session_read_timed_out(outbox *h, struct session *s)
 			   received == 1 ? "" : "s");
 }
 
+static int session_nothing_received(const struct session *s)
+{
+	char words[64];
+	size_t received = 0;
+
+	smtp_awaited(s->engine, words, sizeof words, &received);
+	return received == 0;
+}
+
+/* Whether the server has said nothing at all where its greeting should be, on a connection that
+ * is not TLS yet: a port that expects TLS from the first byte waits for our ClientHello. */
+static int session_greeting_silent(const struct session *s)
+{
+	return !s->tls && smtp_awaiting_greeting(s->engine) && session_nothing_received(s);
+}
+
+/* The one failure for a port that speaks TLS where plain SMTP was expected: the setting is wrong,
+ * so it is not a temporary failure (the policy stops instead of queueing and retrying). */
+static int session_fail_implicit_tls(outbox *h, const struct session *s, const char *seen)
+{
+	return outbox_fail(h, OUTBOX_EUNAVAILABLE, "security",
+			   "%s port %d %s instead of an SMTP greeting: this port expects implicit TLS: "
+			   "--security tls", s->host, s->port, seen);
+}
+
+/* The greeting has not come: ask whether the port answers a TLS handshake. Only a completed
+ * handshake counts, so a slow SMTP server is never taken for TLS. Early (own_connection 0), on a
+ * second connection, so that the session's own still gets its greeting if one comes; once the
+ * wait is over, on the session's connection, which is of no more use and which a server that
+ * serves one connection at a time is busy with. Returns the failure when the port speaks TLS,
+ * else 0 (the caller goes on as before). */
+static int session_silent_port(outbox *h, struct session *s, int own_connection)
+{
+	long long until = session_cap(s, net_now_ms() + (s->step_ms < SESSION_TLS_PROBE_MS ? s->step_ms
+											      : SESSION_TLS_PROBE_MS));
+	int speaks_tls;
+
+	s->probed = 1;
+	if (own_connection) {
+		s->broken = 1; /* the handshake's bytes leave nothing to say on it */
+		speaks_tls = tls_probe_fd(h, s->fd, s->host, until);
+	} else {
+		speaks_tls = tls_probe(h, s->address, s->port, s->host, until);
+	}
+	return speaks_tls ? session_fail_implicit_tls(h, s, "answers a TLS handshake") : 0;
+}
+
+/* When the port should be asked early whether it speaks TLS (a caller that set
+ * greeting_probe_ms), or 0 when not. */
+static long long session_probe_due(const struct session *s)
+{
+	if (s->probe_ms <= 0 || s->probed || !session_greeting_silent(s))
+		return 0;
+	return s->waiting_since + s->probe_ms;
+}
+
 /* Read what is there before the wait under way runs out (it does not start again with each
  * read); 0 means the server closed, negative a failure or the deadline. */
 static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size)
 {
 	long long deadline = session_cap(s, s->waiting_since + s->step_ms);
+	long long probe_at = session_probe_due(s);
 
 	if (s->tls) {
 		ssize_t n = tls_read(h, s->tls, buf, size, deadline);
@@ -229,9 +297,17 @@ static ssize_t session_read(outbox *h, struct session *s, char *buf, size_t size
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int ready = net_wait(s->fd, POLLIN, deadline);
+			int early = probe_at && probe_at < deadline;
+			int ready = net_wait(s->fd, POLLIN, early ? probe_at : deadline);
 			if (ready > 0)
 				continue;
+			if (ready == 0 && early) {
+				int rc = session_silent_port(h, s, 0);
+				if (rc < 0)
+					return rc;
+				probe_at = 0; /* not TLS: wait out the rest for the greeting */
+				continue;
+			}
 			if (ready == 0)
 				return session_read_timed_out(h, s);
 		}
@@ -339,15 +415,6 @@ static int session_flush_tail(outbox *h, struct session *s)
 	return rc;
 }
 
-static int session_nothing_received(const struct session *s)
-{
-	char words[64];
-	size_t received = 0;
-
-	smtp_awaited(s->engine, words, sizeof words, &received);
-	return received == 0;
-}
-
 /* Run the engine until it needs the caller (ready, a transaction done, closed) or fails. */
 static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, enum smtp_action *stopped)
 {
@@ -369,18 +436,23 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 		case SMTP_READ: {
 			ssize_t n = session_read(h, s, in, sizeof in);
 			if (n < 0) {
-				/* A server that stays silent instead of greeting is usually waiting for TLS. */
-				if (n == OUTBOX_ETEMPFAIL && !s->tls && smtp_awaiting_greeting(s->engine) &&
-				    session_nothing_received(s))
-					outbox_fail(h, (int)n, NULL,
-						    "%s: the server sent no greeting; if port %d expects TLS from the first "
-						    "byte (usually 465), set --security tls", outbox_errmsg(h), s->port);
+				/* A server that stays silent instead of greeting is usually waiting for TLS:
+				 * when the port answers a handshake, that is a setting to change. */
+				if (n == OUTBOX_ETEMPFAIL && session_greeting_silent(s)) {
+					if ((rc = session_silent_port(h, s, 1)) < 0)
+						return rc;
+					outbox_fail(h, (int)n, NULL, "%s: the server sent no greeting, and the port "
+						    "does not answer a TLS handshake either", outbox_errmsg(h));
+				}
 				if (t && smtp_txn_uncertain(t))
 					outbox_fail(h, (int)n, NULL,
 						    "%s after the message was sent, before the server confirmed it: it "
 						    "may have been delivered", outbox_errmsg(h));
 				return (int)n;
 			}
+			/* A TLS record (handshake or alert, version 3.x) where the greeting should be. */
+			if (n >= 2 && (in[0] == 0x16 || in[0] == 0x15) && in[1] == 0x03 && session_greeting_silent(s))
+				return session_fail_implicit_tls(h, s, "sent TLS bytes");
 			smtp_input(s->engine, in, (size_t)n);
 			break;
 		}
@@ -416,20 +488,12 @@ static int session_run(outbox *h, struct session *s, struct smtp_txn *t, int bod
 	}
 }
 
-static const char *session_helo_name(char *buf, size_t size)
-{
-	if (gethostname(buf, size) < 0 || buf[0] == '\0' || strchr(buf, ' '))
-		snprintf(buf, size, "localhost");
-	buf[size - 1] = '\0';
-	return buf;
-}
-
 /* The session failed: closing says QUIT only after a refusal that left the dialogue in step;
  * after anything else (a timeout, a lost connection, TLS, a broken reply) there is nothing to
  * say or wait for, and no late reply may change what the caller decided. */
 static void session_failed(struct session *s)
 {
-	s->broken = !(s->engine && smtp_can_quit(s->engine));
+	s->broken = s->broken || !(s->engine && smtp_can_quit(s->engine));
 }
 
 int session_open(outbox *h, const struct session_params *p, struct session **out)
@@ -437,7 +501,6 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	const outbox_server *srv = p->server;
 	struct session *s = calloc(1, sizeof *s);
 	struct smtp_config cfg;
-	char helo[256];
 	const char *security = srv->rec.val[OUTBOX_SERVER_SECURITY];
 	enum smtp_action stopped = SMTP_FAILED;
 	int rc;
@@ -453,11 +516,13 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	s->transcript_ctx = p->transcript_ctx;
 	s->server = srv;
 	s->host = srv->rec.val[OUTBOX_SERVER_HOST];
+	s->address = p->address ? p->address : s->host;
 	s->port = (int)strtol(srv->rec.val[OUTBOX_SERVER_PORT], NULL, 10);
+	s->probe_ms = p->greeting_probe_ms;
 	s->step_ms = strtoll(srv->rec.val[OUTBOX_SERVER_TIMEOUT], NULL, 10) * 1000;
 	s->end_by = p->deadline_ms;
 	memset(&cfg, 0, sizeof cfg);
-	cfg.helo_name = session_helo_name(helo, sizeof helo);
+	cfg.helo_name = s->helo; /* filled once connected: it may be the local address */
 	cfg.security = strcmp(security, "tls") == 0 ? SMTP_SEC_TLS
 		       : strcmp(security, "starttls") == 0 ? SMTP_SEC_STARTTLS : SMTP_SEC_NONE;
 	cfg.auth = srv->rec.val[OUTBOX_SERVER_AUTH];
@@ -472,9 +537,10 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.transcript_ctx = s;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
-	if ((rc = net_connect(h, p->address ? p->address : s->host, s->port, session_cap(s, net_now_ms() + s->step_ms),
+	if ((rc = net_connect(h, s->address, s->port, session_cap(s, net_now_ms() + s->step_ms),
 			       &s->fd)) < 0)
 		goto fail;
+	helo_name(srv, s->fd, s->helo, sizeof s->helo);
 	session_wait_begin(s); /* for the greeting */
 	if (s->step)
 		net_peer_name(s->fd, s->peer, sizeof s->peer);
@@ -510,26 +576,74 @@ int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd)
 	return session_send_then(h, s, t, body_fd, NULL);
 }
 
+/* A 7-bit copy of the message for a server without 8BITMIME (RFC 6152 asks the client to convert):
+ * made in the spool's temporary space, used for this transaction only, and gone when closed. The
+ * original stays as it was for the next server. A copy that is still 8-bit (UTF-8 in a header)
+ * is not used: smtp_begin refuses the message with words that say so. */
+struct session_copy {
+	struct spool sp;
+	struct spool_writer w;
+	int have_sp, have_w;
+};
+
+static int session_copy_7bit(outbox *h, struct smtp_txn *t, int body_fd, struct session_copy *c, int *fd)
+{
+	struct convert_result cr;
+	int rc;
+
+	if ((rc = spool_open_dir(h, &c->sp)) < 0)
+		return rc;
+	c->have_sp = 1;
+	if ((rc = spool_begin(h, &c->sp, &c->w)) < 0)
+		return rc;
+	c->have_w = 1;
+	if ((rc = convert_message(h, body_fd, c->w.fd, CONVERT_8BIT, &cr)) < 0)
+		return rc == OUTBOX_EINVALID ? 0 : rc; /* not convertible: refused by smtp_begin */
+	if (cr.has_8bit)
+		return 0;
+	t->body_8bit = 0;
+	t->size = cr.size;
+	*fd = c->w.fd;
+	return lseek(*fd, 0, SEEK_SET) == 0 ? 0 : outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the converted message");
+}
+
+static void session_copy_free(struct session_copy *c)
+{
+	if (c->have_w)
+		spool_writer_close(&c->w);
+	if (c->have_sp)
+		spool_close_dir(&c->sp);
+}
+
 int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body_fd, struct smtp_txn *next)
 {
 	enum smtp_action stopped = SMTP_FAILED;
-	int rc;
+	struct session_copy copy;
+	int body_8bit = t->body_8bit, rc = 0;
+	off_t size = t->size;
 
-	/* A transaction begun behind the last one is under way already. */
-	if (!smtp_is_current(s->engine, t) && (rc = smtp_begin(s->engine, t)) < 0)
-		return rc;
-	s->ahead = next;
-	/* The caller's own time since the last reply (recording an outcome) is not the server's. */
-	session_wait_begin(s);
-	rc = session_run(h, s, t, body_fd, &stopped);
-	s->ahead = NULL;
-	if (rc < 0) {
-		session_failed(s);
-		return rc;
+	memset(&copy, 0, sizeof copy);
+	/* A transaction begun behind the last one is under way already (and passed the check that
+	 * it needs no copy: smtp_begin_next declines one that does). */
+	if (!smtp_is_current(s->engine, t) && smtp_needs_7bit(s->engine, t))
+		rc = session_copy_7bit(h, t, body_fd, &copy, &body_fd);
+	if (rc == 0 && !smtp_is_current(s->engine, t))
+		rc = smtp_begin(s->engine, t);
+	if (rc == 0) {
+		s->ahead = next;
+		/* The caller's own time since the last reply (recording an outcome) is not the server's. */
+		session_wait_begin(s);
+		rc = session_run(h, s, t, body_fd, &stopped);
+		s->ahead = NULL;
+		if (rc < 0)
+			session_failed(s);
+		else if (stopped != SMTP_TXN_DONE)
+			rc = outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
 	}
-	if (stopped != SMTP_TXN_DONE)
-		return outbox_fail(h, OUTBOX_EPROTOCOL, NULL, "the transaction ended without an outcome");
-	return 0;
+	session_copy_free(&copy);
+	t->body_8bit = body_8bit;
+	t->size = size;
+	return rc;
 }
 
 void session_close(outbox *h, struct session *s)

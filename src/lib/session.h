@@ -19,6 +19,7 @@ struct session_event {
 	const char *peer;               /* the address connected to, or "" */
 	const char *tls;                /* "TLSv1.3 TLS_AES_256_GCM_SHA384" once TLS is up, or "" */
 	const char *greeting;           /* the first line of the greeting, or "" */
+	const char *helo;               /* the name given in EHLO (helo.c), or "" before connecting */
 	const struct smtp_caps *caps;   /* what the EHLO that counts offered (all zero before it) */
 	const char *mech;               /* the SASL mechanism once chosen, or NULL */
 	const struct smtp_reply *reply; /* the server's last reply, or NULL */
@@ -38,6 +39,12 @@ struct session_params {
 	/* Optional: a time (net_now_ms's clock) no wait of the session goes past, for a caller with
 	 * one deadline for a whole probe (setup); 0: each wait gets the server's timeout. */
 	long long deadline_ms;
+	/* Optional: after this much silence where the greeting should be, ask the port on a second
+	 * connection whether it speaks TLS, and keep waiting for the greeting when it does not; 0:
+	 * do not. Either way, once the greeting wait is over the session's own connection is asked.
+	 * Sending leaves it 0; the doctor asks early, since someone is watching. A port that
+	 * answers TLS is a setting error (OUTBOX_EUNAVAILABLE, field "security"), never temporary. */
+	long long greeting_probe_ms;
 };
 
 /* Connect and get the server ready for a transaction. On failure *out is NULL and the handle

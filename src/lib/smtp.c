@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "auth_advice.h"
+#include "dsn.h"
 #include "handle_internal.h"
 #include "outbox/send.h"
 #include "sasl.h"
 #include "secret.h"
+#include "setup_address.h"
 #include "smtp.h"
 
 /* What each reply in flight answers, in order. */
@@ -336,24 +338,78 @@ static int smtp_on_auth(struct smtp *e, const struct smtp_reply *r)
 	return smtp_fail_reply(e, r, OUTBOX_EAUTH, "the login");
 }
 
+static int smtp_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* Whether the transaction needs SMTPUTF8: UTF-8 in the headers, or an address that is not ASCII. */
+static int smtp_txn_utf8(const struct smtp_txn *t)
+{
+	size_t i;
+
+	if (t->smtputf8 || !smtp_is_ascii(t->from))
+		return 1;
+	for (i = 0; i < t->nrcpt; i++)
+		if (!smtp_is_ascii(t->rcpt[i].address))
+			return 1;
+	return 0;
+}
+
+/* An envelope address as this server takes it: as it is, or, for a server without SMTPUTF8, with
+ * its domain as A-labels ("a@bücher.test" goes as "a@xn--bcher-kva.test", RFC 5890), which the
+ * same mailbox answers to. Only a UTF-8 local part has no ASCII form: *why says so. */
+static int smtp_address_for(const struct smtp *e, const char *addr, char *out, size_t size, char *why, size_t why_size)
+{
+	const char *at = strrchr(addr, '@');
+	int rc;
+
+	if (smtp_is_ascii(addr) || (e->caps.ext & SMTP_EXT_SMTPUTF8)) {
+		if ((size_t)snprintf(out, size, "%s", addr) >= size) {
+			snprintf(why, why_size, "it is too long");
+			return OUTBOX_EINVALID;
+		}
+		return 0;
+	}
+	for (const char *p = addr; at && p < at; p++)
+		if ((unsigned char)*p >= 0x80)
+			at = NULL;
+	if (at == NULL || (size_t)(at + 1 - addr) >= size) {
+		snprintf(why, why_size, "its local part is UTF-8, which only a server with SMTPUTF8 takes");
+		return OUTBOX_EINVALID;
+	}
+	memcpy(out, addr, (size_t)(at + 1 - addr));
+	rc = setup_address_ascii(at + 1, out + (at + 1 - addr), size - (size_t)(at + 1 - addr), why, why_size);
+	return rc;
+}
+
 /* MAIL FROM with the parameters the server offers and the message needs. */
 static int smtp_send_mail(struct smtp *e)
 {
 	struct smtp_txn *t = e->txn;
 	struct buf line = BUF_INIT;
+	char from[SMTP_ADDRESS_MAX], why[160];
 	int rc;
 
-	rc = buf_printf(&line, "MAIL FROM:<%s>", t->from);
+	/* smtp_check_txn made sure every address has a form this server takes. */
+	if (smtp_address_for(e, t->from, from, sizeof from, why, sizeof why) < 0)
+		return smtp_fail(e, OUTBOX_EUNAVAILABLE, "the sender %s cannot go to this server: %s", t->from, why);
+	rc = buf_printf(&line, "MAIL FROM:<%s>", from);
 	if (rc == 0 && (e->caps.ext & SMTP_EXT_SIZE))
 		rc = buf_printf(&line, " SIZE=%lld", (long long)t->size);
 	if (rc == 0 && t->body_8bit && (e->caps.ext & SMTP_EXT_8BITMIME))
 		rc = buf_puts(&line, " BODY=8BITMIME");
-	if (rc == 0 && t->smtputf8 && (e->caps.ext & SMTP_EXT_SMTPUTF8))
+	if (rc == 0 && (e->caps.ext & SMTP_EXT_SMTPUTF8) && smtp_txn_utf8(t))
 		rc = buf_puts(&line, " SMTPUTF8");
+	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN))
+		rc = buf_printf(&line, " RET=%s", dsn_ret_or_default(t->dsn_ret));
 	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN) && t->envid && *t->envid) {
-		rc = buf_puts(&line, " RET=HDRS ENVID=");
+		rc = buf_puts(&line, " ENVID=");
 		if (rc == 0)
-			rc = smtp_xtext(&line, t->envid);
+			rc = dsn_xtext(&line, t->envid);
 	}
 	if (rc < 0) {
 		buf_free(&line);
@@ -368,12 +424,17 @@ static int smtp_send_mail(struct smtp *e)
 static int smtp_send_rcpt(struct smtp *e, size_t i)
 {
 	struct buf line = BUF_INIT;
-	int rc = buf_printf(&line, "RCPT TO:<%s>", e->txn->rcpt[i].address);
+	char to[SMTP_ADDRESS_MAX], why[160];
+	int rc;
 
+	if (smtp_address_for(e, e->txn->rcpt[i].address, to, sizeof to, why, sizeof why) < 0)
+		return smtp_fail(e, OUTBOX_EUNAVAILABLE, "the recipient %s cannot go to this server: %s",
+				 e->txn->rcpt[i].address, why);
+	rc = buf_printf(&line, "RCPT TO:<%s>", to);
 	if (rc == 0 && (e->caps.ext & SMTP_EXT_DSN)) {
-		rc = buf_puts(&line, " NOTIFY=FAILURE,DELAY ORCPT=rfc822;");
+		rc = buf_printf(&line, " NOTIFY=%s ORCPT=", dsn_notify_or_default(e->txn->dsn_notify));
 		if (rc == 0)
-			rc = smtp_xtext(&line, e->txn->rcpt[i].address);
+			rc = dsn_orcpt(&line, e->txn->rcpt[i].address);
 	}
 	if (rc < 0) {
 		buf_free(&line);
@@ -781,20 +842,36 @@ void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *
 _Static_assert(OUTBOX_SEND_MAX_RECIPIENTS <= SMTP_MAX_INFLIGHT - 8,
 	       "a transaction's MAIL, RCPTs and data fit in the window of replies awaited");
 
+int smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t)
+{
+	return t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME);
+}
+
 /* Whether this server can take the transaction at all; the handle says why not. */
 static int smtp_check_txn(struct smtp *e, const struct smtp_txn *t)
 {
+	char addr[SMTP_ADDRESS_MAX], why[160];
+	size_t i;
+
 	if (t->nrcpt == 0 || t->nrcpt > SMTP_MAX_INFLIGHT - 8)
 		return outbox_fail(e->h, OUTBOX_EINVALID, "recipients", "between 1 and %d recipients per message",
 				   SMTP_MAX_INFLIGHT - 8);
-	if (t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME))
+	if (smtp_needs_7bit(e, t))
 		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
-				   "the message has 8-bit data and the server does not offer 8BITMIME: encode the "
-				   "body as quoted-printable or base64, or send through another server");
+				   "the message has 8-bit data that cannot be re-encoded (in a header) and the "
+				   "server does not offer 8BITMIME: send through another server");
 	if (t->smtputf8 && !(e->caps.ext & SMTP_EXT_SMTPUTF8))
 		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
-				   "the message has UTF-8 in its headers or addresses and the server does not offer "
+				   "the message has UTF-8 in its headers and the server does not offer "
 				   "SMTPUTF8: encode the headers (RFC 2047) or send through another server");
+	/* A UTF-8 domain goes as A-labels; a UTF-8 local part has no form without SMTPUTF8. */
+	for (i = 0; i <= t->nrcpt; i++) {
+		const char *a = i < t->nrcpt ? t->rcpt[i].address : t->from;
+		if (smtp_address_for(e, a, addr, sizeof addr, why, sizeof why) < 0)
+			return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
+					   "the address %s cannot go to this server: %s; send through a server "
+					   "that offers SMTPUTF8", a, why);
+	}
 	if ((e->caps.ext & SMTP_EXT_SIZE) && e->caps.size && (unsigned long long)t->size > e->caps.size)
 		return outbox_fail(e->h, OUTBOX_EREFUSED, NULL,
 				   "the message is %lld bytes and the server accepts at most %llu", (long long)t->size,
@@ -958,17 +1035,4 @@ const char *smtp_awaited(const struct smtp *e, char *out, size_t size, size_t *r
 	if (e->expect_count == 0)
 		return "";
 	return smtp_role_words(e, e->expect[e->expect_head].role, e->expect[e->expect_head].index, out, size);
-}
-
-int smtp_xtext(struct buf *out, const char *value)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)value; *p; p++) {
-		int rc = (*p < 33 || *p > 126 || *p == '+' || *p == '=') ? buf_printf(out, "+%02X", *p)
-									  : buf_append(out, p, 1);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
 }

@@ -12,8 +12,10 @@
 
 enum smtp_security { SMTP_SEC_NONE, SMTP_SEC_STARTTLS, SMTP_SEC_TLS };
 
+#define SMTP_ADDRESS_MAX 512 /* an envelope address as sent, A-labels included (RFC 5321 4.5.3.1) */
+
 struct smtp_config {
-	const char *helo_name;       /* our name for EHLO: the host's FQDN or "localhost" */
+	const char *helo_name;       /* our name for EHLO (helo.c); read when EHLO is sent */
 	enum smtp_security security; /* STARTTLS is required for SMTP_SEC_STARTTLS; TLS is up for TLS */
 	const char *auth;            /* the server's auth setting: "auto", "none", "plain", ... */
 	const char *user;            /* NULL or "" means no AUTH (unless auth is "external") */
@@ -57,8 +59,11 @@ struct smtp_txn {
 	size_t nrcpt;
 	off_t size;              /* body bytes (CRLF form, before dot-stuffing) */
 	int body_8bit;
-	int smtputf8;
-	const char *envid;       /* DSN ENVID (the Message-ID), or NULL */
+	int smtputf8;            /* UTF-8 in the headers (addresses are looked at by the engine: a
+				    UTF-8 domain goes as A-labels to a server without SMTPUTF8) */
+	const char *envid;       /* DSN ENVID (-V, else the Message-ID), or NULL */
+	const char *dsn_notify;  /* DSN NOTIFY and RET as dsn_check gives them; NULL or "" for the */
+	const char *dsn_ret;     /* defaults (dsn.h) */
 	int last;                /* QUIT follows: pipelined after the data when the server allows */
 	/* what the server said, for the delivery policy (policy.h) to judge */
 	struct smtp_reply mail_reply;
@@ -97,6 +102,9 @@ void smtp_input(struct smtp *e, const char *data, size_t len);
 /* TLS is up: pass channel binding data (or NULL) for SCRAM-PLUS. */
 void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *cb, size_t cb_len);
 int smtp_begin(struct smtp *e, struct smtp_txn *txn);
+/* Whether `t` has 8-bit data this server cannot take (it lacks 8BITMIME, RFC 6152): the message
+ * goes as a 7-bit copy (convert.c), or, when it cannot be made one, is refused by smtp_begin. */
+int smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t);
 /* Begin `t` behind the current transaction, whose data has just been sent: with PIPELINING and
  * DATA, its MAIL, RCPT and DATA go out in the same flight as the final ".", saving a round trip
  * per message. The current one still ends first (SMTP_TXN_DONE); then `t` is current, and the
@@ -125,8 +133,5 @@ int smtp_awaiting_greeting(const struct smtp *e);
  * "the connection (a greeting)"), for a caller that says what it waited for; "" when none is due.
  * *received: the bytes of replies not yet complete, so the caller can tell silence from slowness. */
 const char *smtp_awaited(const struct smtp *e, char *out, size_t size, size_t *received);
-
-/* xtext (RFC 3461) of a value, for ENVID and ORCPT. */
-int smtp_xtext(struct buf *out, const char *value);
 
 #endif

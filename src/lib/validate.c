@@ -613,6 +613,40 @@ static int check_address_literal(outbox *h, const char *field, const char *domai
 			   "%s has an address literal that is neither IPv4 nor [IPv6:...]", v);
 }
 
+int validate_ehlo_name(outbox *h, const char *field, const char *value)
+{
+	unsigned char addr[16];
+	const char *bad, *p;
+	char v[SHOW_SIZE], why[160];
+	int rc;
+
+	if (*value == '\0')
+		return outbox_fail(h, OUTBOX_EINVALID, field, "is required");
+	if ((bad = find_bad_char(value)) != NULL)
+		return fail_bad_char(h, field, value, bad);
+	show(v, sizeof v, value);
+	if (*value == '[')
+		return check_address_literal(h, field, value, v);
+	/* A bare address is not a Domain in EHLO; RFC 5321 wants it as a literal. */
+	if (inet_pton(AF_INET, value, addr) == 1)
+		return outbox_fail(h, OUTBOX_EINVALID, field, "%s is an IP address; write it as [%s]", v, value);
+	if (inet_pton(AF_INET6, value, addr) == 1)
+		return outbox_fail(h, OUTBOX_EINVALID, field, "%s is an IPv6 address; write it as [IPv6:%s]", v,
+				   value);
+	for (p = value; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return outbox_fail(h, OUTBOX_EINVALID, field,
+					   "%s is not ASCII; give the name's A-label (xn--) form", v);
+	if (digits_and_dots(value))
+		return outbox_fail(h, OUTBOX_EINVALID, field, "%s is neither a domain nor an IPv4 address", v);
+	rc = dns_check(value, 0, why, sizeof why);
+	if (rc == OUTBOX_ENOMEM)
+		return outbox_fail(h, rc, NULL, "out of memory while checking a domain");
+	if (rc < 0)
+		return outbox_fail(h, rc, field, "%s is not a valid domain: %s", v, why);
+	return 0;
+}
+
 int validate_address(outbox *h, const char *field, const char *value)
 {
 	unsigned char addr[4];

@@ -33,6 +33,9 @@ int validate_choice(outbox *h, const char *field, const char *value, const char 
 /* An RFC 5321 mailbox (local-part@domain or @[address literal]); UTF-8 local parts and
  * international domains are allowed (RFC 6531). */
 int validate_address(outbox *h, const char *field, const char *value);
+/* A name for EHLO (RFC 5321 4.1.1.1): an ASCII domain ("mail.example.org", A-labels for an
+ * international one) or an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]"). */
+int validate_ehlo_name(outbox *h, const char *field, const char *value);
 /* A SHA-256 fingerprint: 64 hex digits, colons between pairs allowed. `out` gets the 64 lowercase
  * digits and a NUL. */
 int validate_sha256_pin(outbox *h, const char *field, const char *value, char out[65]);

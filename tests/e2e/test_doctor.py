@@ -3,6 +3,7 @@
 # server's own words, advice, and the failed step's exit code.
 import pytest
 
+from bounded import run_bounded
 from sendutil import configure
 from servers import netutil
 from servers.faultserver import FaultServer
@@ -124,6 +125,31 @@ def test_certificate_for_another_name_fails_at_tls(ob, pki):
         assert all(c.auths == [] for c in srv.connections), "no credentials over an untrusted connection"
     finally:
         srv.stop()
+
+
+def test_starttls_on_an_implicit_tls_port_is_recognised(ob, postfix, pki):
+    # The server's own 60 s timeout stays: the check probes the port with a TLS handshake after
+    # a short silence instead of waiting it out.
+    configure(ob, "pf", postfix.smtps_port, "starttls", ca=pki.ca_cert)
+    ob.ok("server", "edit", "pf", "--timeout", "60")
+    r, _ = run_bounded(ob, ["server", "check", "pf", "--json"], 40,
+                       "the check to see TLS on the port before the 60 s timeout")
+    assert r.code == UNAVAILABLE, r.describe()
+    steps = r.json()
+    want = [("resolve", "ok"), ("connect", "ok"), ("tls", "failed")]
+    assert statuses(steps) == want, f"got {statuses(steps)}, want {want}"
+    assert "this port expects implicit TLS: --security tls" in steps[2]["detail"], steps[2]
+    assert "outbox server edit pf --security tls" in steps[2]["advice"], steps[2]
+
+
+def test_tls_on_a_starttls_port_is_recognised(ob, postfix, pki):
+    configure(ob, "pf", postfix.submission_port, "tls", ca=pki.ca_cert)
+    r, steps = check(ob)
+    assert r.code == UNAVAILABLE, r.describe()
+    want = [("resolve", "ok"), ("connect", "ok"), ("tls", "failed")]
+    assert statuses(steps) == want, f"got {statuses(steps)}, want {want}"
+    assert "did not answer in TLS" in steps[2]["detail"], steps[2]
+    assert "--security starttls" in steps[2]["advice"], steps[2]
 
 
 def test_refused_connection_fails_at_connect(ob):

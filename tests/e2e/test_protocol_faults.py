@@ -153,3 +153,39 @@ def test_reply_out_of_step_after_the_data_may_have_been_delivered(ob):
             assert words in r.err, f"want the error to contain {words!r}, got:\n" + r.describe()
     finally:
         srv.stop()
+
+
+def test_tls_bytes_instead_of_a_greeting_are_a_setting_error(ob):
+    # A real server never speaks TLS first; a TLS alert record where the greeting should be is
+    # scripted here: it says at once what a silent implicit-TLS port says after the wait.
+    from servers.faultserver import Raw
+    srv = FaultServer(tls_mode="none", script={"greeting": Raw(b"\x15\x03\x03\x00\x02\x02\x46")})
+    srv.start()
+    try:
+        configure(ob, "fault", srv.port, "starttls")
+        r = ob.run("send", "rcpt@example.test", input=MESSAGE)
+        assert r.code == UNAVAILABLE, f"got exit {r.code}, want {UNAVAILABLE}\n" + r.describe()
+        assert "sent TLS bytes" in r.err and "this port expects implicit TLS: --security tls" in r.err, \
+            r.describe()
+        queued = ob.ok("queue", "list", "--json").json()
+        assert queued == [], f"got {queued} in the outbox, want nothing queued"
+    finally:
+        srv.stop()
+
+
+def test_starttls_on_an_implicit_tls_port_served_one_connection_at_a_time(ob, pki):
+    # This server takes one connection at a time, so a second connection cannot ask it anything
+    # while the first waits: the port is asked on the session's own connection once the greeting
+    # wait is over.
+    srv = FaultServer(cert=pki.server_cert, key=pki.server_key, tls_mode="implicit")
+    srv.start()
+    try:
+        configure(ob, "fault", srv.port, "starttls", ca=pki.ca_cert)
+        ob.ok("server", "edit", "fault", "--timeout", "2")
+        r = ob.run("send", "rcpt@example.test", input=MESSAGE)
+        assert r.code == UNAVAILABLE, f"got exit {r.code}, want {UNAVAILABLE}\n" + r.describe()
+        assert "this port expects implicit TLS: --security tls" in r.err, r.describe()
+        queued = ob.ok("queue", "list", "--json").json()
+        assert queued == [], f"got {queued} in the outbox, want nothing queued"
+    finally:
+        srv.stop()

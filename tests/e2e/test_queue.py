@@ -145,6 +145,18 @@ def test_remove_purge_deletes_the_file(ob):
     assert "queue" in r.err or str(q["id"]) in r.err, r.describe()
 
 
+def test_an_id_is_never_used_again_after_a_purge(ob):
+    # An id a user saw (in a log, a bounce, a script) must never name another message later.
+    configure(ob, "pf", down_port(), "none")
+    for n in range(2):
+        ob.ok("send", "--queue-only", "rcpt@example.test", input=f"Subject: q{n}\n\nq\n")
+    ids = sorted(q["id"] for q in queue(ob, "list"))
+    ob.ok("queue", "remove", str(ids[-1]), "--purge")
+    ob.ok("send", "--queue-only", "rcpt@example.test", input="Subject: after\n\nq\n")
+    got = sorted(q["id"] for q in queue(ob, "list"))
+    assert got[-1] > ids[-1], f"got ids {got} after purging {ids[-1]}, want a new id above {ids[-1]}"
+
+
 def test_watch_wakes_when_send_queues_and_stops_on_sigterm(ob):
     import signal
     import subprocess

@@ -106,7 +106,8 @@ def test_list_json_has_every_field_and_no_secret(ob, password):
             "allow_insecure_auth", "tls_verify", "tls_ca", "tls_pin", "tls_cert", "tls_key",
             "timeout", "default", "password", "used_by", "fallback_for",
             "oauth", "oauth_client_id", "oauth_tenant", "oauth_device_url", "oauth_authorize_url",
-            "oauth_token_url", "oauth_revoke_url", "oauth_scope", "oauth_tls_ca", "oauth_client_secret"}
+            "oauth_token_url", "oauth_revoke_url", "oauth_scope", "oauth_tls_ca", "oauth_client_secret",
+            "helo"}
     assert keys == want, f"got keys {sorted(keys)}, want {sorted(want)}"
     assert got[0]["password"] == "file"
     assert password not in ob.ok("server", "list", "--json").out
@@ -138,3 +139,12 @@ def test_help_everywhere(ob):
         assert r.out.startswith("Usage: outbox"), r.describe()
     assert not os.path.exists(ob.home), "help must not create a store"
     assert ob.ok("--version").out.startswith("outbox ")
+
+
+def test_add_help_lists_every_auth_method(ob):
+    out = ob.ok("server", "add", "--help").out
+    line = next((ln for ln in out.splitlines() if "--auth " in ln), "")
+    got = line.split("--auth ", 1)[-1].strip().split("|")
+    want = ["auto", "none", "plain", "login", "cram-md5", "scram-sha-1", "scram-sha-256", "xoauth2",
+            "oauthbearer", "external"]
+    assert got == want, f"--auth in server add --help: got {got}, want {want}"

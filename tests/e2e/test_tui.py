@@ -109,10 +109,16 @@ def test_edit_server_general_and_advanced(ob, ui_factory, tmp_path):
     ui.wait_for("[Advanced]", "Verify Certificate", "Timeout", "Client Certificate")
     ui.save("server-advanced")
     # Walk to Timeout by its label rather than counting fields, so new fields do not break this.
+    # Each Tab waits for the screen to change (the focus moves): reading the hint before the
+    # screen caught up with the last Tab would press one Tab too many and walk past Timeout.
     for _ in range(20):
-        if "seconds to wait" in ui.screen().splitlines()[-1]:
+        before = ui.screen()
+        if "seconds to wait" in before.splitlines()[-1]:
             break
         ui.keys("Tab")
+        deadline = time.monotonic() + 15
+        while ui.screen() == before and time.monotonic() < deadline:
+            time.sleep(0.02)
     ui.keys("C-u")
     ui.type("30")
     ui.keys("Enter")

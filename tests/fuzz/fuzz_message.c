@@ -26,10 +26,12 @@ static char *read_back(int fd, size_t *len)
 	return p;
 }
 
-/* CRLF only, no NUL, no line over 998 octets, a final CRLF. */
-static void check_wire_form(const char *s, size_t len)
+/* CRLF only, no NUL, a final CRLF; no header line over 998 octets, and a body line over 998 only
+ * when long_lines says so (the caller converts the message then). */
+static void check_wire_form(const char *s, size_t len, int long_lines)
 {
 	size_t i, line = 0;
+	int in_body = 0, seen_long = 0;
 
 	CHECK(len >= 2 && s[len - 2] == '\r' && s[len - 1] == '\n');
 	for (i = 0; i < len; i++) {
@@ -38,11 +40,14 @@ static void check_wire_form(const char *s, size_t len)
 			CHECK(i + 1 < len && s[i + 1] == '\n');
 		} else if (s[i] == '\n') {
 			CHECK(i > 0 && s[i - 1] == '\r');
+			in_body |= line == 0;
 			line = 0;
-		} else {
-			CHECK(++line <= MESSAGE_MAX_LINE);
+		} else if (++line > MESSAGE_MAX_LINE) {
+			CHECK(in_body);
+			seen_long = 1;
 		}
 	}
+	CHECK(seen_long == long_lines);
 }
 
 /* Stuff in two pieces cut where the input says, then unstuff: the message must come back, and no
@@ -97,7 +102,7 @@ static void run(const uint8_t *data, size_t size, int dot_ends_input)
 		CHECK(info.recipients == NULL && info.message_id == NULL && info.from == NULL);
 	} else {
 		CHECK(rc == 0 && info.size == (off_t)len);
-		check_wire_form(wire, len);
+		check_wire_form(wire, len, info.long_lines);
 		CHECK(info.recipients != NULL && info.message_id != NULL);
 		for (i = 0; info.recipients[i] != NULL; i++)
 			CHECK(info.recipients[i][0] != '\0');

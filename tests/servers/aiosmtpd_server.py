@@ -1,15 +1,18 @@
 # tests/servers/aiosmtpd_server.py: a minimal second SMTP server (aiosmtpd) without PIPELINING,
-# CHUNKING, DSN or ENHANCEDSTATUSCODES; runnable as a script, plus the Aiosmtpd wrapper class.
+# CHUNKING, DSN (unless --dsn) or ENHANCEDSTATUSCODES; runnable as a script, plus the Aiosmtpd wrapper.
 """Script usage (password on stdin, first line):
 
   /usr/bin/python3 tests/servers/aiosmtpd_server.py --port P --cert C --key K \
       --user U --password-stdin --maildir DIR [--implicit-tls] [--smtputf8] \
-      [--no-8bitmime] [--auth-required] [--host 127.0.0.1]
+      [--no-8bitmime] [--auth-required] [--dsn] [--host 127.0.0.1]
 
 Prints "ready" on stdout once listening. Exits on SIGTERM/SIGINT or when its stdin
 reaches EOF (so it dies with the test run that started it). Each message is stored
 as DIR/new/<name> (the raw DATA bytes, CRLF line ends, dot-unstuffed) and its
-envelope as DIR/env/<name>.json, written before the message appears in new/.
+envelope as DIR/env/<name>.json, written before the message appears in new/; it holds
+the MAIL and RCPT arguments as the client sent them ("mail_arg", "rcpt_args"), so the
+parameters (DSN's with --dsn, which announces DSN and takes RET, ENVID, NOTIFY, ORCPT)
+can be checked exactly.
 """
 import argparse
 import asyncio
@@ -44,9 +47,10 @@ SUPPRESSED = ("PIPELINING", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES", "BINARYMIM
 class _Store:
     """Writes each accepted message into a Maildir-like directory."""
 
-    def __init__(self, maildir, suppress):
+    def __init__(self, maildir, suppress, dsn=False):
         self.maildir = maildir
         self.suppress = suppress
+        self.dsn = dsn
         self.counter = itertools.count(1)
         for sub in ("tmp", "new", "env"):
             os.makedirs(os.path.join(maildir, sub), exist_ok=True)
@@ -58,6 +62,8 @@ class _Store:
             keyword = r[4:].split(" ", 1)[0].upper()
             if keyword not in self.suppress:
                 kept.append(r)
+        if self.dsn:
+            kept.insert(len(kept) - 1, "250-DSN")
         # Re-terminate: the last line must be "250 " not "250-".
         kept = [("250-" + r[4:]) for r in kept[:-1]] + ["250 " + kept[-1][4:]]
         return kept
@@ -71,6 +77,8 @@ class _Store:
             "mail_options": list(envelope.mail_options),
             "rcpt_options": list(envelope.rcpt_options),
             "smtp_utf8": bool(envelope.smtp_utf8),
+            "mail_arg": getattr(envelope, "raw_mail", None),
+            "rcpt_args": list(getattr(envelope, "raw_rcpts", [])),
             "helo": session.host_name,
             "peer": list(session.peer) if session.peer else None,
             "authenticated": bool(session.authenticated),
@@ -129,6 +137,8 @@ def serve(argv=None):
     ap.add_argument("--no-8bitmime", action="store_true", help="do not announce 8BITMIME")
     ap.add_argument("--auth-required", action="store_true",
                     help="refuse MAIL until AUTH succeeded (530)")
+    ap.add_argument("--dsn", action="store_true",
+                    help="announce DSN and accept RET, ENVID, NOTIFY and ORCPT")
     ap.add_argument("--size", type=int, default=33554432)
     args = ap.parse_args(argv)
 
@@ -148,14 +158,37 @@ def serve(argv=None):
     suppress = set(SUPPRESSED)
     if args.no_8bitmime:
         suppress.add("8BITMIME")
-    handler = _Store(args.maildir, suppress)
+    if args.dsn:
+        suppress.discard("DSN")
+    handler = _Store(args.maildir, suppress, args.dsn)
     auth = _authenticator(args.user, password)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
 
+    class Server(SMTP):
+        """aiosmtpd with the raw MAIL and RCPT arguments kept, and DSN's parameters taken
+        (and only recorded) when --dsn announces DSN."""
+
+        def _getparams(self, params):
+            result = super()._getparams(params)
+            if result is not None and args.dsn:
+                for key in ("RET", "ENVID", "NOTIFY", "ORCPT"):
+                    result.pop(key, None)
+            return result
+
+        async def smtp_MAIL(self, arg):
+            await super().smtp_MAIL(arg)
+            self.envelope.raw_mail = arg
+            self.envelope.raw_rcpts = []
+
+        async def smtp_RCPT(self, arg):
+            await super().smtp_RCPT(arg)
+            if hasattr(self.envelope, "raw_rcpts"):
+                self.envelope.raw_rcpts.append(arg)
+
     def factory():
-        return SMTP(
+        return Server(
             handler,
             hostname="localhost",
             ident="outbox-test aiosmtpd",
@@ -209,7 +242,7 @@ class Aiosmtpd:
 
     def __init__(self, cert, key, user="outbox-user", password=None,
                  implicit_tls=False, smtputf8=False, no_8bitmime=False,
-                 auth_required=False, extra_args=(), start_timeout=15.0, host=None, port=None):
+                 auth_required=False, dsn=False, extra_args=(), start_timeout=15.0, host=None, port=None):
         # host/port: where to listen (a 127.x.y.z address of its own, a port a client
         # guesses such as 465); by default 127.0.0.1 and a free port.
         self.cert, self.key = cert, key
@@ -225,6 +258,8 @@ class Aiosmtpd:
             self.args.append("--no-8bitmime")
         if auth_required:
             self.args.append("--auth-required")
+        if dsn:
+            self.args.append("--dsn")
         self.args += list(extra_args)
         self.start_timeout = start_timeout
         self.host = host or netutil.LOOPBACK4

@@ -130,6 +130,18 @@ static const struct advice_case {
 	{"greeting refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
 	 "the server refused the connection: 554 5.7.1 go away", "", "554 5.7.1 go away", "tls", 465, "", "",
 	 "554 5.7.1 go away", "the server refuses this computer"},
+	{"EHLO name refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "the server refused EHLO, without which it can do neither STARTTLS nor AUTH: 550 5.5.2 <vm>: Helo "
+	 "command rejected: need fully-qualified hostname", "",
+	 "550 5.5.2 <vm>: Helo command rejected: need fully-qualified hostname", "tls", 465, "pf", "",
+	 "550 5.5.2 <vm>: Helo command rejected: need fully-qualified hostname",
+	 "refuses the name this computer gives in EHLO: set one it accepts, this host's name in DNS or its "
+	 "address as [192.0.2.1] (outbox server edit pf --helo NAME)"},
+	{"EHLO name refused before STARTTLS", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "the server refused EHLO, without which it can do neither STARTTLS nor AUTH: 501 5.5.4 bad name", "",
+	 "501 5.5.4 bad name", "starttls", 587, "pf", "", "501 5.5.4 bad name", "--helo NAME"},
+	{"HELO name refused", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "the server refused HELO: 550 no", "", "550 no", "none", 25, "pf", "", "550 no", "--helo NAME"},
 	{"busy", OUTBOX_STEP_EHLO, OUTBOX_ETEMPFAIL,
 	 "the server is shutting this connection down: 421 4.3.2 busy", "", "421 4.3.2 busy", "tls", 465, "", "",
 	 "421 4.3.2 busy", "try again later"},
@@ -174,6 +186,7 @@ static void test_advice_table(void **state)
 		f.host = "h";
 		f.port = c->port;
 		f.security = c->security;
+		f.auth = "cram-md5";
 		f.user = "u";
 		f.mech = c->mech;
 		f.server_reply = doctor_test_reply(c->reply, &parsed);
@@ -342,6 +355,88 @@ static void test_advice_says_what_sending_does_meanwhile(void **state)
 		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
 		EXPECT_CONTAINS(advice, cases[i].want, cases[i].message);
 	}
+}
+
+/* Whether a command in the advice ("outbox server edit NAME ... --OPTION VALUE") sets `option` to
+ * `value`: each command runs until ')', ';', ',' or the end of its sentence. */
+static int doctor_test_advice_sets(const char *advice, const char *option, const char *value)
+{
+	const char *cmd = advice;
+	char want[64];
+
+	snprintf(want, sizeof want, "--%s %s", option, value);
+	while ((cmd = strstr(cmd, "outbox server edit ")) != NULL) {
+		size_t len = strcspn(cmd, "),;");
+		const char *stop = strstr(cmd, ". ");
+		const char *p = cmd;
+		if (stop && (size_t)(stop - cmd) < len)
+			len = (size_t)(stop - cmd);
+		while ((p = strstr(p, want)) != NULL && p < cmd + len) {
+			char after = p[strlen(want)];
+			if (!(after >= 'a' && after <= 'z') && after != '-' && !(after >= '0' && after <= '9'))
+				return 1;
+			p++;
+		}
+		cmd += len;
+	}
+	return 0;
+}
+
+/* Advice never tells anyone to set what is already set: every failure the advice knows, under
+ * every --security and --auth, checked for a command naming the value in force. */
+static void test_advice_never_names_what_is_set(void **state)
+{
+	static const struct {
+		outbox_doctor_step step;
+		int code;
+		const char *message, *field;
+	} failures[] = {
+		{OUTBOX_STEP_AUTH, OUTBOX_ECONFIG, "auth: the server offers PLAIN LOGIN, not CRAM-MD5", "auth"},
+		{OUTBOX_STEP_AUTH, OUTBOX_EUNAVAILABLE, "something unforeseen during the login", ""},
+		{OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE, "h did not answer in TLS: if this port expects STARTTLS, "
+		 "use --security starttls", ""},
+		{OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE, "h port 465 answers a TLS handshake instead of an SMTP "
+		 "greeting: this port expects implicit TLS: --security tls", "security"},
+		{OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE, "h port 465 sent TLS bytes instead of an SMTP greeting: "
+		 "this port expects implicit TLS: --security tls", "security"},
+		{OUTBOX_STEP_TLS, OUTBOX_ETEMPFAIL, "no reply from h port 465 to the connection (a greeting) within "
+		 "60 s: the server sent no greeting, and the port does not answer a TLS handshake either", ""},
+		{OUTBOX_STEP_EHLO, OUTBOX_ETEMPFAIL, "no reply from h port 465 to the connection (a greeting) within "
+		 "60 s: the server sent no greeting, and the port does not answer a TLS handshake either", ""},
+		{OUTBOX_STEP_EHLO, OUTBOX_ETEMPFAIL, "the server closed the connection", ""},
+		{OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL, "cannot connect to h port 465: connection refused", ""},
+		{OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL, "cannot connect to h port 587: connection refused", ""},
+	};
+	static const char *const securities[] = {"tls", "starttls", "none"};
+	static const char *const auths[] = {"auto", "plain", "cram-md5"};
+	static const int ports[] = {25, 465, 587};
+	size_t i, j, k, l;
+
+	(void)state;
+	for (i = 0; i < sizeof failures / sizeof failures[0]; i++)
+		for (j = 0; j < 3; j++)
+			for (k = 0; k < 3; k++)
+				for (l = 0; l < 3; l++) {
+					struct doctor_failure f;
+					char detail[1000], advice[1000];
+					memset(&f, 0, sizeof f);
+					f.step = failures[i].step;
+					f.code = failures[i].code;
+					f.message = failures[i].message;
+					f.field = failures[i].field;
+					f.reply = f.mech = f.user = "";
+					f.host = "h";
+					f.name = "srv";
+					f.security = securities[j];
+					f.auth = auths[k];
+					f.port = ports[l];
+					doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+					if (doctor_test_advice_sets(advice, "security", f.security) ||
+					    doctor_test_advice_sets(advice, "auth", f.auth))
+						fail_msg("%s (--security %s --auth %s, port %d): got advice \"%s\", want "
+							 "no command setting what is already set", f.message, f.security,
+							 f.auth, f.port, advice);
+				}
 }
 
 /* What the callback saw, one "name:status" per report. */
@@ -535,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_advice_table),
 		cmocka_unit_test(test_provider_replies),
 		cmocka_unit_test(test_advice_says_what_sending_does_meanwhile),
+		cmocka_unit_test(test_advice_never_names_what_is_set),
 		cmocka_unit_test(test_draft_without_host_fails_at_resolve),
 		cmocka_unit_test(test_nobody_listening_fails_at_connect),
 		cmocka_unit_test(test_draft_password_is_the_one_checked),

@@ -54,8 +54,18 @@ static const struct mcase cases[] = {
 	/* where the headers end */
 	{.name = "headers only", .in = "Subject: hi", .want = ADDED "Subject: hi\r\n"},
 	{.name = "no headers", .in = "hello world\nsecond\n", .want = ADDED "\r\nhello world\r\nsecond\r\n"},
-	{.name = "mbox From_ line is not a header", .in = "From bob Sat Jan  3\nSubject: x\n",
-	 .want = ADDED "\r\nFrom bob Sat Jan  3\r\nSubject: x\r\n"},
+	/* The mbox separator git format-patch writes is dropped, as Postfix drops it: the headers
+	 * after it stay headers, with or without -t. */
+	{.name = "mbox From_ line dropped", .in = "From bob Sat Jan  3\nSubject: x\n",
+	 .want = ADDED "Subject: x\r\n"},
+	{.name = "mbox From_ line dropped with -t", .flags = T,
+	 .in = "From 1a2b3c Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nTo: b@example.org\n\npatch\n",
+	 .want = ADDED "From: A <a@example.org>\r\nTo: b@example.org\r\n\r\npatch\r\n", .rcpts = "b@example.org",
+	 .from = "a@example.org"},
+	{.name = "From_ only on the first line", .in = "Subject: x\n\nFrom here on\n",
+	 .want = ADDED "Subject: x\r\n\r\nFrom here on\r\n"},
+	{.name = "From_ line alone is an empty message", .in = "From bob Sat Jan  3\n", .rc = OUTBOX_EINVALID,
+	 .want = "empty"},
 	{.name = "empty first line", .in = "\nbody\n", .want = ADDED "\r\nbody\r\n"},
 	{.name = "continuation as first line", .in = " indented\n", .want = ADDED "\r\n indented\r\n"},
 	{.name = "a non-header line starts the body", .in = "Subject: a\nnot a header\nmore\n",
@@ -123,8 +133,12 @@ static const struct mcase cases[] = {
 	 .want = ADDED "To: a@example.org, B <b@example.org>\r\n"
 		       "Cc: \"Smith, C\" <c@example.org>, d@example.org (Dee, D)\r\nSubject: s\r\n\r\nbody\r\n",
 	 .rcpts = "a@example.org b@example.org c@example.org d@example.org e@example.org f@example.org"},
-	{.name = "Bcc kept without -t", .in = "To: a@example.org\nBcc: e@example.org,\n f@example.org\n\nx\n",
-	 .want = ADDED "To: a@example.org\r\nBcc: e@example.org,\r\n f@example.org\r\n\r\nx\r\n"},
+	/* Bcc goes with or without -t, as Postfix and msmtp remove it. */
+	{.name = "Bcc removed without -t", .in = "To: a@example.org\nBcc: e@example.org,\n f@example.org\n\nx\n",
+	 .want = ADDED "To: a@example.org\r\n\r\nx\r\n"},
+	{.name = "Resent-Bcc removed without -t",
+	 .in = "To: a@example.org\nResent-To: r@example.org\nResent-Bcc: h@example.org\n\nx\n",
+	 .want = ADDED "To: a@example.org\r\nResent-To: r@example.org\r\n\r\nx\r\n"},
 	{.name = "-t Bcc last before the body", .in = "To: a@example.org\nBcc: b@example.org,\n\tc@example.org\n\nx\n",
 	 .flags = T, .want = ADDED "To: a@example.org\r\n\r\nx\r\n",
 	 .rcpts = "a@example.org b@example.org c@example.org"},
@@ -160,8 +174,10 @@ static const struct mcase cases[] = {
 	 .rcpts = "a@example.org b@example.org c@example.org d@example.org"},
 	{.name = "-t From is no recipient", .flags = T, .in = "From: f@example.org\nSubject: s\n\nx\n",
 	 .want = ADDED "From: f@example.org\r\nSubject: s\r\n\r\nx\r\n", .rcpts = "", .from = "f@example.org"},
-	{.name = "-t address without domain", .flags = T, .in = "To: bob\n\nx\n", .rc = OUTBOX_EINVALID,
-	 .want = "message: in the To header: \"bob\""},
+	{.name = "-t a local name is kept for delivery to expand through its alias", .flags = T,
+	 .in = "To: root\n\nx\n", .want = ADDED "To: root\r\n\r\nx\r\n", .rcpts = "root"},
+	{.name = "-t address without domain that is no local name", .flags = T, .in = "To: bob.\n\nx\n",
+	 .rc = OUTBOX_EINVALID, .want = "message: in the To header: \"bob.\""},
 	{.name = "-t display name without brackets", .flags = T, .in = "Cc: a@example.org, Ann Smith\n",
 	 .rc = OUTBOX_EINVALID, .want = "in the Cc header: \"Ann Smith\""},
 	/* 8-bit */
@@ -406,19 +422,95 @@ static void test_line_limit(void **state __attribute__((unused)))
 
 	in = repeated('x', 999, "Subject: a\n\n", "\r\nend\n");
 	run_message(&r, in, strlen(in), 1, &o);
-	EXPECT_INT(r.rc, OUTBOX_EINVALID, "a 999-octet line");
-	EXPECT_STR(outbox_errmsg(&r.h),
-		   "message: line 3 is 999 octets long; the limit is 998 (RFC 5322): wrap it or encode "
-		   "the body (quoted-printable or base64)", "a 999-octet line");
+	EXPECT_INT(r.rc, 0, "a 999-octet body line is kept, fed an octet at a time");
+	EXPECT_INT(r.info.long_lines, 1, "long_lines after a 999-octet line");
+	free(in);
+	in = repeated('x', 999, "\r\n", "\r\nend\r\n");
+	EXPECT_CONTAINS(r.out, in, "the 999-octet line, whole in the spool");
 	run_free(&r);
 	free(in);
 
-	/* Past the cap the octets are only counted, so the whole length is reported. */
-	in = repeated('x', 200000, "X-Long: ", "");
-	run_message(&r, in, strlen(in), 0, &o);
-	EXPECT_CONTAINS(outbox_errmsg(&r.h), "line 1 is 200008 octets long", "a 200 KB header line");
+	/* A body line far over the limit streams through: it is not held. */
+	in = repeated('y', 300000, "Subject: a\n\n", "\n");
+	run_message(&r, in, strlen(in), 7000, &o);
+	EXPECT_INT(r.rc, 0, "a 300 KB body line");
+	EXPECT_INT(r.info.long_lines, 1, "long_lines after a 300 KB line");
+	EXPECT_INT(r.out_len > 300000 && r.out[r.out_len - 3] == 'y', 1, "the 300 KB line ends the spool");
 	run_free(&r);
 	free(in);
+
+	/* A long first line that is no header field starts the body, and streams like one. */
+	in = repeated('<', 2000000, "", "\nend\n");
+	run_message(&r, in, strlen(in), 65536, &o);
+	EXPECT_STR(r.rc == 0 ? "" : outbox_errmsg(&r.h), "", "a 2 MB first line without headers");
+	EXPECT_INT(r.info.long_lines, 1, "long_lines after a 2 MB first line");
+	EXPECT_INT(r.out_len > 2000000 && strstr(r.out, "\r\n\r\n<<<<") != NULL, 1,
+		   "the line follows the added headers and the empty line");
+	run_free(&r);
+	free(in);
+
+	/* A header line without a space to fold it at cannot be made legal. */
+	in = repeated('x', 200000, "X-Long: ", "");
+	run_message(&r, in, strlen(in), 0, &o);
+	EXPECT_INT(r.rc, OUTBOX_EINVALID, "a 200 KB header line without a space");
+	EXPECT_STR(outbox_errmsg(&r.h),
+		   "message: the X-Long header has a line over 998 octets without a space to fold it at: "
+		   "shorten it or encode it (RFC 2047)", "a 200 KB header line without a space");
+	run_free(&r);
+	free(in);
+
+	/* Past the header section's cap the octets are only counted, so the whole length is reported. */
+	in = repeated('x', 2000000, "X-Long: ", "");
+	run_message(&r, in, strlen(in), 0, &o);
+	EXPECT_CONTAINS(outbox_errmsg(&r.h), "line 1 is 2000008 octets long", "a 2 MB header line");
+	run_free(&r);
+	free(in);
+}
+
+/* A header line over 998 octets is folded at its spaces; unfolding gives it back. */
+static void test_header_fold(void **state __attribute__((unused)))
+{
+	struct message_options o;
+	struct run r;
+	char *in, *field, *got, *line, *end, *save = NULL;
+	size_t i, len;
+
+	base_options(&o, 0, NULL);
+	field = malloc(16 + 3000 * 5);
+	assert_non_null(field);
+	memcpy(field, "X-Words:", 8);
+	for (i = 0, len = 8; i < 3000; i++, len += 5)
+		memcpy(field + len, i % 7 ? " word" : "\tlong", 5);
+	field[len] = '\0';
+	in = malloc(len + 16);
+	assert_non_null(in);
+	memcpy(in, field, len);
+	memcpy(in + len, "\n\nbody\n", 7);
+	run_message(&r, in, len + 7, 0, &o);
+	EXPECT_STR(r.rc == 0 ? "" : outbox_errmsg(&r.h), "", "a 15,000-octet header line with spaces");
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strlen(line) > 999)
+			fail_msg("a line of %zu octets after folding, want at most 998 and its CR", strlen(line) - 1);
+	run_free(&r);
+	run_message(&r, in, len + 7, 0, &o);
+	/* Unfold: take out each CRLF that a space or tab follows. */
+	got = strstr(r.out, "X-Words:");
+	assert_non_null(got);
+	end = strstr(got, "\r\n\r\n");
+	assert_non_null(end);
+	*end = '\0';
+	for (i = 0, line = got; *line; line++) {
+		if (line[0] == '\r' && line[1] == '\n' && (line[2] == ' ' || line[2] == '\t'))
+			line++;
+		else
+			got[i++] = *line;
+	}
+	got[i] = '\0';
+	if (strcmp(got, field) != 0)
+		fail_msg("unfolded field differs from the original (got %zu octets, want %zu)", strlen(got), len);
+	run_free(&r);
+	free(in);
+	free(field);
 }
 
 static void test_header_limit(void **state __attribute__((unused)))
@@ -731,6 +823,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_line_limit),
+		cmocka_unit_test(test_header_fold),
 		cmocka_unit_test(test_header_limit),
 		cmocka_unit_test(test_many_recipients_dedupe),
 		cmocka_unit_test(test_crlf_across_reads),

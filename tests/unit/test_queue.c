@@ -768,6 +768,8 @@ static void test_migrates_from_version_3(void **state)
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_id;"
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_source;"
 					      " ALTER TABLE servers DROP COLUMN oauth_tls_ca;"
+					      /* the aliases and EHLO name step's, likewise */
+					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
 					      " PRAGMA user_version = 3",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);
@@ -779,6 +781,57 @@ static void test_migrates_from_version_3(void **state)
 	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "the queue works after migrating");
 	EXPECT_INT(items[0]->id, id, "the queued message");
 	queue_items_free(items, 1);
+}
+
+/* Schema 9 keeps each queued message's DSN requests: a row queued before it reads as the
+ * defaults, and a row queued after it gives back what was asked. */
+static void test_migrates_from_version_8_dsn(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items;
+	struct queue_entry_in in = {0};
+	struct dsn_request asked;
+	long long old_id, new_id;
+	size_t n, i;
+
+	old_id = add_msg(f->h, 8, NULL, one);
+	outbox_close(f->h);
+	f->h = NULL;
+	{
+		outbox *h;
+		assert_int_equal(outbox_open(&h, f->home), 0);
+		assert_int_equal(sqlite3_exec(h->db,
+					      "ALTER TABLE queue DROP COLUMN dsn_notify;"
+					      " ALTER TABLE queue DROP COLUMN dsn_ret;"
+					      " ALTER TABLE queue DROP COLUMN dsn_envid;"
+					      /* nor the aliases and EHLO name a later step adds */
+					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+					      " PRAGMA user_version = 8",
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
+		outbox_close(h);
+	}
+	EXPECT_INT(outbox_open(&f->h, f->home), 0, "open a version-8 store");
+	EXPECT_INT(outbox_schema_version(f->h), STORE_SCHEMA_VERSION, "migrated");
+	assert_int_equal(dsn_check(f->h, "success,failure", "full", "env-1", &asked), 0);
+	in.spool_name = "00000000000000000000000000000009";
+	in.account = in.sender = "ann@example.org";
+	in.message_id = "<m9@example.org>";
+	in.size = 10;
+	in.dsn = &asked;
+	in.recipients = one;
+	EXPECT_INT(queue_add(f->h, &in, &new_id), 0, "queue a message with DSN requests");
+	n = claim(f->h, "a", 10, &items);
+	EXPECT_INT(n, 2, "both messages are due");
+	for (i = 0; i < n; i++) {
+		const struct queue_item *it = items[i];
+		int old = it->id == old_id;
+		EXPECT_INT(it->id == old_id || it->id == new_id, 1, "a known message");
+		EXPECT_STR(it->dsn.notify, old ? "" : "SUCCESS,FAILURE", old ? "old row: default NOTIFY" : "NOTIFY kept");
+		EXPECT_STR(it->dsn.ret, old ? "" : "FULL", old ? "old row: default RET" : "RET kept");
+		EXPECT_STR(it->dsn.envid, old ? "" : "env-1", old ? "old row: default ENVID" : "ENVID kept");
+	}
+	queue_items_free(items, n);
 }
 
 /* -- claims that end with their runner ---------------------------------------------------- */
@@ -1050,6 +1103,7 @@ int main(void)
 		T(test_finish_group),
 		T(test_recorder_records_in_order),
 		T(test_migrates_from_version_3),
+		T(test_migrates_from_version_8_dsn),
 		T(test_dead_runners_claims_are_taken_over_at_once),
 		T(test_live_runner_in_this_process_keeps_its_claims),
 		T(test_hold_removes_dead_runners_files),

@@ -125,6 +125,104 @@ static void test_pipelining_and_chunking_is_one_round_trip(void **state)
 	smtp_free(e);
 }
 
+/* The commands a server offering DSN (and SMTPUTF8) gets for a transaction, lockstep. */
+static void dsn_commands(struct smtp_txn *t, struct buf *sent)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250-server.test\r\n250-DSN\r\n250 SMTPUTF8\r\n", "250 ok\r\n", "250 ok\r\n",
+		"250 ok\r\n", "354 go\r\n", "250 queued\r\n", "221 bye\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct run run;
+
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	drive(e, replies, t, &run, 1);
+	*sent = run.sent;
+	smtp_free(e);
+}
+
+/* What goes out with DSN offered: the defaults when nothing was asked (NOTIFY=FAILURE,DELAY,
+ * RET=HDRS, the Message-ID as ENVID), else what -N, -R and -V asked, ENVID in xtext. */
+static void test_dsn_parameters(void **state)
+{
+	static const struct {
+		const char *name, *notify, *ret, *envid, *mail, *rcpt;
+	} cases[] = {
+		{"defaults", NULL, NULL, "id1@x.test", "MAIL FROM:<me@x.test> RET=HDRS ENVID=id1@x.test\r\n",
+		 "RCPT TO:<a@x.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;a@x.test\r\n"},
+		{"asked", "SUCCESS,FAILURE", "FULL", "env+1=2", "MAIL FROM:<me@x.test> RET=FULL ENVID=env+2B1+3D2\r\n",
+		 "RCPT TO:<a@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@x.test\r\n"},
+		{"never", "NEVER", "", NULL, "MAIL FROM:<me@x.test> RET=HDRS\r\n",
+		 "RCPT TO:<a@x.test> NOTIFY=NEVER ORCPT=rfc822;a@x.test\r\n"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct smtp_txn t;
+		struct smtp_rcpt r[1];
+		struct buf sent;
+		txn_init(&t, r, 1);
+		t.dsn_notify = cases[i].notify;
+		t.dsn_ret = cases[i].ret;
+		t.envid = cases[i].envid;
+		dsn_commands(&t, &sent);
+		EXPECT_CONTAINS(sent.data, cases[i].mail, cases[i].name);
+		EXPECT_CONTAINS(sent.data, cases[i].rcpt, cases[i].name);
+		buf_free(&sent);
+	}
+}
+
+/* A server without DSN gets none of its parameters, whatever was asked. */
+static void test_dsn_only_when_offered(void **state)
+{
+	static const char *const replies[] = {
+		"220 hi\r\n", "250 server.test\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 queued\r\n",
+		"221 bye\r\n", NULL};
+	outbox h;
+	struct smtp *e;
+	struct smtp_txn t;
+	struct smtp_rcpt r[1];
+	struct run run;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	e = engine(&h, SMTP_SEC_NONE, NULL, NULL);
+	txn_init(&t, r, 1);
+	t.dsn_notify = "SUCCESS";
+	t.dsn_ret = "FULL";
+	t.envid = "id1@x.test";
+	drive(e, replies, &t, &run, 1);
+	EXPECT_STR(run.sent.data, "EHLO client.test\r\nMAIL FROM:<me@x.test>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n<body>.\r\n",
+		   "commands on the wire");
+	buf_free(&run.sent);
+	smtp_free(e);
+}
+
+/* RFC 6533: a UTF-8 recipient's ORCPT is of type utf-8, each character that is not printable
+ * ASCII (and "\", "+", "=") as \x{HEX}; an ASCII one in the same session stays rfc822 + xtext. */
+static void test_orcpt_utf8(void **state)
+{
+	struct smtp_txn t;
+	struct smtp_rcpt r[2];
+	struct buf sent;
+
+	(void)state;
+	txn_init(&t, r, 2);
+	r[0].address = "zo\xc3\xab+x@b\xc3\xbc" "cher.test"; /* zoë+x@bücher.test */
+	r[1].address = "a+b@x.test";
+	t.smtputf8 = 1;
+	dsn_commands(&t, &sent);
+	EXPECT_CONTAINS(sent.data, "MAIL FROM:<me@x.test> SMTPUTF8 RET=HDRS\r\n", "MAIL");
+	EXPECT_CONTAINS(sent.data,
+			"RCPT TO:<zo\xc3\xab+x@b\xc3\xbc" "cher.test> NOTIFY=FAILURE,DELAY "
+			"ORCPT=utf-8;zo\\x{EB}\\x{2B}x@b\\x{FC}cher.test\r\n", "UTF-8 recipient");
+	EXPECT_CONTAINS(sent.data, "RCPT TO:<a+b@x.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;a+2Bb@x.test\r\n",
+			"ASCII recipient");
+	buf_free(&sent);
+}
+
 static void test_no_extensions_falls_back_to_lockstep_data(void **state)
 {
 	static const char *const replies[] = {
@@ -861,6 +959,9 @@ int main(void)
 		cmocka_unit_test(test_pipelining_and_chunking_is_one_round_trip),
 		cmocka_unit_test(test_no_extensions_falls_back_to_lockstep_data),
 		cmocka_unit_test(test_partial_recipients),
+		cmocka_unit_test(test_dsn_parameters),
+		cmocka_unit_test(test_dsn_only_when_offered),
+		cmocka_unit_test(test_orcpt_utf8),
 		cmocka_unit_test(test_starttls_required_but_missing),
 		cmocka_unit_test(test_starttls_reply_with_injected_bytes),
 		cmocka_unit_test(test_starttls_then_ehlo_again_then_auth),

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "outbox/outbox.h"
+#include "queue.h"
 #include "store.h"
 #include "unit.h"
 
@@ -160,6 +161,51 @@ static void test_migrates_version_4_journal(void **state)
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "backup", "fallback list after undo");
 	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_GIVE_UP), "5d", "a migrated account has the default schedule");
 	outbox_account_free(a);
+	outbox_close(h);
+	remove_home(home);
+}
+
+/* Version 9 rebuilds the queue for AUTOINCREMENT: a real version-8 database keeps every message
+ * with its id, recipients and attempts, the journal can still bring a removed one back, and from
+ * then on an id, once given, is never given again, not even after the highest was purged. */
+static void test_migrates_version_8_queue_and_never_reuses_ids(void **state)
+{
+	char *home = make_home(), path[512], what[200];
+	const char *const rcpts[] = {"c@example.test", NULL};
+	struct queue_entry_in in = {0};
+	outbox *h;
+	outbox_queue_view *v;
+	const outbox_queue_message *m;
+	long long first = 0, second = 0;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/outbox.db", home);
+	load_fixture(path, "tests/data/schema-v8-queue.sql");
+	EXPECT_INT(outbox_open(&h, home), 0, "open a version-8 store");
+	EXPECT_INT(outbox_schema_version(h), STORE_SCHEMA_VERSION, "schema version after migration");
+	EXPECT_INT(outbox_queue_show(h, 1, &v), 0, "show message 1 after migration");
+	m = outbox_queue_view_at(v, 0);
+	EXPECT_INT(m->nrecipients, 2, "message 1's recipients kept");
+	EXPECT_STR(m->recipients[0].address, "a1@example.test", "message 1's first recipient");
+	EXPECT_INT(m->nlog, 1, "message 1's attempts kept");
+	EXPECT_STR(m->log[0].outcome, "deferred", "message 1's attempt");
+	outbox_queue_view_free(v);
+	EXPECT_INT(outbox_undo(h, what, sizeof what), 0, "undo the removal of message 2 made by version 8");
+	EXPECT_INT(outbox_queue_show(h, 2, &v), 0, "show message 2 brought back");
+	EXPECT_STR(outbox_queue_view_at(v, 0)->state, "queued", "message 2's state after undo");
+	EXPECT_INT(outbox_queue_view_at(v, 0)->nrecipients, 2, "message 2's recipients kept");
+	outbox_queue_view_free(v);
+
+	in.spool_name = "0123456789abcdef0123456789abcdef";
+	in.account = in.sender = "sender@example.test";
+	in.message_id = "<new@example.test>";
+	in.recipients = rcpts;
+	EXPECT_INT(queue_add(h, &in, &first), 0, "queue a message after migration");
+	EXPECT_INT(first > 2, 1, "the new id is above every id kept");
+	EXPECT_INT(outbox_queue_remove(h, first, 1), 0, "purge the newest message");
+	EXPECT_INT(queue_add(h, &in, &second), 0, "queue another");
+	if (second <= first)
+		fail_msg("after purging id %lld: got id %lld, want one above %lld", first, second, first);
 	outbox_close(h);
 	remove_home(home);
 }
@@ -363,6 +409,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_refuses_newer_schema),
 		cmocka_unit_test(test_changed_sees_other_processes_only),
 		cmocka_unit_test(test_migrates_version_4_journal),
+		cmocka_unit_test(test_migrates_version_8_queue_and_never_reuses_ids),
 		cmocka_unit_test(test_second_handle_keeps_the_first_ones_locks),
 		cmocka_unit_test(test_refuses_a_store_of_another_user),
 		cmocka_unit_test(test_links_above_the_store_and_in_place_of_it),
