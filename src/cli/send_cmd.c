@@ -38,6 +38,7 @@ static const char send_help[] =
 	"  --no-queue         on a temporary failure exit 75 instead of queueing the message\n"
 	"  -bs                speak SMTP on standard input and output (as PHP's Symfony Mailer\n"
 	"                     does); each message goes to its RCPT TO recipients from MAIL FROM\n"
+	"Options combine as with getopt: -ti is -t -i, -tif ADDRESS is -t -i -f ADDRESS.\n"
 	"A recipient is an address list: \"Bob <bob@example.com>\", \"a@example.com,b@example.org\".\n"
 	"A Bcc: header is always removed, and a first line \"From \" (mbox) is dropped.\n"
 	"-N, -R and -V reach a server that offers DSN, also when the message is queued.\n"
@@ -108,6 +109,77 @@ static int send_check_value(const char *what, const char *v)
 	if (strpbrk(v, "\r\n"))
 		return cli_usage("send", "%s contains a line break; refusing it", what);
 	return 0;
+}
+
+/* Postfix's sendmail reads its options with getopt, so "-ti" is -t -i and "-tfme@x" is -t then
+ * -f me@x: letters that take no value may share one word, the last of them followed by one that
+ * does. Those are spread one option a word (into `pieces`, owned by the caller) so send_parse
+ * reads each as if given alone. A word that is an option's value is never spread. */
+#define SEND_FLAG_LETTERS "GUcimntvx"
+#define SEND_VALUE_LETTERS "ABCFLNORVXbefhopqr"
+
+struct send_words {
+	char **argv;   /* argv[0], then the words */
+	int argc;
+	char **pieces; /* what was allocated here */
+	size_t npieces;
+};
+
+static int send_takes_next(const char *arg)
+{
+	if (strcmp(arg, "--account") == 0 || strcmp(arg, "--server") == 0)
+		return 1;
+	return arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0' && strchr(SEND_VALUE_LETTERS, arg[1]) != NULL;
+}
+
+static int send_spread(int argc, char **argv, struct send_words *w)
+{
+	size_t cap = 1;
+	int i;
+
+	for (i = 1; i < argc; i++)
+		cap += strlen(argv[i]) + 1;
+	memset(w, 0, sizeof *w);
+	w->argv = calloc(cap + 1, sizeof *w->argv);
+	w->pieces = calloc(2 * cap + 1, sizeof *w->pieces);
+	if (w->argv == NULL || w->pieces == NULL)
+		return EX_OSERR;
+	w->argv[w->argc++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			while (i < argc)
+				w->argv[w->argc++] = argv[i++];
+			break;
+		}
+		while (arg[0] == '-' && arg[1] != '\0' && arg[2] != '\0' && strchr(SEND_FLAG_LETTERS, arg[1])) {
+			char *flag = malloc(3), *rest;
+			if (flag == NULL || (rest = malloc(strlen(arg + 2) + 2)) == NULL) {
+				free(flag);
+				return EX_OSERR;
+			}
+			snprintf(flag, 3, "-%c", arg[1]);
+			snprintf(rest, strlen(arg + 2) + 2, "-%s", arg + 2);
+			w->pieces[w->npieces++] = flag;
+			w->pieces[w->npieces++] = rest;
+			w->argv[w->argc++] = flag;
+			arg = rest;
+		}
+		w->argv[w->argc++] = arg;
+		if (send_takes_next(arg) && i + 1 < argc)
+			w->argv[w->argc++] = argv[++i];
+	}
+	return 0;
+}
+
+static void send_words_free(struct send_words *w)
+{
+	size_t i;
+
+	for (i = 0; w->pieces && i < w->npieces; i++)
+		free(w->pieces[i]);
+	free(w->pieces);
+	free(w->argv);
 }
 
 static int send_parse(int argc, char **argv, struct send_args *a)
@@ -247,18 +319,20 @@ static int send_serve(struct send_args *a)
 int cmd_send(int argc, char **argv, int as_sendmail)
 {
 	struct send_args a;
+	struct send_words words;
 	outbox *h = NULL;
 	outbox_send_result *res = NULL;
 	size_t n;
 	int rc;
 
 	memset(&a, 0, sizeof a);
+	memset(&words, 0, sizeof words);
 	a.sendmail = as_sendmail;
 	if (!as_sendmail && cli_wants_help(argc, argv)) {
 		fputs(send_help, stdout);
 		return 0;
 	}
-	if ((rc = send_parse(argc, argv, &a)) != 0)
+	if ((rc = send_spread(argc, argv, &words)) != 0 || (rc = send_parse(words.argc, words.argv, &a)) != 0)
 		goto out;
 	if (a.queue_mode) {
 		/* sendmail -q, as postqueue -f: everything queued goes now, whatever its schedule. */
@@ -305,5 +379,6 @@ out:
 	outbox_send_result_free(res);
 	outbox_close(h);
 	free(a.recipients);
+	send_words_free(&words);
 	return rc;
 }

@@ -248,3 +248,30 @@ def test_mailq_v(ob, tmp_path):
     p = subprocess.run([str(link), "-v"], capture_output=True, text=True, env=ob.env, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "Mail queue is empty\n", p.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["-ti", "-f", "bounce@example.test"],
+    ["-it", "-fbounce@example.test"],
+    ["-tif", "bounce@example.test"],
+    ["-itfbounce@example.test"],
+    ["-Uti", "-f", "bounce@example.test"],
+], ids=["ti", "it-fX", "tif-X", "itfX", "Uti"])
+def test_options_clustered_as_getopt_reads_them(aio, args):
+    # Postfix's sendmail reads options with getopt: "-ti" is -t -i, and a letter that takes a
+    # value may end the cluster ("-tif X", "-itfX").
+    r = aio(*args, input="To: to@example.test\nSubject: c\n\nfirst\n.\nafter the dot\n")
+    assert r.code == 0, r.describe()
+    env, raw = only_message(aio, r)
+    assert env["mail_from"] == "bounce@example.test", f"-f in the cluster: got {env['mail_from']!r}"
+    assert env["rcpt_tos"] == ["to@example.test"], f"-t in the cluster: got {env['rcpt_tos']}"
+    assert b"after the dot" in raw, "-i in the cluster: a line of one dot must not end the message"
+
+
+def test_value_after_a_value_option_is_not_spread(aio):
+    # "-F -ti" would be a name starting with "-"; the word after -F is its value, never options.
+    r = aio("-t", "-F", "-tix", input="To: to@example.test\nSubject: v\n\nbody\n")
+    assert r.code == 0, r.describe()
+    env, raw = only_message(aio, r)
+    got = headers_of(raw)["From"]
+    assert "-tix" in got and "sender@example.test" in got, f"From: got {got!r}, want the -F name -tix"
