@@ -256,3 +256,26 @@ def test_utf8_headers_kept_with_smtputf8(ob, aiosmtpd_factory, pki):
     head = given.split(b"\r\n\r\n", 1)[0]
     for line in head.split(b"\r\n")[1:3]:
         assert b"\r\n" + line + b"\r\n" in raw, f"got {raw[:300]!r}, want the header {line!r} as written"
+
+
+def test_queue_run_encodes_utf8_headers_without_smtputf8(ob, aiosmtpd_factory, pki):
+    """The queue runner makes the same copy; the queued file keeps its UTF-8 headers as written."""
+    srv = aiosmtpd_factory()
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    given = utf8_headers(m)
+    p = subprocess.run([OUTBOX, "send", "-i", "-t", "--queue-only"], input=given, capture_output=True,
+                       env=ob.env, timeout=60)
+    assert p.returncode == 0, describe(p)
+    spool = os.path.join(ob.home, "spool")
+    [queued] = [f for f in os.listdir(spool) if len(f) == 32]
+    with open(os.path.join(spool, queued), "rb") as f:
+        held = f.read()
+    assert UTF8_SUBJECT.encode() in held, "the queued file keeps its Subject as written"
+    r = ob.ok("queue", "run")
+    assert "Sent 1" in r.out, r.describe()
+    name, raw = srv.wait_message(m)
+    assert srv.envelope(name)["rcpt_tos"] == ["jorg@xn--bcher-kva.example"], srv.envelope(name)
+    assert_legal(raw, seven_bit=True)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == UTF8_SUBJECT, f"Subject decoded: got {msg['Subject']!r}, want {UTF8_SUBJECT!r}"
