@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <gmime/gmime.h>
@@ -57,6 +58,13 @@ static struct {
 	void (*format_newline)(GMimeFormatOptions *, GMimeNewLineFormat);
 	void (*format_free)(GMimeFormatOptions *);
 	ssize_t (*write_object)(GMimeObject *, GMimeFormatOptions *, GMimeStream *);
+	GMimeHeaderList *(*header_list)(GMimeObject *);
+	int (*header_count)(GMimeHeaderList *);
+	GMimeHeader *(*header_at)(GMimeHeaderList *, int);
+	const char *(*header_name)(GMimeHeader *);
+	const char *(*header_raw)(GMimeHeader *);
+	const char *(*header_value)(GMimeHeader *);
+	void (*header_set_value)(GMimeHeader *, GMimeFormatOptions *, const char *, const char *);
 } lib;
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 
@@ -97,7 +105,14 @@ static void convert_load(void)
 	    CONVERT_SYM(format_new, "g_mime_format_options_new") &&
 	    CONVERT_SYM(format_newline, "g_mime_format_options_set_newline_format") &&
 	    CONVERT_SYM(format_free, "g_mime_format_options_free") &&
-	    CONVERT_SYM(write_object, "g_mime_object_write_to_stream")) {
+	    CONVERT_SYM(write_object, "g_mime_object_write_to_stream") &&
+	    CONVERT_SYM(header_list, "g_mime_object_get_header_list") &&
+	    CONVERT_SYM(header_count, "g_mime_header_list_get_count") &&
+	    CONVERT_SYM(header_at, "g_mime_header_list_get_header_at") &&
+	    CONVERT_SYM(header_name, "g_mime_header_get_name") &&
+	    CONVERT_SYM(header_raw, "g_mime_header_get_raw_value") &&
+	    CONVERT_SYM(header_value, "g_mime_header_get_value") &&
+	    CONVERT_SYM(header_set_value, "g_mime_header_set_value")) {
 		/* Once, here, before any thread converts. */
 		lib.init();
 		lib.handle = handle;
@@ -232,6 +247,56 @@ static void convert_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	}
 }
 
+static int convert_is_8bit(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* The headers whose UTF-8 has an ASCII form: address fields (domains as A-labels, display names as
+ * encoded words) and unstructured text (encoded words, RFC 2047). Message-ID and the like have none. */
+static int convert_header_encodable(const char *name)
+{
+	static const char *const names[] = {"From",	     "To",	       "Cc",	      "Bcc",
+					    "Reply-To",	     "Sender",	       "Resent-From", "Resent-To",
+					    "Resent-Cc",     "Resent-Bcc",     "Resent-Sender",
+					    "Resent-Reply-To", "Subject",      "Comments"};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Rewrite the message's own UTF-8 headers that have an ASCII form, each by GMime's formatter for
+ * its kind: an address field's mailboxes get their domains as A-labels (a UTF-8 local part stays,
+ * having no other form), its names and unstructured text become encoded words. Other headers are
+ * left byte for byte. Returns whether 8-bit remains in a header: only SMTPUTF8 carries that. */
+static int convert_headers(GMimeObject *msg, unsigned what, int *rewritten)
+{
+	GMimeHeaderList *list = lib.header_list(msg);
+	GMimeHeader *header;
+	char *value;
+	int i, n = lib.header_count(list), left = 0;
+
+	for (i = 0; i < n; i++) {
+		header = lib.header_at(list, i);
+		if (!convert_is_8bit(lib.header_raw(header)))
+			continue;
+		if ((what & CONVERT_HEADERS) && convert_header_encodable(lib.header_name(header)) &&
+		    (value = strdup(lib.header_value(header))) != NULL) {
+			lib.header_set_value(header, NULL, value, "utf-8");
+			free(value);
+			(*rewritten)++;
+		}
+		left |= convert_is_8bit(lib.header_raw(header));
+	}
+	return left;
+}
+
 static int convert_end_line(outbox *h, int fd, off_t *at)
 {
 	char tail[2] = {0, 0};
@@ -320,6 +385,7 @@ int convert_message(outbox *h, int in_fd, int out_fd, unsigned what, struct conv
 		goto out;
 	}
 	res->parts = walk.parts;
+	res->header_8bit = convert_headers((GMimeObject *)msg, what, &res->headers);
 	/* A message without MIME headers has become a MIME message by its new encoding. */
 	if (walk.parts > 0 && lib.get_header((GMimeObject *)msg, "MIME-Version") == NULL)
 		lib.set_header((GMimeObject *)msg, "MIME-Version", "1.0", NULL);

@@ -576,17 +576,19 @@ int session_send(outbox *h, struct session *s, struct smtp_txn *t, int body_fd)
 	return session_send_then(h, s, t, body_fd, NULL);
 }
 
-/* A 7-bit copy of the message for a server without 8BITMIME (RFC 6152 asks the client to convert):
- * made in the spool's temporary space, used for this transaction only, and gone when closed. The
- * original stays as it was for the next server. A copy that is still 8-bit (UTF-8 in a header)
- * is not used: smtp_begin refuses the message with words that say so. */
+/* A 7-bit copy of the message for a server without 8BITMIME (RFC 6152 asks the client to convert)
+ * or without SMTPUTF8 (UTF-8 headers get A-labels and encoded words): made in the spool's
+ * temporary space, used for this transaction only, and gone when closed. The original stays as it
+ * was for the next server. A copy that still needs what the server lacks (a UTF-8 local part in a
+ * header, a UTF-8 Message-ID) is not used: smtp_begin refuses the message with words that say so. */
 struct session_copy {
 	struct spool sp;
 	struct spool_writer w;
 	int have_sp, have_w;
 };
 
-static int session_copy_7bit(outbox *h, struct smtp_txn *t, int body_fd, struct session_copy *c, int *fd)
+static int session_copy_7bit(outbox *h, struct smtp_txn *t, unsigned what, int body_fd, struct session_copy *c,
+			     int *fd)
 {
 	struct convert_result cr;
 	int rc;
@@ -597,11 +599,14 @@ static int session_copy_7bit(outbox *h, struct smtp_txn *t, int body_fd, struct 
 	if ((rc = spool_begin(h, &c->sp, &c->w)) < 0)
 		return rc;
 	c->have_w = 1;
-	if ((rc = convert_message(h, body_fd, c->w.fd, CONVERT_8BIT, &cr)) < 0)
+	if ((rc = convert_message(h, body_fd, c->w.fd, what, &cr)) < 0)
 		return rc == OUTBOX_EINVALID ? 0 : rc; /* not convertible: refused by smtp_begin */
-	if (cr.has_8bit)
+	if (cr.header_8bit || ((what & CONVERT_8BIT) && cr.has_8bit))
 		return 0;
-	t->body_8bit = 0;
+	if (what & CONVERT_8BIT)
+		t->body_8bit = 0;
+	if (what & CONVERT_HEADERS)
+		t->smtputf8 = 0;
 	t->size = cr.size;
 	*fd = c->w.fd;
 	return lseek(*fd, 0, SEEK_SET) == 0 ? 0 : outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the converted message");
@@ -619,14 +624,15 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 {
 	enum smtp_action stopped = SMTP_FAILED;
 	struct session_copy copy;
-	int body_8bit = t->body_8bit, rc = 0;
+	int body_8bit = t->body_8bit, smtputf8 = t->smtputf8, rc = 0;
+	unsigned what;
 	off_t size = t->size;
 
 	memset(&copy, 0, sizeof copy);
 	/* A transaction begun behind the last one is under way already (and passed the check that
 	 * it needs no copy: smtp_begin_next declines one that does). */
-	if (!smtp_is_current(s->engine, t) && smtp_needs_7bit(s->engine, t))
-		rc = session_copy_7bit(h, t, body_fd, &copy, &body_fd);
+	if (!smtp_is_current(s->engine, t) && (what = smtp_needs_7bit(s->engine, t)) != 0)
+		rc = session_copy_7bit(h, t, what, body_fd, &copy, &body_fd);
 	if (rc == 0 && !smtp_is_current(s->engine, t))
 		rc = smtp_begin(s->engine, t);
 	if (rc == 0) {
@@ -642,6 +648,7 @@ int session_send_then(outbox *h, struct session *s, struct smtp_txn *t, int body
 	}
 	session_copy_free(&copy);
 	t->body_8bit = body_8bit;
+	t->smtputf8 = smtputf8;
 	t->size = size;
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth_advice.h"
+#include "convert.h"
 #include "dsn.h"
 #include "handle_internal.h"
 #include "outbox/send.h"
@@ -842,9 +843,15 @@ void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *
 _Static_assert(OUTBOX_SEND_MAX_RECIPIENTS <= SMTP_MAX_INFLIGHT - 8,
 	       "a transaction's MAIL, RCPTs and data fit in the window of replies awaited");
 
-int smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t)
+unsigned smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t)
 {
-	return t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME);
+	unsigned what = 0;
+
+	if (t->body_8bit && !(e->caps.ext & SMTP_EXT_8BITMIME))
+		what |= CONVERT_8BIT;
+	if (t->smtputf8 && !(e->caps.ext & SMTP_EXT_SMTPUTF8))
+		what |= CONVERT_HEADERS;
+	return what;
 }
 
 /* Whether this server can take the transaction at all; the handle says why not. */
@@ -856,14 +863,16 @@ static int smtp_check_txn(struct smtp *e, const struct smtp_txn *t)
 	if (t->nrcpt == 0 || t->nrcpt > SMTP_MAX_INFLIGHT - 8)
 		return outbox_fail(e->h, OUTBOX_EINVALID, "recipients", "between 1 and %d recipients per message",
 				   SMTP_MAX_INFLIGHT - 8);
-	if (smtp_needs_7bit(e, t))
+	/* Still needing a conversion here means the 7-bit copy could not be made (session.c). */
+	if (smtp_needs_7bit(e, t) & CONVERT_8BIT)
 		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
 				   "the message has 8-bit data that cannot be re-encoded (in a header) and the "
 				   "server does not offer 8BITMIME: send through another server");
-	if (t->smtputf8 && !(e->caps.ext & SMTP_EXT_SMTPUTF8))
+	if (smtp_needs_7bit(e, t) & CONVERT_HEADERS)
 		return outbox_fail(e->h, OUTBOX_EUNAVAILABLE, NULL,
-				   "the message has UTF-8 in its headers and the server does not offer "
-				   "SMTPUTF8: encode the headers (RFC 2047) or send through another server");
+				   "the message has UTF-8 in a header that has no ASCII form (a local part of "
+				   "an address, or a field such as Message-ID) and the server does not offer "
+				   "SMTPUTF8: send through a server that does");
 	/* A UTF-8 domain goes as A-labels; a UTF-8 local part has no form without SMTPUTF8. */
 	for (i = 0; i <= t->nrcpt; i++) {
 		const char *a = i < t->nrcpt ? t->rcpt[i].address : t->from;

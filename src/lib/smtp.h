@@ -102,9 +102,10 @@ void smtp_input(struct smtp *e, const char *data, size_t len);
 /* TLS is up: pass channel binding data (or NULL) for SCRAM-PLUS. */
 void smtp_tls_started(struct smtp *e, const char *cb_type, const unsigned char *cb, size_t cb_len);
 int smtp_begin(struct smtp *e, struct smtp_txn *txn);
-/* Whether `t` has 8-bit data this server cannot take (it lacks 8BITMIME, RFC 6152): the message
- * goes as a 7-bit copy (convert.c), or, when it cannot be made one, is refused by smtp_begin. */
-int smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t);
+/* What of `t` this server cannot take as it is, as convert.h's CONVERT_* flags (0: nothing): 8-bit
+ * data without 8BITMIME (RFC 6152), UTF-8 headers without SMTPUTF8 (RFC 6531). The message goes
+ * as a 7-bit copy (convert.c), or, when it cannot be made one, is refused by smtp_begin. */
+unsigned smtp_needs_7bit(const struct smtp *e, const struct smtp_txn *t);
 /* Begin `t` behind the current transaction, whose data has just been sent: with PIPELINING and
  * DATA, its MAIL, RCPT and DATA go out in the same flight as the final ".", saving a round trip
  * per message. The current one still ends first (SMTP_TXN_DONE); then `t` is current, and the

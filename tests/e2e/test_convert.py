@@ -6,6 +6,8 @@ import email.policy
 import os
 import subprocess
 
+import pytest
+
 from conftest import OUTBOX
 from sendutil import configure, marker
 
@@ -188,3 +190,92 @@ def test_utf8_local_part_without_smtputf8_refused(ob, aiosmtpd_factory, pki):
     assert r.code == 69, "want exit 69 (EX_UNAVAILABLE), got:\n" + r.describe()
     assert "local part is UTF-8" in r.err and "SMTPUTF8" in r.err, r.describe()
     assert srv.messages() == [], "nothing delivered"
+
+
+UTF8_NAME = "J\u00f6rg"
+UTF8_SUBJECT = "Gr\u00fc\u00dfe aus M\u00fcnchen \u2603"
+
+
+def utf8_headers(m, to=f"{UTF8_NAME} <jorg@b\u00fccher.example>", body="hello, ascii body\r\n"):
+    return (f"From: sender@example.test\r\nTo: {to}\r\nSubject: {UTF8_SUBJECT}\r\n"
+            f"X-Marker: {m}\r\n\r\n{body}").encode()
+
+
+@pytest.mark.parametrize("no_8bitmime", [False, True], ids=["8bitmime", "no-8bitmime"])
+def test_utf8_headers_encoded_without_smtputf8(ob, aiosmtpd_factory, pki, no_8bitmime):
+    """To a server without SMTPUTF8, a UTF-8 To domain goes as A-labels (in To and RCPT) and the
+    display name and Subject as encoded words, which a mail reader decodes to what was written."""
+    srv = aiosmtpd_factory(no_8bitmime=no_8bitmime)
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    p = subprocess.run([OUTBOX, "send", "-i", "-t"], input=utf8_headers(m, body=UTF8.decode()),
+                       capture_output=True, env=ob.env, timeout=60)
+    assert p.returncode == 0, describe(p)
+    name, raw = srv.wait_message(m)
+    env = srv.envelope(name)
+    assert env["rcpt_tos"] == ["jorg@xn--bcher-kva.example"], f"RCPT TO: got {env['rcpt_tos']}, want A-labels"
+    assert not env["smtp_utf8"], env
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert_legal(head, seven_bit=True)
+    assert_legal(raw, seven_bit=no_8bitmime)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    [to] = msg["To"].addresses
+    assert (to.display_name, to.addr_spec) == (UTF8_NAME, "jorg@xn--bcher-kva.example"), \
+        f"To decoded: got {to.display_name!r} <{to.addr_spec}>, want {UTF8_NAME!r} <jorg@xn--bcher-kva.example>"
+    assert msg["Subject"] == UTF8_SUBJECT, f"Subject decoded: got {msg['Subject']!r}, want {UTF8_SUBJECT!r}"
+    assert text(msg.get_payload(decode=True)) == text(UTF8), "the body as it was written"
+    assert f"\r\nX-Marker: {m}\r\n".encode() in raw, "an ASCII header byte for byte"
+
+
+def test_utf8_local_part_in_header_without_smtputf8_refused(ob, aiosmtpd_factory, pki):
+    """A UTF-8 local part in To: has no ASCII form: refused (69), nothing delivered or queued."""
+    srv = aiosmtpd_factory()
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    p = subprocess.run([OUTBOX, "send", "-i", "rcpt@example.test"],
+                       input=utf8_headers(m, to=f"{UTF8_NAME} <j\u00f6rg@b\u00fccher.example>"),
+                       capture_output=True, env=ob.env, timeout=60)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 69, "want exit 69 (EX_UNAVAILABLE), got:\n" + describe(p)
+    assert "local part" in err and "SMTPUTF8" in err, describe(p)
+    assert srv.messages() == [], "nothing delivered"
+    assert ob.ok("queue", "list", "--json").json() == [], "want nothing queued"
+
+
+def test_utf8_headers_kept_with_smtputf8(ob, aiosmtpd_factory, pki):
+    """A server with SMTPUTF8 gets the UTF-8 headers exactly as they were written."""
+    srv = aiosmtpd_factory(smtputf8=True)
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    given = utf8_headers(m)
+    p = subprocess.run([OUTBOX, "send", "-i", "-t"], input=given, capture_output=True, env=ob.env, timeout=60)
+    assert p.returncode == 0, describe(p)
+    name, raw = srv.wait_message(m)
+    env = srv.envelope(name)
+    assert env["rcpt_tos"] == ["jorg@b\u00fccher.example"] and env["smtp_utf8"], env
+    head = given.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n")[1:3]:
+        assert b"\r\n" + line + b"\r\n" in raw, f"got {raw[:300]!r}, want the header {line!r} as written"
+
+
+def test_queue_run_encodes_utf8_headers_without_smtputf8(ob, aiosmtpd_factory, pki):
+    """The queue runner makes the same copy; the queued file keeps its UTF-8 headers as written."""
+    srv = aiosmtpd_factory()
+    configure(ob, "aio", srv.port, "starttls", ca=pki.ca_cert)
+    m = marker()
+    given = utf8_headers(m)
+    p = subprocess.run([OUTBOX, "send", "-i", "-t", "--queue-only"], input=given, capture_output=True,
+                       env=ob.env, timeout=60)
+    assert p.returncode == 0, describe(p)
+    spool = os.path.join(ob.home, "spool")
+    [queued] = [f for f in os.listdir(spool) if len(f) == 32]
+    with open(os.path.join(spool, queued), "rb") as f:
+        held = f.read()
+    assert UTF8_SUBJECT.encode() in held, "the queued file keeps its Subject as written"
+    r = ob.ok("queue", "run")
+    assert "Sent 1" in r.out, r.describe()
+    name, raw = srv.wait_message(m)
+    assert srv.envelope(name)["rcpt_tos"] == ["jorg@xn--bcher-kva.example"], srv.envelope(name)
+    assert_legal(raw, seven_bit=True)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == UTF8_SUBJECT, f"Subject decoded: got {msg['Subject']!r}, want {UTF8_SUBJECT!r}"

@@ -51,11 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(lseek(in, 0, SEEK_SET) == 0);
 	memset(&h, 0, sizeof h);
 	if (message_prepare(&h, in, wire, &opt, &info) == 0) {
-		rc = convert_message(&h, wire, out, CONVERT_LONG_LINES | CONVERT_8BIT, &res);
+		rc = convert_message(&h, wire, out, CONVERT_LONG_LINES | CONVERT_8BIT | CONVERT_HEADERS, &res);
 		/* A refusal says why: a line that stays too long (in a part's header). */
 		CHECK(rc == 0 || (rc == OUTBOX_EINVALID && h.err_message[0] != '\0'));
 		if (rc == 0)
 			check_converted(out, &res);
+		CHECK(rc != 0 || !res.header_8bit || res.has_8bit); /* an 8-bit header is 8-bit output */
 		message_info_free(&info);
 	}
 	close(in);

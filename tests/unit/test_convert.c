@@ -238,6 +238,89 @@ static void test_part_header_too_long(void **state __attribute__((unused)))
 	g_free(in);
 }
 
+/* UTF-8 headers for a server without SMTPUTF8: the To domain as A-labels, the name and Subject as
+ * encoded words that decode to what was written; everything else byte for byte. */
+static const char *utf8_head = "From: a@example.org\r\n"
+			       "To: J\xc3\xb6rg <jorg@b\xc3\xbc" "cher.example>\r\n"
+			       "Subject: Gr\xc3\xbc\xc3\x9f" "e aus M\xc3\xbcnchen\r\n"
+			       "X-Odd:   spaced\t out \r\n";
+
+static void test_utf8_headers_encoded(void **state __attribute__((unused)))
+{
+	char *in = g_strdup_printf("%sMessage-ID: <1@example.org>\r\n\r\nplain body\r\n", utf8_head);
+	InternetAddressList *to;
+	InternetAddress *first;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	struct conv c;
+
+	convert_bytes(&c, in, strlen(in), CONVERT_HEADERS);
+	EXPECT_INT(c.rc, 0, "convert UTF-8 headers");
+	EXPECT_INT(c.res.header_8bit, 0, "no 8-bit header remains");
+	EXPECT_INT(c.res.headers, 2, "headers rewritten (To, Subject)");
+	expect_legal(&c, 1, "UTF-8 headers");
+	EXPECT_CONTAINS(c.out, "@xn--bcher-kva.example>", "the To domain as A-labels");
+	EXPECT_CONTAINS(c.out, "\r\nX-Odd:   spaced\t out \r\n", "an ASCII header byte for byte");
+	EXPECT_CONTAINS(c.out, "\r\nMessage-ID: <1@example.org>\r\n", "Message-ID byte for byte");
+	EXPECT_CONTAINS(c.out, "\r\n\r\nplain body\r\n", "the body byte for byte");
+	stream = g_mime_stream_mem_new_with_buffer(c.out, c.len);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	assert_non_null(msg);
+	EXPECT_STR(g_mime_message_get_subject(msg), "Gr\xc3\xbc\xc3\x9f" "e aus M\xc3\xbcnchen", "the Subject decoded");
+	to = g_mime_message_get_to(msg);
+	EXPECT_INT(internet_address_list_length(to), 1, "To's addresses");
+	first = internet_address_list_get_address(to, 0);
+	EXPECT_STR(internet_address_get_name(first), "J\xc3\xb6rg", "To's display name decoded");
+	g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	free(c.out);
+	g_free(in);
+}
+
+/* A UTF-8 local part, or a UTF-8 Message-ID, has no ASCII form: it stays, and the result says so. */
+static void test_utf8_without_ascii_form(void **state __attribute__((unused)))
+{
+	static const char *const heads[] = {
+		"To: J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbc" "cher.example>\r\n",
+		"To: a@example.org\r\nMessage-ID: <\xc3\xbc@example.org>\r\n",
+	};
+	char *in;
+	struct conv c;
+	size_t i;
+
+	for (i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+		in = g_strdup_printf("From: a@example.org\r\n%s\r\nbody\r\n", heads[i]);
+		convert_bytes(&c, in, strlen(in), CONVERT_HEADERS);
+		EXPECT_INT(c.rc, 0, heads[i]);
+		EXPECT_INT(c.res.header_8bit, 1, heads[i]);
+		free(c.out);
+		g_free(in);
+	}
+	in = g_strdup_printf("From: a@example.org\r\n%s\r\nbody\r\n", heads[1]);
+	convert_bytes(&c, in, strlen(in), CONVERT_HEADERS);
+	EXPECT_CONTAINS(c.out, heads[1], "a UTF-8 Message-ID left byte for byte");
+	free(c.out);
+	g_free(in);
+}
+
+/* Without CONVERT_HEADERS (a server with SMTPUTF8), UTF-8 headers are not touched. */
+static void test_utf8_headers_kept(void **state __attribute__((unused)))
+{
+	char *in = g_strdup_printf("%s\r\ncaf\xc3\xa9\r\n", utf8_head);
+	struct conv c;
+
+	convert_bytes(&c, in, strlen(in), CONVERT_8BIT);
+	EXPECT_INT(c.rc, 0, "convert the body only");
+	EXPECT_INT(c.res.headers, 0, "headers rewritten");
+	EXPECT_INT(c.res.header_8bit, 1, "the UTF-8 headers remain");
+	EXPECT_CONTAINS(c.out, utf8_head, "the headers byte for byte");
+	free(c.out);
+	g_free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +329,9 @@ int main(void)
 		cmocka_unit_test(test_multipart_to_7bit),
 		cmocka_unit_test(test_undeclared_latin1),
 		cmocka_unit_test(test_part_header_too_long),
+		cmocka_unit_test(test_utf8_headers_encoded),
+		cmocka_unit_test(test_utf8_without_ascii_form),
+		cmocka_unit_test(test_utf8_headers_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
