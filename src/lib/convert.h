@@ -29,8 +29,8 @@ struct convert_result {
  * contents stay on disk: memory does not grow with the message. With CONVERT_HEADERS, the
  * message's own UTF-8 address fields (From, To, Cc, Bcc, Reply-To, Sender, Resent-*) get their
  * domains as A-labels and their names as RFC 2047 encoded words, and Subject and Comments become
- * encoded words; a UTF-8 local part or any other UTF-8 header stays (res->header_8bit). Fails (OUTBOX_EINVALID, field
- * "message") when a line over 998 octets remains, as in a header of a part. */
+ * encoded words; a UTF-8 local part or any other UTF-8 header stays (res->header_8bit). Fails
+ * (OUTBOX_EINVALID, field "message") when a line over 998 octets remains, as in a part's header. */
 int convert_message(outbox *h, int in_fd, int out_fd, unsigned what, struct convert_result *res);
 
 #endif
