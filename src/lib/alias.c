@@ -94,8 +94,7 @@ static int alias_norm_add(void *ctx, const char *addr)
 	return 0;
 }
 
-/* `addresses` as the store keeps it: "a@x, b@y", in *out (malloc'd). */
-static int alias_normalize(outbox *h, const char *addresses, char **out)
+int alias_normalize(outbox *h, const char *addresses, char **out)
 {
 	struct alias_norm a = {h, BUF_INIT, NULL, 0};
 	int rc;

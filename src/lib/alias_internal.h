@@ -13,5 +13,8 @@ int alias_is_local_name(const char *name);
  * an strv of *n entries (strv_append); OUTBOX_ENOUSER, naming the command that adds one, when
  * neither exists. The addresses have domains: expansion is one level. */
 int alias_expand(outbox *h, const char *name, char ***out, size_t *n);
+/* `addresses` (an address list) checked and as the store keeps it, "a@x, b@y", in *out (malloc'd):
+ * what outbox_alias_set stores, for a caller that must know first (the msmtp import's dry run). */
+int alias_normalize(outbox *h, const char *addresses, char **out);
 
 #endif

@@ -42,6 +42,8 @@ int msmtp_import_fail_at(struct import_run *run, int rc, int line, const char *k
 /* A note on a value; one per line and command. */
 int msmtp_import_note(struct import_run *run, int line, enum msmtprc_key key, const char *why);
 
+/* The server name an msmtp account's name becomes (out holds at least 65 bytes). */
+void msmtp_import_server_name(const char *account, char *out, size_t size);
 /* The server an msmtp account describes, as a draft (*out, freed by the caller even on error). */
 int msmtp_import_server_draft(struct import_run *run, struct import_entry *e, outbox_server **out);
 

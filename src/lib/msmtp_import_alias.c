@@ -23,6 +23,7 @@ static int import_alias_one(void *ctx, int line, const char *name, const char *a
 	outbox_msmtp_report *r = ar->r;
 	outbox_import_alias *grown, *a;
 	outbox_alias *have = NULL;
+	char *norm = NULL;
 	size_t i;
 	int rc;
 
@@ -47,18 +48,30 @@ static int import_alias_one(void *ctx, int line, const char *name, const char *a
 		goto oom;
 	}
 	r->naliases++;
+	/* Checked now, by the rule the write applies, so --dry-run refuses what the import would; and
+	 * compared in the stored form, so "Bob <b@x>" is unchanged beside a stored "b@x". */
+	if ((rc = alias_normalize(ar->h, addresses, &norm)) < 0) {
+		char was[400];
+
+		snprintf(was, sizeof was, "%s", outbox_errdetail(ar->h));
+		ar->failed = outbox_fail(ar->h, rc, "aliases", "%s line %d (%s): %s", ar->path, line, name, was);
+		return 1;
+	}
 	rc = outbox_alias_load(ar->h, name, &have);
 	if (rc == OUTBOX_ENOTFOUND) {
 		outbox_clear_error(ar->h);
 		a->outcome = OUTBOX_IMPORT_ADDED;
+		free(norm);
 		return 0;
 	}
 	if (rc < 0) {
+		free(norm);
 		ar->failed = rc;
 		return 1;
 	}
-	a->outcome = strcmp(outbox_alias_addresses(have), addresses) == 0 ? OUTBOX_IMPORT_UNCHANGED : OUTBOX_IMPORT_EXISTS;
+	a->outcome = strcmp(outbox_alias_addresses(have), norm) == 0 ? OUTBOX_IMPORT_UNCHANGED : OUTBOX_IMPORT_EXISTS;
 	outbox_alias_free(have);
+	free(norm);
 	return 0;
 oom:
 	ar->failed = outbox_fail(ar->h, OUTBOX_ENOMEM, NULL, "out of memory");

@@ -61,6 +61,16 @@ static int import_choose_server(struct import_run *run, struct import_entry *e, 
 		if (run->e[i].server && import_same_login(run->e[i].server, draft)) {
 			char why[300];
 
+			/* One server per host, port and user: a second account there that asks for other
+			 * settings (certificate checks, another password) cannot share it unnoticed. */
+			if (!import_same_server(run->e[i].server, draft)) {
+				outbox_server_free(draft);
+				return outbox_fail(run->h, OUTBOX_EINVALID, "account",
+						   "%s line %d (account %s): the same host, port and user as account %s, "
+						   "with other settings; outbox keeps one server for them: make the two "
+						   "accounts' settings the same, or remove one",
+						   run->path, e->m->line, e->m->name, run->e[i].m->name);
+			}
 			outbox_server_free(draft);
 			e->row->server_outcome = OUTBOX_IMPORT_UNCHANGED;
 			snprintf(why, sizeof why, "the same host, port and user as msmtp account %s: its server",
@@ -72,7 +82,8 @@ static int import_choose_server(struct import_run *run, struct import_entry *e, 
 	}
 	for (i = 0; i < run->nhave; i++) {
 		const outbox_server *have = run->have[i];
-		int same_name = strcmp(outbox_server_get(have, OUTBOX_SERVER_NAME), e->m->name) == 0;
+		int same_name = strcmp(outbox_server_get(have, OUTBOX_SERVER_NAME),
+				       outbox_server_get(draft, OUTBOX_SERVER_NAME)) == 0;
 
 		if (!same_name && !import_same_login(have, draft))
 			continue;
@@ -100,7 +111,7 @@ static int import_choose_server(struct import_run *run, struct import_entry *e, 
 	}
 	e->server = draft;
 	e->row->server_outcome = OUTBOX_IMPORT_ADDED;
-	return import_text(run, &e->row->server, e->m->name);
+	return import_text(run, &e->row->server, outbox_server_get(draft, OUTBOX_SERVER_NAME));
 }
 
 /* The account for the msmtp account's `from`, through the server chosen. */

@@ -158,6 +158,25 @@ static int import_tls_unused(struct import_run *run, const struct msmtprc_settin
 	return 0;
 }
 
+/* A server name from an msmtp account's name, which may be anything msmtp takes ("me@gmail.com",
+ * as many files name their accounts, and as `outbox export msmtprc` names an address's account):
+ * every character a server name cannot hold becomes '-', none leads with '-' or '.', and it is cut
+ * to the 64 a name may have. */
+void msmtp_import_server_name(const char *account, char *out, size_t size)
+{
+	size_t n = 0;
+	const char *p;
+
+	for (p = account; *p && n + 1 < size && n < 64; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			 *p == '.' || *p == '_' || *p == '-';
+		if (n == 0 && (!ok || *p == '-' || *p == '.'))
+			continue;
+		out[n++] = ok ? *p : '-';
+	}
+	out[n] = '\0';
+}
+
 /* The server an msmtp account describes, as a draft. */
 int msmtp_import_server_draft(struct import_run *run, struct import_entry *e, outbox_server **out)
 {
@@ -165,6 +184,7 @@ int msmtp_import_server_draft(struct import_run *run, struct import_entry *e, ou
 	struct msmtprc_setting at = {NULL, e->m->line};
 	outbox_server *s = outbox_server_new();
 	const char *security, *port;
+	char name[65];
 	int tls, starttls, none, rc;
 
 	*out = s;
@@ -176,7 +196,8 @@ int msmtp_import_server_draft(struct import_run *run, struct import_entry *e, ou
 	security = !tls ? "none" : starttls ? "starttls" : "tls";
 	/* msmtp's default port is 25, or 465 for TLS from the first byte; outbox's would be 587. */
 	port = set[MSMTPRC_PORT].value ? set[MSMTPRC_PORT].value : tls && !starttls ? "465" : "25";
-	if ((rc = outbox_server_set(run->h, s, OUTBOX_SERVER_NAME, e->m->name)) < 0)
+	msmtp_import_server_name(e->m->name, name, sizeof name);
+	if ((rc = outbox_server_set(run->h, s, OUTBOX_SERVER_NAME, name)) < 0)
 		return msmtp_import_fail_at(run, rc, e->m->line, "account");
 	if ((rc = import_set(run, s, OUTBOX_SERVER_HOST, set[MSMTPRC_HOST].value, &set[MSMTPRC_HOST], MSMTPRC_HOST)) < 0 ||
 	    (rc = import_set(run, s, OUTBOX_SERVER_SECURITY, security, set[MSMTPRC_TLS].value ? &set[MSMTPRC_TLS] : &at,

@@ -144,10 +144,14 @@ def test_realistic_msmtprc_imported_then_sends(ob, aiosmtpd_srv, pki, tmp_path):
     ("a line msmtp refuses",
      "account a\nhost a.example.test\naccount b : nobody\n", None,
      "msmtprc line 3: account b inherits from \"nobody\", which is not defined above it"),
+    ("two accounts on one host, port and user with other settings",
+     "defaults\ntls on\nauth on\nuser u\naccount a\nhost same.example.test\nport 587\nfrom a@example.test\n"
+     "account b\nhost same.example.test\nport 587\ntls_certcheck off\nfrom b@example.test\n", None,
+     "msmtprc line 9 (account b): the same host, port and user as account a, with other settings"),
     ("an alias refused when written, after the servers and a password",
      "defaults\naliases ~/aliases\naccount a\nhost a.example.test\ntls on\nauth on\nuser u\n"
      "password made-up-for-this-test\nfrom a@example.test\n",
-     "root: no address here\n", "aliases line 1: "),
+     "root: no address here\n", "aliases line 1 (root): "),
 ])
 def test_failing_import_leaves_the_store_as_it_was(ob, tmp_path, case, text, aliases, want):
     ob.ok("server", "add", "existing", "--host", "existing.example.test")
@@ -258,3 +262,34 @@ def test_password_goes_to_the_keyring_and_a_rollback_takes_it_back(ob_keyring, k
     ob.ok("account", "remove", "ann@work.example", "--purge")
     ob.ok("server", "remove", "work", "--purge")
     assert password not in keyring_items(keyring_bus), "the purged server's password is still in the keyring"
+
+
+def test_dry_run_refuses_the_alias_the_import_would(ob, tmp_path):
+    # --dry-run checks an alias's addresses by the rule the write applies, naming the line.
+    write(tmp_path / "aliases", "root: admin@example.test\npostmaster: no address here\n")
+    path = write(tmp_path / "msmtprc", "defaults\naliases ~/aliases\naccount a\nhost a.example.test\nfrom a@example.test\n")
+    ob.ok("server", "add", "existing", "--host", "existing.example.test")
+    before = ob.fingerprint()
+    r = ob.fails(65, "import", "msmtprc", path, "--dry-run")
+    assert "aliases line 2 (postmaster): " in r.err, "want the aliases file's line 2 named\n" + r.describe()
+    expect(ob.fingerprint(), before, "the store after a refused dry run", r)
+
+
+def test_accounts_named_by_address_import_and_export_round_trips(ob, tmp_path):
+    # Many msmtprc files name an account by its address, and so does the export for an address
+    # whose server another account names: the server gets a name it can hold.
+    path = write(tmp_path / "msmtprc", "account me@gmail.com\nhost smtp.gmail.com\nport 465\ntls on\n"
+                 "tls_starttls off\nauth on\nuser me@gmail.com\npasswordeval \"pass show gmail\"\n"
+                 "from me@gmail.com\n\naccount alias@gmail.com : me@gmail.com\nfrom alias@gmail.com\n")
+    r = ob.ok("import", "msmtprc", path, "--json")
+    rows = {a["msmtp_account"]: (a["server"], a["server_outcome"], a["address"]) for a in r.json()["accounts"]}
+    expect(rows, {"me@gmail.com": ("me-gmail.com", "imported", "me@gmail.com"),
+                  "alias@gmail.com": ("me-gmail.com", "unchanged", "alias@gmail.com")},
+           "server and account for each msmtp account", r)
+    exported = str(tmp_path / "exported")
+    ob.ok("export", "msmtprc", "--output", exported)
+    before = ob.fingerprint()
+    again = ob.ok("import", "msmtprc", exported, "--json").json()
+    outcomes = sorted((a["server_outcome"], a["account_outcome"]) for a in again["accounts"] if a.get("address"))
+    expect(outcomes, [("unchanged", "unchanged")] * 2, "importing outbox's own export", r)
+    expect(ob.fingerprint(), before, "the store after importing its own export", r)
