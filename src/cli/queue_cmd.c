@@ -91,10 +91,14 @@ static void queue_json(struct json *j, const outbox_queue_message *m)
  * about the first recipient it did not reach. Without one, the attempt's own words. */
 static const char *queue_row_reply(const outbox_queue_message *m)
 {
+	/* A queued message waits for its pending recipients only: one refused for good beside them
+	 * does not say why it waits. */
+	const char *wanted = strcmp(m->state, "queued") == 0 ? "pending" : NULL;
 	size_t i;
 
 	for (i = 0; i < m->nrecipients; i++)
-		if (strcmp(m->recipients[i].state, "delivered") != 0 && *m->recipients[i].reply &&
+		if (strcmp(m->recipients[i].state, "delivered") != 0 &&
+		    (wanted == NULL || strcmp(m->recipients[i].state, wanted) == 0) && *m->recipients[i].reply &&
 		    strncmp(m->recipients[i].reply, "2", 1) != 0)
 			return m->recipients[i].reply;
 	return m->last_reply;

@@ -147,16 +147,20 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 {
 	struct retry_policy policy;
 	struct queue_entry_in in;
-	char name[33], **to = NULL;
+	char name[33], **to = NULL, **replies = NULL;
 	long long id = 0;
 	size_t i;
 	int rc, uncertain = 0;
 
+	/* Each recipient keeps the words that explain why it waits (its 451), so the outbox shows
+	 * them rather than the message's last reply, which may be about another recipient. */
 	for (i = 0; i < res->count; i++)
 		if (res->rcpt[i].state == OUTBOX_RCPT_DEFERRED || res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN) {
 			uncertain |= res->rcpt[i].state == OUTBOX_RCPT_UNCERTAIN;
-			if (strv_push(&to, res->rcpt[i].address) < 0) {
+			if (strv_push(&to, res->rcpt[i].address) < 0 ||
+			    strv_push(&replies, res->rcpt[i].reply ? res->rcpt[i].reply : "") < 0) {
 				strv_free(to);
+				strv_free(replies);
 				return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 			}
 		}
@@ -164,6 +168,7 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 		return 0;
 	if ((rc = spool_commit(h, sp, w, name)) < 0) {
 		strv_free(to);
+		strv_free(replies);
 		return rc;
 	}
 	memset(&in, 0, sizeof in);
@@ -177,6 +182,7 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 	in.smtputf8 = m->smtputf8;
 	in.dsn = m->dsn;
 	in.recipients = (const char *const *)to;
+	in.replies = (const char *const *)replies;
 	in.uncertain = uncertain;
 	in.last_reply = why;
 	in.attempted = !req->queue_only;
@@ -197,6 +203,7 @@ static int deliver_enqueue(outbox *h, struct spool *sp, struct spool_writer *w, 
 				res->rcpt[i].state = OUTBOX_RCPT_QUEUED;
 	}
 	strv_free(to);
+	strv_free(replies);
 	return rc;
 }
 

@@ -288,9 +288,10 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 	/* OR IGNORE: the same address twice gets one copy, as an MTA would send it. */
 	for (i = 0; rc == 0 && in->recipients[i]; i++)
 		rc = store_exec(h,
-				"INSERT OR IGNORE INTO queue_recipients (queue_id, address, state)"
-				" VALUES (?1, ?2, 'pending')",
-				"it", *id, in->recipients[i]);
+				"INSERT OR IGNORE INTO queue_recipients (queue_id, address, state, reply)"
+				" VALUES (?1, ?2, 'pending', ?3)",
+				"itt", *id, in->recipients[i],
+				in->replies && in->replies[i] ? in->replies[i] : "");
 	if (rc == 0)
 		rc = store_commit(h);
 	else

@@ -30,6 +30,7 @@ struct queue_entry_in {
 	int body_8bit, smtputf8;       /* what the body needs from the server */
 	const struct dsn_request *dsn; /* -N, -R, -V as dsn_check gave them; NULL for the defaults */
 	const char *const *recipients; /* NULL-terminated, at least one; duplicates kept once */
+	const char *const *replies;    /* each recipient's words so far (recipients' order), or NULL */
 	long long not_before;          /* first attempt no earlier than this; 0 means now */
 	int uncertain;                 /* an attempt already lost its reply after the data */
 	const char *last_reply;        /* why it is queued (the failed attempt's words), or NULL */

@@ -89,3 +89,16 @@ def test_man_says_pipelining_across_messages_holds_over_data_only():
     text = " ".join(man_text().split())
     assert "BDAT" in text.split('SS "outbox queue run')[1].split(".SS")[0], \
         "queue run's section must say that with BDAT each message costs one round trip"
+
+
+def test_queue_list_row_is_not_explained_by_a_refused_recipient(ob, postfix):
+    # reject@ gets 550 (refused for good), later@ 450: the message waits for later@ alone, so its
+    # row shows later@'s 450, not the 550 that comes first in the recipient order.
+    configure(ob, "pf", postfix.plain_port, "none")
+    m = marker()
+    r = ob.run("send", "reject@example.test", "later@example.test", "ok@example.test",
+               input=f"Subject: {m}\n\nbody\n")
+    postfix.wait_message(m)
+    head, [row] = list_rows(ob)
+    assert "450 4.2.1" in row, f"got row {row!r}, want later@'s 450 4.2.1 as the reason it waits\n" + r.describe()
+    assert "550" not in row, f"got row {row!r}: a refused recipient's 550 is not why the message waits"
