@@ -450,8 +450,10 @@ int server_write_checked(outbox *h, outbox_server *s, struct server_write *w)
 		if ((rc = secret_new_id(h, w->new_id)) < 0)
 			return rc;
 		if (buf_printf(&label, "outbox: %s (%s@%s)", s->rec.val[OUTBOX_SERVER_NAME],
-			       s->rec.val[OUTBOX_SERVER_USER], s->rec.val[OUTBOX_SERVER_HOST]) < 0)
+			       s->rec.val[OUTBOX_SERVER_USER], s->rec.val[OUTBOX_SERVER_HOST]) < 0) {
+			buf_free(&label);
 			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+		}
 		rc = secret_store(h, w->new_id, label.data, s->new_password, &w->stored_at);
 		buf_free(&label);
 		if (rc < 0)
