@@ -323,6 +323,8 @@ static int convert_check(outbox *h, int fd, struct convert_result *res)
 	ssize_t n;
 	int rc;
 
+	if (chunk == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	while ((n = pread(fd, chunk, SCAN_CHUNK, at)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
