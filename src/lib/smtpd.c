@@ -278,9 +278,10 @@ static int cmd_rcpt(struct smtpd *s, const char *arg)
 			     s->cfg.max_recipients);
 	/* outbox_send takes one NOTIFY for the whole message, so the first recipient's holds; one
 	 * that asks otherwise gets a 4xx (RFC 3461 5.2.1 lets a server refuse what it cannot
-	 * accommodate), and the client sends it in a transaction of its own, as after a 452. */
-	if (s->nrecipients > 0 &&
-	    strcmp(dsn_notify_or_default(params.dsn.notify), dsn_notify_or_default(s->dsn.notify)) != 0)
+	 * accommodate), and the client sends it in a transaction of its own, as after a 452. Asking
+	 * nothing is not asking the default: the message then gets the command line's -N, which may
+	 * differ, so only the same request (canonical, or none) shares a transaction. */
+	if (s->nrecipients > 0 && strcmp(params.dsn.notify, s->dsn.notify) != 0)
 		return smtpd_reply(s, "455 4.5.4 One NOTIFY per message: send this recipient in a separate transaction");
 	if (has_8bit(address) && !s->smtputf8)
 		return smtpd_refuse(s, "553 5.6.7 A UTF-8 address needs SMTPUTF8 on MAIL FROM");
@@ -493,7 +494,7 @@ void smtpd_delivered(struct smtpd *s, int code, const char *enhanced, const char
 	smtpd_printable(text);
 	transaction_reset(s);
 	s->state = ST_READY;
-	if (code >= 400)
-		s->errors++;
+	/* A refused or failed message is the server's answer, not the client's error: only bad
+	 * commands count toward the session's end. */
 	smtpd_reply(s, "%d %s %s", code, enhanced, *text ? text : "Ok");
 }

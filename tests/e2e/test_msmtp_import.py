@@ -148,7 +148,7 @@ def test_realistic_msmtprc_imported_then_sends(ob, aiosmtpd_srv, pki, tmp_path):
      "defaults\ntls on\nauth on\nuser u\naccount a\nhost same.example.test\nport 587\nfrom a@example.test\n"
      "account b\nhost same.example.test\nport 587\ntls_certcheck off\nfrom b@example.test\n", None,
      "msmtprc line 9 (account b): the same host, port and user as account a, with other settings"),
-    ("an alias refused when written, after the servers and a password",
+    ("an alias the import refuses, with a server and its password before it",
      "defaults\naliases ~/aliases\naccount a\nhost a.example.test\ntls on\nauth on\nuser u\n"
      "password made-up-for-this-test\nfrom a@example.test\n",
      "root: no address here\n", "aliases line 1 (root): "),

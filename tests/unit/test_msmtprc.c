@@ -1,6 +1,7 @@
 /* test_msmtprc.c: msmtp's configuration read as msmtp reads it (quoting, defaults, inheritance,
  * refusals by line), its aliases file, and the import's all-or-nothing write into a real store. */
 #include "unit.h"
+#include "handle_internal.h"
 #include "msmtprc.h"
 
 static const char *value_of(const struct msmtprc *rc, const char *account, enum msmtprc_key key)
@@ -227,8 +228,9 @@ static size_t count_aliases(outbox *h)
 	return n;
 }
 
-/* An alias the store refuses is found only when written, after the servers and their password:
- * the whole import is rolled back, and the password stored for it deleted again. */
+/* A failure when the aliases are written, after the servers and their password (here the store
+ * refusing the alias row, as a full disk would): the whole import is rolled back, and the password
+ * stored for it deleted again. */
 static void test_import_is_all_or_nothing(void **state)
 {
 	struct unit_store *f = *state;
@@ -236,7 +238,7 @@ static void test_import_is_all_or_nothing(void **state)
 	char rc_path[256], alias_path[256], config[1024], cmd[300];
 	int rc;
 
-	write_file(f->home, "aliases", "root: not an address\n", alias_path, sizeof alias_path);
+	write_file(f->home, "aliases", "root: admin@a.example.org\n", alias_path, sizeof alias_path);
 	snprintf(config, sizeof config,
 		 "defaults\nauth on\ntls on\naliases %s\n"
 		 "account a\nhost a.example.org\nfrom me@a.example.org\nuser me\npassword made-up-%d\n"
@@ -245,16 +247,21 @@ static void test_import_is_all_or_nothing(void **state)
 	write_file(f->home, "msmtprc", config, rc_path, sizeof rc_path);
 
 	rc = outbox_msmtp_import(f->h, rc_path, OUTBOX_IMPORT_DRY_RUN, &r);
-	EXPECT_INT(rc, 0, "the dry run (the alias's addresses are checked on writing)");
+	EXPECT_INT(rc, 0, "the dry run");
 	EXPECT_INT(r->naccounts, 2, "accounts reported");
 	EXPECT_INT(r->accounts[0].server_outcome, OUTBOX_IMPORT_ADDED, "a's server in the dry run");
 	outbox_msmtp_report_free(r);
 	EXPECT_INT(count_servers(f->h), 0, "servers after the dry run");
 
+	assert_int_equal(sqlite3_exec(f->h->db,
+				      "CREATE TEMP TRIGGER refuse_alias BEFORE INSERT ON aliases"
+				      " BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 	rc = outbox_msmtp_import(f->h, rc_path, 0, &r);
-	EXPECT_INT(rc, OUTBOX_EINVALID, "the import");
+	EXPECT_INT(rc, OUTBOX_ESTORE, "the import");
 	assert_null(r);
-	EXPECT_CONTAINS(outbox_errmsg(f->h), "aliases line 1", "the refusal names the aliases file's line");
+	assert_int_equal(sqlite3_exec(f->h->db, "DROP TRIGGER temp.refuse_alias", NULL, NULL, NULL), SQLITE_OK);
 	EXPECT_INT(count_servers(f->h), 0, "servers after the failed import");
 	EXPECT_INT(count_aliases(f->h), 0, "aliases after the failed import");
 	/* The password's file went with the rollback: no secret file is left in the store. */
