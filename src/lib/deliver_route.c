@@ -10,6 +10,7 @@
 #include "history_internal.h"
 #include "oauth_token.h"
 #include "secret.h"
+#include "store.h"
 #include "transcript.h"
 #include "server_internal.h"
 #include "session.h"
@@ -204,6 +205,12 @@ void deliver_route_record(outbox *h, const struct deliver_route *route, enum pol
 	size_t k;
 
 	outbox_error_save(h, &saved);
+	/* One commit that does not wait for the disk: each attempt's server already has its answer,
+	 * so a power cut would lose log lines, not mail. A message queued next is synced with them. */
+	if (route->n == 0 || store_begin_unsynced(h) < 0) {
+		outbox_error_restore(h, &saved);
+		return;
+	}
 	for (k = 0; k < route->n; k++) {
 		const struct deliver_attempt *a = &route->attempts[k];
 		/* Recipients an attempt left open went on to the next server, or, after the last, to
@@ -223,6 +230,7 @@ void deliver_route_record(outbox *h, const struct deliver_route *route, enum pol
 		e.message_id = m->message_id;
 		history_record(h, &e);
 	}
+	store_commit(h);
 	outbox_error_restore(h, &saved);
 }
 

@@ -22,6 +22,7 @@ struct outbox {
 	int readonly; /* opened by outbox_open_readonly: nothing is created or written */
 	int schema_version;
 	long long data_version; /* PRAGMA data_version when outbox_changed() last looked */
+	int unsynced; /* the open transaction began with store_begin_unsynced */
 	char err_field[32];
 	char err_detail[512];
 	char err_message[560];

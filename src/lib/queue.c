@@ -262,7 +262,7 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 		return outbox_fail(h, OUTBOX_EINVALID, "spool", "a spool name is 32 lowercase hex digits");
 	if (in->recipients == NULL || in->recipients[0] == NULL)
 		return outbox_fail(h, OUTBOX_EINVALID, "recipients", "a queued message needs a recipient");
-	if ((rc = store_begin(h)) < 0)
+	if ((rc = store_begin_unsynced(h)) < 0)
 		return rc;
 	rc = store_exec(h,
 			"INSERT INTO queue (spool_name, account, server, sender, message_id, size, body_8bit,"
@@ -292,8 +292,10 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 				" VALUES (?1, ?2, 'pending', ?3)",
 				"itt", *id, in->recipients[i],
 				in->replies && in->replies[i] ? in->replies[i] : "");
+	/* `send` says "queued" only once this is on disk: one sync of the log, after the spool
+	 * file's two (invariant 1). */
 	if (rc == 0)
-		rc = store_commit(h);
+		rc = store_commit_durable(h);
 	else
 		store_rollback(h);
 	if (rc < 0)

@@ -12,6 +12,7 @@
 #include "handle_internal.h"
 #include "outbox/handle.h"
 #include "queue_janitor.h"
+#include "store.h"
 
 struct janitor {
 	int dir_fd;
@@ -27,14 +28,10 @@ struct janitor {
 	int stopping;
 };
 
-/* fdatasync on any descriptor of the WAL writes out every frame committed before the call, by
- * any connection; frames already checkpointed were synced by the checkpoint. */
+/* Every outcome committed before the call becomes durable (store_sync_log). */
 static int janitor_sync(struct janitor *j)
 {
-	/* O_NONBLOCK: whatever is found under that name, opening it must not hold the runner. */
-	if (j->wal_fd < 0)
-		j->wal_fd = open(j->wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	return j->wal_fd >= 0 && fdatasync(j->wal_fd) == 0;
+	return store_sync_log(j->wal, &j->wal_fd) == 0;
 }
 
 /* Unlinking a file that reached the disk costs the journal a write; on ext4 that was about a

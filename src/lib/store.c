@@ -1,5 +1,6 @@
 /* store.c: opens the database with the pragmas every outbox process relies on (WAL, foreign keys,
- * full sync, a busy timeout) and wraps transactions and statements with error reporting. */
+ * full sync, a busy timeout, no checkpoint on close) and wraps transactions and statements with
+ * error reporting; it decides how each commit reaches the disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -47,47 +48,6 @@ static int store_read_version(outbox *h, const char *path)
 	return 0;
 }
 
-static int store_fail_open(outbox *h, const char *path)
-{
-	return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
-			   h->db ? sqlite3_errmsg(h->db) : "out of memory");
-}
-
-int store_open(outbox *h, const char *path)
-{
-	static const char *const pragmas =
-		"PRAGMA foreign_keys = ON;"
-		"PRAGMA synchronous = FULL;"
-		"PRAGMA trusted_schema = OFF;";
-	int rc;
-	char *mode = NULL;
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
-		return store_fail_open(h, path);
-	sqlite3_busy_timeout(h->db, 10000);
-	sqlite3_extended_result_codes(h->db, 0);
-	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
-		return outbox_fail_db(h, "setting up the database");
-	/* Switching to WAL writes the header once; asking again on a WAL database writes nothing. */
-	if ((rc = store_prepare(h, &st, "PRAGMA journal_mode = WAL")) < 0)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		mode = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (mode == NULL || strcmp(mode, "wal") != 0) {
-		free(mode);
-		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
-				   "the database %s cannot use write-ahead logging (is it on a network file system?)", path);
-	}
-	free(mode);
-	if ((rc = store_read_version(h, path)) < 0)
-		return rc;
-	if (h->schema_version < STORE_SCHEMA_VERSION)
-		return store_migrate(h, STORE_SCHEMA_VERSION);
-	return 0;
-}
-
 /* Whether `path` has a write-ahead log or its index beside it: then the database cannot be read
  * as if it were the whole story. */
 static int store_has_wal(const char *path)
@@ -106,6 +66,75 @@ static int store_has_wal(const char *path)
 	}
 	buf_free(&side);
 	return found;
+}
+
+/* The directory holding `path`, fsync'd: a file created in it keeps its name after a power cut. */
+static int store_sync_dir(outbox *h, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct buf dir = BUF_INIT;
+	int fd, rc = 0;
+
+	if (buf_printf(&dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".") < 0)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	fd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot sync the directory %s: %s", dir.data, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	buf_free(&dir);
+	return rc;
+}
+
+static int store_fail_open(outbox *h, const char *path)
+{
+	return outbox_fail(h, OUTBOX_ECONFIG, NULL, "cannot open the database %s: %s", path,
+			   h->db ? sqlite3_errmsg(h->db) : "out of memory");
+}
+
+int store_open(outbox *h, const char *path)
+{
+	static const char *const pragmas =
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA trusted_schema = OFF;";
+	int rc, had_wal;
+	char *mode = NULL;
+	sqlite3_stmt *st = NULL;
+
+	had_wal = store_has_wal(path);
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+		return store_fail_open(h, path);
+	sqlite3_busy_timeout(h->db, 10000);
+	sqlite3_extended_result_codes(h->db, 0);
+	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return outbox_fail_db(h, "setting up the database");
+	/* Closing the last connection would checkpoint (two syncs) and delete the log, which the
+	 * next command would create again (a directory sync): a command's close costs nothing now.
+	 * SQLite checkpoints when the log passes 1,000 pages, in whichever commit gets there. */
+	if (sqlite3_db_config(h->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
+		return outbox_fail_db(h, "setting up the database");
+	/* Switching to WAL writes the header once; asking again on a WAL database writes nothing. */
+	if ((rc = store_prepare(h, &st, "PRAGMA journal_mode = WAL")) < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		mode = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		free(mode);
+		return outbox_fail(h, OUTBOX_ECONFIG, NULL,
+				   "the database %s cannot use write-ahead logging (is it on a network file system?)", path);
+	}
+	free(mode);
+	/* The log was made by this open: its name is made durable once, here, since store_sync
+	 * syncs only the log's own bytes. A log that was already there stays (nothing deletes it). */
+	if (!had_wal && (rc = store_sync_dir(h, path)) < 0)
+		return rc;
+	if ((rc = store_read_version(h, path)) < 0)
+		return rc;
+	if (h->schema_version < STORE_SCHEMA_VERSION)
+		return store_migrate(h, STORE_SCHEMA_VERSION);
+	return 0;
 }
 
 /* `path` as a file: URI, so the open can carry immutable=1. Everything but the unreserved
@@ -157,6 +186,23 @@ int store_open_readonly(outbox *h, const char *path, int writable)
 	return store_read_version(h, path);
 }
 
+/* Under synchronous=NORMAL a WAL commit writes its frames and does not wait for them; FULL waits
+ * (and, first in a process, syncs the directory too). SQLite takes the level only outside a
+ * transaction, so it is set before BEGIN and put back after the end. */
+static void store_synchronous(outbox *h, int full)
+{
+	sqlite3_exec(h->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+}
+
+/* The transaction that began unsynced has ended: the connection waits for the disk again. */
+static void store_end_unsynced(outbox *h)
+{
+	if (h->unsynced && sqlite3_get_autocommit(h->db)) {
+		h->unsynced = 0;
+		store_synchronous(h, 1);
+	}
+}
+
 int store_begin(outbox *h)
 {
 	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -171,13 +217,55 @@ int store_commit(outbox *h)
 		store_rollback(h);
 		return rc;
 	}
+	store_end_unsynced(h);
 	return 0;
+}
+
+int store_sync_log(const char *wal, int *fd)
+{
+	/* O_NONBLOCK: whatever is found under that name, opening it must not make the caller wait. */
+	if (*fd < 0)
+		*fd = open(wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	return *fd >= 0 && fdatasync(*fd) == 0 ? 0 : -1;
+}
+
+int store_sync(outbox *h)
+{
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(h->db, "main"));
+	int fd = -1, rc = 0;
+
+	if (wal == NULL || store_sync_log(wal, &fd) < 0)
+		rc = outbox_fail(h, OUTBOX_ESTORE, NULL, "cannot sync the database's log %s: %s",
+				 wal ? wal : "(none)", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int store_begin_unsynced(outbox *h)
+{
+	int rc;
+
+	store_synchronous(h, 0);
+	h->unsynced = 1;
+	if ((rc = store_begin(h)) < 0)
+		store_end_unsynced(h);
+	return rc;
+}
+
+int store_commit_durable(outbox *h)
+{
+	int rc = store_commit(h);
+
+	return rc < 0 ? rc : store_sync(h);
 }
 
 void store_rollback(outbox *h)
 {
 	if (h->db && !sqlite3_get_autocommit(h->db))
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	if (h->db)
+		store_end_unsynced(h);
 }
 
 int store_prepare(outbox *h, sqlite3_stmt **st, const char *sql)

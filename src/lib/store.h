@@ -25,6 +25,21 @@ int store_migrate(outbox *h, int target);
 /* BEGIN IMMEDIATE, so a writer learns at once when another holds the database. */
 int store_begin(outbox *h);
 int store_commit(outbox *h);
+/* Which commits must survive a power cut is decided by the caller, per write (DESIGN.md, "What is
+ * synced"). store_begin begins a transaction whose commit waits for the disk (synchronous=FULL);
+ * store_begin_unsynced one whose commit does not: a power cut may lose it whole, never in part,
+ * and the next sync of the log makes it durable. store_commit_durable commits and then syncs the
+ * log once, which also makes durable every unsynced commit before it: after
+ * store_begin_unsynced, that is one sync for a durable commit where FULL takes two or three. Not
+ * for a runner's workers, whose connections stay at NORMAL. */
+int store_begin_unsynced(outbox *h);
+int store_commit_durable(outbox *h);
+/* One fdatasync of the log makes every commit so far durable, whoever made it: frames already
+ * checkpointed were synced by the checkpoint, and the log is restarted only after one. */
+int store_sync(outbox *h);
+/* The same with a descriptor of the caller's own (opened on first use, -1 before): for a thread
+ * that syncs while others write. 0, or -1 with errno. */
+int store_sync_log(const char *wal, int *fd);
 /* Roll back; safe to call when no transaction is open. */
 void store_rollback(outbox *h);
 
