@@ -644,3 +644,27 @@ int queue_spool_names(outbox *h, char ***names)
 			     "SELECT DISTINCT spool_name FROM queue WHERE state <> 'done' AND quarantine = ''"
 			     " ORDER BY spool_name", "");
 }
+
+int queue_spool_names_done(outbox *h, char *const *among, char ***names)
+{
+	struct buf list = BUF_INIT;
+	size_t i;
+	int rc = buf_puts(&list, "[");
+
+	*names = NULL;
+	/* One scan of the done rows for all the names, as a JSON array (each name is 32 hex digits:
+	 * nothing in it needs quoting); the spool_name column has no index of its own. */
+	for (i = 0; rc == 0 && among && among[i]; i++)
+		rc = queue_valid_spool_name(among[i]) ? buf_printf(&list, "%s\"%s\"", list.len > 1 ? "," : "", among[i]) : 0;
+	if (rc == 0)
+		rc = buf_puts(&list, "]");
+	if (rc < 0) {
+		buf_free(&list);
+		return queue_oom(h);
+	}
+	rc = store_strings(h, names, "reading the queue's spool names",
+			   "SELECT DISTINCT spool_name FROM queue WHERE state = 'done'"
+			   " AND spool_name IN (SELECT value FROM json_each(?1)) ORDER BY spool_name", "t", list.data);
+	buf_free(&list);
+	return rc;
+}

@@ -167,6 +167,9 @@ int queue_remove(outbox *h, long long id, int purge, char spool_name[33]);
  * finding orphan spool files. A file is spooled before its row is committed, so a caller must
  * spare young files that are not listed (a send may be between the two). Free with strv_free. */
 int queue_spool_names(outbox *h, char ***names);
+/* Of the spool names `among` (NULL-terminated), those of 'done' rows: files a runner left for the
+ * next one to delete (their rows are done, so nothing reads them again). Free with strv_free. */
+int queue_spool_names_done(outbox *h, char *const *among, char ***names);
 
 /* When the next queued message that a run with `server_filter` (NULL or "" for all) would claim
  * falls due (*at), or 0 when nothing is queued. A claimed message is due when its lease runs out,

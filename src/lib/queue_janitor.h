@@ -15,7 +15,9 @@ int janitor_start(outbox *h, struct janitor **out);
  * copied; n may be 0 for a sync alone). A file that cannot be deleted, or whose record could not
  * be synced, is left for the orphan sweep. Safe to call from several threads. */
 void janitor_sync_and_remove(struct janitor *j, const char (*names)[33], size_t n);
-/* Finish what is waiting (the sync, then the deletions), then stop. NULL is fine. */
-void janitor_stop(struct janitor *j);
+/* Finish what is waiting (the sync, then the deletions), then stop. With leave_rest, at most
+ * one group's deletions are still waited for and the other files are left to the next run, whose
+ * sweep hands them back (their rows say done). NULL is fine. */
+void janitor_stop(struct janitor *j, int leave_rest);
 
 #endif

@@ -232,16 +232,39 @@ static int run_batch(struct run *r, size_t *claimed)
 	return rc;
 }
 
-/* Files a crashed send linked but never recorded: after an hour nobody is about to record them. */
+/* Young files whose rows say done: an earlier run left them for this one (janitor_stop). They go
+ * to the janitor, so they are deleted while this run sends. */
+static void run_hand_leftovers(struct run *r, char *const *young)
+{
+	char **done = NULL, (*names)[33] = NULL;
+	size_t n = 0;
+
+	if (young == NULL || queue_spool_names_done(r->h, young, &done) < 0 || done == NULL)
+		return;
+	while (done[n])
+		n++;
+	if ((names = calloc(n, sizeof *names)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(names[i], sizeof names[i], "%s", done[i]);
+		janitor_sync_and_remove(r->sh.janitor, (const char(*)[33])names, n);
+	}
+	free(names);
+	strv_free(done);
+}
+
+/* Files a crashed send linked but never recorded: after an hour nobody is about to record them.
+ * Younger ones are a delivered message's, left by the run before, or a send's about to be. */
 static void run_remove_orphans(struct run *r)
 {
-	char **keep = NULL;
+	char **keep = NULL, **young = NULL;
 	struct outbox_error_copy saved;
 
 	outbox_error_save(r->h, &saved);
-	if (queue_spool_names(r->h, &keep) == 0)
-		spool_remove_orphans(r->h, &r->workers[0].sp, keep, 3600);
+	if (queue_spool_names(r->h, &keep) == 0 &&
+	    spool_remove_orphans(r->h, &r->workers[0].sp, keep, 3600, &young) == 0)
+		run_hand_leftovers(r, young);
 	strv_free(keep);
+	strv_free(young);
 	outbox_error_restore(r->h, &saved);
 }
 
@@ -249,7 +272,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 {
 	struct run *r = calloc(1, sizeof *r);
 	size_t claimed = 0, i;
-	int rc;
+	int rc, sent_any = 0;
 
 	if (r == NULL)
 		return queue_oom(h);
@@ -272,9 +295,10 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if (o && o->all && (rc = queue_due_now(h, o->server)) < 0)
 		goto out;
 	run_remove_orphans(r);
-	do
+	do {
 		rc = run_batch(r, &claimed);
-	while (rc == 0 && claimed > 0 && !run_stopping(&r->sh));
+		sent_any |= claimed > 0;
+	} while (rc == 0 && claimed > 0 && !run_stopping(&r->sh));
 out:
 	/* The recorder first: its last records hand the janitor the last sync and files. */
 	recorder_stop(r->sh.recorder);
@@ -282,7 +306,9 @@ out:
 		rc = run_report_failure(r);
 	for (i = 0; i < r->started || i == 0; i++)
 		worker_stop(&r->workers[i]);
-	janitor_stop(r->sh.janitor);
+	/* A run that sent something ends with its last outcome synced, not with the deletions
+	 * behind it; one that sent nothing has no reply to be late for, and clears what is left. */
+	janitor_stop(r->sh.janitor, sent_any);
 	queue_owner_drop(&r->sh.owner);
 	pthread_mutex_destroy(&r->sh.lock);
 	for (i = 0; i < r->naccounts; i++) {

@@ -459,13 +459,15 @@ static int spool_cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age)
+int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age, char ***spared)
 {
 	char **names = NULL, **sorted = NULL;
 	time_t now = time(NULL);
-	size_t i, nkeep = 0;
+	size_t i, nkeep = 0, nspared = 0;
 	int rc, removed = 0;
 
+	if (spared)
+		*spared = NULL;
 	if ((rc = spool_names(h, sp, 0, &names)) < 0)
 		return rc;
 	/* A sorted copy of `keep`: a full outbox has thousands of files, and comparing each with
@@ -485,9 +487,17 @@ int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long lo
 		int kept = nkeep && bsearch(&names[i], sorted, nkeep, sizeof *sorted, spool_cmp_names) != NULL;
 		/* Young files are spared: a send may be between linking its file and committing its row.
 		 * Nothing else (a FIFO, a device, a symlink) is ever made by a send, so it goes at once. */
-		if (kept || fstatat(sp->dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
-		    (S_ISREG(st.st_mode) && now - st.st_mtime < min_age))
+		if (kept || fstatat(sp->dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
 			continue;
+		if (S_ISREG(st.st_mode) && now - st.st_mtime < min_age) {
+			/* Out of memory only costs the caller a look: the file waits for its hour. */
+			if (spared && strv_append(spared, &nspared, names[i]) < 0) {
+				strv_free(*spared);
+				*spared = NULL;
+				spared = NULL;
+			}
+			continue;
+		}
 		removed += unlinkat(sp->dir_fd, names[i], 0) == 0;
 	}
 	free(sorted);

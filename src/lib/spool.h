@@ -70,7 +70,8 @@ int spool_list(outbox *h, struct spool *sp, char ***names);
 /* Remove entries with message names that `keep` (NULL-terminated) does not name: files older
  * than `min_age` seconds (messages whose queue row never got committed because the process died
  * between the two steps, or quarantined ones), and at once anything that is not a regular file
- * (no writer makes one). Only names are removed: nothing is opened or followed. */
-int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age);
+ * (no writer makes one). Only names are removed: nothing is opened or followed. `spared`, when
+ * not NULL, gets the regular files spared for their youth (a strv, NULL when none). */
+int spool_remove_orphans(outbox *h, struct spool *sp, char *const *keep, long long min_age, char ***spared);
 
 #endif

@@ -515,7 +515,7 @@ static void test_remove_orphans_spares_kept_and_young(void **state)
 	p = path_of(f, old);
 	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
 	free(p);
-	EXPECT_INT(spool_remove_orphans(f->h, &f->sp, keep, 3600), 0, "remove orphans");
+	EXPECT_INT(spool_remove_orphans(f->h, &f->sp, keep, 3600, NULL), 0, "remove orphans");
 	assert_int_equal(spool_list(f->h, &f->sp, &got), 0);
 	EXPECT_INT(strv_len(got), 2, "files left");
 	EXPECT_INT((strcmp(got[0], kept) == 0 && strcmp(got[1], young) == 0) ||
@@ -678,7 +678,7 @@ static void test_remove_orphans_takes_hostile_entries_at_once(void **state)
 	free(p);
 
 	alarm(10);
-	EXPECT_INT(spool_remove_orphans(f->h, &f->sp, NULL, 3600), 0, "sweep");
+	EXPECT_INT(spool_remove_orphans(f->h, &f->sp, NULL, 3600, NULL), 0, "sweep");
 	alarm(0);
 	p = path_of(f, fifo);
 	EXPECT_INT(lstat(p, &st) < 0 && errno == ENOENT, 1, "the FIFO is gone");
