@@ -251,6 +251,17 @@ static int queue_valid_spool_name(const char *s)
 	return s && s[32] == '\0';
 }
 
+/* The row queue_add committed but could not sync, deleted again (its recipients and attempts go
+ * with it); the handle keeps the sync's failure. */
+static void queue_add_undo(outbox *h, long long id)
+{
+	struct outbox_error_copy saved;
+
+	outbox_error_save(h, &saved);
+	store_exec(h, "DELETE FROM queue WHERE id = ?1", "i", id);
+	outbox_error_restore(h, &saved);
+}
+
 int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 {
 	long long now = store_now();
@@ -293,10 +304,11 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id)
 				"itt", *id, in->recipients[i],
 				in->replies && in->replies[i] ? in->replies[i] : "");
 	/* `send` says "queued" only once this is on disk: one sync of the log, after the spool
-	 * file's two (invariant 1). */
-	if (rc == 0)
-		rc = store_commit_durable(h);
-	else
+	 * file's two (invariant 1). A sync that fails takes the row back out, so the caller can
+	 * remove the file and say nothing was queued. */
+	if (rc == 0 && (rc = store_commit(h)) == 0 && (rc = store_sync(h)) < 0)
+		queue_add_undo(h, *id);
+	else if (rc < 0)
 		store_rollback(h);
 	if (rc < 0)
 		*id = 0;

@@ -253,13 +253,6 @@ int store_begin_unsynced(outbox *h)
 	return rc;
 }
 
-int store_commit_durable(outbox *h)
-{
-	int rc = store_commit(h);
-
-	return rc < 0 ? rc : store_sync(h);
-}
-
 void store_rollback(outbox *h)
 {
 	if (h->db && !sqlite3_get_autocommit(h->db))

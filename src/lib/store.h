@@ -26,14 +26,11 @@ int store_migrate(outbox *h, int target);
 int store_begin(outbox *h);
 int store_commit(outbox *h);
 /* Which commits must survive a power cut is decided by the caller, per write (DESIGN.md, "What is
- * synced"). store_begin begins a transaction whose commit waits for the disk (synchronous=FULL);
- * store_begin_unsynced one whose commit does not: a power cut may lose it whole, never in part,
- * and the next sync of the log makes it durable. store_commit_durable commits and then syncs the
- * log once, which also makes durable every unsynced commit before it: after
- * store_begin_unsynced, that is one sync for a durable commit where FULL takes two or three. Not
- * for a runner's workers, whose connections stay at NORMAL. */
+ * synced"). store_begin begins a transaction whose commit waits for the disk (synchronous=FULL:
+ * two or three syncs); store_begin_unsynced one whose commit does not: a power cut may lose it
+ * whole, never in part, until the next sync of the log (store_sync, one fdatasync) makes it and
+ * every commit before it durable. Not for a runner's workers, whose connections stay at NORMAL. */
 int store_begin_unsynced(outbox *h);
-int store_commit_durable(outbox *h);
 /* One fdatasync of the log makes every commit so far durable, whoever made it: frames already
  * checkpointed were synced by the checkpoint, and the log is restarted only after one. */
 int store_sync(outbox *h);
