@@ -92,6 +92,10 @@ static int store_fail_open(outbox *h, const char *path)
 			   h->db ? sqlite3_errmsg(h->db) : "out of memory");
 }
 
+/* The most the log may hold when a command ends, in bytes. */
+#define STORE_LOG_MOST 1048576
+#define STORE_LOG_MOST_TEXT "1048576"
+
 int store_open(outbox *h, const char *path)
 {
 	static const char *const pragmas =
@@ -110,13 +114,11 @@ int store_open(outbox *h, const char *path)
 	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
 		return outbox_fail_db(h, "setting up the database");
 	/* Closing the last connection would checkpoint (two syncs) and delete the log, which the
-	 * next command would create again (a directory sync): a command's close costs nothing now.
-	 * The log stays, so it is kept small instead: the commit that takes it past 256 pages
-	 * checkpoints (about one send in 40 pays those two syncs), and a log restarted after a
-	 * checkpoint is cut back to 1 MB, the most a store's log then holds on disk. */
+	 * next command would create again (a directory sync): a command's close costs nothing now,
+	 * unless the log has grown past STORE_LOG_MOST (store_close). A log restarted within a
+	 * long run is cut back to that size too. */
 	if (sqlite3_db_config(h->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK ||
-	    sqlite3_exec(h->db, "PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;", NULL,
-			 NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(h->db, "PRAGMA journal_size_limit = " STORE_LOG_MOST_TEXT, NULL, NULL, NULL) != SQLITE_OK)
 		return outbox_fail_db(h, "setting up the database");
 	/* Switching to WAL writes the header once; asking again on a WAL database writes nothing. */
 	if ((rc = store_prepare(h, &st, "PRAGMA journal_mode = WAL")) < 0)
@@ -325,6 +327,21 @@ void store_release(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* A log that stays between commands is never restarted by them: each opens it afresh, finds
+ * nothing checkpointed, and appends. So the command that ends with it past STORE_LOG_MOST
+ * checkpoints and empties it (three syncs, about one queued send in 50 pays them). It does not
+ * wait for a reader (a running `queue run`): then the next command's close tries again. */
+static void store_trim_log(outbox *h)
+{
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(h->db, "main"));
+	struct stat st;
+
+	if (h->readonly || wal == NULL || stat(wal, &st) < 0 || st.st_size <= STORE_LOG_MOST)
+		return;
+	sqlite3_busy_timeout(h->db, 0);
+	sqlite3_exec(h->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
 void store_close(outbox *h)
 {
 	size_t i;
@@ -333,6 +350,8 @@ void store_close(outbox *h)
 		sqlite3_finalize(h->cache[i].st);
 		h->cache[i].st = NULL;
 	}
+	if (h->db)
+		store_trim_log(h);
 	sqlite3_close(h->db);
 	h->db = NULL;
 }

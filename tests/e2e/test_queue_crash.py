@@ -390,8 +390,8 @@ def strace_send(ob, inject):
     ("linkat:signal=KILL", "killed as it names the file"),
     ("fsync:error=EIO:when=1", "the file's fsync fails"),
     ("fsync:error=EIO:when=2", "the spool directory's fsync fails after the link"),
-    # SQLite (WAL) syncs with fdatasync; the first one is the commit of the queue row, after the
-    # file was linked: the row is rolled back and send removes the file it had named.
+    # SQLite (WAL) syncs with fdatasync; the first one is the sync of the log after the queue
+    # row's commit: the row is taken back out and send removes the file it had named.
     ("fdatasync:error=EIO:when=1", "the queue row's commit fails"),
 ])
 def test_send_dies_or_fails_while_spooling(ob, inject, what):

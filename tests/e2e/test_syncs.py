@@ -127,3 +127,40 @@ def test_a_failed_log_sync_queues_nothing(ob, tmp_path):
     assert "sync" in p.stderr, p.stderr
     assert len(queue_list(ob)) == 1, "no row for the message whose sync failed"
     assert spool_files(ob) == before, "and no file"
+
+
+def test_a_send_killed_at_the_log_sync_leaves_the_message_whole_or_not_at_all(ob):
+    """Killed after the row's unsynced commit, at the sync that would make it durable: the kill
+    loses nothing the kernel holds, so the message stays queued (send never said so: a duplicate
+    at worst, never a loss), with its file; never a row without its file."""
+    configure(ob, "down", 9, "none")
+    ob.ok("send", "--queue-only", "r@example.test", input="Subject: first\n\nx\n")
+    env = dict(ob.env)
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
+    p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync",
+                        "-e", "inject=fdatasync:signal=KILL:when=1", OUTBOX, "send", "--queue-only",
+                        "r@example.test"], input="Subject: second\n\nx\n", capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert p.returncode in (-9, 128 + 9) and "queued as" not in p.stderr, (p.returncode, p.stderr)
+    rows = queue_list(ob)
+    assert len(rows) == 2, f"the killed send's row was committed before the sync: got {len(rows)} rows"
+    assert len(spool_files(ob)) == 2, "each row has its file"
+
+
+def test_the_log_kept_between_commands_stays_small_and_is_rarely_checkpointed(ob, tmp_path):
+    """The log is not checkpointed on close, so each command opens it afresh and appends; the
+    command that ends with it past 1 MB empties it. Without that it grows for ever, and once past
+    SQLite's own threshold every later commit would checkpoint the whole of it again."""
+    configure(ob, "down", 9, "none")
+    n = 80
+    counts = []
+    for i in range(n):
+        code, err, calls = syncs(ob, tmp_path, "send", "--queue-only", "r@example.test",
+                                 input=f"Subject: m{i}\n\n" + "body line\n" * 20)
+        assert code == 0, err
+        counts.append(len(calls))
+    wal = os.path.getsize(os.path.join(ob.home, "outbox.db-wal"))
+    assert wal <= 1_300_000, f"the log holds {wal} bytes after {n} sends; want at most about 1 MB"
+    extra = [c for c in counts if c > 3]
+    assert len(extra) <= 5, (f"{len(extra)} of {n} queued sends checkpointed (syncs per send: {counts}); "
+                             "want a few, one per MB of log")
