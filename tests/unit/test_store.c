@@ -49,6 +49,40 @@ static void test_new_store_is_private_and_current(void **state)
 	remove_home(home);
 }
 
+/* An unsynced transaction lowers the connection's sync level for its own commit only: whatever
+ * ends it (commit or rollback), the next write waits for the disk again. */
+static void test_unsynced_commit_leaves_the_connection_at_full(void **state)
+{
+	static const char *const insert =
+		"INSERT INTO history (at, account, server, sender, recipients, outcome, reply, size, message_id)"
+		" VALUES (0, '', '', '', '', 'delivered', '', 0, '')";
+	char *home = make_home();
+	long long level = -1, rows = -1;
+	outbox *h;
+
+	(void)state;
+	EXPECT_INT(outbox_open(&h, home), 0, "open a new store");
+	EXPECT_INT(store_int(h, &level, -1, "PRAGMA synchronous", ""), 0, "read the level");
+	EXPECT_INT(level, 2, "a connection starts at FULL");
+	EXPECT_INT(store_begin_unsynced(h), 0, "begin unsynced");
+	EXPECT_INT(store_int(h, &level, -1, "PRAGMA synchronous", ""), 0, "read the level");
+	EXPECT_INT(level, 1, "NORMAL inside the unsynced transaction");
+	EXPECT_INT(store_exec(h, insert, ""), 0, "write a line");
+	EXPECT_INT(store_commit(h), 0, "commit");
+	EXPECT_INT(store_int(h, &level, -1, "PRAGMA synchronous", ""), 0, "read the level");
+	EXPECT_INT(level, 2, "FULL again after the commit");
+	EXPECT_INT(store_sync(h), 0, "sync the log");
+	EXPECT_INT(store_begin_unsynced(h), 0, "begin unsynced again");
+	EXPECT_INT(store_exec(h, insert, ""), 0, "write a second line");
+	store_rollback(h);
+	EXPECT_INT(store_int(h, &level, -1, "PRAGMA synchronous", ""), 0, "read the level");
+	EXPECT_INT(level, 2, "FULL again after a rollback");
+	EXPECT_INT(store_int(h, &rows, -1, "SELECT count(*) FROM history", ""), 0, "count the lines");
+	EXPECT_INT(rows, 1, "the committed line stays, the rolled back one does not");
+	outbox_close(h);
+	remove_home(home);
+}
+
 static void test_refuses_group_writable_home(void **state)
 {
 	char *home = make_home();
@@ -405,6 +439,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_store_is_private_and_current),
 		cmocka_unit_test(test_refuses_group_writable_home),
+		cmocka_unit_test(test_unsynced_commit_leaves_the_connection_at_full),
 		cmocka_unit_test(test_migrates_version_1_with_its_data),
 		cmocka_unit_test(test_refuses_newer_schema),
 		cmocka_unit_test(test_changed_sees_other_processes_only),
