@@ -2,7 +2,6 @@
  * given, with a one-line message that names the field and shows the value safely. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <idn2.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "handle_internal.h"
+#include "idna.h"
 #include "retry.h"
 #include "validate.h"
 
@@ -352,7 +352,7 @@ static int dns_check(const char *name, int trailing_dot_ok, char *why, size_t si
 	const char *p;
 	size_t len = strlen(name);
 	int ascii = 1, rc;
-	uint8_t *out = NULL;
+	char *out = NULL;
 
 	if (len == 0) {
 		snprintf(why, size, "it is empty");
@@ -381,18 +381,18 @@ static int dns_check(const char *name, int trailing_dot_ok, char *why, size_t si
 		return OUTBOX_EINVALID;
 	if (ascii && !has_a_label(tmp))
 		return 0;
-	rc = idn2_lookup_u8((const uint8_t *)tmp, &out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	rc = idna_to_ascii(tmp, &out);
 	if (rc == IDN2_MALLOC) {
 		snprintf(why, size, "out of memory");
 		return OUTBOX_ENOMEM;
 	}
 	if (rc != IDN2_OK) {
-		snprintf(why, size, "%s", idn2_strerror(rc));
-		idn2_free(out);
+		snprintf(why, size, "%s", idna_strerror(rc));
+		idna_free(out);
 		return OUTBOX_EINVALID;
 	}
 	rc = ldh_problem((const char *)out, why, size);
-	idn2_free(out);
+	idna_free(out);
 	return rc < 0 ? OUTBOX_EINVALID : 0;
 }
 
