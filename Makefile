@@ -21,11 +21,12 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= /usr/bin/python3
 
-LIB_PKGS   := sqlite3 openssl libidn2 libgsasl
+LIB_PKGS   := sqlite3 openssl
 # Headers only: these libraries are loaded with dlopen when they are used (libsecret for a keyring,
 # libcurl and json-c for OAuth, expat for autoconfig, GMime to re-encode a message for a strict
-# server), so a plain send never pays for loading them.
-DL_PKGS    := libsecret-1 libcurl json-c expat gmime-3.0
+# server, libidn2 for a non-ASCII host name, GNU SASL for a computed AUTH), so a plain send never
+# pays for loading them.
+DL_PKGS    := libsecret-1 libcurl json-c expat gmime-3.0 libidn2 libgsasl
 # Quiet when pkg-config or a library is missing: `make check` and `make demo` install them first.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null) -ldl -lpthread
@@ -170,6 +171,9 @@ unit-bins: $(UNIT_BIN) $(TOOL_BIN)
 
 # test_convert decodes what convert.c wrote with GMime itself, linked rather than loaded.
 $(BUILD)/tests/test_convert: PKG_LIBS += $(shell $(PKG_CONFIG) --libs gmime-3.0 2>/dev/null)
+
+# test_sasl plays the server with GNU SASL, and fuzz_sasl checks with it: linked, not loaded.
+$(BUILD)/tests/test_sasl $(BUILD)/tests/replay_sasl build/fuzz/fuzz_sasl: PKG_LIBS += $(shell $(PKG_CONFIG) --libs libgsasl 2>/dev/null)
 
 unit: $(UNIT_BIN)
 	tests/with-keyring tests/run-unit $(UNIT_BIN)

@@ -226,3 +226,70 @@ def tempdir_in(parent, prefix):
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+# --- the slow-disk shim and the disk's own fsync latency -----------------------------------------
+
+FSYNC_PROBE = """
+import os, statistics, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+path = os.path.join(d, ".fsync-probe")
+block = b"\\0" * 4096
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+times = []
+try:
+    for i in range(n):
+        os.pwrite(fd, block, 0)
+        t0 = time.perf_counter()
+        os.fsync(fd)
+        times.append(time.perf_counter() - t0)
+finally:
+    os.close(fd)
+    os.unlink(path)
+times.sort()
+print(statistics.median(times) * 1000, times[min(n - 1, (n * 9) // 10)] * 1000)
+"""
+
+
+def fsync_latency(directory, env=None, count=200):
+    """(median, p90) ms of one 4 KB write + fsync, `count` times in `directory`, measured in a
+    child process so that `env` (the slow-disk shim's LD_PRELOAD) applies to it as to outbox."""
+    p = run([sys.executable, "-c", FSYNC_PROBE, directory, str(count)], env=env, timeout=120)
+    med, p90 = (float(x) for x in p.stdout.split())
+    return med, p90
+
+
+def fsync_line(label, directory, env=None):
+    """The line every store-bound figure is printed beside: what one fsync costs there."""
+    med, p90 = fsync_latency(directory, env)
+    return f"{label}: 4 KB write+fsync in {directory}: median {med:.2f} ms, p90 {p90:.2f} ms (200 runs)"
+
+
+def build_slowdisk(tmp):
+    """Compile bench/slowdisk.c into tmp with the system's cc; returns the .so path."""
+    cc = shutil.which("cc") or fail("no cc to build bench/slowdisk.c (Debian: apt-get install gcc)")
+    out = os.path.join(tmp, "slowdisk.so")
+    run([cc, "-shared", "-fPIC", "-O2", "-o", out, os.path.join(BENCH, "slowdisk.c"), "-ldl"])
+    return out
+
+
+def slowdisk_env(base, shim):
+    """A copy of env `base` (None: this process's) that runs a program under the shim. Its delays
+    come from SLOWDISK_FSYNC_MS/SLOWDISK_UNLINK_MS as set by the user (defaults 4 and 1.5 ms)."""
+    env = dict(os.environ if base is None else base)
+    env["LD_PRELOAD"] = " ".join(x for x in (shim, env.get("LD_PRELOAD", "")) if x)
+    # A sanitized outbox: libasan wants to come first, the shim must; both work in this order.
+    opts = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = ":".join(x for x in (opts, "verify_asan_link_order=0") if x)
+    return env
+
+
+def slowdisk_delays():
+    """The shim's delays as they will apply, for the output."""
+    return (os.environ.get("SLOWDISK_FSYNC_MS") or "4",
+            os.environ.get("SLOWDISK_UNLINK_MS") or "1.5")
+
+
+def summary(samples):
+    """(median, min, max) of a list, in its own unit."""
+    return statistics.median(samples), min(samples), max(samples)

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
-#include <idn2.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 
 #include "dns_query.h"
 #include "handle_internal.h"
+#include "idna.h"
 #include "net.h"
 #include "validate.h"
 
@@ -69,7 +69,7 @@ static int is_ascii(const char *s)
 int dns_query_name(outbox *h, const char *field, const char *prefix, const char *host, char *out,
 		   size_t size)
 {
-	uint8_t *ascii = NULL;
+	char *ascii = NULL;
 	const char *name = host;
 	size_t len;
 	int rc;
@@ -79,11 +79,11 @@ int dns_query_name(outbox *h, const char *field, const char *prefix, const char 
 	if (net_ip_literal(host, NULL))
 		return outbox_fail(h, OUTBOX_EINVALID, field, "%s is an IP address, not a domain name", host);
 	if (!is_ascii(host)) {
-		rc = idn2_lookup_u8((const uint8_t *)host, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+		rc = idna_to_ascii(host, &ascii);
 		if (rc != IDN2_OK) {
-			idn2_free(ascii);
+			idna_free(ascii);
 			return outbox_fail(h, rc == IDN2_MALLOC ? OUTBOX_ENOMEM : OUTBOX_EINVALID, field,
-					   "%s cannot be written in ASCII for DNS: %s", host, idn2_strerror(rc));
+					   "%s cannot be written in ASCII for DNS: %s", host, idna_strerror(rc));
 		}
 		name = (const char *)ascii;
 	}
@@ -95,7 +95,7 @@ int dns_query_name(outbox *h, const char *field, const char *prefix, const char 
 		rc = outbox_fail(h, OUTBOX_EINVALID, field, "%s makes a query name over 253 characters", host);
 	else
 		snprintf(out, size, "%s%.*s", prefix, (int)len, name);
-	idn2_free(ascii);
+	idna_free(ascii);
 	return rc;
 }
 

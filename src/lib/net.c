@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <idn2.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -19,6 +18,7 @@
 
 #include "buf.h"
 #include "handle_internal.h"
+#include "idna.h"
 #include "net.h"
 #include "net_lookup.h"
 
@@ -147,7 +147,7 @@ static int resolve(outbox *h, const char *host, int port, long long deadline_ms,
 {
 	struct addrinfo hints;
 	char service[16];
-	uint8_t *ascii = NULL;
+	char *ascii = NULL;
 	const char *name = host;
 	long long started = net_now_ms();
 	int rc, timed_out = 0;
@@ -164,10 +164,10 @@ static int resolve(outbox *h, const char *host, int port, long long deadline_ms,
 		return 0;
 
 	if (!is_ascii(host)) {
-		rc = idn2_lookup_u8((const uint8_t *)host, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+		rc = idna_to_ascii(host, &ascii);
 		if (rc != IDN2_OK)
 			return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "cannot resolve %s: %s", host,
-					   idn2_strerror(rc));
+					   idna_strerror(rc));
 		name = (const char *)ascii;
 	}
 	/* AI_ADDRCONFIG keeps us from trying IPv6 on an IPv4-only host, but it ignores loopback, so on a
@@ -185,7 +185,7 @@ static int resolve(outbox *h, const char *host, int port, long long deadline_ms,
 		hints.ai_flags = AI_NUMERICSERV;
 		rc = net_lookup(name, service, &hints, deadline_ms, res, &timed_out);
 	}
-	idn2_free(ascii);
+	idna_free(ascii);
 	if (timed_out)
 		return outbox_fail(h, OUTBOX_ETEMPFAIL, NULL,
 				   "cannot resolve %s: no answer from the DNS resolver in %lld s; check the network "

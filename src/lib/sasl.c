@@ -1,8 +1,6 @@
 /* sasl.c: SMTP AUTH without I/O: which mechanism to use, and each base64 line to send.
  * GNU SASL computes PLAIN, LOGIN, CRAM-MD5 and SCRAM(-PLUS); XOAUTH2, OAUTHBEARER and EXTERNAL
  * are a single formatted message each, built here. */
-#include <gsasl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +9,7 @@
 #include "buf.h"
 #include "handle_internal.h"
 #include "sasl.h"
+#include "sasl_lib.h"
 #include "server_internal.h"
 
 enum {
@@ -51,20 +50,6 @@ struct sasl_session {
 	int done;
 	int answered_error; /* XOAUTH2/OAUTHBEARER: the reply to the server's error challenge went */
 };
-
-/* One context for the process, made on first use and never freed: it only holds the table of
- * mechanisms, every session reads it without writing, and gsasl_init costs a few allocations we
- * need not repeat per connection. pthread_once makes the first use safe from any thread. No
- * callback is installed: each session gets its properties set directly, so no global state
- * carries one session's password into another. */
-static pthread_once_t gsasl_once = PTHREAD_ONCE_INIT;
-static Gsasl *gsasl_ctx;
-static int gsasl_init_rc;
-
-static void gsasl_init_once(void)
-{
-	gsasl_init_rc = gsasl_init(&gsasl_ctx);
-}
 
 static const struct mech *mech_find(const char *name)
 {
@@ -289,11 +274,11 @@ static char *b64_encode(const unsigned char *in, size_t n)
  * free even though the API hands it out as const. */
 static void forget(Gsasl_session *gs, Gsasl_property prop)
 {
-	char *p = (char *)(uintptr_t)gsasl_property_fast(gs, prop);
+	char *p = (char *)(uintptr_t)sasl_lib_get()->property_fast(gs, prop);
 
 	if (p != NULL)
 		explicit_bzero(p, strlen(p));
-	gsasl_property_free(gs, prop);
+	sasl_lib_get()->property_free(gs, prop);
 }
 
 static void forget_all(Gsasl_session *gs)
@@ -344,13 +329,13 @@ static int fail_gsasl(outbox *h, const struct mech *m, int rc)
 				   m->name);
 	default:
 		return outbox_fail(h, OUTBOX_EPROTOCOL, "auth", "%s failed: %s", m->name,
-				   gsasl_strerror(rc));
+				   sasl_lib_get()->strerror(rc));
 	}
 }
 
 static int set_property(outbox *h, struct sasl_session *s, Gsasl_property prop, const char *value)
 {
-	int rc = gsasl_property_set(s->gs, prop, value);
+	int rc = sasl_lib_get()->property_set(s->gs, prop, value);
 
 	return rc == GSASL_OK ? 0 : fail_gsasl(h, s->mech, rc);
 }
@@ -358,13 +343,15 @@ static int set_property(outbox *h, struct sasl_session *s, Gsasl_property prop, 
 static int start_gsasl(outbox *h, struct sasl_session *s, const struct sasl_params *p)
 {
 	const struct mech *m = s->mech;
+	const struct sasl_lib *gs = sasl_lib_get();
 	int rc;
 
-	pthread_once(&gsasl_once, gsasl_init_once);
-	if (gsasl_init_rc != GSASL_OK)
-		return outbox_fail(h, gsasl_init_rc == GSASL_MALLOC_ERROR ? OUTBOX_ENOMEM : OUTBOX_ECONFIG,
-				   NULL, "GNU SASL did not start: %s", gsasl_strerror(gsasl_init_rc));
-	if ((rc = gsasl_client_start(gsasl_ctx, m->name, &s->gs)) != GSASL_OK) {
+	if (gs == NULL)
+		return outbox_fail(h, OUTBOX_ECONFIG, "auth", "%s: " SASL_LIB_MISSING, m->name);
+	if (gs->init_rc != GSASL_OK)
+		return outbox_fail(h, gs->init_rc == GSASL_MALLOC_ERROR ? OUTBOX_ENOMEM : OUTBOX_ECONFIG,
+				   NULL, "GNU SASL did not start: %s", gs->strerror(gs->init_rc));
+	if ((rc = gs->client_start(gs->ctx, m->name, &s->gs)) != GSASL_OK) {
 		s->gs = NULL;
 		return fail_gsasl(h, m, rc);
 	}
@@ -531,12 +518,12 @@ static int step_gsasl(outbox *h, struct sasl_session *s, const char *challenge, 
 	int rc, ret;
 
 	if (challenge != NULL && *challenge != '\0' &&
-	    gsasl_base64_from(challenge, strlen(challenge), &in, &in_len) != GSASL_OK)
+	    sasl_lib_get()->base64_from(challenge, strlen(challenge), &in, &in_len) != GSASL_OK)
 		return outbox_fail(h, OUTBOX_EPROTOCOL, "auth",
 				   "the server's %s challenge is not valid base64", s->mech->name);
 	if ((ret = scram_check_iterations(h, s->mech, in, in_len)) < 0)
 		goto wipe;
-	rc = gsasl_step(s->gs, in, in_len, &out, &out_len);
+	rc = sasl_lib_get()->step(s->gs, in, in_len, &out, &out_len);
 	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE) {
 		s->done = rc == GSASL_OK;
 		ret = respond(h, s, out, out_len, challenge == NULL, response);
@@ -549,11 +536,11 @@ wipe:
 	/* PLAIN's and LOGIN's raw output is the password itself. */
 	if (out != NULL) {
 		explicit_bzero(out, out_len);
-		gsasl_free(out);
+		sasl_lib_get()->free(out);
 	}
 	if (in != NULL) {
 		explicit_bzero(in, in_len);
-		gsasl_free(in);
+		sasl_lib_get()->free(in);
 	}
 	return ret;
 }
@@ -608,7 +595,7 @@ void sasl_end(struct sasl_session *s)
 		return;
 	if (s->gs != NULL) {
 		forget_all(s->gs);
-		gsasl_finish(s->gs);
+		sasl_lib_get()->finish(s->gs);
 	}
 	buf_free(&s->message);
 	free(s);

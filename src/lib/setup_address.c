@@ -1,18 +1,18 @@
 /* setup_address.c: the one split of an address into its local part and its domain for `outbox
  * setup`: the domain in ASCII (A-labels), as DNS, URLs, certificates and server names need it. */
-#include <idn2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "handle_internal.h"
+#include "idna.h"
 #include "setup_address.h"
 #include "validate.h"
 
 int setup_address_ascii(const char *name, char *out, size_t size, char *why, size_t why_size)
 {
 	char tmp[1024];
-	uint8_t *ace = NULL;
+	char *ace = NULL;
 	size_t len = strlen(name), i;
 	int ascii = 1, rc;
 
@@ -29,16 +29,16 @@ int setup_address_ascii(const char *name, char *out, size_t size, char *why, siz
 	/* Plain ASCII stays as DNS serves it (IDNA refuses some names DNS has, validate.c says which);
 	 * an international name goes through the same IDNA2008 mapping validate_host checks with. */
 	if (!ascii) {
-		rc = idn2_lookup_u8((const uint8_t *)tmp, &ace, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+		rc = idna_to_ascii(tmp, &ace);
 		if (rc != IDN2_OK) {
-			snprintf(why, why_size, "%s", idn2_strerror(rc));
-			idn2_free(ace);
+			snprintf(why, why_size, "%s", idna_strerror(rc));
+			idna_free(ace);
 			return rc == IDN2_MALLOC ? OUTBOX_ENOMEM : OUTBOX_EINVALID;
 		}
 		len = strlen((const char *)ace);
 		if (len < sizeof tmp)
 			memcpy(tmp, ace, len + 1);
-		idn2_free(ace);
+		idna_free(ace);
 	}
 	if (len >= size || len >= sizeof tmp) {
 		snprintf(why, why_size, "it is longer than %zu bytes in ASCII", size - 1);

@@ -2,7 +2,6 @@
  * TLS 1.2 or newer, SNI, chain and name checks, pin, client certificate, channel binding. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <idn2.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "handle_internal.h"
+#include "idna.h"
 #include "net.h"
 #include "tls.h"
 #include "tls_verify.h"
@@ -216,7 +216,7 @@ static int setup_name(outbox *h, struct tls_conn *c, const struct tls_options *o
 {
 	const char *host = o->host;
 	size_t len;
-	uint8_t *ascii = NULL;
+	char *ascii = NULL;
 
 	if (host == NULL || *host == '\0') {
 		/* Nothing to check against but the address we are connected to. */
@@ -243,12 +243,12 @@ static int setup_name(outbox *h, struct tls_conn *c, const struct tls_options *o
 		;
 	if (c->name[len] == '\0')
 		return 0;
-	int rc = idn2_lookup_u8((const uint8_t *)c->name, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	int rc = idna_to_ascii(c->name, &ascii);
 	if (rc != IDN2_OK)
 		return outbox_fail(h, OUTBOX_EUNAVAILABLE, NULL, "cannot use the name %s for TLS: %s", c->host,
-				   idn2_strerror(rc));
+				   idna_strerror(rc));
 	snprintf(c->name, sizeof c->name, "%s", (const char *)ascii);
-	idn2_free(ascii);
+	idna_free(ascii);
 	return 0;
 }
 

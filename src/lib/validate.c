@@ -2,7 +2,6 @@
  * given, with a one-line message that names the field and shows the value safely. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <idn2.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "handle_internal.h"
+#include "idna.h"
 #include "retry.h"
 #include "validate.h"
 
@@ -343,7 +343,7 @@ static int has_a_label(const char *name)
 }
 
 /* Whether `name` is a DNS host name: 0, or OUTBOX_EINVALID with the reason in `why`, or
- * OUTBOX_ENOMEM. Plain ASCII names are checked as LDH labels only, without IDNA2008, because
+ * OUTBOX_ENOMEM, or OUTBOX_ECONFIG (why says so) when libidn2 cannot be loaded. Plain ASCII names are checked as LDH labels only, without IDNA2008, because
  * IDNA refuses some names DNS serves (a "--" in the third and fourth place); international
  * names and A-labels go through libidn2, and its ASCII result is checked as LDH labels again. */
 static int dns_check(const char *name, int trailing_dot_ok, char *why, size_t size)
@@ -352,7 +352,7 @@ static int dns_check(const char *name, int trailing_dot_ok, char *why, size_t si
 	const char *p;
 	size_t len = strlen(name);
 	int ascii = 1, rc;
-	uint8_t *out = NULL;
+	char *out = NULL;
 
 	if (len == 0) {
 		snprintf(why, size, "it is empty");
@@ -381,18 +381,22 @@ static int dns_check(const char *name, int trailing_dot_ok, char *why, size_t si
 		return OUTBOX_EINVALID;
 	if (ascii && !has_a_label(tmp))
 		return 0;
-	rc = idn2_lookup_u8((const uint8_t *)tmp, &out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	rc = idna_to_ascii(tmp, &out);
 	if (rc == IDN2_MALLOC) {
 		snprintf(why, size, "out of memory");
 		return OUTBOX_ENOMEM;
 	}
+	if (rc == IDNA_UNAVAILABLE) { /* no fault of the name: the callers say only why */
+		snprintf(why, size, "%s", idna_strerror(rc));
+		return OUTBOX_ECONFIG;
+	}
 	if (rc != IDN2_OK) {
-		snprintf(why, size, "%s", idn2_strerror(rc));
-		idn2_free(out);
+		snprintf(why, size, "%s", idna_strerror(rc));
+		idna_free(out);
 		return OUTBOX_EINVALID;
 	}
 	rc = ldh_problem((const char *)out, why, size);
-	idn2_free(out);
+	idna_free(out);
 	return rc < 0 ? OUTBOX_EINVALID : 0;
 }
 
@@ -440,6 +444,8 @@ int validate_host(outbox *h, const char *field, const char *value)
 	rc = dns_check(value, 1, why, sizeof why);
 	if (rc == OUTBOX_ENOMEM)
 		return outbox_fail(h, rc, NULL, "out of memory while checking a host name");
+	if (rc == OUTBOX_ECONFIG)
+		return outbox_fail(h, rc, field, "%s: %s", v, why);
 	if (rc < 0)
 		return outbox_fail(h, rc, field, "%s is not a valid host name: %s", v, why);
 	return 0;
@@ -642,6 +648,8 @@ int validate_ehlo_name(outbox *h, const char *field, const char *value)
 	rc = dns_check(value, 0, why, sizeof why);
 	if (rc == OUTBOX_ENOMEM)
 		return outbox_fail(h, rc, NULL, "out of memory while checking a domain");
+	if (rc == OUTBOX_ECONFIG)
+		return outbox_fail(h, rc, field, "%s: %s", v, why);
 	if (rc < 0)
 		return outbox_fail(h, rc, field, "%s is not a valid domain: %s", v, why);
 	return 0;
@@ -684,6 +692,8 @@ int validate_address(outbox *h, const char *field, const char *value)
 	rc = dns_check(domain, 0, why, sizeof why);
 	if (rc == OUTBOX_ENOMEM)
 		return outbox_fail(h, rc, NULL, "out of memory while checking a domain");
+	if (rc == OUTBOX_ECONFIG)
+		return outbox_fail(h, rc, field, "%s: %s", v, why);
 	if (rc < 0)
 		return outbox_fail(h, rc, field, "%s has a domain that is not valid: %s", v, why);
 	return 0;
