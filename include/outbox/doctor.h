@@ -47,6 +47,7 @@ typedef struct {
 	/* The advice in a form's words: field labels ("set Security to TLS and Port to 465") where
 	 * `advice` names command-line options; "" when advice is "". */
 	const char *form_advice;
+	const char *form_detail; /* the detail in the same words: options named by their labels */
 	/* On failure, when a change of fields is the fix `advice` gives: those fields, else NULL
 	 * and 0. The same decision as the advice's words, so a front end can offer to apply it. */
 	const outbox_doctor_fix *fix;

@@ -54,6 +54,7 @@ struct doctor {
 	char detail[1400];
 	char advice[900];
 	char form_advice[900]; /* the advice in the form's words */
+	char form_detail[1400]; /* the detail in them */
 	struct doctor_fix fix; /* the fields the failed step's advice sets, if any */
 	char helo[256], local[80]; /* the name given in EHLO, and the local address's literal */
 };
@@ -78,10 +79,13 @@ static void doctor_tell(struct doctor *d, outbox_step_status status, long long e
 	r.advice = status == OUTBOX_STEP_FAILED ? d->advice : "";
 	r.elapsed_ms = elapsed;
 	r.signin = d->step == OUTBOX_STEP_SIGNIN && status != OUTBOX_STEP_RUNNING ? d->signin : NULL;
-	d->form_advice[0] = '\0';
+	d->form_advice[0] = d->form_detail[0] = '\0';
 	if (status == OUTBOX_STEP_FAILED)
 		doctor_form_words(d->advice, d->form_advice, sizeof d->form_advice);
+	if (status != OUTBOX_STEP_RUNNING)
+		doctor_form_words(d->detail, d->form_detail, sizeof d->form_detail);
 	r.form_advice = d->form_advice;
+	r.form_detail = d->form_detail;
 	if (status == OUTBOX_STEP_FAILED && d->fix.n) {
 		r.fix = d->fix.set;
 		r.nfix = d->fix.n;

@@ -85,7 +85,8 @@ static void check_on_step(void *ctx, const outbox_doctor_report *r)
 	s->status = r->status;
 	s->ms = r->elapsed_ms;
 	snprintf(s->title, sizeof s->title, "%s", r->title ? r->title : r->name ? r->name : "");
-	snprintf(s->detail, sizeof s->detail, "%s", r->detail ? r->detail : "");
+	snprintf(s->detail, sizeof s->detail, "%s",
+		 r->form_detail && *r->form_detail ? r->form_detail : r->detail ? r->detail : "");
 	snprintf(s->advice, sizeof s->advice, "%s",
 		 r->form_advice && *r->form_advice ? r->form_advice : r->advice ? r->advice : "");
 	s->nfix = 0;
@@ -261,6 +262,17 @@ static void check_draw(struct check_state *c)
 	refresh();
 }
 
+/* "Failed: " and what failed: the failed step's finding in the form's words, else the message. */
+static void check_failed_summary(struct check_state *c, const char *errmsg)
+{
+	const char *what = errmsg;
+
+	for (int i = 0; i < OUTBOX_STEP_COUNT; i++)
+		if (c->steps[i].seen && c->steps[i].status == OUTBOX_STEP_FAILED && c->steps[i].detail[0])
+			what = c->steps[i].detail;
+	snprintf(c->summary, sizeof c->summary, "Failed: %.600s", what);
+}
+
 /* Take what the thread reported since `*seen`; 1 when there was something new. */
 static int check_snapshot(struct check_job *j, struct check_state *c, unsigned *seen)
 {
@@ -276,7 +288,7 @@ static int check_snapshot(struct check_job *j, struct check_state *c, unsigned *
 		if (c->done && c->rc == 0)
 			snprintf(c->summary, sizeof c->summary, "Every step passed: this server can send your mail.");
 		else if (c->done)
-			snprintf(c->summary, sizeof c->summary, "Failed: %s", j->job.errmsg);
+			check_failed_summary(c, j->job.errmsg);
 		snprintf(c->errmsg, sizeof c->errmsg, "%s", j->job.errmsg);
 	}
 	pthread_mutex_unlock(&j->job.lock);

@@ -77,7 +77,9 @@ def test_apply_sets_security_and_port_from_the_advice(ob, ui_factory, postfix, p
     want = (f"What to do: port {port} speaks TLS from the first byte: set Security to TLS and Port to "
             f"{port}{meanwhile}")
     assert want in got, f"the advice whole, in the form's words:\ngot  {got}\nwant {want}"
-    assert "outbox server edit" not in got and "--port" not in got.split("What to do:")[1], got
+    assert "outbox server edit" not in got and " --" not in got, \
+        "the dialog names fields, not command-line options:\n" + got
+    assert "this port expects implicit TLS: Security TLS" in got, "the finding in the form's words:\n" + got
     ui.save(name + "-end")
 
     ui.keys("M-a")
