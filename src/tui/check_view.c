@@ -257,6 +257,14 @@ static void check_draw(struct check_state *c)
 	} else {
 		widget_button(t, y + h - 2, x + w / 2 - 6, "Cancel", 'n', 1, 1, CHECK_BTN_CLOSE);
 	}
+	/* The bottom row says which keys work here, not the view's keys below the dialog. */
+	attron(screen_attr(TS_STATUS));
+	widget_text(t->rows - 1, 0, t->cols, "");
+	widget_text(t->rows - 1, 1, t->cols - 2,
+		    !c->done ? "Esc: cancel  Up/Down/PgUp/PgDn: scroll"
+		    : c->fixer ? "a: apply the fix  c or Esc: close  Up/Down/PgUp/PgDn: scroll"
+			       : "c or Esc: close  Up/Down/PgUp/PgDn: scroll");
+	attroff(screen_attr(TS_STATUS));
 	widget_cursor_reset();
 	widget_cursor_place();
 	refresh();

@@ -70,7 +70,8 @@ def test_apply_sets_security_and_port_from_the_advice(ob, ui_factory, postfix, p
     ui.wait_for("pf")
     ui.keys("c")
     ui.wait_for("[FAIL]", "[ Close ]", timeout=30)
-    ui.wait_for("[ Apply ]")
+    s = ui.wait_for("[ Apply ]")
+    assert "a: apply the fix" in s.splitlines()[-1], "the bottom row names this dialog's keys:\n" + s
     name = f"check-apply-{size[0]}x{size[1]}"
     ui.save(name)
     got = read_dialog(ui, size)
@@ -130,6 +131,8 @@ def test_closed_port_advice_is_whole_and_has_no_apply(ob, ui_factory, size):
     assert "Failed:" in got, got
     s = ui.screen()
     assert "[ Apply ]" not in s and "[ Close ]" in s, "no Apply without a change of fields:\n" + s
+    bottom = s.splitlines()[-1]
+    assert "c or Esc: close" in bottom and "apply" not in bottom, "the bottom row names this dialog's keys:\n" + s
     ui.save(f"check-closed-{size[0]}x{size[1]}-end")
     ui.keys("M-c")
     wait_status(ui, "Check connection failed:")
