@@ -307,7 +307,6 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 			 "NAME --password-prompt%s", n, doctor_is_set(f, "auth", "auto") ? "" : " --auth auto");
 }
 
-
 /* Add `value` for field `id` to the fix. */
 static void doctor_fix_add(struct doctor_fix *fx, outbox_server_field_id id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -102,8 +102,8 @@ static size_t doctor_form_edit(struct doctor_form_out *o, const char *p)
 			id = -2;
 		} else if (id < 0) {
 			return 0;
-		} else if (!neg && outbox_server_field_info((outbox_server_field_id)id)->kind != OUTBOX_FIELD_BOOL && q[0] == ' ' &&
-			   q[1] != '-') {
+		} else if (!neg && q[0] == ' ' && q[1] != '-' &&
+			   outbox_server_field_info((outbox_server_field_id)id)->kind != OUTBOX_FIELD_BOOL) {
 			vals[count] = q + 1;
 			vlens[count] = doctor_form_token(q + 1);
 			q += 1 + vlens[count];
