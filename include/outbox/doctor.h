@@ -28,6 +28,13 @@ typedef enum {
 	OUTBOX_STEP_SKIPPED  /* not needed with this configuration (no TLS, no authentication) */
 } outbox_step_status;
 
+/* One field to set on the server to fix a failed step: the field and its new value, exactly as
+ * outbox_server_set takes it. A fix is a few of these, applied in order. */
+typedef struct {
+	outbox_server_field_id field;
+	const char *value;
+} outbox_doctor_fix;
+
 typedef struct {
 	outbox_doctor_step step;
 	outbox_step_status status;
@@ -37,6 +44,14 @@ typedef struct {
 	const char *advice; /* on failure, what to change; "" otherwise */
 	long long elapsed_ms; /* time the step took; 0 while running */
 	const outbox_signin *signin; /* the sign-in state, in the signin step's end; else NULL */
+	/* The advice in a form's words: field labels ("set Security to TLS and Port to 465") where
+	 * `advice` names command-line options; "" when advice is "". */
+	const char *form_advice;
+	const char *form_detail; /* the detail in the same words: options named by their labels */
+	/* On failure, when a change of fields is the fix `advice` gives: those fields, else NULL
+	 * and 0. The same decision as the advice's words, so a front end can offer to apply it. */
+	const outbox_doctor_fix *fix;
+	size_t nfix;
 } outbox_doctor_report;
 
 /* Called once when each step starts and once when it ends; the report is valid during the call. */

@@ -19,8 +19,9 @@ static const char check_help[] =
 	"\n"
 	"Options:\n"
 	"  --json           print the steps as a JSON array (name, status, title, detail, advice,\n"
-	"                   elapsed_ms; the signin step also has signin: signed_in, user,\n"
-	"                   expires_at, refresh_possible)\n"
+	"                   elapsed_ms, fix: the fields the advice sets as field and value, [] when\n"
+	"                   no change of fields is the fix; the signin step also has signin:\n"
+	"                   signed_in, user, expires_at, refresh_possible)\n"
 	"  -v, --verbose    also show the conversation with the server (passwords redacted)\n"
 	"\n"
 	"Exit status: 0 when every step passed, else that of the failed step: 69 the server cannot\n"
@@ -76,6 +77,16 @@ static void check_report(void *ctx, const outbox_doctor_report *r)
 		json_member_string(&o->j, "detail", r->detail);
 		json_member_string(&o->j, "advice", r->advice);
 		json_member_int(&o->j, "elapsed_ms", r->elapsed_ms);
+		/* The fields the advice sets, when a change of fields is the fix: [] otherwise. */
+		json_key(&o->j, "fix");
+		json_begin_array(&o->j);
+		for (size_t i = 0; i < r->nfix; i++) {
+			json_begin_object(&o->j);
+			json_member_string(&o->j, "field", outbox_server_field_info(r->fix[i].field)->key);
+			json_member_string(&o->j, "value", r->fix[i].value);
+			json_end_object(&o->j);
+		}
+		json_end_array(&o->j);
 		if (r->signin) {
 			json_key(&o->j, "signin");
 			cli_signin_json(&o->j, r->signin);

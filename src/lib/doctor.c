@@ -53,6 +53,10 @@ struct doctor {
 	char title[320];
 	char detail[1400];
 	char advice[900];
+	char form_advice[900]; /* the advice in the form's words */
+	char form_detail[1400]; /* the detail in them */
+	struct doctor_fix fix; /* the fields the failed step's advice sets, if any */
+	char helo[256], local[80]; /* the name given in EHLO, and the local address's literal */
 };
 
 static const char *doctor_val(const struct doctor *d, outbox_server_field_id id)
@@ -75,6 +79,17 @@ static void doctor_tell(struct doctor *d, outbox_step_status status, long long e
 	r.advice = status == OUTBOX_STEP_FAILED ? d->advice : "";
 	r.elapsed_ms = elapsed;
 	r.signin = d->step == OUTBOX_STEP_SIGNIN && status != OUTBOX_STEP_RUNNING ? d->signin : NULL;
+	d->form_advice[0] = d->form_detail[0] = '\0';
+	if (status == OUTBOX_STEP_FAILED)
+		doctor_form_words(d->advice, d->form_advice, sizeof d->form_advice);
+	if (status != OUTBOX_STEP_RUNNING)
+		doctor_form_words(d->detail, d->form_detail, sizeof d->form_detail);
+	r.form_advice = d->form_advice;
+	r.form_detail = d->form_detail;
+	if (status == OUTBOX_STEP_FAILED && d->fix.n) {
+		r.fix = d->fix.set;
+		r.nfix = d->fix.n;
+	}
 	d->cb(d->ctx, &r);
 }
 
@@ -114,6 +129,7 @@ static void doctor_begin(struct doctor *d, outbox_doctor_step step)
 	d->step = (int)step;
 	d->started = net_now_ms();
 	d->detail[0] = d->advice[0] = '\0';
+	d->fix.n = 0;
 	doctor_title(d, step);
 	doctor_tell(d, OUTBOX_STEP_RUNNING, 0);
 }
@@ -159,7 +175,9 @@ static void doctor_fail(struct doctor *d, int rc, const struct smtp_reply *reply
 	f.mech = mech ? mech : "";
 	f.server_reply = reply;
 	f.oauth = d->oauth;
-	doctor_advise(&f, d->detail, sizeof d->detail, d->advice, sizeof d->advice);
+	f.helo = d->helo;
+	f.local = d->local;
+	doctor_advise(&f, d->detail, sizeof d->detail, d->advice, sizeof d->advice, &d->fix);
 	doctor_tell(d, OUTBOX_STEP_FAILED, net_now_ms() - d->started);
 	d->failed = rc;
 	d->step = -1;
@@ -213,6 +231,8 @@ static void doctor_on_step(void *ctx, const struct session_event *ev)
 
 	if (d->failed || (d->replaying && ev->step != SESSION_STEP_AUTH && ev->rc == 0))
 		return;
+	snprintf(d->helo, sizeof d->helo, "%s", ev->helo ? ev->helo : "");
+	snprintf(d->local, sizeof d->local, "%s", ev->local ? ev->local : "");
 	if (d->step != (int)doctor_step_of(ev->step))
 		doctor_begin(d, doctor_step_of(ev->step)); /* not expected: the same rules decide both */
 	if (ev->step == SESSION_STEP_AUTH)

@@ -7,6 +7,7 @@
 #include "auth_advice.h"
 #include "doctor_advice.h"
 #include "policy.h"
+#include "outbox/server.h"
 
 /* The extensions worth showing, in the order a person scans for them. */
 static const struct {
@@ -212,12 +213,6 @@ static void doctor_advise_tls(const struct doctor_failure *f, const char *n, cha
 			 strcmp(f->field, "tls-pin") == 0 ? "SHA256" : "FILE");
 	else if (has(f->message, "cannot trust the certificate"))
 		doctor_advise_certificate(f, n, out, size);
-	else if (has(f->message, "did not answer in TLS") && !doctor_is_set(f, "security", "starttls"))
-		snprintf(out, size, "port %d does not start with TLS: use STARTTLS (outbox server edit %s "
-			 "--security starttls), usually on port 587", f->port, n);
-	else if (has(f->message, "expects implicit TLS") && !doctor_is_set(f, "security", "tls"))
-		snprintf(out, size, "port %d speaks TLS from the first byte: outbox server edit %s --security tls",
-			 f->port, n);
 	else if (has(f->message, "no greeting"))
 		doctor_advise_silent(f, out, size);
 	else if (has(f->message, "does not offer STARTTLS"))
@@ -249,10 +244,7 @@ static void doctor_advise_ehlo(const struct doctor_failure *f, const char *n, ch
 {
 	if (doctor_helo_refused(f, n, out, size))
 		return;
-	if (has(f->message, "expects implicit TLS") && !doctor_is_set(f, "security", "tls"))
-		snprintf(out, size, "port %d speaks TLS from the first byte: outbox server edit %s --security tls",
-			 f->port, n);
-	else if (has(f->message, "no greeting"))
+	if (has(f->message, "no greeting"))
 		doctor_advise_silent(f, out, size);
 	else if (f->code == OUTBOX_EPROTOCOL)
 		snprintf(out, size, "port %d does not speak SMTP as expected: check the port (587 for "
@@ -282,9 +274,6 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 		snprintf(out, size, "give the password: outbox server edit %s --password-prompt", n);
 	else if (strcmp(f->field, "user") == 0)
 		snprintf(out, size, "give the user name: outbox server edit %s --user NAME", n);
-	else if (strcmp(f->field, "auth") == 0 && !doctor_is_set(f, "auth", "auto"))
-		snprintf(out, size, "choose a method the server offers, or let outbox pick one: outbox server "
-			 "edit %s --auth auto", n);
 	else if (strcmp(f->field, "auth") == 0)
 		snprintf(out, size, "outbox can use none of the methods the server offers here: many servers "
 			 "offer more after TLS, so check the port and --security, or ask the server's "
@@ -318,9 +307,102 @@ static void doctor_advise_auth(const struct doctor_failure *f, const char *n, ch
 			 "NAME --password-prompt%s", n, doctor_is_set(f, "auth", "auto") ? "" : " --auth auto");
 }
 
-void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_size, char *advice,
-		   size_t advice_size)
+/* Add `value` for field `id` to the fix. */
+static void doctor_fix_add(struct doctor_fix *fx, outbox_server_field_id id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void doctor_fix_add(struct doctor_fix *fx, outbox_server_field_id id, const char *fmt, ...)
 {
+	va_list ap;
+
+	if (fx->n >= DOCTOR_FIX_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(fx->value[fx->n], sizeof fx->value[fx->n], fmt, ap);
+	va_end(ap);
+	fx->set[fx->n].field = id;
+	fx->set[fx->n].value = fx->value[fx->n];
+	fx->n++;
+}
+
+/* The one host name a certificate is for, when the message names exactly one and it is not a
+ * wildcard: then the right host is known. */
+static int doctor_cert_host(const struct doctor_failure *f, char *out, size_t size)
+{
+	const char *names = strstr(f->message, "the certificate is for "), *end;
+	size_t len;
+
+	if (!names || has(f->message, "pin mismatch"))
+		return 0;
+	names += strlen("the certificate is for ");
+	if ((end = strstr(names, ", not ")) == NULL)
+		return 0;
+	len = (size_t)(end - names);
+	if (len == 0 || len >= size || memchr(names, ',', len) || memchr(names, ' ', len) || memchr(names, '*', len))
+		return 0;
+	snprintf(out, size, "%.*s", (int)len, names);
+	return 1;
+}
+
+/* Whether a change of fields fixes f: then the fields, why (before the command) and what may
+ * follow it. The one place these cases are decided; doctor_advise writes the command from it. */
+static int doctor_fix_decide(const struct doctor_failure *f, const char *n, struct doctor_fix *fx, char *why,
+			     size_t why_size, char *tail, size_t tail_size)
+{
+	char host[256], fp[65];
+	int tls_step = f->step == OUTBOX_STEP_TLS, ehlo_step = f->step == OUTBOX_STEP_EHLO;
+
+	memset(fx, 0, sizeof *fx);
+	why[0] = tail[0] = '\0';
+	if ((tls_step || ehlo_step) && doctor_refused(f) && f->reply[0] == '5' &&
+	    (has(f->message, "refused EHLO") || has(f->message, "refused HELO"))) {
+		/* The name given was refused: its address literal is a name every server may take. */
+		const char *local = f->local ? f->local : "", *helo = f->helo ? f->helo : "";
+		if (!local[0] || strcmp(local, helo) == 0)
+			return 0;
+		snprintf(why, why_size, "the server refuses the name this computer gives in EHLO (%s): give its "
+			 "address instead", helo[0] ? helo : "automatic");
+		doctor_fix_add(fx, OUTBOX_SERVER_HELO, "%s", local);
+	} else if ((tls_step || ehlo_step) && has(f->message, "expects implicit TLS") &&
+		   !doctor_is_set(f, "security", "tls")) {
+		/* The port stays: it is the one that answered in TLS (and the mode would move it). */
+		snprintf(why, why_size, "port %d speaks TLS from the first byte", f->port);
+		doctor_fix_add(fx, OUTBOX_SERVER_SECURITY, "tls");
+		doctor_fix_add(fx, OUTBOX_SERVER_PORT, "%d", f->port);
+	} else if (tls_step && strncmp(f->field, "tls-", 4) != 0 && has(f->message, "did not answer in TLS") &&
+		   !doctor_is_set(f, "security", "starttls")) {
+		snprintf(why, why_size, "port %d does not start with TLS: use STARTTLS", f->port);
+		doctor_fix_add(fx, OUTBOX_SERVER_SECURITY, "starttls");
+		doctor_fix_add(fx, OUTBOX_SERVER_PORT, "%d", f->port);
+	} else if (tls_step && strncmp(f->field, "tls-", 4) != 0 && has(f->message, "cannot trust the certificate") &&
+		   doctor_cert_host(f, host, sizeof host)) {
+		doctor_hex_after(f->message, "--tls-pin ", fp);
+		snprintf(why, why_size, "the certificate is valid for %s: use that as the host", host);
+		doctor_fix_add(fx, OUTBOX_SERVER_HOST, "%s", host);
+		snprintf(tail, tail_size, ", or, if you trust this server, pin its certificate: outbox server edit %s "
+			 "--no-tls-verify --tls-pin %s", n, fp);
+	} else if (f->step == OUTBOX_STEP_AUTH && strcmp(f->field, "auth") == 0 && !doctor_is_set(f, "auth", "auto")) {
+		snprintf(why, why_size, "choose a method the server offers, or let outbox pick one");
+		doctor_fix_add(fx, OUTBOX_SERVER_AUTH, "auto");
+	}
+	return fx->n > 0;
+}
+
+/* "outbox server edit NAME --security tls --port 465", from the fix. */
+static void doctor_fix_command(const struct doctor_fix *fx, const char *n, char *out, size_t size)
+{
+	doctor_add(out, size, "outbox server edit %s", n);
+	for (size_t i = 0; i < fx->n; i++) {
+		const char *v = fx->set[i].value;
+		doctor_add(out, size, " --%s %s%s%s", outbox_server_field_info(fx->set[i].field)->key,
+			   !*v || strchr(v, ' ') ? "\"" : "", v, !*v || strchr(v, ' ') ? "\"" : "");
+	}
+}
+
+void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_size, char *advice,
+		   size_t advice_size, struct doctor_fix *fix)
+{
+	struct doctor_fix own;
+	char why[400], tail[400];
 	const char *n = f->name[0] ? f->name : "NAME";
 	const char *trust = strstr(f->message, "cannot trust the certificate of ");
 
@@ -340,12 +422,20 @@ void doctor_advise(const struct doctor_failure *f, char *detail, size_t detail_s
 		snprintf(detail, detail_size, "%s", f->message);
 	}
 
-	switch (f->step) {
-	case OUTBOX_STEP_RESOLVE: doctor_advise_resolve(f, n, advice, advice_size); break;
-	case OUTBOX_STEP_CONNECT: doctor_advise_connect(f, n, advice, advice_size); break;
-	case OUTBOX_STEP_TLS: doctor_advise_tls(f, n, advice, advice_size); break;
-	case OUTBOX_STEP_EHLO: doctor_advise_ehlo(f, n, advice, advice_size); break;
-	default: doctor_advise_auth(f, n, advice, advice_size); break;
+	if (fix == NULL)
+		fix = &own;
+	if (doctor_fix_decide(f, n, fix, why, sizeof why, tail, sizeof tail)) {
+		snprintf(advice, advice_size, "%s: ", why);
+		doctor_fix_command(fix, n, advice, advice_size);
+		doctor_add(advice, advice_size, "%s", tail);
+	} else {
+		switch (f->step) {
+		case OUTBOX_STEP_RESOLVE: doctor_advise_resolve(f, n, advice, advice_size); break;
+		case OUTBOX_STEP_CONNECT: doctor_advise_connect(f, n, advice, advice_size); break;
+		case OUTBOX_STEP_TLS: doctor_advise_tls(f, n, advice, advice_size); break;
+		case OUTBOX_STEP_EHLO: doctor_advise_ehlo(f, n, advice, advice_size); break;
+		default: doctor_advise_auth(f, n, advice, advice_size); break;
+		}
 	}
 	/* What sending does meanwhile, as the delivery policy decides it for the same failure. */
 	doctor_add(advice, advice_size, ". %s", policy_meanwhile(f->code));

@@ -42,6 +42,7 @@ struct session {
 	long long data_limit;    /* and when its transfer must be over; else 0 */
 	char tls_words[128];
 	char helo[256];      /* the engine's helo_name points here */
+	char local[80];      /* this side's address as a literal, for the doctor's advice on a refused name */
 	const char *host;
 	const char *address; /* what to connect to: session_params.address, else the host */
 	int port;
@@ -83,10 +84,24 @@ static void session_step_end(struct session *s, int rc, int next)
 	ev.tls = s->tls ? s->tls_words : "";
 	ev.greeting = s->greeting;
 	ev.helo = s->helo;
+	ev.local = s->local;
 	ev.caps = &s->caps;
 	ev.mech = s->engine ? smtp_auth_mechanism(s->engine) : NULL;
 	ev.reply = s->have_reply ? &s->reply : NULL;
 	s->step(s->step_ctx, &ev);
+}
+
+/* The local address as an EHLO literal, as helo.c writes one; "" when there is none. */
+static void session_local_literal(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	s->local[0] = '\0';
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		helo_choose("", "", (struct sockaddr *)&ss, s->local, sizeof s->local);
+	if (s->local[0] != '[')
+		s->local[0] = '\0';
 }
 
 /* A new wait for the server begins: for the reply to what was just sent, or for the next reply
@@ -542,8 +557,10 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 		goto fail;
 	helo_name(srv, s->fd, s->helo, sizeof s->helo);
 	session_wait_begin(s); /* for the greeting */
-	if (s->step)
+	if (s->step) {
 		net_peer_name(s->fd, s->peer, sizeof s->peer);
+		session_local_literal(s);
+	}
 	session_step_end(s, 0, cfg.security == SMTP_SEC_NONE ? SESSION_STEP_EHLO : SESSION_STEP_TLS);
 	if (cfg.security == SMTP_SEC_TLS && (rc = session_start_tls(h, s)) < 0)
 		goto fail;

@@ -20,6 +20,7 @@ struct session_event {
 	const char *tls;                /* "TLSv1.3 TLS_AES_256_GCM_SHA384" once TLS is up, or "" */
 	const char *greeting;           /* the first line of the greeting, or "" */
 	const char *helo;               /* the name given in EHLO (helo.c), or "" before connecting */
+	const char *local;              /* this side's address as an EHLO literal ("[192.0.2.1]"), or "" */
 	const struct smtp_caps *caps;   /* what the EHLO that counts offered (all zero before it) */
 	const char *mech;               /* the SASL mechanism once chosen, or NULL */
 	const struct smtp_reply *reply; /* the server's last reply, or NULL */

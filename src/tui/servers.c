@@ -431,6 +431,26 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 	record_view_removed(t, &v->rv);
 }
 
+/* Check Connection's Apply: a field of the fix goes into the form and the draft as if picked
+ * there, so the form shows it changed and OK saves it. */
+static int servers_check_apply(struct tui *t, void *ctx, int field, const char *value)
+{
+	struct servers_view *v = ctx;
+	struct form_item *it = form_find(&v->rv.form, field);
+
+	v->rv.dirty = 1;
+	if (it == NULL) {
+		if (outbox_server_set(t->h, v->rv.draft, (outbox_server_field_id)field, value) < 0) {
+			tui_status(t, 1, "%s", outbox_errmsg(t->h));
+			return -1;
+		}
+		return 0;
+	}
+	form_set_value(it, value);
+	it->changed = it->pending = 1;
+	return record_view_apply_item(t, &v->rv, it);
+}
+
 static void servers_check(struct tui *t, struct servers_view *v)
 {
 	record_view_apply_focused(t, &v->rv);
@@ -438,7 +458,7 @@ static void servers_check(struct tui *t, struct servers_view *v)
 		tui_status(t, 1, "No server to check: press + to add one.");
 		return;
 	}
-	check_run(t, v->rv.draft);
+	check_run(t, v->rv.draft, servers_check_apply, v);
 }
 
 /* Sign In... runs on the saved server: the sign-in reads its settings from the store. When signed

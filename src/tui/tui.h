@@ -276,8 +276,16 @@ void outbox_view_draw(struct tui *t, struct outbox_view *v);
 int outbox_view_key(struct tui *t, struct outbox_view *v, int key);
 void outbox_view_reload(struct tui *t, struct outbox_view *v);
 
-/* check_view.c: run the connection check on a draft and show each step as it completes. */
-void check_run(struct tui *t, const outbox_server *s);
+/* check_view.c: run the connection check on a draft and show each step as it completes, until
+ * Close. When the failed step's fix is a change of fields, Apply calls `apply` (when not NULL)
+ * with each field and value in order, for the view to put in its form and draft; it returns 0,
+ * or -1 when the value was refused (the view has said why). */
+typedef int (*check_apply_fn)(struct tui *t, void *ctx, int field, const char *value);
+void check_run(struct tui *t, const outbox_server *s, check_apply_fn apply, void *ctx);
+
+/* wrap.c: the bytes of `s` that fit in `width` screen columns, ending at a space when the rest
+ * does not fit (a longer word is cut); *next is where the next line starts, spaces skipped. */
+size_t wrap_next(const char *s, int width, const char **next);
 
 /* worker.c: a network job in a detached thread of its own (0, or -1 when none could start). */
 int worker_spawn(void (*fn)(void *arg), void *arg);

@@ -9,7 +9,7 @@ from servers import netutil
 from servers.faultserver import FaultServer
 
 STEPS = ["resolve", "connect", "tls", "ehlo", "auth"]
-KEYS = {"name", "status", "title", "detail", "advice", "elapsed_ms"}
+KEYS = {"name", "status", "title", "detail", "advice", "elapsed_ms", "fix"}
 TEMPFAIL, UNAVAILABLE, NOPERM = 75, 69, 77
 
 
@@ -195,6 +195,7 @@ def test_json_shape(ob, postfix):
         assert set(s) == KEYS, f"got keys {sorted(s)}, want {sorted(KEYS)}"
         assert isinstance(s["elapsed_ms"], int) and s["elapsed_ms"] >= 0, s
         assert s["advice"] == "", f"got advice {s['advice']!r} for a step that did not fail"
+        assert s["fix"] == [], f"got fix {s['fix']!r} for a step that did not fail"
         assert s["title"], s
 
 

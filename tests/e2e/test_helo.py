@@ -124,8 +124,12 @@ def test_a_strict_server_takes_the_automatic_name_and_refuses_a_bare_one(ob, str
     expect(r.code, 69, "exit status with EHLO vm at a strict server", r)
     assert "refused HELO" in r.err and "vm" in r.err, "want the server's refusal, got:\n" + r.describe()
     r = ob.run("server", "check", "pf")
-    assert r.code != 0 and "outbox server edit pf --helo NAME" in r.out + r.err, \
-        "want server check to advise --helo, got:\n" + r.describe()
+    # The address this side connected from is a name the server cannot call unqualified.
+    assert r.code != 0 and "outbox server edit pf --helo [127.0.0.1]" in r.out + r.err, \
+        "want server check to advise --helo with this side's address, got:\n" + r.describe()
+    failed = [s for s in ob.run("server", "check", "pf", "--json").json() if s["status"] == "failed"]
+    assert [s["fix"] for s in failed] == [[{"field": "helo", "value": "[127.0.0.1]"}]], \
+        f"server check --json fix: got {[s['fix'] for s in failed]}"
     ob.ok("server", "edit", "pf", "--helo", "")
     m = marker()
     r = ob.run("send", "-i", "to@example.test", input=f"Subject: {m}\n\nx\n")

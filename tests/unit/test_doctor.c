@@ -190,11 +190,148 @@ static void test_advice_table(void **state)
 		f.user = "u";
 		f.mech = c->mech;
 		f.server_reply = doctor_test_reply(c->reply, &parsed);
-		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice, NULL);
 		snprintf(what, sizeof what, "%s: detail", c->what);
 		EXPECT_STR(detail, c->want_detail, what);
 		snprintf(what, sizeof what, "%s: advice", c->what);
 		EXPECT_CONTAINS(advice, c->want_advice, what);
+	}
+}
+
+/* The fix as fields: one decision for the command-line words, the form's words and Apply. */
+static const struct fix_case {
+	const char *what;
+	outbox_doctor_step step;
+	int code;
+	const char *message, *field, *reply, *security, *auth;
+	int port;
+	const char *helo, *local;
+	const char *want_fix;     /* "security=tls port=465", or "" for no fix */
+	const char *want_command; /* contained in the advice, or NULL */
+	const char *want_form;    /* contained in the form's words */
+} fix_cases[] = {
+	{"STARTTLS set on an implicit-TLS port", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "h port 465 sent TLS bytes instead of an SMTP greeting: this port expects implicit TLS: --security tls",
+	 "security", "", "starttls", "auto", 465, "", "", "security=tls port=465",
+	 "port 465 speaks TLS from the first byte: outbox server edit pf --security tls --port 465",
+	 "port 465 speaks TLS from the first byte: set Security to TLS and Port to 465"},
+	{"the same found by the TLS step on another port", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "h port 2465 expects implicit TLS", "security", "", "starttls", "auto", 2465, "", "",
+	 "security=tls port=2465", "--security tls --port 2465", "set Security to TLS and Port to 2465"},
+	{"TLS set on a plain port", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "h did not answer in TLS: if this port expects STARTTLS, use --security starttls", "", "", "tls", "auto",
+	 587, "", "", "security=starttls port=587", "outbox server edit pf --security starttls --port 587",
+	 "set Security to STARTTLS and Port to 587"},
+	{"a method the server does not offer", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG,
+	 "auth: the server offers PLAIN LOGIN, not CRAM-MD5", "auth", "", "starttls", "cram-md5", 587, "", "",
+	 "auth=auto", "outbox server edit pf --auth auto", "or let outbox pick one: set Authentication to auto"},
+	{"a certificate for one other name", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "cannot trust the certificate of h: the certificate is for mail.example.org, not h; connect to one of "
+	 "those names, or if you trust this server, pin it with --no-tls-verify --tls-pin " FP,
+	 "", "", "starttls", "auto", 587, "", "", "host=mail.example.org",
+	 "outbox server edit pf --host mail.example.org, or, if you trust this server, pin its certificate: outbox "
+	 "server edit pf --no-tls-verify --tls-pin " FP,
+	 "set Host Name to mail.example.org, or, if you trust this server, pin its certificate: untick Verify "
+	 "Certificate and set Certificate Pin to " FP},
+	{"EHLO name refused: the address instead", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE,
+	 "the server refused EHLO, without which it can do neither STARTTLS nor AUTH: 550 5.5.2 <vm>: Helo "
+	 "command rejected: need fully-qualified hostname", "",
+	 "550 5.5.2 <vm>: Helo command rejected: need fully-qualified hostname", "tls", "auto", 465, "vm",
+	 "[192.0.2.7]", "helo=[192.0.2.7]", "outbox server edit pf --helo [192.0.2.7]",
+	 "(vm): give its address instead: set EHLO Name to [192.0.2.7]"},
+	/* No change of fields is the fix: no fix, and the words stay. */
+	{"EHLO address refused too", OUTBOX_STEP_EHLO, OUTBOX_EUNAVAILABLE, "the server refused EHLO: 550 no", "",
+	 "550 no", "tls", "auto", 465, "[192.0.2.7]", "[192.0.2.7]", "", "--helo NAME", "(change EHLO Name)"},
+	{"nothing listening", OUTBOX_STEP_CONNECT, OUTBOX_ETEMPFAIL,
+	 "cannot connect to h port 2599: 127.0.0.1: connection refused", "", "", "starttls", "auto", 2599, "", "",
+	 "", "--port N --security MODE",
+	 "mail submission uses 587 with Security STARTTLS or 465 with Security TLS (change Port and "
+	 "Security)"},
+	{"wrong password", OUTBOX_STEP_AUTH, OUTBOX_EAUTH,
+	 "the server refused the login for \"u\" with PLAIN: 535 5.7.8 Error: authentication failed", "",
+	 "535 5.7.8 Error: authentication failed", "starttls", "auto", 587, "", "", "", "--password-prompt",
+	 "change User Name and type the password in Password"},
+	{"a method refused with auto already", OUTBOX_STEP_AUTH, OUTBOX_ECONFIG,
+	 "auth: the server offers GSSAPI only", "auth", "", "starttls", "auto", 587, "", "", "", NULL,
+	 "outbox can use none of the methods the server offers here"},
+	{"a certificate for two names: which is right is not known", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE,
+	 "cannot trust the certificate of h: the certificate is for a.example, b.example, not h; pin it", "", "",
+	 "starttls", "auto", 587, "", "", "", "--host NAME", "(change Host Name)"},
+	{"TLS on a plain port, but STARTTLS is set", OUTBOX_STEP_TLS, OUTBOX_EUNAVAILABLE, "h did not answer in TLS",
+	 "", "", "starttls", "auto", 587, "", "", "", NULL, "Security"},
+};
+
+static void test_fix_decision(void **state)
+{
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof fix_cases / sizeof fix_cases[0]; i++) {
+		const struct fix_case *c = &fix_cases[i];
+		struct doctor_failure f;
+		struct doctor_fix fix;
+		struct smtp_reply parsed;
+		char detail[1000], advice[1000], form[1000], got[600], what[200];
+		memset(&f, 0, sizeof f);
+		f.step = c->step;
+		f.code = c->code;
+		f.message = c->message;
+		f.field = c->field;
+		f.reply = c->reply;
+		f.name = "pf";
+		f.host = "h";
+		f.port = c->port;
+		f.security = c->security;
+		f.auth = c->auth;
+		f.user = "u";
+		f.mech = "";
+		f.helo = c->helo;
+		f.local = c->local;
+		f.server_reply = doctor_test_reply(c->reply, &parsed);
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice, &fix);
+		got[0] = '\0';
+		for (k = 0; k < fix.n; k++)
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s=%s", k ? " " : "",
+				 outbox_server_field_info(fix.set[k].field)->key, fix.set[k].value);
+		snprintf(what, sizeof what, "%s: fix", c->what);
+		EXPECT_STR(got, c->want_fix, what);
+		if (c->want_command) {
+			snprintf(what, sizeof what, "%s: advice", c->what);
+			EXPECT_CONTAINS(advice, c->want_command, what);
+		}
+		doctor_form_words(advice, form, sizeof form);
+		snprintf(what, sizeof what, "%s: form's words", c->what);
+		EXPECT_CONTAINS(form, c->want_form, what);
+		if (strstr(form, "outbox server edit") || strstr(form, " --"))
+			fail_msg("%s: got form's words \"%s\", want no command-line options", c->what, form);
+	}
+}
+
+/* The form's words for the rest of the advice: the commands and options become labels and buttons. */
+static void test_form_words(void **state)
+{
+	static const struct {
+		const char *advice, *want;
+	} cases[] = {
+		{"sign in again: outbox server login pf. Sending keeps it", "sign in again: save the server and press "
+		 "Sign In. Sending keeps it"},
+		{"then check again: outbox server check pf", "then check again: press Check Connection"},
+		{"remove the user name (outbox server edit pf --user \"\"); otherwise check the port and --security, "
+		 "since", "remove the user name (clear User Name); otherwise check the port and Security, since"},
+		{"raise the timeout (outbox server edit pf --timeout N)", "raise the timeout (change Timeout)"},
+		{"use OAuth: outbox server edit srv --oauth microsoft --oauth-client-id ID, then outbox server login srv",
+		 "use OAuth: set OAuth Provider to microsoft and change OAuth Client ID, then save the server and "
+		 "press Sign In"},
+		{"plain words stay as they are -- even dashes", "plain words stay as they are -- even dashes"},
+		{"an unknown option stays: outbox server edit pf --frobnicate 3",
+		 "an unknown option stays: outbox server edit pf --frobnicate 3"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char got[600];
+		doctor_form_words(cases[i].advice, got, sizeof got);
+		EXPECT_STR(got, cases[i].want, cases[i].advice);
 	}
 }
 
@@ -304,7 +441,7 @@ static void test_provider_replies(void **state)
 		assert_true(smtp_reply_parse(c->wire, strlen(c->wire), &r) > 0);
 		smtp_reply_line(&r, line, sizeof line);
 		doctor_test_auth_failure(&f, &r, line, message, sizeof message, c->oauth);
-		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice, NULL);
 		snprintf(what, sizeof what, "%s: server check's advice", c->what);
 		EXPECT_CONTAINS(advice, c->want, what);
 		snprintf(what, sizeof what, "%s: the words of send", c->what);
@@ -352,7 +489,7 @@ static void test_advice_says_what_sending_does_meanwhile(void **state)
 		f.name = "srv";
 		f.security = "starttls";
 		f.port = 587;
-		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+		doctor_advise(&f, detail, sizeof detail, advice, sizeof advice, NULL);
 		EXPECT_CONTAINS(advice, cases[i].want, cases[i].message);
 	}
 }
@@ -430,7 +567,7 @@ static void test_advice_never_names_what_is_set(void **state)
 					f.security = securities[j];
 					f.auth = auths[k];
 					f.port = ports[l];
-					doctor_advise(&f, detail, sizeof detail, advice, sizeof advice);
+					doctor_advise(&f, detail, sizeof detail, advice, sizeof advice, NULL);
 					if (doctor_test_advice_sets(advice, "security", f.security) ||
 					    doctor_test_advice_sets(advice, "auth", f.auth))
 						fail_msg("%s (--security %s --auth %s, port %d): got advice \"%s\", want "
@@ -628,6 +765,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_words),
 		cmocka_unit_test(test_advice_table),
+		cmocka_unit_test(test_fix_decision),
+		cmocka_unit_test(test_form_words),
 		cmocka_unit_test(test_provider_replies),
 		cmocka_unit_test(test_advice_says_what_sending_does_meanwhile),
 		cmocka_unit_test(test_advice_never_names_what_is_set),

@@ -1,0 +1,42 @@
+/* wrap.c: breaking UTF-8 text into lines of a given width in screen columns, at spaces where it
+ * can, so long advice can be shown whole in a dialog instead of cut at its edge. */
+#include <string.h>
+#include <wchar.h>
+
+#include "tui.h"
+
+size_t wrap_next(const char *s, int width, const char **next)
+{
+	mbstate_t st;
+	size_t i = 0, brk = 0, end;
+	int used = 0;
+
+	memset(&st, 0, sizeof st);
+	while (s[i]) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s + i, strlen(s + i), &st);
+		int w;
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			n = 1; /* shown as one '?' by widget_text */
+			wc = L'?';
+			memset(&st, 0, sizeof st);
+		}
+		w = wcwidth(wc);
+		if (w < 1)
+			w = 1;
+		if (wc == L' ')
+			brk = i;
+		if (used + w > width && i > 0) {
+			/* At the last space when there was one; a word longer than the line is cut. */
+			end = brk > 0 ? brk : i;
+			*next = s + end;
+			while (**next == ' ')
+				(*next)++;
+			return end;
+		}
+		used += w;
+		i += n;
+	}
+	*next = s + i;
+	return i;
+}
