@@ -260,6 +260,28 @@ static char *servers_word(const outbox_server *s)
 	return strdup(*host ? host : *desc ? desc : outbox_server_get(s, OUTBOX_SERVER_NAME));
 }
 
+/* Two servers a drop-down would show alike (same description and host) get their short names
+ * added, "Work (smtp.example.com) [work-2]", so the user can tell which one is picked. */
+static void servers_tell_apart(struct servers_view *v)
+{
+	size_t n = v->rv.n, i, j;
+	char *word;
+	int *same;
+
+	if (v->words == NULL || (same = calloc(n + 1, sizeof *same)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (v->words[i] && v->words[j] && strcmp(v->words[i], v->words[j]) == 0)
+				same[i] = same[j] = 1;
+	for (i = 0; i < n; i++)
+		if (same[i] && asprintf(&word, "%s [%s]", v->words[i], servers_name_at(v, i)) >= 0) {
+			free(v->words[i]);
+			v->words[i] = word;
+		}
+	free(same);
+}
+
 static void servers_rec_listed(struct tui *t, struct record_view *rv)
 {
 	struct servers_view *v = (struct servers_view *)rv;
@@ -272,6 +294,7 @@ static void servers_rec_listed(struct tui *t, struct record_view *rv)
 	for (size_t i = 0; v->words && i < rv->n; i++)
 		if ((v->words[i] = servers_word(record_view_at(rv, i))) == NULL)
 			v->words[i] = strdup(servers_name_at(v, i));
+	servers_tell_apart(v);
 }
 
 static void servers_rec_reveal(struct record_view *rv, int index)
@@ -721,6 +744,14 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 	}
 }
 
+/* The new server's host as typed so far, which the draft gets only when the field is left. */
+static const char *servers_typed_host(struct servers_view *v)
+{
+	const struct form_item *host = form_find(&v->rv.form, OUTBOX_SERVER_HOST);
+
+	return host ? host->value : "";
+}
+
 static void servers_draw_row(struct tui *t, struct servers_view *v, int y, size_t i, const int *w)
 {
 	const struct record_view *rv = &v->rv;
@@ -740,7 +771,7 @@ static void servers_draw_row(struct tui *t, struct servers_view *v, int y, size_
 					      : "(new server)");
 	widget_text(y, x + w[0] - 1, 1, "");
 	x += w[0];
-	widget_text(y, x, w[1] - 1, outbox_server_get(s, OUTBOX_SERVER_HOST));
+	widget_text(y, x, w[1] - 1, i < rv->n ? outbox_server_get(s, OUTBOX_SERVER_HOST) : servers_typed_host(v));
 	widget_text(y, x + w[1] - 1, 1, "");
 	x += w[1];
 	widget_text(y, x, t->cols - x, used && *used ? used : "-");

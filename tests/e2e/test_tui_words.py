@@ -36,7 +36,9 @@ def test_host_typed_first_is_saved_with_a_short_name(ob, ui_factory):
     ui.keys("+")
     ui.wait_for("New server", "Server Name:", "Short Name:")
     ui.type("mail.example.com")  # the focus starts on the host
-    ui.wait_for("Server Name: mail.example.com", "Short Name: example.com")
+    s = ui.wait_for("Server Name: mail.example.com", "Short Name: example.com")
+    row = next(l for l in s.splitlines() if "(new server)" in l)
+    assert "mail.example.com" in row, "want the host typed so far in the list's new row, got:\n" + s
     ui.save("words-new-server")
     ui.keys("Enter")
     s = ui.wait_for('Saved server "example.com"')
@@ -137,6 +139,25 @@ def test_account_drop_down_shows_description_host_and_none(ob, ui_factory):
     ui.keys("M-o")
     ui.wait_for("Saved account me@work.test")
     assert account_json(ob, "me@work.test")["server"] == "work"
+    quit_clean(ui)
+
+
+def test_servers_alike_in_the_drop_down_show_their_short_names(ob, ui_factory):
+    for name, port in (("work", "587"), ("work-b", "2525")):  # alike but for the port
+        ob.ok("server", "add", name, "--host", "smtp.work.test", "--port", port, "--description", "Work")
+    ob.ok("account", "add", "me@work.test", "--server", "work")
+    ui = ui_factory(100, 30)
+    ui.wait_for("smtp.work.test")
+    ui.keys("1")
+    ui.wait_for("me@work.test")
+    ui.keys("Enter")
+    focus(ui, SERVER_HINT)
+    ui.keys("Enter")
+    s = ui.wait_for("Work (smtp.work.test) [work]", "Work (smtp.work.test) [work-b]")
+    ui.keys("Down", "Enter")
+    ui.keys("M-o")
+    ui.wait_for("Saved account me@work.test")
+    assert account_json(ob, "me@work.test")["server"] == "work-b"
     quit_clean(ui)
 
 
