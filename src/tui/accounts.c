@@ -40,20 +40,24 @@ static void accounts_rec_listed(struct tui *t, struct record_view *rv)
 	struct accounts_view *v = (struct accounts_view *)rv;
 	const char *const *names = servers_names(t->servers), *const *words = servers_words(t->servers);
 	struct form_item *it = form_find(&rv->form, OUTBOX_ACCOUNT_SERVER);
-	size_t n = 0, i;
+	size_t n = 0, nwords = 0, i;
 
 	accounts_free_choices(v);
 	while (names[n])
 		n++;
+	while (words[nwords])
+		nwords++; /* fewer than names only when memory ran out: those show their names */
 	v->server_choices = calloc(n + 3, sizeof *v->server_choices);
 	v->server_words = calloc(n + 3, sizeof *v->server_words);
 	if (v->server_choices == NULL || v->server_words == NULL) {
 		accounts_free_choices(v);
+		if (it) /* not left pointing at the lists just freed */
+			it->choices = it->choice_words = NULL;
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		v->server_choices[i] = strdup(names[i]);
-		v->server_words[i] = strdup(words[i] ? words[i] : names[i]);
+		v->server_words[i] = strdup(i < nwords ? words[i] : names[i]);
 	}
 	v->server_choices[n] = strdup("");
 	v->server_words[n] = strdup(ACCOUNTS_NONE_WORDS);
