@@ -42,7 +42,7 @@ int server_free_name(outbox *h, const char *base, char *out, size_t size)
 }
 
 /* A first label that names a mail service rather than the provider ("smtp", "mail2"). */
-static int name_label_is_generic(const char *label, size_t len)
+static int server_name_label_is_generic(const char *label, size_t len)
 {
 	static const char *const generic[] = {"smtp", "smtps", "mail", "email", "mx", "out", "outgoing",
 					      "relay", "send", "submission", "submit", "mailout", "smtpout",
@@ -71,7 +71,7 @@ int outbox_server_name_for_host(outbox *h, const char *host, char *out, size_t s
 	for (const char *q = p; *q; q++)
 		dots += *q == '.';
 	/* Drop service labels while the provider's domain (two labels at least) stays. */
-	while (dots >= 2 && (dot = strchr(p, '.')) != NULL && name_label_is_generic(p, (size_t)(dot - p))) {
+	while (dots >= 2 && (dot = strchr(p, '.')) != NULL && server_name_label_is_generic(p, (size_t)(dot - p))) {
 		p = dot + 1;
 		dots--;
 	}
