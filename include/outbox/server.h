@@ -57,6 +57,11 @@ const outbox_field *outbox_server_field_info(outbox_server_field_id id);
 /* The field whose key is `key` ("tls-pin"), or -1. */
 int outbox_server_field_by_key(const char *key);
 
+/* A short name for a new server at `host`, as the UI fills it in: the host without its leading
+ * service labels ("smtp.example.com" -> "example.com", as setup names a server after the domain),
+ * made unique the same way ("example.com-2"). "" in out when the host gives nothing to go on. */
+int outbox_server_name_for_host(outbox *h, const char *host, char *out, size_t size);
+
 /* A new draft with the defaults: starttls, port 587, auth auto, verify on, timeout 60. NULL on OOM. */
 outbox_server *outbox_server_new(void);
 /* A copy of the saved server `name` as a draft; OUTBOX_ENOTFOUND when there is none. */

@@ -42,6 +42,8 @@ int server_auth_reveals_password(const char *auth);
 int server_auth_is_oauth(const char *auth);
 /* Whether the method needs a user name. */
 int server_auth_needs_user(const char *auth);
+/* `base`, else BASE-2, BASE-3, ...: the first name no server has (server_name.c). */
+int server_free_name(outbox *h, const char *base, char *out, size_t size);
 /* The id of the live server called `name`, or 0 (and an ENOTFOUND message naming `field`). */
 int server_id_by_name(outbox *h, const char *field, const char *name, long long *id);
 

@@ -13,40 +13,6 @@
 #include "setup_result.h"
 #include "setup_undo.h"
 
-/* The longest start of a domain a server name keeps, so that "-99" still fits in a name's 64. */
-#define SAVE_NAME_BASE 60
-
-/* The domain, or DOMAIN-2, DOMAIN-3, ... when a server has that name already. A domain too long
- * for a name (DNS allows 253) is cut to its first SAVE_NAME_BASE characters, without a '.' or
- * '-' left at the end: the start tells one's servers apart better than the common end. */
-static int save_server_name(outbox *h, const char *domain, char *out, size_t size)
-{
-	outbox_server *taken = NULL;
-	char base[SAVE_NAME_BASE + 1];
-	size_t len;
-	int i, rc;
-
-	snprintf(base, sizeof base, "%.*s", SAVE_NAME_BASE, domain);
-	for (len = strlen(base); len > 1 && (base[len - 1] == '.' || base[len - 1] == '-'); len--)
-		base[len - 1] = '\0';
-	for (i = 1; i < 100; i++) {
-		if (i == 1)
-			snprintf(out, size, "%s", base);
-		else
-			snprintf(out, size, "%s-%d", base, i);
-		rc = outbox_server_load(h, out, &taken);
-		outbox_server_free(taken);
-		taken = NULL;
-		if (rc == OUTBOX_ENOTFOUND) {
-			outbox_clear_error(h);
-			return 0;
-		}
-		if (rc < 0)
-			return rc;
-	}
-	return outbox_fail(h, OUTBOX_EEXISTS, "name", "servers %s to %s-99 exist already", base, base);
-}
-
 /* The user name stored on candidate `k` (an index into the run's candidates): the one that
  * logged in to it, else its source's, else the address. */
 static const char *save_user(const struct setup_discovery *d, size_t k, const char *address)
@@ -169,7 +135,7 @@ int outbox_setup_drafts_for(outbox *h, const outbox_setup_result *r, size_t cand
 	k = d->choice.order[candidate]; /* the public list is in the choice's order */
 	if ((*server = outbox_server_new()) == NULL || (*account = outbox_account_new()) == NULL)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	if ((rc = save_server_name(h, r->domain, name, sizeof name)) < 0 ||
+	if ((rc = server_free_name(h, r->domain, name, sizeof name)) < 0 ||
 	    (rc = save_server_fields(h, *server, r, k, o, name)) < 0 ||
 	    (rc = outbox_account_set(h, *account, OUTBOX_ACCOUNT_ADDRESS, r->address)) < 0 ||
 	    (o->full_name && o->full_name[0] &&

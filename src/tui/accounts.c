@@ -14,8 +14,12 @@ enum { HIT_ROW = 20, HIT_FIELD, HIT_BUTTON };
 
 struct accounts_view {
 	struct record_view rv; /* first, so the record callbacks can get back to the view */
-	char **server_choices; /* server names and "Edit Server List...", NULL-terminated */
+	char **server_choices; /* server names, "" for None and "Edit Server List...", NULL-terminated */
+	char **server_words;   /* the same as the drop-down shows them: "Description (host)", "None", ... */
 };
+
+/* The server field's "None": an account always sends through a server, so None is the default one. */
+#define ACCOUNTS_NONE_WORDS "None (the default server)"
 
 static void accounts_free_choices(struct accounts_view *v)
 {
@@ -23,27 +27,46 @@ static void accounts_free_choices(struct accounts_view *v)
 		free(v->server_choices[i]);
 	free(v->server_choices);
 	v->server_choices = NULL;
+	for (size_t i = 0; v->server_words && v->server_words[i]; i++)
+		free(v->server_words[i]);
+	free(v->server_words);
+	v->server_words = NULL;
 }
 
-/* The drop-down of the server field: the server list as it is now, then the way to edit it. */
+/* The drop-down of the server field: the server list as it is now, each server as "Description
+ * (host)" with its short name as the value saved, None, then the way to edit the list. */
 static void accounts_rec_listed(struct tui *t, struct record_view *rv)
 {
 	struct accounts_view *v = (struct accounts_view *)rv;
-	const char *const *names = servers_names(t->servers);
-	size_t n = 0, i;
-	int k;
+	const char *const *names = servers_names(t->servers), *const *words = servers_words(t->servers);
+	struct form_item *it = form_find(&rv->form, OUTBOX_ACCOUNT_SERVER);
+	size_t n = 0, nwords = 0, i;
 
 	accounts_free_choices(v);
 	while (names[n])
 		n++;
-	if ((v->server_choices = calloc(n + 2, sizeof *v->server_choices)) == NULL)
+	while (words[nwords])
+		nwords++; /* fewer than names only when memory ran out: those show their names */
+	v->server_choices = calloc(n + 3, sizeof *v->server_choices);
+	v->server_words = calloc(n + 3, sizeof *v->server_words);
+	if (v->server_choices == NULL || v->server_words == NULL) {
+		accounts_free_choices(v);
+		if (it) /* not left pointing at the lists just freed */
+			it->choices = it->choice_words = NULL;
 		return;
-	for (i = 0; i < n; i++)
+	}
+	for (i = 0; i < n; i++) {
 		v->server_choices[i] = strdup(names[i]);
-	v->server_choices[n] = strdup(ACCOUNTS_EDIT_SERVERS);
-	for (k = 0; k < rv->form.count; k++)
-		if (rv->form.items[k].id == OUTBOX_ACCOUNT_SERVER)
-			rv->form.items[k].choices = (const char *const *)v->server_choices;
+		v->server_words[i] = strdup(i < nwords ? words[i] : names[i]);
+	}
+	v->server_choices[n] = strdup("");
+	v->server_words[n] = strdup(ACCOUNTS_NONE_WORDS);
+	v->server_choices[n + 1] = strdup(ACCOUNTS_EDIT_SERVERS);
+	v->server_words[n + 1] = strdup(ACCOUNTS_EDIT_SERVERS);
+	if (it) {
+		it->choices = (const char *const *)v->server_choices;
+		it->choice_words = (const char *const *)v->server_words;
+	}
 }
 
 /* The library's account calls as the record view sees them. */
@@ -156,8 +179,11 @@ struct accounts_view *accounts_new(struct tui *t)
 	form_init(&v->rv.form);
 	/* Every field the table has, in its order: retry settings or anything else added later
 	 * appear here without a change to the UI. */
-	for (int id = 0; id < OUTBOX_ACCOUNT_FIELD_COUNT; id++)
-		form_add(&v->rv.form, id, outbox_account_field_info((outbox_account_field_id)id));
+	for (int id = 0; id < OUTBOX_ACCOUNT_FIELD_COUNT; id++) {
+		struct form_item *it = form_add(&v->rv.form, id, outbox_account_field_info((outbox_account_field_id)id));
+		if (it && id == OUTBOX_ACCOUNT_SERVER)
+			it->help = "the server this account sends through; None: the default server";
+	}
 	record_view_init(t, &v->rv, &accounts_ops);
 	return v;
 }
@@ -274,6 +300,23 @@ static void accounts_pick_fallbacks(struct tui *t, struct accounts_view *v, stru
 	record_view_apply_item(t, &v->rv, it);
 }
 
+/* None in the server drop-down: the default server, since an account always has one. */
+static void accounts_none_is_default(struct tui *t, struct accounts_view *v, struct form_item *it)
+{
+	const char *server = servers_default_name(t->servers);
+
+	if (server == NULL) {
+		form_set_value(it, outbox_account_get(v->rv.draft, OUTBOX_ACCOUNT_SERVER));
+		it->pending = 0;
+		tui_status(t, 1, "Outgoing Mail Server: there is no server to send through; add one first.");
+		return;
+	}
+	form_set_value(it, server);
+	record_view_changed(t, &v->rv, it);
+	if (!it->error[0])
+		tui_status(t, 0, "None: the account sends through the default server, \"%s\".", server);
+}
+
 /* A value changed in the form; "Edit Server List..." is a way out, never a value. */
 static void accounts_changed(struct tui *t, struct accounts_view *v, struct form_item *it)
 {
@@ -281,6 +324,10 @@ static void accounts_changed(struct tui *t, struct accounts_view *v, struct form
 		form_set_value(it, outbox_account_get(v->rv.draft, (outbox_account_field_id)it->id));
 		it->pending = 0;
 		accounts_edit_servers(t, v);
+		return;
+	}
+	if (it->id == OUTBOX_ACCOUNT_SERVER && it->value[0] == '\0') {
+		accounts_none_is_default(t, v, it);
 		return;
 	}
 	record_view_changed(t, &v->rv, it);

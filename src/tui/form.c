@@ -91,6 +91,24 @@ int form_has_errors(const struct form *f)
 	return 0;
 }
 
+static int form_choice_index(const struct form_item *it)
+{
+	for (int i = 0; it->choices && it->choices[i]; i++)
+		if (strcmp(it->choices[i], it->value) == 0)
+			return i;
+	return -1;
+}
+
+/* A choice as the field shows it: its words when the view gave some, else the value itself. */
+static const char *form_choice_shown(const struct form_item *it)
+{
+	int i = form_choice_index(it);
+
+	if (i >= 0 && it->choice_words && it->choice_words[i])
+		return it->choice_words[i];
+	return it->value[0] ? it->value : "(none)";
+}
+
 static void form_draw_value(struct form_item *it, int y, int x, int width, int focused)
 {
 	it->y = y;
@@ -103,7 +121,7 @@ static void form_draw_value(struct form_item *it, int y, int x, int width, int f
 		break;
 	case FORM_CHOICE:
 		attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
-		widget_text(y, x, width - 2, it->value[0] ? it->value : "(none)");
+		widget_text(y, x, width - 2, form_choice_shown(it));
 		addstr(" v");
 		attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
 		break;
@@ -201,14 +219,6 @@ void form_draw(struct tui *t, struct form *f, int top, int height, int tag)
 		mvaddstr(top + height - 1, t->cols - 3, "vv");
 }
 
-static int form_choice_index(const struct form_item *it)
-{
-	for (int i = 0; it->choices && it->choices[i]; i++)
-		if (strcmp(it->choices[i], it->value) == 0)
-			return i;
-	return -1;
-}
-
 int form_key(struct tui *t, struct form *f, int key)
 {
 	struct form_item *it;
@@ -231,7 +241,7 @@ int form_key(struct tui *t, struct form *f, int key)
 			return 0;
 		i = form_choice_index(it);
 		if (key == TK_ENTER || key == ' ') {
-			r = widget_dropdown(t, it->y + 1, it->x, it->choices, i);
+			r = widget_dropdown(t, it->y + 1, it->x, it->choice_words ? it->choice_words : it->choices, i);
 		} else if (key == TK(KEY_LEFT)) {
 			r = i > 0 ? i - 1 : n - 1;
 		} else if (key == TK(KEY_RIGHT)) {
@@ -265,8 +275,17 @@ const char *form_hint(const struct form *f, char *buf, size_t size)
 	it = &f->items[f->focus];
 	/* Beside the field an error is cut to what fits; the status bar has room for all of it. */
 	if (it->error[0]) {
-		snprintf(buf, size, "%s: %s", it->label, it->error);
+		form_field_message(buf, size, it->label, it->error);
 		return buf;
 	}
 	return it->help;
+}
+
+void form_field_message(char *buf, size_t size, const char *label, const char *detail)
+{
+	/* "is required" reads as a sentence after the label; any other detail follows a colon. */
+	if (strncmp(detail, "is ", 3) == 0)
+		snprintf(buf, size, "%s %s", label, detail);
+	else
+		snprintf(buf, size, "%s: %s", label, detail);
 }

@@ -22,8 +22,8 @@ static const char *const help_lines[] = {
 	"r  R              Outbox: retry the message / all of them",
 	"Ctrl-U            clear a text or password field",
 	"?                 this help          q   quit",
-	"Values are checked as you leave a field; OK is refused until the",
-	"marked fields are fixed. Passwords are never shown.",
+	"Servers: Server Name is the host; Short Name is outbox's NAME",
+	"Values are checked as you leave a field. Passwords are never shown.",
 	NULL};
 
 void help_show(struct tui *t)

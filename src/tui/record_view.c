@@ -109,6 +109,26 @@ void record_view_reload(struct tui *t, struct record_view *rv)
 		record_view_load_draft(t, rv);
 }
 
+/* The form item a library field key ("host") is shown in, or NULL when the form has none: the one
+ * place a failure's field becomes the form's label. */
+static struct form_item *record_view_item_for_key(struct record_view *rv, const char *key)
+{
+	int id;
+
+	return key && rv->ops->field_by_key(key, &id) ? form_find(&rv->form, id) : NULL;
+}
+
+/* The handle's failure about `it`, beside the field and in the status bar, in the form's words:
+ * its label ("Server Name"), never the command line's key ("host"). */
+static void record_view_field_failure(struct tui *t, struct record_view *rv, struct form_item *it)
+{
+	char msg[sizeof it->error + 100];
+
+	snprintf(it->error, sizeof it->error, "%s", outbox_errdetail(t->h));
+	form_field_message(msg, sizeof msg, it->label, it->error);
+	tui_status(t, 1, "%s", msg);
+}
+
 /* Put one edited field into the draft; the library checks it and names what is wrong. */
 int record_view_apply_item(struct tui *t, struct record_view *rv, struct form_item *it)
 {
@@ -118,8 +138,7 @@ int record_view_apply_item(struct tui *t, struct record_view *rv, struct form_it
 		return 0;
 	it->pending = 0;
 	if ((rc = rv->ops->set(t->h, rv->draft, it->id, it->value)) < 0) {
-		snprintf(it->error, sizeof it->error, "%s", outbox_errdetail(t->h));
-		tui_status(t, 1, "%s: %s", it->label, outbox_errdetail(t->h));
+		record_view_field_failure(t, rv, it);
 		return rc;
 	}
 	it->error[0] = '\0';
@@ -147,15 +166,14 @@ static void record_view_focus_item(struct record_view *rv, struct form_item *it)
 /* Show a save failure beside its field when it names one. */
 static void record_view_show_failure(struct tui *t, struct record_view *rv)
 {
-	const char *key = outbox_errfield(t->h);
-	int id;
-	struct form_item *it = key && rv->ops->field_by_key(key, &id) ? form_find(&rv->form, id) : NULL;
+	struct form_item *it = record_view_item_for_key(rv, outbox_errfield(t->h));
 
-	if (it) {
-		snprintf(it->error, sizeof it->error, "%s", outbox_errdetail(t->h));
-		record_view_focus_item(rv, it);
+	if (it == NULL) {
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+		return;
 	}
-	tui_status(t, 1, "%s", outbox_errmsg(t->h));
+	record_view_field_failure(t, rv, it);
+	record_view_focus_item(rv, it);
 }
 
 /* Another process changed the record: load theirs and put only the user's edits on top, so

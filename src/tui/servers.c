@@ -12,10 +12,10 @@ enum { HIT_ROW = 10, HIT_FIELD, HIT_BUTTON, HIT_PAGE };
 /* The form's own items, beside the record's fields. */
 enum { SERVERS_PASSWORD = -1, SERVERS_SIGN_IN = -2 };
 
-/* The fields of the General page, in the order a mail client shows them, then the OAuth provider
- * and its Sign In button. Every other field of the table goes to Advanced, so new fields appear
- * there by themselves. */
-static const int servers_general[] = {OUTBOX_SERVER_DESCRIPTION, OUTBOX_SERVER_NAME, OUTBOX_SERVER_HOST,
+/* The fields of the General page, in the order a mail client shows them (the host first, as Apple
+ * Mail's "Server Name"), outbox's short name after them, then the OAuth provider and its Sign In
+ * button. Every other field of the table goes to Advanced, so new fields appear there by themselves. */
+static const int servers_general[] = {OUTBOX_SERVER_HOST, OUTBOX_SERVER_DESCRIPTION, OUTBOX_SERVER_NAME,
 				      OUTBOX_SERVER_PORT, OUTBOX_SERVER_SECURITY, OUTBOX_SERVER_AUTH,
 				      OUTBOX_SERVER_USER, SERVERS_PASSWORD, OUTBOX_SERVER_OAUTH,
 				      SERVERS_SIGN_IN};
@@ -24,6 +24,10 @@ static const int servers_general[] = {OUTBOX_SERVER_DESCRIPTION, OUTBOX_SERVER_N
 struct servers_view {
 	struct record_view rv; /* first, so the record callbacks can get back to the view */
 	char **names; /* NULL-terminated copies, for drop-downs */
+	char **words; /* each server as a drop-down shows it: "Description (host)" */
+	const char **auth_words; /* the Authentication choices in a mail client's words */
+	char start_name[64]; /* a new server's short name before its host is typed */
+	int name_typed; /* the user typed the short name: it no longer follows the host */
 	int page; /* 0 General, 1 Advanced */
 	/* Add Account's "Edit manually": the account to add once this new server is saved. */
 	char then_address[320], then_name[256];
@@ -62,6 +66,50 @@ static void servers_show_page(struct servers_view *v)
 		f->focus = form_first_visible(f, 0, 1);
 }
 
+/* An Authentication choice as Apple Mail words it: a password method is "Password (...)". */
+static const char *servers_auth_word(const char *method)
+{
+	static const char *const words[][2] = {
+		{"auto", "Password (automatic)"}, {"none", "None"}, {"plain", "Password (PLAIN)"},
+		{"login", "Password (LOGIN)"}, {"cram-md5", "MD5 Challenge-Response"},
+		{"scram-sha-1", "Password (SCRAM-SHA-1)"}, {"scram-sha-256", "Password (SCRAM-SHA-256)"},
+		{"xoauth2", "OAuth 2.0 (XOAUTH2)"}, {"oauthbearer", "OAuth 2.0 (OAUTHBEARER)"},
+		{"external", "Client Certificate (EXTERNAL)"}};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(words[i][0], method) == 0)
+			return words[i][1];
+	return method; /* a method added later shows as itself */
+}
+
+/* The UI's words where they differ from the command line's (whose labels the library's table
+ * holds): the host is "Server Name" as in Apple Mail, outbox's own name is the "Short Name". */
+static void servers_apple_words(struct servers_view *v, struct form_item *it)
+{
+	size_t n = 0;
+
+	switch (it->id) {
+	case OUTBOX_SERVER_HOST:
+		it->label = "Server Name";
+		it->help = "the server's host name, as mail.example.com (or its IP address)";
+		break;
+	case OUTBOX_SERVER_NAME:
+		it->label = "Short Name";
+		it->help = "what accounts and `outbox server ... NAME` call it; filled in from the host";
+		break;
+	case OUTBOX_SERVER_AUTH:
+		while (it->choices && it->choices[n])
+			n++;
+		if ((v->auth_words = calloc(n + 1, sizeof *v->auth_words)) == NULL)
+			break;
+		for (size_t i = 0; i < n; i++)
+			v->auth_words[i] = servers_auth_word(it->choices[i]);
+		it->choice_words = (const char *const *)v->auth_words;
+		it->help = "Password (automatic): the strongest password method both sides offer";
+		break;
+	}
+}
+
 static void servers_build_form(struct servers_view *v)
 {
 	struct form *f = &v->rv.form;
@@ -72,7 +120,8 @@ static void servers_build_form(struct servers_view *v)
 	for (k = 0; k < SERVERS_NGENERAL; k++) {
 		id = servers_general[k];
 		if (id >= 0) {
-			form_add(f, id, outbox_server_field_info((outbox_server_field_id)id));
+			if ((it = form_add(f, id, outbox_server_field_info((outbox_server_field_id)id))) != NULL)
+				servers_apple_words(v, it);
 		} else if ((it = form_add(f, id, NULL)) == NULL) {
 			continue;
 		} else if (id == SERVERS_PASSWORD) {
@@ -193,6 +242,44 @@ static void servers_free_names(struct servers_view *v)
 		free(v->names);
 		v->names = NULL;
 	}
+	for (size_t i = 0; v->words && v->words[i]; i++)
+		free(v->words[i]);
+	free(v->words);
+	v->words = NULL;
+}
+
+/* A server as a drop-down shows it: "Description (host)", the host alone without a description. */
+static char *servers_word(const outbox_server *s)
+{
+	const char *desc = outbox_server_get(s, OUTBOX_SERVER_DESCRIPTION);
+	const char *host = outbox_server_get(s, OUTBOX_SERVER_HOST);
+	char *word = NULL;
+
+	if (*desc && *host)
+		return asprintf(&word, "%s (%s)", desc, host) < 0 ? NULL : word;
+	return strdup(*host ? host : *desc ? desc : outbox_server_get(s, OUTBOX_SERVER_NAME));
+}
+
+/* Two servers a drop-down would show alike (same description and host) get their short names
+ * added, "Work (smtp.example.com) [work-2]", so the user can tell which one is picked. */
+static void servers_tell_apart(struct servers_view *v)
+{
+	size_t n = v->rv.n, i, j;
+	char *word;
+	int *same;
+
+	if (v->words == NULL || (same = calloc(n + 1, sizeof *same)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (v->words[i] && v->words[j] && strcmp(v->words[i], v->words[j]) == 0)
+				same[i] = same[j] = 1;
+	for (i = 0; i < n; i++)
+		if (same[i] && asprintf(&word, "%s [%s]", v->words[i], servers_name_at(v, i)) >= 0) {
+			free(v->words[i]);
+			v->words[i] = word;
+		}
+	free(same);
 }
 
 static void servers_rec_listed(struct tui *t, struct record_view *rv)
@@ -201,8 +288,13 @@ static void servers_rec_listed(struct tui *t, struct record_view *rv)
 
 	servers_free_names(v);
 	v->names = calloc(rv->n + 1, sizeof *v->names);
+	v->words = calloc(rv->n + 1, sizeof *v->words);
 	for (size_t i = 0; v->names && i < rv->n; i++)
 		v->names[i] = strdup(servers_name_at(v, i));
+	for (size_t i = 0; v->words && i < rv->n; i++)
+		if ((v->words[i] = servers_word(record_view_at(rv, i))) == NULL)
+			v->words[i] = strdup(servers_name_at(v, i));
+	servers_tell_apart(v);
 }
 
 static void servers_rec_reveal(struct record_view *rv, int index)
@@ -264,6 +356,7 @@ void servers_free(struct servers_view *v)
 		return;
 	record_view_free(&v->rv);
 	servers_free_names(v);
+	free(v->auth_words);
 	free(v);
 }
 
@@ -272,6 +365,13 @@ const char *const *servers_names(struct servers_view *v)
 	static const char *const none[] = {NULL};
 
 	return v->names ? (const char *const *)v->names : none;
+}
+
+const char *const *servers_words(struct servers_view *v)
+{
+	static const char *const none[] = {NULL};
+
+	return v->words ? (const char *const *)v->words : none;
 }
 
 const char *servers_default_name(struct servers_view *v)
@@ -315,10 +415,13 @@ static void servers_add(struct tui *t, struct servers_view *v)
 			break;
 	}
 	outbox_server_set(t->h, v->rv.draft, OUTBOX_SERVER_NAME, name);
+	snprintf(v->start_name, sizeof v->start_name, "%s", name);
+	v->name_typed = 0;
 	v->page = 0;
 	servers_show_page(v);
 	record_view_edit_new(&v->rv);
-	tui_status(t, 0, "New server: fill in the Host Name, then OK (Enter) to add it; Esc cancels.");
+	tui_status(t, 0, "New server: type its Server Name (the host, as mail.example.com), then OK (Enter) "
+			 "to add it; Esc cancels.");
 }
 
 void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *draft, const char *address,
@@ -330,6 +433,7 @@ void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *dra
 	}
 	v->rv.ops->drop(v->rv.draft);
 	v->rv.draft = draft;
+	v->name_typed = 1; /* the name setup gave it stays, whatever host the user corrects */
 	v->page = 0;
 	servers_show_page(v);
 	record_view_edit_new(&v->rv);
@@ -351,6 +455,35 @@ static void servers_ok(struct tui *t, struct servers_view *v)
 	tui_reload(t);
 	accounts_add_prefilled(t, t->accounts, v->then_address, v->then_name, server);
 	v->then_address[0] = '\0';
+}
+
+/* A new server's short name follows its host as it is typed ("smtp.example.com" -> "example.com",
+ * "example.com-2" when taken), until the user types a short name of their own. */
+static void servers_follow_host(struct tui *t, struct servers_view *v, const struct form_item *host)
+{
+	struct form_item *name = form_find(&v->rv.form, OUTBOX_SERVER_NAME);
+	char derived[128];
+
+	if (!v->rv.adding || v->name_typed || name == NULL || v->rv.draft == NULL)
+		return;
+	if (outbox_server_name_for_host(t->h, host->value, derived, sizeof derived) < 0) {
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+		return;
+	}
+	if (outbox_server_set(t->h, v->rv.draft, OUTBOX_SERVER_NAME, derived[0] ? derived : v->start_name) < 0)
+		return; /* a name the library refuses is not offered: the last good one stays */
+	form_set_value(name, outbox_server_get(v->rv.draft, OUTBOX_SERVER_NAME));
+	name->error[0] = '\0';
+}
+
+/* A value typed or picked in the form: the host leads the short name until that is typed. */
+static void servers_edited(struct tui *t, struct servers_view *v, struct form_item *it)
+{
+	if (it->id == OUTBOX_SERVER_NAME)
+		v->name_typed = 1;
+	else if (it->id == OUTBOX_SERVER_HOST)
+		servers_follow_host(t, v, it);
+	record_view_changed(t, &v->rv, it);
 }
 
 static void servers_remove(struct tui *t, struct servers_view *v)
@@ -611,7 +744,7 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 		}
 		switch (form_key(t, &rv->form, key)) {
 		case 1:
-			record_view_changed(t, rv, it);
+			servers_edited(t, v, it);
 			return 1;
 		case 2:
 			return 1;
@@ -631,6 +764,14 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 	}
 }
 
+/* The new server's host as typed so far, which the draft gets only when the field is left. */
+static const char *servers_typed_host(struct servers_view *v)
+{
+	const struct form_item *host = form_find(&v->rv.form, OUTBOX_SERVER_HOST);
+
+	return host ? host->value : "";
+}
+
 static void servers_draw_row(struct tui *t, struct servers_view *v, int y, size_t i, const int *w)
 {
 	const struct record_view *rv = &v->rv;
@@ -639,14 +780,19 @@ static void servers_draw_row(struct tui *t, struct servers_view *v, int y, size_
 	const char *desc = outbox_server_get(s, OUTBOX_SERVER_DESCRIPTION);
 	char *used = i < rv->n ? tui_join(outbox_server_used_by(s)) : NULL;
 
+	/* Description (the short name when there is none), Server Name (the host, as Apple Mail
+	 * calls it), In Use By; each cell leaves a blank column before the next one. */
+
 	if (selected)
 		attron(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
 	widget_text(y, x, 2, strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0 ? " *" : "");
 	x += 2;
-	widget_text(y, x, w[0], i < rv->n ? (*desc ? desc : outbox_server_get(s, OUTBOX_SERVER_HOST))
-					  : "(new server)");
+	widget_text(y, x, w[0] - 1, i < rv->n ? (*desc ? desc : outbox_server_get(s, OUTBOX_SERVER_NAME))
+					      : "(new server)");
+	widget_text(y, x + w[0] - 1, 1, "");
 	x += w[0];
-	widget_text(y, x, w[1], outbox_server_get(s, OUTBOX_SERVER_NAME));
+	widget_text(y, x, w[1] - 1, i < rv->n ? outbox_server_get(s, OUTBOX_SERVER_HOST) : servers_typed_host(v));
+	widget_text(y, x + w[1] - 1, 1, "");
 	x += w[1];
 	widget_text(y, x, t->cols - x, used && *used ? used : "-");
 	if (selected)
@@ -667,8 +813,8 @@ void servers_draw(struct tui *t, struct servers_view *v)
 	size_t total = rv->n + (rv->draft && rv->sel >= rv->n ? 1 : 0), i;
 	char title[400];
 
-	w[0] = (t->cols - 2) * 36 / 100;
-	w[1] = (t->cols - 2) * 24 / 100;
+	w[0] = (t->cols - 2) * 34 / 100;
+	w[1] = (t->cols - 2) * 34 / 100;
 	list_h = record_view_draw_list_top(t, rv, heads, w);
 	if (total == 0)
 		mvaddstr(3, 4, "No outgoing servers yet. Press + to add one.");

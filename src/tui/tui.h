@@ -117,6 +117,9 @@ struct form_item {
 	const char *help;
 	enum form_kind kind;
 	const char *const *choices;
+	/* Optional, beside `choices`: what the drop-down and the field show for each choice (the
+	 * words of a mail client, "Password (automatic)" for auto); the value saved stays the choice. */
+	const char *const *choice_words;
 	const char *action; /* FORM_ACTION: the button's label */
 	char value[1024];
 	size_t cursor;
@@ -153,6 +156,8 @@ int form_key(struct tui *t, struct form *f, int key);
 int form_has_errors(const struct form *f);
 int form_first_visible(const struct form *f, int from, int dir);
 void form_set_value(struct form_item *it, const char *value);
+/* A field's error in the form's words: "Server Name is required", "Port: \"0\" is not ...". */
+void form_field_message(char *buf, size_t size, const char *label, const char *detail);
 /* What the status bar says about the focused item: its error in full ("Port: ...") when it has
  * one, written to buf, else its help; NULL without a focused item. */
 const char *form_hint(const struct form *f, char *buf, size_t size);
@@ -255,6 +260,8 @@ int servers_dirty(const struct servers_view *v);
 int servers_leave(struct tui *t, struct servers_view *v);
 /* Server names for drop-downs (NULL-terminated, owned by the view). */
 const char *const *servers_names(struct servers_view *v);
+/* The same servers in a mail client's words, "Description (host)" (NULL-terminated, owned by the view). */
+const char *const *servers_words(struct servers_view *v);
 /* The default server's name, else the first server's, else NULL: what a new account starts with. */
 const char *servers_default_name(struct servers_view *v);
 

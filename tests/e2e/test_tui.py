@@ -67,11 +67,11 @@ def test_add_server_through_the_dialog(ob, ui_factory, password):
     ui.wait_for("No outgoing servers yet")
     ui.keys("+")
     ui.wait_for('New server "server1"')
-    ui.type("Home mail")
-    ui.keys("Tab", "C-u")
-    ui.type("home")
+    ui.type("mail.home.test")  # Server Name: the host comes first, as in Apple Mail
     ui.keys("Tab")
-    ui.type("mail.home.test")
+    ui.type("Home mail")
+    ui.keys("Tab", "C-u")  # Short Name
+    ui.type("home")
     ui.keys("Tab", "Tab", "Right")  # Security: starttls -> none; the port follows it
     ui.wait_for("Port: 25\n")
     ui.keys("Left", "Left")  # back to starttls, then tls
@@ -98,10 +98,10 @@ def test_edit_server_general_and_advanced(ob, ui_factory, tmp_path):
     ui = ui_factory()
     ui.wait_for("Work", "me@work.test")
     ui.save("server-list")
-    ui.keys("Enter")  # into the form: Description
+    ui.keys("Enter", "Tab")  # into the form (Server Name), then Description
     ui.keys("End")
     ui.type(" (office)")
-    ui.keys("Tab", "Tab", "Tab", "C-u")  # Port
+    ui.keys("Tab", "Tab", "C-u")  # Short Name, Port
     ui.type("2587")
     ui.keys("Tab")
     ui.wait_for("(changed)")
@@ -169,9 +169,9 @@ def test_cancel_leaves_the_database_untouched(ob, ui_factory, password):
     before = ob.fingerprint()
     ui = ui_factory()
     ui.wait_for("Work")
-    ui.keys("Enter")
+    ui.keys("Enter", "Tab")  # Description
     ui.type("changed ")
-    ui.keys("Tab", "Tab", "Tab", "C-u")
+    ui.keys("Tab", "Tab", "C-u")  # Port
     ui.type("2525")
     ui.keys("Tab", "Right", "Tab", "Tab", "Tab")
     ui.type(password)
@@ -317,7 +317,7 @@ def test_resize(ob, ui_factory, size):
             break
         time.sleep(0.05)
     assert redrawn(lines), "want the top bar on line 1 and [ OK ] on the second-to-last, got:\n" + "\n".join(lines)
-    assert "Host Name: smtp.work.test" in "\n".join(lines)
+    assert "Server Name: smtp.work.test" in "\n".join(lines)
     ui.save(f"server-list-{size[0]}x{size[1]}")
     quit_clean(ui)
 
@@ -335,7 +335,7 @@ def test_conflict_overwrite_keeps_their_other_fields(ob, ui_factory):
     ob.ok("server", "add", "work", "--host", "smtp.work.test", "--description", "Work")
     ui = ui_factory()
     ui.wait_for("Work")
-    ui.keys("Enter", "End")
+    ui.keys("Enter", "Tab", "End")  # Description
     ui.type(" mine")
     ui.keys("Tab")
     ui.wait_for("(changed)")
@@ -420,7 +420,7 @@ def test_add_account_in_the_form(ob, ui_factory):
     ui.keys("1")
     ui.wait_for("No accounts yet: press a (or +) to add one.")
     ui.keys("+")
-    s = ui.wait_for("New account", "(new account)", "Outgoing Mail Server: beta")
+    s = ui.wait_for("New account", "(new account)", "Outgoing Mail Server: b.test")
     ui.save("accounts-new")
     assert "Fallback Servers: (none)" in s and "Give Up After: 5d" in s, s
     # A bad address is marked beside the field with the command line's words; OK is refused.
@@ -451,7 +451,7 @@ def test_leaving_a_view_with_unsaved_changes_asks_first(ob, ui_factory):
     ob.ok("account", "add", "me@a.test", "--server", "alpha", "--name", "Me")
     ui = ui_factory()
     ui.wait_for('Server "alpha"')
-    ui.keys("Enter", "End")  # into the form: Description
+    ui.keys("Enter", "Tab", "End")  # into the form, then Description
     ui.type(" mail")
     ui.keys("F1")
     ui.wait_for("Unsaved changes", 'Save the changes to server "alpha"?')
@@ -483,7 +483,7 @@ def test_new_account_cancelled_leaves_the_store_untouched(ob, ui_factory):
     ui.keys("1")
     ui.wait_for("me@a.test")
     ui.keys("+")
-    ui.wait_for("New account", "Outgoing Mail Server: alpha")
+    ui.wait_for("New account", "Outgoing Mail Server: a.test")
     ui.type("other@a.test")
     ui.keys("Tab")
     ui.type("Someone")
@@ -676,9 +676,9 @@ def test_long_error_is_readable_in_full_at_80_columns(ob, ui_factory):
     port_detail = '"99999" is not a number from 1 to 65535'
     ui = ui_factory(80, 24)
     ui.wait_for("smtp.work.test")
-    ui.keys("Enter", "Tab", "Tab", "C-u")  # Host Name
+    ui.keys("Enter", "C-u")  # Server Name: the host
     ui.type(bad_host)
-    ui.keys("Tab", "C-u")  # Port
+    ui.keys("Tab", "Tab", "Tab", "C-u")  # Description, Short Name, Port
     ui.type("99999")
     ui.keys("Tab")
     s = ui.wait_for('! "99999" is not')
@@ -687,12 +687,12 @@ def test_long_error_is_readable_in_full_at_80_columns(ob, ui_factory):
     # With the focus back on a marked field the status bar has its whole message, however long.
     ui.keys("BTab")
     wait_status(ui, "Port: " + port_detail)
-    ui.keys("BTab")
-    s = wait_status(ui, "Host Name: " + host_detail)
-    assert len("Host Name: " + host_detail) > 78, "want a message longer than one line"
+    ui.keys("BTab", "BTab", "BTab")
+    s = wait_status(ui, "Server Name: " + host_detail)
+    assert len("Server Name: " + host_detail) > 78, "want a message longer than one line"
     ui.save("long-error-80")
     ui.keys("M-o")
-    wait_status(ui, "Fix Host Name first: " + host_detail)
+    wait_status(ui, "Fix Server Name first: " + host_detail)
     assert server_json(ob, "work")["host"] == "smtp.work.test"
     ui.keys("Escape")
     ui.wait_for("Changes cancelled")
@@ -724,11 +724,11 @@ def test_mouse_clicks_a_row_a_button_and_a_tab(ob, ui_factory, term):
     if term:
         assert (ui.pane_term(), ui.mouse_protocol()) == (term, "sgr")
     ui.click_text("Beta mail")
-    ui.wait_for('Server "beta"', "Host Name: b.test")
+    ui.wait_for('Server "beta"', "Server Name: b.test")
     ui.click_text("[ Advanced ]", 2)
     ui.wait_for("[Advanced]", "Verify Certificate")
     ui.click_text("[ General ]", 2)
-    ui.wait_for("[General]", "Host Name: b.test")
+    ui.wait_for("[General]", "Server Name: b.test")
     ui.click_text("1 Accounts")
     ui.wait_for("Email Address", "me@a.test")
     ui.click_text("[ - Remove ]", 2)

@@ -236,7 +236,9 @@ def test_the_account_drop_down_lists_the_oauth_server(ob, ui_factory, oauth_prov
     s = ui.wait_for("Edit Server List...")
     ui.save("oauth-accounts-dropdown")
     items = re.findall(r"│ ([^│]*?) *│", s)
-    expect("the drop-down's items", items, ["corp", "plain", "Edit Server List..."])
+    # Each server as its host (neither has a description), then None and the way to the list.
+    expect("the drop-down's items", items,
+           ["127.0.0.1", "smtp.plain.test", "None (the default server)", "Edit Server List..."])
     ui.keys("Up", "Enter")  # from plain up to corp
     ui.wait_for("(changed)")
     ui.keys("M-o")

@@ -200,7 +200,7 @@ def test_edit_manually_opens_the_server_form_prefilled(ob, ui_factory, world):
     ui.keys("M-o")  # the form's own OK saves it, with the password typed in the dialog
     s = wait_status(ui, f'Saved server "login.test". New account {ADDRESS} on it: OK (Enter) adds it')
     ui.save("setup-edit-manually-account")
-    assert "Outgoing Mail Server: login.test" in s and "Full Name: Alice Example" in s, s
+    assert "Outgoing Mail Server: Login Mail (smtp.lo" in s and "Full Name: Alice Example" in s, s
     got = ob.ok("server", "show", "login.test", "--json").json()
     expect("server", (got["host"], got["port"], got["security"], got["user"], got["description"],
                       got["password"]),
