@@ -435,7 +435,7 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 	layout_columns(&c, t->cols - 2, accounts_cols, (int)(sizeof accounts_cols / sizeof accounts_cols[0]));
 	record_view_draw_list_top(t, rv, total, layout_button_rows(t->cols, labels, BTN_COUNT), &c, &p);
 	if (rv->n == 0 && !rv->adding)
-		mvaddstr(3, 4, "No accounts yet: press a (or +) to add one.");
+		layout_cell(p.list_y, 4, t->cols - 4, "No accounts yet: press a (or +) to add one.");
 	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)p.list_h; i++) {
 		int row = (int)(i - rv->scroll);
 		accounts_draw_row(t, v, p.list_y + row, i, &c, layout_mark(rv->scroll, total, p.list_h, row, mark, sizeof mark));

@@ -247,7 +247,7 @@ void outbox_view_draw(struct tui *t, struct outbox_view *v)
 	layout_columns(&c, t->cols - 1, outbox_view_cols, (int)(sizeof outbox_view_cols / sizeof outbox_view_cols[0]));
 	layout_heads(p.head_y, 1, &c);
 	if (n == 0)
-		mvaddstr(3, 4, "The outbox is empty: every message was sent.");
+		layout_cell(p.list_y, 4, t->cols - 4, "The outbox is empty: every message was sent.");
 	layout_scroll(&v->scroll, v->sel, n, p.list_h);
 	for (i = v->scroll; i < n && i < v->scroll + (size_t)p.list_h; i++) {
 		int row = (int)(i - v->scroll);

@@ -681,7 +681,7 @@ void servers_draw(struct tui *t, struct servers_view *v)
 	layout_columns(&c, t->cols - 2, servers_cols, (int)(sizeof servers_cols / sizeof servers_cols[0]));
 	record_view_draw_list_top(t, rv, total, layout_button_rows(t->cols, shown, BTN_COUNT), &c, &p);
 	if (total == 0)
-		mvaddstr(3, 4, "No outgoing servers yet. Press + to add one.");
+		layout_cell(p.list_y, 4, t->cols - 4, "No outgoing servers yet. Press + to add one.");
 	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)p.list_h; i++) {
 		int row = (int)(i - rv->scroll);
 		servers_draw_row(t, v, p.list_y + row, i, &c,
