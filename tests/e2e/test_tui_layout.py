@@ -246,3 +246,34 @@ def test_resize_keeps_the_selection(ob, ui_factory):
         assert 7 in shown and len(rows) == len(shown), f"want s07 in view and no blank rows, got:\n{s}"
         ui.save(f"layout-resized-{width}x{height}")
     quit_clean(ui)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_outbox_list_grows_and_scrolls_with_marks(ob, ui_factory, size):
+    ob.ok("server", "add", "alpha", "--host", "127.0.0.1", "--port", "9", "--security", "none")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    for i in range(1, 10):
+        r = ob.run("send", "--queue-only", f"to{i}@b.test", input=f"Subject: m{i}\n\nhello\n")
+        assert r.code == 0, r.describe()
+    ui = ui_factory(*size)
+    ui.keys("3")
+    s = ui.wait_for("queued", "Details")
+    ui.save(f"layout-outbox-{size[0]}x{size[1]}")
+    lines = s.splitlines()
+    details = next(y for y, l in enumerate(lines) if l.strip() == "Details")
+    rows = lines[2:details]
+    shown = [int(r.split()[0]) for r in rows if r.split() and r.split()[0].isdigit()]
+    assert len(rows) == len(shown) and shown == list(range(1, len(shown) + 1)), \
+        "want the first messages in order and no blank rows, got:\n" + s
+    if size == (120, 35):
+        assert len(shown) == 9, "want all 9 messages at 120x35, got:\n" + s
+    assert mark(rows, "v") == 9 - len(shown), f"want a mark for {9 - len(shown)} more below, got:\n{s}"
+    ui.keys("End")
+    s = ui.wait_for("Message 9 from")
+    lines = s.splitlines()
+    details = next(y for y, l in enumerate(lines) if l.strip() == "Details")
+    rows = lines[2:details]
+    assert any(r.split() and r.split()[0] == "9" for r in rows), "want message 9 in view, got:\n" + s
+    assert mark(rows, "^") == 9 - len(rows), f"want a mark for the rows above, got:\n{s}"
+    assert "[ Retry ]" in s and "[ Retry All ]" in s and "[ - Remove ]" in s, s
+    quit_clean(ui)
