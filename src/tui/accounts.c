@@ -433,12 +433,13 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		rv->sel = rv->n; /* the new row, below the saved ones */
 	total = rv->n + (size_t)rv->adding;
 	layout_columns(&c, t->cols - 2, accounts_cols, (int)(sizeof accounts_cols / sizeof accounts_cols[0]));
-	record_view_draw_list_top(t, rv, total, layout_button_rows(t->cols, labels, BTN_COUNT), &c, &p);
+	record_view_draw_list_top(t, rv, total, layout_button_rows(1, t->cols, labels, BTN_COUNT), &c, &p);
 	if (rv->n == 0 && !rv->adding)
 		layout_cell(p.list_y, 4, t->cols - 4, "No accounts yet: press a (or +) to add one.");
 	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)p.list_h; i++) {
 		int row = (int)(i - rv->scroll);
-		accounts_draw_row(t, v, p.list_y + row, i, &c, layout_mark(rv->scroll, total, p.list_h, row, mark, sizeof mark));
+		accounts_draw_row(t, v, p.list_y + row, i, &c,
+				  layout_mark(rv->scroll, total, p.list_h, row, mark, sizeof mark));
 	}
 	if (rv->adding)
 		snprintf(title, sizeof title, " New account");
@@ -446,8 +447,8 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		snprintf(title, sizeof title, " Account %s%s", rv->orig, rv->dirty ? " (changed)" : "");
 	record_view_draw_title(t, &p, rv->draft ? title : "", t->cols);
 	record_view_draw_form(t, rv, &p, HIT_FIELD);
-	layout_buttons(t, p.buttons_y, labels, mnemonics, BTN_COUNT, rv->zone == RV_ZONE_BUTTONS ? rv->button : -1,
-		       HIT_BUTTON);
+	layout_buttons(t, p.buttons_y, 1, t->cols, labels, mnemonics, BTN_COUNT,
+		       rv->zone == RV_ZONE_BUTTONS ? rv->button : -1, HIT_BUTTON);
 	if (rv->zone == RV_ZONE_LIST)
 		t->hint = "Enter: edit  a: add account  +/-: new/remove  u: undo  e: servers  ?: help";
 }

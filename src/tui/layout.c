@@ -195,32 +195,32 @@ static int layout_button_width(const char *label)
 	return (int)strlen(label) + 4;
 }
 
-int layout_button_rows(int cols, const char *const *labels, int n)
+int layout_button_rows(int x0, int x_end, const char *const *labels, int n)
 {
-	int rows = 1, x = 1;
+	int rows = 1, x = x0;
 
 	for (int b = 0; b < n; b++) {
 		int w = layout_button_width(labels[b]);
-		if (x > 1 && x + w > cols) {
+		if (x > x0 && x + w > x_end) {
 			rows++;
-			x = 1;
+			x = x0;
 		}
 		x += w + 1;
 	}
 	return rows;
 }
 
-void layout_buttons(struct tui *t, int y, const char *const *labels, const char *mnemonics, int n, int focus,
-		    int tag)
+void layout_buttons(struct tui *t, int y, int x0, int x_end, const char *const *labels, const char *mnemonics,
+		    int n, int focus, int tag)
 {
-	int x = 1;
+	int x = x0;
 
 	for (int b = 0; b < n; b++) {
 		int w = layout_button_width(labels[b]);
 		/* A button that would run past the edge starts the next row, never cut or hidden. */
-		if (x > 1 && x + w > t->cols) {
+		if (x > x0 && x + w > x_end) {
 			y++;
-			x = 1;
+			x = x0;
 		}
 		x += widget_button(t, y, x, labels[b], mnemonics[b], b == focus, tag, b) + 1;
 	}

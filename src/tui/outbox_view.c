@@ -242,8 +242,8 @@ void outbox_view_draw(struct tui *t, struct outbox_view *v)
 	char mark[40];
 
 	/* The details below the list play the form's part: two lines and a line per recipient. */
-	layout_page(t, n ? (int)n : 1, sel ? 2 + (int)sel->nrecipients : 1, layout_button_rows(t->cols, labels, BTN_COUNT),
-		    &p);
+	layout_page(t, n ? (int)n : 1, sel ? 2 + (int)sel->nrecipients : 1,
+		    layout_button_rows(1, t->cols, labels, BTN_COUNT), &p);
 	layout_columns(&c, t->cols - 1, outbox_view_cols, (int)(sizeof outbox_view_cols / sizeof outbox_view_cols[0]));
 	layout_heads(p.head_y, 1, &c);
 	if (n == 0)
@@ -251,13 +251,15 @@ void outbox_view_draw(struct tui *t, struct outbox_view *v)
 	layout_scroll(&v->scroll, v->sel, n, p.list_h);
 	for (i = v->scroll; i < n && i < v->scroll + (size_t)p.list_h; i++) {
 		int row = (int)(i - v->scroll);
-		outbox_view_draw_row(t, v, p.list_y + row, i, &c, layout_mark(v->scroll, n, p.list_h, row, mark, sizeof mark));
+		outbox_view_draw_row(t, v, p.list_y + row, i, &c,
+				     layout_mark(v->scroll, n, p.list_h, row, mark, sizeof mark));
 	}
 	attron(screen_attr(TS_TITLE));
 	widget_text(p.title_y, 0, t->cols, n ? " Details" : "");
 	attroff(screen_attr(TS_TITLE));
 	if (sel)
 		outbox_view_details(t, sel, p.form_y, p.form_y + p.form_h);
-	layout_buttons(t, p.buttons_y, labels, mnemonics, BTN_COUNT, v->on_buttons ? v->button : -1, HIT_BUTTON);
+	layout_buttons(t, p.buttons_y, 1, t->cols, labels, mnemonics, BTN_COUNT, v->on_buttons ? v->button : -1,
+		       HIT_BUTTON);
 	t->hint = "Up/Down: choose  r: retry  R: retry all  -: remove  ?: help";
 }

@@ -679,7 +679,7 @@ void servers_draw(struct tui *t, struct servers_view *v)
 		shown[b] = b == BTN_ADVANCED && v->page ? "General" : labels[b];
 	servers_show_page(v); /* the OAuth provider may have changed since the last frame */
 	layout_columns(&c, t->cols - 2, servers_cols, (int)(sizeof servers_cols / sizeof servers_cols[0]));
-	record_view_draw_list_top(t, rv, total, layout_button_rows(t->cols, shown, BTN_COUNT), &c, &p);
+	record_view_draw_list_top(t, rv, total, layout_button_rows(1, t->cols, shown, BTN_COUNT), &c, &p);
 	if (total == 0)
 		layout_cell(p.list_y, 4, t->cols - 4, "No outgoing servers yet. Press + to add one.");
 	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)p.list_h; i++) {
@@ -695,7 +695,7 @@ void servers_draw(struct tui *t, struct servers_view *v)
 			signin_state_words(t, rv->draft, sign_in->value, sizeof sign_in->value);
 	}
 	record_view_draw_form(t, rv, &p, HIT_FIELD);
-	layout_buttons(t, p.buttons_y, shown, mnemonics, BTN_COUNT,
+	layout_buttons(t, p.buttons_y, 1, t->cols, shown, mnemonics, BTN_COUNT,
 		       rv->zone == RV_ZONE_BUTTONS ? rv->button : -1, HIT_BUTTON);
 	if (rv->zone == RV_ZONE_LIST)
 		t->hint = "Up/Down: choose  Enter: edit  +/-: add/remove  c: check  u: undo  ?: help";

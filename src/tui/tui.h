@@ -140,10 +140,11 @@ void layout_row(int y, int x0, const struct layout_cols *c, const char *const *t
 void layout_heads(int y, int x0, const struct layout_cols *c);
 /* The scroll mark of list row `row`: "^ 3 more" on the first, "v 4 more" on the last, or "". */
 const char *layout_mark(size_t scroll, size_t n, int visible, int row, char *buf, size_t size);
-/* Buttons from x 1, wrapped onto further rows rather than cut: how many rows, and drawing them. */
-int layout_button_rows(int cols, const char *const *labels, int n);
-void layout_buttons(struct tui *t, int y, const char *const *labels, const char *mnemonics, int n, int focus,
-		    int tag);
+/* Buttons from column x0, wrapped onto further rows rather than cut at x_end: how many rows,
+ * and drawing them (the focused one highlighted, each a click target `tag` with its index). */
+int layout_button_rows(int x0, int x_end, const char *const *labels, int n);
+void layout_buttons(struct tui *t, int y, int x0, int x_end, const char *const *labels, const char *mnemonics,
+		    int n, int focus, int tag);
 
 /* form.c: a column of labelled fields generated from a field table. */
 /* FORM_LIST is a list of names the view picks with a dialog of its own (fallback servers).

@@ -277,3 +277,24 @@ def test_the_outbox_list_grows_and_scrolls_with_marks(ob, ui_factory, size):
     assert mark(rows, "^") == 9 - len(rows), f"want a mark for the rows above, got:\n{s}"
     assert "[ Retry ]" in s and "[ Retry All ]" in s and "[ - Remove ]" in s, s
     quit_clean(ui)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dialog_buttons_wrap_rather_than_hide(ob, ui_factory, size):
+    ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha mail")
+    ob.ok("server", "add", "beta", "--host", "b.test", "--description", "Beta mail")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    before = ob.fingerprint()
+    ui = ui_factory(*size)
+    ui.wait_for('Server "alpha"')
+    ui.keys("-")
+    s = ui.wait_for('Remove server "alpha"?')
+    ui.save(f"layout-dialog-{size[0]}x{size[1]}")
+    for label in ("[ Remove and move ]", "[ Choose server... ]", "[ Cancel ]"):
+        assert label in s, f"want the dialog's button {label} whole, got:\n{s}"
+    box = [l for l in s.splitlines() if "\u2502" in l]
+    assert any("[ Cancel ]" in l for l in box), "want the buttons inside the dialog's box, got:\n" + s
+    ui.click_text("[ Cancel ]", 2)
+    ui.wait_for("Nothing was removed.", absent=('Remove server "alpha"?',))
+    quit_clean(ui)
+    assert ob.fingerprint() == before
