@@ -118,6 +118,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(STATIC_LIB)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(PKG_LIBS) \
 	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# test_layout checks the UI's layout rules, so it links the UI's objects (all but its main).
+TUI_TEST_OBJ := $(filter-out %/program.o,$(TUI_OBJ))
+$(BUILD)/tests/test_layout: tests/unit/test_layout.c tests/unit/unit.h $(TUI_TEST_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/tui $(TUI_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TUI_TEST_OBJ) $(STATIC_LIB) \
+	    $(PKG_LIBS) $(TUI_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
 # Each fuzz target also builds as an ordinary program that replays its saved corpus, so the
 # inputs the fuzzer found run in every `make check`.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC_LIB)

@@ -438,55 +438,64 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 	return accounts_shortcut(t, v, key);
 }
 
+/* The list's columns: on a narrow screen the server's heading shortens, then the name goes. */
+static const struct layout_col accounts_cols[] = {
+	{"Email Address", "Email", 10, 38, 0},
+	{"Full Name", "Name", 6, 28, 2},
+	{"Outgoing Mail Server", "Server", 8, 34, 1},
+};
+
+static void accounts_draw_row(struct tui *t, struct accounts_view *v, int y, size_t i, const struct layout_cols *c,
+			      const char *mark)
+{
+	struct record_view *rv = &v->rv;
+	const outbox_account *a = i < rv->n ? record_view_at(rv, i) : rv->draft;
+	int sel = i == rv->sel;
+	const char *texts[3];
+
+	texts[0] = i < rv->n ? outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS) : "(new account)";
+	texts[1] = outbox_account_get(a, OUTBOX_ACCOUNT_NAME);
+	texts[2] = outbox_account_get(a, OUTBOX_ACCOUNT_SERVER);
+	if (sel)
+		attron(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
+	widget_text(y, 0, 2, strcmp(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "true") == 0 ? " *" : "");
+	layout_row(y, 2, c, texts, mark);
+	if (sel)
+		attroff(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
+	tui_hit_add(t, y, 0, t->cols, HIT_ROW, (int)i);
+}
+
 void accounts_draw(struct tui *t, struct accounts_view *v)
 {
 	static const char *const labels[BTN_COUNT] = {"+ Add", "Add Account...", "- Remove", "OK", "Cancel",
 								   "Edit Servers..."};
 	static const char mnemonics[BTN_COUNT] = {'+', 'A', '-', 'O', 'n', 'E'};
-	static const char *const heads[3] = {"Email Address", "Full Name", "Outgoing Mail Server"};
 	struct record_view *rv = &v->rv;
-	int list_h, w[2], w0, w1, title_y, x;
-	size_t i;
-	char title[400];
+	struct layout_cols c;
+	struct layout_page p;
+	size_t i, total;
+	char title[400], mark[40];
 
-	w[0] = w0 = (t->cols - 2) * 38 / 100;
-	w[1] = w1 = (t->cols - 2) * 28 / 100;
 	if (rv->adding)
 		rv->sel = rv->n; /* the new row, below the saved ones */
-	list_h = record_view_draw_list_top(t, rv, heads, w);
+	total = rv->n + (size_t)rv->adding;
+	layout_columns(&c, t->cols - 2, accounts_cols, (int)(sizeof accounts_cols / sizeof accounts_cols[0]));
+	record_view_draw_list_top(t, rv, total, layout_button_rows(1, t->cols, labels, BTN_COUNT), &c, &p);
 	if (rv->n == 0 && !rv->adding)
-		mvaddstr(3, 4, "No accounts yet: press a (or +) to add one.");
-	for (i = rv->scroll; i < rv->n + (size_t)rv->adding && i < rv->scroll + (size_t)list_h; i++) {
-		int y = 2 + (int)(i - rv->scroll), sel = i == rv->sel;
-		const outbox_account *a = i < rv->n ? record_view_at(rv, i) : rv->draft;
-		if (sel)
-			attron(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
-		widget_text(y, 0, 2, strcmp(outbox_account_get(a, OUTBOX_ACCOUNT_DEFAULT), "true") == 0 ? " *" : "");
-		widget_text(y, 2, w0, i < rv->n ? outbox_account_get(a, OUTBOX_ACCOUNT_ADDRESS) : "(new account)");
-		widget_text(y, 2 + w0, w1, outbox_account_get(a, OUTBOX_ACCOUNT_NAME));
-		widget_text(y, 2 + w0 + w1, t->cols - 2 - w0 - w1, outbox_account_get(a, OUTBOX_ACCOUNT_SERVER));
-		if (sel)
-			attroff(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
-		tui_hit_add(t, y, 0, t->cols, HIT_ROW, (int)i);
+		layout_cell(p.list_y, 4, t->cols - 4, "No accounts yet: press a (or +) to add one.");
+	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)p.list_h; i++) {
+		int row = (int)(i - rv->scroll);
+		accounts_draw_row(t, v, p.list_y + row, i, &c,
+				  layout_mark(rv->scroll, total, p.list_h, row, mark, sizeof mark));
 	}
-	title_y = 2 + list_h;
-	attron(screen_attr(TS_TITLE));
-	move(title_y, 0);
-	for (x = 0; x < t->cols; x++)
-		addch(' ');
-	if (rv->draft) {
-		if (rv->adding)
-			snprintf(title, sizeof title, " New account ");
-		else
-			snprintf(title, sizeof title, " Account %s%s ", rv->orig, rv->dirty ? " (changed)" : "");
-		widget_text(title_y, 0, t->cols, title);
-	}
-	attroff(screen_attr(TS_TITLE));
-	record_view_draw_form(t, rv, title_y + 1, HIT_FIELD);
-	x = 1;
-	for (int b = 0; b < BTN_COUNT; b++)
-		x += widget_button(t, t->rows - 2, x, labels[b], mnemonics[b], rv->zone == RV_ZONE_BUTTONS && rv->button == b,
-				   HIT_BUTTON, b) + 1;
+	if (rv->adding)
+		snprintf(title, sizeof title, " New account");
+	else
+		snprintf(title, sizeof title, " Account %s%s", rv->orig, rv->dirty ? " (changed)" : "");
+	record_view_draw_title(t, &p, rv->draft ? title : "", t->cols);
+	record_view_draw_form(t, rv, &p, HIT_FIELD);
+	layout_buttons(t, p.buttons_y, 1, t->cols, labels, mnemonics, BTN_COUNT,
+		       rv->zone == RV_ZONE_BUTTONS ? rv->button : -1, HIT_BUTTON);
 	if (rv->zone == RV_ZONE_LIST)
 		t->hint = "Enter: edit  a: add account  +/-: new/remove  u: undo  e: servers  ?: help";
 }

@@ -111,21 +111,30 @@ static void tui_draw_tabs(struct tui *t)
 	attroff(screen_attr(TS_TITLE));
 }
 
-/* The status line, wrapped at spaces onto up to three rows ending at the bottom one when it is
- * longer than the screen is wide, so an error is always readable in full; the rows it covers
- * (the buttons) cannot be clicked meanwhile. */
-static void tui_draw_status(struct tui *t)
+/* What the status line says: the message, else the focused thing's hint. */
+static const char *tui_status_text(const struct tui *t)
 {
-	const char *line = t->status[0] ? t->status : t->hint ? t->hint : "";
-	int error = t->status_error && t->status[0];
-	int attr = error ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS);
+	return t->status[0] ? t->status : t->hint ? t->hint : "";
+}
+
+/* The status line wrapped at spaces, so an error is readable in full: onto up to a third of the
+ * screen, at least 3 rows and at most TUI_STATUS_MAX (a 50x12 screen has 4, enough for a long
+ * server name in a sentence). Where each row starts and ends; returns how many rows. */
+#define TUI_STATUS_MAX 6
+static int tui_status_wrap(const struct tui *t, const char *line, const char **start, const char **end)
+{
 	size_t width = t->cols > 2 ? (size_t)t->cols - 2 : 1;
-	const char *start[3], *end[3], *p = line;
-	int n = 0, i, top;
+	const char *p = line;
+	int n = 0, max = t->rows / 3;
+
+	if (max < 3)
+		max = 3;
+	if (max > TUI_STATUS_MAX)
+		max = TUI_STATUS_MAX;
 
 	do {
 		const char *cut = widget_skip(p, width), *q;
-		if (*cut && n < 2) {
+		if (*cut && n < max - 1) {
 			for (q = cut; q > p && *q != ' '; q--)
 				;
 			if (q > p)
@@ -135,36 +144,66 @@ static void tui_draw_status(struct tui *t)
 		end[n++] = cut;
 		for (p = cut; *p == ' '; p++)
 			;
-	} while (*p && n < 3);
-	top = t->rows - n;
-	for (i = 0; i < t->nhits; i++)
-		if (t->hits[i].y >= top)
-			t->hits[i--] = t->hits[--t->nhits];
+	} while (*p && n < max);
+	return n;
+}
+
+/* The status rows are the screen's last; the views were laid out above them (t->view_rows). */
+static void tui_draw_status(struct tui *t)
+{
+	const char *line = tui_status_text(t), *start[TUI_STATUS_MAX], *end[TUI_STATUS_MAX];
+	int error = t->status_error && t->status[0];
+	int attr = error ? screen_attr(TS_ERROR) | (int)A_REVERSE : screen_attr(TS_STATUS);
+	int n = tui_status_wrap(t, line, start, end), i, top = t->rows - n;
+
 	attron(attr);
 	for (i = 0; i < n; i++) {
 		char row[sizeof t->hint_buf];
 		snprintf(row, sizeof row, "%.*s", (int)(end[i] - start[i]), start[i]);
 		widget_text(top + i, 0, t->cols, "");
-		widget_text(top + i, 1, (int)width, row);
+		widget_text(top + i, 1, t->cols > 2 ? t->cols - 2 : 1, row);
 	}
 	attroff(attr);
 }
 
-void tui_draw(struct tui *t)
+static void tui_draw_view(struct tui *t, int status_rows)
 {
 	erase();
 	t->nhits = 0;
 	t->hint = NULL;
+	t->view_rows = t->rows - status_rows;
 	widget_cursor_reset();
-	if (t->rows < 12 || t->cols < 50) {
-		mvaddstr(0, 0, "The terminal is too small for outbox ui: make it at least 50x12.");
-		return;
-	}
 	tui_draw_tabs(t);
 	switch (t->tab) {
 	case TUI_TAB_ACCOUNTS: accounts_draw(t, t->accounts); break;
 	case TUI_TAB_SERVERS: servers_draw(t, t->servers); break;
 	default: outbox_view_draw(t, t->outbox); break;
+	}
+}
+
+void tui_draw(struct tui *t)
+{
+	const char *start[TUI_STATUS_MAX], *end[TUI_STATUS_MAX];
+	int rows;
+
+	if (t->rows < 12 || t->cols < 50) {
+		erase();
+		t->nhits = 0;
+		t->hint = NULL;
+		widget_cursor_reset();
+		mvaddstr(0, 0, "The terminal is too small for outbox ui: make it at least 50x12.");
+		return;
+	}
+	/* The status rows are kept out of the view's layout, so a long message never covers the
+	 * buttons. A message's rows are known before drawing; a hint is set while the view draws,
+	 * so the last hint's rows are the guess, and a wrong guess draws the view once more. */
+	rows = t->status[0] ? tui_status_wrap(t, t->status, start, end) : t->hint_rows > 0 ? t->hint_rows : 1;
+	tui_draw_view(t, rows);
+	if (!t->status[0]) {
+		int want = tui_status_wrap(t, tui_status_text(t), start, end);
+		t->hint_rows = want;
+		if (want != rows)
+			tui_draw_view(t, want);
 	}
 	tui_draw_status(t);
 }

@@ -188,9 +188,11 @@ static void outbox_view_details(struct tui *t, const outbox_queue_message *m, in
 		 outbox_view_or_dash(m->sender), outbox_view_or_dash(m->account),
 		 m->server && *m->server ? m->server : "the account's server", m->size, m->attempts,
 		 m->attempts == 1 ? "" : "s", m->uncertain ? "; may have been delivered" : "");
-	widget_text(y++, 1, t->cols - 2, line);
+	if (y < bottom)
+		widget_text(y++, 1, t->cols - 2, line);
 	snprintf(line, sizeof line, "Last reply: %s", m->last_reply && *m->last_reply ? m->last_reply : "-");
-	widget_text(y++, 1, t->cols - 2, line);
+	if (y < bottom)
+		widget_text(y++, 1, t->cols - 2, line);
 	for (size_t i = 0; i < m->nrecipients && y < bottom; i++) {
 		snprintf(line, sizeof line, "  %-30s %-10s %s", m->recipients[i].address, m->recipients[i].state,
 			 m->recipients[i].reply ? m->recipients[i].reply : "");
@@ -198,50 +200,66 @@ static void outbox_view_details(struct tui *t, const outbox_queue_message *m, in
 	}
 }
 
+/* The list's columns: on a narrow screen the attempt count goes first, then the next attempt;
+ * the last reply, which says why a message waits, stays. */
+static const struct layout_col outbox_view_cols[] = {
+	{"ID", NULL, 4, 0, 0},      {"State", NULL, 8, 0, 0}, {"From", NULL, 10, 40, 0},
+	{"Try", NULL, 3, 0, 3},     {"Next", NULL, 11, 0, 2}, {"Last Reply", "Reply", 10, 60, 0},
+};
+
+static void outbox_view_draw_row(struct tui *t, struct outbox_view *v, int y, size_t i, const struct layout_cols *c,
+				 const char *mark)
+{
+	const outbox_queue_message *m = outbox_queue_view_at(v->q, i);
+	char id[24], tries[16], when[40];
+	const char *texts[6];
+
+	snprintf(id, sizeof id, "%lld", m->id);
+	snprintf(tries, sizeof tries, "%d", m->attempts);
+	texts[0] = id;
+	texts[1] = m->state;
+	texts[2] = m->sender ? m->sender : "-";
+	texts[3] = tries;
+	texts[4] = strcmp(m->state, "queued") == 0 ? outbox_view_when(m->next_attempt_at, when, sizeof when) : "-";
+	texts[5] = m->last_reply ? m->last_reply : "";
+	if (i == v->sel)
+		attron(screen_attr(TS_SELECTED));
+	widget_text(y, 0, 1, "");
+	layout_row(y, 1, c, texts, mark);
+	if (i == v->sel)
+		attroff(screen_attr(TS_SELECTED));
+	tui_hit_add(t, y, 0, t->cols, HIT_ROW, (int)i);
+}
+
 void outbox_view_draw(struct tui *t, struct outbox_view *v)
 {
 	static const char *const labels[BTN_COUNT] = {"Retry", "Retry All", "- Remove"};
 	static const char mnemonics[BTN_COUNT] = {'R', 'A', '-'};
-	int list_h = t->rows >= 40 ? t->rows / 2 : t->rows - 12, x, wr;
 	size_t n = outbox_view_count(v), i;
-	char line[600], when[40];
+	const outbox_queue_message *sel = n ? outbox_queue_view_at(v->q, v->sel) : NULL;
+	struct layout_cols c;
+	struct layout_page p;
+	char mark[40];
 
-	if (list_h < 3)
-		list_h = 3;
-	attron(A_BOLD | A_UNDERLINE);
-	snprintf(line, sizeof line, " %-6s %-8s %-24s %-4s %-11s %s", "ID", "State", "From", "Try", "Next", "Last Reply");
-	widget_text(1, 0, t->cols, line);
-	attroff(A_BOLD | A_UNDERLINE);
+	/* The details below the list play the form's part: two lines and a line per recipient. */
+	layout_page(t, n ? (int)n : 1, sel ? 2 + (int)sel->nrecipients : 1,
+		    layout_button_rows(1, t->cols, labels, BTN_COUNT), &p);
+	layout_columns(&c, t->cols - 1, outbox_view_cols, (int)(sizeof outbox_view_cols / sizeof outbox_view_cols[0]));
+	layout_heads(p.head_y, 1, &c);
 	if (n == 0)
-		mvaddstr(3, 4, "The outbox is empty: every message was sent.");
-	if (v->sel < v->scroll)
-		v->scroll = v->sel;
-	if (v->sel >= v->scroll + (size_t)list_h)
-		v->scroll = v->sel - (size_t)list_h + 1;
-	for (i = v->scroll; i < n && i < v->scroll + (size_t)list_h; i++) {
-		const outbox_queue_message *m = outbox_queue_view_at(v->q, i);
-		int y = 2 + (int)(i - v->scroll);
-		snprintf(line, sizeof line, " %-6lld %-8s %-24.24s %-4d %-11s %s", m->id, m->state,
-			 m->sender ? m->sender : "-", m->attempts,
-			 strcmp(m->state, "queued") == 0 ? outbox_view_when(m->next_attempt_at, when, sizeof when) : "-",
-			 m->last_reply ? m->last_reply : "");
-		if (i == v->sel)
-			attron(screen_attr(TS_SELECTED));
-		widget_text(y, 0, t->cols, line);
-		if (i == v->sel)
-			attroff(screen_attr(TS_SELECTED));
-		tui_hit_add(t, y, 0, t->cols, HIT_ROW, (int)i);
+		layout_cell(p.list_y, 4, t->cols - 4, "The outbox is empty: every message was sent.");
+	layout_scroll(&v->scroll, v->sel, n, p.list_h);
+	for (i = v->scroll; i < n && i < v->scroll + (size_t)p.list_h; i++) {
+		int row = (int)(i - v->scroll);
+		outbox_view_draw_row(t, v, p.list_y + row, i, &c,
+				     layout_mark(v->scroll, n, p.list_h, row, mark, sizeof mark));
 	}
 	attron(screen_attr(TS_TITLE));
-	widget_text(2 + list_h, 0, t->cols, n ? " Details" : "");
+	widget_text(p.title_y, 0, t->cols, n ? " Details" : "");
 	attroff(screen_attr(TS_TITLE));
-	if (n)
-		outbox_view_details(t, outbox_queue_view_at(v->q, v->sel), 3 + list_h, t->rows - 2);
-	x = 1;
-	for (int b = 0; b < BTN_COUNT; b++) {
-		wr = widget_button(t, t->rows - 2, x, labels[b], mnemonics[b], v->on_buttons && v->button == b,
-				   HIT_BUTTON, b);
-		x += wr + 1;
-	}
+	if (sel)
+		outbox_view_details(t, sel, p.form_y, p.form_y + p.form_h);
+	layout_buttons(t, p.buttons_y, 1, t->cols, labels, mnemonics, BTN_COUNT, v->on_buttons ? v->button : -1,
+		       HIT_BUTTON);
 	t->hint = "Up/Down: choose  r: retry  R: retry all  -: remove  ?: help";
 }

@@ -431,29 +431,39 @@ int record_view_key(struct tui *t, struct record_view *rv, int key, int ok_butto
 	}
 }
 
-int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char *const heads[3], const int w[2])
+/* Rows the form would show without scrolling: its visible items. */
+static int record_view_form_rows(const struct record_view *rv)
 {
-	int list_h = t->rows >= 40 ? t->rows / 4 : t->rows >= 20 ? 5 : 3;
+	int n = 0;
 
-	attron(A_BOLD | A_UNDERLINE);
-	widget_text(1, 0, 2, "");
-	widget_text(1, 2, w[0], heads[0]);
-	widget_text(1, 2 + w[0], w[1], heads[1]);
-	widget_text(1, 2 + w[0] + w[1], t->cols - 2 - w[0] - w[1], heads[2]);
-	attroff(A_BOLD | A_UNDERLINE);
-	if (rv->sel < rv->scroll)
-		rv->scroll = rv->sel;
-	if (rv->sel >= rv->scroll + (size_t)list_h)
-		rv->scroll = rv->sel - (size_t)list_h + 1;
-	return list_h;
+	for (int i = 0; rv->draft && i < rv->form.count; i++)
+		n += rv->form.items[i].visible;
+	return n;
 }
 
-void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag)
+void record_view_draw_list_top(struct tui *t, struct record_view *rv, size_t total, int button_rows,
+			       const struct layout_cols *c, struct layout_page *p)
+{
+	layout_page(t, total > 0 ? (int)total : 1, record_view_form_rows(rv), button_rows, p);
+	layout_heads(p->head_y, 2, c);
+	layout_scroll(&rv->scroll, rv->sel, total, p->list_h);
+}
+
+void record_view_draw_title(struct tui *t, const struct layout_page *p, const char *title, int end)
+{
+	attron(screen_attr(TS_TITLE));
+	widget_text(p->title_y, 0, t->cols, "");
+	if (end > 1)
+		layout_cell(p->title_y, 0, end - 1, title);
+	attroff(screen_attr(TS_TITLE));
+}
+
+void record_view_draw_form(struct tui *t, struct record_view *rv, const struct layout_page *p, int tag)
 {
 	if (rv->draft) {
 		if (rv->zone != RV_ZONE_FORM)
 			rv->form.focus = -1;
-		form_draw(t, &rv->form, top, t->rows - 2 - top, tag);
+		form_draw(t, &rv->form, p->form_y, p->form_h, tag);
 	}
 	if (rv->zone == RV_ZONE_FORM && rv->form.focus >= 0)
 		t->hint = form_hint(&rv->form, t->hint_buf, sizeof t->hint_buf);

@@ -772,33 +772,57 @@ static const char *servers_typed_host(struct servers_view *v)
 	return host ? host->value : "";
 }
 
-static void servers_draw_row(struct tui *t, struct servers_view *v, int y, size_t i, const int *w)
+/* The list's columns: the last, the accounts a server serves, is shortened and then left out
+ * first on a narrow screen; the description (or short name) is what names a row, so it stays. */
+static const struct layout_col servers_cols[] = {
+	{"Description", NULL, 8, 36, 0},
+	{"Server Name", "Host", 6, 24, 0},
+	{"In Use By Account", "In Use By", 9, 40, 1},
+};
+
+static void servers_draw_row(struct tui *t, struct servers_view *v, int y, size_t i, const struct layout_cols *c,
+			     const char *mark)
 {
 	const struct record_view *rv = &v->rv;
-	int selected = i == rv->sel, x = 0;
+	int selected = i == rv->sel;
 	const outbox_server *s = i < rv->n ? record_view_at(rv, i) : rv->draft;
 	const char *desc = outbox_server_get(s, OUTBOX_SERVER_DESCRIPTION);
 	char *used = i < rv->n ? tui_join(outbox_server_used_by(s)) : NULL;
+	const char *texts[3];
 
 	/* Description (the short name when there is none), Server Name (the host, as Apple Mail
-	 * calls it), In Use By; each cell leaves a blank column before the next one. */
-
+	 * calls it), In Use By. */
+	texts[0] = i < rv->n ? (*desc ? desc : outbox_server_get(s, OUTBOX_SERVER_NAME)) : "(new server)";
+	texts[1] = i < rv->n ? outbox_server_get(s, OUTBOX_SERVER_HOST) : servers_typed_host(v);
+	texts[2] = used && *used ? used : "-";
 	if (selected)
 		attron(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
-	widget_text(y, x, 2, strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0 ? " *" : "");
-	x += 2;
-	widget_text(y, x, w[0] - 1, i < rv->n ? (*desc ? desc : outbox_server_get(s, OUTBOX_SERVER_NAME))
-					      : "(new server)");
-	widget_text(y, x + w[0] - 1, 1, "");
-	x += w[0];
-	widget_text(y, x, w[1] - 1, i < rv->n ? outbox_server_get(s, OUTBOX_SERVER_HOST) : servers_typed_host(v));
-	widget_text(y, x + w[1] - 1, 1, "");
-	x += w[1];
-	widget_text(y, x, t->cols - x, used && *used ? used : "-");
+	widget_text(y, 0, 2, strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0 ? " *" : "");
+	layout_row(y, 2, c, texts, mark);
 	if (selected)
 		attroff(rv->zone == RV_ZONE_LIST ? screen_attr(TS_SELECTED) : (int)A_BOLD);
 	tui_hit_add(t, y, 0, t->cols, HIT_ROW, (int)i);
 	free(used);
+}
+
+/* The page tabs sit at the right end of the title row, so a long title is cut before them. */
+static void servers_draw_title(struct tui *t, struct servers_view *v, const struct layout_page *p)
+{
+	static const char general[] = "[General]  Advanced ", advanced[] = " General  [Advanced]";
+	const struct record_view *rv = &v->rv;
+	int x = t->cols - (int)sizeof general;
+	char title[400];
+
+	snprintf(title, sizeof title, " %s \"%s\"%s", rv->orig[0] ? "Server" : "New server",
+		 rv->draft ? outbox_server_get(rv->draft, OUTBOX_SERVER_NAME) : "", rv->dirty ? " (changed)" : "");
+	record_view_draw_title(t, p, rv->draft ? title : "", x);
+	if (rv->draft == NULL)
+		return;
+	attron(screen_attr(TS_TITLE));
+	mvaddstr(p->title_y, x, v->page == 0 ? general : advanced);
+	attroff(screen_attr(TS_TITLE));
+	tui_hit_add(t, p->title_y, x, x + 9, HIT_PAGE, 0);
+	tui_hit_add(t, p->title_y, x + 10, x + 20, HIT_PAGE, 1);
 }
 
 void servers_draw(struct tui *t, struct servers_view *v)
@@ -806,52 +830,36 @@ void servers_draw(struct tui *t, struct servers_view *v)
 	static const char *const labels[BTN_COUNT] = {"+ Add", "- Remove", "Check Connection", "Advanced", "OK",
 						      "Cancel"};
 	static const char mnemonics[BTN_COUNT] = {'+', '-', 'C', 'A', 'O', 'n'};
-	static const char *const heads[3] = {"Description", "Server Name", "In Use By Account"};
+	const char *shown[BTN_COUNT];
 	struct record_view *rv = &v->rv;
 	struct form_item *sign_in;
-	int list_h, w[2], y, x, title_y;
+	struct layout_cols c;
+	struct layout_page p;
 	size_t total = rv->n + (rv->draft && rv->sel >= rv->n ? 1 : 0), i;
-	char title[400];
+	char mark[40];
 
-	w[0] = (t->cols - 2) * 34 / 100;
-	w[1] = (t->cols - 2) * 34 / 100;
-	list_h = record_view_draw_list_top(t, rv, heads, w);
-	if (total == 0)
-		mvaddstr(3, 4, "No outgoing servers yet. Press + to add one.");
-	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)list_h; i++)
-		servers_draw_row(t, v, 2 + (int)(i - rv->scroll), i, w);
-	title_y = 2 + list_h;
-	attron(screen_attr(TS_TITLE));
-	move(title_y, 0);
-	for (x = 0; x < t->cols; x++)
-		addch(' ');
-	if (rv->draft) {
-		snprintf(title, sizeof title, " %s \"%s\"%s ", rv->orig[0] ? "Server" : "New server",
-			 outbox_server_get(rv->draft, OUTBOX_SERVER_NAME), rv->dirty ? " (changed)" : "");
-		widget_text(title_y, 0, t->cols / 2, title);
-		x = (int)widget_width(title) + 1;
-		if (x > t->cols / 2)
-			x = t->cols / 2;
-		mvaddstr(title_y, x, v->page == 0 ? "[General]  Advanced " : " General  [Advanced]");
-		tui_hit_add(t, title_y, x, x + 9, HIT_PAGE, 0);
-		tui_hit_add(t, title_y, x + 10, x + 20, HIT_PAGE, 1);
-	}
-	attroff(screen_attr(TS_TITLE));
+	for (int b = 0; b < BTN_COUNT; b++)
+		shown[b] = b == BTN_ADVANCED && v->page ? "General" : labels[b];
 	servers_show_page(v); /* the OAuth provider may have changed since the last frame */
+	layout_columns(&c, t->cols - 2, servers_cols, (int)(sizeof servers_cols / sizeof servers_cols[0]));
+	record_view_draw_list_top(t, rv, total, layout_button_rows(1, t->cols, shown, BTN_COUNT), &c, &p);
+	if (total == 0)
+		layout_cell(p.list_y, 4, t->cols - 4, "No outgoing servers yet. Press + to add one.");
+	for (i = rv->scroll; i < total && i < rv->scroll + (size_t)p.list_h; i++) {
+		int row = (int)(i - rv->scroll);
+		servers_draw_row(t, v, p.list_y + row, i, &c,
+				 layout_mark(rv->scroll, total, p.list_h, row, mark, sizeof mark));
+	}
+	servers_draw_title(t, v, &p);
 	if ((sign_in = form_find(&rv->form, SERVERS_SIGN_IN)) != NULL && sign_in->visible) {
 		if (rv->dirty)
 			form_set_value(sign_in, "Unsaved changes: save the server (OK) first");
 		else
 			signin_state_words(t, rv->draft, sign_in->value, sizeof sign_in->value);
 	}
-	record_view_draw_form(t, rv, title_y + 1, HIT_FIELD);
-	y = t->rows - 2;
-	x = 1;
-	for (int b = 0; b < BTN_COUNT; b++) {
-		const char *label = b == BTN_ADVANCED && v->page ? "General" : labels[b];
-		x += widget_button(t, y, x, label, mnemonics[b], rv->zone == RV_ZONE_BUTTONS && rv->button == b,
-				   HIT_BUTTON, b) + 1;
-	}
+	record_view_draw_form(t, rv, &p, HIT_FIELD);
+	layout_buttons(t, p.buttons_y, 1, t->cols, shown, mnemonics, BTN_COUNT,
+		       rv->zone == RV_ZONE_BUTTONS ? rv->button : -1, HIT_BUTTON);
 	if (rv->zone == RV_ZONE_LIST)
 		t->hint = "Up/Down: choose  Enter: edit  +/-: add/remove  c: check  u: undo  ?: help";
 }

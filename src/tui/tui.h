@@ -48,6 +48,8 @@ struct tui {
 	int tab;
 	int quit;
 	int rows, cols;
+	int view_rows; /* the rows above the status line, which the views lay themselves out in */
+	int hint_rows; /* how many rows the last hint took, the first guess for the next frame */
 	char status[512];
 	int status_error;
 	const char *hint; /* shown when there is no status message: the focused field's help */
@@ -105,6 +107,44 @@ void widget_cursor_place(void);
 size_t widget_width(const char *s);
 /* The rest of `s` after its first n code points (for wrapping a long line). */
 const char *widget_skip(const char *s, size_t n);
+
+/* layout.c: the geometry every view shares, so a terminal of any size is used in one way. */
+/* A list-over-form page: tab bar, headings, list, the form's title, form, buttons, status. */
+struct layout_page {
+	int head_y, list_y, list_h, title_y, form_y, form_h, buttons_y, button_rows;
+};
+/* list_need: rows the list could show (its entries); form_need: the form's visible items. */
+void layout_page(const struct tui *t, int list_need, int form_need, int button_rows, struct layout_page *p);
+/* Keep sel in view with `visible` rows, and never scroll past the end of n entries. */
+void layout_scroll(size_t *scroll, size_t sel, size_t n, int visible);
+#define LAYOUT_MAX_COLS 8
+#define LAYOUT_GAP 1
+/* A list column: its heading (and a shorter one for narrow screens), the narrowest width worth
+ * showing, its share of the room left, and when it goes on a narrow screen (0: never; the
+ * highest goes first). */
+struct layout_col {
+	const char *head, *short_head;
+	int min, weight, drop;
+};
+struct layout_cols {
+	int n, last;                 /* last: the rightmost column shown */
+	/* Where each column starts and its width, the gap not counted (w 0: left out). */
+	int x[LAYOUT_MAX_COLS], w[LAYOUT_MAX_COLS];
+	const char *head[LAYOUT_MAX_COLS];
+};
+void layout_columns(struct layout_cols *out, int width, const struct layout_col *cols, int n);
+/* Text cut to `width` columns with an ellipsis when it does not fit, padded with spaces. */
+void layout_cell(int y, int x, int width, const char *text);
+/* One list row from x0: each cell cut to its column, then its gap; `mark` at the right edge. */
+void layout_row(int y, int x0, const struct layout_cols *c, const char *const *texts, const char *mark);
+void layout_heads(int y, int x0, const struct layout_cols *c);
+/* The scroll mark of list row `row`: "^ 3 more" on the first, "v 4 more" on the last, or "". */
+const char *layout_mark(size_t scroll, size_t n, int visible, int row, char *buf, size_t size);
+/* Buttons from column x0, wrapped onto further rows rather than cut at x_end: how many rows,
+ * and drawing them (the focused one highlighted, each a click target `tag` with its index). */
+int layout_button_rows(int x0, int x_end, const char *const *labels, int n);
+void layout_buttons(struct tui *t, int y, int x0, int x_end, const char *const *labels, const char *mnemonics,
+		    int n, int focus, int tag);
 
 /* form.c: a column of labelled fields generated from a field table. */
 /* FORM_LIST is a list of names the view picks with a dialog of its own (fallback servers).
@@ -238,11 +278,14 @@ void record_view_changed(struct tui *t, struct record_view *rv, struct form_item
 /* The keys both views treat alike: Esc, Up/Down/Home/End in the list, Tab and arrows in the
  * form and between the buttons; 0 when the key is none of those. */
 int record_view_key(struct tui *t, struct record_view *rv, int key, int ok_button, int nbuttons);
-/* The column headings over the list (w: the first two columns' widths), the list scrolled to
- * keep the selection in view; returns how many rows the list has. */
-int record_view_draw_list_top(struct tui *t, struct record_view *rv, const char *const heads[3], const int w[2]);
-/* Draw the form below the list and its hint. */
-void record_view_draw_form(struct tui *t, struct record_view *rv, int top, int tag);
+/* Lay out the page (list of `total` rows over the form, `button_rows` of buttons), draw the
+ * column headings and scroll the list to keep the selection in view. */
+void record_view_draw_list_top(struct tui *t, struct record_view *rv, size_t total, int button_rows,
+			       const struct layout_cols *c, struct layout_page *p);
+/* Draw the form in the page's form rows, and its hint. */
+void record_view_draw_form(struct tui *t, struct record_view *rv, const struct layout_page *p, int tag);
+/* The form's title row: `title` cut with an ellipsis to end before column `end`. */
+void record_view_draw_title(struct tui *t, const struct layout_page *p, const char *title, int end);
 
 /* servers.c */
 /* "Edit manually" of Add Account: a new server from `draft` (taken over) in the server form;

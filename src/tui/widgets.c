@@ -270,23 +270,38 @@ static int widget_dialog_buttons_width(const char *const *buttons)
 	return w;
 }
 
+#define WIDGET_DIALOG_MAX_BUTTONS 8
+
 int widget_dialog(struct tui *t, const char *title, const char *const *lines, const char *const *buttons,
 		  int focus)
 {
+	char labels[WIDGET_DIALOG_MAX_BUTTONS][64], mnemonics[WIDGET_DIALOG_MAX_BUTTONS];
+	const char *shown[WIDGET_DIALOG_MAX_BUTTONS];
 	int nbuttons = 0, nlines = 0, i;
 
-	while (buttons[nbuttons])
+	/* The labels as drawn: without the '&' that marks the mnemonic. */
+	while (buttons[nbuttons] && nbuttons < WIDGET_DIALOG_MAX_BUTTONS) {
+		size_t o = 0;
+		for (const char *p = buttons[nbuttons]; *p && o + 1 < sizeof labels[0]; p++)
+			if (*p != '&')
+				labels[nbuttons][o++] = *p;
+		labels[nbuttons][o] = '\0';
+		shown[nbuttons] = labels[nbuttons];
+		mnemonics[nbuttons] = (char)widget_mnemonic(buttons[nbuttons]);
 		nbuttons++;
+	}
 	while (lines[nlines])
 		nlines++;
 	for (;;) {
-		int w = widget_dialog_buttons_width(buttons) + 4, h, y, x, bx, key, arg;
+		int w = widget_dialog_buttons_width(buttons) + 4, h, y, x, bx, brows, key, arg;
 		for (i = 0; i < nlines; i++)
 			if ((int)widget_width(lines[i]) + 4 > w)
 				w = (int)widget_width(lines[i]) + 4;
 		if (w > t->cols - 2)
 			w = t->cols - 2;
-		h = nlines + 4;
+		/* Buttons that do not fit the box's width wrap onto more rows, none cut. */
+		brows = layout_button_rows(0, w - 4, shown, nbuttons);
+		h = nlines + 3 + brows;
 		if (h > t->rows - 2)
 			h = t->rows - 2;
 		y = (t->rows - h) / 2;
@@ -294,19 +309,12 @@ int widget_dialog(struct tui *t, const char *title, const char *const *lines, co
 		tui_draw(t);
 		t->nhits = 0;
 		widget_box(y, x, h, w, title);
-		for (i = 0; i < nlines && i < h - 4; i++)
+		for (i = 0; i < nlines && i < h - 3 - brows; i++)
 			widget_text(y + 1 + i, x + 2, w - 4, lines[i]);
-		bx = x + (w - widget_dialog_buttons_width(buttons)) / 2;
-		for (i = 0; i < nbuttons; i++) {
-			char label[64];
-			size_t o = 0;
-			for (const char *p = buttons[i]; *p && o + 1 < sizeof label; p++)
-				if (*p != '&')
-					label[o++] = *p;
-			label[o] = '\0';
-			bx += widget_button(t, y + h - 2, bx, label, (char)widget_mnemonic(buttons[i]), i == focus,
-					    1, i) + 1;
-		}
+		/* One row is centred; wrapped rows start at the box's left margin. */
+		bx = brows == 1 ? x + (w - widget_dialog_buttons_width(buttons)) / 2 : x + 2;
+		layout_buttons(t, y + h - 1 - brows, bx, brows == 1 ? t->cols : x + w - 2, shown, mnemonics, nbuttons,
+			       focus, 1);
 		widget_cursor_reset();
 		widget_cursor_place();
 		refresh();
