@@ -122,7 +122,8 @@ void widget_field(int y, int x, int width, const char *value, size_t cursor, int
 
 	if (width < 1 || (row = malloc(size)) == NULL)
 		return;
-	at = textcol_field(value, cursor, width, masked, row, size);
+	/* Only the field being typed in follows its cursor; the others show how they begin. */
+	at = textcol_field(value, focused ? cursor : 0, width, masked, row, size);
 	attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
 	widget_put_row(y, x, row);
 	attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));

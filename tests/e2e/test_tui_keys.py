@@ -1,0 +1,157 @@
+# tests/e2e/test_tui_keys.py: every key of `outbox ui` does what it says: text fields measured in
+# screen columns (CJK typed, moved in and saved), Ctrl-L repainting, the live refresh after a click,
+# the top bar inside a text field, distinct button letters, and keys that cannot act say why.
+import os
+import shutil
+import time
+import unicodedata
+
+import pytest
+
+from tmuxui import TmuxUI
+from test_tui import quit_clean, server_json, status_area, ui_factory, wait_status  # noqa: F401
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+SIZES = [(120, 35), (80, 24), (50, 12)]
+WIDE = "日本語テキスト"
+
+
+def columns(text):
+    """Screen columns of text as a terminal shows it: East Asian wide and full-width take two."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def cursor(ui):
+    x, y = ui.fmt("#{cursor_x} #{cursor_y}").split()
+    return int(x), int(y)
+
+
+def cursor_row(ui):
+    return ui.screen().splitlines()[cursor(ui)[1]]
+
+
+def settle(ui, before, timeout=15):
+    """Wait until the screen is no longer `before` (a key was acted on); return the new screen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = ui.screen()
+        if s != before:
+            return s
+        if time.monotonic() > deadline:
+            raise AssertionError(f"want the screen to change after a key, got still:\n{s}")
+        time.sleep(0.05)
+
+
+def focus_field(ui, label, limit=30):
+    """Tab through the form until the cursor's row is the field `label` (found by its label, not
+    by counting, since the order of fields may change)."""
+    for _ in range(limit):
+        row = cursor_row(ui)
+        if row.strip().startswith(label + ":") and ui.fmt("#{cursor_flag}") == "1":
+            return row
+        before = ui.screen()
+        ui.keys("Tab")
+        settle(ui, before)
+    raise AssertionError(f"want the focus on {label!r} within {limit} Tabs, got:\n{ui.screen()}")
+
+
+def field_x(row, label):
+    """The column where a field's value starts: after "Label: " (labels are ASCII)."""
+    return row.index(label + ":") + len(label) + 2
+
+
+def wait_field(ui, label, want_text, want_cursor_cols, timeout=15):
+    """Wait until the field's row shows want_text (then only spaces) with the cursor want_cursor_cols
+    columns into it; returns the row."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = cursor_row(ui)
+        got = None
+        if label + ":" in row:
+            x0 = field_x(row, label)
+            shown = row[x0:]
+            got = (shown.rstrip(), cursor(ui)[0] - x0)
+            if got == (want_text, want_cursor_cols):
+                return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"want {label} to show {want_text!r} with the cursor {want_cursor_cols} "
+                                 f"columns in, got {got!r} in row {row!r}\n{ui.screen()}")
+        time.sleep(0.05)
+
+
+def visible_tail(text, width):
+    """What a field `width` columns wide shows of text with the cursor at its end: the end's cell
+    in view, a wide character cut at the left edge shown as a space."""
+    need = columns(text) + 1 - width
+    if need <= 0:
+        return text
+    col, out = 0, ""
+    for c in text:
+        w = columns(c)
+        if col + w <= need:
+            pass
+        elif col < need:
+            out += " " * (col + w - need)
+        else:
+            out += c
+        col += w
+    return out
+
+
+# --- Text fields in columns ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_wide_characters_typed_moved_and_saved(ob, ui_factory, size):
+    ob.ok("server", "add", "work", "--host", "smtp.work.test")
+    ui = ui_factory(*size)
+    ui.wait_for("smtp.work.test")
+    ui.keys("Enter")
+    focus_field(ui, "Description")
+    width = field_width(ui, "Description")
+    ui.type(WIDE)
+    row = cursor_row(ui)
+    x0 = field_x(row, "Description")
+    ui.keys("Home")
+    ui.keys("Right", "Right")
+    ui.type("AB")  # inserted at the cursor, between 本 and 語
+    value = "日本AB" + "語テキスト"
+    ui.keys("End")
+    ui.type("xyz")
+    value += "xyz"
+    wait_field(ui, "Description", visible_tail(value, width).rstrip(), min(columns(value), width - 1))
+    ui.save(f"keys-wide-end-{size[0]}x{size[1]}")
+    ui.keys("Home")
+    head = ""
+    for c in value:
+        if columns(head + c) > width:
+            break
+        head += c
+    wait_field(ui, "Description", head, 0)
+    ui.save(f"keys-wide-home-{size[0]}x{size[1]}")
+    assert x0 == field_x(cursor_row(ui), "Description")
+    ui.keys("Enter")
+    wait_status(ui, 'Saved server "work"')
+    got = server_json(ob, "work")["description"]
+    assert got == value, f"saved description: got {got!r}, want {value!r}"
+    quit_clean(ui)
+
+
+def field_width(ui, label):
+    """How many columns the focused text field has, measured by the UI itself: typed full of
+    ASCII ending in "y", it shows width - 1 of them and the cursor's cell; then Ctrl-U clears it."""
+    ui.type("x" * 120 + "y")
+    deadline = time.monotonic() + 15
+    while True:
+        row = cursor_row(ui)
+        x0 = field_x(row, label)
+        shown = row[x0:].split(" ")[0]
+        # The "y" typed last is on the screen: everything before it was typed too.
+        if shown.endswith("xy") and cursor(ui)[0] == x0 + len(shown):
+            break
+        assert time.monotonic() < deadline, f"want a field full of x then y, got {row!r}"
+        time.sleep(0.05)
+    ui.keys("C-u")
+    ui.wait_gone("xy")
+    return len(shown) + 1
