@@ -155,3 +155,69 @@ def field_width(ui, label):
     ui.keys("C-u")
     ui.wait_gone("xy")
     return len(shown) + 1
+
+
+# --- Ctrl-L and the mouse -------------------------------------------------------------------------
+
+def write_to_terminal(ui, data):
+    """Write bytes straight to the UI's terminal, as another program sharing it would: tmux keys
+    reach the UI's input, not its screen, so this goes through the UI's own standard output."""
+    with open(f"/proc/{ui.ui_pid()}/fd/1", "wb", buffering=0) as tty:
+        tty.write(data)
+
+
+@pytest.mark.parametrize("where", ["servers", "dialog"])
+def test_ctrl_l_repaints_over_garbage(ob, ui_factory, where):
+    ob.ok("server", "add", "work", "--host", "smtp.work.test", "--description", "Work mail")
+    ui = ui_factory()
+    ui.wait_for("Work mail")
+    if where == "dialog":
+        ui.keys("?")
+        ui.wait_for("outbox ui: keys")
+    clean = ui.screen()
+    write_to_terminal(ui, b"\x1b[4;10HGARBAGE GARBAGE GARBAGE\x1b[12;3H#####")
+    ui.wait_for("GARBAGE GARBAGE", "#####")
+    ui.keys("C-l")
+    got = ui.wait_gone("GARBAGE")
+    assert "#####" not in got, got
+    assert got == clean, f"want the screen as before the garbage, got:\n{got}\nwant:\n{clean}"
+    ui.save(f"keys-ctrl-l-{where}")
+    if where == "dialog":
+        ui.keys("Escape")
+        ui.wait_gone("outbox ui: keys")
+    quit_clean(ui)
+
+
+def mouse_report(ui, x, y, release):
+    """The bytes a terminal sends for a left button press or release at 0-based (x, y)."""
+    if ui.mouse_protocol() == "sgr":
+        return f"\x1b[<0;{x + 1};{y + 1}{'m' if release else 'M'}".encode()
+    return bytes([0x1b, ord("["), ord("M"), 32 + (3 if release else 0), 33 + x, 33 + y])
+
+
+def click_as_a_person(ui, text, then):
+    """Press on `text`, wait until the UI has acted on the press (`then` is on the screen), and
+    only then release, as a hand does: the release comes on its own, after the press was read."""
+    x, y = ui.find(text)
+    for release in (False, True):
+        report = mouse_report(ui, x, y, release)
+        ui._tmux("send-keys", "-t", "ui", "-H", *(f"{b:02x}" for b in report))
+        if not release:
+            ui.wait_for(*then)
+
+
+@pytest.mark.parametrize("term", [None, "xterm-256color"])
+def test_click_then_change_elsewhere_shows_without_a_key(ob, ui_factory, term):
+    ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha mail")
+    ob.ok("server", "add", "beta", "--host", "b.test", "--description", "Beta mail")
+    ui = ui_factory(pane_term=term)
+    ui.wait_for('Server "alpha"', "Beta mail")
+    click_as_a_person(ui, "Beta mail", then=('Server "beta"', "Host Name: b.test"))
+    # No key from here on: the live refresh alone must show another program's change.
+    ob.ok("server", "add", "other", "--host", "other.test", "--description", "Added elsewhere")
+    ui.wait_for("Added elsewhere", timeout=10)
+    ui.save("keys-click-then-refresh")
+    # The next key is a key like any other, not swallowed by the click: 3 opens the Outbox.
+    ui.keys("3")
+    ui.wait_for("The outbox is empty")
+    quit_clean(ui)
