@@ -21,7 +21,7 @@ static const char *const help_lines[] = {
 	"Alt+letter        the underlined letter of a button",
 	"r  R              Outbox: retry the message / all of them",
 	"Ctrl-U            clear a text or password field",
-	"?                 this help          q   quit",
+	"? F4  q Alt+Q     help, quit (in a text field ? q type: use F4, Alt+Q)",
 	"Values are checked as you leave a field; OK is refused until the",
 	"marked fields are fixed. Passwords are never shown.",
 	NULL};

@@ -87,8 +87,17 @@ void tui_reload(struct tui *t)
 	outbox_view_reload(t, t->outbox);
 }
 
+/* What the top bar promises must work where the focus is: in a text field ? and q are typed,
+ * so there it names the keys that still reach help and quit. */
+static const char *tui_global_keys(void)
+{
+	return widget_cursor_active() ? "F4: help  Alt+Q: quit" : "?: help  q: quit";
+}
+
+/* Drawn after the view, so it knows whether the view left the focus in a text field. */
 static void tui_draw_tabs(struct tui *t)
 {
+	const char *keys = tui_global_keys();
 	int x = 0;
 
 	attron(screen_attr(TS_TITLE));
@@ -106,8 +115,8 @@ static void tui_draw_tabs(struct tui *t)
 		tui_hit_add(t, 0, x, x + w, HIT_TAB, i);
 		x += w + 1;
 	}
-	if (t->cols - x > 24)
-		mvaddstr(0, t->cols - 22, "?: help  q: quit");
+	if (t->cols - x > (int)strlen(keys) + 2)
+		mvaddstr(0, t->cols - (int)strlen(keys) - 2, keys);
 	attroff(screen_attr(TS_TITLE));
 }
 
@@ -160,12 +169,12 @@ void tui_draw(struct tui *t)
 		mvaddstr(0, 0, "The terminal is too small for outbox ui: make it at least 50x12.");
 		return;
 	}
-	tui_draw_tabs(t);
 	switch (t->tab) {
 	case TUI_TAB_ACCOUNTS: accounts_draw(t, t->accounts); break;
 	case TUI_TAB_SERVERS: servers_draw(t, t->servers); break;
 	default: outbox_view_draw(t, t->outbox); break;
 	}
+	tui_draw_tabs(t);
 	tui_draw_status(t);
 }
 

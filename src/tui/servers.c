@@ -375,7 +375,7 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 	for (;;) {
 		const char *lines[5] = {l1, NULL, NULL, NULL, NULL};
 		static const char *const plain[] = {"&Remove", "&Cancel", NULL};
-		static const char *const moving[] = {"&Remove and move", "&Choose server...", "&Cancel", NULL};
+		static const char *const moving[] = {"&Remove and move", "Choose &server...", "&Cancel", NULL};
 		static const char *const stuck[] = {"&Cancel", NULL};
 		const char *const *buttons = plain;
 		if (*used) {

@@ -101,6 +101,8 @@ void widget_field(int y, int x, int width, const char *value, size_t cursor, int
 /* The terminal cursor: forgotten before drawing, put in the focused field after. */
 void widget_cursor_reset(void);
 void widget_cursor_place(void);
+/* 1 when a text field drawn since the reset has the focus: letters are typed, not keys. */
+int widget_cursor_active(void);
 /* Display columns of a UTF-8 string (code points, good enough for field scrolling). */
 size_t widget_width(const char *s);
 /* The rest of `s` after its first n code points (for wrapping a long line). */

@@ -20,6 +20,11 @@ void widget_cursor_reset(void)
 	widget_cursor_y = widget_cursor_x = -1;
 }
 
+int widget_cursor_active(void)
+{
+	return widget_cursor_y >= 0;
+}
+
 void widget_cursor_place(void)
 {
 	if (widget_cursor_y >= 0) {

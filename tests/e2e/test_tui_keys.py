@@ -32,11 +32,16 @@ def cursor_row(ui):
     return ui.screen().splitlines()[cursor(ui)[1]]
 
 
+def styled(ui):
+    """The screen with its attributes: moving the focus may change only those."""
+    return ui._tmux("capture-pane", "-p", "-e", "-t", "ui")
+
+
 def settle(ui, before, timeout=15):
-    """Wait until the screen is no longer `before` (a key was acted on); return the new screen."""
+    """Wait until the styled screen is no longer `before` (a key was acted on); return it."""
     deadline = time.monotonic() + timeout
     while True:
-        s = ui.screen()
+        s = styled(ui)
         if s != before:
             return s
         if time.monotonic() > deadline:
@@ -51,10 +56,22 @@ def focus_field(ui, label, limit=30):
         row = cursor_row(ui)
         if row.strip().startswith(label + ":") and ui.fmt("#{cursor_flag}") == "1":
             return row
-        before = ui.screen()
+        before = styled(ui)
         ui.keys("Tab")
         settle(ui, before)
     raise AssertionError(f"want the focus on {label!r} within {limit} Tabs, got:\n{ui.screen()}")
+
+
+def focus_by_hint(ui, hint, limit=30):
+    """Tab until the status bar shows the focused field's help `hint` (a drop-down or a box has
+    no cursor to find it by)."""
+    for _ in range(limit):
+        if hint in ui.screen().splitlines()[-1]:
+            return
+        before = styled(ui)
+        ui.keys("Tab")
+        settle(ui, before)
+    raise AssertionError(f"want the focus where the hint says {hint!r}, got:\n{ui.screen()}")
 
 
 def field_x(row, label):
@@ -221,3 +238,76 @@ def test_click_then_change_elsewhere_shows_without_a_key(ob, ui_factory, term):
     ui.keys("3")
     ui.wait_for("The outbox is empty")
     quit_clean(ui)
+
+
+# --- The top bar and the focus say what keys do ---------------------------------------------------
+
+def test_top_bar_in_a_text_field_names_the_keys_that_work(ob, ui_factory):
+    ob.ok("server", "add", "work", "--host", "smtp.work.test", "--description", "Work mail")
+    ui = ui_factory()
+    s = ui.wait_for("Work mail")
+    assert s.splitlines()[0].rstrip().endswith("?: help  q: quit"), s.splitlines()[0]
+    ui.keys("Enter")
+    focus_field(ui, "Description")
+    s = ui.wait_for("F4: help  Alt+Q: quit")
+    ui.save("keys-top-bar-text-field")
+    assert "?: help" not in s.splitlines()[0], s.splitlines()[0]
+    # What the bar says works: ? and q are typed, F4 opens the help, Alt+Q quits.
+    ui.keys("End")
+    ui.type("?q")
+    ui.wait_for("Work mail?q")
+    ui.keys("F4")
+    ui.wait_for("outbox ui: keys", "Alt+Q")
+    ui.keys("Escape")
+    ui.wait_gone("outbox ui: keys")
+    ui.keys("Escape")  # cancel the typing: nothing was saved
+    wait_status(ui, "Changes cancelled; nothing was saved.")
+    assert server_json(ob, "work")["description"] == "Work mail"
+    s = ui.wait_for("?: help  q: quit")
+    ui.keys("Enter")
+    focus_field(ui, "Description")
+    ui.wait_for("F4: help  Alt+Q: quit")
+    ui.keys("M-q")
+    code, modes, screen = ui.wait_exit()
+    assert code == 0, screen
+
+
+@pytest.mark.parametrize("way", ["drop-down", "alt-e-in-full-name", "button-from-full-name"])
+def test_back_from_edit_server_list_keys_do_what_the_hint_says(ob, ui_factory, way):
+    ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha mail")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha", "--name", "Me")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    ui.wait_for("Alpha mail")
+    ui.keys("1")
+    ui.wait_for("me@a.test")
+    ui.keys("Enter")
+    if way == "drop-down":
+        focus_by_hint(ui, "the server this account sends through")
+        ui.keys("Enter")
+        ui.wait_for("Edit Server List...")
+        ui.keys("End", "Enter")
+    else:
+        focus_field(ui, "Full Name")
+        if way == "alt-e-in-full-name":
+            ui.keys("M-e")
+        else:
+            ui.click_text("[ Edit Servers... ]", 2)
+    ui.wait_for("In Use By Account", 'Server "alpha"')
+    ui.keys("1")
+    s = ui.wait_for("Email Address", "me@a.test")
+    ui.save(f"keys-back-from-edit-server-list-{way}")
+    # Back on the account: no text field has the focus, so the letters are keys again.
+    assert s.splitlines()[0].rstrip().endswith("?: help  q: quit"), s
+    ui.keys("-")
+    ui.wait_for("Remove account me@a.test?")
+    ui.keys("Escape")
+    wait_status(ui, "Nothing was removed.")
+    assert "Me-" not in ui.screen()
+    assert account_name(ob) == "Me"
+    quit_clean(ui)
+    assert ob.fingerprint() == before
+
+
+def account_name(ob):
+    return ob.ok("account", "show", "me@a.test", "--json").json()["name"]
