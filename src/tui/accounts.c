@@ -131,7 +131,7 @@ static const struct record_ops accounts_ops = {
 	.noun = "account",
 	.quote = 0,
 	.key_field = OUTBOX_ACCOUNT_ADDRESS,
-	.none_to_remove = "No account to remove.",
+	.none_to_remove = "No account to remove: the list is empty; a (or +) adds one.",
 	.make = accounts_rec_make,
 	.load = accounts_rec_load,
 	.drop = accounts_rec_drop,
@@ -377,6 +377,8 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 			if (rv->draft) {
 				rv->zone = RV_ZONE_FORM;
 				rv->form.focus = form_first_visible(&rv->form, 0, 1);
+			} else {
+				tui_status(t, 1, "No account to edit yet: press a (or +) to add one.");
 			}
 			return 1;
 		}

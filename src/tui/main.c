@@ -209,30 +209,45 @@ static void tui_switch(struct tui *t, int tab)
 	t->tab = tab;
 }
 
-static void tui_global_key(struct tui *t, int key)
+/* A key no view and no global key took: say so, rather than nothing happening. */
+static void tui_key_unused(struct tui *t, int key)
 {
-	int arg;
+	int alt = (key & 0x400000) != 0, c = key & 0xffff;
 
-	if (key & 0x400000)
-		key &= 0xffff;
-	switch (key) {
+	if (key == TK_ESC)
+		tui_status(t, 0, "Nothing to cancel here; q quits.");
+	else if (!(key & 0x200000) && c > ' ' && c < 127)
+		tui_status(t, 0, "%s%c does nothing here: press ? for the keys.", alt ? "Alt+" : "", c);
+	else
+		tui_status(t, 0, "That key does nothing here: press ? (F4 in a text field) for the keys.");
+}
+
+/* 1 when the key was one of the global ones. */
+static int tui_global_key(struct tui *t, int key)
+{
+	int arg, plain = key & 0x400000 ? key & 0xffff : key;
+
+	switch (plain) {
 	case 'q':
 	case 'Q':
 		if (tui_leave_tab(t) == 0)
 			t->quit = 1;
-		return;
+		return 1;
 	case '?':
 	case TK(KEY_F(4)):
 		help_show(t);
-		return;
-	case '1': case TK(KEY_F(1)): tui_switch(t, TUI_TAB_ACCOUNTS); return;
-	case '2': case TK(KEY_F(2)): tui_switch(t, TUI_TAB_SERVERS); return;
-	case '3': case TK(KEY_F(3)): tui_switch(t, TUI_TAB_OUTBOX); return;
+		return 1;
+	case '1': case TK(KEY_F(1)): tui_switch(t, TUI_TAB_ACCOUNTS); return 1;
+	case '2': case TK(KEY_F(2)): tui_switch(t, TUI_TAB_SERVERS); return 1;
+	case '3': case TK(KEY_F(3)): tui_switch(t, TUI_TAB_OUTBOX); return 1;
 	case TK(KEY_MOUSE):
+		/* A click on nothing needs no words. */
 		if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) == HIT_TAB)
 			tui_switch(t, arg);
-		return;
+		return 1;
 	}
+	tui_key_unused(t, key);
+	return 0;
 }
 
 static int tui_view_key(struct tui *t, int key)

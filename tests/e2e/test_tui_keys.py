@@ -311,3 +311,102 @@ def test_back_from_edit_server_list_keys_do_what_the_hint_says(ob, ui_factory, w
 
 def account_name(ob):
     return ob.ok("account", "show", "me@a.test", "--json").json()["name"]
+
+
+# --- Button letters -----------------------------------------------------------------------------
+
+def underlined_letters(ui, row_text):
+    """The underlined characters of the screen row holding row_text, read from tmux's capture
+    with attributes (SGR 4 turns underline on; 0, 24 or an empty SGR turn it off)."""
+    plain = ui.screen().splitlines()
+    y = next(i for i, line in enumerate(plain) if row_text in line)
+    raw = styled(ui).splitlines()[y]
+    out, under, i = [], False, 0
+    while i < len(raw):
+        if raw[i] == "\x1b" and raw[i + 1:i + 2] == "[":
+            j = i + 2
+            while not raw[j].isalpha():
+                j += 1
+            if raw[j] == "m":
+                params = raw[i + 2:j].split(";") if raw[i + 2:j] else ["0"]
+                for p in params:
+                    if p == "4":
+                        under = True
+                    elif p in ("0", "24", ""):
+                        under = False
+            i = j + 1
+            continue
+        if under and raw[i].strip():
+            out.append(raw[i])
+        i += 1
+    return out
+
+
+def test_remove_server_dialog_buttons_have_distinct_letters(ob, ui_factory):
+    ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha mail")
+    ob.ok("server", "add", "beta", "--host", "b.test", "--description", "Beta mail")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    ui.wait_for('Server "alpha"')
+    ui.keys("-")
+    ui.wait_for("Remove and move", "Choose server...", "[ Cancel ]")
+    ui.save("keys-remove-server-dialog")
+    letters = [c.lower() for c in underlined_letters(ui, "Choose server...")]
+    assert len(letters) == 3 and len(set(letters)) == 3, f"want three distinct letters, got {letters}"
+    # Each letter reaches its own button: Alt+S chooses the server, Alt+C cancels.
+    ui.keys("M-s")
+    ui.wait_for("beta", absent=("Remove and move",))
+    ui.keys("Escape")
+    ui.wait_for("Remove and move")
+    ui.keys("M-c")
+    wait_status(ui, "Nothing was removed.")
+    quit_clean(ui)
+    assert ob.fingerprint() == before
+
+
+# --- Keys that cannot act say why ----------------------------------------------------------------
+
+def test_keys_that_cannot_act_say_why(ob, ui_factory):
+    ob.ok("server", "list")  # the store exists, empty, so it can be compared afterwards
+    before = ob.fingerprint()
+    ui = ui_factory()
+    ui.wait_for("No outgoing servers yet")
+    for key, says in [("c", "No server to check: press + to add one."),
+                      ("-", "No server to remove: the list is empty; + adds one."),
+                      ("a", "No server to show Advanced settings of: press + to add one."),
+                      ("o", "Nothing to save: there is no server yet; + adds one."),
+                      ("x", "x does nothing here: press ? for the keys."),
+                      ("Escape", "Nothing to cancel here; q quits."),
+                      ("1", None),
+                      ("-", "No account to remove: the list is empty; a (or +) adds one."),
+                      ("Enter", "No account to edit yet: press a (or +) to add one."),
+                      ("c", "c does nothing here: press ? for the keys."),
+                      ("3", None),
+                      ("-", "No message to remove: the outbox is empty."),
+                      ("r", "No message to retry: the outbox is empty."),
+                      ("Enter", "Enter acts on a button: Tab to the buttons, or r retries and - removes.")]:
+        ui.keys(key)
+        if says:
+            wait_status(ui, says)
+            ui.keys("F5")  # a key that does nothing anywhere, so the next message is new on screen
+            wait_status(ui, "That key does nothing here")
+    ui.save("keys-cannot-act")
+    quit_clean(ui)
+    assert ob.fingerprint() == before
+
+
+def test_ok_on_an_unchanged_box_says_nothing_was_saved(ob, ui_factory):
+    ob.ok("server", "add", "alpha", "--host", "a.test")
+    ob.ok("account", "add", "me@a.test", "--server", "alpha")
+    before = ob.fingerprint()
+    ui = ui_factory()
+    ui.wait_for("a.test")
+    ui.keys("1")
+    ui.wait_for("me@a.test")
+    ui.keys("Enter")
+    focus_by_hint(ui, "the account used when a message names none")
+    ui.keys("Enter")
+    wait_status(ui, "Nothing to save: account me@a.test is unchanged. Space ticks or clears the box.")
+    quit_clean(ui)
+    assert ob.fingerprint() == before
