@@ -94,6 +94,28 @@ static const char *tui_global_keys(void)
 	return widget_cursor_active() ? "F4: help  Alt+Q: quit" : "?: help  q: quit";
 }
 
+/* Columns the tab names take at the left of the top bar. */
+static int tui_tabs_width(void)
+{
+	int w = 0;
+
+	for (int i = 0; i < TUI_TAB_COUNT; i++)
+		w += (int)strlen(tui_tab_names[i]) + 4 + 1;
+	return w;
+}
+
+void tui_top_keys(struct tui *t, const char *keys)
+{
+	int from = tui_tabs_width(), len = (int)strlen(keys);
+
+	attron(screen_attr(TS_TITLE));
+	for (int x = from; x < t->cols; x++)
+		mvaddch(0, x, ' ');
+	if (t->cols - from > len + 2)
+		mvaddstr(0, t->cols - len - 2, keys);
+	attroff(screen_attr(TS_TITLE));
+}
+
 /* Drawn after the view, so it knows whether the view left the focus in a text field. */
 static void tui_draw_tabs(struct tui *t)
 {
@@ -115,9 +137,8 @@ static void tui_draw_tabs(struct tui *t)
 		tui_hit_add(t, 0, x, x + w, HIT_TAB, i);
 		x += w + 1;
 	}
-	if (t->cols - x > (int)strlen(keys) + 2)
-		mvaddstr(0, t->cols - (int)strlen(keys) - 2, keys);
 	attroff(screen_attr(TS_TITLE));
+	tui_top_keys(t, keys);
 }
 
 /* The status line, wrapped at spaces onto up to three rows ending at the bottom one when it is

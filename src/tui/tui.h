@@ -79,6 +79,9 @@ void tui_undo(struct tui *t);
 /* A NULL-terminated list joined with ", " into a new string (NULL when out of memory). */
 char *tui_join(const char *const *items);
 void tui_hit_add(struct tui *t, int y, int x0, int x1, int tag, int arg);
+/* The keys the top bar names at its right; a dialog puts its own there (help and quit do not
+ * reach through it). */
+void tui_top_keys(struct tui *t, const char *keys);
 int tui_hit_find(const struct tui *t, int y, int x, int *arg);
 
 /* widgets.c */

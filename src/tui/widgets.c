@@ -233,6 +233,7 @@ int widget_dialog(struct tui *t, const char *title, const char *const *lines, co
 		y = (t->rows - h) / 2;
 		x = (t->cols - w) / 2;
 		tui_draw(t);
+		tui_top_keys(t, "Esc: close");
 		t->nhits = 0;
 		widget_box(y, x, h, w, title);
 		for (i = 0; i < nlines && i < h - 4; i++)
@@ -307,6 +308,7 @@ int widget_dropdown(struct tui *t, int y, int x, const char *const *items, int c
 		if (current >= top + h - 2)
 			top = current - (h - 3);
 		tui_draw(t);
+		tui_top_keys(t, "Esc: close");
 		t->nhits = 0;
 		widget_box(y, x, h, w, NULL);
 		for (i = 0; i < h - 2 && top + i < n; i++) {

@@ -272,6 +272,27 @@ def test_top_bar_in_a_text_field_names_the_keys_that_work(ob, ui_factory):
     assert code == 0, screen
 
 
+def test_top_bar_in_dialogs_names_their_keys(ob, ui_factory):
+    ob.ok("server", "add", "work", "--host", "smtp.work.test", "--description", "Work mail")
+    ui = ui_factory()
+    ui.wait_for("Work mail")
+    ui.keys("1", "a")
+    s = ui.wait_for("Add Account", "Email Address:")
+    assert s.splitlines()[0].rstrip().endswith("Esc: cancel"), s.splitlines()[0]
+    ui.type("?q")  # typed into the address: neither help nor quit
+    ui.wait_for("?q")
+    ui.save("keys-top-bar-add-account")
+    ui.keys("Escape")
+    wait_status(ui, "Add Account cancelled; nothing was saved.")
+    ui.keys("2", "-")
+    s = ui.wait_for("Remove server")
+    assert s.splitlines()[0].rstrip().endswith("Esc: close"), s.splitlines()[0]
+    ui.keys("Escape")
+    s = wait_status(ui, "Nothing was removed.")
+    assert s.splitlines()[0].rstrip().endswith("?: help  q: quit"), s.splitlines()[0]
+    quit_clean(ui)
+
+
 @pytest.mark.parametrize("way", ["drop-down", "alt-e-in-full-name", "button-from-full-name"])
 def test_back_from_edit_server_list_keys_do_what_the_hint_says(ob, ui_factory, way):
     ob.ok("server", "add", "alpha", "--host", "a.test", "--description", "Alpha mail")
