@@ -25,6 +25,8 @@ static const char tui_usage[] =
 	"  c                 check connection    a       Advanced settings\n"
 	"  Space             tick a box; on Fallback Servers, pick them ([ ] set the order)\n"
 	"  Esc               cancel, go back     ?       help      q   quit\n"
+	"  F4, Alt+Q         help and quit from a text field (where ? and q are typed)\n"
+	"  Ctrl-L            repaint the screen\n"
 	"\n"
 	"NO_COLOR=1 turns colours off. The store is $OUTBOX_HOME, as for every outbox command.\n";
 
