@@ -138,6 +138,10 @@ def test_wide_characters_typed_moved_and_saved(ob, ui_factory, size):
     ui.type("xyz")
     value += "xyz"
     wait_field(ui, "Description", visible_tail(value, width).rstrip(), min(columns(value), width - 1))
+    # One more column: where the field scrolls, a wide character is now cut at its left edge.
+    ui.type("!")
+    value += "!"
+    wait_field(ui, "Description", visible_tail(value, width).rstrip(), min(columns(value), width - 1))
     ui.save(f"keys-wide-end-{size[0]}x{size[1]}")
     ui.keys("Home")
     head = ""
