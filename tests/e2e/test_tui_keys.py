@@ -244,6 +244,35 @@ def test_click_then_change_elsewhere_shows_without_a_key(ob, ui_factory, term):
     quit_clean(ui)
 
 
+
+def test_click_on_check_connection_then_progress_shows_without_a_key(ob, ui_factory):
+    """The check's progress and result come in while no key is pressed after the click. The
+    server is a socket that accepts and then hangs up without a greeting when the test says so:
+    a fault no real server makes on cue."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        ob.ok("server", "add", "hang", "--host", "127.0.0.1", "--port", str(port), "--security", "none",
+              "--timeout", "60")
+        ui = ui_factory()
+        ui.wait_for('Server "hang"')
+        click_as_a_person(ui, "[ Check Connection ]", then=(f"Connect to 127.0.0.1 port {port}", "[ .. ]"))
+        conn, _ = listener.accept()
+        conn.close()
+        s = ui.wait_for("[FAIL]", "Failed:", timeout=30)
+        ui.save("keys-click-check-connection")
+        assert "[ Close ]" in s, s
+        # The key after the click is the user's own: Escape closes the result, as it says.
+        ui.keys("Escape")
+        ui.wait_for("Check connection failed:", absent=("[ Close ]",))
+        quit_clean(ui)
+    finally:
+        listener.close()
+
+
 # --- The top bar and the focus say what keys do ---------------------------------------------------
 
 def test_top_bar_in_a_text_field_names_the_keys_that_work(ob, ui_factory):
