@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from tmuxui import TmuxUI
+from tmuxui import REPO
 from test_tui import quit_clean, server_json, status_area, ui_factory, wait_status  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -417,6 +417,29 @@ def test_remove_server_dialog_buttons_have_distinct_letters(ob, ui_factory):
     wait_status(ui, "Nothing was removed.")
     quit_clean(ui)
     assert ob.fingerprint() == before
+
+
+
+def test_no_dialog_in_the_source_has_two_buttons_on_one_letter():
+    """Every button list written in src/tui (the strings with '&' before a letter, ending in
+    NULL): its letters are distinct. widget_dialog asserts the same when a dialog opens; this
+    also covers the dialogs no other test opens."""
+    import re
+    src = os.path.join(REPO, "src", "tui")
+    lists = 0
+    for name in sorted(os.listdir(src)):
+        if not name.endswith(".c"):
+            continue
+        with open(os.path.join(src, name), encoding="utf-8") as f:
+            code = f.read()
+        for m in re.finditer(r'\{((?:\s*"[^"]*",)+)\s*NULL\s*\}', code):
+            labels = re.findall(r'"([^"]*)"', m.group(1))
+            if not any("&" in label for label in labels):
+                continue
+            lists += 1
+            letters = [label[label.index("&") + 1].lower() for label in labels if "&" in label]
+            assert len(letters) == len(set(letters)), f"{name}: buttons {labels} share a letter: {letters}"
+    assert lists >= 8, f"want the dialogs' button lists found in {src}, got {lists}"
 
 
 # --- Keys that cannot act say why ----------------------------------------------------------------
