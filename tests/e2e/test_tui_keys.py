@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 
 from tmuxui import REPO
-from test_tui import quit_clean, server_json, status_area, ui_factory, wait_status  # noqa: F401
+from test_tui import quit_clean, server_json, ui_factory, wait_status  # noqa: F401
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
