@@ -125,6 +125,13 @@ $(BUILD)/tests/test_layout: tests/unit/test_layout.c tests/unit/unit.h $(TUI_TES
 	$(CC) $(ALL_CFLAGS) -Isrc/tui $(TUI_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TUI_TEST_OBJ) $(STATIC_LIB) \
 	    $(PKG_LIBS) $(TUI_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# The UI's curses-free parts (text in columns, button letters) are tested without a terminal.
+TUI_PURE_OBJ := $(BUILD)/obj/src/tui/textcol.o $(BUILD)/obj/src/tui/mnemonic.o
+$(BUILD)/tests/test_tui_text: tests/unit/test_tui_text.c tests/unit/unit.h $(TUI_PURE_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Isrc/tui $(LDFLAGS) -o $@ $< $(TUI_PURE_OBJ) $(STATIC_LIB) $(PKG_LIBS) \
+	    $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
 # Each fuzz target also builds as an ordinary program that replays its saved corpus, so the
 # inputs the fuzzer found run in every `make check`.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(STATIC_LIB)

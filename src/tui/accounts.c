@@ -154,7 +154,7 @@ static const struct record_ops accounts_ops = {
 	.noun = "account",
 	.quote = 0,
 	.key_field = OUTBOX_ACCOUNT_ADDRESS,
-	.none_to_remove = "No account to remove.",
+	.none_to_remove = "No account to remove: the list is empty; a (or +) adds one.",
 	.make = accounts_rec_make,
 	.load = accounts_rec_load,
 	.drop = accounts_rec_drop,
@@ -207,10 +207,27 @@ int accounts_leave(struct tui *t, struct accounts_view *v)
 	return record_view_leave(t, &v->rv);
 }
 
+/* Coming back from the server list, the focus is on what led there, the Outgoing Mail Server
+ * drop-down, never in a text field where the next letter would be typed instead of acting. */
+static void accounts_focus_after_servers(struct accounts_view *v)
+{
+	struct record_view *rv = &v->rv;
+	struct form_item *server = form_find(&rv->form, OUTBOX_ACCOUNT_SERVER);
+
+	if (rv->zone != RV_ZONE_FORM)
+		return;
+	if (rv->draft && server && server->visible)
+		rv->form.focus = (int)(server - rv->form.items);
+	else
+		rv->zone = RV_ZONE_LIST;
+}
+
 static void accounts_edit_servers(struct tui *t, struct accounts_view *v)
 {
-	if (record_view_leave(t, &v->rv) == 0)
-		t->tab = TUI_TAB_SERVERS;
+	if (record_view_leave(t, &v->rv) < 0)
+		return;
+	accounts_focus_after_servers(v);
+	t->tab = TUI_TAB_SERVERS;
 }
 
 static void accounts_add(struct tui *t, struct accounts_view *v)
@@ -407,6 +424,8 @@ int accounts_key(struct tui *t, struct accounts_view *v, int key)
 			if (rv->draft) {
 				rv->zone = RV_ZONE_FORM;
 				rv->form.focus = form_first_visible(&rv->form, 0, 1);
+			} else {
+				tui_status(t, 1, "No account to edit yet: press a (or +) to add one.");
 			}
 			return 1;
 		}

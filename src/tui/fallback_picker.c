@@ -56,6 +56,7 @@ static void picker_draw(struct tui *t, const char *title, const struct picker_it
 	if (cur >= *top + (size_t)rows)
 		*top = cur - (size_t)rows + 1;
 	tui_draw(t);
+	tui_top_keys(t, "Esc: close");
 	t->nhits = 0;
 	widget_box(y, x, h, w, title);
 	widget_text(y + 1, x + 2, w - 4, "Tried in this order when the account's server is unavailable:");

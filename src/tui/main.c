@@ -25,6 +25,8 @@ static const char tui_usage[] =
 	"  c                 check connection    a       Advanced settings\n"
 	"  Space             tick a box; on Fallback Servers, pick them ([ ] set the order)\n"
 	"  Esc               cancel, go back     ?       help      q   quit\n"
+	"  F4, Alt+Q         help and quit from a text field (where ? and q are typed)\n"
+	"  Ctrl-L            repaint the screen\n"
 	"\n"
 	"NO_COLOR=1 turns colours off. The store is $OUTBOX_HOME, as for every outbox command.\n";
 
@@ -87,8 +89,39 @@ void tui_reload(struct tui *t)
 	outbox_view_reload(t, t->outbox);
 }
 
+/* What the top bar promises must work where the focus is: in a text field ? and q are typed,
+ * so there it names the keys that still reach help and quit. */
+static const char *tui_global_keys(void)
+{
+	return widget_cursor_active() ? "F4: help  Alt+Q: quit" : "?: help  q: quit";
+}
+
+/* Columns the tab names take at the left of the top bar. */
+static int tui_tabs_width(void)
+{
+	int w = 0;
+
+	for (int i = 0; i < TUI_TAB_COUNT; i++)
+		w += (int)strlen(tui_tab_names[i]) + 4 + 1;
+	return w;
+}
+
+void tui_top_keys(struct tui *t, const char *keys)
+{
+	int from = tui_tabs_width(), len = (int)strlen(keys);
+
+	attron(screen_attr(TS_TITLE));
+	for (int x = from; x < t->cols; x++)
+		mvaddch(0, x, ' ');
+	if (t->cols - from > len + 2)
+		mvaddstr(0, t->cols - len - 2, keys);
+	attroff(screen_attr(TS_TITLE));
+}
+
+/* Drawn after the view, so it knows whether the view left the focus in a text field. */
 static void tui_draw_tabs(struct tui *t)
 {
+	const char *keys = tui_global_keys();
 	int x = 0;
 
 	attron(screen_attr(TS_TITLE));
@@ -106,9 +139,8 @@ static void tui_draw_tabs(struct tui *t)
 		tui_hit_add(t, 0, x, x + w, HIT_TAB, i);
 		x += w + 1;
 	}
-	if (t->cols - x > 24)
-		mvaddstr(0, t->cols - 22, "?: help  q: quit");
 	attroff(screen_attr(TS_TITLE));
+	tui_top_keys(t, keys);
 }
 
 /* What the status line says: the message, else the focused thing's hint. */
@@ -173,12 +205,13 @@ static void tui_draw_view(struct tui *t, int status_rows)
 	t->hint = NULL;
 	t->view_rows = t->rows - status_rows;
 	widget_cursor_reset();
-	tui_draw_tabs(t);
 	switch (t->tab) {
 	case TUI_TAB_ACCOUNTS: accounts_draw(t, t->accounts); break;
 	case TUI_TAB_SERVERS: servers_draw(t, t->servers); break;
 	default: outbox_view_draw(t, t->outbox); break;
 	}
+	/* After the view: the top bar names the keys that work where the view put the focus. */
+	tui_draw_tabs(t);
 }
 
 void tui_draw(struct tui *t)
@@ -239,30 +272,45 @@ static void tui_switch(struct tui *t, int tab)
 	t->tab = tab;
 }
 
-static void tui_global_key(struct tui *t, int key)
+/* A key no view and no global key took: say so, rather than nothing happening. */
+static void tui_key_unused(struct tui *t, int key)
 {
-	int arg;
+	int alt = (key & 0x400000) != 0, c = key & 0xffff;
 
-	if (key & 0x400000)
-		key &= 0xffff;
-	switch (key) {
+	if (key == TK_ESC)
+		tui_status(t, 0, "Nothing to cancel here; q quits.");
+	else if (!(key & 0x200000) && c > ' ' && c < 127)
+		tui_status(t, 0, "%s%c does nothing here: press ? for the keys.", alt ? "Alt+" : "", c);
+	else
+		tui_status(t, 0, "That key does nothing here: press ? (F4 in a text field) for the keys.");
+}
+
+/* 1 when the key was one of the global ones. */
+static int tui_global_key(struct tui *t, int key)
+{
+	int arg, plain = key & 0x400000 ? key & 0xffff : key;
+
+	switch (plain) {
 	case 'q':
 	case 'Q':
 		if (tui_leave_tab(t) == 0)
 			t->quit = 1;
-		return;
+		return 1;
 	case '?':
 	case TK(KEY_F(4)):
 		help_show(t);
-		return;
-	case '1': case TK(KEY_F(1)): tui_switch(t, TUI_TAB_ACCOUNTS); return;
-	case '2': case TK(KEY_F(2)): tui_switch(t, TUI_TAB_SERVERS); return;
-	case '3': case TK(KEY_F(3)): tui_switch(t, TUI_TAB_OUTBOX); return;
+		return 1;
+	case '1': case TK(KEY_F(1)): tui_switch(t, TUI_TAB_ACCOUNTS); return 1;
+	case '2': case TK(KEY_F(2)): tui_switch(t, TUI_TAB_SERVERS); return 1;
+	case '3': case TK(KEY_F(3)): tui_switch(t, TUI_TAB_OUTBOX); return 1;
 	case TK(KEY_MOUSE):
+		/* A click on nothing needs no words. */
 		if (tui_hit_find(t, t->mouse_y, t->mouse_x, &arg) == HIT_TAB)
 			tui_switch(t, arg);
-		return;
+		return 1;
 	}
+	tui_key_unused(t, key);
+	return 0;
 }
 
 static int tui_view_key(struct tui *t, int key)

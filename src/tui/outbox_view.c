@@ -75,8 +75,10 @@ static void outbox_view_retry(struct tui *t, struct outbox_view *v, int all)
 {
 	long long id = all ? 0 : v->sel_id;
 
-	if (!all && id == 0)
+	if (outbox_view_count(v) == 0 || (!all && id == 0)) {
+		tui_status(t, 1, "No message to retry: the outbox is empty.");
 		return;
+	}
 	if (outbox_queue_retry(t->h, id) < 0)
 		tui_status(t, 1, "%s", outbox_errmsg(t->h));
 	else if (all)
@@ -92,8 +94,10 @@ static void outbox_view_remove(struct tui *t, struct outbox_view *v)
 	char line[200];
 	const char *lines[] = {line, "It will not be sent.", NULL};
 
-	if (v->sel_id == 0)
+	if (v->sel_id == 0) {
+		tui_status(t, 1, "No message to remove: the outbox is empty.");
 		return;
+	}
 	snprintf(line, sizeof line, "Remove message %lld from the outbox?", v->sel_id);
 	if (widget_dialog(t, "Remove message", lines, buttons, 1) != 0)
 		return;
@@ -162,6 +166,8 @@ int outbox_view_key(struct tui *t, struct outbox_view *v, int key)
 	case ' ':
 		if (v->on_buttons)
 			outbox_view_button(t, v, v->button);
+		else
+			tui_status(t, 0, "Enter acts on a button: Tab to the buttons, or r retries and - removes.");
 		return 1;
 	case TK_ESC:
 		if (!v->on_buttons)

@@ -236,13 +236,26 @@ static int record_view_conflict(struct tui *t, struct record_view *rv)
 	}
 }
 
+/* OK with nothing changed saves nothing, and says so; on a box, Enter is OK and Space ticks it. */
+static void record_view_say_unchanged(struct tui *t, struct record_view *rv)
+{
+	char name[sizeof rv->orig + 40];
+	int on_box = rv->zone == RV_ZONE_FORM && rv->form.focus >= 0 && rv->form.focus < rv->form.count &&
+		     rv->form.items[rv->form.focus].kind == FORM_BOOL;
+
+	record_view_name(rv, name, sizeof name, rv->orig, 0);
+	tui_status(t, 0, "Nothing to save: %s is unchanged.%s", name, on_box ? " Space ticks or clears the box." : "");
+}
+
 /* OK: apply the draft in one transaction. Returns 0 when saved (or nothing to save). */
 int record_view_ok(struct tui *t, struct record_view *rv)
 {
 	int rc;
 
-	if (rv->draft == NULL)
+	if (rv->draft == NULL) {
+		tui_status(t, 1, "Nothing to save: there is no %s yet; + adds one.", rv->ops->noun);
 		return 0;
+	}
 	record_view_apply_focused(t, rv);
 	for (int i = 0; i < rv->form.count; i++)
 		record_view_apply_item(t, rv, &rv->form.items[i]);
@@ -252,8 +265,10 @@ int record_view_ok(struct tui *t, struct record_view *rv)
 			tui_status(t, 1, "Fix %s first: %s", rv->form.items[i].label, rv->form.items[i].error);
 			return -1;
 		}
-	if (!rv->dirty)
+	if (!rv->dirty) {
+		record_view_say_unchanged(t, rv);
 		return 0;
+	}
 	rc = rv->ops->save(t->h, rv->draft);
 	if (rc == OUTBOX_ECONFLICT) {
 		/* Past this only when the user chose Overwrite: its save's result is handled below. */

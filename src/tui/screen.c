@@ -170,7 +170,8 @@ int screen_init(void)
 	nonl();
 	keypad(stdscr, TRUE);
 	curs_set(0);
-	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	/* Every button event, releases too (screen_mouse says why); no motion, so no 1003 mode. */
+	mousemask(ALL_MOUSE_EVENTS, NULL);
 	mouseinterval(0);
 	screen_init_styles();
 	return 0;
@@ -196,35 +197,52 @@ int screen_color(void)
 	return screen_has_color;
 }
 
-int screen_getkey(struct tui *t, int timeout_ms)
+/* Ctrl-L: paint the whole terminal again from what curses knows is on it, so whatever another
+ * program wrote over the UI goes, in every view and dialog alike. */
+static void screen_repaint(void)
 {
-	wint_t wc;
-	int r;
+	clearok(curscr, TRUE);
+	wrefresh(curscr);
+}
 
-	wtimeout(stdscr, timeout_ms);
-	r = wget_wch(stdscr, &wc);
-	if (r == ERR)
+/* What a mouse report means: a left press is a click (where, in t), the wheel moves as Up and
+ * Down; a release or another button is nothing. Every report is in the mask, so curses hands
+ * each one over at once: one it filtered out would make it read on, blocking, for the next key. */
+static int screen_mouse(struct tui *t)
+{
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK)
 		return TK_NONE;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return TK(KEY_UP);
+	if (ev.bstate & BUTTON5_PRESSED)
+		return TK(KEY_DOWN);
+	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return TK_NONE;
+	t->mouse_y = ev.y;
+	t->mouse_x = ev.x;
+	return TK(KEY_MOUSE);
+}
+
+/* One key as the views see it, or TK_NONE for input that means nothing to them. */
+static int screen_translate(struct tui *t, int r, wint_t wc)
+{
 	if (r == KEY_CODE_YES) {
-		if (wc == KEY_RESIZE) {
+		if (wc == KEY_RESIZE)
 			getmaxyx(stdscr, t->rows, t->cols);
-		} else if (wc == KEY_MOUSE) {
-			MEVENT ev;
-			if (getmouse(&ev) != OK)
-				return TK_NONE;
-			if (ev.bstate & BUTTON4_PRESSED)
-				return TK(KEY_UP);
-			if (ev.bstate & BUTTON5_PRESSED)
-				return TK(KEY_DOWN);
-			t->mouse_y = ev.y;
-			t->mouse_x = ev.x;
-		} else if (wc == KEY_ENTER) {
+		else if (wc == KEY_MOUSE)
+			return screen_mouse(t);
+		else if (wc == KEY_ENTER)
 			return TK_ENTER;
-		}
 		return TK((int)wc);
 	}
 	if (wc == '\r')
 		return TK_ENTER;
+	if (wc == 12) {
+		screen_repaint();
+		return TK_NONE;
+	}
 	if (wc == 27) {
 		wint_t next;
 		wtimeout(stdscr, 0);
@@ -233,4 +251,21 @@ int screen_getkey(struct tui *t, int timeout_ms)
 		return TK_ESC;
 	}
 	return (int)wc;
+}
+
+int screen_getkey(struct tui *t, int timeout_ms)
+{
+	for (;;) {
+		wint_t wc;
+		int r, key;
+
+		wtimeout(stdscr, timeout_ms);
+		r = wget_wch(stdscr, &wc);
+		if (r == ERR)
+			return TK_NONE;
+		key = screen_translate(t, r, wc);
+		/* Waiting for ever means waiting for a key that means something. */
+		if (key != TK_NONE || timeout_ms >= 0)
+			return key;
+	}
 }

@@ -321,7 +321,7 @@ static const struct record_ops servers_ops = {
 	.noun = "server",
 	.quote = 1,
 	.key_field = OUTBOX_SERVER_NAME,
-	.none_to_remove = NULL,
+	.none_to_remove = "No server to remove: the list is empty; + adds one.",
 	.make = servers_rec_make,
 	.load = servers_rec_load,
 	.drop = servers_rec_drop,
@@ -508,7 +508,7 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 	for (;;) {
 		const char *lines[5] = {l1, NULL, NULL, NULL, NULL};
 		static const char *const plain[] = {"&Remove", "&Cancel", NULL};
-		static const char *const moving[] = {"&Remove and move", "&Choose server...", "&Cancel", NULL};
+		static const char *const moving[] = {"&Remove and move", "Choose &server...", "&Cancel", NULL};
 		static const char *const stuck[] = {"&Cancel", NULL};
 		const char *const *buttons = plain;
 		if (*used) {
@@ -639,7 +639,12 @@ static void servers_button(struct tui *t, struct servers_view *v, int b)
 	case BTN_ADD: servers_add(t, v); break;
 	case BTN_REMOVE: servers_remove(t, v); break;
 	case BTN_CHECK: servers_check(t, v); break;
-	case BTN_ADVANCED: servers_toggle_page(v); break;
+	case BTN_ADVANCED:
+		if (v->rv.draft == NULL)
+			tui_status(t, 1, "No server to show Advanced settings of: press + to add one.");
+		else
+			servers_toggle_page(v);
+		break;
 	case BTN_OK: servers_ok(t, v); break;
 	case BTN_CANCEL: record_view_cancel(t, &v->rv); break;
 	}

@@ -15,6 +15,7 @@ static void setup_input_draw(struct tui *t, struct setup_input *in)
 	int w = t->cols - 4, h = 17, y = 2, x = 2, i;
 
 	tui_draw(t);
+	tui_top_keys(t, "Esc: cancel"); /* ? and q are typed here */
 	t->nhits = 0;
 	widget_box(y, x, h, w, "Add Account");
 	widget_text(y + 1, x + 2, w - 4, "The server is found from the address, checked, and shown before saving.");

@@ -156,6 +156,7 @@ static void setup_run_draw(struct tui *t, const char *address, const struct setu
 
 	snprintf(sign_in, sizeof sign_in, "Sign in with %s...", oauth ? oauth : "");
 	tui_draw(t);
+	tui_top_keys(t, "Esc: cancel");
 	t->nhits = 0;
 	snprintf(title, sizeof title, "Add Account: %s", address);
 	widget_box(y, x, h, w, title);

@@ -261,6 +261,7 @@ static void signin_draw(struct signin_state *c)
 	long long left;
 
 	tui_draw(t);
+	tui_top_keys(t, "Esc: close");
 	t->nhits = 0;
 	snprintf(title, sizeof title, "%s: %s", c->sign_out ? "Sign out" : "Sign in", c->name);
 	widget_box(y, x, h, w, title);

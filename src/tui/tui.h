@@ -81,6 +81,9 @@ void tui_undo(struct tui *t);
 /* A NULL-terminated list joined with ", " into a new string (NULL when out of memory). */
 char *tui_join(const char *const *items);
 void tui_hit_add(struct tui *t, int y, int x0, int x1, int tag, int arg);
+/* The keys the top bar names at its right; a dialog puts its own there (help and quit do not
+ * reach through it). */
+void tui_top_keys(struct tui *t, const char *keys);
 int tui_hit_find(const struct tui *t, int y, int x, int *arg);
 
 /* widgets.c */
@@ -103,6 +106,8 @@ void widget_field(int y, int x, int width, const char *value, size_t cursor, int
 /* The terminal cursor: forgotten before drawing, put in the focused field after. */
 void widget_cursor_reset(void);
 void widget_cursor_place(void);
+/* 1 when a text field drawn since the reset has the focus: letters are typed, not keys. */
+int widget_cursor_active(void);
 /* Display columns of a UTF-8 string (code points, good enough for field scrolling). */
 size_t widget_width(const char *s);
 /* The rest of `s` after its first n code points (for wrapping a long line). */

@@ -1,5 +1,6 @@
 /* widgets.c: the small parts every view is built from: UTF-8 text cut to a width, one-line
  * editing, masked and plain fields, buttons with mnemonics, modal dialogs and drop-downs. */
+#include <assert.h>
 #include <curses.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "mnemonic.h"
+#include "textcol.h"
 #include "tui.h"
 
 /* Where the terminal cursor belongs after drawing (a focused text field), or -1. */
@@ -15,6 +18,11 @@ static int widget_cursor_y = -1, widget_cursor_x = -1;
 void widget_cursor_reset(void)
 {
 	widget_cursor_y = widget_cursor_x = -1;
+}
+
+int widget_cursor_active(void)
+{
+	return widget_cursor_y >= 0;
 }
 
 void widget_cursor_place(void)
@@ -27,63 +35,39 @@ void widget_cursor_place(void)
 	}
 }
 
-/* Decode one code point at s; returns its length in bytes (1 for an invalid byte, shown as '?'). */
-static size_t widget_decode(const char *s, wchar_t *wc)
-{
-	mbstate_t st;
-	size_t n;
-
-	memset(&st, 0, sizeof st);
-	n = mbrtowc(wc, s, strlen(s), &st);
-	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-		*wc = L'?';
-		return 1;
-	}
-	if (!iswprint((wint_t)*wc))
-		*wc = L'?';
-	return n;
-}
-
 size_t widget_width(const char *s)
 {
-	size_t cols = 0;
-	wchar_t wc;
-
-	while (*s) {
-		s += widget_decode(s, &wc);
-		cols++;
-	}
-	return cols;
+	return textcol_width(s);
 }
 
-const char *widget_skip(const char *s, size_t n)
+const char *widget_skip(const char *s, size_t cols)
 {
-	wchar_t wc;
+	return textcol_skip(s, cols);
+}
 
-	while (*s && n-- > 0)
-		s += widget_decode(s, &wc);
-	return s;
+/* Draw a row textcol made: it is exactly as wide as asked, so nothing of the last frame stays. */
+static void widget_put_row(int y, int x, const char *row)
+{
+	mvaddstr(y, x, row);
 }
 
 void widget_text(int y, int x, int width, const char *text)
 {
-	int used = 0;
-	wchar_t wc;
+	size_t size;
+	char *row;
 
-	move(y, x);
-	while (text && *text && used < width) {
-		int w;
-		text += widget_decode(text, &wc);
-		w = wcwidth(wc);
-		if (w < 1)
-			w = 1;
-		if (used + w > width)
-			break;
-		addnwstr(&wc, 1);
-		used += w;
+	if (text == NULL)
+		text = "";
+	if (width < 1) {
+		move(y, x);
+		return;
 	}
-	for (; used < width; used++)
-		addch(' ');
+	size = strlen(text) + (size_t)width + 1;
+	if ((row = malloc(size)) == NULL)
+		return;
+	textcol_fit(text, width, row, size);
+	widget_put_row(y, x, row);
+	free(row);
 }
 
 void widget_box(int y, int x, int h, int w, const char *title)
@@ -137,60 +121,22 @@ int widget_button(struct tui *t, int y, int x, const char *label, char mnemonic,
 
 void widget_field(int y, int x, int width, const char *value, size_t cursor, int focused, int masked)
 {
-	size_t before = 0, start = 0, i = 0;
-	const char *p = value;
-	wchar_t wc;
-	int used = 0;
+	size_t size = strlen(value) + (size_t)(width > 0 ? width : 0) + 1;
+	char *row;
+	int at;
 
-	if (width < 1)
+	if (width < 1 || (row = malloc(size)) == NULL)
 		return;
-	/* Code points before the cursor decide how far the text scrolls left. */
-	while (*p && (size_t)(p - value) < cursor) {
-		p += widget_decode(p, &wc);
-		before++;
-	}
-	if (before >= (size_t)width)
-		start = before - (size_t)width + 1;
+	/* Only the field being typed in follows its cursor; the others show how they begin. */
+	at = textcol_field(value, focused ? cursor : 0, width, masked, row, size);
 	attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
-	move(y, x);
-	for (p = value; *p && used < width; i++) {
-		p += widget_decode(p, &wc);
-		if (i < start)
-			continue;
-		if (masked)
-			wc = L'*';
-		addnwstr(&wc, 1);
-		used++;
-	}
-	for (; used < width; used++)
-		addch(' ');
+	widget_put_row(y, x, row);
 	attroff(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
+	free(row);
 	if (focused) {
 		widget_cursor_y = y;
-		widget_cursor_x = x + (int)(before - start);
+		widget_cursor_x = x + at;
 	}
-}
-
-static size_t widget_prev(const char *buf, size_t cursor)
-{
-	if (cursor == 0)
-		return 0;
-	cursor--;
-	while (cursor > 0 && ((unsigned char)buf[cursor] & 0xC0) == 0x80)
-		cursor--;
-	return cursor;
-}
-
-static size_t widget_next(const char *buf, size_t cursor)
-{
-	size_t len = strlen(buf);
-
-	if (cursor >= len)
-		return len;
-	cursor++;
-	while (cursor < len && ((unsigned char)buf[cursor] & 0xC0) == 0x80)
-		cursor++;
-	return cursor;
 }
 
 int widget_edit(char *buf, size_t size, size_t *cursor, int key)
@@ -199,7 +145,8 @@ int widget_edit(char *buf, size_t size, size_t *cursor, int key)
 
 	if (*cursor > len)
 		*cursor = len;
-	if (key >= 32 && key < 0x110000 && key != 127) {
+	/* Only what can be shown goes in: a control character would reach the terminal raw. */
+	if (key >= 32 && key < 0x110000 && key != 127 && iswprint((wint_t)key)) {
 		char enc[MB_LEN_MAX];
 		mbstate_t st;
 		size_t n;
@@ -218,7 +165,7 @@ int widget_edit(char *buf, size_t size, size_t *cursor, int key)
 	case 8:
 		if (*cursor == 0)
 			return 2;
-		at = widget_prev(buf, *cursor);
+		at = textcol_prev(buf, *cursor);
 		memmove(buf + at, buf + *cursor, len - *cursor + 1);
 		*cursor = at;
 		return 1;
@@ -226,7 +173,7 @@ int widget_edit(char *buf, size_t size, size_t *cursor, int key)
 	case 4:
 		if (*cursor >= len)
 			return 2;
-		at = widget_next(buf, *cursor);
+		at = textcol_next(buf, *cursor);
 		memmove(buf + *cursor, buf + at, len - at + 1);
 		return 1;
 	case 21: /* Ctrl-U: clear the field */
@@ -236,10 +183,10 @@ int widget_edit(char *buf, size_t size, size_t *cursor, int key)
 		*cursor = 0;
 		return 1;
 	case TK(KEY_LEFT):
-		*cursor = widget_prev(buf, *cursor);
+		*cursor = textcol_prev(buf, *cursor);
 		return 2;
 	case TK(KEY_RIGHT):
-		*cursor = widget_next(buf, *cursor);
+		*cursor = textcol_next(buf, *cursor);
 		return 2;
 	case TK(KEY_HOME):
 	case 1:
@@ -251,14 +198,6 @@ int widget_edit(char *buf, size_t size, size_t *cursor, int key)
 		return 2;
 	}
 	return 0;
-}
-
-/* The mnemonic of "&Remove" is 'r'; 0 when the label has none. */
-static int widget_mnemonic(const char *label)
-{
-	const char *amp = strchr(label, '&');
-
-	return amp && amp[1] ? (amp[1] | 0x20) : 0;
 }
 
 static int widget_dialog_buttons_width(const char *const *buttons)
@@ -279,6 +218,8 @@ int widget_dialog(struct tui *t, const char *title, const char *const *lines, co
 	const char *shown[WIDGET_DIALOG_MAX_BUTTONS];
 	int nbuttons = 0, nlines = 0, i;
 
+	/* Two buttons on one letter: the second could never be reached by its letter. */
+	assert(mnemonic_clash(buttons) < 0);
 	/* The labels as drawn: without the '&' that marks the mnemonic. */
 	while (buttons[nbuttons] && nbuttons < WIDGET_DIALOG_MAX_BUTTONS) {
 		size_t o = 0;
@@ -287,7 +228,7 @@ int widget_dialog(struct tui *t, const char *title, const char *const *lines, co
 				labels[nbuttons][o++] = *p;
 		labels[nbuttons][o] = '\0';
 		shown[nbuttons] = labels[nbuttons];
-		mnemonics[nbuttons] = (char)widget_mnemonic(buttons[nbuttons]);
+		mnemonics[nbuttons] = (char)mnemonic_of(buttons[nbuttons]);
 		nbuttons++;
 	}
 	while (lines[nlines])
@@ -307,6 +248,7 @@ int widget_dialog(struct tui *t, const char *title, const char *const *lines, co
 		y = (t->rows - h) / 2;
 		x = (t->cols - w) / 2;
 		tui_draw(t);
+		tui_top_keys(t, "Esc: close");
 		t->nhits = 0;
 		widget_box(y, x, h, w, title);
 		for (i = 0; i < nlines && i < h - 3 - brows; i++)
@@ -339,7 +281,7 @@ int widget_dialog(struct tui *t, const char *title, const char *const *lines, co
 		if (key & 0x400000)
 			key &= ~0x400000;
 		for (i = 0; i < nbuttons; i++)
-			if (key < 128 && widget_mnemonic(buttons[i]) == (key | 0x20))
+			if (key < 128 && mnemonic_of(buttons[i]) == (key | 0x20))
 				return i;
 	}
 }
@@ -374,6 +316,7 @@ int widget_dropdown(struct tui *t, int y, int x, const char *const *items, int c
 		if (current >= top + h - 2)
 			top = current - (h - 3);
 		tui_draw(t);
+		tui_top_keys(t, "Esc: close");
 		t->nhits = 0;
 		widget_box(y, x, h, w, NULL);
 		for (i = 0; i < h - 2 && top + i < n; i++) {
