@@ -274,6 +274,30 @@ static void accounts_pick_fallbacks(struct tui *t, struct accounts_view *v, stru
 	record_view_apply_item(t, &v->rv, it);
 }
 
+/* What "Use Only This Server" means for fallbacks, as the library sends (account_server_chain):
+ * they are kept but not tried while it is ticked. "" when there is nothing to say. */
+static const char *accounts_only_words(const struct record_view *rv)
+{
+	if (rv->draft == NULL || strcmp(outbox_account_get(rv->draft, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") != 0 ||
+	    *outbox_account_fallbacks(rv->draft) == NULL)
+		return "";
+	return "fallbacks kept but not used while ticked";
+}
+
+/* Ticked with fallbacks listed: the status says it in full, naming them. */
+static void accounts_only_status(struct tui *t, const struct record_view *rv)
+{
+	char *fallbacks;
+
+	if (!*accounts_only_words(rv))
+		return;
+	fallbacks = tui_join(outbox_account_fallbacks(rv->draft));
+	tui_status(t, 0, "Use Only This Server: sends only through \"%s\"; the fallback servers (%s) stay listed "
+		   "but are not tried while it is ticked.", outbox_account_get(rv->draft, OUTBOX_ACCOUNT_SERVER),
+		   fallbacks ? fallbacks : "");
+	free(fallbacks);
+}
+
 /* A value changed in the form; "Edit Server List..." is a way out, never a value. */
 static void accounts_changed(struct tui *t, struct accounts_view *v, struct form_item *it)
 {
@@ -284,6 +308,8 @@ static void accounts_changed(struct tui *t, struct accounts_view *v, struct form
 		return;
 	}
 	record_view_changed(t, &v->rv, it);
+	if (it->id == OUTBOX_ACCOUNT_ONLY_THIS_SERVER)
+		accounts_only_status(t, &v->rv);
 }
 
 static void accounts_button(struct tui *t, struct accounts_view *v, int b)
@@ -398,6 +424,7 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 	static const char mnemonics[BTN_COUNT] = {'+', 'A', '-', 'O', 'n', 'E'};
 	static const char *const heads[3] = {"Email Address", "Full Name", "Outgoing Mail Server"};
 	struct record_view *rv = &v->rv;
+	struct form_item *only;
 	int list_h, w[2], w0, w1, title_y, x;
 	size_t i;
 	char title[400];
@@ -435,6 +462,8 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 		widget_text(title_y, 0, t->cols, title);
 	}
 	attroff(screen_attr(TS_TITLE));
+	if ((only = form_find(&rv->form, OUTBOX_ACCOUNT_ONLY_THIS_SERVER)) != NULL)
+		snprintf(only->note, sizeof only->note, "%s", accounts_only_words(rv));
 	record_view_draw_form(t, rv, title_y + 1, HIT_FIELD);
 	x = 1;
 	for (int b = 0; b < BTN_COUNT; b++)

@@ -121,7 +121,9 @@ struct form_item {
 	char value[1024];
 	size_t cursor;
 	char error[256];
-	char placeholder[64]; /* shown dimmed while an unchanged password field is empty */
+	char placeholder[64]; /* shown dimmed while a password field is empty: unchanged and not
+			       * focused, or emptied by the user (then it says what OK will do) */
+	char note[160];       /* words the view shows beside a box, dimmed ("" for none) */
 	int changed; /* the user edited it since the record was loaded */
 	int pending; /* edited since it was last put in the draft */
 	int visible;
