@@ -264,6 +264,7 @@ static int record_view_deleted(struct tui *t, struct record_view *rv)
 		return rv->ops->save(t->h, rv->draft);
 	case 1:
 		rv->dirty = 0;
+		rv->zone = RV_ZONE_LIST;
 		record_view_reload(t, rv);
 		tui_status(t, 0, "%s Your edits were discarded.", line);
 		return 1;

@@ -30,10 +30,9 @@ struct servers_view {
 };
 
 /* The Password field's hint, by whether a password is stored: it says what Ctrl-U does there. */
-static const char servers_password_help_new[] =
-	"typed here, never shown; stored in the keyring or a private file (Ctrl-U clears what you typed)";
+static const char servers_password_help_new[] = "never shown; stored in the keyring or a private file; Ctrl-U clears it";
 static const char servers_password_help_stored[] =
-	"typing replaces the stored password; Ctrl-U empties the field and OK then asks before removing it";
+	"Ctrl-U: remove the stored password (OK asks first); typing replaces it";
 
 static const char *servers_name_at(const struct servers_view *v, size_t i)
 {
@@ -448,7 +447,7 @@ static void servers_join_and(const char *const *items, char *buf, size_t size)
 static int servers_remove_lines(const outbox_server_removal *plan, const char *target, char l[][400])
 {
 	const char *const *moved = outbox_server_removal_moved(plan), *next, *const *before, *const *after, *acc;
-	char names[300], was[160], now[160];
+	char names[300], *was, *now;
 	int n = 0;
 
 	if (*moved) {
@@ -464,9 +463,11 @@ static int servers_remove_lines(const outbox_server_removal *plan, const char *t
 	}
 	for (size_t i = 0; n < SERVERS_REMOVE_LINES - 1 &&
 			   (acc = outbox_server_removal_fallback(plan, i, &before, &after)) != NULL; i++) {
-		servers_join_and(before, was, sizeof was);
-		servers_join_and(after, now, sizeof now);
-		snprintf(l[n++], 400, "Fallbacks of %s: %s -> %s", acc, was, now[0] ? now : "(none)");
+		was = tui_join(before);
+		now = tui_join(after);
+		snprintf(l[n++], 400, "Fallbacks of %s: %s -> %s", acc, was ? was : "", now && *now ? now : "(none)");
+		free(was);
+		free(now);
 	}
 	return n;
 }
