@@ -444,7 +444,7 @@ static void servers_join_and(const char *const *items, char *buf, size_t size)
 
 /* The dialog's lines for a removal plan: every change the library will make, in its words. */
 #define SERVERS_REMOVE_LINES 12
-static int servers_remove_lines(const outbox_server_removal *plan, const char *target, char l[][400])
+static int servers_remove_lines(const outbox_server_removal *plan, const char *target, char l[][640])
 {
 	const char *const *moved = outbox_server_removal_moved(plan), *next, *const *before, *const *after, *acc;
 	char names[300], *was, *now;
@@ -452,24 +452,47 @@ static int servers_remove_lines(const outbox_server_removal *plan, const char *t
 
 	if (*moved) {
 		servers_join_and(moved, names, sizeof names);
-		snprintf(l[n++], 400, "%s %s %s to server \"%s\".", moved[1] ? "Accounts" : "Account", names,
+		snprintf(l[n++], 640, "%s %s %s to server \"%s\".", moved[1] ? "Accounts" : "Account", names,
 			 moved[1] ? "move" : "moves", target);
 	}
 	if (outbox_server_removal_default(plan, &next)) {
 		if (next)
-			snprintf(l[n++], 400, "The default server becomes \"%s\".", next);
+			snprintf(l[n++], 640, "The default server becomes \"%s\".", next);
 		else
-			snprintf(l[n++], 400, "There will be no default server.");
+			snprintf(l[n++], 640, "There will be no default server.");
 	}
 	for (size_t i = 0; n < SERVERS_REMOVE_LINES - 1 &&
 			   (acc = outbox_server_removal_fallback(plan, i, &before, &after)) != NULL; i++) {
 		was = tui_join(before);
 		now = tui_join(after);
-		snprintf(l[n++], 400, "Fallbacks of %s: %s -> %s", acc, was ? was : "", now && *now ? now : "(none)");
+		snprintf(l[n++], 640, "Fallbacks of %s: %s -> %s", acc, was ? was : "", now && *now ? now : "(none)");
 		free(was);
 		free(now);
 	}
 	return n;
+}
+
+/* The status after the removal: what was done, in the past tense, from the same plan. */
+static void servers_remove_done(const outbox_server_removal *plan, const char *name, const char *target, char *buf,
+				size_t size)
+{
+	char *moved = tui_join(outbox_server_removal_moved(plan));
+	const char *next;
+	size_t len, shrunk = outbox_server_removal_fallback_count(plan);
+
+	snprintf(buf, size, "Removed server \"%s\"", name);
+	len = strlen(buf);
+	if (moved && *moved)
+		len += (size_t)snprintf(buf + len, size - len, "; moved %s to \"%s\"", moved, target);
+	if (len < size && outbox_server_removal_default(plan, &next))
+		len += next ? (size_t)snprintf(buf + len, size - len, "; \"%s\" is the default now", next)
+			    : (size_t)snprintf(buf + len, size - len, "; there is no default server now");
+	if (len < size && shrunk)
+		len += (size_t)snprintf(buf + len, size - len, "; %zu fallback list%s shortened", shrunk,
+					shrunk == 1 ? "" : "s");
+	if (len < size)
+		snprintf(buf + len, size - len, ". Press u to undo.");
+	free(moved);
 }
 
 static void servers_remove(struct tui *t, struct servers_view *v)
@@ -479,7 +502,7 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 	static const char *const stuck[] = {"&Cancel", NULL};
 	const outbox_server *s;
 	outbox_server_removal *plan = NULL;
-	char name[256], target[256] = "", l1[400], changes[SERVERS_REMOVE_LINES][400], done[800];
+	char name[256], target[256] = "", l1[400], changes[SERVERS_REMOVE_LINES][640], done[800];
 	int choice, nchanges;
 
 	if ((s = record_view_remove_start(t, &v->rv)) == NULL)
@@ -511,12 +534,12 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 		snprintf(l1, sizeof l1, "Remove server \"%s\"?", name);
 		if (outbox_server_removal_needs_target(plan) && !target[0]) {
 			/* Nothing to offer but Cancel, and no talk of undo: nothing will happen. */
-			char used[300];
-			servers_join_and(outbox_server_removal_moved(plan), used, sizeof used);
+			char *used = tui_join(outbox_server_removal_moved(plan));
 			snprintf(l1, sizeof l1, "Server \"%s\" cannot be removed.", name);
-			snprintf(changes[0], sizeof changes[0], "It is the outgoing server of %s, and there is no other "
-				 "server to move them to: add one first.", used);
+			snprintf(changes[0], sizeof changes[0], "It is the outgoing server of: %s.", used ? used : "");
+			free(used);
 			lines[k++] = changes[0];
+			lines[k++] = "There is no other server to move them to: add one first.";
 			buttons = stuck;
 		} else {
 			nchanges = servers_remove_lines(plan, target, changes);
@@ -549,12 +572,10 @@ static void servers_remove(struct tui *t, struct servers_view *v)
 		outbox_server_removal_free(plan);
 		return;
 	}
-	nchanges = servers_remove_lines(plan, target, changes);
 	if (outbox_server_remove(t->h, name, target[0] ? target : NULL, 0) < 0) {
 		tui_status(t, 1, "%s", outbox_errmsg(t->h));
 	} else {
-		snprintf(done, sizeof done, "Removed server \"%s\"%s%s Press u to undo.", name,
-			 nchanges ? ". " : ".", nchanges ? changes[0] : "");
+		servers_remove_done(plan, name, target, done, sizeof done);
 		tui_status(t, 0, "%s", done);
 	}
 	outbox_server_removal_free(plan);

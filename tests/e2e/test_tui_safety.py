@@ -145,7 +145,8 @@ def test_removal_names_every_change(ob, ui_factory, size):
     ui.keys("-")
     ui.wait_for(*REMOVE_WORDS)
     ui.keys("Enter")  # Remove and move
-    wait_status(ui, 'Removed server "alpha". Account me@a.test moves to server "beta".')
+    wait_status(ui, 'Removed server "alpha"; moved me@a.test to "beta"; "beta" is the default now; '
+                "2 fallback lists shortened. Press u to undo.")
     quit_clean(ui)
     assert ob.run("server", "show", "alpha").code != 0, "alpha is still there"
     me, you = account_json(ob, "me@a.test"), account_json(ob, "you@b.test")
@@ -190,7 +191,7 @@ def test_removing_the_last_default_server_says_there_is_none(ob, ui_factory):
     ui.keys("-")
     ui.wait_for('Remove server "solo"?', "There will be no default server.")
     ui.keys("Enter")
-    wait_status(ui, 'Removed server "solo". There will be no default server. Press u to undo.')
+    wait_status(ui, 'Removed server "solo"; there is no default server now. Press u to undo.')
     quit_clean(ui)
 
 
