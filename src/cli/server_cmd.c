@@ -641,7 +641,8 @@ int cmd_server(int argc, char **argv)
 			printf("Usage: outbox server remove NAME [--reassign OTHER] [--purge]\n\n"
 			       "Remove a server. Accounts using it must move: --reassign OTHER moves them, and\n"
 			       "makes OTHER the default when NAME was. Undo with 'outbox undo'; --purge removes\n"
-			       "it for good, with its stored password.\n");
+			       "it for good, with its stored password. It says each change it made: accounts\n"
+			       "moved, the new default server, and fallback lists shortened.\n");
 		else if (strcmp(verb, "list") == 0)
 			printf("Usage: outbox server list [--json]\n\nList servers (* marks the default) with the "
 			       "accounts that use each.\n--json prints every setting except secrets.\n");
