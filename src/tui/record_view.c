@@ -305,6 +305,8 @@ int record_view_ok(struct tui *t, struct record_view *rv)
 		}
 	if (!rv->dirty)
 		return 0;
+	if (rv->ops->confirm_save && (rc = rv->ops->confirm_save(t, rv)) != 0)
+		return rc > 0 ? 0 : -1;
 	rc = rv->ops->save(t->h, rv->draft);
 	if (rc == OUTBOX_ECONFLICT && record_view_gone(t, rv)) {
 		/* Past this only after Save as New: its save's result is handled below. */

@@ -130,7 +130,7 @@ static int servers_rec_set(outbox *h, void *rec, int id, const char *value)
 {
 	if (id == SERVERS_SIGN_IN)
 		return 0; /* a button, not a value */
-	/* An emptied field forgets nothing by itself: OK asks first (servers_password_confirm). */
+	/* An emptied field forgets nothing by itself: a save asks first (servers_password_confirm). */
 	if (id < 0)
 		return value[0] ? outbox_server_set_password(h, rec, value) : 0;
 	return outbox_server_set(h, rec, (outbox_server_field_id)id, value);
@@ -246,6 +246,8 @@ static void servers_rec_edited_name(const struct record_view *rv, char *buf, siz
 	snprintf(buf, size, "\"%s\"", outbox_server_get(rv->draft, OUTBOX_SERVER_NAME));
 }
 
+static int servers_password_confirm(struct tui *t, struct record_view *rv);
+
 static const struct record_ops servers_ops = {
 	.noun = "server",
 	.quote = 1,
@@ -264,6 +266,7 @@ static const struct record_ops servers_ops = {
 	.fill_own = servers_rec_fill_own,
 	.listed = servers_rec_listed,
 	.reveal = servers_rec_reveal,
+	.confirm_save = servers_password_confirm,
 	.ask_save = servers_rec_ask_save,
 	.edited_name = servers_rec_edited_name,
 };
@@ -360,12 +363,12 @@ void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *dra
 	tui_status(t, 0, "New server from what was found: check it, then OK (Enter) saves it; Esc cancels.");
 }
 
-/* Before OK saves a Password field the user emptied while a password is stored: ask. 0 to go
- * on saving (the draft then forgets the password, or keeps it), -1 when nothing is to be saved. */
-static int servers_password_confirm(struct tui *t, struct servers_view *v)
+/* Before a save of a Password field the user emptied while a password is stored: ask. 0 to go
+ * on saving (the draft then forgets the password, or keeps it), 1 when Keep It left nothing to
+ * save, -1 to keep editing. The record view asks it before every save (OK, Save on leaving). */
+static int servers_password_confirm(struct tui *t, struct record_view *rv)
 {
 	static const char *const buttons[] = {"&Remove Password", "&Keep It", NULL};
-	struct record_view *rv = &v->rv;
 	struct form_item *it = form_find(&rv->form, SERVERS_PASSWORD);
 	char name[256], line[400];
 	const char *lines[] = {line, "Without it, sending through this server needs a new one.", NULL};
@@ -393,7 +396,7 @@ static int servers_password_confirm(struct tui *t, struct servers_view *v)
 		record_view_cancel(t, rv);
 		tui_status(t, 0, "Kept the stored password for \"%s\"; nothing else had changed, so nothing was saved.",
 			   name);
-		return -1;
+		return 1;
 	default:
 		tui_status(t, 0, "Nothing was saved; still editing \"%s\".", name);
 		return -1;
@@ -419,8 +422,7 @@ static void servers_ok(struct tui *t, struct servers_view *v)
 	int adding = v->rv.adding;
 	char server[256];
 
-	record_view_apply_focused(t, &v->rv);
-	if (servers_password_confirm(t, v) < 0 || record_view_ok(t, &v->rv) < 0 || !adding || v->rv.adding || !v->then_address[0] || v->rv.draft == NULL)
+	if (record_view_ok(t, &v->rv) < 0 || !adding || v->rv.adding || !v->then_address[0] || v->rv.draft == NULL)
 		return;
 	snprintf(server, sizeof server, "%s", outbox_server_get(v->rv.draft, OUTBOX_SERVER_NAME));
 	tui_reload(t);

@@ -280,3 +280,22 @@ def test_account_removed_elsewhere_save_as_new(ob, ui_factory):
     quit_clean(ui)
     got = account_json(ob, "me@a.test")
     assert (got["name"], got["server"]) == ("Me Too", "alpha"), got
+
+
+def test_leaving_with_save_asks_too(ob, ui_factory, auth_server):
+    before = ob.fingerprint()
+    ui = ui_factory()
+    open_password(ui)
+    ui.keys("C-u")
+    ui.wait_for("(stored password: removed on OK)")
+    ui.keys("F1")  # to Accounts: the unsaved edit is offered for saving first
+    ui.wait_for('Save the changes to server "aio"?')
+    ui.keys("s")
+    ui.wait_for('Remove the stored password for server "aio"?')
+    ui.keys("Escape")
+    wait_status(ui, 'Nothing was saved; still editing "aio".')
+    ui.keys("Escape")
+    ui.wait_for("Changes cancelled")
+    quit_clean(ui)
+    assert ob.fingerprint() == before, "declining the question on leaving changed the store"
+    send_one(ob, auth_server, "after leaving")
