@@ -118,6 +118,25 @@ void outbox_server_list_free(outbox_server **list, size_t count);
  * removal is refused while accounts use the server. Removal is undoable unless purged. */
 int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags);
 
+/* What removing a server would change, decided by the same code the removal runs, so a front
+ * end can name every change before the user confirms. */
+typedef struct outbox_server_removal outbox_server_removal;
+/* The plan for outbox_server_remove(h, name, reassign, ...) as the store is now. */
+int outbox_server_remove_plan(outbox *h, const char *name, const char *reassign, outbox_server_removal **out);
+void outbox_server_removal_free(outbox_server_removal *p);
+/* 1 when the removal is refused without `reassign`: accounts use the server, or it is the
+ * default and other servers remain (one of them must become the default). */
+int outbox_server_removal_needs_target(const outbox_server_removal *p);
+/* The accounts that use the server and move to `reassign`; NULL-terminated. */
+const char *const *outbox_server_removal_moved(const outbox_server_removal *p);
+/* 1 when the server is the default; *next is then the default afterwards, NULL for none. */
+int outbox_server_removal_default(const outbox_server_removal *p, const char **next);
+/* How many accounts' fallback lists change, and the i-th: its address, and its fallback
+ * servers before and after (NULL-terminated). */
+size_t outbox_server_removal_fallback_count(const outbox_server_removal *p);
+const char *outbox_server_removal_fallback(const outbox_server_removal *p, size_t i, const char *const **before,
+					   const char *const **after);
+
 /* Give the draft an OAuth client secret to store on save, in the keyring or a 0600 file like a
  * password, never in the database (copied, wiped when the draft is freed). NULL forgets it. */
 int outbox_server_set_oauth_client_secret(outbox *h, outbox_server *s, const char *secret);

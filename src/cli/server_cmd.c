@@ -557,17 +557,40 @@ out:
 	return rc;
 }
 
+/* What the removal changed, in the words of its plan (the library's one decision). */
+static void server_remove_report(const outbox_server_removal *plan, const char *reassign)
+{
+	const char *next, *const *before, *const *after, *account;
+	char *names = cli_join(outbox_server_removal_moved(plan));
+
+	if (names && *names)
+		printf("Moved %s to \"%s\".\n", names, reassign);
+	free(names);
+	if (outbox_server_removal_default(plan, &next)) {
+		if (next)
+			printf("\"%s\" is now the default server.\n", next);
+		else
+			printf("There is no default server now.\n");
+	}
+	for (size_t i = 0; (account = outbox_server_removal_fallback(plan, i, &before, &after)) != NULL; i++) {
+		char *was = cli_join(before), *now = cli_join(after);
+		printf("Fallbacks of %s: %s -> %s.\n", account, was ? was : "", now && *now ? now : "(none)");
+		free(was);
+		free(now);
+	}
+}
+
 static int server_remove(int argc, char **argv)
 {
 	struct server_args a;
 	outbox *h = NULL;
-	outbox_server *s = NULL;
+	outbox_server_removal *plan = NULL;
 	int rc;
 
 	if ((rc = server_parse(argc, argv, "remove", 0, &a)) != 0 || (rc = cli_open(&h)) != 0)
 		goto out;
-	/* Loaded first only to report which accounts moved. */
-	if ((rc = outbox_server_load(h, a.name, &s)) < 0) {
+	/* Planned first only to report what changed: the removal decides the same way. */
+	if ((rc = outbox_server_remove_plan(h, a.name, a.reassign, &plan)) < 0) {
 		rc = cli_fail(h, rc);
 		goto out;
 	}
@@ -576,17 +599,11 @@ static int server_remove(int argc, char **argv)
 		goto out;
 	}
 	printf("Removed server \"%s\"%s.\n", a.name, a.purge ? " for good" : "");
-	if (a.reassign && *outbox_server_used_by(s)) {
-		char *used = cli_join(outbox_server_used_by(s));
-		printf("Moved %s to \"%s\".\n", used ? used : "its accounts", a.reassign);
-		free(used);
-	}
-	if (a.reassign && strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0)
-		printf("\"%s\" is now the default server.\n", a.reassign);
+	server_remove_report(plan, a.reassign);
 	if (!a.purge)
 		printf("Undo with: outbox undo\n");
 out:
-	outbox_server_free(s);
+	outbox_server_removal_free(plan);
 	outbox_close(h);
 	free(a.set);
 	return rc;
@@ -624,7 +641,8 @@ int cmd_server(int argc, char **argv)
 			printf("Usage: outbox server remove NAME [--reassign OTHER] [--purge]\n\n"
 			       "Remove a server. Accounts using it must move: --reassign OTHER moves them, and\n"
 			       "makes OTHER the default when NAME was. Undo with 'outbox undo'; --purge removes\n"
-			       "it for good, with its stored password.\n");
+			       "it for good, with its stored password. It says each change it made: accounts\n"
+			       "moved, the new default server, and fallback lists shortened.\n");
 		else if (strcmp(verb, "list") == 0)
 			printf("Usage: outbox server list [--json]\n\nList servers (* marks the default) with the "
 			       "accounts that use each.\n--json prints every setting except secrets.\n");

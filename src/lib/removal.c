@@ -12,34 +12,15 @@
 #include "record.h"
 #include "oauth_token.h"
 #include "removal.h"
+#include "removal_plan.h"
 #include "secret.h"
 #include "server_internal.h"
 #include "setup_undo.h"
 #include "store.h"
 
-/* The account's fallback server ids in order, as "3,7,9". */
-static int removal_fallback_list(outbox *h, long long account_id, struct buf *out)
-{
-	sqlite3_stmt *st;
-	int rc, step;
-
-	if ((rc = store_prepare(h, &st,
-				"SELECT server_id FROM account_fallbacks WHERE account_id = ?1 ORDER BY position")) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		if (buf_printf(out, "%s%lld", out->len ? "," : "", (long long)sqlite3_column_int64(st, 0)) < 0) {
-			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-			break;
-		}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = outbox_fail_db(h, "reading fallback servers");
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* Rewrite an account's fallbacks from "3,7,9", leaving out ids that are `skip`, the account's own
- * server, or not live. */
+ * server, or not live. A removal writes what its plan kept (so these leave nothing more out);
+ * an undo writes a journalled list, where servers may have gone since. */
 static int removal_write_fallbacks(outbox *h, long long account_id, const char *list, long long skip)
 {
 	const char *p = list;
@@ -65,74 +46,26 @@ static int removal_write_fallbacks(outbox *h, long long account_id, const char *
 	return 0;
 }
 
-/* Live accounts that use server `id` or list it as a fallback: the ones a removal touches. */
-static int removal_touched_accounts(outbox *h, long long id, long long **out, size_t *count)
+/* Write the plan: journal each touched account's server and fallback list under `removal_id`
+ * (0: none), move the accounts to the target, and write the fallback lists the plan keeps. */
+static int removal_detach(outbox *h, const outbox_server_removal *p, long long removal_id)
 {
-	sqlite3_stmt *st;
-	long long *grown;
-	int rc, step;
+	int rc = 0;
 
-	*out = NULL;
-	*count = 0;
-	if ((rc = store_prepare(h, &st,
-				"SELECT id FROM accounts WHERE removed_at IS NULL AND (server_id = ?1 OR id IN"
-				" (SELECT account_id FROM account_fallbacks WHERE server_id = ?1))")) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((grown = realloc(*out, (*count + 1) * sizeof **out)) == NULL) {
-			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-			break;
-		}
-		*out = grown;
-		(*out)[(*count)++] = sqlite3_column_int64(st, 0);
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = outbox_fail_db(h, "reading accounts");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Move the accounts of server `id` to `target` (when given) and take `id` out of every fallback
- * list, journalling each touched account's server and fallback list under `removal_id` (0: none). */
-static int removal_detach(outbox *h, long long id, long long target, long long removal_id)
-{
-	long long *accounts = NULL;
-	char **lists = NULL;
-	size_t n = 0, i;
-	int rc;
-
-	if ((rc = removal_touched_accounts(h, id, &accounts, &n)) < 0)
-		return rc;
-	if (n && (lists = calloc(n, sizeof *lists)) == NULL)
-		rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-	for (i = 0; rc == 0 && i < n; i++) {
-		struct buf list = BUF_INIT;
-		if ((rc = removal_fallback_list(h, accounts[i], &list)) < 0)
-			break;
-		lists[i] = buf_detach(&list);
-		if (lists[i] == NULL)
-			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-		else if (removal_id)
-			rc = store_exec(h,
-					"INSERT INTO removal_effects (removal_id, account_id, kind, old_fallbacks)"
-					" VALUES (?1, ?2, 'fallbacks', ?3)", "iit", removal_id, accounts[i], lists[i]);
-	}
+	for (size_t i = 0; rc == 0 && removal_id && i < p->nacc; i++)
+		rc = store_exec(h,
+				"INSERT INTO removal_effects (removal_id, account_id, kind, old_fallbacks)"
+				" VALUES (?1, ?2, 'fallbacks', ?3)", "iit", removal_id, p->acc[i].id, p->acc[i].before_ids);
 	if (rc == 0 && removal_id)
 		rc = store_exec(h,
 				"INSERT INTO removal_effects (removal_id, account_id, kind, old_server_id)"
 				" SELECT ?1, id, 'server', ?2 FROM accounts WHERE server_id = ?2"
-				" AND removed_at IS NULL", "ii", removal_id, id);
-	if (rc == 0 && target)
+				" AND removed_at IS NULL", "ii", removal_id, p->server_id);
+	if (rc == 0 && p->target_id)
 		rc = store_exec(h, "UPDATE accounts SET server_id = ?1, revision = revision + 1"
-				   " WHERE server_id = ?2 AND removed_at IS NULL", "ii", target, id);
-	/* Rewriting after the move also drops a fallback that became the account's own server. */
-	for (i = 0; rc == 0 && i < n; i++)
-		rc = removal_write_fallbacks(h, accounts[i], lists[i], id);
-	for (i = 0; lists && i < n; i++)
-		free(lists[i]);
-	free(lists);
-	free(accounts);
+				   " WHERE server_id = ?2 AND removed_at IS NULL", "ii", p->target_id, p->server_id);
+	for (size_t i = 0; rc == 0 && i < p->nacc; i++)
+		rc = removal_write_fallbacks(h, p->acc[i].id, p->acc[i].after_ids, p->server_id);
 	return rc;
 }
 
@@ -163,62 +96,37 @@ void removal_forget_secrets(outbox *h, const outbox_server *s)
 
 int outbox_server_remove(outbox *h, const char *name, const char *reassign, unsigned flags)
 {
-	int purge = (flags & OUTBOX_REMOVE_PURGE) != 0, users = 0, rc;
-	long long id = 0, target = 0, was_default = 0, others = 0, removal_id = 0;
-	struct buf names = BUF_INIT;
+	int purge = (flags & OUTBOX_REMOVE_PURGE) != 0, rc;
+	long long removal_id = 0;
 	outbox_server *s = NULL;
+	outbox_server_removal *plan = NULL;
 
 	if ((rc = store_begin(h)) < 0)
 		return rc;
-	if ((rc = outbox_server_load(h, name, &s)) < 0)
+	/* The plan decides what moves, what the default becomes and what each fallback list keeps;
+	 * outbox_server_remove_plan() shows the same decision before the user confirms. */
+	if ((rc = outbox_server_load(h, name, &s)) < 0 || (rc = removal_plan_build(h, s, reassign, &plan)) < 0 ||
+	    (rc = removal_plan_check(h, plan)) < 0)
 		goto done;
-	id = s->id;
-	was_default = strcmp(outbox_server_get(s, OUTBOX_SERVER_DEFAULT), "true") == 0;
-	if (reassign && (rc = server_id_by_name(h, "reassign", reassign, &target)) < 0)
-		goto done;
-	if (target == id) {
-		rc = outbox_fail(h, OUTBOX_EINVALID, "reassign", "\"%s\" is the server being removed", name);
-		goto done;
-	}
-	/* The loaded server already knows its accounts. */
-	for (users = 0; s->used_by && s->used_by[users]; users++)
-		if (buf_printf(&names, "%s%s", users ? ", " : "", s->used_by[users]) < 0) {
-			rc = outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
-			goto done;
-		}
-	if (users && !target) {
-		rc = outbox_fail(h, OUTBOX_EINUSE, NULL,
-				 "server \"%s\" is used by %s; move %s with --reassign OTHER_SERVER", name,
-				 names.data, users == 1 ? "it" : "them");
-		goto done;
-	}
-	if ((rc = store_int(h, &others, 0,
-			    "SELECT count(*) FROM servers WHERE removed_at IS NULL AND id != ?1", "i", id)) < 0)
-		goto done;
-	if (was_default && others && !target) {
-		rc = outbox_fail(h, OUTBOX_EINUSE, NULL,
-				 "server \"%s\" is the default server; name the new default with --reassign "
-				 "OTHER_SERVER", name);
-		goto done;
-	}
 	if (!purge) {
 		if ((rc = store_exec(h,
 				     "INSERT INTO removals (kind, object_id, label, was_default, removed_at)"
-				     " VALUES ('server', ?1, ?2, ?3, ?4)", "itii", id, name, was_default,
-				     store_now())) < 0)
+				     " VALUES ('server', ?1, ?2, ?3, ?4)", "itii", plan->server_id, name,
+				     plan->was_default, store_now())) < 0)
 			goto done;
 		removal_id = sqlite3_last_insert_rowid(h->db);
 	}
-	if ((rc = removal_detach(h, id, target, removal_id)) < 0)
+	if ((rc = removal_detach(h, plan, removal_id)) < 0)
 		goto done;
-	if (was_default && target &&
-	    (rc = store_exec(h, "UPDATE servers SET is_default = (id = ?1)", "i", target)) < 0)
+	if (plan->was_default && plan->target_id &&
+	    (rc = store_exec(h, "UPDATE servers SET is_default = (id = ?1)", "i", plan->target_id)) < 0)
 		goto done;
 	if (purge) {
-		if ((rc = removal_purge_server_row(h, id)) < 0)
+		if ((rc = removal_purge_server_row(h, plan->server_id)) < 0)
 			goto done;
 	} else if ((rc = store_exec(h, "UPDATE servers SET removed_at = ?1, is_default = 0,"
-				       " revision = revision + 1 WHERE id = ?2", "ii", store_now(), id)) < 0) {
+				       " revision = revision + 1 WHERE id = ?2", "ii", store_now(),
+				       plan->server_id)) < 0) {
 		goto done;
 	}
 	rc = store_commit(h);
@@ -230,8 +138,8 @@ done:
 		store_rollback(h);
 	else
 		outbox_clear_error(h);
+	outbox_server_removal_free(plan);
 	outbox_server_free(s);
-	buf_free(&names);
 	return rc;
 }
 

@@ -334,6 +334,30 @@ static void accounts_none_is_default(struct tui *t, struct accounts_view *v, str
 		tui_status(t, 0, "None: the account sends through the default server, \"%s\".", server);
 }
 
+/* What "Use Only This Server" means for fallbacks, as the library sends (account_server_chain):
+ * they are kept but not tried while it is ticked. "" when there is nothing to say. */
+static const char *accounts_only_words(const struct record_view *rv)
+{
+	if (rv->draft == NULL || strcmp(outbox_account_get(rv->draft, OUTBOX_ACCOUNT_ONLY_THIS_SERVER), "true") != 0 ||
+	    *outbox_account_fallbacks(rv->draft) == NULL)
+		return "";
+	return "fallbacks kept but not used while ticked";
+}
+
+/* Ticked with fallbacks listed: the status says it in full, naming them. */
+static void accounts_only_status(struct tui *t, const struct record_view *rv)
+{
+	char *fallbacks;
+
+	if (!*accounts_only_words(rv))
+		return;
+	fallbacks = tui_join(outbox_account_fallbacks(rv->draft));
+	tui_status(t, 0, "Use Only This Server: sends only through \"%s\"; the fallback servers (%s) stay listed "
+		   "but are not tried while it is ticked.", outbox_account_get(rv->draft, OUTBOX_ACCOUNT_SERVER),
+		   fallbacks ? fallbacks : "");
+	free(fallbacks);
+}
+
 /* A value changed in the form; "Edit Server List..." is a way out, never a value. */
 static void accounts_changed(struct tui *t, struct accounts_view *v, struct form_item *it)
 {
@@ -348,6 +372,8 @@ static void accounts_changed(struct tui *t, struct accounts_view *v, struct form
 		return;
 	}
 	record_view_changed(t, &v->rv, it);
+	if (it->id == OUTBOX_ACCOUNT_ONLY_THIS_SERVER)
+		accounts_only_status(t, &v->rv);
 }
 
 static void accounts_button(struct tui *t, struct accounts_view *v, int b)
@@ -490,6 +516,7 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 								   "Edit Servers..."};
 	static const char mnemonics[BTN_COUNT] = {'+', 'A', '-', 'O', 'n', 'E'};
 	struct record_view *rv = &v->rv;
+	struct form_item *only;
 	struct layout_cols c;
 	struct layout_page p;
 	size_t i, total;
@@ -512,6 +539,8 @@ void accounts_draw(struct tui *t, struct accounts_view *v)
 	else
 		snprintf(title, sizeof title, " Account %s%s", rv->orig, rv->dirty ? " (changed)" : "");
 	record_view_draw_title(t, &p, rv->draft ? title : "", t->cols);
+	if ((only = form_find(&rv->form, OUTBOX_ACCOUNT_ONLY_THIS_SERVER)) != NULL)
+		snprintf(only->note, sizeof only->note, "%s", accounts_only_words(rv));
 	record_view_draw_form(t, rv, &p, HIT_FIELD);
 	layout_buttons(t, p.buttons_y, 1, t->cols, labels, mnemonics, BTN_COUNT,
 		       rv->zone == RV_ZONE_BUTTONS ? rv->button : -1, HIT_BUTTON);

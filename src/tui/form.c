@@ -118,6 +118,11 @@ static void form_draw_value(struct form_item *it, int y, int x, int width, int f
 		attron(focused ? screen_attr(TS_FOCUS) : (int)A_NORMAL);
 		mvaddstr(y, x, strcmp(it->value, "true") == 0 ? "[x]" : "[ ]");
 		attroff(focused ? screen_attr(TS_FOCUS) : (int)A_NORMAL);
+		if (it->note[0] && x + 4 < COLS - 1) {
+			attron(A_DIM);
+			widget_text(y, x + 4, COLS - 1 - (x + 4), it->note);
+			attroff(A_DIM);
+		}
 		break;
 	case FORM_CHOICE:
 		attron(focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD));
@@ -149,6 +154,12 @@ static void form_draw_value(struct form_item *it, int y, int x, int width, int f
 			attron(screen_attr(TS_FIELD) | A_DIM);
 			widget_text(y, x, width, it->placeholder);
 			attroff(screen_attr(TS_FIELD) | A_DIM);
+		} else if (it->changed && !it->value[0] && it->placeholder[0]) {
+			/* Emptied on purpose: say what OK will do with the stored one, the cursor before it. */
+			widget_field(y, x, width, "", 0, focused, 1);
+			attron((focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD)) | A_DIM);
+			widget_text(y, x + 1, width - 1, it->placeholder);
+			attroff((focused ? screen_attr(TS_FOCUS) : screen_attr(TS_FIELD)) | A_DIM);
 		} else {
 			widget_field(y, x, width, it->value, it->cursor, focused, 1);
 		}

@@ -247,6 +247,75 @@ static void record_view_say_unchanged(struct tui *t, struct record_view *rv)
 	tui_status(t, 0, "Nothing to save: %s is unchanged.%s", name, on_box ? " Space ticks or clears the box." : "");
 }
 
+/* The draft's values on a new record: every field that has one, and a password typed here (a
+ * stored one stays with the removed record, for undo). NULL with the handle's error set. */
+static void *record_view_copy_as_new(struct tui *t, struct record_view *rv)
+{
+	void *fresh = rv->ops->make();
+
+	if (fresh == NULL) {
+		tui_status(t, 1, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < rv->form.count; i++) {
+		const struct form_item *it = &rv->form.items[i];
+		const char *value = it->id >= 0 ? rv->ops->get(rv->draft, it->id) : it->changed ? it->value : "";
+		if (value[0] && rv->ops->set(t->h, fresh, it->id, value) < 0) {
+			rv->ops->drop(fresh);
+			record_view_show_failure(t, rv);
+			return NULL;
+		}
+	}
+	return fresh;
+}
+
+/* The record was removed by another program while edited: saving over it cannot work. Offer to
+ * add the draft as a new record, or to drop it. 0 when saved as new, 1 when discarded, 2 to keep
+ * editing, or a negative code when the new record could not be saved. */
+static int record_view_deleted(struct tui *t, struct record_view *rv)
+{
+	static const char *const buttons[] = {"&Save as New", "&Discard", NULL};
+	char name[sizeof rv->orig + 40], line[sizeof name + 80];
+	const char *lines[] = {line, "Save as New adds it again with the values in the form.", NULL};
+	void *fresh;
+
+	record_view_name(rv, name, sizeof name, rv->orig, 1);
+	snprintf(line, sizeof line, "%s was removed by another program.", name);
+	switch (widget_dialog(t, "Removed elsewhere", lines, buttons, 0)) {
+	case 0:
+		if ((fresh = record_view_copy_as_new(t, rv)) == NULL)
+			return -1;
+		rv->ops->drop(rv->draft);
+		rv->draft = fresh;
+		rv->orig[0] = '\0';
+		rv->adding = 1;
+		rv->sel = rv->n; /* the new row, below the saved ones, until it is saved */
+		return rv->ops->save(t->h, rv->draft);
+	case 1:
+		rv->dirty = 0;
+		rv->zone = RV_ZONE_LIST;
+		record_view_reload(t, rv);
+		tui_status(t, 0, "%s Your edits were discarded.", line);
+		return 1;
+	default:
+		tui_status(t, 0, "Still editing; OK offers Save as New again.");
+		return 2;
+	}
+}
+
+/* Whether the record the draft was loaded as is gone (removed by another program). */
+static int record_view_gone(struct tui *t, struct record_view *rv)
+{
+	void *check = NULL;
+	int rc;
+
+	if (!rv->orig[0])
+		return 0;
+	rc = rv->ops->load(t->h, rv->orig, &check);
+	rv->ops->drop(check);
+	return rc == OUTBOX_ENOTFOUND;
+}
+
 /* OK: apply the draft in one transaction. Returns 0 when saved (or nothing to save). */
 int record_view_ok(struct tui *t, struct record_view *rv)
 {
@@ -269,8 +338,15 @@ int record_view_ok(struct tui *t, struct record_view *rv)
 		record_view_say_unchanged(t, rv);
 		return 0;
 	}
+	if (rv->ops->confirm_save && (rc = rv->ops->confirm_save(t, rv)) != 0)
+		return rc > 0 ? 0 : -1;
 	rc = rv->ops->save(t->h, rv->draft);
-	if (rc == OUTBOX_ECONFLICT) {
+	if (rc == OUTBOX_ECONFLICT && record_view_gone(t, rv)) {
+		/* Past this only after Save as New: its save's result is handled below. */
+		rc = record_view_deleted(t, rv);
+		if (rc > 0)
+			return rc == 1 ? 0 : -1;
+	} else if (rc == OUTBOX_ECONFLICT) {
 		/* Past this only when the user chose Overwrite: its save's result is handled below. */
 		rc = record_view_conflict(t, rv);
 		if (rc > 0)

@@ -33,6 +33,11 @@ struct servers_view {
 	char then_address[320], then_name[256];
 };
 
+/* The Password field's hint, by whether a password is stored: it says what Ctrl-U does there. */
+static const char servers_password_help_new[] = "never shown; stored in the keyring or a private file; Ctrl-U clears it";
+static const char servers_password_help_stored[] =
+	"Ctrl-U: remove the stored password (OK asks first); typing replaces it";
+
 static const char *servers_name_at(const struct servers_view *v, size_t i)
 {
 	return record_view_key_at(&v->rv, i);
@@ -126,7 +131,7 @@ static void servers_build_form(struct servers_view *v)
 			continue;
 		} else if (id == SERVERS_PASSWORD) {
 			it->label = "Password";
-			it->help = "typed here, never shown; stored in the keyring or a private file (Ctrl-U clears it)";
+			it->help = servers_password_help_new;
 			it->kind = FORM_PASSWORD;
 		} else {
 			it->label = "Sign-In";
@@ -174,8 +179,9 @@ static int servers_rec_set(outbox *h, void *rec, int id, const char *value)
 {
 	if (id == SERVERS_SIGN_IN)
 		return 0; /* a button, not a value */
+	/* An emptied field forgets nothing by itself: a save asks first (servers_password_confirm). */
 	if (id < 0)
-		return outbox_server_set_password(h, rec, value[0] ? value : NULL);
+		return value[0] ? outbox_server_set_password(h, rec, value) : 0;
 	return outbox_server_set(h, rec, (outbox_server_field_id)id, value);
 }
 
@@ -214,6 +220,28 @@ static int servers_rec_field_by_key(const char *key, int *id)
 	return *id >= 0;
 }
 
+/* A password kept by outbox (keyring or file) that an emptied field would remove on OK. */
+static int servers_password_stored(const struct record_view *rv)
+{
+	outbox_password_source src = rv->draft ? outbox_server_password_source(rv->draft) : OUTBOX_PASSWORD_NONE;
+
+	return src == OUTBOX_PASSWORD_KEYRING || src == OUTBOX_PASSWORD_FILE;
+}
+
+/* What the empty Password field shows: where the stored one is kept, or, once the user emptied
+ * the field, that OK removes it (after asking); and the hint that says what Ctrl-U does. */
+static void servers_password_words(const struct record_view *rv, struct form_item *it)
+{
+	outbox_password_source src = rv->draft ? outbox_server_password_source(rv->draft) : OUTBOX_PASSWORD_NONE;
+
+	it->help = servers_password_stored(rv) ? servers_password_help_stored : servers_password_help_new;
+	snprintf(it->placeholder, sizeof it->placeholder, "%s",
+		 it->changed && servers_password_stored(rv) ? "(stored password: removed on OK)" :
+		 src == OUTBOX_PASSWORD_KEYRING ? "(stored in the keyring)" :
+		 src == OUTBOX_PASSWORD_FILE ? "(stored in a private file)" :
+		 src == OUTBOX_PASSWORD_COMMAND ? "(from the password command)" : "");
+}
+
 /* The password is never shown: only where the stored one is kept. */
 static void servers_rec_fill_own(struct record_view *rv, struct form_item *it, int keep_errors)
 {
@@ -224,14 +252,7 @@ static void servers_rec_fill_own(struct record_view *rv, struct form_item *it, i
 		it->cursor = 0;
 		it->changed = it->pending = 0;
 	}
-	it->placeholder[0] = '\0';
-	if (rv->draft) {
-		outbox_password_source src = outbox_server_password_source(rv->draft);
-		snprintf(it->placeholder, sizeof it->placeholder, "%s",
-			 src == OUTBOX_PASSWORD_KEYRING ? "(stored in the keyring)" :
-			 src == OUTBOX_PASSWORD_FILE ? "(stored in a private file)" :
-			 src == OUTBOX_PASSWORD_COMMAND ? "(from the password command)" : "");
-	}
+	servers_password_words(rv, it);
 }
 
 static void servers_free_names(struct servers_view *v)
@@ -317,6 +338,8 @@ static void servers_rec_edited_name(const struct record_view *rv, char *buf, siz
 	snprintf(buf, size, "\"%s\"", outbox_server_get(rv->draft, OUTBOX_SERVER_NAME));
 }
 
+static int servers_password_confirm(struct tui *t, struct record_view *rv);
+
 static const struct record_ops servers_ops = {
 	.noun = "server",
 	.quote = 1,
@@ -335,6 +358,7 @@ static const struct record_ops servers_ops = {
 	.fill_own = servers_rec_fill_own,
 	.listed = servers_rec_listed,
 	.reveal = servers_rec_reveal,
+	.confirm_save = servers_password_confirm,
 	.ask_save = servers_rec_ask_save,
 	.edited_name = servers_rec_edited_name,
 };
@@ -443,6 +467,59 @@ void servers_add_draft(struct tui *t, struct servers_view *v, outbox_server *dra
 	tui_status(t, 0, "New server from what was found: check it, then OK (Enter) saves it; Esc cancels.");
 }
 
+/* Before a save of a Password field the user emptied while a password is stored: ask. 0 to go
+ * on saving (the draft then forgets the password, or keeps it), 1 when Keep It left nothing to
+ * save, -1 to keep editing. The record view asks it before every save (OK, Save on leaving). */
+static int servers_password_confirm(struct tui *t, struct record_view *rv)
+{
+	static const char *const buttons[] = {"&Remove Password", "&Keep It", NULL};
+	struct form_item *it = form_find(&rv->form, SERVERS_PASSWORD);
+	char name[256], line[400];
+	const char *lines[] = {line, "Without it, sending through this server needs a new one.", NULL};
+	int others = 0;
+
+	if (it == NULL || !it->changed || it->value[0] || !servers_password_stored(rv))
+		return 0;
+	snprintf(name, sizeof name, "%s", outbox_server_get(rv->draft, OUTBOX_SERVER_NAME));
+	snprintf(line, sizeof line, "Remove the stored password for server \"%s\"?", name);
+	/* Keep It has the focus: Enter alone never removes a password. */
+	switch (widget_dialog(t, "Remove password", lines, buttons, 1)) {
+	case 0:
+		it->pending = 0;
+		if (outbox_server_set_password(t->h, rv->draft, NULL) < 0) {
+			tui_status(t, 1, "%s", outbox_errmsg(t->h));
+			return -1;
+		}
+		return 0;
+	case 1:
+		it->changed = it->pending = 0;
+		for (int i = 0; i < rv->form.count; i++)
+			others |= rv->form.items[i].changed;
+		if (others)
+			return 0; /* the other edits are saved; the password stays */
+		record_view_cancel(t, rv);
+		tui_status(t, 0, "Kept the stored password for \"%s\"; nothing else had changed, so nothing was saved.",
+			   name);
+		return 1;
+	default:
+		tui_status(t, 0, "Nothing was saved; still editing \"%s\".", name);
+		return -1;
+	}
+}
+
+/* Ctrl-U in the untouched Password field of a server with a stored password: the field is
+ * emptied on purpose, so OK will offer to remove the stored one. */
+static int servers_password_clear(struct tui *t, struct servers_view *v, struct form_item *it, int key)
+{
+	if (key != 21 || it == NULL || it->id != SERVERS_PASSWORD || it->changed || !servers_password_stored(&v->rv))
+		return 0;
+	it->changed = 1;
+	record_view_changed(t, &v->rv, it);
+	servers_password_words(&v->rv, it);
+	tui_status(t, 0, "Password emptied: OK asks before removing the stored password; Esc keeps it.");
+	return 1;
+}
+
 /* OK; a server that Add Account's "Edit manually" began goes on to its account's form. */
 static void servers_ok(struct tui *t, struct servers_view *v)
 {
@@ -486,81 +563,157 @@ static void servers_edited(struct tui *t, struct servers_view *v, struct form_it
 	record_view_changed(t, &v->rv, it);
 }
 
+/* "a", "a and b", "a, b and c": for a sentence that names every account. */
+static void servers_join_and(const char *const *items, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+
+	buf[0] = '\0';
+	while (items[n])
+		n++;
+	for (size_t i = 0; i < n && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", items[i]);
+		len += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* The dialog's lines for a removal plan: every change the library will make, in its words. */
+#define SERVERS_REMOVE_LINES 12
+static int servers_remove_lines(const outbox_server_removal *plan, const char *target, char l[][640])
+{
+	const char *const *moved = outbox_server_removal_moved(plan), *next, *const *before, *const *after, *acc;
+	char names[300], *was, *now;
+	int n = 0;
+
+	if (*moved) {
+		servers_join_and(moved, names, sizeof names);
+		snprintf(l[n++], 640, "%s %s %s to server \"%s\".", moved[1] ? "Accounts" : "Account", names,
+			 moved[1] ? "move" : "moves", target);
+	}
+	if (outbox_server_removal_default(plan, &next)) {
+		if (next)
+			snprintf(l[n++], 640, "The default server becomes \"%s\".", next);
+		else
+			snprintf(l[n++], 640, "There will be no default server.");
+	}
+	for (size_t i = 0; n < SERVERS_REMOVE_LINES - 1 &&
+			   (acc = outbox_server_removal_fallback(plan, i, &before, &after)) != NULL; i++) {
+		was = tui_join(before);
+		now = tui_join(after);
+		snprintf(l[n++], 640, "Fallbacks of %s: %s -> %s", acc, was ? was : "", now && *now ? now : "(none)");
+		free(was);
+		free(now);
+	}
+	return n;
+}
+
+/* The status after the removal: what was done, in the past tense, from the same plan. */
+static void servers_remove_done(const outbox_server_removal *plan, const char *name, const char *target, char *buf,
+				size_t size)
+{
+	char *moved = tui_join(outbox_server_removal_moved(plan));
+	const char *next;
+	size_t len, shrunk = outbox_server_removal_fallback_count(plan);
+
+	snprintf(buf, size, "Removed server \"%s\"", name);
+	len = strlen(buf);
+	if (moved && *moved)
+		len += (size_t)snprintf(buf + len, size - len, "; moved %s to \"%s\"", moved, target);
+	if (len < size && outbox_server_removal_default(plan, &next))
+		len += next ? (size_t)snprintf(buf + len, size - len, "; \"%s\" is the default now", next)
+			    : (size_t)snprintf(buf + len, size - len, "; there is no default server now");
+	if (len < size && shrunk)
+		len += (size_t)snprintf(buf + len, size - len, "; %zu fallback list%s shortened", shrunk,
+					shrunk == 1 ? "" : "s");
+	if (len < size)
+		snprintf(buf + len, size - len, ". Press u to undo.");
+	free(moved);
+}
+
 static void servers_remove(struct tui *t, struct servers_view *v)
 {
+	static const char *const plain[] = {"&Remove", "&Cancel", NULL};
+	static const char *const moving[] = {"&Remove and move", "Choose &server...", "&Cancel", NULL};
+	static const char *const stuck[] = {"&Cancel", NULL};
 	const outbox_server *s;
-	const char *const *used;
-	const char *name, *target = NULL;
-	char l1[400], l2[600], l3[400], *joined;
-	int choice;
+	outbox_server_removal *plan = NULL;
+	char name[256], target[256] = "", l1[400], changes[SERVERS_REMOVE_LINES][640], done[800];
+	int choice, nchanges;
 
 	if ((s = record_view_remove_start(t, &v->rv)) == NULL)
 		return;
-	name = outbox_server_get(s, OUTBOX_SERVER_NAME);
-	used = outbox_server_used_by(s);
-	joined = tui_join(used);
-	for (size_t i = 0; i < v->rv.n && *used; i++)
-		if (i != v->rv.sel) {
-			target = servers_name_at(v, i);
-			break;
-		}
-	snprintf(l1, sizeof l1, "Remove server \"%s\"?", name);
-	for (;;) {
-		const char *lines[5] = {l1, NULL, NULL, NULL, NULL};
-		static const char *const plain[] = {"&Remove", "&Cancel", NULL};
-		static const char *const moving[] = {"&Remove and move", "Choose &server...", "&Cancel", NULL};
-		static const char *const stuck[] = {"&Cancel", NULL};
-		const char *const *buttons = plain;
-		if (*used) {
-			snprintf(l2, sizeof l2, "It is the outgoing server of: %s.", joined ? joined : "");
-			lines[1] = l2;
-			lines[2] = l3;
-			if (target) {
-				snprintf(l3, sizeof l3, "They will move to \"%s\".", target);
-				buttons = moving;
-				lines[3] = "Press u afterwards to undo.";
-			} else {
-				/* Nothing to offer but Cancel, and no talk of undo: nothing will happen. */
-				snprintf(l1, sizeof l1, "Server \"%s\" cannot be removed.", name);
-				snprintf(l3, sizeof l3, "There is no other server to move them to: add one first.");
-				buttons = stuck;
+	snprintf(name, sizeof name, "%s", outbox_server_get(s, OUTBOX_SERVER_NAME));
+	/* Whether a server must take over (its accounts, or the default mark) is the library's call. */
+	if (outbox_server_remove_plan(t->h, name, NULL, &plan) < 0) {
+		tui_status(t, 1, "%s", outbox_errmsg(t->h));
+		return;
+	}
+	if (outbox_server_removal_needs_target(plan))
+		for (size_t i = 0; i < v->rv.n; i++)
+			if (i != v->rv.sel) {
+				snprintf(target, sizeof target, "%s", servers_name_at(v, i));
+				break;
 			}
-		} else {
-			lines[1] = "Press u afterwards to undo.";
+	for (;;) {
+		const char *lines[SERVERS_REMOVE_LINES + 3] = {l1};
+		const char *const *buttons = plain;
+		int k = 1;
+		if (target[0]) {
+			outbox_server_removal_free(plan);
+			plan = NULL;
+			if (outbox_server_remove_plan(t->h, name, target, &plan) < 0) {
+				tui_status(t, 1, "%s", outbox_errmsg(t->h));
+				return;
+			}
 		}
-		choice = widget_dialog(t, buttons == stuck ? "Cannot remove server" : "Remove server", lines, buttons,
-				       0);
+		snprintf(l1, sizeof l1, "Remove server \"%s\"?", name);
+		if (outbox_server_removal_needs_target(plan) && !target[0]) {
+			/* Nothing to offer but Cancel, and no talk of undo: nothing will happen. */
+			char *used = tui_join(outbox_server_removal_moved(plan));
+			snprintf(l1, sizeof l1, "Server \"%s\" cannot be removed.", name);
+			snprintf(changes[0], sizeof changes[0], "It is the outgoing server of: %s.", used ? used : "");
+			free(used);
+			lines[k++] = changes[0];
+			lines[k++] = "There is no other server to move them to: add one first.";
+			buttons = stuck;
+		} else {
+			nchanges = servers_remove_lines(plan, target, changes);
+			for (int i = 0; i < nchanges; i++)
+				lines[k++] = changes[i];
+			lines[k++] = "Press u afterwards to undo.";
+			buttons = outbox_server_removal_needs_target(plan) ? moving : plain;
+		}
+		choice = widget_dialog(t, buttons == stuck ? "Cannot remove server" : "Remove server", lines, buttons, 0);
 		if (buttons == moving && choice == 1) {
 			const char **others = calloc(v->rv.n + 1, sizeof *others);
-			size_t k = 0;
+			size_t m = 0;
 			int pick;
 			for (size_t i = 0; others && i < v->rv.n; i++)
 				if (i != v->rv.sel)
-					others[k++] = servers_name_at(v, i);
+					others[m++] = servers_name_at(v, i);
 			pick = others ? widget_dropdown(t, t->rows / 2, t->cols / 2 - 10, others, 0) : -1;
 			if (pick >= 0)
-				target = others[pick];
+				snprintf(target, sizeof target, "%s", others[pick]);
 			free(others);
 			continue;
 		}
 		break;
 	}
-	if (choice != 0 || (*used && !target)) {
-		free(joined);
-		if (*used && !target)
+	if (choice != 0 || (outbox_server_removal_needs_target(plan) && !target[0])) {
+		if (outbox_server_removal_needs_target(plan) && !target[0])
 			tui_status(t, 1, "Nothing was removed: \"%s\" is the only server its accounts can use.", name);
 		else
 			tui_status(t, 0, "Nothing was removed.");
+		outbox_server_removal_free(plan);
 		return;
 	}
-	if (outbox_server_remove(t->h, name, *used ? target : NULL, 0) < 0) {
+	if (outbox_server_remove(t->h, name, target[0] ? target : NULL, 0) < 0) {
 		tui_status(t, 1, "%s", outbox_errmsg(t->h));
-	} else if (*used) {
-		tui_status(t, 0, "Removed server \"%s\"; moved %s to \"%s\". Press u to undo.", name, joined, target);
 	} else {
-		tui_status(t, 0, "Removed server \"%s\". Press u to undo.", name);
+		servers_remove_done(plan, name, target, done, sizeof done);
+		tui_status(t, 0, "%s", done);
 	}
-	free(joined);
+	outbox_server_removal_free(plan);
 	record_view_removed(t, &v->rv);
 }
 
@@ -747,6 +900,8 @@ int servers_key(struct tui *t, struct servers_view *v, int key)
 			servers_ok(t, v);
 			return 1;
 		}
+		if (servers_password_clear(t, v, it, key))
+			return 1;
 		switch (form_key(t, &rv->form, key)) {
 		case 1:
 			servers_edited(t, v, it);
@@ -837,7 +992,7 @@ void servers_draw(struct tui *t, struct servers_view *v)
 	static const char mnemonics[BTN_COUNT] = {'+', '-', 'C', 'A', 'O', 'n'};
 	const char *shown[BTN_COUNT];
 	struct record_view *rv = &v->rv;
-	struct form_item *sign_in;
+	struct form_item *sign_in, *password;
 	struct layout_cols c;
 	struct layout_page p;
 	size_t total = rv->n + (rv->draft && rv->sel >= rv->n ? 1 : 0), i;
@@ -856,6 +1011,8 @@ void servers_draw(struct tui *t, struct servers_view *v)
 				 layout_mark(rv->scroll, total, p.list_h, row, mark, sizeof mark));
 	}
 	servers_draw_title(t, v, &p);
+	if ((password = form_find(&rv->form, SERVERS_PASSWORD)) != NULL)
+		servers_password_words(rv, password); /* typing may have emptied it since */
 	if ((sign_in = form_find(&rv->form, SERVERS_SIGN_IN)) != NULL && sign_in->visible) {
 		if (rv->dirty)
 			form_set_value(sign_in, "Unsaved changes: save the server (OK) first");

@@ -169,7 +169,9 @@ struct form_item {
 	char value[1024];
 	size_t cursor;
 	char error[256];
-	char placeholder[64]; /* shown dimmed while an unchanged password field is empty */
+	char placeholder[64]; /* shown dimmed while a password field is empty: unchanged and not
+			       * focused, or emptied by the user (then it says what OK will do) */
+	char note[160];       /* words the view shows beside a box, dimmed ("" for none) */
 	int changed; /* the user edited it since the record was loaded */
 	int pending; /* edited since it was last put in the draft */
 	int visible;
@@ -239,6 +241,9 @@ struct record_ops {
 	void (*listed)(struct tui *t, struct record_view *rv);
 	/* Optional: make form item `index` visible (switch page) before it gets the focus. */
 	void (*reveal)(struct record_view *rv, int index);
+	/* Optional: asked when OK (or Save on leaving) is about to save: 0 to save, 1 when nothing is
+	 * left to save (the view reset the draft), -1 to keep editing without saving. */
+	int (*confirm_save)(struct tui *t, struct record_view *rv);
 	/* The question before leaving unsaved edits, and the record as "Unsaved changes to ..." names it. */
 	void (*ask_save)(const struct record_view *rv, char *buf, size_t size);
 	void (*edited_name)(const struct record_view *rv, char *buf, size_t size);

@@ -135,8 +135,7 @@ def test_remove_in_use_reassign_and_undo(ob, ui_factory):
     ui = ui_factory()
     ui.wait_for("Alpha", "Beta")
     ui.keys("-")  # alpha is selected first (ordered by name)
-    ui.wait_for("Remove server \"alpha\"?", "It is the outgoing server of: me@a.test.",
-                'They will move to "beta".')
+    ui.wait_for("Remove server \"alpha\"?", 'Account me@a.test moves to server "beta".')
     ui.save("remove-confirm")
     ui.keys("r")
     ui.wait_for('Removed server "alpha"; moved me@a.test to "beta"')

@@ -107,6 +107,64 @@ static void test_fallback_server_removal_and_undo(void **state)
 	outbox_account_free(a);
 }
 
+/* A NULL-terminated list as "a,b" for got/want messages. */
+static void join_names(const char *const *names, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (; *names && len < size; names++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? "," : "", *names);
+}
+
+/* The plan names each change, and the removal then makes exactly those. */
+static void test_removal_plan_is_what_removal_does(void **state)
+{
+	struct unit_store *f = *state;
+	outbox_server_removal *p = NULL;
+	const char *next = "unset", *const *before, *const *after, *acc;
+	outbox_account *a;
+	char got[200];
+
+	add_account(f->h, "ann@example.org", "main", "spare,third");
+	add_account(f->h, "bob@example.org", "third", "main,spare");
+	EXPECT_INT(outbox_server_remove_plan(f->h, "main", NULL, &p), 0, "plan without a target");
+	EXPECT_INT(outbox_server_removal_needs_target(p), 1, "accounts use main: a target is needed");
+	join_names(outbox_server_removal_moved(p), got, sizeof got);
+	EXPECT_STR(got, "ann@example.org", "who moves");
+	outbox_server_removal_free(p);
+	EXPECT_INT(outbox_server_remove_plan(f->h, "main", "main", &p), OUTBOX_EINVALID, "itself as target");
+	EXPECT_INT(outbox_server_remove_plan(f->h, "main", "spare", &p), 0, "plan with spare");
+	EXPECT_INT(outbox_server_removal_default(p, &next), 1, "main is the default");
+	EXPECT_STR(next, "spare", "the next default");
+	EXPECT_INT((int)outbox_server_removal_fallback_count(p), 2, "fallback lists that change");
+	acc = outbox_server_removal_fallback(p, 0, &before, &after);
+	join_names(after, got, sizeof got);
+	EXPECT_STR(acc, "ann@example.org", "first change");
+	EXPECT_STR(got, "third", "ann's moves to spare, which leaves her fallbacks");
+	acc = outbox_server_removal_fallback(p, 1, &before, &after);
+	join_names(before, got, sizeof got);
+	EXPECT_STR(acc, "bob@example.org", "second change");
+	EXPECT_STR(got, "main,spare", "bob's before");
+	join_names(after, got, sizeof got);
+	EXPECT_STR(got, "spare", "bob's after");
+	outbox_server_removal_free(p);
+
+	EXPECT_INT(outbox_server_remove(f->h, "main", "spare", 0), 0, "remove as planned");
+	assert_int_equal(outbox_account_load(f->h, "ann@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_SERVER), "spare", "ann moved");
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "third", "ann's fallbacks as planned");
+	outbox_account_free(a);
+	assert_int_equal(outbox_account_load(f->h, "bob@example.org", &a), 0);
+	EXPECT_STR(outbox_account_get(a, OUTBOX_ACCOUNT_FALLBACK), "spare", "bob's fallbacks as planned");
+	outbox_account_free(a);
+
+	EXPECT_INT(outbox_server_remove_plan(f->h, "third", NULL, &p), 0, "plan for third");
+	EXPECT_INT(outbox_server_removal_needs_target(p), 1, "bob uses third");
+	outbox_server_removal_free(p);
+	EXPECT_INT(outbox_server_remove_plan(f->h, "nope", NULL, &p), OUTBOX_ENOTFOUND, "unknown server");
+}
+
 static void test_remove_and_undo_account(void **state)
 {
 	struct unit_store *f = *state;
@@ -132,6 +190,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallbacks_and_set_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_server_removal_and_undo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removal_plan_is_what_removal_does, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_undo_account, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
