@@ -205,7 +205,8 @@ static int run_batch(struct run *r, size_t *claimed)
 	int rc;
 
 	*claimed = 0;
-	if ((rc = queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, r->batch, &items, &n)) < 0 ||
+	if ((rc = queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL,
+			      o ? o->id : 0, r->batch, &items, &n)) < 0 ||
 	    n == 0)
 		return rc;
 	*claimed = n;
@@ -267,9 +268,9 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	r->started = 1;
 	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, &r->sh.recorder)) < 0)
 		goto out;
-	/* Everything queued is due now; one that fails again gets its next time from the schedule,
-	 * so the run still ends. */
-	if (o && o->all && (rc = queue_due_now(h, o->server)) < 0)
+	/* Everything queued (or the one message asked for) is due now; one that fails again gets its
+	 * next time from the schedule, so the run still ends. */
+	if (o && (o->all || o->id > 0) && (rc = queue_due_now(h, o->server, o->id)) < 0)
 		goto out;
 	run_remove_orphans(r);
 	do

@@ -70,7 +70,7 @@ static size_t claim(outbox *h, const char *owner, size_t max, struct queue_item 
 {
 	size_t n = 0;
 
-	if (queue_claim(h, owner, 300, NULL, max, items, &n) != 0)
+	if (queue_claim(h, owner, 300, NULL, 0, max, items, &n) != 0)
 		fail_msg("queue_claim: %s", outbox_errmsg(h));
 	return n;
 }
@@ -81,7 +81,7 @@ static void claim_one(outbox *h, const char *owner)
 	struct queue_item **items;
 	size_t n = 0;
 
-	if (queue_claim(h, owner, 300, NULL, 1, &items, &n) != 0)
+	if (queue_claim(h, owner, 300, NULL, 0, 1, &items, &n) != 0)
 		fail_msg("queue_claim: %s", outbox_errmsg(h));
 	EXPECT_INT(n, 1, "claimed one");
 	queue_items_free(items, n);
@@ -452,7 +452,7 @@ static size_t claim_for(outbox *h, const char *server, long long *id)
 	struct queue_item **items;
 	size_t n = 0;
 
-	if (queue_claim(h, "a", 300, server, 10, &items, &n) != 0)
+	if (queue_claim(h, "a", 300, server, 0, 10, &items, &n) != 0)
 		fail_msg("queue_claim: %s", outbox_errmsg(h));
 	*id = n ? items[0]->id : 0;
 	queue_items_free(items, n);
@@ -490,7 +490,7 @@ static void claimer(const char *home, const char *owner, int go, int out)
 	for (;;) {
 		struct queue_item **items;
 		size_t n, i;
-		if (queue_claim(h, owner, 3600, NULL, 10, &items, &n) != 0) {
+		if (queue_claim(h, owner, 3600, NULL, 0, 10, &items, &n) != 0) {
 			fprintf(stderr, "%s: %s\n", owner, outbox_errmsg(h));
 			status = 3;
 			break;
@@ -858,7 +858,7 @@ static void child_runner_main(const char *home, int mark, int ready, int go)
 	char c;
 
 	if (outbox_open(&h, home) < 0 || queue_owner_hold(h, &o) < 0 ||
-	    queue_claim(h, o.name, 300, NULL, 100, &items, &n) < 0)
+	    queue_claim(h, o.name, 300, NULL, 0, 100, &items, &n) < 0)
 		_exit(2);
 	if (mark && n > 0 && queue_mark_sending_group(h, o.name, 300, &items[0]->id, 1, marked) < 0)
 		_exit(3);
@@ -1066,11 +1066,11 @@ static void test_due_now_leaves_failed_alone(void **state)
 	EXPECT_INT(claim(f->h, "a", 10, &items), 0, "nothing due before");
 	queue_items_free(items, 0);
 
-	EXPECT_INT(queue_due_now(f->h, "other"), 0, "queue_due_now for one server");
+	EXPECT_INT(queue_due_now(f->h, "other", 0), 0, "queue_due_now for one server");
 	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the message through that server");
 	EXPECT_INT(items[0]->id, pinned, "the message pinned to it");
 	queue_items_free(items, 1);
-	EXPECT_INT(queue_due_now(f->h, NULL), 0, "queue_due_now for all");
+	EXPECT_INT(queue_due_now(f->h, NULL, 0), 0, "queue_due_now for all");
 	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the other queued message");
 	EXPECT_INT(items[0]->id, later, "the one queued for later");
 	queue_items_free(items, 1);
