@@ -276,6 +276,21 @@ void outbox_view_draw(struct tui *t, struct outbox_view *v);
 int outbox_view_key(struct tui *t, struct outbox_view *v, int key);
 void outbox_view_reload(struct tui *t, struct outbox_view *v);
 
+/* wrap.c: `text` at y,x in rows of `width` columns, cut at spaces, the rows after the first
+ * indented by `indent`; at most `rows` rows. Returns how many it used. */
+int wrap_text(int y, int x, int width, int rows, int indent, const char *text);
+
+/* outbox_send.c: Retry and Retry All: make message `id` (0: every one) due and send it now in a
+ * worker, with "Sending 1 of 3..." and then each message's outcome in a dialog until Close.
+ * Esc closes the dialog and leaves the send running: then the job is returned for the view to
+ * follow with outbox_send_poll, else NULL (finished, or it could not start: the status says). */
+struct outbox_send_job;
+struct outbox_send_job *outbox_send_now(struct tui *t, long long id, const long long *ids, size_t nids);
+/* A send left running: 0 while it runs (with its progress in the status bar), 1 when it ended
+ * (its outcome in the status bar, the job released). */
+int outbox_send_poll(struct tui *t, struct outbox_send_job *j);
+void outbox_send_release(struct outbox_send_job *j);
+
 /* check_view.c: run the connection check on a draft and show each step as it completes. */
 void check_run(struct tui *t, const outbox_server *s);
 
