@@ -246,13 +246,38 @@ static void run_remove_orphans(struct run *r)
 	outbox_error_restore(r->h, &saved);
 }
 
+/* A run for one message needs one to send: a message given up, sent or removed is not sent by
+ * a run, and saying so beats a run that quietly sends nothing. */
+static int run_check_id(outbox *h, long long id)
+{
+	struct queue_item *it = NULL;
+	enum queue_state state;
+	int rc;
+
+	if ((rc = queue_get(h, id, &it)) < 0)
+		return rc;
+	state = it->state;
+	queue_item_free(it);
+	if (state == QUEUE_FAILED)
+		return outbox_fail(h, OUTBOX_ENOTFOUND, "id", "message %lld was given up: outbox queue retry %lld "
+				   "queues it again", id, id);
+	if (state != QUEUE_QUEUED)
+		return outbox_fail(h, OUTBOX_ENOTFOUND, "id", "message %lld is not in the outbox: it was %s", id,
+				   state == QUEUE_DONE ? "sent" : "removed");
+	return 0;
+}
+
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats)
 {
-	struct run *r = calloc(1, sizeof *r);
+	struct run *r;
 	size_t claimed = 0, i;
 	int rc;
 
-	if (r == NULL)
+	if (stats)
+		memset(stats, 0, sizeof *stats);
+	if (o && o->id > 0 && (rc = run_check_id(h, o->id)) < 0)
+		return rc;
+	if ((r = calloc(1, sizeof *r)) == NULL)
 		return queue_oom(h);
 	r->h = h;
 	r->sh.o = o;

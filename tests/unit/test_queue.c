@@ -1079,6 +1079,29 @@ static void test_due_now_leaves_failed_alone(void **state)
 	queue_item_free(it);
 }
 
+/* A run for one message (`queue run --id`, Retry in the UI): only that message is made due and
+ * claimed, however many others are due or waiting. */
+static void test_id_filter_claims_only_that_message(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_entry_in in = {.spool_name = "0123456789abcdef0123456789abcdef", .recipients = one,
+				    .not_before = T0 + 600};
+	long long due = add_msg(f->h, 1, NULL, one), waiting;
+	struct queue_item **items;
+	size_t n = 0;
+
+	assert_int_equal(queue_add(f->h, &in, &waiting), 0);
+	EXPECT_INT(queue_due_now(f->h, NULL, waiting), 0, "queue_due_now for one message");
+	if (queue_claim(f->h, "a", 300, NULL, waiting, 10, &items, &n) != 0)
+		fail_msg("queue_claim: %s", outbox_errmsg(f->h));
+	EXPECT_INT(n, 1, "claimed with an id filter");
+	EXPECT_INT(items[0]->id, waiting, "the message asked for, not the older one that was due");
+	queue_items_free(items, n);
+	EXPECT_INT(claim(f->h, "b", 10, &items), 1, "the other message is still there for any run");
+	EXPECT_INT(items[0]->id, due, "the one that was due all along");
+	queue_items_free(items, 1);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1109,6 +1132,7 @@ int main(void)
 		T(test_hold_removes_dead_runners_files),
 		T(test_unverifiable_owners_wait_for_their_lease),
 		T(test_due_now_leaves_failed_alone),
+		T(test_id_filter_claims_only_that_message),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }
