@@ -11,17 +11,10 @@
 enum { BTN_RETRY, BTN_RETRY_ALL, BTN_REMOVE, BTN_COUNT };
 enum { HIT_ROW = 30, HIT_BUTTON };
 
-/* One server's latest words about the selected message, pointing into outbox_view.shown. */
-#define OUTBOX_VIEW_PARTS 8
-struct outbox_reply_part {
-	const char *server, *words;
-	int server_len, words_len;
-};
-
 struct outbox_view {
 	outbox_queue_view *q;
 	outbox_queue_view *shown; /* the selected message with its attempts, for the details */
-	struct outbox_reply_part parts[OUTBOX_VIEW_PARTS]; /* its servers' replies, in the order tried */
+	struct outbox_reply_part parts[OUTBOX_REPLY_PARTS]; /* its servers' replies, in the order tried */
 	size_t nparts;
 	size_t sel, scroll;
 	long long sel_id;
@@ -29,79 +22,6 @@ struct outbox_view {
 	struct outbox_send_job *send; /* a Retry left sending in the background, or NULL */
 	int button, on_buttons;
 };
-
-/* The length of the server name `p` starts with when ": " follows it and it names a saved server
- * or `also` (the attempt's own), else 0: a reply's own words may hold a colon too. */
-static int outbox_view_server_at(struct tui *t, const char *p, const char *also)
-{
-	const char *colon = strstr(p, ": ");
-	outbox_server *s = NULL;
-	char name[128];
-	int len, known;
-
-	if (colon == NULL || colon == p || colon - p >= (long)sizeof name || memchr(p, ' ', (size_t)(colon - p)))
-		return 0;
-	len = (int)(colon - p);
-	snprintf(name, sizeof name, "%.*s", len, p);
-	known = (also && strcmp(name, also) == 0) || outbox_server_load(t->h, name, &s) == 0;
-	outbox_server_free(s);
-	return known ? len : 0;
-}
-
-/* Keep `server`'s words as its latest, moved after those of the servers tried before it. */
-static void outbox_view_add_part(struct outbox_view *v, const char *server, int server_len, const char *words,
-				 int words_len)
-{
-	size_t i;
-
-	for (i = 0; i < v->nparts; i++)
-		if (v->parts[i].server_len == server_len && strncmp(v->parts[i].server, server, (size_t)server_len) == 0)
-			break;
-	if (i < v->nparts) {
-		memmove(&v->parts[i], &v->parts[i + 1], (v->nparts - i - 1) * sizeof v->parts[0]);
-		v->nparts--;
-	} else if (v->nparts == OUTBOX_VIEW_PARTS) {
-		memmove(&v->parts[0], &v->parts[1], (v->nparts - 1) * sizeof v->parts[0]);
-		v->nparts--;
-	}
-	v->parts[v->nparts++] = (struct outbox_reply_part){server, words, server_len, words_len};
-}
-
-/* Each server's latest reply, oldest attempt first: an attempt's reply names each server it
- * tried in turn ("main: 421 ...; backup: connection refused"); a reply naming none is the
- * attempt's own server's. */
-static void outbox_view_split_replies(struct tui *t, struct outbox_view *v)
-{
-	const outbox_queue_message *m = v->shown ? outbox_queue_view_at(v->shown, 0) : NULL;
-
-	v->nparts = 0;
-	for (size_t i = 0; m && i < m->nlog; i++) {
-		const char *p = m->log[i].reply ? m->log[i].reply : "", *server = m->log[i].server;
-		int len = outbox_view_server_at(t, p, server);
-		if (len == 0) {
-			if (server && *server && *p)
-				outbox_view_add_part(v, server, (int)strlen(server), p, (int)strlen(p));
-			continue;
-		}
-		while (len > 0) {
-			const char *words = p + len + 2, *end = words, *next = NULL;
-			int next_len = 0;
-			/* This server's words end where "; " and another server's name begin. */
-			while ((end = strstr(end, "; ")) != NULL) {
-				if ((next_len = outbox_view_server_at(t, end + 2, server)) > 0) {
-					next = end + 2;
-					break;
-				}
-				end += 2;
-			}
-			if (end == NULL)
-				end = words + strlen(words);
-			outbox_view_add_part(v, p, len, words, (int)(end - words));
-			p = next;
-			len = next ? next_len : 0;
-		}
-	}
-}
 
 /* The selected message with every attempt (the list has only its last reply); NULL when there
  * is none or it cannot be read, and the details then make do with the list's row. */
@@ -111,7 +31,8 @@ static void outbox_view_load_shown(struct tui *t, struct outbox_view *v)
 	v->shown = NULL;
 	if (v->sel_id > 0 && outbox_queue_show(t->h, v->sel_id, &v->shown) < 0)
 		v->shown = NULL;
-	outbox_view_split_replies(t, v);
+	v->nparts = outbox_replies_split(t, v->shown ? outbox_queue_view_at(v->shown, 0) : NULL, v->parts,
+					 OUTBOX_REPLY_PARTS);
 }
 
 void outbox_view_reload(struct tui *t, struct outbox_view *v)

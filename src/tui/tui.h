@@ -280,6 +280,18 @@ void outbox_view_reload(struct tui *t, struct outbox_view *v);
  * indented by `indent`; at most `rows` rows. Returns how many it used. */
 int wrap_text(int y, int x, int width, int rows, int indent, const char *text);
 
+/* outbox_replies.c: each server's latest words about message m, in the order tried, pointing
+ * into m (at most max; the oldest are left out). A reply names the servers it tried ("main:
+ * 421 ...; backup: connection refused", as the library joins them), each a saved server or the
+ * attempt's own; one naming none is the attempt's server's. Returns how many. */
+#define OUTBOX_REPLY_PARTS 8
+struct outbox_reply_part {
+	const char *server, *words;
+	int server_len, words_len;
+};
+size_t outbox_replies_split(struct tui *t, const outbox_queue_message *m, struct outbox_reply_part *parts,
+			    size_t max);
+
 /* outbox_send.c: Retry and Retry All: make message `id` (0: every one) due and send it now in a
  * worker, with "Sending 1 of 3..." and then each message's outcome in a dialog until Close.
  * Esc closes the dialog and leaves the send running: then the job is returned for the view to
