@@ -81,6 +81,9 @@ typedef struct {
 	 * accounts' fallback servers or wait, and once per message whose spool file was refused
 	 * (quarantined, not sent); NULL for none. */
 	void (*notice)(void *ctx, const char *text);
+	/* Above 0: send only this message, now, whatever its next attempt time (as `all` does for
+	 * every message); a given-up one stays failed. 0 for every message the run would send. */
+	long long id;
 } outbox_queue_run_options;
 
 /* Deliver every due message (every queued one with o->all): claim them (so no other runner sends

@@ -19,12 +19,12 @@ static const char queue_help[] =
 	"Commands:\n"
 	"  list [--failed] [--json]     queued (or only failed) messages\n"
 	"  show ID [--json]             one message: recipients and every attempt's reply\n"
-	"  run [--all] [--server NAME] [--connections N] [-v] [--watch]\n"
+	"  run [--all] [--id ID] [--server NAME] [--connections N] [-v] [--watch]\n"
 	"                               send what is due now, one connection per server and up\n"
 	"                               to N (4) servers at once; with --all send every queued\n"
 	"                               message now, whatever its next attempt (failed ones stay\n"
-	"                               failed: see retry); with --watch stay up and send each\n"
-	"                               message as it falls due\n"
+	"                               failed: see retry); with --id only message ID, now; with\n"
+	"                               --watch stay up and send each message as it falls due\n"
 	"  retry ID|--all               make a message (or all) due now; failed ones are queued again\n"
 	"  remove ID [--purge]          remove a message ('outbox undo' brings it back; with\n"
 	"                               --purge it goes for good, its file too)\n";
@@ -254,7 +254,10 @@ static int queue_run_cmd(int argc, char **argv)
 			watch = 1;
 		else if (strcmp(argv[i], "--all") == 0)
 			o.all = 1;
-		else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc) {
+		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
+			if ((rc = queue_parse_id("queue run", argv[++i], &o.id)) != 0)
+				return rc;
+		} else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc) {
 			char *end;
 			long n = strtol(argv[++i], &end, 10);
 			if (*argv[i] == '\0' || *end != '\0' || n < 1 || n > 16)
@@ -264,6 +267,9 @@ static int queue_run_cmd(int argc, char **argv)
 		} else
 			return cli_usage("queue run", "unexpected argument \"%s\"", argv[i]);
 	}
+	/* One message is sent once: a watcher waits for every message, not for that one. */
+	if (o.id && watch)
+		return cli_usage("queue run", "id: sends one message once, so it does not go with --watch");
 	/* Only when it is shown: the library renders every line it hands out, for every message. */
 	if (verbose)
 		o.transcript = queue_transcript;

@@ -87,9 +87,10 @@ int queue_add(outbox *h, const struct queue_entry_in *in, long long *id);
  * was released; a runner that cannot be checked keeps its lease). Oldest due first. A message
  * a dead runner was sending comes back marked uncertain. `server_filter` (NULL for all)
  * matches the row's server, or for a row with server '' the server the account uses now; a row
- * whose account is gone matches no filter and is left to an unfiltered run to report. */
+ * whose account is gone matches no filter and is left to an unfiltered run to report.
+ * `id_filter` (0 for all) claims only that message, for a run that sends one. */
 int queue_claim(outbox *h, const char *owner, long long lease_seconds, const char *server_filter,
-		size_t max, struct queue_item ***out, size_t *n);
+		long long id_filter, size_t max, struct queue_item ***out, size_t *n);
 
 /* A recipient's outcome in one attempt. PENDING with a reply records a temporary refusal (4xx);
  * recipients left out of the result stay as they were. */
@@ -176,9 +177,10 @@ int queue_spool_names_done(outbox *h, char *const *among, char ***names);
  * or at its own time when its runner is dead. */
 int queue_next_due(outbox *h, const char *server_filter, long long *at);
 
-/* Make every queued message (only those through `server_filter` when given) due now, for a run
- * that sends everything; failed ones stay failed (queue_retry is for those). */
-int queue_due_now(outbox *h, const char *server_filter);
+/* Make every queued message (only those through `server_filter` when given, only message
+ * `id_filter` when above 0) due now, for a run that sends everything; failed ones stay failed
+ * (queue_retry is for those). */
+int queue_due_now(outbox *h, const char *server_filter, long long id_filter);
 
 /* Shared by queue.c and queue_claim.c only. */
 struct queue_buf {

@@ -24,11 +24,11 @@
 static const char claim_where[] =
 	"q.state = 'queued' AND q.next_attempt_at <= ?1"
 	" AND (q.lease_until IS NULL OR q.lease_until < ?1)"
-	" AND " CLAIM_SERVER_IS_2
+	" AND " CLAIM_SERVER_IS_2 " AND (?4 = 0 OR q.id = ?4)"
 	" ORDER BY q.next_attempt_at, q.id LIMIT ?3";
 
 /* Select the due rows; the updates come after the SELECT is finalized, never while it steps. */
-static int claim_select(outbox *h, long long now, const char *server_filter, size_t max,
+static int claim_select(outbox *h, long long now, const char *server_filter, long long id_filter, size_t max,
 			struct queue_buf *items)
 {
 	sqlite3_stmt *st;
@@ -42,6 +42,7 @@ static int claim_select(outbox *h, long long now, const char *server_filter, siz
 	else
 		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, max > (size_t)1 << 30 ? (long long)1 << 30 : (long long)max);
+	sqlite3_bind_int64(st, 4, id_filter > 0 ? id_filter : 0);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)
 		if ((rc = queue_buf_push_row(h, items, st)) < 0)
 			break;
@@ -134,7 +135,7 @@ static int claim_free_dead(outbox *h, const char *self, long long now)
 }
 
 int queue_claim(outbox *h, const char *owner, long long lease_seconds, const char *server_filter,
-		size_t max, struct queue_item ***out, size_t *n)
+		long long id_filter, size_t max, struct queue_item ***out, size_t *n)
 {
 	struct queue_buf items = {NULL, 0};
 	sqlite3_stmt *rst = NULL;
@@ -153,7 +154,7 @@ int queue_claim(outbox *h, const char *owner, long long lease_seconds, const cha
 	if ((rc = store_begin(h)) < 0)
 		return rc;
 	if ((rc = claim_free_dead(h, owner, now)) == 0)
-		rc = claim_select(h, now, server_filter, max, &items);
+		rc = claim_select(h, now, server_filter, id_filter, max, &items);
 	for (i = 0; rc == 0 && i < items.n; i++)
 		rc = claim_mark(h, items.v[i], owner, now + lease_seconds);
 	if (rc == 0 && items.n > 0)
@@ -218,16 +219,20 @@ int queue_release(outbox *h, long long id, const char *owner)
 	return 0;
 }
 
-int queue_due_now(outbox *h, const char *server_filter)
+int queue_due_now(outbox *h, const char *server_filter, long long id_filter)
 {
-	int filtered = server_filter && *server_filter;
+	static const char sql[] =
+		"UPDATE queue SET next_attempt_at = ?1 WHERE id IN (SELECT q.id FROM queue q"
+		" WHERE q.state = 'queued' AND q.next_attempt_at > ?1 AND " CLAIM_SERVER_IS_2
+		" AND (?3 = 0 OR q.id = ?3))";
+	long long id = id_filter > 0 ? id_filter : 0;
 
 	/* Only the time changes: the schedule counts attempts from the first, so a message that
-	 * fails again now waits as long as it would have after its next attempt. */
-	return store_exec(h,
-			  "UPDATE queue SET next_attempt_at = ?1 WHERE id IN (SELECT q.id FROM queue q"
-			  " WHERE q.state = 'queued' AND q.next_attempt_at > ?1 AND " CLAIM_SERVER_IS_2 ")",
-			  filtered ? "it" : "in", store_now(), server_filter);
+	 * fails again now waits as long as it would have after its next attempt. ('n' binds NULL
+	 * and takes no argument.) */
+	if (server_filter && *server_filter)
+		return store_exec(h, sql, "iti", store_now(), server_filter, id);
+	return store_exec(h, sql, "ini", store_now(), id);
 }
 
 int queue_next_due(outbox *h, const char *server_filter, long long *at)

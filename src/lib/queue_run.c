@@ -205,7 +205,8 @@ static int run_batch(struct run *r, size_t *claimed)
 	int rc;
 
 	*claimed = 0;
-	if ((rc = queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, r->batch, &items, &n)) < 0 ||
+	if ((rc = queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL,
+			      o ? o->id : 0, r->batch, &items, &n)) < 0 ||
 	    n == 0)
 		return rc;
 	*claimed = n;
@@ -268,13 +269,38 @@ static void run_remove_orphans(struct run *r)
 	outbox_error_restore(r->h, &saved);
 }
 
+/* A run for one message needs one to send: a message given up, sent or removed is not sent by
+ * a run, and saying so beats a run that quietly sends nothing. */
+static int run_check_id(outbox *h, long long id)
+{
+	struct queue_item *it = NULL;
+	enum queue_state state;
+	int rc;
+
+	if ((rc = queue_get(h, id, &it)) < 0)
+		return rc;
+	state = it->state;
+	queue_item_free(it);
+	if (state == QUEUE_FAILED)
+		return outbox_fail(h, OUTBOX_ENOTFOUND, "id", "message %lld was given up: outbox queue retry %lld "
+				   "queues it again", id, id);
+	if (state != QUEUE_QUEUED)
+		return outbox_fail(h, OUTBOX_ENOTFOUND, "id", "message %lld is not in the outbox: it was %s", id,
+				   state == QUEUE_DONE ? "sent" : "removed");
+	return 0;
+}
+
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats)
 {
-	struct run *r = calloc(1, sizeof *r);
+	struct run *r;
 	size_t claimed = 0, i;
 	int rc, sent_any = 0;
 
-	if (r == NULL)
+	if (stats)
+		memset(stats, 0, sizeof *stats);
+	if (o && o->id > 0 && (rc = run_check_id(h, o->id)) < 0)
+		return rc;
+	if ((r = calloc(1, sizeof *r)) == NULL)
 		return queue_oom(h);
 	r->h = h;
 	r->sh.o = o;
@@ -290,9 +316,9 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	r->started = 1;
 	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, &r->sh.recorder)) < 0)
 		goto out;
-	/* Everything queued is due now; one that fails again gets its next time from the schedule,
-	 * so the run still ends. */
-	if (o && o->all && (rc = queue_due_now(h, o->server)) < 0)
+	/* Everything queued (or the one message asked for) is due now; one that fails again gets its
+	 * next time from the schedule, so the run still ends. */
+	if (o && (o->all || o->id > 0) && (rc = queue_due_now(h, o->server, o->id)) < 0)
 		goto out;
 	run_remove_orphans(r);
 	do {

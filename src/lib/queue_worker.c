@@ -213,17 +213,20 @@ static void worker_apply(struct worker_attempt *a, const struct policy_rcpt *v, 
 
 /* Try the job's servers in order, as the policy says: the next one takes over only when this one
  * failed and nothing may have been delivered. When the next message (`ahead`) starts on the same
- * server, it is begun behind this one's data. */
+ * server, it is begun behind this one's data. The reply keeps each failed server's words in the
+ * order tried ("main: ...; backup: ..."), as `send` gives them: the last one alone would hide why
+ * the account's own server failed. */
 static void worker_try_chain(struct run_worker *w, const struct run_job *job, int fd, struct worker_attempt *a,
 			     const struct run_job *ahead_job, struct worker_attempt *ahead)
 {
 	struct policy_attempt pa;
+	struct buf tried = BUF_INIT;
 	size_t k;
 
 	for (k = 0; job->chain && job->chain[k]; k++) {
 		struct run_conn *c = worker_connect(w, job->chain[k]);
 		struct smtp_txn *next = NULL;
-		int failure = 0;
+		int failure = 0, said = 1;
 
 		if (k > 0)
 			worker_reopen(a, job->it->nrcpts);
@@ -241,7 +244,13 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 				next = &ahead->t;
 			if ((failure = session_send_then(w->h, c->session, &a->t, fd, next)) < 0)
 				snprintf(a->why, sizeof a->why, "%s: %s", job->chain[k], outbox_errmsg(w->h));
+			said = failure < 0;
 			a->carrier = c->name;
+		}
+		if (said) {
+			buf_printf(&tried, "%s%s", tried.len ? "; " : "", a->why);
+			if (k > 0 && tried.data)
+				snprintf(a->why, sizeof a->why, "%s", tried.data);
 		}
 		a->answered = failure == 0;
 		policy_judge(&a->t, failure, a->judged, &pa);
@@ -257,6 +266,7 @@ static void worker_try_chain(struct run_worker *w, const struct run_job *job, in
 		if (policy_after_attempt(&a->route, &pa, job->chain[k + 1] != NULL) != POLICY_NEXT_SERVER)
 			break;
 	}
+	buf_free(&tried);
 }
 
 /* Ready an attempt's arrays; 0 or -1 when memory ran out (the message then waits for its lease). */

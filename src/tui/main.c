@@ -247,7 +247,7 @@ void tui_undo(struct tui *t)
 	int rc = outbox_undo(t->h, what, sizeof what);
 
 	if (rc == OUTBOX_ENOTHING)
-		tui_status(t, 1, "Nothing to undo: no server or account was removed and no setup saved.");
+		tui_status(t, 1, "Nothing to undo: no server, account or queued message was removed and no setup saved.");
 	else if (rc < 0)
 		tui_status(t, 1, "%s", outbox_errmsg(t->h));
 	else

@@ -346,6 +346,32 @@ void check_run(struct tui *t, const outbox_server *s, check_apply_fn apply, void
 /* wrap.c: the bytes of `s` that fit in `width` screen columns, ending at a space when the rest
  * does not fit (a longer word is cut); *next is where the next line starts, spaces skipped. */
 size_t wrap_next(const char *s, int width, const char **next);
+/* wrap.c: `text` at y,x in rows of `width` columns, cut at spaces, the rows after the first
+ * indented by `indent`; at most `rows` rows. Returns how many it used. */
+int wrap_text(int y, int x, int width, int rows, int indent, const char *text);
+
+/* outbox_replies.c: each server's latest words about message m, in the order tried, pointing
+ * into m (at most max; the oldest are left out). A reply names the servers it tried ("main:
+ * 421 ...; backup: connection refused", as the library joins them), each a saved server or the
+ * attempt's own; one naming none is the attempt's server's. Returns how many. */
+#define OUTBOX_REPLY_PARTS 8
+struct outbox_reply_part {
+	const char *server, *words;
+	int server_len, words_len;
+};
+size_t outbox_replies_split(struct tui *t, const outbox_queue_message *m, struct outbox_reply_part *parts,
+			    size_t max);
+
+/* outbox_send.c: Retry and Retry All: make message `id` (0: every one) due and send it now in a
+ * worker, with "Sending 1 of 3..." and then each message's outcome in a dialog until Close.
+ * Esc closes the dialog and leaves the send running: then the job is returned for the view to
+ * follow with outbox_send_poll, else NULL (finished, or it could not start: the status says). */
+struct outbox_send_job;
+struct outbox_send_job *outbox_send_now(struct tui *t, long long id, const long long *ids, size_t nids);
+/* A send left running: 0 while it runs (with its progress in the status bar), 1 when it ended
+ * (its outcome in the status bar, the job released). */
+int outbox_send_poll(struct tui *t, struct outbox_send_job *j);
+void outbox_send_release(struct outbox_send_job *j);
 
 /* worker.c: a network job in a detached thread of its own (0, or -1 when none could start). */
 int worker_spawn(void (*fn)(void *arg), void *arg);

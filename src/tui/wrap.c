@@ -1,5 +1,6 @@
 /* wrap.c: breaking UTF-8 text into lines of a given width in screen columns, at spaces where it
- * can, so long advice can be shown whole in a dialog instead of cut at its edge. */
+ * can, so long advice, replies and outcomes are shown whole instead of cut at an edge. */
+#include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -39,4 +40,30 @@ size_t wrap_next(const char *s, int width, const char **next)
 	}
 	*next = s + i;
 	return i;
+}
+
+int wrap_text(int y, int x, int width, int rows, int indent, const char *text)
+{
+	const char *p = text ? text : "";
+	int used = 0;
+
+	if (width < 2 || rows < 1)
+		return 0;
+	do {
+		int w = used ? width - indent : width;
+		const char *next;
+		size_t len;
+		char row[1024];
+		if (w < 1)
+			w = 1;
+		len = wrap_next(p, w, &next);
+		/* The last row available takes what is left, cut at the edge, rather than lose it. */
+		if (used + 1 == rows && *next)
+			len = strlen(p);
+		snprintf(row, sizeof row, "%.*s", (int)len, p);
+		widget_text(y + used, used ? x + indent : x, w, row);
+		used++;
+		p = next;
+	} while (*p && used < rows);
+	return used;
 }

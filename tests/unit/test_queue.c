@@ -70,7 +70,7 @@ static size_t claim(outbox *h, const char *owner, size_t max, struct queue_item 
 {
 	size_t n = 0;
 
-	if (queue_claim(h, owner, 300, NULL, max, items, &n) != 0)
+	if (queue_claim(h, owner, 300, NULL, 0, max, items, &n) != 0)
 		fail_msg("queue_claim: %s", outbox_errmsg(h));
 	return n;
 }
@@ -81,7 +81,7 @@ static void claim_one(outbox *h, const char *owner)
 	struct queue_item **items;
 	size_t n = 0;
 
-	if (queue_claim(h, owner, 300, NULL, 1, &items, &n) != 0)
+	if (queue_claim(h, owner, 300, NULL, 0, 1, &items, &n) != 0)
 		fail_msg("queue_claim: %s", outbox_errmsg(h));
 	EXPECT_INT(n, 1, "claimed one");
 	queue_items_free(items, n);
@@ -452,7 +452,7 @@ static size_t claim_for(outbox *h, const char *server, long long *id)
 	struct queue_item **items;
 	size_t n = 0;
 
-	if (queue_claim(h, "a", 300, server, 10, &items, &n) != 0)
+	if (queue_claim(h, "a", 300, server, 0, 10, &items, &n) != 0)
 		fail_msg("queue_claim: %s", outbox_errmsg(h));
 	*id = n ? items[0]->id : 0;
 	queue_items_free(items, n);
@@ -490,7 +490,7 @@ static void claimer(const char *home, const char *owner, int go, int out)
 	for (;;) {
 		struct queue_item **items;
 		size_t n, i;
-		if (queue_claim(h, owner, 3600, NULL, 10, &items, &n) != 0) {
+		if (queue_claim(h, owner, 3600, NULL, 0, 10, &items, &n) != 0) {
 			fprintf(stderr, "%s: %s\n", owner, outbox_errmsg(h));
 			status = 3;
 			break;
@@ -858,7 +858,7 @@ static void child_runner_main(const char *home, int mark, int ready, int go)
 	char c;
 
 	if (outbox_open(&h, home) < 0 || queue_owner_hold(h, &o) < 0 ||
-	    queue_claim(h, o.name, 300, NULL, 100, &items, &n) < 0)
+	    queue_claim(h, o.name, 300, NULL, 0, 100, &items, &n) < 0)
 		_exit(2);
 	if (mark && n > 0 && queue_mark_sending_group(h, o.name, 300, &items[0]->id, 1, marked) < 0)
 		_exit(3);
@@ -1066,17 +1066,40 @@ static void test_due_now_leaves_failed_alone(void **state)
 	EXPECT_INT(claim(f->h, "a", 10, &items), 0, "nothing due before");
 	queue_items_free(items, 0);
 
-	EXPECT_INT(queue_due_now(f->h, "other"), 0, "queue_due_now for one server");
+	EXPECT_INT(queue_due_now(f->h, "other", 0), 0, "queue_due_now for one server");
 	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the message through that server");
 	EXPECT_INT(items[0]->id, pinned, "the message pinned to it");
 	queue_items_free(items, 1);
-	EXPECT_INT(queue_due_now(f->h, NULL), 0, "queue_due_now for all");
+	EXPECT_INT(queue_due_now(f->h, NULL, 0), 0, "queue_due_now for all");
 	EXPECT_INT(claim(f->h, "a", 10, &items), 1, "due now: the other queued message");
 	EXPECT_INT(items[0]->id, later, "the one queued for later");
 	queue_items_free(items, 1);
 	assert_int_equal(queue_get(f->h, failed, &it), 0);
 	EXPECT_INT(it->state, QUEUE_FAILED, "the failed message stays failed");
 	queue_item_free(it);
+}
+
+/* A run for one message (`queue run --id`, Retry in the UI): only that message is made due and
+ * claimed, however many others are due or waiting. */
+static void test_id_filter_claims_only_that_message(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_entry_in in = {.spool_name = "0123456789abcdef0123456789abcdef", .recipients = one,
+				    .not_before = T0 + 600};
+	long long due = add_msg(f->h, 1, NULL, one), waiting;
+	struct queue_item **items;
+	size_t n = 0;
+
+	assert_int_equal(queue_add(f->h, &in, &waiting), 0);
+	EXPECT_INT(queue_due_now(f->h, NULL, waiting), 0, "queue_due_now for one message");
+	if (queue_claim(f->h, "a", 300, NULL, waiting, 10, &items, &n) != 0)
+		fail_msg("queue_claim: %s", outbox_errmsg(f->h));
+	EXPECT_INT(n, 1, "claimed with an id filter");
+	EXPECT_INT(items[0]->id, waiting, "the message asked for, not the older one that was due");
+	queue_items_free(items, n);
+	EXPECT_INT(claim(f->h, "b", 10, &items), 1, "the other message is still there for any run");
+	EXPECT_INT(items[0]->id, due, "the one that was due all along");
+	queue_items_free(items, 1);
 }
 
 int main(void)
@@ -1109,6 +1132,7 @@ int main(void)
 		T(test_hold_removes_dead_runners_files),
 		T(test_unverifiable_owners_wait_for_their_lease),
 		T(test_due_now_leaves_failed_alone),
+		T(test_id_filter_claims_only_that_message),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }
