@@ -196,7 +196,11 @@ void form_draw(struct tui *t, struct form *f, int top, int height, int tag)
 	if (f->scroll > nvis - height)
 		f->scroll = nvis > height ? nvis - height : 0;
 	x = label_w + 3;
+	/* Room for an error beside the field where the screen is wide; on a narrow one the value
+	 * gets the width, and the focused field's error is read in the status line (form_hint). */
 	fw = t->cols - x - 28;
+	if (fw < 12)
+		fw = t->cols - x - 4;
 	if (fw > 40)
 		fw = 40;
 	if (fw < 12)

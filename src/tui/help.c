@@ -23,8 +23,7 @@ static const char *const help_lines[] = {
 	"Ctrl-U            clear a text or password field",
 	"? F4  q Alt+Q     help, quit (in a text field ? q type: use F4, Alt+Q)",
 	"Servers: Server Name is the host; Short Name is outbox's NAME",
-	"Values are checked as you leave a field; OK is refused until the",
-	"marked fields are fixed. Passwords are never shown.",
+	"Values are checked as you leave a field. Passwords are never shown.",
 	NULL};
 
 void help_show(struct tui *t)

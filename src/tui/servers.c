@@ -936,7 +936,7 @@ static const char *servers_typed_host(struct servers_view *v)
  * first on a narrow screen; the description (or short name) is what names a row, so it stays. */
 static const struct layout_col servers_cols[] = {
 	{"Description", NULL, 8, 36, 0},
-	{"Server Name", "Host", 6, 24, 0},
+	{"Server Name", NULL, 12, 24, 0},
 	{"In Use By Account", "In Use By", 9, 40, 1},
 };
 

@@ -233,7 +233,7 @@ def test_click_then_change_elsewhere_shows_without_a_key(ob, ui_factory, term):
     ob.ok("server", "add", "beta", "--host", "b.test", "--description", "Beta mail")
     ui = ui_factory(pane_term=term)
     ui.wait_for('Server "alpha"', "Beta mail")
-    click_as_a_person(ui, "Beta mail", then=('Server "beta"', "Host Name: b.test"))
+    click_as_a_person(ui, "Beta mail", then=('Server "beta"', "Server Name: b.test"))
     # No key from here on: the live refresh alone must show another program's change.
     ob.ok("server", "add", "other", "--host", "other.test", "--description", "Added elsewhere")
     ui.wait_for("Added elsewhere", timeout=10)
@@ -460,8 +460,8 @@ def test_keys_that_cannot_act_say_why(ob, ui_factory):
                       ("Enter", "No account to edit yet: press a (or +) to add one."),
                       ("c", "c does nothing here: press ? for the keys."),
                       ("3", None),
-                      ("-", "No message to remove: the outbox is empty."),
-                      ("r", "No message to retry: the outbox is empty."),
+                      ("-", "Nothing to remove: the outbox is empty."),
+                      ("r", "Nothing to retry: the outbox is empty."),
                       ("Enter", "Enter acts on a button: Tab to the buttons, or r retries and - removes.")]:
         ui.keys(key)
         if says:

@@ -82,7 +82,7 @@ def test_keep_it_saves_the_other_edits(ob, ui_factory, auth_server):
     ui = ui_factory()
     ui.keys("2")
     ui.wait_for('Server "aio"')
-    ui.keys("Enter", "End")
+    ui.keys("Enter", "Tab", "End")  # Server Name (the host), then Description
     ui.type(" (kept)")
     focus_by_hint(ui, STORED_HINT)
     ui.keys("C-u")
