@@ -318,6 +318,10 @@ const char *const *servers_words(struct servers_view *v);
 /* The default server's name, else the first server's, else NULL: what a new account starts with. */
 const char *servers_default_name(struct servers_view *v);
 
+/* server_removal.c: Remove the selected server of the Servers view after a dialog naming every
+ * change it makes (the library's removal plan), then show the list again. */
+void server_removal_run(struct tui *t, struct record_view *rv);
+
 /* accounts.c */
 struct accounts_view *accounts_new(struct tui *t);
 void accounts_free(struct accounts_view *v);
