@@ -4,27 +4,20 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "textcol.h"
 #include "tui.h"
 
 size_t wrap_next(const char *s, int width, const char **next)
 {
-	mbstate_t st;
 	size_t i = 0, brk = 0, end;
 	int used = 0;
 
-	memset(&st, 0, sizeof st);
+	/* Columns as every other row of the UI counts them (textcol.c): wide characters two,
+	 * combining marks none, anything unprintable one '?'. */
 	while (s[i]) {
 		wchar_t wc;
-		size_t n = mbrtowc(&wc, s + i, strlen(s + i), &st);
-		int w;
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			n = 1; /* shown as one '?' by widget_text */
-			wc = L'?';
-			memset(&st, 0, sizeof st);
-		}
-		w = wcwidth(wc);
-		if (w < 1)
-			w = 1;
+		size_t n = textcol_decode(s + i, &wc);
+		int w = textcol_wcwidth(wc);
 		if (wc == L' ')
 			brk = i;
 		if (used + w > width && i > 0) {
