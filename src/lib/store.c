@@ -302,12 +302,20 @@ int store_bindv(outbox *h, sqlite3_stmt *st, const char *types, va_list ap)
  * text does not (SQL built in a reused buffer) is prepared afresh. */
 int store_prepare_cached(outbox *h, const char *sql, sqlite3_stmt **st)
 {
-	size_t slot = ((uintptr_t)sql >> 3) % STORE_CACHE_SLOTS;
-	struct store_cached *c = &h->cache[slot];
+	uintptr_t key = (uintptr_t)sql;
+	size_t set = ((key >> 3) ^ (key >> 11)) % (STORE_CACHE_SLOTS / STORE_CACHE_WAYS);
+	struct store_cached *ways = &h->cache[set * STORE_CACHE_WAYS], *c = &ways[0];
+	size_t i;
 
-	if (c->st && c->sql == sql && strcmp(sqlite3_sql(c->st), sql) == 0) {
-		*st = c->st;
-		return 0;
+	for (i = 0; i < STORE_CACHE_WAYS; i++) {
+		/* The text is compared too: a string built at run time may reuse an old address. */
+		if (ways[i].st && ways[i].sql == sql && strcmp(sqlite3_sql(ways[i].st), sql) == 0) {
+			ways[i].used = ++h->cache_tick;
+			*st = ways[i].st;
+			return 0;
+		}
+		if (ways[i].used < c->used)
+			c = &ways[i];
 	}
 	if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
 		*st = NULL;
@@ -316,6 +324,7 @@ int store_prepare_cached(outbox *h, const char *sql, sqlite3_stmt **st)
 	sqlite3_finalize(c->st);
 	c->sql = sql;
 	c->st = *st;
+	c->used = ++h->cache_tick;
 	return 0;
 }
 

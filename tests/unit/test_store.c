@@ -83,6 +83,35 @@ static void test_unsynced_commit_leaves_the_connection_at_full(void **state)
 	remove_home(home);
 }
 
+/* Statements a loop takes turns with stay prepared, even when their texts' addresses fall in one
+ * place of the cache: with one slot per address, a queue run parsed two statements per message. */
+static void test_statements_taken_in_turn_stay_prepared(void **state)
+{
+	/* 512 bytes apart: the addresses a one-slot cache keyed on (address / 8) % 64 maps together. */
+	static char texts[8][512];
+	sqlite3_stmt *first, *other, *again;
+	char *home = make_home();
+	outbox *h;
+	int i, round;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		snprintf(texts[i], sizeof texts[i], "SELECT %d", i);
+	EXPECT_INT(outbox_open(&h, home), 0, "open a new store");
+	for (i = 0; i + 1 < 8; i++) {
+		EXPECT_INT(store_prepare_cached(h, texts[i], &first), 0, "prepare a statement");
+		for (round = 0; round < 3; round++) {
+			EXPECT_INT(store_prepare_cached(h, texts[i + 1], &other), 0, "its neighbour");
+			EXPECT_INT(store_prepare_cached(h, texts[i], &again), 0, "the first again");
+			if (again != first)
+				fail_msg("\"%s\" was parsed again after \"%s\": got a new statement, want "
+					 "the cached one", texts[i], texts[i + 1]);
+		}
+	}
+	outbox_close(h);
+	remove_home(home);
+}
+
 static void test_refuses_group_writable_home(void **state)
 {
 	char *home = make_home();
@@ -440,6 +469,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_new_store_is_private_and_current),
 		cmocka_unit_test(test_refuses_group_writable_home),
 		cmocka_unit_test(test_unsynced_commit_leaves_the_connection_at_full),
+		cmocka_unit_test(test_statements_taken_in_turn_stay_prepared),
 		cmocka_unit_test(test_migrates_version_1_with_its_data),
 		cmocka_unit_test(test_refuses_newer_schema),
 		cmocka_unit_test(test_changed_sees_other_processes_only),
