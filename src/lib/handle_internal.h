@@ -24,6 +24,7 @@ struct outbox {
 	sqlite3 *db;
 	struct store_cached cache[STORE_CACHE_SLOTS];
 	unsigned long cache_tick;
+	struct store_log_watch *log_watch; /* store_watch_log's, freed with the connection */
 	char *home; /* the store's directory, resolved: no symbolic link in any part of it */
 	int readonly; /* opened by outbox_open_readonly: nothing is created or written */
 	int schema_version;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "store.h"
 
 struct janitor {
+	outbox *h;   /* its own handle, for checkpoints; NULL without: the log then waits for close */
 	int dir_fd;
 	char *wal;   /* the store's write-ahead log: syncing it makes every commit so far durable */
 	int wal_fd;
@@ -26,18 +28,53 @@ struct janitor {
 	size_t n, cap;
 	int sync_wanted;   /* a sync was asked for since the last one began */
 	int stopping;
-	size_t budget;     /* once stopping: how many more files may be removed */
+	atomic_int leave_rest; /* once stopping: the files not yet removed stay for the next run */
+	size_t handed;     /* files handed over in all, the earlier run's leftovers included */
+	atomic_int log_frames; /* the log's length at the writer's last commit, 0 once checkpointed */
 };
 
-/* Removals a stopping run still waits for: one group's worth, so a small run leaves an empty
- * spool while a large one ends when its last outcome is synced, not 1,000 unlinks later (1.5 ms
- * each on a disk mounted with discard). The rest are the next run's (run_hand_leftovers). */
-#define JANITOR_STOP_BUDGET 64
+/* Files whose records are synced, waiting to be removed: the janitor thread's alone. */
+struct janitor_ready {
+	char (*names)[33];
+	size_t n, done;
+};
 
-/* Every outcome committed before the call becomes durable (store_sync_log). */
-static int janitor_sync(struct janitor *j)
+/* A run handed at most this many files (one group's worth) waits for their removal, so a small
+ * run leaves an empty spool. A larger one ends when its last outcome is synced, not with the
+ * unlinks behind it (1.5 ms each on a disk mounted with discard: waiting for even one group's
+ * worth was a quarter of a 2,000-message run on such a disk); what is left is the next run's
+ * (run_hand_leftovers). */
+#define JANITOR_SMALL_RUN 64
+
+/* Removals between two looks for a sync asked for meanwhile: a sync (and the checkpoint after it)
+ * never waits behind a long list of removals, each 1.5 ms on a slow disk. */
+#define JANITOR_REMOVE_STEP 16
+
+/* The log's length, in 4 KB frames, past which it is checkpointed: three quarters of the 1 MB a
+ * command may leave it at (store_trim_log), so the log restarts before it gets there and a run
+ * usually ends with nothing to trim. Not much less: whoever writes first after a checkpoint
+ * restarts the log and syncs its header, and that is often the runner marking its next group. */
+#define JANITOR_CHECKPOINT_FRAMES 192
+
+/* Every outcome committed before the call becomes durable (store_sync_log). While the run goes
+ * on, the log is then checkpointed if it has grown: here, not in the recorder's commits, so the
+ * run never waits for it. */
+static int janitor_sync(struct janitor *j, int stopping)
 {
-	return store_sync_log(j->wal, &j->wal_fd) == 0;
+	if (store_sync_log(j->wal, &j->wal_fd) != 0)
+		return 0;
+	if (j->h && !stopping && atomic_load(&j->log_frames) > JANITOR_CHECKPOINT_FRAMES) {
+		atomic_store(&j->log_frames, 0);
+		store_checkpoint_behind(j->h);
+	}
+	return 1;
+}
+
+void janitor_log_length(void *janitor, int frames)
+{
+	struct janitor *j = janitor;
+
+	atomic_store(&j->log_frames, frames);
 }
 
 /* Unlinking a file that reached the disk costs the journal a write; on ext4 that was about a
@@ -48,48 +85,70 @@ static void janitor_unlink(int dir_fd, const char *name)
 	(void)unlinkat(dir_fd, name, 0);
 }
 
-/* Whether one more file may be removed: always while the run goes on, within the budget after. */
-static int janitor_may_remove(struct janitor *j)
+/* Add a synced batch to the files to remove. Out of memory, the batch stays for the sweep. */
+static void janitor_ready_add(struct janitor_ready *r, char (*batch)[33], size_t n)
 {
-	int ok;
+	char(*grown)[33];
+	size_t left = r->n - r->done;
 
-	pthread_mutex_lock(&j->lock);
-	ok = !j->stopping || j->budget > 0;
-	if (ok && j->stopping)
-		j->budget--;
-	pthread_mutex_unlock(&j->lock);
-	return ok;
+	if (n == 0)
+		return;
+	grown = malloc((left + n) * sizeof *grown);
+	if (grown == NULL)
+		return;
+	if (left > 0)
+		memcpy(grown, r->names + r->done, left * sizeof *grown);
+	memcpy(grown + left, batch, n * sizeof *grown);
+	free(r->names);
+	r->names = grown;
+	r->n = left + n;
+	r->done = 0;
 }
 
 static void *janitor_main(void *arg)
 {
 	struct janitor *j = arg;
-	char (*batch)[33] = NULL;
-	size_t n;
+	struct janitor_ready ready = {NULL, 0, 0};
+	char (*batch)[33];
+	size_t n, step;
+	int stopping;
 
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
-		while (!j->sync_wanted && !j->stopping)
+		while (!j->sync_wanted && !j->stopping && ready.done == ready.n)
 			pthread_cond_wait(&j->wake, &j->lock);
-		if (!j->sync_wanted)
-			break;
-		/* Take the whole list and work without the lock, so producers never wait on disk.
-		 * Every name in it was handed over after its outcome was committed, so the sync that
-		 * starts now covers them all. */
-		batch = j->names;
-		n = j->n;
-		j->names = NULL;
-		j->n = j->cap = 0;
-		j->sync_wanted = 0;
+		if (j->sync_wanted) {
+			/* Take the whole list and work without the lock, so producers never wait on
+			 * disk. Every name in it was handed over after its outcome was committed, so
+			 * the sync that starts now covers them all. */
+			batch = j->names;
+			n = j->n;
+			j->names = NULL;
+			j->n = j->cap = 0;
+			j->sync_wanted = 0;
+			stopping = j->stopping;
+			pthread_mutex_unlock(&j->lock);
+			/* Without a sync the files stay: a done row's file is an orphan the sweep
+			 * removes. */
+			if (janitor_sync(j, stopping))
+				janitor_ready_add(&ready, batch, n);
+			free(batch);
+			pthread_mutex_lock(&j->lock);
+		} else if (ready.done == ready.n) {
+			break; /* stopping, and nothing is left to do */
+		}
+		if (j->stopping && atomic_load(&j->leave_rest))
+			ready.done = ready.n;
+		/* One step of removals after each sync: syncs asked for faster than they take would
+		 * otherwise never leave time for any. */
 		pthread_mutex_unlock(&j->lock);
-		/* Without a sync the files stay: a done row's file is an orphan the sweep removes. */
-		if (janitor_sync(j))
-			for (size_t i = 0; i < n && janitor_may_remove(j); i++)
-				janitor_unlink(j->dir_fd, batch[i]);
-		free(batch);
+		for (step = 0; step < JANITOR_REMOVE_STEP && ready.done < ready.n && !atomic_load(&j->leave_rest);
+		     step++)
+			janitor_unlink(j->dir_fd, ready.names[ready.done++]);
 		pthread_mutex_lock(&j->lock);
 	}
 	pthread_mutex_unlock(&j->lock);
+	free(ready.names);
 	return NULL;
 }
 
@@ -121,6 +180,10 @@ int janitor_start(outbox *h, struct janitor **out)
 		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
 	}
 	j->wal = dir.data; /* the buffer's string, now owned by the janitor */
+	if (outbox_open(&j->h, outbox_home(h)) < 0) {
+		outbox_close(j->h);
+		j->h = NULL;
+	}
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->wake, NULL);
 	/* Without a thread the janitor still works, only in the caller's time. */
@@ -134,8 +197,9 @@ void janitor_sync_and_remove(struct janitor *j, const char (*names)[33], size_t 
 	size_t i;
 
 	if (!j->running) {
-		for (i = 0; janitor_sync(j) && i < n; i++)
-			janitor_unlink(j->dir_fd, names[i]);
+		if (janitor_sync(j, 0))
+			for (i = 0; i < n; i++)
+				janitor_unlink(j->dir_fd, names[i]);
 		return;
 	}
 	pthread_mutex_lock(&j->lock);
@@ -153,6 +217,7 @@ void janitor_sync_and_remove(struct janitor *j, const char (*names)[33], size_t 
 	if (n > 0)
 		memcpy(j->names + j->n, names, n * sizeof *names);
 	j->n += n;
+	j->handed += n;
 	j->sync_wanted = 1;
 	pthread_cond_signal(&j->wake);
 	pthread_mutex_unlock(&j->lock);
@@ -165,7 +230,7 @@ void janitor_stop(struct janitor *j, int leave_rest)
 	if (j->running) {
 		pthread_mutex_lock(&j->lock);
 		j->stopping = 1;
-		j->budget = leave_rest ? JANITOR_STOP_BUDGET : (size_t)-1;
+		atomic_store(&j->leave_rest, leave_rest && j->handed > JANITOR_SMALL_RUN);
 		pthread_cond_signal(&j->wake);
 		pthread_mutex_unlock(&j->lock);
 		pthread_join(j->thread, NULL);
@@ -177,5 +242,6 @@ void janitor_stop(struct janitor *j, int leave_rest)
 	if (j->wal_fd >= 0)
 		close(j->wal_fd);
 	free(j->wal);
+	outbox_close(j->h);
 	free(j);
 }

@@ -15,9 +15,13 @@ int janitor_start(outbox *h, struct janitor **out);
  * copied; n may be 0 for a sync alone). A file that cannot be deleted, or whose record could not
  * be synced, is left for the orphan sweep. Safe to call from several threads. */
 void janitor_sync_and_remove(struct janitor *j, const char (*names)[33], size_t n);
-/* Finish what is waiting (the sync, then the deletions), then stop. With leave_rest, at most
- * one group's deletions are still waited for and the other files are left to the next run, whose
- * sweep hands them back (their rows say done). NULL is fine. */
+/* Told, from a writer's commit (store_watch_log), how many frames the store's log holds: past a
+ * few hundred, the janitor checkpoints it after its next sync. */
+void janitor_log_length(void *janitor, int frames);
+/* Finish what is waiting (the sync, then the deletions), then stop. With leave_rest, deletions
+ * are still waited for only if at most one group's worth of files was ever handed over; otherwise
+ * the files not yet deleted are left to the next run, whose sweep hands them back (their rows say
+ * done). NULL is fine. */
 void janitor_stop(struct janitor *j, int leave_rest);
 
 #endif

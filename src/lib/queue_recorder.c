@@ -6,6 +6,7 @@
 
 #include "handle_internal.h"
 #include "outbox/handle.h"
+#include "queue_janitor.h"
 #include "queue_recorder.h"
 #include "store.h"
 
@@ -64,7 +65,7 @@ static void *recorder_main(void *arg)
 	return NULL;
 }
 
-int recorder_start(outbox *h, struct recorder **out)
+int recorder_start(outbox *h, struct janitor *j, struct recorder **out)
 {
 	struct recorder *r = calloc(1, sizeof *r);
 	int rc;
@@ -78,6 +79,13 @@ int recorder_start(outbox *h, struct recorder **out)
 			outbox_fail(h, rc, NULL, "%s", outbox_errmsg(r->h));
 			outbox_close(r->h);
 		}
+		free(r);
+		return rc;
+	}
+	/* Its commits never wait for a checkpoint: the janitor takes them when the log has grown. */
+	if (j && (rc = store_watch_log(r->h, janitor_log_length, j)) < 0) {
+		outbox_fail(h, rc, NULL, "%s", outbox_errmsg(r->h));
+		outbox_close(r->h);
 		free(r);
 		return rc;
 	}

@@ -17,10 +17,13 @@ struct recorder;
  * then on the group is the callback's to free. */
 typedef void recorder_done_fn(void *ctx, const int *rcs, const enum queue_state *states, const char *error);
 
-/* Start one, with a handle of its own on the store `h` uses. Its commits
- * do not wait for the disk: the janitor syncs them. Without a thread it still works, in its
+struct janitor;
+
+/* Start one, with a handle of its own on the store `h` uses. Its commits do not wait for the
+ * disk: the janitor `j` syncs them, and checkpoints the log it tells the janitor about (without a
+ * janitor, SQLite checkpoints within its commits). Without a thread it still works, in its
  * caller's time. Fails (the handle says why) when the store cannot be opened. */
-int recorder_start(outbox *h, struct recorder **out);
+int recorder_start(outbox *h, struct janitor *j, struct recorder **out);
 /* Record n (at most RECORDER_GROUP_MAX) outcomes with queue_finish_group, soon, then call done.
  * The results must stay valid until then. Waits while a few groups are waiting already: what a
  * crash loses is what was sent and not yet recorded, so the line is kept short. */

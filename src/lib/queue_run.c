@@ -314,7 +314,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if ((rc = queue_owner_hold(h, &r->sh.owner)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
 		goto out;
 	r->started = 1;
-	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, &r->sh.recorder)) < 0)
+	if ((rc = janitor_start(h, &r->sh.janitor)) < 0 || (rc = recorder_start(h, r->sh.janitor, &r->sh.recorder)) < 0)
 		goto out;
 	/* Everything queued (or the one message asked for) is due now; one that fails again gets its
 	 * next time from the schedule, so the run still ends. */

@@ -336,19 +336,62 @@ void store_release(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* The log's size in bytes, or -1 when it cannot be told. */
+static long long store_log_size(outbox *h)
+{
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(h->db, "main"));
+	struct stat st;
+
+	return wal == NULL || stat(wal, &st) < 0 ? -1 : (long long)st.st_size;
+}
+
 /* A log that stays between commands is never restarted by them: each opens it afresh, finds
  * nothing checkpointed, and appends. So the command that ends with it past STORE_LOG_MOST
  * checkpoints and empties it (three syncs, about one queued send in 50 pays them). It does not
  * wait for a reader (a running `queue run`): then the next command's close tries again. */
 static void store_trim_log(outbox *h)
 {
-	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(h->db, "main"));
-	struct stat st;
-
-	if (h->readonly || wal == NULL || stat(wal, &st) < 0 || st.st_size <= STORE_LOG_MOST)
+	if (h->readonly || store_log_size(h) <= STORE_LOG_MOST)
 		return;
 	sqlite3_busy_timeout(h->db, 0);
 	sqlite3_exec(h->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
+void store_checkpoint_behind(outbox *h)
+{
+	/* A failure (a writer or reader in the way) leaves the log as it was: the next call tries. */
+	if (!h->readonly)
+		sqlite3_wal_checkpoint_v2(h->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+struct store_log_watch {
+	void (*fn)(void *ctx, int frames);
+	void *ctx;
+};
+
+static int store_log_hook(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+	const struct store_log_watch *w = arg;
+
+	(void)db;
+	(void)schema;
+	w->fn(w->ctx, frames);
+	return SQLITE_OK;
+}
+
+int store_watch_log(outbox *h, void (*fn)(void *ctx, int frames), void *ctx)
+{
+	struct store_log_watch *w = calloc(1, sizeof *w);
+
+	if (w == NULL)
+		return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory");
+	w->fn = fn;
+	w->ctx = ctx;
+	free(h->log_watch);
+	h->log_watch = w;
+	/* The hook takes the place of the connection's own checkpoints within commits. */
+	sqlite3_wal_hook(h->db, store_log_hook, w);
+	return 0;
 }
 
 void store_close(outbox *h)
@@ -363,6 +406,8 @@ void store_close(outbox *h)
 		store_trim_log(h);
 	sqlite3_close(h->db);
 	h->db = NULL;
+	free(h->log_watch);
+	h->log_watch = NULL;
 }
 
 /* The cached statement for `sql` with its parameters bound; on failure *st is released already

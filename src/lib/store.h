@@ -37,6 +37,14 @@ int store_sync(outbox *h);
 /* The same with a descriptor of the caller's own (opened on first use, -1 before): for a thread
  * that syncs while others write. 0, or -1 with errno. */
 int store_sync_log(const char *wal, int *fd);
+/* A long run's checkpoints, off its critical path. Its writer's connection takes none within its
+ * commits (SQLite would, once the log passes 4 MB: a few syncs in the writer's time, retried at
+ * each commit while a reader holds the log); store_watch_log instead tells `fn` the log's length
+ * in frames after each of them. A helper thread's connection then calls store_checkpoint_behind,
+ * which copies what it can into the database, waiting for no one; the writer's next commit
+ * starts the log afresh. */
+int store_watch_log(outbox *h, void (*fn)(void *ctx, int frames), void *ctx);
+void store_checkpoint_behind(outbox *h);
 /* Roll back; safe to call when no transaction is open. */
 void store_rollback(outbox *h);
 

@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+from collections import Counter
 
 from conftest import OUTBOX
 from sendutil import configure, marker
@@ -82,6 +83,49 @@ def test_a_queue_run_syncs_per_run_not_per_message(ob, tmp_path, smtp_sink):
     assert len(calls) <= 4, f"queue run of {n} messages: want at most 4 syncs, got " + describe(calls)
     assert queue_list(ob) == []
     assert spool_files(ob) == [], "a run of one group waits for its deletions"
+
+
+
+def test_a_run_checkpoints_in_the_janitor_never_while_sending(ob, tmp_path, smtp_sink):
+    """SQLite checkpoints within a commit once the log passes 4 MB: a few syncs in the committing
+    thread's time, retried at every commit while a reader holds the log. In a run, the thread that
+    records outcomes takes no checkpoint; the janitor does, after its syncs, once the log has
+    grown, so the run never waits for one while it sends, and the log stays within 1 MB."""
+    sink = smtp_sink()
+    configure(ob, "sink", sink.port, "none")
+    ob.ok("server", "edit", "sink", "--port", "9")
+    n = 300  # five recipients each: about 1 MB of records, past the janitor's mark
+    rcpts = [f"r{k}@example.test" for k in range(5)]
+    for i in range(n):
+        ob.ok("send", "--queue-only", *rcpts, input=f"Subject: m{i}\n\n" + "line\n" * 30)
+    ob.ok("server", "edit", "sink", "--port", str(sink.port))
+    log = tmp_path / "strace-run.log"
+    env = dict(ob.env)
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
+    p = subprocess.run(["strace", "-f", "-qq", "-y", "-o", str(log), "-e",
+                        "trace=execve,fdatasync,fsync", OUTBOX, "queue", "run"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0 and f"Sent {n}," in p.stdout, p.stdout + p.stderr
+    lines = log.read_text().splitlines()
+    main = lines[0].split()[0]  # the execve of outbox itself
+    synced = [line for line in lines if SYNC_LINE.match(line) and "<unfinished" not in line]
+    log_syncs = Counter(line.split()[0] for line in synced if re.search(r"/outbox\.db-wal>", line))
+    assert log_syncs, "no sync of the log at all:\n" + "\n".join(lines[:20])
+    janitor = log_syncs.most_common(1)[0][0]  # it syncs the log after every group
+    db_syncs = [line for line in synced if re.search(r"/outbox\.db>", line)]
+    shown = "\n  ".join(db_syncs)
+    assert any(line.split()[0] == janitor for line in db_syncs), \
+        f"want the janitor ({janitor}) to checkpoint the log during the run; outbox.db synced by:\n  {shown}"
+    # The recorder never waits for a checkpoint, and the main thread at most once: when the store
+    # it closes has a log left past 1 MB, it trims it.
+    others = [line for line in db_syncs if line.split()[0] not in (janitor, main)]
+    assert not others, "a thread that records or sends waited for a checkpoint:\n  " + "\n  ".join(others)
+    by_main = [line for line in db_syncs if line.split()[0] == main]
+    assert len(by_main) <= 1, "the run's own thread checkpointed more than a close's trim:\n  " + \
+        "\n  ".join(by_main)
+    wal = os.path.getsize(os.path.join(ob.home, "outbox.db-wal"))
+    assert wal <= 1_048_576, f"the log holds {wal} bytes after the run: want at most 1 MB"
+    assert queue_list(ob) == []
 
 
 def test_files_a_large_run_leaves_are_done_and_the_next_run_removes_them(ob, smtp_sink):

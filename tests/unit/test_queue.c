@@ -720,7 +720,7 @@ static void test_recorder_records_in_order(void **state)
 	for (i = 0; i < 3; i++)
 		r[i] = (struct queue_result){.id = ids[i], .owner = "a", .outcome = "attempted", .rcpts = &ok,
 					     .nrcpts = 1};
-	assert_int_equal(recorder_start(f->h, &rec), 0);
+	assert_int_equal(recorder_start(f->h, NULL, &rec), 0);
 	recorder_submit(rec, rp, 1, note_recorded, (void *)1L);
 	recorder_submit(rec, rp + 1, 1, note_recorded, (void *)2L);
 	recorder_drain(rec);
