@@ -1,6 +1,6 @@
 /* sasl.c: SMTP AUTH without I/O: which mechanism to use, and each base64 line to send.
- * GNU SASL computes PLAIN, LOGIN, CRAM-MD5 and SCRAM(-PLUS); XOAUTH2, OAUTHBEARER and EXTERNAL
- * are a single formatted message each, built here. */
+ * GNU SASL computes CRAM-MD5 and SCRAM(-PLUS); PLAIN, LOGIN, XOAUTH2, OAUTHBEARER and EXTERNAL
+ * are one or two formatted messages each, built here. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +34,11 @@ static const struct mech mechs[] = {
 	{"SCRAM-SHA-256", "scram-sha-256", M_IR | M_GSASL | M_AUTO},
 	{"SCRAM-SHA-1", "scram-sha-1", M_IR | M_GSASL | M_AUTO},
 	{"CRAM-MD5", "cram-md5", M_GSASL | M_AUTO},
-	{"PLAIN", "plain", M_IR | M_GSASL | M_AUTO},
-	{"LOGIN", "login", M_GSASL | M_AUTO},
+	/* Built here, not by GNU SASL: the most used mechanisms then do not load it (nor its libidn
+	 * and libgcrypt), and what they send is the same bytes: PLAIN is RFC 4616's
+	 * authzid NUL authcid NUL passwd with no authzid, LOGIN the user, then the password. */
+	{"PLAIN", "plain", M_IR | M_AUTO},
+	{"LOGIN", "login", M_AUTO},
 	{"XOAUTH2", "xoauth2", M_IR | M_OAUTH},
 	{"OAUTHBEARER", "oauthbearer", M_IR | M_OAUTH},
 	{"EXTERNAL", "external", M_IR},
@@ -45,7 +48,9 @@ static const struct mech mechs[] = {
 struct sasl_session {
 	const struct mech *mech;
 	Gsasl_session *gs;  /* GNU SASL's half; NULL for the mechanisms built here */
-	struct buf message; /* the one message of XOAUTH2, OAUTHBEARER or EXTERNAL; holds the token */
+	/* The message of a mechanism built here, holding the password or the token; LOGIN's is its
+	 * two, the user and the password, with a NUL between. */
+	struct buf message;
 	int steps;          /* calls to sasl_step that produced a response */
 	int done;
 	int answered_error; /* XOAUTH2/OAUTHBEARER: the reply to the server's error challenge went */
@@ -395,6 +400,16 @@ static int start_built(outbox *h, struct sasl_session *s, const struct sasl_para
 
 	if (strcmp(s->mech->name, "EXTERNAL") == 0)
 		return 0; /* empty: the identity is the client certificate's, no authzid asked */
+	if (strcmp(s->mech->name, "PLAIN") == 0 || strcmp(s->mech->name, "LOGIN") == 0) {
+		size_t lead = strcmp(s->mech->name, "PLAIN") == 0; /* no authzid: the user's own */
+
+		buf_append(b, "", lead);
+		buf_append(b, p->user, strlen(p->user) + 1);
+		buf_append(b, p->password, strlen(p->password));
+		if (b->len != lead + strlen(p->user) + 1 + strlen(p->password))
+			return outbox_fail(h, OUTBOX_ENOMEM, NULL, "out of memory in %s", s->mech->name);
+		return 0;
+	}
 	/* 0x01 separates the key=value pairs; inside a value it would forge another pair. */
 	if (strchr(p->user, '\x01'))
 		return outbox_fail(h, OUTBOX_EINVALID, "user", "must not hold a control character");
@@ -545,8 +560,39 @@ wipe:
 	return ret;
 }
 
+/* Whether `s` is base64 as RFC 4648 writes it: whole groups of four, "=" only to pad the last. */
+static int b64_valid(const char *s)
+{
+	size_t n = strlen(s), pad = 0;
+
+	while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
+		pad++;
+	if (n % 4 != 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != n - pad)
+		return 0;
+	return 1;
+}
+
+/* LOGIN answers two prompts, whatever their words ("Username:", "User Name"): the user, then the
+ * password. */
+static int step_login(outbox *h, struct sasl_session *s, const char *challenge, char **response)
+{
+	size_t user_len = strlen(s->message.data);
+
+	if (challenge != NULL && !b64_valid(challenge))
+		return outbox_fail(h, OUTBOX_EPROTOCOL, "auth", "the server's LOGIN challenge is not valid base64");
+	if (s->steps > 1)
+		return outbox_fail(h, OUTBOX_EPROTOCOL, "auth",
+				   "the server asked for more after the LOGIN exchange was complete");
+	s->done = s->steps == 1;
+	if (s->steps == 0)
+		return respond(h, s, s->message.data, user_len, 0, response);
+	return respond(h, s, s->message.data + user_len + 1, s->message.len - user_len - 1, 0, response);
+}
+
 static int step_built(outbox *h, struct sasl_session *s, const char *challenge, char **response)
 {
+	if (strcmp(s->mech->name, "LOGIN") == 0)
+		return step_login(h, s, challenge, response);
 	if (s->steps == 0) {
 		/* A server that takes no initial response prompts with an empty 334 instead. */
 		if (challenge != NULL && *challenge != '\0')

@@ -1,5 +1,5 @@
-/* sasl.h: SMTP AUTH mechanisms: choosing one and computing each step. GNU SASL does PLAIN, LOGIN,
- * CRAM-MD5 and SCRAM(-PLUS); XOAUTH2, OAUTHBEARER and EXTERNAL are built here. No I/O. */
+/* sasl.h: SMTP AUTH mechanisms: choosing one and computing each step. GNU SASL does CRAM-MD5 and
+ * SCRAM(-PLUS); PLAIN, LOGIN, XOAUTH2, OAUTHBEARER and EXTERNAL are built here. No I/O. */
 #ifndef OUTBOX_SASL_H
 #define OUTBOX_SASL_H
 

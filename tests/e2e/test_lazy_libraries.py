@@ -1,5 +1,6 @@
 # tests/e2e/test_lazy_libraries.py: what a command maps. A plain-SMTP send without AUTH must not
-# load libidn2 or GNU SASL (nor libcurl, GMime, libsecret); the commands that need them still do.
+# load libidn2 or GNU SASL (nor libcurl, GMime, libsecret), nor one with AUTH PLAIN or LOGIN GNU
+# SASL; the commands that need them still do.
 import os
 import subprocess
 
@@ -40,14 +41,27 @@ def test_a_plain_send_without_auth_loads_no_lazy_library(ob, aiosmtpd_srv):
     assert unwanted == [], f"a plain send without AUTH loaded {unwanted}; want none of {LAZY}"
 
 
-def test_auth_plain_loads_gnu_sasl_when_it_authenticates(ob, aiosmtpd_srv, pki):
+@pytest.mark.parametrize("mech", ["plain", "login"])
+def test_auth_plain_and_login_load_no_gnu_sasl(ob, aiosmtpd_srv, pki, mech):
     srv = aiosmtpd_srv
-    configure(ob, "aio", srv.port, "starttls", "--auth", "plain", user=srv.user,
+    configure(ob, "aio", srv.port, "starttls", "--auth", mech, user=srv.user,
               password=srv.password, ca=pki.ca_cert)
+    m = marker()
+    r, libs = run_traced(ob, "send", "a@example.test", input=f"Subject: {m}\n\nx\n")
+    assert r.code == 0, r.describe()[-2000:]
+    assert any(m.encode() in (x[1] if isinstance(x, tuple) else x) for x in srv.messages()), \
+        f"the message did not reach aiosmtpd through AUTH {mech.upper()}"
+    got = [x for x in libs if "libgsasl.so" in x]
+    assert got == [], f"AUTH {mech.upper()} loaded {got}; want no GNU SASL"
+
+
+def test_scram_loads_gnu_sasl_when_it_authenticates(ob, postfix, pki):
+    configure(ob, "pf", postfix.submission_port, "starttls", "--auth", "scram-sha-256",
+              user=postfix.user, password=postfix.password, ca=pki.ca_cert)
     r, libs = run_traced(ob, "send", "a@example.test", input=f"Subject: {marker()}\n\nx\n")
     assert r.code == 0, r.describe()[-2000:]
     got = [x for x in libs if "libgsasl.so" in x]
-    assert got, f"want libgsasl loaded for AUTH PLAIN, got libraries {libs}"
+    assert got, f"want libgsasl loaded for SCRAM-SHA-256, got libraries {libs}"
 
 
 @pytest.mark.parametrize("host, loads", [("b\u00fccher.example.test", True),
@@ -82,7 +96,7 @@ def run_without(ob, sonames, *args, input=None):
 
 
 def test_without_libidn2_and_gnu_sasl_a_plain_send_works_and_the_rest_says_what_to_install(
-        ob, aiosmtpd_srv, pki):
+        ob, aiosmtpd_srv, postfix, pki):
     srv = aiosmtpd_srv
     configure(ob, "aio", srv.port, "none")
     m = marker()
@@ -100,6 +114,14 @@ def test_without_libidn2_and_gnu_sasl_a_plain_send_works_and_the_rest_says_what_
 
     configure(ob, "tls", srv.port, "starttls", "--auth", "plain", user=srv.user,
               password=srv.password, ca=pki.ca_cert)
+    m = marker()
+    r = run_without(ob, ["libgsasl.so.18"], "send", "a@example.test", input=f"Subject: {m}\n\nx\n")
+    assert r.code == 0, "AUTH PLAIN needs no GNU SASL; got:\n" + r.describe()
+    assert any(m.encode() in (x[1] if isinstance(x, tuple) else x) for x in srv.messages()), \
+        "the message did not reach aiosmtpd"
+
+    configure(ob, "pf", postfix.submission_port, "starttls", "--auth", "scram-sha-256",
+              user=postfix.user, password=postfix.password, ca=pki.ca_cert)
     r = run_without(ob, ["libgsasl.so.18"], "send", "a@example.test",
                     input=f"Subject: {marker()}\n\nx\n")
     assert r.code == 78 and r.err.count("\n") == 1 and "install libgsasl18" in r.err, \
