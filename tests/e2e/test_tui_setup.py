@@ -56,7 +56,9 @@ def test_a_found_server_is_shown_first_and_saved_on_save(ob, ui_factory, world):
     w, srv = autoconfig_world(world)
     ui = ui_factory(env=setup_env(w))
     fill_in(ui, srv.password)
-    s = ui.wait_for(f"Found: smtp.login.test port {srv.port} tls, login plain", timeout=30)
+    # With the dialog's last line: a screen read as "Found:" appears may be caught mid-drawing.
+    s = ui.wait_for(f"Found: smtp.login.test port {srv.port} tls, login plain", f"Logged in as {ADDRESS}",
+                    timeout=30)
     ui.save("setup-found")
     # Long lines wrap inside the dialog: read them joined again, without the frame.
     joined = "".join(line.strip().strip("│").strip() for line in s.splitlines())
