@@ -37,7 +37,11 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	int rc;
 
-	setlocale(LC_ALL, "");
+	/* The character set only: what the terminal and the arguments are written in. Dates, numbers
+	 * and messages stay in the C locale's forms (mailq's "%a %b %e" is sendmail's English, and a
+	 * decimal comma would break a figure a script reads), and the other twelve categories were
+	 * a dozen files opened by every command. */
+	setlocale(LC_CTYPE, "");
 	/* Before any password is read, from a prompt, a pipe or the store. */
 	if ((rc = outbox_process_protect()) < 0)
 		fprintf(stderr, "outbox: warning: cannot keep passwords out of core dumps: %s\n", strerror(-rc));

@@ -13,8 +13,14 @@
  * "localhost". Names that are not plain ASCII host names are passed over. */
 void helo_choose(const char *host, const char *canonical, const struct sockaddr *local, char *out,
 		 size_t size);
+/* Start finding this host's names for a session about to connect to `s` (nothing when `s` has a
+ * helo setting): from the store `h` remembers them in (NULL: none), else by a lookup in the
+ * background (a thread, the resolver's files, perhaps a name server), which then overlaps the
+ * server's lookup, the connection and its greeting instead of following them. Once per process. */
+void helo_prefetch(outbox *h, const outbox_server *s);
 /* The name to give server `s` on the connected socket `fd`: its helo setting, else helo_choose
- * with this host's names (looked up once per process) and the socket's local address. */
-void helo_name(const outbox_server *s, int fd, char *out, size_t size);
+ * with this host's names (found once per process, and remembered in the store `h` once looked
+ * up) and the socket's local address. */
+void helo_name(outbox *h, const outbox_server *s, int fd, char *out, size_t size);
 
 #endif

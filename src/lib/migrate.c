@@ -286,9 +286,17 @@ static const char schema_v11[] =
 	");"
 	"ALTER TABLE servers ADD COLUMN helo TEXT NOT NULL DEFAULT '';";
 
+/* Version 12: this host's canonical name as the resolver gave it, by host name and with when it
+ * was asked (helo_cache.c), so that a send does not ask again more than once a day. */
+static const char schema_v12[] =
+	"CREATE TABLE host_names ("
+	"  host TEXT NOT NULL PRIMARY KEY,"
+	"  canonical TEXT NOT NULL,"
+	"  looked_up_at INTEGER NOT NULL"
+	");";
 
 static const char *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6,
-				    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11};
+				    schema_v7, schema_v8, schema_v9, schema_v10, schema_v11, schema_v12};
 _Static_assert(sizeof steps / sizeof steps[0] == STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
 

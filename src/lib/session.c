@@ -552,10 +552,11 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	cfg.transcript_ctx = s;
 	if ((rc = smtp_new(h, &cfg, &s->engine)) < 0)
 		goto fail;
+	helo_prefetch(h, srv);
 	if ((rc = net_connect(h, s->address, s->port, session_cap(s, net_now_ms() + s->step_ms),
 			       &s->fd)) < 0)
 		goto fail;
-	helo_name(srv, s->fd, s->helo, sizeof s->helo);
+	helo_name(h, srv, s->fd, s->helo, sizeof s->helo);
 	session_wait_begin(s); /* for the greeting */
 	if (s->step) {
 		net_peer_name(s->fd, s->peer, sizeof s->peer);

@@ -7,7 +7,7 @@
 #include "handle_internal.h"
 
 /* The schema version this build creates and migrates to. */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Create the database file `path` 0600 when it is missing; an existing one is left alone. */
 int store_create_file(outbox *h, const char *path);

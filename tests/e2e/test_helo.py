@@ -1,7 +1,11 @@
 # tests/e2e/test_helo.py: the name outbox gives in EHLO, as a real server (aiosmtpd) records it:
 # a server's --helo, else this host's fully qualified name, else the connection's own address as
-# a literal ("[127.0.0.1]"); `server check` gives the same; bad --helo values are refused.
+# a literal ("[127.0.0.1]"), the looked-up name remembered in the store for a day; `server check`
+# gives the same; bad --helo values are refused.
+import os
 import socket
+import sqlite3
+import time
 
 import pytest
 
@@ -57,6 +61,41 @@ def test_without_a_setting_the_host_name_or_the_local_address(ob, aiosmtpd_srv, 
     line = next(x for x in text.splitlines() if x.startswith("EHLO Name:"))
     assert "automatic" in line and (want in line or want.startswith("[")), \
         f"want server show to say the name is automatic, got: {line!r}"
+
+
+def test_the_host_name_is_looked_up_once_a_day_and_remembered_in_the_store(ob, aiosmtpd_srv, pki):
+    """A short host name needs its canonical name from the resolver (a thread, its files, perhaps
+    a name server): the store remembers the answer for a day, so later sends ask nothing."""
+    srv = aiosmtpd_srv
+    configure(ob, "aio", srv.port, "starttls", user=srv.user, password=srv.password, ca=pki.ca_cert)
+    got, r = helo_seen(srv, ob, marker())
+    expect(got, automatic_helo(), "automatic EHLO name at the server", r)
+    host = socket.gethostname()
+    db = os.path.join(ob.home, "outbox.db")
+
+    def rows():
+        with sqlite3.connect(db) as c:
+            return c.execute("SELECT host, canonical, looked_up_at FROM host_names").fetchall()
+
+    if "." in host:
+        expect(rows(), [], f"rows remembered for a host name with a dot ({host}), which needs no lookup", r)
+        return
+    [(name, canonical, at)] = rows()
+    expect(name, host, "the host name remembered", r)
+    assert abs(at - time.time()) < 120, f"want it looked up now, got looked_up_at {at}"
+    # What the store remembers is what the next send gives, unasked.
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE host_names SET canonical = 'remembered.example.test'")
+    got, r = helo_seen(srv, ob, marker())
+    expect(got, "remembered.example.test", "EHLO name from the store's memory", r)
+    # A day later it is looked up again, and remembered afresh.
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE host_names SET looked_up_at = looked_up_at - 2 * 86400")
+    got, r = helo_seen(srv, ob, marker())
+    expect(got, automatic_helo(), "EHLO name after the memory is a day old", r)
+    [(name, canonical, at)] = rows()
+    assert canonical != "remembered.example.test" and abs(at - time.time()) < 120, \
+        f"want the lookup remembered afresh, got {(name, canonical, at)}"
 
 
 def test_edit_sets_and_clears_the_helo(ob, aiosmtpd_srv, pki):

@@ -168,7 +168,7 @@ static void test_migrates_an_older_store(void **state)
 
 	unit_add_server(f->h, "main");
 	assert_int_equal(sqlite3_exec(f->h->db,
-				      "DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+				      "DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo; DROP TABLE host_names;"
 				      "PRAGMA user_version = 8",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);

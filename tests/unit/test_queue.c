@@ -769,7 +769,7 @@ static void test_migrates_from_version_3(void **state)
 					      " ALTER TABLE servers DROP COLUMN oauth_secret_source;"
 					      " ALTER TABLE servers DROP COLUMN oauth_tls_ca;"
 					      /* the aliases and EHLO name step's, likewise */
-					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo; DROP TABLE host_names;"
 					      " PRAGMA user_version = 3",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);
@@ -805,7 +805,7 @@ static void test_migrates_from_version_8_dsn(void **state)
 					      " ALTER TABLE queue DROP COLUMN dsn_ret;"
 					      " ALTER TABLE queue DROP COLUMN dsn_envid;"
 					      /* nor the aliases and EHLO name a later step adds */
-					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+					      " DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo; DROP TABLE host_names;"
 					      " PRAGMA user_version = 8",
 					      NULL, NULL, NULL),
 				 SQLITE_OK);

@@ -76,7 +76,7 @@ static void test_migrates_version_7_journal(void **state)
 				      "ALTER TABLE queue DROP COLUMN dsn_notify; ALTER TABLE queue DROP COLUMN dsn_ret;"
 				      "ALTER TABLE queue DROP COLUMN dsn_envid;"
 				      /* nor the aliases and EHLO name a later step adds */
-				      "DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo;"
+				      "DROP TABLE aliases; ALTER TABLE servers DROP COLUMN helo; DROP TABLE host_names;"
 				      "PRAGMA user_version = 7",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
