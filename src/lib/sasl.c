@@ -34,9 +34,9 @@ static const struct mech mechs[] = {
 	{"SCRAM-SHA-256", "scram-sha-256", M_IR | M_GSASL | M_AUTO},
 	{"SCRAM-SHA-1", "scram-sha-1", M_IR | M_GSASL | M_AUTO},
 	{"CRAM-MD5", "cram-md5", M_GSASL | M_AUTO},
-	/* Built here, not by GNU SASL: the most used mechanisms then do not load it (nor its libidn
-	 * and libgcrypt), and what they send is the same bytes: PLAIN is RFC 4616's
-	 * authzid NUL authcid NUL passwd with no authzid, LOGIN the user, then the password. */
+	/* Built here, not by GNU SASL: the most used mechanisms then do not load it (nor libidn,
+	 * libntlm and libgssglue behind it), and what they send is the same bytes: PLAIN is RFC
+	 * 4616's authzid NUL authcid NUL passwd with no authzid, LOGIN the user, then the password. */
 	{"PLAIN", "plain", M_IR | M_AUTO},
 	{"LOGIN", "login", M_AUTO},
 	{"XOAUTH2", "xoauth2", M_IR | M_OAUTH},
