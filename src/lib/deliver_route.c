@@ -67,6 +67,7 @@ static int deliver_over_session(outbox *h, const outbox_send_request *req, const
 	sp.password = password;
 	sp.transcript = req->transcript ? transcript_forward : NULL;
 	sp.transcript_ctx = &shown;
+	sp.remember_helo = 1;
 	if ((rc = session_open(h, &sp, &s)) == 0) {
 		if (lseek(fd, 0, SEEK_SET) != 0)
 			rc = outbox_fail(h, OUTBOX_EIO, NULL, "cannot read the message again from its spool file");

@@ -19,8 +19,8 @@ void helo_choose(const char *host, const char *canonical, const struct sockaddr 
  * server's lookup, the connection and its greeting instead of following them. Once per process. */
 void helo_prefetch(outbox *h, const outbox_server *s);
 /* The name to give server `s` on the connected socket `fd`: its helo setting, else helo_choose
- * with this host's names (found once per process, and remembered in the store `h` once looked
- * up) and the socket's local address. */
+ * with this host's names (found once per process; once looked up, remembered in the store `h`,
+ * unless NULL) and the socket's local address. */
 void helo_name(outbox *h, const outbox_server *s, int fd, char *out, size_t size);
 
 #endif

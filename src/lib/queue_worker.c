@@ -109,6 +109,7 @@ static struct run_conn *worker_connect(struct run_worker *w, const char *name)
 	memset(&p, 0, sizeof p);
 	p.server = c->server;
 	p.password = c->password;
+	p.remember_helo = 1;
 	if (w->sh->o && w->sh->o->transcript) {
 		p.transcript = worker_transcript;
 		p.transcript_ctx = w->sh;

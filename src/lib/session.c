@@ -556,7 +556,7 @@ int session_open(outbox *h, const struct session_params *p, struct session **out
 	if ((rc = net_connect(h, s->address, s->port, session_cap(s, net_now_ms() + s->step_ms),
 			       &s->fd)) < 0)
 		goto fail;
-	helo_name(h, srv, s->fd, s->helo, sizeof s->helo);
+	helo_name(p->remember_helo ? h : NULL, srv, s->fd, s->helo, sizeof s->helo);
 	session_wait_begin(s); /* for the greeting */
 	if (s->step) {
 		net_peer_name(s->fd, s->peer, sizeof s->peer);

@@ -46,6 +46,9 @@ struct session_params {
 	 * Sending leaves it 0; the doctor asks early, since someone is watching. A port that
 	 * answers TLS is a setting error (OUTBOX_EUNAVAILABLE, field "security"), never temporary. */
 	long long greeting_probe_ms;
+	/* Non-zero: a lookup of this host's name for EHLO is remembered in the store (helo_cache.c).
+	 * Sending sets it; a check or a probe changes nothing in the store. */
+	int remember_helo;
 };
 
 /* Connect and get the server ready for a transaction. On failure *out is NULL and the handle
