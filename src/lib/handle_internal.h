@@ -20,6 +20,9 @@ struct store_cached {
 	unsigned long used; /* the handle's cache_tick when last used: the oldest is replaced */
 };
 
+/* What store_begin_unsynced found, so its end puts the level back as it was. */
+enum { STORE_UNSYNCED_FROM_NORMAL = 1, STORE_UNSYNCED_FROM_FULL = 2 };
+
 struct outbox {
 	sqlite3 *db;
 	struct store_cached cache[STORE_CACHE_SLOTS];
@@ -29,7 +32,7 @@ struct outbox {
 	int readonly; /* opened by outbox_open_readonly: nothing is created or written */
 	int schema_version;
 	long long data_version; /* PRAGMA data_version when outbox_changed() last looked */
-	int unsynced; /* the open transaction began with store_begin_unsynced */
+	int unsynced; /* the open transaction began with store_begin_unsynced: STORE_UNSYNCED_FROM_* */
 	char err_field[32];
 	char err_detail[512];
 	char err_message[560];

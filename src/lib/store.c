@@ -200,12 +200,14 @@ static void store_synchronous(outbox *h, int full)
 	sqlite3_exec(h->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 }
 
-/* The transaction that began unsynced has ended: the connection waits for the disk again. */
+/* The transaction that began unsynced has ended: the connection is back at its level, FULL for
+ * a command's, NORMAL for a runner's (whose syncs are the janitor's). */
 static void store_end_unsynced(outbox *h)
 {
 	if (h->unsynced && sqlite3_get_autocommit(h->db)) {
+		if (h->unsynced == STORE_UNSYNCED_FROM_FULL)
+			store_synchronous(h, 1);
 		h->unsynced = 0;
-		store_synchronous(h, 1);
 	}
 }
 
@@ -250,10 +252,15 @@ int store_sync(outbox *h)
 
 int store_begin_unsynced(outbox *h)
 {
+	long long level = 2;
 	int rc;
 
-	store_synchronous(h, 0);
-	h->unsynced = 1;
+	/* 2 is FULL: a connection a runner set to NORMAL must stay there afterwards. */
+	if (store_int(h, &level, 2, "PRAGMA synchronous", "") < 0)
+		level = 2;
+	h->unsynced = level >= 2 ? STORE_UNSYNCED_FROM_FULL : STORE_UNSYNCED_FROM_NORMAL;
+	if (level >= 2)
+		store_synchronous(h, 0);
 	if ((rc = store_begin(h)) < 0)
 		store_end_unsynced(h);
 	return rc;

@@ -79,6 +79,14 @@ static void test_unsynced_commit_leaves_the_connection_at_full(void **state)
 	EXPECT_INT(level, 2, "FULL again after a rollback");
 	EXPECT_INT(store_int(h, &rows, -1, "SELECT count(*) FROM history", ""), 0, "count the lines");
 	EXPECT_INT(rows, 1, "the committed line stays, the rolled back one does not");
+	/* A runner's connection is at NORMAL for the whole run (the janitor syncs): an unsynced
+	 * transaction on it, as remembering the EHLO name is, must leave it there. */
+	EXPECT_INT(store_exec(h, "PRAGMA synchronous = NORMAL", ""), 0, "a runner's level");
+	EXPECT_INT(store_begin_unsynced(h), 0, "begin unsynced on it");
+	EXPECT_INT(store_exec(h, insert, ""), 0, "write a line");
+	EXPECT_INT(store_commit(h), 0, "commit");
+	EXPECT_INT(store_int(h, &level, -1, "PRAGMA synchronous", ""), 0, "read the level");
+	EXPECT_INT(level, 1, "still NORMAL after the commit, not FULL");
 	outbox_close(h);
 	remove_home(home);
 }
