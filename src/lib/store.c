@@ -96,6 +96,34 @@ static int store_fail_open(outbox *h, const char *path)
 #define STORE_LOG_MOST 1048576
 #define STORE_LOG_MOST_TEXT "1048576"
 
+/* How long a command waits for another's write to end before it gives up. */
+#define STORE_BUSY_US 10000000LL
+
+long long store_busy_pause_us(int tries)
+{
+	/* The pauses before this try, added up: 6,350 us for the first seven, then 5 ms each. */
+	long long waited = tries < 7 ? 50LL * ((1LL << tries) - 1) : 6350 + 5000LL * (tries - 7);
+
+	if (waited >= STORE_BUSY_US)
+		return -1;
+	return tries < 7 ? 50LL << tries : 5000;
+}
+
+static int store_busy(void *ctx, int tries)
+{
+	long long pause = store_busy_pause_us(tries);
+	struct timespec ts;
+
+	(void)ctx;
+	if (pause < 0)
+		return 0;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(pause * 1000);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return 1;
+}
+
 int store_open(outbox *h, const char *path)
 {
 	static const char *const pragmas =
@@ -109,7 +137,7 @@ int store_open(outbox *h, const char *path)
 	had_wal = store_has_wal(path);
 	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
 		return store_fail_open(h, path);
-	sqlite3_busy_timeout(h->db, 10000);
+	sqlite3_busy_handler(h->db, store_busy, NULL);
 	sqlite3_extended_result_codes(h->db, 0);
 	if (sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
 		return outbox_fail_db(h, "setting up the database");
@@ -183,7 +211,7 @@ int store_open_readonly(outbox *h, const char *path, int writable)
 	buf_free(&uri);
 	if (rc != SQLITE_OK)
 		return store_fail_open(h, path);
-	sqlite3_busy_timeout(h->db, 10000);
+	sqlite3_busy_handler(h->db, store_busy, NULL);
 	sqlite3_extended_result_codes(h->db, 0);
 	/* query_only as well: a write attempted through this handle is refused by SQLite itself. */
 	if (sqlite3_exec(h->db, "PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;", NULL, NULL, NULL) !=

@@ -22,6 +22,12 @@ void store_close(outbox *h);
 /* Apply migrations up to `target`, one transaction for all of them. */
 int store_migrate(outbox *h, int target);
 
+/* The pause, in microseconds, before try `tries` (from 0) of a write lock another connection
+ * holds, or -1 once the pauses before it add up to 10 s: then the command gives up (OUTBOX_EBUSY).
+ * SQLite's own wait pauses 1, 2, 5, 10 ms...: a runner's mark that met its recorder's commit of a
+ * millisecond or two lost 8 ms. A write here lasts milliseconds, so the wait starts at 50 us and
+ * doubles up to 5 ms. */
+long long store_busy_pause_us(int tries);
 /* BEGIN IMMEDIATE, so a writer learns at once when another holds the database. */
 int store_begin(outbox *h);
 int store_commit(outbox *h);

@@ -1,6 +1,7 @@
 /* test_store.c: the store: creation with private permissions, the schema version, refusal of a
  * newer schema, migration of real older databases with their data intact, handles side by side,
- * whose store it is, links above and in place of it, and handles that only read. */
+ * whose store it is, links above and in place of it, handles that only read, and the wait for
+ * another's write. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -357,6 +358,26 @@ static void test_second_handle_keeps_the_first_ones_locks(void **state)
 	assert_int_equal(unit_store_close(f), 0);
 }
 
+/* Waiting for another connection's write: short pauses first, so a wait behind a commit of a
+ * millisecond or two ends soon after it (SQLite's own first pauses are 1, 2 and 5 ms), none
+ * longer than 5 ms, and giving up only once the pauses add up to the 10 s a command waits. */
+static void test_busy_wait_polls_finely_for_ten_seconds(void **state)
+{
+	long long waited = 0, pause;
+	int tries;
+
+	(void)state;
+	EXPECT_INT(store_busy_pause_us(0), 50, "the first pause, in us");
+	EXPECT_INT(store_busy_pause_us(1), 100, "the second doubles");
+	for (tries = 0; (pause = store_busy_pause_us(tries)) >= 0; tries++) {
+		if (pause > 5000 || pause <= 0)
+			fail_msg("pause %d: got %lld us, want 1..5000", tries, pause);
+		waited += pause;
+	}
+	if (waited < 10000000 || waited > 10005000)
+		fail_msg("gave up after %lld us of pauses, want 10 s (within one pause)", waited);
+}
+
 /* A store that belongs to someone else is refused, naming the path, its owner and the fix; root
  * is told to run outbox as the owner rather than take the store over. */
 static void test_refuses_a_store_of_another_user(void **state)
@@ -484,6 +505,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_migrates_version_4_journal),
 		cmocka_unit_test(test_migrates_version_8_queue_and_never_reuses_ids),
 		cmocka_unit_test(test_second_handle_keeps_the_first_ones_locks),
+		cmocka_unit_test(test_busy_wait_polls_finely_for_ten_seconds),
 		cmocka_unit_test(test_refuses_a_store_of_another_user),
 		cmocka_unit_test(test_links_above_the_store_and_in_place_of_it),
 		cmocka_unit_test(test_reading_handle_beside_a_writer),
