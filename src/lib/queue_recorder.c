@@ -14,10 +14,12 @@
  * send while its last group is recorded; a few more let several workers do so at once. */
 #define RECORDER_PENDING 4
 
+/* A group to record, or (call set) other work that needs the store in the recorder's turn. */
 struct pending {
 	const struct queue_result *const *results;
 	size_t n;
 	recorder_done_fn *done;
+	recorder_call_fn *call;
 	void *ctx;
 };
 
@@ -29,6 +31,7 @@ struct recorder {
 	pthread_cond_t work, room; /* work: something to record or stop; room: a slot or drained */
 	struct pending ring[RECORDER_PENDING];
 	size_t head, count;
+	unsigned long long submitted, finished; /* tickets: how many were handed in, how many are done */
 };
 
 static void recorder_record(struct recorder *r, const struct pending *p)
@@ -36,6 +39,12 @@ static void recorder_record(struct recorder *r, const struct pending *p)
 	int rcs[RECORDER_GROUP_MAX];
 	enum queue_state states[RECORDER_GROUP_MAX];
 
+	if (p->call) {
+		p->call(r->h, p->ctx);
+		/* What it left in the handle is its own: a group's failure must not be told with it. */
+		outbox_clear_error(r->h);
+		return;
+	}
 	/* Failures are per message in rcs; the messages whose outcome was lost keep their claim and
 	 * their "being sent" mark, so the next run resends them as "may have been delivered". */
 	queue_finish_group(r->h, p->results, p->n, rcs, states);
@@ -59,6 +68,7 @@ static void *recorder_main(void *arg)
 		/* Popped only now, so a drain waits for the callback too. */
 		r->head = (r->head + 1) % RECORDER_PENDING;
 		r->count--;
+		r->finished++;
 		pthread_cond_broadcast(&r->room);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -97,32 +107,67 @@ int recorder_start(outbox *h, struct janitor *j, struct recorder **out)
 	return 0;
 }
 
-void recorder_submit(struct recorder *r, const struct queue_result *const *results, size_t n,
-		     recorder_done_fn *done, void *ctx)
+/* Hand p to the thread, waiting while the ring is full; or do it now when there is no thread.
+ * Returns p's ticket. */
+static unsigned long long recorder_push(struct recorder *r, const struct pending *p)
 {
-	struct pending p = {results, n, done, ctx};
+	unsigned long long ticket;
 
 	if (!r->running) {
-		recorder_record(r, &p);
-		return;
+		recorder_record(r, p);
+		return ++r->submitted;
 	}
 	pthread_mutex_lock(&r->lock);
 	while (r->count == RECORDER_PENDING)
 		pthread_cond_wait(&r->room, &r->lock);
-	r->ring[(r->head + r->count) % RECORDER_PENDING] = p;
+	r->ring[(r->head + r->count) % RECORDER_PENDING] = *p;
 	r->count++;
+	ticket = ++r->submitted;
 	pthread_cond_signal(&r->work);
+	pthread_mutex_unlock(&r->lock);
+	return ticket;
+}
+
+void recorder_submit(struct recorder *r, const struct queue_result *const *results, size_t n,
+		     recorder_done_fn *done, void *ctx)
+{
+	struct pending p = {results, n, done, NULL, ctx};
+
+	recorder_push(r, &p);
+}
+
+unsigned long long recorder_call(struct recorder *r, recorder_call_fn *call, void *ctx)
+{
+	struct pending p = {NULL, 0, NULL, call, ctx};
+
+	return recorder_push(r, &p);
+}
+
+unsigned long long recorder_ticket(struct recorder *r)
+{
+	unsigned long long ticket;
+
+	if (r == NULL)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	ticket = r->submitted;
+	pthread_mutex_unlock(&r->lock);
+	return ticket;
+}
+
+void recorder_wait(struct recorder *r, unsigned long long ticket)
+{
+	if (r == NULL || !r->running)
+		return;
+	pthread_mutex_lock(&r->lock);
+	while (r->finished < ticket)
+		pthread_cond_wait(&r->room, &r->lock);
 	pthread_mutex_unlock(&r->lock);
 }
 
 void recorder_drain(struct recorder *r)
 {
-	if (r == NULL || !r->running)
-		return;
-	pthread_mutex_lock(&r->lock);
-	while (r->count > 0)
-		pthread_cond_wait(&r->room, &r->lock);
-	pthread_mutex_unlock(&r->lock);
+	recorder_wait(r, recorder_ticket(r));
 }
 
 void recorder_stop(struct recorder *r)

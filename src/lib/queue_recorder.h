@@ -17,6 +17,10 @@ struct recorder;
  * then on the group is the callback's to free. */
 typedef void recorder_done_fn(void *ctx, const int *rcs, const enum queue_state *states, const char *error);
 
+/* Work other than a group that needs the store in the recorder's turn (a claim made while the
+ * batch before it is sent), run in its thread with its handle. */
+typedef void recorder_call_fn(outbox *h, void *ctx);
+
 struct janitor;
 
 /* Start one, with a handle of its own on the store `h` uses. Its commits do not wait for the
@@ -29,6 +33,13 @@ int recorder_start(outbox *h, struct janitor *j, struct recorder **out);
  * crash loses is what was sent and not yet recorded, so the line is kept short. */
 void recorder_submit(struct recorder *r, const struct queue_result *const *results, size_t n,
 		     recorder_done_fn *done, void *ctx);
+/* Run call(h, ctx) in the recorder's thread, on its handle, after what was handed in before it.
+ * Returns its ticket for recorder_wait. */
+unsigned long long recorder_call(struct recorder *r, recorder_call_fn *call, void *ctx);
+/* The ticket of the last group or call handed in so far (0 for none). */
+unsigned long long recorder_ticket(struct recorder *r);
+/* Wait until everything handed in up to `ticket` is done, callbacks included. */
+void recorder_wait(struct recorder *r, unsigned long long ticket);
 /* Wait until every group submitted so far is recorded and its callback has returned. */
 void recorder_drain(struct recorder *r);
 /* Drain, stop the thread and close the handle. NULL is fine. */

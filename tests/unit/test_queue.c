@@ -2,6 +2,7 @@
  * per-recipient outcomes (also through the recorder's thread), the retry schedule to 'failed',
  * retry, removal, concurrent claims, and claims that end with their runner. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -739,6 +740,70 @@ static void test_recorder_records_in_order(void **state)
 	queue_item_free(it);
 }
 
+/* A call handed to the recorder (a claim made while a batch is sent) runs in the recorder's
+ * thread, on its own handle, after the groups handed in before it; waiting for its ticket waits
+ * for it and nothing after it. */
+struct call_seen {
+	outbox *h;
+	pthread_t thread;
+	int calls_before; /* groups told before the call ran */
+	char state_before[16];
+	long long id;
+};
+
+static void note_call(outbox *h, void *ctx)
+{
+	struct call_seen *c = ctx;
+	struct queue_item *it = NULL;
+
+	c->h = h;
+	c->thread = pthread_self();
+	c->calls_before = seen.calls;
+	if (queue_get(h, c->id, &it) == 0)
+		snprintf(c->state_before, sizeof c->state_before, "%s", queue_state_name(it->state));
+	queue_item_free(it);
+}
+
+static void test_recorder_calls_in_turn(void **state)
+{
+	struct unit_store *f = *state;
+	struct queue_item **items;
+	struct queue_rcpt_result ok = {"bob@example.net", QUEUE_RCPT_DELIVERED, "250 ok"};
+	struct queue_result r[2];
+	const struct queue_result *rp[2] = {&r[0], &r[1]};
+	struct call_seen c;
+	struct recorder *rec;
+	unsigned long long ticket;
+	long long ids[2];
+	size_t i;
+
+	memset(&seen, 0, sizeof seen);
+	memset(&c, 0, sizeof c);
+	for (i = 0; i < 2; i++)
+		ids[i] = add_msg(f->h, (int)i + 1, NULL, one);
+	EXPECT_INT(claim(f->h, "a", 10, &items), 2, "claim both");
+	queue_items_free(items, 2);
+	for (i = 0; i < 2; i++)
+		r[i] = (struct queue_result){.id = ids[i], .owner = "a", .outcome = "attempted", .rcpts = &ok,
+					     .nrcpts = 1};
+	c.id = ids[0];
+	assert_int_equal(recorder_start(f->h, NULL, &rec), 0);
+	EXPECT_INT(recorder_ticket(rec), 0, "no ticket before anything is handed in");
+	recorder_submit(rec, rp, 1, note_recorded, (void *)1L);
+	ticket = recorder_call(rec, note_call, &c);
+	EXPECT_INT(ticket, 2, "the call's ticket follows the group's");
+	recorder_wait(rec, ticket);
+	assert_non_null(c.h);
+	EXPECT_INT(c.h != f->h, 1, "the call got the recorder's handle, not the caller's");
+	EXPECT_INT(pthread_equal(c.thread, pthread_self()), 0, "the call ran in the recorder's thread");
+	EXPECT_INT(c.calls_before, 1, "the group handed in before the call was told before it ran");
+	EXPECT_STR(c.state_before, "done", "and committed: the call saw it");
+	recorder_submit(rec, rp + 1, 1, note_recorded, (void *)2L);
+	EXPECT_INT(recorder_ticket(rec), 3, "the next group's ticket");
+	recorder_stop(rec);
+	EXPECT_INT(seen.calls, 2, "both groups told by the stop");
+}
+
 static void test_migrates_from_version_3(void **state)
 {
 	struct unit_store *f = *state;
@@ -1125,6 +1190,7 @@ int main(void)
 		T(test_interrupted_send_is_reclaimed_as_uncertain),
 		T(test_finish_group),
 		T(test_recorder_records_in_order),
+		T(test_recorder_calls_in_turn),
 		T(test_migrates_from_version_3),
 		T(test_migrates_from_version_8_dsn),
 		T(test_dead_runners_claims_are_taken_over_at_once),
