@@ -195,41 +195,92 @@ static int run_report_failure(struct run *r)
 			   sh->unrecorded == 1 ? "" : "s", sh->unrecorded == 1 ? "it" : "them");
 }
 
-/* Claim a batch, route it, and deliver it. *claimed is how many messages the batch had. */
-static int run_batch(struct run *r, size_t *claimed)
+/* The messages one claim gave, with their routes. Outcomes point into it until the recorder has
+ * done everything handed to it by the time the batch was sent (its ticket). */
+struct run_batch {
+	struct queue_item **items;
+	struct run_job *jobs;
+	size_t n;
+	unsigned long long recorded_by;
+};
+
+static int run_claim(struct run *r, size_t want, struct run_batch *b)
 {
 	const outbox_queue_run_options *o = r->sh.o;
-	struct queue_item **items = NULL;
-	struct run_job *jobs = NULL;
-	size_t n = 0, i;
-	int rc;
 
-	*claimed = 0;
-	if ((rc = queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL,
-			      o ? o->id : 0, r->batch, &items, &n)) < 0 ||
-	    n == 0)
-		return rc;
-	*claimed = n;
-	if (n == r->batch && r->batch < RUN_CLAIM_MOST)
-		r->batch *= 2;
-	if ((jobs = calloc(n, sizeof *jobs)) == NULL)
-		rc = queue_oom(r->h);
-	for (i = 0; rc == 0 && i < n; i++) {
-		jobs[i].it = items[i];
-		if ((rc = run_route_job(r, &jobs[i])) == 0)
-			rc = run_give_job(r, run_pick_worker(r, jobs[i].chain ? jobs[i].chain[0] : ""), &jobs[i]);
+	memset(b, 0, sizeof *b);
+	return queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, o ? o->id : 0, want,
+			   &b->items, &b->n);
+}
+
+/* Route each message of the batch and give it to the worker of its first server. */
+static int run_route_batch(struct run *r, struct run_batch *b)
+{
+	size_t i;
+	int rc = 0;
+
+	if ((b->jobs = calloc(b->n, sizeof *b->jobs)) == NULL)
+		return queue_oom(r->h);
+	for (i = 0; rc == 0 && i < b->n; i++) {
+		b->jobs[i].it = b->items[i];
+		if ((rc = run_route_job(r, &b->jobs[i])) == 0)
+			rc = run_give_job(r, run_pick_worker(r, b->jobs[i].chain ? b->jobs[i].chain[0] : ""),
+					  &b->jobs[i]);
 	}
-	if (rc == 0)
-		run_round(r);
-	/* The outcomes point into the jobs and items freed below. */
+	return rc;
+}
+
+/* Free a batch once the outcomes that point into it are recorded. */
+static void run_batch_free(struct run *r, struct run_batch *b)
+{
+	size_t i;
+
+	recorder_wait(r->sh.recorder, b->recorded_by);
+	for (i = 0; b->jobs && i < b->n; i++)
+		strv_free(b->jobs[i].chain);
+	free(b->jobs);
+	queue_items_free(b->items, b->n);
+	memset(b, 0, sizeof *b);
+}
+
+/* Claim, route and deliver batches until a claim made after the last one sent finds nothing
+ * due. While a full batch is sent, the next is claimed in the recorder's thread. *sent_any says
+ * whether any message was claimed. */
+static int run_batches(struct run *r, int *sent_any)
+{
+	struct run_batch sent, cur;
+	struct run_ahead ahead;
+	size_t i;
+	int rc, taken;
+
+	memset(&sent, 0, sizeof sent);
+	memset(&ahead, 0, sizeof ahead);
+	rc = run_claim(r, r->batch, &cur);
+	while (rc == 0 && cur.n > 0 && !run_stopping(&r->sh)) {
+		*sent_any = 1;
+		if (cur.n == r->batch) {
+			if (r->batch < RUN_CLAIM_MOST)
+				r->batch *= 2;
+			run_ahead_ask(&r->sh, r->batch, &ahead);
+		}
+		/* On a failure before the round, the claims simply expire: nothing was sent. */
+		if ((rc = run_route_batch(r, &cur)) == 0)
+			run_round(r);
+		run_ahead_late(&r->sh, rc == 0);
+		for (i = 0; i < r->started; i++)
+			r->workers[i].njobs = 0;
+		cur.recorded_by = recorder_ticket(r->sh.recorder);
+		run_batch_free(r, &sent);
+		sent = cur;
+		memset(&cur, 0, sizeof cur);
+		if ((taken = run_ahead_take(&r->sh, &ahead, &cur.items, &cur.n)) < 0 && rc == 0)
+			rc = outbox_fail(r->h, taken, NULL, "%s", ahead.why);
+		if (rc == 0 && cur.n == 0 && !run_stopping(&r->sh))
+			rc = run_claim(r, r->batch, &cur);
+	}
 	recorder_drain(r->sh.recorder);
-	/* On a failure before the round, the claims simply expire: nothing was sent. */
-	for (i = 0; i < r->started; i++)
-		r->workers[i].njobs = 0;
-	for (i = 0; jobs && i < n; i++)
-		strv_free(jobs[i].chain);
-	free(jobs);
-	queue_items_free(items, n);
+	run_batch_free(r, &sent);
+	run_batch_free(r, &cur);
 	return rc;
 }
 
@@ -293,7 +344,7 @@ static int run_check_id(outbox *h, long long id)
 int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_stats *stats)
 {
 	struct run *r;
-	size_t claimed = 0, i;
+	size_t i;
 	int rc, sent_any = 0;
 
 	if (stats)
@@ -310,6 +361,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if (r->nworkers > RUN_MAX_CONNECTIONS)
 		r->nworkers = RUN_MAX_CONNECTIONS;
 	pthread_mutex_init(&r->sh.lock, NULL);
+	pthread_cond_init(&r->sh.marks_done, NULL);
 	/* The lock is held from before the first claim until after the last outcome is recorded. */
 	if ((rc = queue_owner_hold(h, &r->sh.owner)) < 0 || (rc = worker_start(&r->workers[0], &r->sh, h, NULL)) < 0)
 		goto out;
@@ -321,10 +373,7 @@ int outbox_queue_run(outbox *h, const outbox_queue_run_options *o, outbox_queue_
 	if (o && (o->all || o->id > 0) && (rc = queue_due_now(h, o->server, o->id)) < 0)
 		goto out;
 	run_remove_orphans(r);
-	do {
-		rc = run_batch(r, &claimed);
-		sent_any |= claimed > 0;
-	} while (rc == 0 && claimed > 0 && !run_stopping(&r->sh));
+	rc = run_batches(r, &sent_any);
 out:
 	/* The recorder first: its last records hand the janitor the last sync and files. */
 	recorder_stop(r->sh.recorder);
@@ -337,6 +386,7 @@ out:
 	janitor_stop(r->sh.janitor, sent_any);
 	queue_owner_drop(&r->sh.owner);
 	pthread_mutex_destroy(&r->sh.lock);
+	pthread_cond_destroy(&r->sh.marks_done);
 	for (i = 0; i < r->naccounts; i++) {
 		free(r->accounts[i].address);
 		outbox_account_free(r->accounts[i].account);

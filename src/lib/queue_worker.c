@@ -495,7 +495,10 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 	g->n = n;
 	for (i = 0; i < n; i++)
 		ids[i] = jobs[i]->it->id;
-	if ((rc = queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked)) < 0) {
+	run_mark_begin(w->sh);
+	rc = queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked);
+	run_mark_end(w->sh, rc == 0);
+	if (rc < 0) {
 		run_failed(w->sh, rc, outbox_errmsg(w->h));
 		free(g);
 		return NULL;
