@@ -23,16 +23,21 @@ static void run_take_hook(struct run_shared *sh, void (**then)(void *ctx), void 
 	sh->after_mark = NULL;
 }
 
-void run_mark_end(struct run_shared *sh, int ok)
+void run_mark_end(struct run_shared *sh)
 {
-	void (*then)(void *ctx) = NULL;
-	void *ctx = NULL;
-
 	pthread_mutex_lock(&sh->lock);
 	sh->marking--;
 	pthread_cond_broadcast(&sh->marks_done);
-	if (ok)
-		run_take_hook(sh, &then, &ctx);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void run_marked(struct run_shared *sh)
+{
+	void (*then)(void *ctx);
+	void *ctx;
+
+	pthread_mutex_lock(&sh->lock);
+	run_take_hook(sh, &then, &ctx);
 	pthread_mutex_unlock(&sh->lock);
 	if (then)
 		then(ctx);

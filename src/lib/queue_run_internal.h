@@ -53,7 +53,8 @@ struct run_shared {
 	int failed;
 	char failure[700];
 	size_t unrecorded; /* messages sent whose outcome could not be recorded */
-	/* Called once, by the first worker to mark a group after the run set it (guarded by lock). */
+	/* Called once, by the first worker to mark a group after the run set it (run_marked;
+	 * guarded by lock). */
 	void (*after_mark)(void *ctx);
 	void *after_mark_ctx;
 	/* Workers marking a group now (guarded by lock): a claim made ahead waits for them between
@@ -67,10 +68,12 @@ struct run_shared {
 void run_failed(struct run_shared *sh, int code, const char *why);
 /* Whether the run is stopping after such a failure. */
 int run_stopping(struct run_shared *sh);
-/* A worker begins to mark a group, and has marked it (ok: it could). The first mark after
- * run_ahead_ask hands the claim ahead to the recorder. */
+/* A worker begins to mark a group in its own time, and is done: a claim made ahead waits. */
 void run_mark_begin(struct run_shared *sh);
-void run_mark_end(struct run_shared *sh, int ok);
+void run_mark_end(struct run_shared *sh);
+/* A group was marked, and the next one's mark asked for: the first call after run_ahead_ask
+ * hands the claim ahead to the recorder, behind that mark. */
+void run_marked(struct run_shared *sh);
 
 /* The next batch, claimed in the recorder's thread while the one before it is sent
  * (queue_ahead.c): made between batches in the sending thread, a claim of 512 took about 3 ms
@@ -88,8 +91,9 @@ struct run_ahead {
 };
 
 /* Ask for up to `want` messages to be claimed while this batch is sent. The claim goes to the
- * recorder once the round's first group is marked (made earlier, its write lock would meet that
- * mark), or after the round (run_ahead_late). */
+ * recorder once the round's first group is marked and the second's mark asked for (made earlier,
+ * its write lock would meet the first mark, and the second would wait behind it), or after the
+ * round (run_ahead_late). */
 void run_ahead_ask(struct run_shared *sh, size_t want, struct run_ahead *a);
 /* After the round: a claim asked for and not handed over (no group was marked: none could be
  * routed, or the round stopped first) is handed over now, or dropped unless `still`. */
@@ -107,6 +111,7 @@ struct run_worker {
 	size_t nconns;
 	struct run_job **jobs; /* this round's messages, all of them for the servers it was given */
 	size_t njobs, jobs_cap;
+	struct worker_premark *premark; /* the next group's mark, made ahead by the recorder */
 };
 
 /* Ready a worker: its own handle on `home` unless `h` is given, the spool, and commits that do

@@ -1,6 +1,7 @@
 /* queue_worker.c: one worker of the outbox runner: it carries its messages over connections it
  * keeps open, tries each message's servers in order, and records every recipient's outcome. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,19 @@
 #define WORKER_GROUP RECORDER_GROUP_MAX
 #define WORKER_GROUP_MS 50
 
+/* A group's mark made ahead, in the recorder's thread, while the group before it is sent: the
+ * sending thread's own mark waited for the recorder's write lock, 15-20 ms of a 2,000-message
+ * run, the recorder being often off the CPU while it held it. In the recorder's turn there is
+ * no lock to wait for, and the result is there long before the group is. */
+struct worker_premark {
+	const char *owner;
+	size_t first, n; /* the jobs it marks: w->jobs[first], and the n after it */
+	long long ids[WORKER_GROUP];
+	int marked[WORKER_GROUP];
+	int rc;
+	unsigned long long ticket; /* the recorder's; 0 while none is asked for */
+};
+
 int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const char *home)
 {
 	int rc;
@@ -39,6 +53,8 @@ int worker_start(struct run_worker *w, struct run_shared *sh, outbox *h, const c
 	}
 	if ((rc = spool_open_dir(w->h, &w->sp)) < 0)
 		return rc;
+	/* Without one (out of memory), every group is marked in the worker's own time. */
+	w->premark = calloc(1, sizeof *w->premark);
 	/* The marks commit without waiting for the disk, as the recorder's outcomes do; the
 	 * janitor's sync after each group makes both durable. */
 	return store_exec(w->h, "PRAGMA synchronous = NORMAL", "");
@@ -476,15 +492,58 @@ static void worker_recorded(void *ctx, const int *rcs, const enum queue_state *s
 	worker_group_free(g);
 }
 
-/* Mark up to WORKER_GROUP jobs as being sent, in one transaction. NULL when the store or memory
- * failed: the run then stops (run_failed), and the claims end with it (a message a group before
- * left unsent keeps that group's mark, so it comes back as "may have been delivered": a false
- * alarm, where a lost message would be a real one). */
-static struct worker_group *worker_group_prepare(struct run_worker *w, struct run_job **jobs, size_t n)
+static void worker_premark_in(outbox *h, void *ctx)
+{
+	struct worker_premark *p = ctx;
+
+	p->rc = queue_mark_sending_group(h, p->owner, RUN_LEASE_SECONDS, p->ids, p->n, p->marked);
+}
+
+/* Ask for the mark of the group that starts at job `first`, as the one now made will be followed
+ * unless it ends early. */
+static void worker_premark_ask(struct run_worker *w, size_t first)
+{
+	struct worker_premark *p = w->premark;
+	size_t i;
+
+	if (p == NULL || p->ticket != 0 || first >= w->njobs || run_stopping(w->sh))
+		return;
+	p->owner = w->sh->owner.name;
+	p->first = first;
+	p->n = w->njobs - first < WORKER_GROUP ? w->njobs - first : WORKER_GROUP;
+	for (i = 0; i < p->n; i++)
+		p->ids[i] = w->jobs[first + i]->it->id;
+	p->ticket = recorder_call(w->sh->recorder, worker_premark_in, p);
+}
+
+/* The mark asked for ahead, once made, when it covers exactly these n jobs from `first`: 1 with
+ * marked[] filled, else 0 and the caller marks them itself (a group that ended early moved the
+ * next one's start; a mark that failed is made again, and its failure told, by the caller). */
+static int worker_premark_take(struct run_worker *w, size_t first, size_t n, int *marked)
+{
+	struct worker_premark *p = w->premark;
+
+	if (p == NULL || p->ticket == 0)
+		return 0;
+	recorder_wait(w->sh->recorder, p->ticket);
+	p->ticket = 0;
+	if (p->rc < 0 || p->first != first || p->n != n)
+		return 0;
+	memcpy(marked, p->marked, n * sizeof *marked);
+	return 1;
+}
+
+/* Mark the n jobs from w->jobs[first] as being sent, in one transaction (or take the mark made
+ * ahead), and ask for the next group's. NULL when the store or memory failed: the run then stops
+ * (run_failed), and the claims end with it (a message a group before left unsent keeps that
+ * group's mark, so it comes back as "may have been delivered": a false alarm, where a lost message
+ * would be a real one). */
+static struct worker_group *worker_group_prepare(struct run_worker *w, size_t first, size_t n)
 {
 	struct worker_group *g = calloc(1, sizeof *g);
+	struct run_job **jobs = w->jobs + first;
 	long long ids[WORKER_GROUP] = {0}; /* all set below; the compiler cannot see n <= WORKER_GROUP */
-	int marked[WORKER_GROUP], rc;
+	int marked[WORKER_GROUP], rc = 0;
 	size_t i;
 
 	if (g == NULL) {
@@ -493,11 +552,13 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 	}
 	g->sh = w->sh;
 	g->n = n;
-	for (i = 0; i < n; i++)
-		ids[i] = jobs[i]->it->id;
-	run_mark_begin(w->sh);
-	rc = queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked);
-	run_mark_end(w->sh, rc == 0);
+	if (!worker_premark_take(w, first, n, marked)) {
+		for (i = 0; i < n; i++)
+			ids[i] = jobs[i]->it->id;
+		run_mark_begin(w->sh);
+		rc = queue_mark_sending_group(w->h, w->sh->owner.name, RUN_LEASE_SECONDS, ids, n, marked);
+		run_mark_end(w->sh);
+	}
 	if (rc < 0) {
 		run_failed(w->sh, rc, outbox_errmsg(w->h));
 		free(g);
@@ -516,6 +577,8 @@ static struct worker_group *worker_group_prepare(struct run_worker *w, struct ru
 		g->orig[g->m] = i;
 		g->jobs[g->m++] = jobs[i];
 	}
+	worker_premark_ask(w, first + n);
+	run_marked(w->sh);
 	return g;
 }
 
@@ -561,7 +624,7 @@ static struct worker_group *worker_next_group(struct run_worker *w, size_t *i)
 
 	if (*i >= w->njobs || run_stopping(w->sh))
 		return NULL;
-	return worker_group_prepare(w, w->jobs + *i, n);
+	return worker_group_prepare(w, *i, n);
 }
 
 /* The jobs in groups. Each group is marked in one transaction before it is sent and recorded in
@@ -571,8 +634,9 @@ static struct worker_group *worker_next_group(struct run_worker *w, size_t *i)
  * after WORKER_GROUP_MS, so on a slow server that window stays short in time too. Before its last
  * message goes, the next group is marked, so that message can begin the next one behind it as
  * every other does: no round trip is lost between groups. The recording happens in the
- * recorder's thread while the next group is sent; marking the next group before handing this one
- * over keeps the two commits apart. */
+ * recorder's thread while the next group is sent, and so does the mark of the group after it,
+ * asked for as soon as the one before is marked (worker_premark): the sending thread marks a
+ * group itself only at the start, or after a group that ended early. */
 void worker_run_jobs(struct run_worker *w)
 {
 	size_t i = 0;
@@ -615,6 +679,8 @@ void worker_run_jobs(struct run_worker *w)
 		worker_group_submit(w, g);
 		g = next;
 	}
+	/* A mark asked for and not taken (the run is stopping) writes into w->premark until done. */
+	worker_premark_take(w, SIZE_MAX, 0, NULL);
 	w->njobs = 0;
 }
 
@@ -632,6 +698,7 @@ void worker_stop(struct run_worker *w)
 	store_exec(w->h, "PRAGMA synchronous = FULL", "");
 	spool_close_dir(&w->sp);
 	free(w->jobs);
+	free(w->premark);
 	if (w->own_handle)
 		outbox_close(w->h);
 	w->h = NULL;
