@@ -15,32 +15,12 @@ void run_mark_begin(struct run_shared *sh)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-/* Take the hook run_ahead_ask set, so that it runs once; sh->lock is held. */
-static void run_take_hook(struct run_shared *sh, void (**then)(void *ctx), void **ctx)
-{
-	*then = sh->after_mark;
-	*ctx = sh->after_mark_ctx;
-	sh->after_mark = NULL;
-}
-
 void run_mark_end(struct run_shared *sh)
 {
 	pthread_mutex_lock(&sh->lock);
 	sh->marking--;
 	pthread_cond_broadcast(&sh->marks_done);
 	pthread_mutex_unlock(&sh->lock);
-}
-
-void run_marked(struct run_shared *sh)
-{
-	void (*then)(void *ctx);
-	void *ctx;
-
-	pthread_mutex_lock(&sh->lock);
-	run_take_hook(sh, &then, &ctx);
-	pthread_mutex_unlock(&sh->lock);
-	if (then)
-		then(ctx);
 }
 
 /* Between a claim's steps: let the workers' marks go first. */
@@ -57,15 +37,13 @@ static void run_wait_marks(struct run_shared *sh)
 static void run_claim_ahead(outbox *h, void *ctx)
 {
 	struct run_ahead *a = ctx;
-	const outbox_queue_run_options *o = a->sh->o;
 	struct queue_item **part = NULL, **grown;
 	size_t got = 0;
 
 	do {
 		size_t want = a->want - a->n < RECORDER_GROUP_MAX ? a->want - a->n : RECORDER_GROUP_MAX;
 		run_wait_marks(a->sh);
-		if ((a->rc = queue_claim(h, a->sh->owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, o ? o->id : 0,
-					 want, &part, &got)) < 0)
+		if ((a->rc = run_claim_with(h, a->sh, want, &part, &got)) < 0)
 			break;
 		if (got > 0 && (grown = realloc(a->items, (a->n + got) * sizeof *grown)) == NULL) {
 			/* Not taken now: these claims end with the run, and the next run sends them. */
@@ -87,12 +65,37 @@ static void run_claim_ahead(outbox *h, void *ctx)
 		snprintf(a->why, sizeof a->why, "%s", outbox_errmsg(h));
 }
 
-/* Hand the claim to the recorder: the hook run_ahead_ask sets. */
-static void run_claim_ahead_now(void *ctx)
+int run_claim_with(outbox *h, struct run_shared *sh, size_t want, struct queue_item ***items, size_t *n)
 {
-	struct run_ahead *a = ctx;
+	const outbox_queue_run_options *o = sh->o;
 
+	return queue_claim(h, sh->owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, o ? o->id : 0, want, items, n);
+}
+
+/* The claim run_ahead_ask left to hand over, taken so that it is handed over once. */
+static struct run_ahead *run_ahead_pending(struct run_shared *sh)
+{
+	struct run_ahead *a;
+
+	pthread_mutex_lock(&sh->lock);
+	a = sh->ahead;
+	sh->ahead = NULL;
+	pthread_mutex_unlock(&sh->lock);
+	return a;
+}
+
+/* Hand the claim to the recorder. */
+static void run_hand_over(struct run_ahead *a)
+{
 	a->ticket = recorder_call(a->sh->recorder, run_claim_ahead, a);
+}
+
+void run_marked(struct run_shared *sh)
+{
+	struct run_ahead *a = run_ahead_pending(sh);
+
+	if (a)
+		run_hand_over(a);
 }
 
 void run_ahead_ask(struct run_shared *sh, size_t want, struct run_ahead *a)
@@ -101,21 +104,16 @@ void run_ahead_ask(struct run_shared *sh, size_t want, struct run_ahead *a)
 	a->sh = sh;
 	a->want = want;
 	pthread_mutex_lock(&sh->lock);
-	sh->after_mark = run_claim_ahead_now;
-	sh->after_mark_ctx = a;
+	sh->ahead = a;
 	pthread_mutex_unlock(&sh->lock);
 }
 
 void run_ahead_late(struct run_shared *sh, int still)
 {
-	void (*then)(void *ctx);
-	void *ctx;
+	struct run_ahead *a = run_ahead_pending(sh);
 
-	pthread_mutex_lock(&sh->lock);
-	run_take_hook(sh, &then, &ctx);
-	pthread_mutex_unlock(&sh->lock);
-	if (then && still)
-		then(ctx);
+	if (a && still)
+		run_hand_over(a);
 }
 
 int run_ahead_take(struct run_shared *sh, struct run_ahead *a, struct queue_item ***items, size_t *n)

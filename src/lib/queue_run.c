@@ -206,11 +206,8 @@ struct run_batch {
 
 static int run_claim(struct run *r, size_t want, struct run_batch *b)
 {
-	const outbox_queue_run_options *o = r->sh.o;
-
 	memset(b, 0, sizeof *b);
-	return queue_claim(r->h, r->sh.owner.name, RUN_LEASE_SECONDS, o ? o->server : NULL, o ? o->id : 0, want,
-			   &b->items, &b->n);
+	return run_claim_with(r->h, &r->sh, want, &b->items, &b->n);
 }
 
 /* Route each message of the batch and give it to the worker of its first server. */

@@ -53,10 +53,9 @@ struct run_shared {
 	int failed;
 	char failure[700];
 	size_t unrecorded; /* messages sent whose outcome could not be recorded */
-	/* Called once, by the first worker to mark a group after the run set it (run_marked;
-	 * guarded by lock). */
-	void (*after_mark)(void *ctx);
-	void *after_mark_ctx;
+	/* The claim ahead run_ahead_ask left for the first worker to mark a group to hand over
+	 * (run_marked; guarded by lock). */
+	struct run_ahead *ahead;
 	/* Workers marking a group now (guarded by lock): a claim made ahead waits for them between
 	 * its steps, since a message waits for its mark and no message waits for that claim. */
 	int marking;
@@ -95,6 +94,8 @@ struct run_ahead {
  * its write lock would meet the first mark, and the second would wait behind it), or after the
  * round (run_ahead_late). */
 void run_ahead_ask(struct run_shared *sh, size_t want, struct run_ahead *a);
+/* Claim up to `want` due messages for the run, on the handle `h` (the run's, or the recorder's). */
+int run_claim_with(outbox *h, struct run_shared *sh, size_t want, struct queue_item ***items, size_t *n);
 /* After the round: a claim asked for and not handed over (no group was marked: none could be
  * routed, or the round stopped first) is handed over now, or dropped unless `still`. */
 void run_ahead_late(struct run_shared *sh, int still);
